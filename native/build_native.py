@@ -64,7 +64,6 @@ def build_inplace() -> str:
     """Compile into native/ (where an editable install imports it from); serialised by a lock file."""
     import fcntl
     import shutil
-    import sysconfig
 
     tmp = os.path.join(ROOT, "build", "cffi-inplace")
     os.makedirs(tmp, exist_ok=True)
@@ -72,7 +71,12 @@ def build_inplace() -> str:
         fcntl.flock(lock, fcntl.LOCK_EX)
         builder = make_builder(sanitize=os.environ.get("LEDGERVAL_SANITIZE") == "1", absolute=True)
         so = builder.compile(tmpdir=tmp, verbose=False)
-        dest = os.path.join(HERE, "_lvnative" + sysconfig.get_config_var("EXT_SUFFIX"))
+        # cffi's generated C uses the limited API, so the module carries the same abi3 name an editable
+        # install gives it; any other stale copy would shadow it on import.
+        dest = os.path.join(HERE, "_lvnative.abi3.so")
+        for stale in glob.glob(os.path.join(HERE, "_lvnative*.so")):
+            if stale != dest:
+                os.remove(stale)
         shutil.copyfile(so, dest + ".tmp")
         os.replace(dest + ".tmp", dest)
     return dest
