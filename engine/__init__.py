@@ -1,0 +1,30 @@
+"""ledgerval: a hardware-accelerated ledger validation engine.
+
+Stable public surface: ``SUITES``, ``Validator``, ``Report``, ``Error``, ``verify_batch``, ``hash_batch``,
+``merkle_root``, ``merkle_proof``, ``verify_merkle_proof`` and the package errors.
+"""
+from .errors import ChainFileError, InvalidArgument, InvalidType, LedgervalError
+from .hashing import hash_batch
+from .merkle import merkle_root
+from .signatures import verify_batch
+from .suites import HASHES, SCHEMES, SUITES
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SUITES", "SCHEMES", "HASHES", "verify_batch", "hash_batch", "merkle_root",
+    "LedgervalError", "InvalidArgument", "InvalidType", "ChainFileError", "__version__",
+]
+
+try:  # the validator and Merkle proofs land with their modules; the primitives above never depend on them
+    from .validator import Error, Report, Validator  # noqa: F401
+
+    __all__ += ["Validator", "Report", "Error"]
+except ImportError:  # pragma: no cover
+    pass
+try:
+    from .merkle import merkle_proof, verify_merkle_proof  # noqa: F401
+
+    __all__ += ["merkle_proof", "verify_merkle_proof"]
+except ImportError:  # pragma: no cover
+    pass

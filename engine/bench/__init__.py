@@ -1,0 +1,1 @@
+"""Benchmark CLI and regression gates (``ledgerval bench``)."""

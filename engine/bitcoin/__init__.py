@@ -1,0 +1,1 @@
+"""Bitcoin adapter: validate real Bitcoin blocks with the engine kernels."""

@@ -1,0 +1,89 @@
+"""``verify_batch``: one call verifies a whole batch of signatures of one scheme.
+
+A malformed key or signature is a False entry, never an exception; only misuse (unknown scheme, wrong types,
+sequences of different lengths) raises.
+"""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+from ._inputs import as_items, fixed_width, flatten, same_length
+from .native_threads import resolve_threads
+from .suites import check_scheme
+
+# The wrapper module in ledgerval.native that serves each scheme when it is compiled in.
+_NATIVE_MODULE = {"ecdsa-secp256k1": "secp256k1", "ecdsa-p256": "p256", "ed25519": "ed25519", "sm2": "sm2"}
+
+
+def native_backend(scheme: str):
+    """The native wrapper module for ``scheme``, or None when that kernel family is not built."""
+    try:
+        mod = importlib.import_module("ledgerval.native." + _NATIVE_MODULE[scheme])
+    except ImportError:
+        return None
+    return mod if getattr(mod, "AVAILABLE", False) else None
+
+
+def verify_batch(scheme: str, pubkeys, messages, signatures, *, threads: int | None = None,
+                 low_s: bool = False, backend: str = "auto") -> np.ndarray:
+    """Verify signature i over message i under public key i; returns an (N,) bool array.
+
+    ECDSA schemes take 32-byte digests as messages (signed as they are); SM2 and Ed25519 take messages.
+    ECDSA/SM2 keys are 33- or 65-byte SEC1, Ed25519 keys 32 bytes; signatures are 64 bytes (r||s or R||S).
+    ``low_s=True`` rejects ECDSA signatures with s > n/2.  ``backend`` is ``auto``, ``native`` or
+    ``reference`` (the slow oracle the fast paths are tested against).
+    """
+    check_scheme(scheme)
+    keys = as_items("pubkeys", pubkeys)
+    msgs = as_items("messages", messages)
+    sigs = as_items("signatures", signatures)
+    n = same_length(pubkeys=keys, messages=msgs, signatures=sigs)
+    t = resolve_threads(threads)
+    if backend not in ("auto", "native", "reference"):
+        from .errors import InvalidArgument
+
+        raise InvalidArgument(f"unknown backend {backend!r}; expected auto, native or reference")
+    mod = None if backend == "reference" else native_backend(scheme)
+    if mod is None:
+        if backend == "native":
+            raise NotImplementedError(f"the native {scheme} kernel is not built into this install")
+        return _verify_reference(scheme, keys, msgs, sigs, low_s)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    sig_arr, sig_lens = fixed_width(sigs, 64)
+    ok = sig_lens == 64
+    if scheme == "ed25519":
+        key_arr, key_lens = fixed_width(keys, 32)
+        ok &= key_lens == 32
+        buf, offs = flatten(msgs)
+        res = mod.verify(key_arr, buf, offs, sig_arr, threads=t)
+    else:
+        key_arr, key_lens = fixed_width(keys, 65)
+        ok &= (key_lens == 33) | (key_lens == 65)
+        key_lens8 = np.where(ok, key_lens, 0).astype(np.uint8)
+        if scheme == "sm2":
+            buf, offs = flatten(msgs)
+            res = mod.verify(key_arr, key_lens8, buf, offs, sig_arr, threads=t)
+        else:
+            dig, dig_lens = fixed_width(msgs, 32)
+            ok &= dig_lens == 32
+            res = mod.verify(key_arr, key_lens8, dig, sig_arr, low_s=low_s, threads=t)
+    return np.asarray(res, dtype=bool) & ok
+
+
+def _verify_reference(scheme, keys, msgs, sigs, low_s) -> np.ndarray:
+    from .reference import ecc, ed25519
+
+    out = np.zeros(len(keys), dtype=bool)
+    for i, (k, m, s) in enumerate(zip(keys, msgs, sigs)):
+        k, m, s = bytes(k), bytes(m), bytes(s)
+        if scheme == "ed25519":
+            out[i] = ed25519.verify(k, m, s)
+        elif scheme == "sm2":
+            out[i] = ecc.sm2_verify(k, m, s)
+        else:
+            curve = ecc.SECP256K1 if scheme == "ecdsa-secp256k1" else ecc.P256
+            out[i] = ecc.ecdsa_verify(curve, k, m, s, low_s=low_s)
+    return out
