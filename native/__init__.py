@@ -6,9 +6,27 @@ not built); the engine then serves every call from its reference path.
 """
 from __future__ import annotations
 
-try:
+import os as _os
+
+
+def _load():
+    # LEDGERVAL_NATIVE_SO points at another build of the same module (the AddressSanitizer build that the
+    # test suite makes), so the same wrappers and tests run against it.
+    path = _os.environ.get("LEDGERVAL_NATIVE_SO")
+    if path:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("_lvnative", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod.ffi, mod.lib
     from ._lvnative import ffi, lib  # type: ignore[import-not-found]
 
+    return ffi, lib
+
+
+try:
+    ffi, lib = _load()
     AVAILABLE = True
     IMPORT_ERROR: str | None = None
 except ImportError as exc:  # pragma: no cover - exercised only on unbuilt checkouts
