@@ -1,0 +1,333 @@
+"""Block validation: the ``Validator``, its ``Report`` and the stable error codes.
+
+Cheap checks run first (decoding, header fields), then hashing and the Merkle root, then the signature
+batch, then the commit.  Per-transaction failures are data: every error is reported, each with its index.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from . import hashing
+from .errors import InvalidArgument, InvalidType
+from .format import HEADER_SIZE, DecodedBlock, Header, Malformed, decode_block, decode_header
+from .merkle import merkle_root
+from .native_threads import resolve_threads
+from .signatures import verify_batch
+from .suites import BY_ID, Suite, get_suite
+
+# Stable error codes (never renamed; new ones may be added).
+MALFORMED = "malformed"
+WRONG_SUITE = "wrong_suite"
+WRONG_CHAIN = "wrong_chain"
+BAD_HEIGHT = "bad_height"
+BAD_PREV_HASH = "bad_prev_hash"
+BAD_TIMESTAMP = "bad_timestamp"
+BAD_TX_ROOT = "bad_tx_root"
+BAD_SIGNATURE = "bad_signature"
+DUPLICATE_TX = "duplicate_tx"
+REPLAYED_NONCE = "replayed_nonce"
+UNKNOWN_VALIDATOR = "unknown_validator"
+DUPLICATE_VALIDATOR = "duplicate_validator"
+BAD_COMMIT_SIGNATURE = "bad_commit_signature"
+INSUFFICIENT_QUORUM = "insufficient_quorum"
+ERROR_CODES = (MALFORMED, WRONG_SUITE, WRONG_CHAIN, BAD_HEIGHT, BAD_PREV_HASH, BAD_TIMESTAMP, BAD_TX_ROOT,
+               BAD_SIGNATURE, DUPLICATE_TX, REPLAYED_NONCE, UNKNOWN_VALIDATOR, DUPLICATE_VALIDATOR,
+               BAD_COMMIT_SIGNATURE, INSUFFICIENT_QUORUM)
+
+
+@dataclass(frozen=True)
+class Error:
+    code: str
+    index: int | None
+    detail: str
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "index": self.index, "detail": self.detail}
+
+
+@dataclass
+class Report:
+    """The verdict on one block.  ``ok`` is True exactly when ``errors`` is empty."""
+
+    errors: list[Error] = field(default_factory=list)
+    header_hash: bytes | None = None
+    height: int | None = None
+    tx_count: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def codes(self) -> list[str]:
+        return [e.code for e in self.errors]
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "height": self.height, "tx_count": self.tx_count,
+                "header_hash": self.header_hash.hex() if self.header_hash is not None else None,
+                "errors": [e.to_dict() for e in self.errors], "timings": dict(self.timings)}
+
+
+def _digest(algo: str, data: bytes) -> bytes:
+    return hashing.hash_batch(algo, [data], threads=1)[0].tobytes()
+
+
+def _first_seen(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, (group id, index of the first row equal to it)."""
+    if rows.shape[0] == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    view = np.ascontiguousarray(rows).view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1])))
+    _, first, inverse = np.unique(view.reshape(-1), return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    return inverse, first[inverse]
+
+
+def _hash_spans(algo: str, raw: np.ndarray, starts: np.ndarray, ends: np.ndarray, threads: int) -> np.ndarray:
+    from ledgerval.kernels.lvb1_scan import gather_spans
+
+    buf, offsets = gather_spans(raw, starts, ends)
+    spans = getattr(hashing, "hash_spans", None)
+    if spans is not None:
+        return spans(algo, buf, offsets, threads=threads)
+    return hashing.hash_batch(algo, [buf[offsets[i]:offsets[i + 1]].tobytes() for i in range(len(starts))],
+                              threads=threads)
+
+
+class Validator:
+    """Validates LVB1 blocks of one suite.
+
+    ``validators`` are the public keys (bytes) of the consortium's validators, in index order; when given,
+    each block's commit is checked against them.  ``threshold`` is the quorum (default floor(2n/3) + 1 of n
+    validators, or of the total weight when ``weights`` are given).  ``threads=None`` uses every core.
+    """
+
+    def __init__(self, suite: str, *, chain_id: int = 0, validators: Sequence[bytes] = (),
+                 threshold: int | None = None, threads: int | None = None,
+                 weights: Sequence[int] | None = None):
+        self.suite: Suite = get_suite(suite)
+        if isinstance(chain_id, bool) or not isinstance(chain_id, int):
+            raise InvalidType(f"chain_id must be an int, not {type(chain_id).__name__}")
+        if not 0 <= chain_id < 1 << 32:
+            raise InvalidArgument(f"chain_id {chain_id} does not fit in u32")
+        self.chain_id = chain_id
+        self.threads = resolve_threads(threads)
+        self.validators = self._check_validators(validators)
+        n = len(self.validators)
+        if weights is None:
+            self.weights = np.ones(n, dtype=np.int64)
+        else:
+            w = list(weights)
+            if len(w) != n or any(isinstance(x, bool) or not isinstance(x, int) or x < 0 for x in w):
+                raise InvalidArgument(f"weights must be {n} non-negative ints, one per validator")
+            self.weights = np.array(w, dtype=np.int64)
+        total = int(self.weights.sum())
+        if threshold is None:
+            threshold = (2 * total) // 3 + 1 if n else 0
+        elif isinstance(threshold, bool) or not isinstance(threshold, int):
+            raise InvalidType(f"threshold must be an int, not {type(threshold).__name__}")
+        elif n and not 1 <= threshold <= total:
+            raise InvalidArgument(f"threshold {threshold} must be in [1, {total}]")
+        self.threshold = threshold
+
+    def _check_validators(self, validators) -> list[bytes]:
+        if isinstance(validators, (bytes, str)):
+            raise InvalidType("validators must be a sequence of public keys, not a single value")
+        keys = []
+        for i, k in enumerate(validators):
+            if not isinstance(k, (bytes, bytearray, memoryview)):
+                raise InvalidType(f"validators[{i}] must be bytes, not {type(k).__name__}")
+            k = bytes(k)
+            if not _key_decodes(self.suite, k):
+                raise InvalidArgument(f"validators[{i}] is not a valid {self.suite.scheme} public key")
+            keys.append(k)
+        if len(keys) > 1 << 16:
+            raise InvalidArgument("at most 65536 validators (indices are u16)")
+        return keys
+
+    # -- public API ---------------------------------------------------------------------------------------
+
+    def validate_block(self, block: bytes, parent: bytes | None = None) -> Report:
+        """Validate one block; ``parent`` is the previous block's raw bytes or its 96-byte header."""
+        block = _as_bytes("block", block)
+        parent_header = self._parent_header(parent) if parent is not None else None
+        return self._validate(block, parent_header)
+
+    def validate_chain(self, blocks: Iterable[bytes]) -> Iterator[Report]:
+        """Validate blocks in order, each linked to the one before (the first has no parent).
+
+        A block that does not decode cannot serve as a parent; the next block is then checked without one.
+        """
+        parent: Header | None = None
+        parent_hash: bytes | None = None
+        for block in blocks:
+            block = _as_bytes("block", block)
+            report = self._validate(block, (parent, parent_hash) if parent is not None else None)
+            try:
+                parent = decode_header(block)
+                parent_hash = report.header_hash if report.header_hash is not None else \
+                    _digest(self.suite.hash, block[:HEADER_SIZE])
+            except Malformed:
+                parent = parent_hash = None
+            yield report
+
+    # -- internals ----------------------------------------------------------------------------------------
+
+    def _parent_header(self, parent) -> tuple[Header, bytes]:
+        parent = _as_bytes("parent", parent)
+        try:
+            h = decode_header(parent)
+        except Malformed as exc:
+            raise InvalidArgument(f"parent header does not decode: {exc}") from None
+        return h, _digest(self.suite.hash, parent[:HEADER_SIZE])
+
+    def _validate(self, block: bytes, parent: tuple[Header, bytes] | None) -> Report:
+        t0 = time.perf_counter()
+        report = Report()
+        timings = report.timings
+        try:
+            dec = decode_block(block)
+        except Malformed as exc:
+            report.errors.append(Error(MALFORMED, None, f"block does not decode: {exc}"))
+            timings["decode"] = time.perf_counter() - t0
+            timings["total"] = timings["decode"]
+            return report
+        h = dec.header
+        report.height = h.height
+        report.tx_count = dec.tx_count
+        t1 = time.perf_counter()
+        timings["decode"] = t1 - t0
+        if dec.suite.id != self.suite.id:
+            report.errors.append(Error(WRONG_SUITE, None, f"block is of suite {dec.suite.name}, "
+                                                          f"validator expects {self.suite.name}"))
+            timings["total"] = t1 - t0
+            return report
+        errors = report.errors
+        algo = self.suite.hash
+        report.header_hash = _digest(algo, dec.header_bytes)
+        if h.chain_id != self.chain_id:
+            errors.append(Error(WRONG_CHAIN, None, f"chain_id {h.chain_id}, expected {self.chain_id}"))
+        if parent is not None:
+            ph, phash = parent
+            if h.height != ph.height + 1:
+                errors.append(Error(BAD_HEIGHT, None, f"height {h.height}, parent is {ph.height}"))
+            if h.prev_hash != phash:
+                errors.append(Error(BAD_PREV_HASH, None, f"prev_hash {h.prev_hash.hex()} is not the parent's "
+                                                         f"header hash {phash.hex()}"))
+            if h.timestamp_ms < ph.timestamp_ms:
+                errors.append(Error(BAD_TIMESTAMP, None, f"timestamp_ms {h.timestamp_ms} is before the "
+                                                         f"parent's {ph.timestamp_ms}"))
+        t2 = time.perf_counter()
+        timings["header"] = t2 - t1
+
+        tx_hashes = _hash_spans(algo, dec.raw, dec.tx_start, dec.sig_off, self.threads)
+        t3 = time.perf_counter()
+        timings["tx_hash"] = t3 - t2
+        root = merkle_root(algo, tx_hashes, "rfc6962")
+        if root != h.tx_root:
+            errors.append(Error(BAD_TX_ROOT, None, f"tx_root {h.tx_root.hex()}, computed {root.hex()}"))
+        t4 = time.perf_counter()
+        timings["merkle"] = t4 - t3
+
+        pubkeys = dec.pubkeys()
+        sig_ok = verify_batch(self.suite.scheme, pubkeys, tx_hashes, dec.signatures(), threads=self.threads)
+        t5 = time.perf_counter()
+        timings["signatures"] = t5 - t4
+
+        tx_errors = self._tx_errors(dec, pubkeys, tx_hashes, sig_ok)
+        errors.extend(tx_errors)
+        t6 = time.perf_counter()
+        timings["tx_rules"] = t6 - t5
+        if self.validators:
+            errors.extend(self._commit_errors(dec, report.header_hash))
+        t7 = time.perf_counter()
+        timings["commit"] = t7 - t6
+        timings["total"] = t7 - t0
+        return report
+
+    def _tx_errors(self, dec: DecodedBlock, pubkeys, tx_hashes, sig_ok) -> list[Error]:
+        n = dec.tx_count
+        if n == 0:
+            return []
+        idx = np.arange(n)
+        _, first_hash = _first_seen(tx_hashes)
+        dup = first_hash != idx
+        # (pubkey, nonce) replay: an earlier transaction with the same pair but another tx_hash exists iff the
+        # group's first member hashes differently, or some member before i already differs from the first.
+        pk_nonce = np.concatenate([pubkeys, dec.nonces().view(np.uint8).reshape(n, 8)], axis=1)
+        group, first_pair = _first_seen(pk_nonce)
+        same_as_first = first_hash == first_hash[first_pair]
+        first_diff = np.full(group.max() + 1, n, dtype=np.int64)
+        np.minimum.at(first_diff, group[~same_as_first], idx[~same_as_first])
+        replay = ~same_as_first | (first_diff[group] < idx)
+        bad = ~sig_ok | dup | replay
+        out: list[Error] = []
+        nonces = dec.nonces()
+        for i in np.flatnonzero(bad).tolist():
+            who = f"transaction {i} (tx_hash {tx_hashes[i].tobytes().hex()})"
+            if not sig_ok[i]:
+                out.append(Error(BAD_SIGNATURE, i, f"{who}: signature does not verify under its public key"))
+            if dup[i]:
+                out.append(Error(DUPLICATE_TX, i, f"{who}: same tx_hash as transaction {int(first_hash[i])}"))
+            if replay[i]:
+                j = int(first_pair[i]) if not same_as_first[i] else int(first_diff[group[i]])
+                out.append(Error(REPLAYED_NONCE, i, f"{who}: nonce {int(nonces[i])} of this key was already "
+                                                    f"used by transaction {j}"))
+        return out
+
+    def _commit_errors(self, dec: DecodedBlock, header_hash: bytes) -> list[Error]:
+        nv = len(self.validators)
+        m = dec.commit_index.shape[0]
+        out: list[Error] = []
+        seen: set[int] = set()
+        candidates: list[int] = []
+        for k, vi in enumerate(dec.commit_index.tolist()):
+            if vi >= nv:
+                out.append(Error(UNKNOWN_VALIDATOR, k, f"commit entry {k}: validator index {vi} >= {nv} "
+                                                       f"validators"))
+            elif vi in seen:
+                out.append(Error(DUPLICATE_VALIDATOR, k, f"commit entry {k}: validator {vi} already signed"))
+            else:
+                candidates.append(k)
+            if vi < nv:
+                seen.add(vi)
+        weight = 0
+        if candidates:
+            keys = [self.validators[int(dec.commit_index[k])] for k in candidates]
+            ok = verify_batch(self.suite.scheme, keys, [header_hash] * len(candidates),
+                              dec.commit_sig[candidates], threads=self.threads)
+            for k, good in zip(candidates, ok.tolist()):
+                vi = int(dec.commit_index[k])
+                if good:
+                    weight += int(self.weights[vi])
+                else:
+                    out.append(Error(BAD_COMMIT_SIGNATURE, k, f"commit entry {k}: validator {vi}'s signature "
+                                                              f"over the header hash does not verify"))
+        out.sort(key=lambda e: e.index)
+        if weight < self.threshold:
+            out.append(Error(INSUFFICIENT_QUORUM, None, f"valid distinct commit signatures weigh {weight} "
+                                                        f"({m} entries), quorum threshold is {self.threshold}"))
+        return out
+
+
+def _as_bytes(name: str, data) -> bytes:
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    if isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 1:
+        return data.tobytes()
+    raise InvalidType(f"{name} must be bytes, not {type(data).__name__}")
+
+
+def _key_decodes(suite: Suite, key: bytes) -> bool:
+    from .reference import ecc, ed25519
+
+    if suite.scheme == "ed25519":
+        return len(key) == 32 and ed25519.decode_point(key) is not None
+    curve = {"ecdsa-secp256k1": ecc.SECP256K1, "ecdsa-p256": ecc.P256, "sm2": ecc.SM2}[suite.scheme]
+    return ecc.decode_pubkey(curve, key) is not None
+
+
+__all__ = ["Validator", "Report", "Error", "ERROR_CODES", "BY_ID"]
