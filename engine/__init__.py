@@ -8,20 +8,16 @@ from .hashing import hash_batch
 from .merkle import merkle_root
 from .signatures import verify_batch
 from .suites import HASHES, SCHEMES, SUITES
+from .validator import ERROR_CODES, Error, Report, Validator
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SUITES", "SCHEMES", "HASHES", "verify_batch", "hash_batch", "merkle_root",
     "LedgervalError", "InvalidArgument", "InvalidType", "ChainFileError", "__version__",
+    "Validator", "Report", "Error", "ERROR_CODES",
 ]
 
-try:  # the validator and Merkle proofs land with their modules; the primitives above never depend on them
-    from .validator import Error, Report, Validator  # noqa: F401
-
-    __all__ += ["Validator", "Report", "Error"]
-except ImportError:  # pragma: no cover
-    pass
 try:
     from .merkle import merkle_proof, verify_merkle_proof  # noqa: F401
 
