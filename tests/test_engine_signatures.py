@@ -1,0 +1,130 @@
+"""``verify_batch`` semantics, whatever backend serves it: malformed input is False, misuse raises."""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ledgerval
+from ledgerval import InvalidArgument, InvalidType, verify_batch
+from ledgerval.reference import ecc
+from ledgerval.signing import private_keys, public_keys, sign_batch
+
+N_SECP = ecc.SECP256K1.n
+
+
+def _batch(scheme, n=8, tag=b"t"):
+    privs = private_keys(scheme, [tag + b"%d" % i for i in range(n)])
+    pubs = [k.tobytes() for k in public_keys(scheme, privs)]
+    if scheme.startswith("ecdsa"):
+        msgs = [hashlib.sha256(b"m%d" % i).digest() for i in range(n)]
+    else:
+        msgs = [b"message %d" % i * (i + 1) for i in range(n)]
+    sigs = [s.tobytes() for s in sign_batch(scheme, privs, msgs)]
+    return pubs, msgs, sigs
+
+
+@pytest.mark.parametrize("scheme", ledgerval.SCHEMES)
+def test_valid_batch_and_single_corruptions(scheme):
+    pubs, msgs, sigs = _batch(scheme)
+    assert verify_batch(scheme, pubs, msgs, sigs).all()
+    bad = list(sigs)
+    bad[3] = bad[3][:20] + bytes([bad[3][20] ^ 4]) + bad[3][21:]
+    wrong_msg = list(msgs)
+    wrong_msg[5] = (b"\x01" + msgs[5][1:]) if msgs[5][0] != 1 else (b"\x02" + msgs[5][1:])
+    assert verify_batch(scheme, pubs, msgs, bad).tolist() == [i != 3 for i in range(8)]
+    assert verify_batch(scheme, pubs, wrong_msg, sigs).tolist() == [i != 5 for i in range(8)]
+    swapped = [pubs[1], pubs[0]] + pubs[2:]
+    assert verify_batch(scheme, swapped, msgs, sigs).tolist() == [False, False] + [True] * 6
+
+
+@pytest.mark.parametrize("scheme", ledgerval.SCHEMES)
+def test_malformed_items_are_false_never_raise(scheme):
+    pubs, msgs, sigs = _batch(scheme, 1)
+    pk, m, s = pubs[0], msgs[0], sigs[0]
+    cases = [(b"", m, s), (pk[:-1], m, s), (pk + b"\x00", m, s), (pk, m, s[:-1]), (pk, m, s + b"\x00"),
+             (pk, m, b""), (bytes(len(pk)), m, s), (b"\xff" * len(pk), m, s), (pk, m, bytes(64)),
+             (pk, m, b"\xff" * 64)]
+    if scheme.startswith("ecdsa"):
+        cases += [(pk, m[:31], s), (pk, m + b"\x00", s), (pk, b"", s)]
+    if scheme != "ed25519":
+        p = ecc.P256.p if scheme == "ecdsa-p256" else ecc.SM2.p if scheme == "sm2" else ecc.SECP256K1.p
+        cases += [(b"\x04" + bytes(64), m, s), (b"\x02" + p.to_bytes(32, "big"), m, s),
+                  (b"\x05" + pk[1:], m, s), (b"\x04" + pk[1:] + pk[1:], m, s)]
+    out = verify_batch(scheme, *map(list, zip(*cases)))
+    assert out.dtype == bool and not out.any()
+
+
+@pytest.mark.parametrize("scheme", ["ecdsa-secp256k1", "ecdsa-p256", "sm2"])
+def test_uncompressed_keys_accepted(scheme):
+    pubs, msgs, sigs = _batch(scheme, 3)
+    curve = {"ecdsa-secp256k1": ecc.SECP256K1, "ecdsa-p256": ecc.P256, "sm2": ecc.SM2}[scheme]
+    full = [ecc.encode_pubkey(curve, ecc.decode_pubkey(curve, k), compressed=False) for k in pubs]
+    assert verify_batch(scheme, full, msgs, sigs).all()
+
+
+def test_low_s_policy():
+    pubs, msgs, sigs = _batch("ecdsa-secp256k1", 6)
+    flipped = []
+    for s in sigs:
+        r, sv = s[:32], int.from_bytes(s[32:], "big")
+        flipped.append(r + (N_SECP - sv).to_bytes(32, "big"))  # the other of the pair (s, n - s)
+    both = sigs + flipped
+    ok = verify_batch("ecdsa-secp256k1", pubs * 2, msgs * 2, both)
+    assert ok.all()  # high S is accepted by default
+    low = verify_batch("ecdsa-secp256k1", pubs * 2, msgs * 2, both, low_s=True)
+    high = [int.from_bytes(s[32:], "big") > N_SECP // 2 for s in both]
+    assert low.tolist() == [not h for h in high]
+
+
+@pytest.mark.parametrize("scheme", ledgerval.SCHEMES)
+def test_array_inputs_match_lists(scheme):
+    pubs, msgs, sigs = _batch(scheme, 5)
+    arr = lambda xs: np.frombuffer(b"".join(xs), dtype=np.uint8).reshape(len(xs), -1)
+    m = arr(msgs) if scheme.startswith("ecdsa") else msgs
+    assert verify_batch(scheme, arr(pubs), m, arr(sigs)).all()
+
+
+def test_misuse_raises_package_errors():
+    pubs, msgs, sigs = _batch("ed25519", 2)
+    with pytest.raises(InvalidArgument):
+        verify_batch("rsa", pubs, msgs, sigs)
+    with pytest.raises(InvalidArgument):
+        verify_batch("ed25519", pubs, msgs, sigs[:1])
+    with pytest.raises(ValueError):
+        verify_batch("ed25519", pubs[:1], msgs, sigs)
+    with pytest.raises(InvalidType):
+        verify_batch("ed25519", pubs, msgs, ["not bytes", sigs[1]])
+    with pytest.raises(InvalidType):
+        verify_batch("ed25519", b"a single bytes", msgs, sigs)
+    with pytest.raises(InvalidType):
+        verify_batch("ed25519", np.zeros((2, 32), dtype=np.int32), msgs, sigs)
+    with pytest.raises(InvalidArgument):
+        verify_batch("ed25519", pubs, msgs, sigs, threads=0)
+    assert verify_batch("ed25519", [], [], []).shape == (0,)
+
+
+@pytest.mark.parametrize("scheme", ledgerval.SCHEMES)
+def test_auto_backend_agrees_with_reference(scheme):
+    rng = np.random.default_rng(20261128)
+    print("seed 20261128")
+    pubs, msgs, sigs = _batch(scheme, 24, tag=b"agree")
+    sigs = [bytes(s) for s in sigs]
+    for i in rng.choice(24, size=8, replace=False):
+        b = bytearray(sigs[i])
+        b[int(rng.integers(64))] ^= 1 << int(rng.integers(8))
+        sigs[i] = bytes(b)
+    fast = verify_batch(scheme, pubs, msgs, sigs)
+    ref = verify_batch(scheme, pubs, msgs, sigs, backend="reference")
+    assert fast.tolist() == ref.tolist()
+    assert (~fast).sum() == 8
+
+
+@settings(max_examples=60, deadline=None)
+@given(scheme=st.sampled_from(ledgerval.SCHEMES), key=st.binary(max_size=70), msg=st.binary(max_size=40),
+       sig=st.binary(max_size=70))
+def test_random_junk_is_false(scheme, key, msg, sig):
+    assert not verify_batch(scheme, [key], [msg], [sig])[0]
