@@ -1,0 +1,190 @@
+"""The embedded default workload: which rows ``ledgerval bench`` measures and what each is compared with.
+
+Rows are named ``kind/what``: ``e2e/<suite>`` (generated blocks validated end to end), ``verify/<scheme>``,
+``hash/<algo>`` and ``merkle/<algo>-<rule>``.  Every primitive row has a ``ref`` column, ledgerval's own
+reference path on a small slice of the same workload, so a regression gate always has a ratio even where no
+peer library is installed.
+"""
+from __future__ import annotations
+
+import inspect
+from functools import partial
+
+import numpy as np
+
+from . import peers as P
+from . import workloads as W
+from .harness import Case, Contender, Prepared
+
+VERIFY_SCHEMES = ("ecdsa-secp256k1", "ecdsa-p256", "ed25519", "sm2")
+HASH_ALGOS = ("sha256", "sha256d", "sm3", "keccak256")
+MERKLE_ROWS = (("sha256", "rfc6962"), ("sha256d", "bitcoin"), ("sm3", "rfc6962"), ("keccak256", "rfc6962"))
+
+
+def _absent_reason(exc: BaseException) -> str:
+    msg = str(exc) or type(exc).__name__
+    if isinstance(exc, ImportError):
+        return f"not installed ({getattr(exc, 'name', None) or msg})"
+    return msg
+
+
+def _peer(build, *args, items: int, check) -> Contender:
+    try:
+        return Contender(build(*args), items=items, check=check)
+    except (ImportError, LookupError, OSError) as exc:
+        return Contender(None, items=items, absent=_absent_reason(exc))
+
+
+# --- verify_batch ---------------------------------------------------------------------------------------------
+
+def _prepare_verify(scheme: str, sizes: dict) -> Prepared:
+    import ledgerval
+
+    w = W.verify_workload(scheme, sizes["verify"])
+    keys, msgs, sigs = w.keys, w.messages, w.signatures
+
+    def ours(t):
+        return ledgerval.verify_batch(scheme, keys, msgs, sigs, threads=t)
+
+    def check(res):
+        res = np.asarray(res, dtype=bool)
+        if res.shape != w.expected.shape or not np.array_equal(res, w.expected):
+            return f"{int((res != w.expected).sum())} of {w.n} verdicts differ from the expected ones"
+        return None
+
+    all_true = lambda res: bool(np.all(np.asarray(res, dtype=bool)))  # noqa: E731
+    pw = w.head(sizes.get("peer_verify", w.n))
+    peers = {name: _peer(P.VERIFY_PEERS[name], pw, items=pw.n, check=all_true) for name in P.VERIFY_APPLIES[scheme]}
+    rw = w.head(sizes["ref_verify"])
+    peers["ref"] = Contender(partial(ledgerval.verify_batch, scheme, rw.keys, rw.messages, rw.signatures,
+                                     threads=1, backend="reference"), items=rw.n, check=all_true)
+    return Prepared(w.n, ours, check, peers, extra={"batch": w.n})
+
+
+# --- hash_batch -----------------------------------------------------------------------------------------------
+
+def _hash_backend_kw() -> bool:
+    import ledgerval
+
+    return "backend" in inspect.signature(ledgerval.hash_batch).parameters
+
+
+def _prepare_hash(algo: str, sizes: dict) -> Prepared:
+    import ledgerval
+    from ledgerval.reference.hashes import digest
+
+    msgs = W.hash_workload(sizes["hash"], sizes["hash_size"])
+    head = [bytes(m) for m in msgs[:16]]
+    want = [digest(algo, m) for m in head]
+
+    def ours(t):
+        return ledgerval.hash_batch(algo, msgs, threads=t)
+
+    def check(res):
+        res = np.asarray(res)
+        if res.shape != (len(msgs), 32):
+            return f"shape {res.shape}, expected {(len(msgs), 32)}"
+        bad = [i for i, d in enumerate(want) if bytes(res[i]) != d]
+        return f"digests of items {bad} differ from the reference" if bad else None
+
+    def check_peer(res):
+        return [bytes(x) for x in res[:16]] == want
+
+    pmsgs = msgs[: sizes["hash"]]
+    peers = {name: _peer(P.HASH_PEERS[name], algo, pmsgs, items=len(pmsgs), check=check_peer)
+             for name in P.HASH_APPLIES[algo]}
+    rmsgs = msgs[: sizes["ref_hash"]]
+    if _hash_backend_kw():
+        ref = partial(ledgerval.hash_batch, algo, rmsgs, threads=1, backend="reference")
+    else:
+        items = [bytes(m) for m in rmsgs]
+        ref = lambda: [digest(algo, m) for m in items]  # noqa: E731
+    peers["ref"] = Contender(ref, items=len(rmsgs), check=check_peer)
+    return Prepared(len(msgs), ours, check, peers, extra={"msg_bytes": sizes["hash_size"]})
+
+
+# --- merkle_root ----------------------------------------------------------------------------------------------
+
+def _prepare_merkle(algo: str, rule: str, sizes: dict) -> Prepared:
+    import ledgerval
+    from ledgerval.reference.merkle import root as ref_root
+
+    leaves = W.merkle_leaves(sizes["merkle"])
+    rleaves = [bytes(x) for x in leaves[: sizes["ref_merkle"]]]
+    want_small = ref_root(algo, rleaves, rule)
+    threaded = "threads" in inspect.signature(ledgerval.merkle_root).parameters
+    try:
+        want = P.python_merkle_root(algo, [bytes(x) for x in leaves], rule)
+    except LookupError:
+        want = None
+
+    def ours(t):
+        if threaded:
+            return ledgerval.merkle_root(algo, leaves, rule, threads=t)
+        return ledgerval.merkle_root(algo, leaves, rule)
+
+    def check(res):
+        if want is not None and bytes(res) != want:
+            return "root differs from the straightforward Python tree"
+        if ledgerval.merkle_root(algo, leaves[: len(rleaves)], rule) != want_small:
+            return "root of the reference slice differs from the reference"
+        return None
+
+    peers = {name: _peer(P.MERKLE_PEERS[name], algo, rule, leaves, items=len(leaves),
+                         check=lambda r: want is None or r == want)
+             for name in P.MERKLE_APPLIES[algo]}
+    peers["ref"] = Contender(partial(ref_root, algo, rleaves, rule), items=len(rleaves),
+                             check=lambda r: r == want_small)
+    return Prepared(len(leaves), ours, check, peers, threaded=threaded)
+
+
+# --- end to end -----------------------------------------------------------------------------------------------
+
+def _prepare_e2e(suite: str, sizes: dict) -> Prepared:
+    import ledgerval
+
+    if not hasattr(ledgerval, "Validator"):
+        raise LookupError("ledgerval.Validator is not in this build")
+    chain = W.chain_workload(suite, sizes["blocks"], sizes["txs"])
+    blocks = list(chain.blocks)
+    validators: dict[int, object] = {}
+
+    def validator(t):
+        if t not in validators:
+            validators[t] = ledgerval.Validator(suite, chain_id=chain.chain_id, validators=chain.validators,
+                                                threshold=chain.threshold, threads=t)
+        return validators[t]
+
+    def ours(t):
+        return list(validator(t).validate_chain(blocks))
+
+    def check(reports):
+        bad = [(i, r.codes()[:3]) for i, r in enumerate(reports) if not r.ok]
+        if len(reports) != len(blocks):
+            return f"{len(reports)} reports for {len(blocks)} blocks"
+        return f"valid blocks reported invalid: {bad[:3]}" if bad else None
+
+    def stages(reports):
+        tot: dict[str, float] = {}
+        for r in reports:
+            for k, v in r.timings.items():
+                tot[k] = tot.get(k, 0.0) + v
+        return {k: v / max(1, len(reports)) for k, v in tot.items()}
+
+    return Prepared(chain.tx_count, ours, check, {}, stages=stages,
+                    extra={"blocks": len(blocks), "txs_per_block": sizes["txs"],
+                           "validators": len(chain.validators)})
+
+
+def default_cases() -> list[Case]:
+    from ledgerval import SUITES
+
+    cases = [Case(f"e2e/{s}", "e2e", "tx", partial(_prepare_e2e, s), "generated blocks validated end to end")
+             for s in SUITES]
+    cases += [Case(f"verify/{s}", "verify", "sig", partial(_prepare_verify, s), "verify_batch, valid signatures")
+              for s in VERIFY_SCHEMES]
+    cases += [Case(f"hash/{a}", "hash", "msg", partial(_prepare_hash, a), "hash_batch over 64-byte messages")
+              for a in HASH_ALGOS]
+    cases += [Case(f"merkle/{a}-{r}", "merkle", "leaf", partial(_prepare_merkle, a, r), "merkle_root")
+              for a, r in MERKLE_ROWS]
+    return cases
