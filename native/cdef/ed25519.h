@@ -1,0 +1,18 @@
+/* Ed25519 (RFC 8032): verification (single and batch), signing and keys for test data, SHA-512. */
+#define LV_ED25519_OK ...
+#define LV_ED25519_EINVAL ...
+#define LV_ED25519_ESCRATCH ...
+#define LV_ED25519_BATCH_MAX ...
+int lv_ed25519_verify(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
+                      const int64_t *offsets, size_t n, uint8_t *status);
+size_t lv_ed25519_batch_scratch_bytes(size_t batch_size);
+int lv_ed25519_verify_batch(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
+                            const int64_t *offsets, const uint8_t *rand16, size_t n, size_t batch_size,
+                            uint8_t *scratch, size_t scratch_len, uint8_t *status);
+int lv_ed25519_sign(const uint8_t *seeds, const uint8_t *msg_buf, size_t msg_len, const int64_t *offsets,
+                    size_t n, uint8_t *sigs);
+int lv_ed25519_pubkeys(const uint8_t *seeds, size_t n, uint8_t *keys);
+int lv_ed25519_sha512(const uint8_t *msg_buf, size_t msg_len, const int64_t *offsets, size_t n, uint8_t *out);
+int lv_ed25519_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
+int lv_ed25519_test_sc(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
+int lv_ed25519_test_ge(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);

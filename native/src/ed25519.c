@@ -1,0 +1,218 @@
+/* Ed25519 (RFC 8032) verification, batch verification and test-data signing.
+ *
+ * VERIFICATION POLICY (shared with ledgerval.reference.ed25519; single and batch paths give the same verdict):
+ *   1. the public key is 32 bytes and the signature 64 bytes (the Python layer checks lengths);
+ *   2. S (the last 32 bytes, little-endian) must be < L;
+ *   3. A and R must decode per RFC 8032 5.1.3: y < p (non-canonical encodings are rejected), x^2 = u/v must
+ *      have a root, and x = 0 with the sign bit set is rejected.  Small-order and mixed-order points are
+ *      accepted as encodings;
+ *   4. the COFACTORED equation [8][S]B = [8]R + [8][k]A with k = SHA-512(R || A || M) mod L.
+ * The cofactor makes the batch equation (random linear combination) an exact consequence of the single
+ * ones, so batch and single verification agree on every input (the argument of ZIP-215), whereas the
+ * cofactorless equation can disagree with batching on points with a torsion component.
+ *
+ * Layers, each a static *_impl.h included once here: SHA-512, field, scalar, group, msm, scheme. */
+#include "ed25519.h"
+
+#ifdef LV_VERIFY
+#include <assert.h>
+#endif
+
+#include "ed25519_sha512_impl.h"
+#include "ed25519_field_impl.h"
+#include "ed25519_scalar_impl.h"
+#include "ed25519_group_impl.h"
+#include "ed25519_msm_impl.h"
+#include "ed25519_scheme_impl.h"
+
+static int ed_offsets_ok(const uint8_t *msg_buf, size_t msg_len, const int64_t *offsets, size_t n) {
+    if (!offsets) return 0;
+    if (msg_len && !msg_buf) return 0;
+    if (offsets[0] < 0) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (offsets[i + 1] < offsets[i]) return 0;
+    return (uint64_t)offsets[n] <= (uint64_t)msg_len;
+}
+
+/* A zero-length message may come with a NULL buffer; never form NULL + offset. */
+static inline const uint8_t *ed_msg(const uint8_t *msg_buf, const int64_t *offsets, size_t i) {
+    static const uint8_t empty[1] = {0};
+    return msg_buf ? msg_buf + offsets[i] : empty;
+}
+
+int lv_ed25519_verify(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
+                      const int64_t *offsets, size_t n, uint8_t *status) {
+    if (n == 0) return LV_ED25519_OK;
+    if (!keys || !sigs || !status || !ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_ED25519_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        status[i] = (uint8_t)ed25519_verify_one_var(keys + 32 * i, sigs + 64 * i, ed_msg(msg_buf, offsets, i),
+                                                    (size_t)(offsets[i + 1] - offsets[i]));
+    return LV_ED25519_OK;
+}
+
+size_t lv_ed25519_batch_scratch_bytes(size_t batch_size) {
+    return batch_size * sizeof(ed_batch_item) + 64;
+}
+
+int lv_ed25519_verify_batch(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
+                            const int64_t *offsets, const uint8_t *rand16, size_t n, size_t batch_size,
+                            uint8_t *scratch, size_t scratch_len, uint8_t *status) {
+    if (n == 0) return LV_ED25519_OK;
+    if (!keys || !sigs || !status || !rand16 || !scratch || !ed_offsets_ok(msg_buf, msg_len, offsets, n))
+        return LV_ED25519_EINVAL;
+    if (batch_size == 0 || batch_size > LV_ED25519_BATCH_MAX) return LV_ED25519_EINVAL;
+    if (scratch_len < lv_ed25519_batch_scratch_bytes(batch_size)) return LV_ED25519_ESCRATCH;
+    ed_batch_item *items = (ed_batch_item *)(void *)(scratch + ((64 - ((uintptr_t)scratch & 63)) & 63));
+    ed_batch_ctx ctx = {keys, msg_buf ? msg_buf : (const uint8_t *)"", sigs, offsets, status, items};
+    size_t i = 0;
+    while (i < n) {
+        size_t m = 0;
+        /* Fill one sub-batch with items that pass the cheap checks; the rest fail here, outside the batch. */
+        for (; i < n && m < batch_size; i++) {
+            gej A, R;
+            scalar S, k, z, zk;
+            const uint8_t *sig = sigs + 64 * i, *pk = keys + 32 * i;
+            if (!ed25519_prepare_var(&A, &R, &S, &k, pk, sig, ed_msg(msg_buf, offsets, i),
+                                     (size_t)(offsets[i + 1] - offsets[i]))) {
+                status[i] = 0;
+                continue;
+            }
+            ed_batch_item *it = &items[m++];
+            /* z odd keeps it non-zero mod L: 127 random bits, a 2^-127 chance that a bad batch passes. */
+            z.v[0] = sc_load64_le(rand16 + 16 * i) | 1;
+            z.v[1] = sc_load64_le(rand16 + 16 * i + 8);
+            z.v[2] = z.v[3] = 0;
+            sc_mul(&zk, &z, &k);
+            sc_mul(&it->zS, &z, &S);
+            it->topR = wnaf_var(it->nafR, &z, ED_W_VAR);
+            it->topA = wnaf_var(it->nafA, &zk, ED_W_VAR);
+            gej_odd_multiples_cached(it->tabR, &R, ED_TAB_VAR);
+            gej_odd_multiples_cached(it->tabA, &A, ED_TAB_VAR);
+            it->index = i;
+        }
+        if (m == 0) continue;
+        if (ed25519_batch_check_var(items, 0, m)) ed25519_batch_mark(&ctx, 0, m, 1);
+        else ed25519_batch_bisect_var(&ctx, 0, m);
+    }
+    return LV_ED25519_OK;
+}
+
+int lv_ed25519_sign(const uint8_t *seeds, const uint8_t *msg_buf, size_t msg_len, const int64_t *offsets,
+                    size_t n, uint8_t *sigs) {
+    if (n == 0) return LV_ED25519_OK;
+    if (!seeds || !sigs || !ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_ED25519_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        ed25519_sign_one_var(sigs + 64 * i, seeds + 32 * i, ed_msg(msg_buf, offsets, i),
+                             (size_t)(offsets[i + 1] - offsets[i]));
+    return LV_ED25519_OK;
+}
+
+int lv_ed25519_pubkeys(const uint8_t *seeds, size_t n, uint8_t *keys) {
+    if (n == 0) return LV_ED25519_OK;
+    if (!seeds || !keys) return LV_ED25519_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        scalar a;
+        uint8_t prefix[32];
+        ed25519_expand_seed(&a, prefix, keys + 32 * i, seeds + 32 * i);
+    }
+    return LV_ED25519_OK;
+}
+
+int lv_ed25519_sha512(const uint8_t *msg_buf, size_t msg_len, const int64_t *offsets, size_t n, uint8_t *out) {
+    if (n == 0) return LV_ED25519_OK;
+    if (!out || !ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_ED25519_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        sha512_ctx ctx;
+        sha512_init(&ctx);
+        sha512_update(&ctx, ed_msg(msg_buf, offsets, i), (size_t)(offsets[i + 1] - offsets[i]));
+        sha512_final(&ctx, out + 64 * i);
+    }
+    return LV_ED25519_OK;
+}
+
+/* ---- test-only entry points ------------------------------------------------------------------------- */
+
+/* Field ops on 32-byte little-endian inputs (top bit ignored, values up to 2^255 - 1 allowed); the result
+ * is canonical.  Returns 1, or the root flag for op 7. */
+int lv_ed25519_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out) {
+    fe x, y, r;
+    int ret = 1;
+    if (!a || !b || !out) return LV_ED25519_EINVAL;
+    fe_frombytes(&x, a);
+    fe_frombytes(&y, b);
+    switch (op) {
+    case 0: fe_mul(&r, &x, &y); break;
+    case 1: fe_sq(&r, &x); break;
+    case 2: fe_add(&r, &x, &y); break;
+    case 3: fe_sub(&r, &x, &y); break;
+    case 4: fe_neg(&r, &x); break;
+    case 5: fe_invert(&r, &x); break;
+    case 6: fe_pow22523(&r, &x); break;
+    case 7: ret = fe_sqrt_ratio_var(&r, &x, &y); if (!ret) r = FE_ZERO; break;
+    case 8: r = x; break;
+    case 9: { fe s; fe_add_nc(&s, &x, &y); fe_add_nc(&s, &s, &s); fe_sq(&r, &s); fe_mul(&r, &r, &s); } break;
+    case 10: { fe s[3], inv[3], scratch[3]; s[0] = x; s[1] = y; fe_mul(&s[2], &x, &y);
+               fe_batch_invert(inv, s, scratch, 3); fe_add(&r, &inv[0], &inv[1]); fe_add(&r, &r, &inv[2]); } break;
+    default: return LV_ED25519_EINVAL;
+    }
+    fe_tobytes(out, &r);
+    return ret;
+}
+
+/* Scalar ops: 0 reduce a (64 bytes); 1 a*b mod L (32 bytes each, any value); 2 (a mod L)+(b mod L);
+ * 3 -(a mod L); 4 returns 1 when a < L (out untouched). */
+int lv_ed25519_test_sc(int op, const uint8_t *a, const uint8_t *b, uint8_t *out) {
+    scalar x, y, r;
+    if (!a || !b || !out) return LV_ED25519_EINVAL;
+    switch (op) {
+    case 0: sc_from_bytes64(&r, a); break;
+    case 1: sc_from_bytes_raw(&x, a); sc_from_bytes_raw(&y, b); sc_mul(&r, &x, &y); break;
+    case 2: sc_from_bytes32_reduce(&x, a); sc_from_bytes32_reduce(&y, b); sc_add(&r, &x, &y); break;
+    case 3: sc_from_bytes32_reduce(&x, a); sc_neg(&r, &x); break;
+    case 4: return sc_bytes_canonical(a);
+    default: return LV_ED25519_EINVAL;
+    }
+    sc_to_bytes(out, &r);
+    return 1;
+}
+
+/* Group ops on encodings; returns 0 when an input point does not decode under the policy.
+ * 0: decode a and re-encode; 1: [b]a for b < 2^253 (Straus with a zero base scalar); 2: [b mod L]B;
+ * 3: [8]a; 4: a + b (b a point); 5: [b]a by plain double-and-add (an independent check of op 1). */
+int lv_ed25519_test_ge(int op, const uint8_t *a, const uint8_t *b, uint8_t *out) {
+    gej P, Q, R;
+    scalar s, zero = {{0, 0, 0, 0}};
+    ge_p1p1 t;
+    ge_cached c;
+    if (!a || !b || !out) return LV_ED25519_EINVAL;
+    if (op < 0 || op > 5) return LV_ED25519_EINVAL;
+    if (op != 2 && !gej_from_bytes_var(&P, a)) return 0;
+    switch (op) {
+    case 0: R = P; break;
+    case 1:
+        sc_from_bytes_raw(&s, b);
+        if (s.v[3] >> 61) return LV_ED25519_EINVAL;
+        ge_double_scalarmult_var(&R, &P, &s, &zero);
+        break;
+    case 2: sc_from_bytes32_reduce(&s, b); ge_scalarmult_base_var(&R, &s); break;
+    case 3: gej_mul8(&R, &P); break;
+    case 4:
+        if (!gej_from_bytes_var(&Q, b)) return 0;
+        gej_to_cached(&c, &Q);
+        gej_add_cached(&t, &P, &c);
+        ge_p1p1_to_gej(&R, &t);
+        break;
+    case 5:
+        sc_from_bytes_raw(&s, b);
+        gej_set_identity(&R);
+        gej_to_cached(&c, &P);
+        for (int i = 255; i >= 0; i--) {
+            gej_dbl(&t, &R);
+            ge_p1p1_to_gej(&R, &t);
+            if (sc_bit(&s, i)) { gej_add_cached(&t, &R, &c); ge_p1p1_to_gej(&R, &t); }
+        }
+        break;
+    }
+    gej_to_bytes(out, &R);
+    return 1;
+}

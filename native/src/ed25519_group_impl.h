@@ -1,0 +1,188 @@
+/* The group of edwards25519: -x^2 + y^2 = 1 + d x^2 y^2 over GF(p), in the coordinates of Hisil, Wong, Carter
+ * and Dawson (2008) for a = -1:
+ *   gej     extended (X:Y:Z:T), x = X/Z, y = Y/Z, T = XY/Z
+ *   ge_p2   projective (X:Y:Z), enough for doubling
+ *   ge_p1p1 "completed" ((E:G),(H:F)) straight out of an addition or doubling; converting it to ge_p2 costs
+ *           3M and to gej 4M, so a doubling followed by a doubling skips the T product
+ *   ge_cached (Y+X, Y-X, Z, 2dT): a point prepared as the right operand of additions
+ *   ge_niels  (y+x, y-x, 2dxy) for Z = 1, the entries of the static table for B (mixed addition).
+ * The formulas are complete on this curve (d is not a square), so they need no special cases for the
+ * identity, doubling, or points of small order — which cofactored verification relies on. */
+#ifndef LV_ED25519_GROUP_IMPL_H
+#define LV_ED25519_GROUP_IMPL_H
+
+typedef struct { fe X, Y, Z, T; } gej;
+typedef struct { fe X, Y, Z; } ge_p2;
+typedef struct { fe E, F, G, H; } ge_p1p1;
+typedef struct { fe YpX, YmX, Z, T2d; } ge_cached;
+typedef struct { fe ypx, ymx, xy2d; } ge_niels;
+
+static inline void gej_set_identity(gej *r) {
+    r->X = FE_ZERO; r->Y = FE_ONE; r->Z = FE_ONE; r->T = FE_ZERO;
+}
+
+static inline void ge_p1p1_to_p2(ge_p2 *r, const ge_p1p1 *p) {
+    fe_mul(&r->X, &p->E, &p->F);
+    fe_mul(&r->Y, &p->G, &p->H);
+    fe_mul(&r->Z, &p->F, &p->G);
+}
+
+static inline void ge_p1p1_to_gej(gej *r, const ge_p1p1 *p) {
+    fe_mul(&r->X, &p->E, &p->F);
+    fe_mul(&r->Y, &p->G, &p->H);
+    fe_mul(&r->Z, &p->F, &p->G);
+    fe_mul(&r->T, &p->E, &p->H);
+}
+
+static inline void gej_to_p2(ge_p2 *r, const gej *p) { r->X = p->X; r->Y = p->Y; r->Z = p->Z; }
+
+static inline void gej_to_cached(ge_cached *r, const gej *p) {
+    fe_add(&r->YpX, &p->Y, &p->X);
+    fe_sub(&r->YmX, &p->Y, &p->X);
+    r->Z = p->Z;
+    fe_mul(&r->T2d, &p->T, &FE_D2);
+}
+
+/* dbl-2008-hwcd with a = -1 (signs of E, F, G, H flipped together, which leaves the outputs unchanged):
+ * A = X^2, B = Y^2, C = 2Z^2, H = A + B, E = H - (X+Y)^2, G = A - B, F = C + G. */
+static inline void ge_p2_dbl(ge_p1p1 *r, const ge_p2 *p) {
+    fe a, b, c, s;
+    fe_sq(&a, &p->X);
+    fe_sq(&b, &p->Y);
+    fe_sq(&c, &p->Z);
+    fe_add(&c, &c, &c);
+    fe_add_nc(&s, &p->X, &p->Y);
+    fe_sq(&s, &s);
+    fe_add(&r->H, &a, &b);
+    fe_sub(&r->E, &r->H, &s);
+    fe_sub(&r->G, &a, &b);
+    fe_add(&r->F, &c, &r->G);
+}
+
+static inline void gej_dbl(ge_p1p1 *r, const gej *p) {
+    ge_p2 q;
+    gej_to_p2(&q, p);
+    ge_p2_dbl(r, &q);
+}
+
+/* add-2008-hwcd-3 (a = -1, k = 2d): A = (Y1-X1)(Y2-X2), B = (Y1+X1)(Y2+X2), C = T1 2d T2, D = 2 Z1 Z2,
+ * E = B - A, F = D - C, G = D + C, H = B + A. */
+static inline void gej_add_cached(ge_p1p1 *r, const gej *p, const ge_cached *q) {
+    fe a, b, c, dd, t;
+    fe_sub(&t, &p->Y, &p->X);
+    fe_mul(&a, &t, &q->YmX);
+    fe_add_nc(&t, &p->Y, &p->X);
+    fe_mul(&b, &t, &q->YpX);
+    fe_mul(&c, &p->T, &q->T2d);
+    fe_mul(&dd, &p->Z, &q->Z);
+    fe_add(&dd, &dd, &dd);
+    fe_sub(&r->E, &b, &a);
+    fe_sub(&r->F, &dd, &c);
+    fe_add(&r->G, &dd, &c);
+    fe_add(&r->H, &b, &a);
+}
+
+/* p - q: -q swaps Y+X with Y-X and negates T. */
+static inline void gej_sub_cached(ge_p1p1 *r, const gej *p, const ge_cached *q) {
+    fe a, b, c, dd, t;
+    fe_sub(&t, &p->Y, &p->X);
+    fe_mul(&a, &t, &q->YpX);
+    fe_add_nc(&t, &p->Y, &p->X);
+    fe_mul(&b, &t, &q->YmX);
+    fe_mul(&c, &p->T, &q->T2d);
+    fe_mul(&dd, &p->Z, &q->Z);
+    fe_add(&dd, &dd, &dd);
+    fe_sub(&r->E, &b, &a);
+    fe_add(&r->F, &dd, &c);
+    fe_sub(&r->G, &dd, &c);
+    fe_add(&r->H, &b, &a);
+}
+
+static inline void gej_add_niels(ge_p1p1 *r, const gej *p, const ge_niels *q) {
+    fe a, b, c, dd, t;
+    fe_sub(&t, &p->Y, &p->X);
+    fe_mul(&a, &t, &q->ymx);
+    fe_add_nc(&t, &p->Y, &p->X);
+    fe_mul(&b, &t, &q->ypx);
+    fe_mul(&c, &p->T, &q->xy2d);
+    fe_add(&dd, &p->Z, &p->Z);
+    fe_sub(&r->E, &b, &a);
+    fe_sub(&r->F, &dd, &c);
+    fe_add(&r->G, &dd, &c);
+    fe_add(&r->H, &b, &a);
+}
+
+static inline void gej_sub_niels(ge_p1p1 *r, const gej *p, const ge_niels *q) {
+    fe a, b, c, dd, t;
+    fe_sub(&t, &p->Y, &p->X);
+    fe_mul(&a, &t, &q->ypx);
+    fe_add_nc(&t, &p->Y, &p->X);
+    fe_mul(&b, &t, &q->ymx);
+    fe_mul(&c, &p->T, &q->xy2d);
+    fe_add(&dd, &p->Z, &p->Z);
+    fe_sub(&r->E, &b, &a);
+    fe_add(&r->F, &dd, &c);
+    fe_sub(&r->G, &dd, &c);
+    fe_add(&r->H, &b, &a);
+}
+
+static inline void gej_neg(gej *r, const gej *p) {
+    fe_neg(&r->X, &p->X);
+    r->Y = p->Y;
+    r->Z = p->Z;
+    fe_neg(&r->T, &p->T);
+}
+
+/* The identity has X = 0 and Y = Z (T follows). */
+static int gej_is_identity_var(const gej *p) {
+    return fe_iszero(&p->X) && fe_equal(&p->Y, &p->Z);
+}
+
+/* [8]p: the cofactor, three doublings. */
+static void gej_mul8(gej *r, const gej *p) {
+    ge_p1p1 t;
+    ge_p2 q;
+    gej_dbl(&t, p);
+    ge_p1p1_to_p2(&q, &t);
+    ge_p2_dbl(&t, &q);
+    ge_p1p1_to_p2(&q, &t);
+    ge_p2_dbl(&t, &q);
+    ge_p1p1_to_gej(r, &t);
+}
+
+static void gej_to_bytes(uint8_t s[32], const gej *p) {
+    fe zi, x, y;
+    fe_invert(&zi, &p->Z);
+    fe_mul(&x, &p->X, &zi);
+    fe_mul(&y, &p->Y, &zi);
+    fe_tobytes(s, &y);
+    s[31] |= (uint8_t)(fe_isneg(&x) << 7);
+}
+
+/* Decoding under the verification policy (see ed25519.c): rejects y >= p (non-canonical), encodings with no
+ * square root, and x = 0 with the sign bit set (RFC 8032 5.1.3 steps 1, 3 and 4).  Accepts every other point,
+ * small-order and mixed-order ones included.  Variable time (public data). */
+static int gej_from_bytes_var(gej *r, const uint8_t s[32]) {
+    if (!fe_bytes_canonical(s)) return 0;
+    fe y, u, v, y2, x;
+    fe_frombytes(&y, s);
+    fe_sq(&y2, &y);
+    fe_sub(&u, &y2, &FE_ONE);
+    fe_mul(&v, &y2, &FE_D);
+    fe_add(&v, &v, &FE_ONE);
+    /* v = d y^2 + 1 is never 0: -1/d is not a square mod p, so y^2 = -1/d has no solution. */
+    if (!fe_sqrt_ratio_var(&x, &u, &v)) return 0;
+    int sign = s[31] >> 7;
+    if (fe_iszero(&x)) {
+        if (sign) return 0;
+    } else if (fe_isneg(&x) != sign) {
+        fe_neg(&x, &x);
+    }
+    r->X = x;
+    r->Y = y;
+    r->Z = FE_ONE;
+    fe_mul(&r->T, &x, &y);
+    return 1;
+}
+
+#endif

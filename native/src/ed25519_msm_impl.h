@@ -1,0 +1,165 @@
+/* Scalar multiplication and multi-scalar multiplication on edwards25519, variable time (verification works on
+ * public data; the signing helpers that also use these are for test data only).
+ *   - wNAF digits (signed, odd, |d| < 2^(w-1)) for scalars below 2^253.
+ *   - A static table of the odd multiples B, 3B, ..., 127B in niels form (w = 8), computed once.
+ *   - Straus (interleaved wNAF, shared doublings) for [a]P + [b]B and for the batch equation. */
+#ifndef LV_ED25519_MSM_IMPL_H
+#define LV_ED25519_MSM_IMPL_H
+
+#include <pthread.h>
+
+#define ED_WNAF_LEN 256
+#define ED_W_VAR 5                               /* window for variable points: 8 cached odd multiples */
+#define ED_TAB_VAR (1 << (ED_W_VAR - 2))
+#define ED_W_BASE 8                              /* window for B: 64 niels odd multiples */
+#define ED_TAB_BASE (1 << (ED_W_BASE - 2))
+
+static const fe FE_BX = {{0x62d608f25d51aULL, 0x412a4b4f6592aULL, 0x75b7171a4b31dULL, 0x1ff60527118feULL, 0x216936d3cd6e5ULL}};
+static const fe FE_BY = {{0x6666666666658ULL, 0x4ccccccccccccULL, 0x1999999999999ULL, 0x3333333333333ULL, 0x6666666666666ULL}};
+
+static inline int sc_get_bits(const scalar *s, int pos, int n) {
+    int limb = pos >> 6, off = pos & 63;
+    uint64_t v = s->v[limb] >> off;
+    if (off + n > 64 && limb < 3) v |= s->v[limb + 1] << (64 - off);
+    return (int)(v & ((1u << n) - 1));
+}
+
+/* s = sum naf[i] 2^i with every naf[i] zero or odd and |naf[i]| < 2^(w-1), no two non-zero digits within w
+ * positions.  Requires s < 2^253 (a reduced scalar or a 128-bit multiplier) so no carry is left over.
+ * Returns one past the index of the highest non-zero digit (0 for s = 0). */
+static int wnaf_var(int8_t naf[ED_WNAF_LEN], const scalar *s, int w) {
+    memset(naf, 0, ED_WNAF_LEN);
+    int carry = 0, bit = 0, top = 0;
+    while (bit < ED_WNAF_LEN) {
+        if (sc_bit(s, bit) == carry) { bit++; continue; }
+        int now = w;
+        if (now > ED_WNAF_LEN - bit) now = ED_WNAF_LEN - bit;
+        int word = sc_get_bits(s, bit, now) + carry;
+        carry = (word >> (w - 1)) & 1;
+        word -= carry << w;
+        naf[bit] = (int8_t)word;
+        top = bit + 1;
+        bit += now;
+    }
+#ifdef LV_VERIFY
+    assert(carry == 0);
+#endif
+    return top;
+}
+
+/* tab[i] = (2i+1) p for i < n. */
+static void gej_odd_multiples_cached(ge_cached *tab, const gej *p, int n) {
+    ge_p1p1 t;
+    gej p2, cur = *p;
+    ge_cached c2;
+    gej_dbl(&t, p);
+    ge_p1p1_to_gej(&p2, &t);
+    gej_to_cached(&c2, &p2);
+    gej_to_cached(&tab[0], p);
+    for (int i = 1; i < n; i++) {
+        gej_add_cached(&t, &cur, &c2);
+        ge_p1p1_to_gej(&cur, &t);
+        gej_to_cached(&tab[i], &cur);
+    }
+}
+
+static ge_niels ED_BASE_TABLE[ED_TAB_BASE];
+static pthread_once_t ED_BASE_ONCE = PTHREAD_ONCE_INIT;
+
+static void ed_base_table_init(void) {
+    gej b, cur, p2;
+    gej pts[ED_TAB_BASE];
+    fe zs[ED_TAB_BASE], zinv[ED_TAB_BASE], scratch[ED_TAB_BASE];
+    ge_p1p1 t;
+    ge_cached c2;
+    b.X = FE_BX; b.Y = FE_BY; b.Z = FE_ONE;
+    fe_mul(&b.T, &FE_BX, &FE_BY);
+    gej_dbl(&t, &b);
+    ge_p1p1_to_gej(&p2, &t);
+    gej_to_cached(&c2, &p2);
+    cur = b;
+    pts[0] = b;
+    for (int i = 1; i < ED_TAB_BASE; i++) {
+        gej_add_cached(&t, &cur, &c2);
+        ge_p1p1_to_gej(&cur, &t);
+        pts[i] = cur;
+    }
+    for (int i = 0; i < ED_TAB_BASE; i++) zs[i] = pts[i].Z;
+    fe_batch_invert(zinv, zs, scratch, ED_TAB_BASE);
+    for (int i = 0; i < ED_TAB_BASE; i++) {
+        fe x, y, xy;
+        fe_mul(&x, &pts[i].X, &zinv[i]);
+        fe_mul(&y, &pts[i].Y, &zinv[i]);
+        fe_add(&ED_BASE_TABLE[i].ypx, &y, &x);
+        fe_sub(&ED_BASE_TABLE[i].ymx, &y, &x);
+        fe_mul(&xy, &x, &y);
+        fe_mul(&ED_BASE_TABLE[i].xy2d, &xy, &FE_D2);
+    }
+}
+
+static const ge_niels *ed_base_table(void) {
+    pthread_once(&ED_BASE_ONCE, ed_base_table_init);
+    return ED_BASE_TABLE;
+}
+
+/* The running sum of a Straus loop lives as a completed point between steps; adding to it needs the
+ * extended form (4M), doubling only the projective one (3M). */
+static inline void straus_add_cached(ge_p1p1 *acc, int d, const ge_cached *tab) {
+    gej u;
+    ge_p1p1_to_gej(&u, acc);
+    if (d > 0) gej_add_cached(acc, &u, &tab[d >> 1]);
+    else gej_sub_cached(acc, &u, &tab[(-d) >> 1]);
+}
+
+static inline void straus_add_niels(ge_p1p1 *acc, int d, const ge_niels *tab) {
+    gej u;
+    ge_p1p1_to_gej(&u, acc);
+    if (d > 0) gej_add_niels(acc, &u, &tab[d >> 1]);
+    else gej_sub_niels(acc, &u, &tab[(-d) >> 1]);
+}
+
+static inline void straus_dbl(ge_p1p1 *acc) {
+    ge_p2 q;
+    ge_p1p1_to_p2(&q, acc);
+    ge_p2_dbl(acc, &q);
+}
+
+/* The identity as a completed point: E = 0, F = G = H = 1 maps to (0:1:1:0). */
+static inline void ge_p1p1_set_identity(ge_p1p1 *r) {
+    r->E = FE_ZERO; r->F = FE_ONE; r->G = FE_ONE; r->H = FE_ONE;
+}
+
+/* r = [a]P + [b]B for a, b < 2^253 (Straus with wNAF: w = 5 for P, the static w = 8 table for B). */
+static void ge_double_scalarmult_var(gej *r, const gej *p, const scalar *a, const scalar *b) {
+    int8_t nafa[ED_WNAF_LEN], nafb[ED_WNAF_LEN];
+    ge_cached tab[ED_TAB_VAR];
+    const ge_niels *bt = ed_base_table();
+    int top_a = wnaf_var(nafa, a, ED_W_VAR);
+    int top_b = wnaf_var(nafb, b, ED_W_BASE);
+    int top = top_a > top_b ? top_a : top_b;
+    if (top_a) gej_odd_multiples_cached(tab, p, ED_TAB_VAR);
+    ge_p1p1 acc;
+    ge_p1p1_set_identity(&acc);
+    for (int i = top - 1; i >= 0; i--) {
+        straus_dbl(&acc);
+        if (nafa[i]) straus_add_cached(&acc, nafa[i], tab);
+        if (nafb[i]) straus_add_niels(&acc, nafb[i], bt);
+    }
+    ge_p1p1_to_gej(r, &acc);
+}
+
+/* r = [b]B (variable time: signing here is for test data only). */
+static void ge_scalarmult_base_var(gej *r, const scalar *b) {
+    int8_t nafb[ED_WNAF_LEN];
+    const ge_niels *bt = ed_base_table();
+    int top = wnaf_var(nafb, b, ED_W_BASE);
+    ge_p1p1 acc;
+    ge_p1p1_set_identity(&acc);
+    for (int i = top - 1; i >= 0; i--) {
+        straus_dbl(&acc);
+        if (nafb[i]) straus_add_niels(&acc, nafb[i], bt);
+    }
+    ge_p1p1_to_gej(r, &acc);
+}
+
+#endif

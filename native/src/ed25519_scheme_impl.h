@@ -1,0 +1,160 @@
+/* Ed25519 (RFC 8032): single verification, batch verification, and signing for test data.
+ * The verification policy is stated in ed25519.c. */
+#ifndef LV_ED25519_SCHEME_IMPL_H
+#define LV_ED25519_SCHEME_IMPL_H
+
+/* k = SHA-512(R || A || M) mod L */
+static void ed25519_challenge(scalar *k, const uint8_t R[32], const uint8_t A[32], const uint8_t *m, size_t mlen) {
+    sha512_ctx ctx;
+    uint8_t h[64];
+    sha512_init(&ctx);
+    sha512_update(&ctx, R, 32);
+    sha512_update(&ctx, A, 32);
+    sha512_update(&ctx, m, mlen);
+    sha512_final(&ctx, h);
+    sc_from_bytes64(k, h);
+}
+
+/* The cheap checks and decodings shared by both paths: S < L, A and R decode under the policy. */
+static int ed25519_prepare_var(gej *A, gej *R, scalar *S, scalar *k, const uint8_t pk[32], const uint8_t sig[64],
+                               const uint8_t *m, size_t mlen) {
+    if (!sc_bytes_canonical(sig + 32)) return 0;
+    if (!gej_from_bytes_var(A, pk)) return 0;
+    if (!gej_from_bytes_var(R, sig)) return 0;
+    sc_from_bytes_raw(S, sig + 32);
+    ed25519_challenge(k, sig, pk, m, mlen);
+    return 1;
+}
+
+/* Cofactored: [8]([S]B - [k]A - R) = O. */
+static int ed25519_verify_one_var(const uint8_t pk[32], const uint8_t sig[64], const uint8_t *m, size_t mlen) {
+    gej A, R, negA, P;
+    scalar S, k;
+    ge_p1p1 t;
+    ge_cached Rc;
+    if (!ed25519_prepare_var(&A, &R, &S, &k, pk, sig, m, mlen)) return 0;
+    gej_neg(&negA, &A);
+    ge_double_scalarmult_var(&P, &negA, &k, &S);
+    gej_to_cached(&Rc, &R);
+    gej_sub_cached(&t, &P, &Rc);
+    ge_p1p1_to_gej(&P, &t);
+    gej_mul8(&P, &P);
+    return gej_is_identity_var(&P);
+}
+
+/* One item of a batch, prepared once and reused by every sub-check of the bisection. */
+typedef struct {
+    ge_cached tabR[ED_TAB_VAR];
+    ge_cached tabA[ED_TAB_VAR];
+    int8_t nafR[ED_WNAF_LEN];      /* digits of z */
+    int8_t nafA[ED_WNAF_LEN];      /* digits of z k mod L */
+    scalar zS;                     /* z S mod L */
+    int32_t topR, topA;
+    size_t index;                  /* the item's position in the caller's arrays */
+} ed_batch_item;
+
+/* [8]( -[sum z_i S_i]B + sum [z_i]R_i + sum [z_i k_i]A_i ) = O over items[lo, hi).  For one item this is the
+ * single equation times z (odd, < 2^128 < L, so invertible mod L): the same verdict. */
+static int ed25519_batch_check_var(const ed_batch_item *items, size_t lo, size_t hi) {
+    scalar sum = {{0, 0, 0, 0}}, b;
+    int top = 0;
+    for (size_t j = lo; j < hi; j++) {
+        sc_add(&sum, &sum, &items[j].zS);
+        if (items[j].topR > top) top = items[j].topR;
+        if (items[j].topA > top) top = items[j].topA;
+    }
+    sc_neg(&b, &sum);
+    int8_t nafb[ED_WNAF_LEN];
+    int top_b = wnaf_var(nafb, &b, ED_W_BASE);
+    if (top_b > top) top = top_b;
+    const ge_niels *bt = ed_base_table();
+    ge_p1p1 acc;
+    ge_p1p1_set_identity(&acc);
+    for (int i = top - 1; i >= 0; i--) {
+        straus_dbl(&acc);
+        for (size_t j = lo; j < hi; j++) {
+            const ed_batch_item *it = &items[j];
+            if (it->nafR[i]) straus_add_cached(&acc, it->nafR[i], it->tabR);
+            if (it->nafA[i]) straus_add_cached(&acc, it->nafA[i], it->tabA);
+        }
+        if (nafb[i]) straus_add_niels(&acc, nafb[i], bt);
+    }
+    gej P;
+    ge_p1p1_to_gej(&P, &acc);
+    gej_mul8(&P, &P);
+    return gej_is_identity_var(&P);
+}
+
+typedef struct {
+    const uint8_t *keys, *msgs, *sigs;
+    const int64_t *offsets;
+    uint8_t *status;
+    const ed_batch_item *items;
+} ed_batch_ctx;
+
+static void ed25519_batch_mark(const ed_batch_ctx *c, size_t lo, size_t hi, uint8_t v) {
+    for (size_t j = lo; j < hi; j++) c->status[c->items[j].index] = v;
+}
+
+/* items[lo, hi) are known to fail together: find the failing ones by halving.  When the left half passes,
+ * the right half must fail (the batch sum is the sum of the halves' sums), so it is not checked again.  Single
+ * items are decided by single verification, so a reported failure never depends on the random multipliers. */
+static void ed25519_batch_bisect_var(const ed_batch_ctx *c, size_t lo, size_t hi) {
+    if (hi - lo == 1) {
+        size_t i = c->items[lo].index;
+        c->status[i] = (uint8_t)ed25519_verify_one_var(c->keys + 32 * i, c->sigs + 64 * i, c->msgs + c->offsets[i],
+                                                       (size_t)(c->offsets[i + 1] - c->offsets[i]));
+        return;
+    }
+    size_t mid = lo + (hi - lo) / 2;
+    if (ed25519_batch_check_var(c->items, lo, mid)) {
+        ed25519_batch_mark(c, lo, mid, 1);
+    } else {
+        ed25519_batch_bisect_var(c, lo, mid);
+        if (ed25519_batch_check_var(c->items, mid, hi)) {
+            ed25519_batch_mark(c, mid, hi, 1);
+            return;
+        }
+    }
+    ed25519_batch_bisect_var(c, mid, hi);
+}
+
+/* RFC 8032 5.1.5 key generation: a = clamp(SHA-512(seed)[0:32]), prefix = SHA-512(seed)[32:64]. */
+static void ed25519_expand_seed(scalar *a, uint8_t prefix[32], uint8_t pk[32], const uint8_t seed[32]) {
+    sha512_ctx ctx;
+    uint8_t h[64];
+    gej A;
+    sha512_init(&ctx);
+    sha512_update(&ctx, seed, 32);
+    sha512_final(&ctx, h);
+    h[0] &= 248;
+    h[31] &= 127;
+    h[31] |= 64;
+    /* [a]B = [a mod L]B since B has order L. */
+    sc_from_bytes32_reduce(a, h);
+    memcpy(prefix, h + 32, 32);
+    ge_scalarmult_base_var(&A, a);
+    gej_to_bytes(pk, &A);
+}
+
+/* RFC 8032 5.1.6.  Variable time: test data only, not hardened against side channels. */
+static void ed25519_sign_one_var(uint8_t sig[64], const uint8_t seed[32], const uint8_t *m, size_t mlen) {
+    scalar a, r, k, S;
+    uint8_t prefix[32], pk[32], h[64];
+    sha512_ctx ctx;
+    gej R;
+    ed25519_expand_seed(&a, prefix, pk, seed);
+    sha512_init(&ctx);
+    sha512_update(&ctx, prefix, 32);
+    sha512_update(&ctx, m, mlen);
+    sha512_final(&ctx, h);
+    sc_from_bytes64(&r, h);
+    ge_scalarmult_base_var(&R, &r);
+    gej_to_bytes(sig, &R);
+    ed25519_challenge(&k, sig, pk, m, mlen);
+    sc_mul(&S, &k, &a);
+    sc_add(&S, &S, &r);
+    sc_to_bytes(sig + 32, &S);
+}
+
+#endif
