@@ -1,0 +1,147 @@
+"""ECDSA over secp256k1 in C (``native/src/secp256k1*.{c,h}``): batch verify, recover, and test-data signing.
+
+A thin 1:1 layer: checks dtypes and shapes, passes numpy buffers without copies, spreads chunks over
+threads (cffi releases the GIL) and turns misuse codes into exceptions.  Layouts, all big-endian:
+keys (N, 65) with the SEC1 key in the first ``key_lens[i]`` bytes of row i (33 or 65; anything else, e.g. 0,
+is an invalid item); digests (N, 32), the signed value itself (no hashing); signatures (N, 64) r || s;
+recoverable signatures (N, 65) r || s || v.
+
+``sign`` and ``pubkeys`` are NOT side-channel hardened (variable-time code): for test data only.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import ffi, has, lib
+from ._pool import run_chunks
+
+AVAILABLE = has("lv_secp256k1_verify")
+
+# Items per native call; below this a second thread is not worth waking.
+_MIN_CHUNK = 16
+
+
+def _errors():
+    from ledgerval.errors import InvalidArgument, InvalidType, LedgervalError
+
+    return InvalidArgument, InvalidType, LedgervalError
+
+
+def _rows(name: str, a, width: int, n: int | None = None) -> np.ndarray:
+    InvalidArgument, InvalidType, _ = _errors()
+    if not isinstance(a, np.ndarray):
+        raise InvalidType(f"{name} must be a numpy array, not {type(a).__name__}")
+    if a.dtype != np.uint8:
+        raise InvalidType(f"{name} must be uint8, not {a.dtype}")
+    if a.ndim != 2 or a.shape[1] != width:
+        raise InvalidArgument(f"{name} must have shape (N, {width}), got {a.shape}")
+    if n is not None and a.shape[0] != n:
+        raise InvalidArgument(f"{name} has {a.shape[0]} rows, expected {n}")
+    return np.ascontiguousarray(a)
+
+
+def _check(rc: int) -> None:
+    if rc != lib.LV_SECP256K1_OK:
+        raise _errors()[2](f"secp256k1 kernel reported misuse (code {rc})")
+
+
+def _need() -> None:
+    if not AVAILABLE:
+        raise NotImplementedError("the native secp256k1 kernel is not built into this install")
+
+
+def verify(keys: np.ndarray, key_lens: np.ndarray, digests: np.ndarray, sigs: np.ndarray, *,
+           low_s: bool = False, threads: int | None = None) -> np.ndarray:
+    """(N,) bool: signature i over digest i under key i.  Malformed items are False, never an error."""
+    _need()
+    keys = _rows("keys", keys, 65)
+    n = keys.shape[0]
+    key_lens = np.ascontiguousarray(key_lens)
+    if key_lens.dtype != np.uint8 or key_lens.shape != (n,):
+        raise _errors()[1](f"key_lens must be a uint8 array of shape ({n},)")
+    digests = _rows("digests", digests, 32, n)
+    sigs = _rows("sigs", sigs, 64, n)
+    status = np.zeros(n, dtype=np.uint8)
+    pk, pl, pd, ps, po = (ffi.cast("uint8_t *", ffi.from_buffer(a)) for a in (keys, key_lens, digests, sigs, status))
+
+    def chunk(a: int, b: int) -> None:
+        _check(lib.lv_secp256k1_verify(b - a, pk + 65 * a, pl + a, pd + 32 * a, ps + 64 * a, int(bool(low_s)),
+                                       po + a))
+
+    run_chunks(n, threads, chunk, _MIN_CHUNK)
+    return status.astype(bool)
+
+
+def recover(digests: np.ndarray, sigs65: np.ndarray, *, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """((N, 33) compressed keys, (N,) bool ok): the key that made r || s || v over each digest (zeros where
+    not ok).  v is 0..3 or 27..30: bit 0 the parity of y(R), bit 1 set when x(R) = r + n."""
+    _need()
+    sigs65 = _rows("sigs65", sigs65, 65)
+    n = sigs65.shape[0]
+    digests = _rows("digests", digests, 32, n)
+    out = np.zeros((n, 33), dtype=np.uint8)
+    status = np.zeros(n, dtype=np.uint8)
+    pd, ps, pout, pst = (ffi.cast("uint8_t *", ffi.from_buffer(a)) for a in (digests, sigs65, out, status))
+
+    def chunk(a: int, b: int) -> None:
+        _check(lib.lv_secp256k1_recover(b - a, pd + 32 * a, ps + 65 * a, pout + 33 * a, pst + a))
+
+    run_chunks(n, threads, chunk, _MIN_CHUNK)
+    return out, status.astype(bool)
+
+
+def recover_batch(digests, signatures65, *, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Public-key recovery for a batch (sequences of bytes or (N, 32) / (N, 65) uint8 arrays).
+
+    Returns ((N, 33) compressed SEC1 keys, (N,) bool): an item of the wrong length, with r or s outside
+    [1, n-1], v outside 0..3 / 27..30, or no valid R is False with a zero key, never an exception.
+    """
+    from ledgerval._inputs import as_items, fixed_width, same_length
+
+    d = as_items("digests", digests)
+    s = as_items("signatures65", signatures65)
+    n = same_length(digests=d, signatures65=s)
+    if n == 0:
+        return np.zeros((0, 33), dtype=np.uint8), np.zeros(0, dtype=bool)
+    d_arr, d_lens = fixed_width(d, 32)
+    s_arr, s_lens = fixed_width(s, 65)
+    ok_len = (d_lens == 32) & (s_lens == 65)
+    keys, ok = recover(d_arr, s_arr, threads=threads)
+    ok &= ok_len
+    keys[~ok] = 0
+    return keys, ok
+
+
+def _raise_failed(what: str, status: np.ndarray) -> None:
+    bad = np.flatnonzero(status == 0)
+    if bad.size:
+        raise _errors()[0](f"{what} failed for item {int(bad[0])} ({bad.size} in all): a scalar is 0 or >= n, "
+                           "or r or s came out 0 for that nonce")
+
+
+def sign(privs: np.ndarray, digests: np.ndarray, nonces: np.ndarray) -> np.ndarray:
+    """(N, 64) r || s with the caller's nonces (s not normalised to low S).  NOT side-channel hardened:
+    test data only.  Raises InvalidArgument if any item fails (d or k out of [1, n-1], r or s = 0)."""
+    _need()
+    privs = _rows("privs", privs, 32)
+    n = privs.shape[0]
+    digests = _rows("digests", digests, 32, n)
+    nonces = _rows("nonces", nonces, 32, n)
+    out = np.zeros((n, 64), dtype=np.uint8)
+    status = np.zeros(n, dtype=np.uint8)
+    _check(lib.lv_secp256k1_sign(n, ffi.from_buffer(privs), ffi.from_buffer(digests), ffi.from_buffer(nonces),
+                                 ffi.from_buffer(out), ffi.from_buffer(status)))
+    _raise_failed("signing", status)
+    return out
+
+
+def pubkeys(privs: np.ndarray) -> np.ndarray:
+    """(N, 33) compressed keys d*G.  Raises InvalidArgument if any d is 0 or >= n.  Not hardened."""
+    _need()
+    privs = _rows("privs", privs, 32)
+    n = privs.shape[0]
+    out = np.zeros((n, 33), dtype=np.uint8)
+    status = np.zeros(n, dtype=np.uint8)
+    _check(lib.lv_secp256k1_pubkeys(n, ffi.from_buffer(privs), ffi.from_buffer(out), ffi.from_buffer(status)))
+    _raise_failed("public key derivation", status)
+    return out

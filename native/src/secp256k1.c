@@ -1,0 +1,178 @@
+/* The secp256k1 translation unit: the layers are static functions in the *_impl.h headers, included
+ * here in order so the compiler inlines across them; this file holds only the batch entry points. */
+#include "secp256k1.h"
+#include "secp256k1_ecdsa_impl.h"
+
+int lv_secp256k1_verify(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
+                        const uint8_t *sigs, int low_s, uint8_t *status) {
+    k1_group g;
+    if (n == 0) return LV_SECP256K1_OK;
+    if (!keys || !key_lens || !digests || !sigs || !status) return LV_SECP256K1_ERR_NULL;
+    ecmult_init();
+    for (size_t base = 0; base < n; base += K1_GROUP) {
+        size_t m = n - base < K1_GROUP ? n - base : K1_GROUP;
+        k1_verify_group(&g, m, keys + 65 * base, key_lens + base, digests + 32 * base, sigs + 64 * base,
+                        low_s, status + base);
+    }
+    return LV_SECP256K1_OK;
+}
+
+int lv_secp256k1_recover(size_t n, const uint8_t *digests, const uint8_t *sigs65, uint8_t *out33,
+                         uint8_t *status) {
+    k1_group g;
+    if (n == 0) return LV_SECP256K1_OK;
+    if (!digests || !sigs65 || !out33 || !status) return LV_SECP256K1_ERR_NULL;
+    ecmult_init();
+    for (size_t base = 0; base < n; base += K1_GROUP) {
+        size_t m = n - base < K1_GROUP ? n - base : K1_GROUP;
+        k1_recover_group(&g, m, digests + 32 * base, sigs65 + 65 * base, out33 + 33 * base, status + base);
+    }
+    return LV_SECP256K1_OK;
+}
+
+int lv_secp256k1_sign(size_t n, const uint8_t *privs, const uint8_t *digests, const uint8_t *nonces,
+                      uint8_t *sigs, uint8_t *status) {
+    if (n == 0) return LV_SECP256K1_OK;
+    if (!privs || !digests || !nonces || !sigs || !status) return LV_SECP256K1_ERR_NULL;
+    ecmult_init();
+    for (size_t i = 0; i < n; i++) {
+        status[i] = (uint8_t)k1_sign_var(sigs + 64 * i, privs + 32 * i, digests + 32 * i, nonces + 32 * i);
+        if (!status[i]) memset(sigs + 64 * i, 0, 64);
+    }
+    return LV_SECP256K1_OK;
+}
+
+int lv_secp256k1_pubkeys(size_t n, const uint8_t *privs, uint8_t *out33, uint8_t *status) {
+    if (n == 0) return LV_SECP256K1_OK;
+    if (!privs || !out33 || !status) return LV_SECP256K1_ERR_NULL;
+    ecmult_init();
+    for (size_t i = 0; i < n; i++) {
+        ge P;
+        status[i] = (uint8_t)k1_pubkey_create_var(&P, privs + 32 * i);
+        if (status[i]) k1_pubkey_serialize(out33 + 33 * i, &P);
+        else memset(out33 + 33 * i, 0, 33);
+    }
+    return LV_SECP256K1_OK;
+}
+
+/* ---- test-only entry points ---- */
+
+static void fe_from_b32_mod(fe *r, const uint8_t *b) {
+    fe_set_b32(r, b);
+    fe_normalize(r);
+}
+
+int lv_secp256k1_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out) {
+    fe x, y, z, t[2], ti[2];
+    int ret = 1;
+    fe_from_b32_mod(&x, a);
+    fe_from_b32_mod(&y, b);
+    switch (op) {
+    case LV_K1_FE_MUL: fe_mul(&z, &x, &y); break;
+    case LV_K1_FE_SQR: fe_sqr(&z, &x); break;
+    case LV_K1_FE_INV: fe_inv(&z, &x); break;
+    case LV_K1_FE_SQRT: ret = fe_sqrt_var(&z, &x); break;
+    case LV_K1_FE_SUB: fe_negate(&z, &y, 1); fe_add(&z, &x); break;
+    case LV_K1_FE_MUL_MAG: {
+        fe zero, big;
+        fe_set_int(&zero, 0);
+        fe_negate(&big, &zero, 15); /* 0 with magnitude 16 */
+        fe_add(&x, &big);
+        fe_add(&y, &big);
+        fe_add(&y, &big);           /* magnitude 33: limbs just under 2^58 */
+        fe_mul(&z, &x, &y);
+        break;
+    }
+    case LV_K1_FE_INV_ALL:
+        t[0] = x; t[1] = y;
+        fe_inv_all_var(ti, t, 2);
+        fe_normalize(&ti[0]); fe_normalize(&ti[1]);
+        fe_get_b32(out, &ti[0]);
+        fe_get_b32(out + 32, &ti[1]);
+        return 1;
+    default: return -2;
+    }
+    fe_normalize(&z);
+    fe_get_b32(out, &z);
+    return ret;
+}
+
+int lv_secp256k1_test_scalar(int op, const uint8_t *a, const uint8_t *b, uint8_t *out) {
+    scalar x, y, z, z2;
+    int o;
+    scalar_set_b32(&x, a, &o);
+    scalar_set_b32(&y, b, &o);
+    switch (op) {
+    case LV_K1_SC_MUL: scalar_mul(&z, &x, &y); break;
+    case LV_K1_SC_ADD: scalar_add(&z, &x, &y); break;
+    case LV_K1_SC_NEG: scalar_negate(&z, &x); break;
+    case LV_K1_SC_INV: scalar_inv_var(&z, &x); break;
+    case LV_K1_SC_SPLIT:
+        scalar_split_lambda(&z, &z2, &x);
+        scalar_get_b32(out + 32, &z2);
+        break;
+    default: return -2;
+    }
+    scalar_get_b32(out, &z);
+    return 1;
+}
+
+int lv_secp256k1_test_wnaf(const uint8_t *a, int w, int32_t *digits) {
+    scalar x;
+    int o, tmp[WNAF_LEN], len;
+    if (w < 2 || w > 16) return -2;
+    scalar_set_b32(&x, a, &o);
+    len = scalar_wnaf_var(tmp, WNAF_LEN, &x, w);
+    for (int i = 0; i < WNAF_LEN; i++) digits[i] = tmp[i];
+    return len;
+}
+
+static int ge_out65(uint8_t *out65, const gej *P) {
+    ge a;
+    fe z, zi;
+    memset(out65, 0, 65);
+    if (P->infinity) return 0;
+    ge_set_all_gej_var(&a, P, 1, &z, &zi);
+    fe_normalize(&a.x);
+    fe_normalize(&a.y);
+    out65[0] = 4;
+    fe_get_b32(out65 + 1, &a.x);
+    fe_get_b32(out65 + 33, &a.y);
+    return 1;
+}
+
+int lv_secp256k1_test_ecmult(const uint8_t *key, size_t key_len, const uint8_t *na, const uint8_t *ng,
+                             uint8_t *out65) {
+    scalar a, g;
+    ge A, pre[ECMULT_TABLE_A], pre_lam[ECMULT_TABLE_A];
+    gej jac[ECMULT_TABLE_A], R;
+    fe zs[ECMULT_TABLE_A], zis[ECMULT_TABLE_A];
+    int o, have = key_len != 0;
+    ecmult_init();
+    scalar_set_b32(&a, na, &o);
+    scalar_set_b32(&g, ng, &o);
+    if (have) {
+        if (!k1_pubkey_parse_var(&A, key, key_len)) return -3;
+        ecmult_tables_var(pre, pre_lam, &A, 1, jac, zs, zis);
+    }
+    ecmult_strauss_var(&R, have ? pre : NULL, have ? pre_lam : NULL, &a, &g);
+    return ge_out65(out65, &R);
+}
+
+int lv_secp256k1_test_add(const uint8_t *a65, const uint8_t *b65, int mode, uint8_t *out65) {
+    ge A, B;
+    gej J, K;
+    if (!k1_pubkey_parse_var(&A, a65, 65) || !k1_pubkey_parse_var(&B, b65, 65)) return -3;
+    gej_set_ge(&J, &A);
+    gej_set_ge(&K, &B);
+    /* Give the Jacobian inputs a nontrivial Z, so the formulas are exercised with Z != 1. */
+    gej_double_var(&J, &J); gej_add_ge_var(&J, &J, &A); gej_add_ge_var(&J, &J, &A); /* 4A - ... = 4A */
+    ge_neg(&A, &A); gej_add_ge_var(&J, &J, &A); gej_add_ge_var(&J, &J, &A); gej_add_ge_var(&J, &J, &A); /* A */
+    ge_neg(&A, &A);
+    if (mode == 0) gej_add_ge_var(&J, &J, &B);
+    else if (mode == 1) { gej_double_var(&K, &K); gej_add_ge_var(&K, &K, &B); ge_neg(&B, &B);
+                          gej_add_ge_var(&K, &K, &B); gej_add_ge_var(&K, &K, &B); gej_add_var(&J, &J, &K); }
+    else if (mode == 2) gej_double_var(&J, &J);
+    else return -2;
+    return ge_out65(out65, &J);
+}

@@ -1,0 +1,65 @@
+/* ECDSA over secp256k1: batch verification, public-key recovery, and signing for test data.
+ *
+ * Every entry point takes n items in flat row-major buffers, writes one status byte per item (1 = valid /
+ * done, 0 = invalid / failed) and allocates nothing.  The return value reports misuse only:
+ * LV_SECP256K1_OK, or LV_SECP256K1_ERR_NULL for a NULL buffer with n > 0. */
+#ifndef LV_SECP256K1_H
+#define LV_SECP256K1_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define LV_SECP256K1_OK 0
+#define LV_SECP256K1_ERR_NULL (-1)
+
+/* keys: n x 65 bytes, row i holding a SEC1 key in its first key_lens[i] bytes (33: 02/03 || x, 65:
+ * 04 || x || y; any other length, e.g. 0, is an invalid item).  digests: n x 32 (the signed value e, big-endian,
+ * taken mod n).  sigs: n x 64 (r || s big-endian).  low_s != 0 rejects s > n/2. */
+int lv_secp256k1_verify(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
+                        const uint8_t *sigs, int low_s, uint8_t *status);
+
+/* sigs65: n x 65 (r || s || v, v in 0..3 or 27..30: bit 0 = parity of y(R), bit 1 = x(R) is r + n).
+ * out33: n x 33 compressed keys (zeros where status is 0). */
+int lv_secp256k1_recover(size_t n, const uint8_t *digests, const uint8_t *sigs65, uint8_t *out33,
+                         uint8_t *status);
+
+/* NOT side-channel hardened (variable-time): for test data only.  privs, nonces: n x 32 big-endian
+ * scalars in [1, n-1]; sigs: n x 64 r || s (s not normalised to low S).  Status 0 when d or k is out of
+ * range or r or s comes out 0. */
+int lv_secp256k1_sign(size_t n, const uint8_t *privs, const uint8_t *digests, const uint8_t *nonces,
+                      uint8_t *sigs, uint8_t *status);
+
+/* out33: n x 33 compressed keys d*G; status 0 when d is 0 or >= n.  Not side-channel hardened. */
+int lv_secp256k1_pubkeys(size_t n, const uint8_t *privs, uint8_t *out33, uint8_t *status);
+
+/* ---- Test-only entry points: internal layers exposed for known-answer and random tests. ---- */
+#define LV_K1_FE_MUL 0      /* out = a*b */
+#define LV_K1_FE_SQR 1      /* out = a^2 */
+#define LV_K1_FE_INV 2      /* out = 1/a (0 -> 0) */
+#define LV_K1_FE_SQRT 3     /* out = a^((p+1)/4); returns whether a is a square */
+#define LV_K1_FE_SUB 4      /* out = a - b */
+#define LV_K1_FE_MUL_MAG 5  /* a*b with both inputs first raised to a high magnitude (headroom check) */
+#define LV_K1_FE_INV_ALL 6  /* a, b inverted together by Montgomery's trick; out = 1/a || 1/b (64 bytes) */
+/* a, b: 32-byte big-endian, < 2^256 (taken mod p).  Returns 1, or 0 (sqrt of a non-square), -2 unknown op. */
+int lv_secp256k1_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
+
+#define LV_K1_SC_MUL 0      /* out = a*b mod n */
+#define LV_K1_SC_ADD 1      /* out = a+b mod n */
+#define LV_K1_SC_NEG 2      /* out = -a mod n */
+#define LV_K1_SC_INV 3      /* out = 1/a mod n */
+#define LV_K1_SC_SPLIT 4    /* out = k1 || k2 (64 bytes, each mod n) with a = k1 + lambda*k2 */
+/* a, b: 32-byte big-endian (reduced mod n first).  Returns 1, or -2 for an unknown op. */
+int lv_secp256k1_test_scalar(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
+
+/* digits: 257 ints, the width-w NAF of the 32-byte big-endian a (reduced mod n); returns its length. */
+int lv_secp256k1_test_wnaf(const uint8_t *a, int w, int32_t *digits);
+
+/* out65 = na*A + ng*G through the verifier's multi-scalar path (A a SEC1 key of key_len bytes, or none when
+ * key_len is 0).  Returns 1 (out65 = 04 || x || y), 0 for the point at infinity, -3 for an invalid key. */
+int lv_secp256k1_test_ecmult(const uint8_t *key, size_t key_len, const uint8_t *na, const uint8_t *ng,
+                             uint8_t *out65);
+
+/* out65 = A + B by the mixed (mode 0) or Jacobian (mode 1) addition, or 2A (mode 2); keys as 65-byte 04
+ * keys.  Returns 1, 0 for infinity, -3 for an invalid key. */
+int lv_secp256k1_test_add(const uint8_t *a65, const uint8_t *b65, int mode, uint8_t *out65);
+
+#endif

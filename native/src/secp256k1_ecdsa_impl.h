@@ -1,0 +1,188 @@
+/* Scheme layer: ECDSA verification, signing (test data only) and public-key recovery over groups of
+ * up to K1_GROUP items, so that the inversions of a group (s^-1 or r^-1 mod n, the affine per-key tables,
+ * the recovered keys) cost one inversion each by Montgomery's trick. */
+#ifndef LV_SECP256K1_ECDSA_IMPL_H
+#define LV_SECP256K1_ECDSA_IMPL_H
+#include "secp256k1_ecmult_impl.h"
+
+#define K1_GROUP 16
+
+/* p - n: x(R) in [n, p) reduces to r = x - n < p - n, so only such r have a second candidate x = r + n. */
+static const uint64_t SC_P_MINUS_N[4] = {0x402DA1722FC9BAEEULL, 0x4551231950B75FC4ULL, 1, 0};
+static const fe FE_N = {{0x25E8CD0364141ULL, 0xE6AF48A03BBFDULL, 0xFFFFFFEBAAEDCULL, 0xFFFFFFFFFFFFFULL,
+                         0xFFFFFFFFFFFFULL}};
+
+/* A SEC1 key: 33 bytes 02/03 || x or 65 bytes 04 || x || y, coordinates < p, on the curve. */
+static int k1_pubkey_parse_var(ge *r, const uint8_t *key, size_t len) {
+    fe x, y;
+    if (len == 33 && (key[0] == 2 || key[0] == 3)) {
+        if (!fe_set_b32(&x, key + 1)) return 0;
+        return ge_set_xo_var(r, &x, key[0] == 3);
+    }
+    if (len == 65 && key[0] == 4) {
+        if (!fe_set_b32(&x, key + 1) || !fe_set_b32(&y, key + 33)) return 0;
+        ge_set_xy(r, &x, &y);
+        return ge_is_valid_var(r);
+    }
+    return 0;
+}
+
+static void k1_pubkey_serialize(uint8_t *out33, const ge *a) {
+    fe x = a->x, y = a->y;
+    fe_normalize(&x);
+    fe_normalize(&y);
+    out33[0] = (uint8_t)(2 | fe_is_odd_norm(&y));
+    fe_get_b32(out33 + 1, &x);
+}
+
+/* r, s from 64 bytes, both in [1, n-1]. */
+static int k1_sig_parse(scalar *r, scalar *s, const uint8_t *sig) {
+    int o1, o2;
+    scalar_set_b32(r, sig, &o1);
+    scalar_set_b32(s, sig + 32, &o2);
+    return !o1 && !o2 && !scalar_is_zero(r) && !scalar_is_zero(s);
+}
+
+/* x(R) mod n == r for R = (X, Y, Z) Jacobian, without inverting Z: x(R) = X/Z^2 is an integer in [0, p),
+ * and x mod n = r means x = r or x = r + n (x < p < 2n).  So check r*Z^2 = X, and when r + n < p also
+ * (r + n)*Z^2 = X (mod p). */
+static int k1_xr_matches_var(const gej *R, const scalar *r) {
+    fe xr, z2, t;
+    uint8_t b[32];
+    if (R->infinity) return 0;
+    scalar_get_b32(b, r);
+    fe_set_b32(&xr, b);
+    fe_sqr(&z2, &R->z);
+    fe_mul(&t, &xr, &z2);
+    if (fe_equal_var(&t, &R->x)) return 1;
+    if (u256_geq(r->d, SC_P_MINUS_N)) return 0;
+    fe_add(&xr, &FE_N);
+    fe_mul(&t, &xr, &z2);
+    return fe_equal_var(&t, &R->x);
+}
+
+/* Scratch of one group, kept by the caller (on its stack) so nothing is allocated. */
+typedef struct {
+    ge pts[K1_GROUP];
+    scalar na[K1_GROUP], ng[K1_GROUP], a[K1_GROUP], ainv[K1_GROUP];
+    ge pre[K1_GROUP * ECMULT_TABLE_A], pre_lam[K1_GROUP * ECMULT_TABLE_A];
+    gej jac[K1_GROUP * ECMULT_TABLE_A];
+    fe zs[K1_GROUP * ECMULT_TABLE_A], zis[K1_GROUP * ECMULT_TABLE_A];
+    size_t idx[K1_GROUP];
+} k1_group;
+
+static void k1_verify_group(k1_group *g, size_t m, const uint8_t *keys, const uint8_t *key_lens,
+                            const uint8_t *digests, const uint8_t *sigs, int low_s, uint8_t *status) {
+    scalar e[K1_GROUP], r[K1_GROUP];
+    size_t c = 0;
+    for (size_t i = 0; i < m; i++) {
+        scalar s;
+        int o;
+        status[i] = 0;
+        if (!k1_sig_parse(&r[c], &s, sigs + 64 * i)) continue;
+        if (low_s && scalar_is_high(&s)) continue;
+        if (!k1_pubkey_parse_var(&g->pts[c], keys + 65 * i, key_lens[i])) continue;
+        scalar_set_b32(&e[c], digests + 32 * i, &o); /* e is the digest reduced mod n */
+        g->a[c] = s;
+        g->idx[c] = i;
+        c++;
+    }
+    if (c == 0) return;
+    scalar_inv_all_var(g->ainv, g->a, c);
+    ecmult_tables_var(g->pre, g->pre_lam, g->pts, c, g->jac, g->zs, g->zis);
+    for (size_t j = 0; j < c; j++) {
+        gej R;
+        scalar_mul(&g->ng[j], &e[j], &g->ainv[j]); /* u1 = e/s */
+        scalar_mul(&g->na[j], &r[j], &g->ainv[j]); /* u2 = r/s */
+        ecmult_strauss_var(&R, g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A, &g->na[j],
+                           &g->ng[j]);
+        status[g->idx[j]] = (uint8_t)k1_xr_matches_var(&R, &r[j]);
+    }
+}
+
+/* Q = r^-1 (s R - e G) with R = (r + (v>>1) n, parity v&1); SEC1 4.1.6. */
+static void k1_recover_group(k1_group *g, size_t m, const uint8_t *digests, const uint8_t *sigs65,
+                             uint8_t *out33, uint8_t *status) {
+    scalar e[K1_GROUP], s[K1_GROUP];
+    gej res[K1_GROUP];
+    ge aff[K1_GROUP];
+    size_t c = 0;
+    for (size_t i = 0; i < m; i++) {
+        const uint8_t *sig = sigs65 + 65 * i;
+        scalar r;
+        fe x;
+        int o, v = sig[64];
+        status[i] = 0;
+        memset(out33 + 33 * i, 0, 33);
+        if (v >= 27 && v <= 30) v -= 27;
+        if (v > 3) continue;
+        if (!k1_sig_parse(&r, &s[c], sig)) continue;
+        fe_set_b32(&x, sig);
+        if (v & 2) {
+            if (u256_geq(r.d, SC_P_MINUS_N)) continue; /* r + n >= p: no such x */
+            fe_add(&x, &FE_N);
+        }
+        if (!ge_set_xo_var(&g->pts[c], &x, v & 1)) continue;
+        scalar_set_b32(&e[c], digests + 32 * i, &o);
+        g->a[c] = r;
+        g->idx[c] = i;
+        c++;
+    }
+    if (c == 0) return;
+    scalar_inv_all_var(g->ainv, g->a, c);
+    ecmult_tables_var(g->pre, g->pre_lam, g->pts, c, g->jac, g->zs, g->zis);
+    for (size_t j = 0; j < c; j++) {
+        scalar_mul(&g->na[j], &s[j], &g->ainv[j]);  /* s/r */
+        scalar_mul(&g->ng[j], &e[j], &g->ainv[j]);
+        scalar_negate(&g->ng[j], &g->ng[j]);        /* -e/r */
+        ecmult_strauss_var(&res[j], g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A, &g->na[j],
+                           &g->ng[j]);
+    }
+    ge_set_all_gej_var(aff, res, c, g->zs, g->zis);
+    for (size_t j = 0; j < c; j++) {
+        if (aff[j].infinity) continue;
+        k1_pubkey_serialize(out33 + 33 * g->idx[j], &aff[j]);
+        status[g->idx[j]] = 1;
+    }
+}
+
+/* d*G in affine form; 0 when d is 0 or >= n.  Not constant time. */
+static int k1_pubkey_create_var(ge *r, const uint8_t *priv) {
+    scalar d;
+    gej P;
+    fe z, zi;
+    int o;
+    scalar_set_b32(&d, priv, &o);
+    if (o || scalar_is_zero(&d)) return 0;
+    ecmult_strauss_var(&P, NULL, NULL, NULL, &d);
+    ge_set_all_gej_var(r, &P, 1, &z, &zi);
+    return !r->infinity;
+}
+
+/* r = x(kG) mod n, s = (e + r d)/k; NOT side-channel hardened (variable-time multiplication and inverse):
+ * for generating test data only.  0 when d or k is out of [1, n-1] or r or s comes out 0. */
+static int k1_sign_var(uint8_t *sig64, const uint8_t *priv, const uint8_t *digest, const uint8_t *nonce) {
+    scalar d, k, e, r, s, t;
+    ge R;
+    uint8_t xb[32];
+    int o1, o2, o3;
+    scalar_set_b32(&d, priv, &o1);
+    scalar_set_b32(&k, nonce, &o2);
+    if (o1 || o2 || scalar_is_zero(&d) || scalar_is_zero(&k)) return 0;
+    if (!k1_pubkey_create_var(&R, nonce)) return 0;
+    fe_normalize(&R.x);
+    fe_get_b32(xb, &R.x);
+    scalar_set_b32(&r, xb, &o3);
+    if (scalar_is_zero(&r)) return 0;
+    scalar_set_b32(&e, digest, &o3);
+    scalar_mul(&t, &r, &d);
+    scalar_add(&t, &t, &e);
+    scalar_inv_var(&s, &k);
+    scalar_mul(&s, &s, &t);
+    if (scalar_is_zero(&s)) return 0;
+    scalar_get_b32(sig64, &r);
+    scalar_get_b32(sig64 + 32, &s);
+    return 1;
+}
+
+#endif

@@ -1,0 +1,128 @@
+/* Multi-scalar multiplication: na*A + ng*G by Strauss-Shamir (one shared chain of doublings) over wNAF
+ * digits, with the GLV endomorphism splitting na into two 128-bit halves (A and lambda*A share one table,
+ * lambda*(x, y) = (beta*x, y)) and ng split as ng_lo + 2^128 ng_hi against two static tables of odd
+ * multiples of G and 2^128 G, so the chain is ~128 doublings long. */
+#ifndef LV_SECP256K1_ECMULT_IMPL_H
+#define LV_SECP256K1_ECMULT_IMPL_H
+#include <pthread.h>
+#include "secp256k1_group_impl.h"
+#include "secp256k1_scalar_impl.h"
+
+/* Per-key window: 8 odd multiples (1A..15A); window 6 saves ~6 additions but costs 8 more table points. */
+#define ECMULT_WINDOW_A 5
+#define ECMULT_TABLE_A (1 << (ECMULT_WINDOW_A - 2))
+/* Base-point window: 2 x 2^(W-2) points of 64 bytes in static storage (W = 15: 1 MiB). */
+#ifndef ECMULT_WINDOW_G
+#define ECMULT_WINDOW_G 15
+#endif
+#define ECMULT_TABLE_G (1 << (ECMULT_WINDOW_G - 2))
+#define WNAF_LEN 257
+
+static const ge GE_G = {{{0x2815B16F81798ULL, 0xDB2DCE28D959FULL, 0xE870B07029BFCULL, 0xBBAC55A06295CULL,
+                          0x79BE667EF9DCULL}},
+                        {{0x7D08FFB10D4B8ULL, 0x48A68554199C4ULL, 0xE1108A8FD17B4ULL, 0xC4655DA4FBFC0ULL,
+                          0x483ADA7726A3ULL}},
+                        0};
+
+static ge_storage ecmult_g_pre[ECMULT_TABLE_G];     /* (2i+1) G */
+static ge_storage ecmult_g128_pre[ECMULT_TABLE_G];  /* (2i+1) 2^128 G */
+static pthread_once_t ecmult_once = PTHREAD_ONCE_INIT;
+
+/* Odd multiples of the affine point b into out[0..count), converting to affine 64 points per inversion. */
+static void ecmult_fill_table(ge_storage *out, const ge *b, int count) {
+    enum { CH = 64 };
+    gej buf[CH], acc, d;
+    ge aff[CH], d_aff;
+    fe zs[CH], zis[CH];
+    gej_set_ge(&acc, b);
+    gej_double_var(&d, &acc);
+    ge_set_all_gej_var(&d_aff, &d, 1, zs, zis);
+    for (int base = 0; base < count; base += CH) {
+        int m = count - base < CH ? count - base : CH;
+        for (int i = 0; i < m; i++) {
+            buf[i] = acc;
+            gej_add_ge_var(&acc, &acc, &d_aff);
+        }
+        ge_set_all_gej_var(aff, buf, (size_t)m, zs, zis);
+        for (int i = 0; i < m; i++) ge_to_storage(&out[base + i], &aff[i]);
+    }
+}
+
+static void ecmult_build_tables(void) {
+    gej t;
+    ge g128;
+    fe z, zi;
+    ecmult_fill_table(ecmult_g_pre, &GE_G, ECMULT_TABLE_G);
+    gej_set_ge(&t, &GE_G);
+    for (int i = 0; i < 128; i++) gej_double_var(&t, &t);
+    ge_set_all_gej_var(&g128, &t, 1, &z, &zi);
+    ecmult_fill_table(ecmult_g128_pre, &g128, ECMULT_TABLE_G);
+}
+
+/* The static tables are built once, by whichever thread first needs them. */
+static void ecmult_init(void) { pthread_once(&ecmult_once, ecmult_build_tables); }
+
+/* Odd multiples of each of m affine points (none at infinity): pre[j*8 + i] = (2i+1) pts[j] and
+ * pre_lam[j*8 + i] = lambda * that, with one field inversion for the whole group.  Scratch sizes are
+ * m*ECMULT_TABLE_A each. */
+static void ecmult_tables_var(ge *pre, ge *pre_lam, const ge *pts, size_t m, gej *scratch, fe *zs, fe *zis) {
+    for (size_t j = 0; j < m; j++) {
+        gej d, *row = scratch + j * ECMULT_TABLE_A;
+        VERIFY_CHECK(!pts[j].infinity);
+        gej_set_ge(&row[0], &pts[j]);
+        gej_double_var(&d, &row[0]);
+        for (int i = 1; i < ECMULT_TABLE_A; i++) gej_add_var(&row[i], &row[i - 1], &d);
+    }
+    ge_set_all_gej_var(pre, scratch, m * ECMULT_TABLE_A, zs, zis);
+    for (size_t k = 0; k < m * ECMULT_TABLE_A; k++) {
+        fe_normalize_weak(&pre[k].x);
+        fe_normalize_weak(&pre[k].y);
+        ge_mul_lambda(&pre_lam[k], &pre[k]);
+    }
+}
+
+static void ecmult_add_digit(gej *r, const ge *tab, int d, int negate) {
+    ge p = tab[(d < 0 ? -d : d) >> 1];
+    if ((d < 0) != negate) ge_neg(&p, &p);
+    gej_add_ge_var(r, r, &p);
+}
+
+static void ecmult_add_digit_g(gej *r, const ge_storage *tab, int d) {
+    ge p;
+    ge_from_storage(&p, &tab[(d < 0 ? -d : d) >> 1]);
+    if (d < 0) ge_neg(&p, &p);
+    gej_add_ge_var(r, r, &p);
+}
+
+/* r = na*A + ng*G, A given by its tables (pre/pre_lam may be NULL when na is zero).  Variable time. */
+static void ecmult_strauss_var(gej *r, const ge *pre, const ge *pre_lam, const scalar *na, const scalar *ng) {
+    int w1[WNAF_LEN], w2[WNAF_LEN], wg1[WNAF_LEN], wg2[WNAF_LEN];
+    int l1 = 0, l2 = 0, lg1 = 0, lg2 = 0, neg1 = 0, neg2 = 0;
+    if (pre && !scalar_is_zero(na)) {
+        scalar k1, k2;
+        scalar_split_lambda(&k1, &k2, na);
+        if (scalar_is_high(&k1)) { scalar_negate(&k1, &k1); neg1 = 1; }
+        if (scalar_is_high(&k2)) { scalar_negate(&k2, &k2); neg2 = 1; }
+        l1 = scalar_wnaf_var(w1, WNAF_LEN, &k1, ECMULT_WINDOW_A);
+        l2 = scalar_wnaf_var(w2, WNAF_LEN, &k2, ECMULT_WINDOW_A);
+    }
+    if (ng && !scalar_is_zero(ng)) {
+        scalar lo = {{ng->d[0], ng->d[1], 0, 0}}, hi = {{ng->d[2], ng->d[3], 0, 0}};
+        lg1 = scalar_wnaf_var(wg1, WNAF_LEN, &lo, ECMULT_WINDOW_G);
+        lg2 = scalar_wnaf_var(wg2, WNAF_LEN, &hi, ECMULT_WINDOW_G);
+    }
+    int bits = l1;
+    if (l2 > bits) bits = l2;
+    if (lg1 > bits) bits = lg1;
+    if (lg2 > bits) bits = lg2;
+    gej_set_infinity(r);
+    for (int i = bits - 1; i >= 0; i--) {
+        gej_double_var(r, r);
+        if (i < l1 && w1[i]) ecmult_add_digit(r, pre, w1[i], neg1);
+        if (i < l2 && w2[i]) ecmult_add_digit(r, pre_lam, w2[i], neg2);
+        if (i < lg1 && wg1[i]) ecmult_add_digit_g(r, ecmult_g_pre, wg1[i]);
+        if (i < lg2 && wg2[i]) ecmult_add_digit_g(r, ecmult_g128_pre, wg2[i]);
+    }
+}
+
+#endif
