@@ -1,0 +1,367 @@
+"""Input classification: turn every input of a block into signature checks for one batch.
+
+Each supported input type is matched against its script template and reduced to what executing it
+requires: hash comparisons (done here, failing the input at once) and signature checks (collected).  A
+check is one (signature, key) pair; OP_CHECKMULTISIG contributes every pair its ordered loop could ever
+compare, and ``resolve`` replays Core's loop over the batch verdicts afterwards.
+
+Supported: P2PKH, P2PK, bare and P2SH multisig (and P2PKH/P2PK inside P2SH), P2WPKH and P2WSH multisig
+(native and nested in P2SH).  Anything else is a skip with a reason, never a pass.
+"""
+from __future__ import annotations
+
+from . import report as R
+from .der import is_strict_der, parse_der_lax
+from .script import (
+    MAX_SCRIPT_ELEMENT_SIZE, find_and_delete, hash160, is_p2pkh, is_p2sh, multisig, p2pk_key, p2pkh_script,
+    push_script, push_values, sha256, witness_program,
+)
+from .sighash import bip143_preimage, legacy_preimage
+
+MAX_SCRIPT_SIZE = 10_000
+
+# Skip reasons (the keys of ``BitcoinReport.skipped_reasons``)
+SKIP_NO_PREVOUT = "no_prevout"  # no prevouts and the scriptSig implies no script we can rebuild
+SKIP_NO_PREVOUT_SEGWIT = "no_prevout_segwit"  # witness input without its prevout: BIP143 needs the amount
+SKIP_PREVOUT_MISSING = "prevout_missing"  # prevouts were given but not for this outpoint
+SKIP_NONPUSH_SCRIPTSIG = "nonpush_scriptsig"  # would need a general script interpreter
+SKIP_UNSUPPORTED_SCRIPT = "unsupported_script"  # scriptPubKey of no supported template
+SKIP_UNSUPPORTED_REDEEM = "unsupported_redeem_script"
+SKIP_UNSUPPORTED_WITNESS_SCRIPT = "unsupported_witness_script"
+SKIP_WITNESS_VERSION = "unsupported_witness_version"  # taproot (v1) and future versions
+
+
+class Rules:
+    """The consensus flags that depend on the block's height (from BIP34's coinbase height, when known)."""
+
+    __slots__ = ("strict_der", "nulldummy")
+
+    BIP66_HEIGHT = 363_725
+    SEGWIT_HEIGHT = 481_824
+
+    def __init__(self, height: int | None):
+        self.strict_der = height is not None and height >= self.BIP66_HEIGHT
+        self.nulldummy = height is not None and height >= self.SEGWIT_HEIGHT
+
+
+class Batch:
+    """The block's signature checks: one digest source per signature, one verify item per pair."""
+
+    def __init__(self):
+        self.preimages: list[bytes] = []  # to hash; digest source -1 means Core's uint256(1)
+        self.sig_digest: list[int] = []  # per signature: index into preimages, or -1
+        self.sig_rs: list[bytes | None] = []  # per signature: 64-byte r||s, or None (does not parse)
+        self.pair_sig: list[int] = []
+        self.pair_key: list[bytes] = []
+        self.inputs: list[InputCheck] = []
+
+    def add_sig(self, sig: bytes, preimage: bytes | None) -> int:
+        """Register one signature (with its hash-type byte stripped by the caller)."""
+        if preimage is None:
+            self.sig_digest.append(-1)
+        else:
+            self.sig_digest.append(len(self.preimages))
+            self.preimages.append(preimage)
+        self.sig_rs.append(parse_der_lax(sig))
+        return len(self.sig_rs) - 1
+
+    def add_pair(self, sig_id: int, key: bytes) -> int:
+        self.pair_sig.append(sig_id)
+        self.pair_key.append(key)
+        return len(self.pair_sig) - 1
+
+
+class InputCheck:
+    """What one input needs: ``m`` signatures matched in order against ``n`` keys (m = n = 1 for CHECKSIG).
+    ``pairs[(s, k)]`` is the batch item of signature s against key k; a missing pair never matches."""
+
+    __slots__ = ("tx_index", "input_index", "kind", "m", "n", "pairs")
+
+    def __init__(self, tx_index, input_index, kind, m, n, pairs):
+        self.tx_index = tx_index
+        self.input_index = input_index
+        self.kind = kind
+        self.m = m
+        self.n = n
+        self.pairs = pairs
+
+    def matched(self, verdict) -> int:
+        """Replay CHECKMULTISIG's loop (top of stack first: the last signature against the last key) and
+        return how many signatures matched; the input passes iff that is m."""
+        isig, ikey = self.m - 1, self.n - 1
+        sigs_left, keys_left = self.m, self.n
+        matched = 0
+        while sigs_left > 0:
+            p = self.pairs.get((isig, ikey))
+            if p is not None and verdict[p]:
+                isig -= 1
+                sigs_left -= 1
+                matched += 1
+            ikey -= 1
+            keys_left -= 1
+            if sigs_left > keys_left:
+                break
+        return matched
+
+
+class Classifier:
+    """Classifies the inputs of one block into ``batch``, reporting hash/script failures and skips."""
+
+    def __init__(self, rep: R.BitcoinReport, batch: Batch, rules: Rules):
+        self.rep = rep
+        self.batch = batch
+        self.rules = rules
+
+    def fail(self, code: str, ti: int, k: int, why: str) -> None:
+        self.rep.add(code, f"transaction {ti} input {k}: {why}", ti, k)
+
+    # --- entry point -------------------------------------------------------------------------------------
+
+    def classify(self, tx, ti: int, k: int, prevout: tuple[int, bytes] | None, implied_ok: bool) -> None:
+        """``prevout`` is (amount, scriptPubKey) when known; ``implied_ok`` allows rebuilding the script
+        from the scriptSig when it is not."""
+        txin = tx.vin[k]
+        if prevout is None:
+            if not implied_ok:
+                self.rep.skip(SKIP_PREVOUT_MISSING)
+                return
+            self._implied(tx, ti, k, txin)
+            return
+        amount, spk = prevout
+        self._spend(tx, ti, k, txin, spk, amount, implied=False)
+
+    def _implied(self, tx, ti, k, txin) -> None:
+        if txin.witness:
+            self.rep.skip(SKIP_NO_PREVOUT_SEGWIT)
+            return
+        items = push_values(txin.script_sig)
+        if not items:
+            self.rep.skip(SKIP_NO_PREVOUT)
+            return
+        last = items[-1]
+        if len(items) == 2 and items[0] and _looks_like_pubkey(last):
+            spk = p2pkh_script(hash160(last))
+        elif len(items) >= 2 and items[0] == b"" and multisig(last) is not None:
+            spk = b"\xa9\x14" + hash160(last) + b"\x87"
+        elif len(items) == 1 and witness_program(last) is not None:
+            self.rep.skip(SKIP_NO_PREVOUT_SEGWIT)
+            return
+        else:
+            self.rep.skip(SKIP_NO_PREVOUT)
+            return
+        self.rep.implied_scripts += 1
+        self._spend(tx, ti, k, txin, spk, None, implied=True)
+
+    def _spend(self, tx, ti, k, txin, spk, amount, implied) -> None:
+        label = " (against the script its scriptSig implies)" if implied else ""
+        if len(spk) > MAX_SCRIPT_SIZE or len(txin.script_sig) > MAX_SCRIPT_SIZE:
+            self.fail(R.BAD_SCRIPTSIG, ti, k, "script over 10000 bytes")
+            return
+        wp = witness_program(spk)
+        if wp is not None:
+            if txin.script_sig:
+                self.fail(R.BAD_WITNESS, ti, k, "native witness program spent with a non-empty scriptSig")
+                return
+            self._witness(tx, ti, k, txin, wp, amount, label)
+            return
+        if is_p2sh(spk):
+            items = push_values(txin.script_sig)
+            if items is None:
+                self.fail(R.BAD_SCRIPTSIG, ti, k, "P2SH scriptSig is not push-only" + label)
+                return
+            if not items:
+                self.fail(R.BAD_SCRIPTSIG, ti, k, "P2SH scriptSig is empty" + label)
+                return
+            if not self._elements_ok(items, ti, k):
+                return
+            redeem = items[-1]
+            if hash160(redeem) != spk[2:22]:
+                self.fail(R.BAD_SCRIPT_HASH, ti, k, "redeem script does not hash to the P2SH hash" + label)
+                return
+            wp = witness_program(redeem)
+            if wp is not None:
+                if txin.script_sig != push_script(redeem):
+                    self.fail(R.BAD_WITNESS, ti, k, "nested witness program with a malleated scriptSig")
+                    return
+                if amount is None:
+                    self.rep.skip(SKIP_NO_PREVOUT_SEGWIT)
+                    return
+                self._witness(tx, ti, k, txin, wp, amount, label)
+                return
+            if txin.witness:
+                self.fail(R.BAD_WITNESS, ti, k, "witness data on a non-witness input")
+                return
+            if not self._legacy_script(tx, ti, k, redeem, items[:-1], "P2SH" + label, SKIP_UNSUPPORTED_REDEEM):
+                return
+            return
+        if txin.witness:
+            # Core fails any input that carries a witness it never reads (SCRIPT_ERR_WITNESS_UNEXPECTED);
+            # only scripts of a template we understand are judged here.
+            if is_p2pkh(spk) or p2pk_key(spk) is not None or multisig(spk) is not None:
+                self.fail(R.BAD_WITNESS, ti, k, "witness data on a non-witness input")
+                return
+        items = push_values(txin.script_sig)
+        if items is None:
+            self.rep.skip(SKIP_NONPUSH_SCRIPTSIG)
+            return
+        if not self._elements_ok(items, ti, k):
+            return
+        self._legacy_script(tx, ti, k, spk, items, "P2PKH" + label if is_p2pkh(spk) else "", SKIP_UNSUPPORTED_SCRIPT)
+
+    def _elements_ok(self, items, ti, k) -> bool:
+        if any(len(x) > MAX_SCRIPT_ELEMENT_SIZE for x in items):
+            self.fail(R.BAD_SCRIPTSIG, ti, k, "a pushed element is over 520 bytes")
+            return False
+        return True
+
+    # --- legacy scripts (SigVersion::BASE) ---------------------------------------------------------------
+
+    def _legacy_script(self, tx, ti, k, script, stack, label, unsupported) -> bool:
+        """Judge ``script`` run on ``stack`` (bottom first).  False when the input was settled here."""
+        if is_p2pkh(script):
+            if len(stack) < 2:
+                self.fail(R.BAD_SCRIPTSIG, ti, k, f"{label or 'P2PKH'}: needs a signature and a key")
+                return False
+            sig, key = stack[-2], stack[-1]
+            if hash160(key) != script[3:23]:
+                self.fail(R.BAD_PUBKEY_HASH, ti, k, f"{label or 'P2PKH'}: key does not hash to the script's hash")
+                return False
+            self._checksig_base(tx, ti, k, script, sig, key, label or "P2PKH")
+            return True
+        key = p2pk_key(script)
+        if key is not None:
+            if not stack:
+                self.fail(R.BAD_SCRIPTSIG, ti, k, f"{label or 'P2PK'}: no signature")
+                return False
+            self._checksig_base(tx, ti, k, script, stack[-1], key, label or "P2PK")
+            return True
+        ms = multisig(script)
+        if ms is not None:
+            m, keys = ms
+            if len(stack) < m + 1:
+                self.fail(R.BAD_SCRIPTSIG, ti, k, f"{label or 'multisig'}: needs a dummy and {m} signatures")
+                return False
+            dummy = stack[-m - 1]
+            if self.rules.nulldummy and dummy:
+                self.fail(R.NULLDUMMY, ti, k, "CHECKMULTISIG dummy element is not empty")
+                return False
+            sigs = stack[len(stack) - m :]
+            code = script
+            for s in sigs:
+                code = find_and_delete(code, push_script(s))
+            self._multisig(tx, ti, k, sigs, keys, lambda ht: legacy_preimage(tx, k, code, ht),
+                           label or "multisig")
+            return True
+        self.rep.skip(unsupported)
+        return False
+
+    def _checksig_base(self, tx, ti, k, script, sig, key, label) -> None:
+        code = find_and_delete(script, push_script(sig)) if sig else script
+        sid = self._sig(sig, ti, k, lambda ht: legacy_preimage(tx, k, code, ht))
+        self._single(ti, k, sid, key, label)
+
+    # --- witness v0 (SigVersion::WITNESS_V0, BIP143) -----------------------------------------------------
+
+    def _witness(self, tx, ti, k, txin, wp, amount, label) -> None:
+        version, program = wp
+        if version != 0:
+            self.rep.skip(SKIP_WITNESS_VERSION)
+            return
+        if amount is None:
+            self.rep.skip(SKIP_NO_PREVOUT_SEGWIT)
+            return
+        wit = txin.witness
+        if len(program) == 20:
+            if len(wit) != 2:
+                self.fail(R.BAD_WITNESS, ti, k, f"P2WPKH witness has {len(wit)} items, needs 2")
+                return
+            sig, key = wit
+            if len(sig) > MAX_SCRIPT_ELEMENT_SIZE or len(key) > MAX_SCRIPT_ELEMENT_SIZE:
+                self.fail(R.BAD_WITNESS, ti, k, "a witness element is over 520 bytes")
+                return
+            if hash160(key) != program:
+                self.fail(R.BAD_PUBKEY_HASH, ti, k, "P2WPKH key does not hash to the program")
+                return
+            code = p2pkh_script(program)
+            sid = self._sig(sig, ti, k, lambda ht: bip143_preimage(tx, k, code, amount, ht))
+            self._single(ti, k, sid, key, "P2WPKH" + label)
+            return
+        if len(program) != 32:
+            self.fail(R.BAD_WITNESS, ti, k, f"witness v0 program of {len(program)} bytes")
+            return
+        if not wit:
+            self.fail(R.BAD_WITNESS, ti, k, "P2WSH input with an empty witness")
+            return
+        script, stack = wit[-1], wit[:-1]
+        if len(script) > MAX_SCRIPT_SIZE or any(len(x) > MAX_SCRIPT_ELEMENT_SIZE for x in stack):
+            self.fail(R.BAD_WITNESS, ti, k, "witness script or element over its size limit")
+            return
+        if sha256(script) != program:
+            self.fail(R.BAD_SCRIPT_HASH, ti, k, "witness script does not hash to the P2WSH program")
+            return
+        ms = multisig(script)
+        if ms is None:
+            self.rep.skip(SKIP_UNSUPPORTED_WITNESS_SCRIPT)
+            return
+        m, keys = ms
+        if len(stack) != m + 1:
+            # witness scripts must leave exactly one element (CLEANSTACK is consensus for witness v0)
+            self.fail(R.BAD_WITNESS, ti, k, f"P2WSH multisig witness has {len(stack)} stack items, needs {m + 1}")
+            return
+        if stack[0]:
+            self.fail(R.NULLDUMMY, ti, k, "CHECKMULTISIG dummy element is not empty")
+            return
+        self._multisig(tx, ti, k, stack[1:], keys, lambda ht: bip143_preimage(tx, k, script, amount, ht),
+                       "P2WSH multisig" + label)
+
+    # --- collection ------------------------------------------------------------------------------------
+
+    def _sig(self, sig: bytes, ti, k, preimage_of) -> int | None:
+        """Register a signature; None when it can never verify (empty), raising nothing.  In a BIP66 block
+        a non-empty signature that is not strict DER fails the input (returns -1)."""
+        if not sig:
+            return None
+        if self.rules.strict_der and not is_strict_der(sig):
+            return -1
+        return self.batch.add_sig(sig[:-1], preimage_of(sig[-1]))
+
+    def _single(self, ti, k, sid, key, label) -> None:
+        if sid == -1:
+            self.fail(R.BAD_SIG_ENCODING, ti, k, f"{label}: signature is not strict DER (BIP66)")
+            return
+        pairs = {} if sid is None else {(0, 0): self.batch.add_pair(sid, key)}
+        self.batch.inputs.append(InputCheck(ti, k, label, 1, 1, pairs))
+
+    def _multisig(self, tx, ti, k, sigs, keys, preimage_of, label) -> None:
+        m, n = len(sigs), len(keys)
+        sids = [self._sig(s, ti, k, preimage_of) for s in sigs]
+        if -1 in sids:
+            self.fail(R.BAD_SIG_ENCODING, ti, k, f"{label}: a signature is not strict DER (BIP66)")
+            return
+        pairs = {}
+        for j, sid in enumerate(sids):
+            if sid is None:
+                continue
+            # signature j can only ever be compared with keys j .. j + (n - m) (the loop keeps order)
+            for key_i in range(j, j + n - m + 1):
+                pairs[(j, key_i)] = self.batch.add_pair(sid, keys[key_i])
+        self.batch.inputs.append(InputCheck(ti, k, label, m, n, pairs))
+
+
+def _looks_like_pubkey(data: bytes) -> bool:
+    n = len(data)
+    return (n == 33 and data[0] in (2, 3)) or (n == 65 and data[0] in (4, 6, 7))
+
+
+def normalise_key(key: bytes) -> bytes | None:
+    """The key as the batch kernel takes it: hybrid 06/07 keys (accepted by Core's parser when the prefix
+    matches y's parity) become 04 keys; any other length/prefix mismatch is None (never verifies)."""
+    n = len(key)
+    if n == 33 and key[0] in (2, 3):
+        return key
+    if n == 65:
+        if key[0] == 4:
+            return key
+        if key[0] in (6, 7) and (key[64] & 1) == (key[0] & 1):
+            return b"\x04" + key[1:]
+    return None

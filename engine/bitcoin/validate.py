@@ -1,0 +1,153 @@
+"""``validate_block``: one block, every check, signatures verified in one batch.
+
+Order (cheap first): parse; txids in one hash batch; header PoW; Merkle root and mutation; CheckBlock
+structure rules; witness commitment; input classification (hash/template checks, sighash preimages);
+one SHA-256d batch over the preimages; one ``verify_batch`` over every (signature, key) pair; replay of
+each input's CHECKSIG/CHECKMULTISIG over the verdicts.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+
+import numpy as np
+
+from .. import hash_batch, verify_batch
+from ..errors import InvalidType
+from . import report as R
+from .checkblock import check_header, check_structure, check_witness_commitment, merkle_root
+from .inputs import Batch, Classifier, Rules, normalise_key
+from .sighash import ONE
+from .script import coinbase_height
+from .wire import Block, Malformed, display_hex, parse_block
+
+
+def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int | None = None,
+                   check_pow: bool = True) -> R.BitcoinReport:
+    """Validate one serialized block.
+
+    ``prevouts`` maps (txid hex in display order, vout) to (amount in satoshi, scriptPubKey bytes), as
+    ``load_prevouts`` returns; outputs created earlier in the same block are found without it.  Without
+    ``prevouts`` P2PKH and P2SH-multisig inputs are checked against the script their scriptSig implies
+    (counted in ``implied_scripts``) and other inputs are skipped by reason.  ``now`` (Unix time) enables
+    the header's future-time rule; ``check_pow=False`` skips proof of work (test blocks).
+    Bad data never raises; a non-bytes ``raw`` raises InvalidType.
+    """
+    if isinstance(raw, memoryview) or isinstance(raw, bytearray):
+        raw = bytes(raw)
+    if not isinstance(raw, bytes):
+        raise InvalidType(f"raw block must be bytes, not {type(raw).__name__}")
+    if prevouts is not None and not isinstance(prevouts, dict):
+        raise InvalidType(f"prevouts must be a dict or None, not {type(prevouts).__name__}")
+    rep = R.BitcoinReport(prevouts_used=prevouts is not None)
+    t = _Timer(rep)
+    try:
+        block = parse_block(raw)
+    except Malformed as e:
+        rep.add(R.MALFORMED, e.detail, e.tx_index)
+        return rep
+    t.lap("parse")
+    txs = block.txs
+    rep.n_tx = len(txs)
+    rep.n_inputs = sum(len(tx.vin) for tx in txs if not tx.is_coinbase())
+    _set_txids(block)
+    t.lap("txids")
+
+    block_hash = hashlib.sha256(hashlib.sha256(block.header.raw).digest()).digest()
+    rep.block_hash = display_hex(block_hash)
+    rep.pow_ok = check_header(block, block_hash, rep, check_pow_=check_pow, now=now)
+    root, mutated = merkle_root([tx.txid for tx in txs])
+    rep.mutated = mutated
+    rep.merkle_ok = root == block.header.merkle_root and bool(txs)
+    if not rep.merkle_ok:
+        rep.add(R.BAD_MERKLE_ROOT, f"header commits to {display_hex(block.header.merkle_root)}, "
+                f"transactions hash to {display_hex(root)}")
+    if mutated:
+        rep.add(R.MUTATED, "Merkle tree has a duplicated pair (CVE-2012-2459)")
+    check_structure(block, rep)
+    check_witness_commitment(block, rep)
+    t.lap("block")
+
+    _check_inputs(block, prevouts, rep, threads, t)
+    rep.ok = not rep.errors
+    return rep
+
+
+def _set_txids(block: Block) -> None:
+    txs = block.txs
+    if not txs:
+        return
+    ids = hash_batch("sha256d", [tx.stripped for tx in txs])
+    for tx, h in zip(txs, ids):
+        tx.txid = h.tobytes()
+    seg = [i for i, tx in enumerate(txs) if tx.has_witness]
+    if seg:
+        wids = hash_batch("sha256d", [txs[i].raw for i in seg])
+        for i, h in zip(seg, wids):
+            txs[i].wtxid = h.tobytes()
+    for tx in txs:
+        if not tx.has_witness:
+            tx.wtxid = tx.txid
+
+
+def block_height(block: Block) -> int | None:
+    """BIP34 height from the coinbase scriptSig (version >= 2 blocks), or None."""
+    if block.header.version < 2 or not block.txs or not block.txs[0].vin:
+        return None
+    return coinbase_height(block.txs[0].vin[0].script_sig)
+
+
+def _check_inputs(block: Block, prevouts, rep: R.BitcoinReport, threads, t) -> None:
+    batch = Batch()
+    cls = Classifier(rep, batch, Rules(block_height(block)))
+    created: dict[tuple[bytes, int], tuple[int, bytes]] = {}
+    for ti, tx in enumerate(block.txs):
+        if ti > 0 and not tx.is_coinbase():
+            for k, txin in enumerate(tx.vin):
+                pv = created.get((txin.prev_hash, txin.prev_n))
+                if pv is None and prevouts is not None:
+                    pv = prevouts.get((display_hex(txin.prev_hash), txin.prev_n))
+                cls.classify(tx, ti, k, pv, implied_ok=prevouts is None)
+        for n, out in enumerate(tx.vout):
+            created[(tx.txid, n)] = (out.value, out.script_pubkey)
+    t.lap("classify")
+
+    digests = hash_batch("sha256d", batch.preimages) if batch.preimages else np.zeros((0, 32), np.uint8)
+    t.lap("sighash")
+    keys, msgs, sigs, idx = [], [], [], []
+    one = np.frombuffer(ONE, dtype=np.uint8)
+    for p, (sid, key) in enumerate(zip(batch.pair_sig, batch.pair_key)):
+        rs = batch.sig_rs[sid]
+        nk = normalise_key(key)
+        if rs is None or nk is None:
+            continue
+        d = batch.sig_digest[sid]
+        keys.append(nk)
+        msgs.append(digests[d].tobytes() if d >= 0 else one.tobytes())
+        sigs.append(rs)
+        idx.append(p)
+    verdict = np.zeros(len(batch.pair_sig), dtype=bool)
+    if idx:
+        verdict[np.asarray(idx)] = verify_batch("ecdsa-secp256k1", keys, msgs, sigs, threads=threads)
+    t.lap("verify")
+
+    for chk in batch.inputs:
+        got = chk.matched(verdict)
+        rep.inputs_checked += 1
+        rep.sigs_checked += chk.m
+        if got != chk.m:
+            rep.sigs_failed += chk.m - got
+            what = "signature does not verify" if chk.m == 1 else f"only {got} of {chk.m} signatures match in order"
+            rep.add(R.BAD_SIGNATURE, f"transaction {chk.tx_index} input {chk.input_index}: {chk.kind}: {what}",
+                    chk.tx_index, chk.input_index)
+
+
+class _Timer:
+    def __init__(self, rep):
+        self.rep = rep
+        self.t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.rep.timings[name] = round(now - self.t, 6)
+        self.t = now

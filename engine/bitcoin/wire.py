@@ -1,0 +1,270 @@
+"""Bounds-checked parsing of Bitcoin's wire serialization: block headers, legacy and segwit (BIP144)
+transactions, CompactSize integers.
+
+Every read goes through ``Reader``, which raises ``Malformed`` (never IndexError or struct.error) when the
+bytes run out or break a rule Bitcoin Core's deserializer enforces (non-canonical CompactSize, a size above
+MAX_SIZE, an empty or unknown segwit flag).  ``validate_block`` turns ``Malformed`` into a ``malformed``
+report entry.
+
+Byte order: hashes are kept in internal order (the raw SHA-256d output, as serialized); ``display_hex``
+reverses them into the order block explorers and Bitcoin Core's RPC print.
+"""
+from __future__ import annotations
+
+import struct
+
+MAX_SIZE = 0x02000000  # Bitcoin Core's serialize.h bound on any CompactSize read as a length or count
+HEADER_SIZE = 80
+
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+_I32 = struct.Struct("<i")
+_U64 = struct.Struct("<Q")
+_I64 = struct.Struct("<q")
+
+
+class Malformed(Exception):
+    """Bytes that do not deserialize; ``tx_index`` is the transaction being read (None in the header)."""
+
+    def __init__(self, detail: str, tx_index: int | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.tx_index = tx_index
+
+
+def display_hex(h: bytes) -> str:
+    """A 32-byte hash in display order (reversed), as Bitcoin Core prints txids and block hashes."""
+    return h[::-1].hex()
+
+
+def compact_size(n: int) -> bytes:
+    if n < 0xFD:
+        return bytes((n,))
+    if n <= 0xFFFF:
+        return b"\xfd" + _U16.pack(n)
+    if n <= 0xFFFFFFFF:
+        return b"\xfe" + _U32.pack(n)
+    return b"\xff" + _U64.pack(n)
+
+
+class Reader:
+    """A cursor over ``data[pos:end]``; every read checks the bound first."""
+
+    __slots__ = ("data", "pos", "end")
+
+    def __init__(self, data: bytes, pos: int = 0, end: int | None = None):
+        self.data = data
+        self.pos = pos
+        self.end = len(data) if end is None else end
+
+    def remaining(self) -> int:
+        return self.end - self.pos
+
+    def read(self, n: int, what: str) -> bytes:
+        p = self.pos
+        if n < 0 or n > self.end - p:
+            raise Malformed(f"truncated {what}: need {n} bytes at offset {p}, {self.end - p} left")
+        self.pos = p + n
+        return self.data[p : p + n]
+
+    def skip(self, n: int, what: str) -> int:
+        """Advance n bytes; returns the start offset."""
+        p = self.pos
+        if n < 0 or n > self.end - p:
+            raise Malformed(f"truncated {what}: need {n} bytes at offset {p}, {self.end - p} left")
+        self.pos = p + n
+        return p
+
+    def u8(self, what: str) -> int:
+        p = self.pos
+        if p >= self.end:
+            raise Malformed(f"truncated {what} at offset {p}")
+        self.pos = p + 1
+        return self.data[p]
+
+    def u32(self, what: str) -> int:
+        return _U32.unpack(self.read(4, what))[0]
+
+    def i32(self, what: str) -> int:
+        return _I32.unpack(self.read(4, what))[0]
+
+    def i64(self, what: str) -> int:
+        return _I64.unpack(self.read(8, what))[0]
+
+    def compact(self, what: str, limit: bool = True) -> int:
+        """A CompactSize: canonical (shortest) encoding only, and at most MAX_SIZE when ``limit``."""
+        first = self.u8(what)
+        if first < 0xFD:
+            n = first
+        elif first == 0xFD:
+            n = _U16.unpack(self.read(2, what))[0]
+            if n < 0xFD:
+                raise Malformed(f"non-canonical CompactSize for {what}")
+        elif first == 0xFE:
+            n = _U32.unpack(self.read(4, what))[0]
+            if n < 0x10000:
+                raise Malformed(f"non-canonical CompactSize for {what}")
+        else:
+            n = _U64.unpack(self.read(8, what))[0]
+            if n < 0x100000000:
+                raise Malformed(f"non-canonical CompactSize for {what}")
+        if limit and n > MAX_SIZE:
+            raise Malformed(f"CompactSize {n} for {what} exceeds MAX_SIZE")
+        return n
+
+    def var_bytes(self, what: str) -> bytes:
+        return self.read(self.compact(what), what)
+
+
+class TxIn:
+    __slots__ = ("outpoint", "prev_hash", "prev_n", "script_sig", "sequence", "witness")
+
+    def __init__(self, outpoint: bytes, script_sig: bytes, sequence: int):
+        self.outpoint = outpoint  # 36 bytes as serialized: prev txid (internal order) || vout LE
+        self.prev_hash = outpoint[:32]
+        self.prev_n = _U32.unpack(outpoint[32:])[0]
+        self.script_sig = script_sig
+        self.sequence = sequence
+        self.witness: list[bytes] = []
+
+    def is_null_prevout(self) -> bool:
+        return self.prev_n == 0xFFFFFFFF and self.prev_hash == bytes(32)
+
+
+class TxOut:
+    __slots__ = ("value", "script_pubkey", "raw")
+
+    def __init__(self, value: int, script_pubkey: bytes, raw: bytes):
+        self.value = value
+        self.script_pubkey = script_pubkey
+        self.raw = raw  # the serialized output: value (8) || CompactSize || script
+
+
+class Tx:
+    """One parsed transaction.  ``stripped`` is its serialization without witness data (what the txid
+    hashes); ``raw`` is the full serialization as it appears in the block (what the wtxid hashes)."""
+
+    __slots__ = ("version", "vin", "vout", "locktime", "has_witness", "stripped", "raw", "txid", "wtxid",
+                 "_cache")
+
+    def __init__(self):
+        self.txid = b""
+        self.wtxid = b""
+        self._cache = {}
+
+    def is_coinbase(self) -> bool:
+        return len(self.vin) == 1 and self.vin[0].is_null_prevout()
+
+
+def parse_tx(r: Reader, allow_witness: bool = True) -> Tx:
+    """Read one transaction at ``r.pos`` as Bitcoin Core's UnserializeTransaction does (BIP144 marker
+    0x00 and flag byte; flag bit 1 means witness data follows the outputs)."""
+    data = r.data
+    start = r.pos
+    tx = Tx()
+    tx.version = r.i32("tx version")
+    body_start = r.pos
+    flags = 0
+    vin = _parse_vin(r)
+    if not vin and allow_witness:
+        flags = r.u8("segwit flag")
+        if flags != 0:
+            body_start = r.pos
+            vin = _parse_vin(r)
+            vout = _parse_vout(r)
+        else:
+            vout = []  # an empty vin and a zero flag: Core reads this as zero inputs and zero outputs
+    else:
+        vout = _parse_vout(r)
+    body_end = r.pos
+    tx.has_witness = False
+    if flags & 1 and allow_witness:
+        flags ^= 1
+        for txin in vin:
+            n = r.compact("witness item count")
+            txin.witness = [r.var_bytes("witness item") for _ in range(n)]
+        if not any(txin.witness for txin in vin):
+            raise Malformed("superfluous witness record")
+        tx.has_witness = True
+    if flags:
+        raise Malformed("unknown transaction optional data (segwit flag)")
+    lock_start = r.pos
+    tx.locktime = r.u32("tx locktime")
+    tx.vin = vin
+    tx.vout = vout
+    tx.raw = data[start : r.pos]
+    if tx.has_witness:
+        tx.stripped = data[start : start + 4] + data[body_start:body_end] + data[lock_start : r.pos]
+    else:
+        tx.stripped = tx.raw
+    return tx
+
+
+def _parse_vin(r: Reader) -> list[TxIn]:
+    n = r.compact("input count")
+    out = []
+    for _ in range(n):
+        outpoint = r.read(36, "outpoint")
+        script = r.var_bytes("scriptSig")
+        seq = r.u32("sequence")
+        out.append(TxIn(outpoint, script, seq))
+    return out
+
+
+def _parse_vout(r: Reader) -> list[TxOut]:
+    n = r.compact("output count")
+    out = []
+    data = r.data
+    for _ in range(n):
+        start = r.pos
+        value = r.i64("output value")
+        script = r.var_bytes("scriptPubKey")
+        out.append(TxOut(value, script, data[start : r.pos]))
+    return out
+
+
+class Header:
+    __slots__ = ("raw", "version", "prev_hash", "merkle_root", "time", "bits", "nonce")
+
+    def __init__(self, raw: bytes):
+        self.raw = raw
+        self.version = _I32.unpack(raw[0:4])[0]
+        self.prev_hash = raw[4:36]
+        self.merkle_root = raw[36:68]
+        self.time, self.bits, self.nonce = struct.unpack("<III", raw[68:80])
+
+
+class Block:
+    __slots__ = ("header", "txs", "size", "tx_start")
+
+    def __init__(self, header: Header, txs: list[Tx], size: int, tx_start: int):
+        self.header = header
+        self.txs = txs
+        self.size = size
+        self.tx_start = tx_start
+
+
+def parse_block(raw: bytes) -> Block:
+    """Parse a whole serialized block; trailing bytes after the last transaction are malformed."""
+    r = Reader(raw)
+    header = Header(r.read(HEADER_SIZE, "block header"))
+    n = r.compact("transaction count")
+    tx_start = r.pos
+    txs = []
+    for i in range(n):
+        try:
+            txs.append(parse_tx(r))
+        except Malformed as e:
+            raise Malformed(f"transaction {i}: {e.detail}", i) from None
+    if r.remaining():
+        raise Malformed(f"{r.remaining()} trailing bytes after the last transaction")
+    return Block(header, txs, len(raw), tx_start)
+
+
+def parse_transaction(raw: bytes) -> Tx:
+    """One standalone serialized transaction (no trailing bytes allowed)."""
+    r = Reader(raw)
+    tx = parse_tx(r)
+    if r.remaining():
+        raise Malformed(f"{r.remaining()} trailing bytes after the transaction")
+    return tx
