@@ -1,0 +1,187 @@
+"""Thin layer over the C Ed25519 kernels (native/src/ed25519.c): checks buffers, maps return codes, no policy.
+
+Verification policy (the same in the C code and in ``ledgerval.reference.ed25519``):
+
+- keys are 32 bytes and signatures 64 bytes (callers mark other lengths False before they get here);
+- S (signature bytes 32..63, little-endian) must be < L;
+- A and R must decode as RFC 8032 5.1.3 says: y < p (non-canonical encodings rejected), x^2 = u/v must have a
+  root, and x = 0 with the sign bit set is rejected; points of small or mixed order are accepted as encodings;
+- the COFACTORED equation [8][S]B = [8]R + [8][k]A with k = SHA-512(R || A || M) mod L decides.
+
+Single and batch verification give the same verdict on every input: the batch equation is a random linear
+combination of the cofactored single equations (random odd 128-bit multipliers from ``os.urandom``), and
+when it fails the failing items are found by bisection down to single verifications.  A passing batch has a
+chance below 2^-127 of hiding a bad item.  Every Wycheproof Ed25519 vector gets its expected verdict.
+
+``sign`` and ``pubkeys`` follow RFC 8032 and are for test data only: they run in variable time and are not
+hardened against side channels.
+
+Messages are one flat uint8 buffer with int64 offsets: message i is ``msg_buf[offsets[i]:offsets[i+1]]``.
+Each native call covers a chunk of items; cffi releases the GIL, so chunks run on threads, and the results
+do not depend on the number of threads.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from . import AVAILABLE as _NATIVE, ffi, has, lib
+from ._pool import run_chunks
+
+AVAILABLE: bool = _NATIVE and has("lv_ed25519_verify_batch")
+
+# Sub-batch size of the batch path (items per batch equation).  Measured on the 2-core EPYC with
+# benches/bench_native_ed25519.py: the cost per signature falls until about 64 and is flat beyond, while
+# a failing item costs more re-checks in bigger batches.
+BATCH_SIZE = 64
+# Below this many items per chunk the batch equation does not pay for its setup.
+BATCH_MIN = 4
+METHODS = ("auto", "single", "batch")
+
+
+def _check(rc: int) -> None:
+    if rc == lib.LV_ED25519_OK:
+        return
+    if rc == lib.LV_ED25519_ESCRATCH:
+        raise ValueError("ed25519: scratch buffer too small")
+    raise ValueError(f"ed25519: invalid arguments to the native call (code {rc}): offsets must be "
+                     "non-decreasing and within the message buffer")
+
+
+def _u8(name: str, a, ndim: int, width: int | None = None) -> np.ndarray:
+    if not isinstance(a, np.ndarray) or a.dtype != np.uint8 or a.ndim != ndim or not a.flags.c_contiguous:
+        raise TypeError(f"{name} must be a C-contiguous {ndim}-D uint8 array")
+    if width is not None and a.shape[1] != width:
+        raise ValueError(f"{name} must have {width} bytes per row, got {a.shape[1]}")
+    return a
+
+
+def _messages(msg_buf, msg_offsets, n: int) -> tuple[np.ndarray, np.ndarray]:
+    _u8("msg_buf", msg_buf, 1)
+    if (not isinstance(msg_offsets, np.ndarray) or msg_offsets.dtype != np.int64 or msg_offsets.ndim != 1
+            or not msg_offsets.flags.c_contiguous):
+        raise TypeError("msg_offsets must be a C-contiguous 1-D int64 array")
+    if msg_offsets.shape[0] != n + 1:
+        raise ValueError(f"msg_offsets must have N+1 = {n + 1} entries, got {msg_offsets.shape[0]}")
+    return msg_buf, msg_offsets
+
+
+def _buf(a: np.ndarray):
+    return ffi.from_buffer("uint8_t[]", a) if a.size else ffi.NULL
+
+
+def _offs(a: np.ndarray, start: int = 0):
+    return ffi.from_buffer("int64_t[]", a) + start
+
+
+def verify(keys, msg_buf, msg_offsets, sigs, *, threads: int | None = None, method: str = "auto",
+           batch_size: int = BATCH_SIZE, rand: np.ndarray | None = None) -> np.ndarray:
+    """(N,) bool: signature i over message i under key i, under the policy above.
+
+    ``method``: ``auto`` (batch verification for chunks of at least ``BATCH_MIN`` items), ``single`` or
+    ``batch``; all give the same verdicts.  ``rand`` (N, 16) uint8 replaces the ``os.urandom`` multipliers
+    (tests only).  ``threads=None`` uses every core."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
+    keys = _u8("keys", keys, 2, 32)
+    sigs = _u8("sigs", sigs, 2, 64)
+    n = keys.shape[0]
+    if sigs.shape[0] != n:
+        raise ValueError(f"keys and sigs differ in length ({n} != {sigs.shape[0]})")
+    msg_buf, msg_offsets = _messages(msg_buf, msg_offsets, n)
+    if not 1 <= batch_size <= lib.LV_ED25519_BATCH_MAX:
+        raise ValueError(f"batch_size must be in 1..{lib.LV_ED25519_BATCH_MAX}")
+    status = np.zeros(n, dtype=np.uint8)
+    if n == 0:
+        return status.astype(bool)
+    use_batch = method == "batch" or (method == "auto" and n >= BATCH_MIN)
+    if use_batch:
+        if rand is None:
+            rand = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16)
+        rand = _u8("rand", rand, 2, 16)
+        if rand.shape[0] != n:
+            raise ValueError("rand must have one row per item")
+    kp, sp, mp, stp = ffi.from_buffer(keys), ffi.from_buffer(sigs), _buf(msg_buf), ffi.from_buffer(status)
+    mlen = msg_buf.shape[0]
+    scratch_bytes = lib.lv_ed25519_batch_scratch_bytes(batch_size)
+    rp = ffi.from_buffer(rand) if use_batch else None
+
+    def chunk(a: int, b: int) -> None:
+        if use_batch and (method == "batch" or b - a >= BATCH_MIN):
+            scratch = np.empty(scratch_bytes, dtype=np.uint8)
+            rc = lib.lv_ed25519_verify_batch(kp + 32 * a, sp + 64 * a, mp, mlen, _offs(msg_offsets, a),
+                                             rp + 16 * a, b - a, batch_size, ffi.from_buffer(scratch),
+                                             scratch_bytes, stp + a)
+        else:
+            rc = lib.lv_ed25519_verify(kp + 32 * a, sp + 64 * a, mp, mlen, _offs(msg_offsets, a), b - a, stp + a)
+        _check(rc)
+
+    run_chunks(n, threads, chunk, min_chunk=batch_size if use_batch else 16)
+    return status.astype(bool)
+
+
+def sign(seeds, msg_buf, msg_offsets) -> np.ndarray:
+    """(N, 64) RFC 8032 signatures R || S.  Test data only: variable time, not side-channel hardened."""
+    seeds = _u8("seeds", seeds, 2, 32)
+    n = seeds.shape[0]
+    msg_buf, msg_offsets = _messages(msg_buf, msg_offsets, n)
+    out = np.zeros((n, 64), dtype=np.uint8)
+    if n == 0:
+        return out
+    sp, mp, op = ffi.from_buffer(seeds), _buf(msg_buf), ffi.from_buffer(out)
+
+    def chunk(a: int, b: int) -> None:
+        _check(lib.lv_ed25519_sign(sp + 32 * a, mp, msg_buf.shape[0], _offs(msg_offsets, a), b - a, op + 64 * a))
+
+    run_chunks(n, None, chunk, min_chunk=16)
+    return out
+
+
+def pubkeys(seeds) -> np.ndarray:
+    """(N, 32) RFC 8032 public keys of 32-byte seeds (test data only, as ``sign``)."""
+    seeds = _u8("seeds", seeds, 2, 32)
+    n = seeds.shape[0]
+    out = np.zeros((n, 32), dtype=np.uint8)
+    if n == 0:
+        return out
+    sp, op = ffi.from_buffer(seeds), ffi.from_buffer(out)
+
+    def chunk(a: int, b: int) -> None:
+        _check(lib.lv_ed25519_pubkeys(sp + 32 * a, b - a, op + 32 * a))
+
+    run_chunks(n, None, chunk, min_chunk=16)
+    return out
+
+
+def sha512(msg_buf, msg_offsets) -> np.ndarray:
+    """(N, 64) SHA-512 digests of the messages (the hash inside Ed25519; exposed for tests)."""
+    _u8("msg_buf", msg_buf, 1)
+    n = msg_offsets.shape[0] - 1 if isinstance(msg_offsets, np.ndarray) else -1
+    msg_buf, msg_offsets = _messages(msg_buf, msg_offsets, n)
+    out = np.zeros((n, 64), dtype=np.uint8)
+    if n:
+        _check(lib.lv_ed25519_sha512(_buf(msg_buf), msg_buf.shape[0], _offs(msg_offsets), n, ffi.from_buffer(out)))
+    return out
+
+
+# ---- test-only access to the field, scalar and group layers (32-byte little-endian values) ------------
+
+def _layer(fn, op: int, a: bytes, b: bytes) -> tuple[int, bytes]:
+    out = ffi.new("uint8_t[32]")
+    rc = fn(op, a, b, out)
+    if rc < 0:
+        raise ValueError(f"bad test op {op}")
+    return rc, bytes(out)
+
+
+def _test_fe(op: int, a: bytes, b: bytes = bytes(32)) -> tuple[int, bytes]:
+    return _layer(lib.lv_ed25519_test_fe, op, a, b)
+
+
+def _test_sc(op: int, a: bytes, b: bytes = bytes(32)) -> tuple[int, bytes]:
+    return _layer(lib.lv_ed25519_test_sc, op, a, b)
+
+
+def _test_ge(op: int, a: bytes, b: bytes = bytes(32)) -> tuple[int, bytes]:
+    return _layer(lib.lv_ed25519_test_ge, op, a, b)
