@@ -1,0 +1,208 @@
+"""SM2 signatures (GB/T 32918.2, curve sm2p256v1, default user ID) through the C kernels
+(native/src/sm2.c and the shared wei3_* layers).
+
+The C kernel takes e = SM3(Z_A || M); this layer computes e with the batch hash API and keeps a bounded,
+thread-safe cache of Z_A per key (Z_A = SM3(ENTL || ID || a || b || xG || yG || xA || yA) depends on the key
+only, and permissioned chains see the same senders again and again), next to the cache of decompressed
+keys.  Signing exists for test data only: it is NOT hardened against side channels.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from ledgerval.errors import InvalidArgument
+
+from . import has, lib
+from ._pool import run_chunks
+from ._wei3 import KeyCache, check_rc, offsets_of, ptr, same_n, u8
+
+AVAILABLE: bool = has("lv_sm2_verify_e")
+
+DEFAULT_UID = b"1234567812345678"
+_A = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC
+_B = 0x28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93
+_GX = 0x32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7
+_GY = 0xBC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0
+# Everything in Z_A's input before xA || yA.
+_ZA_PREFIX = (len(DEFAULT_UID) * 8).to_bytes(2, "big") + DEFAULT_UID + b"".join(
+    v.to_bytes(32, "big") for v in (_A, _B, _GX, _GY))
+_MIN_CHUNK = 8
+
+
+def _hash_spans(buf: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """(N, 32) SM3 digests of buf[offsets[i]:offsets[i+1]] through the package's batch hash API."""
+    from ledgerval import hashing
+
+    spans = getattr(hashing, "hash_spans", None)
+    if spans is not None:
+        return np.asarray(spans("sm3", buf, offsets), dtype=np.uint8)
+    from ledgerval import hash_batch
+
+    return hash_batch("sm3", [buf[a:b].tobytes() for a, b in zip(offsets[:-1], offsets[1:])])
+
+
+def decompress(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 65) uncompressed keys and an (N,) bool 'decodes' mask for SEC1 keys in (N, 65) rows."""
+    keys, key_lens = u8("keys", keys, 65), u8("key_lens", key_lens, None)
+    n = same_n(keys=keys, key_lens=key_lens)
+    out = np.zeros((n, 65), dtype=np.uint8)
+    ok = np.zeros(n, dtype=np.uint8)
+    check_rc(lib.lv_sm2_decompress(ptr(keys), ptr(key_lens), n, ptr(out), ptr(ok)), "lv_sm2_decompress")
+    return out, ok.view(bool)
+
+
+key_cache = KeyCache(decompress)
+
+
+class ZaCache:
+    """Uncompressed key (64 bytes xA || yA) -> Z_A for the default ID.  Bounded, thread-safe."""
+
+    def __init__(self, maxsize: int = 65536):
+        self._max = maxsize
+        self._d: OrderedDict[bytes, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._d.clear()
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def za(self, xy: np.ndarray) -> np.ndarray:
+        """(N, 32) Z_A for (N, 64) rows xA || yA (valid points)."""
+        n = len(xy)
+        out = np.zeros((n, 32), dtype=np.uint8)
+        if n == 0:
+            return out
+        uniq, inv = np.unique(np.ascontiguousarray(xy).view(np.dtype((np.void, 64))).ravel(), return_inverse=True)
+        ub = [u.tobytes() for u in uniq]
+        found: list[bytes | None] = [None] * len(ub)
+        miss = []
+        with self._lock:
+            for j, b in enumerate(ub):
+                v = self._d.get(b)
+                if v is None:
+                    miss.append(j)
+                found[j] = v
+        if miss:
+            pre = np.frombuffer(_ZA_PREFIX, dtype=np.uint8)
+            width = len(_ZA_PREFIX) + 64
+            buf = np.empty((len(miss), width), dtype=np.uint8)
+            buf[:, : len(pre)] = pre
+            buf[:, len(pre):] = np.frombuffer(b"".join(ub[j] for j in miss), dtype=np.uint8).reshape(-1, 64)
+            digs = _hash_spans(buf.reshape(-1), np.arange(len(miss) + 1, dtype=np.int64) * width)
+            with self._lock:
+                for t, j in enumerate(miss):
+                    found[j] = self._d[ub[j]] = digs[t].tobytes()
+                while len(self._d) > self._max:
+                    self._d.popitem(last=False)
+        table = np.frombuffer(b"".join(found), dtype=np.uint8).reshape(-1, 32)
+        return table[inv.ravel()]
+
+
+za_cache = ZaCache()
+
+
+def za(keys65: np.ndarray) -> np.ndarray:
+    """(N, 32) Z_A (default ID) of uncompressed (N, 65) keys; rows that are not valid keys are the
+    caller's to mask."""
+    return za_cache.za(keys65[:, 1:65])
+
+
+def message_hashes(keys65: np.ndarray, ok: np.ndarray, msg_buf: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """(N, 32) e = SM3(Z_A || M) for uncompressed keys (rows with ok False get zeros for Z_A)."""
+    n = len(keys65)
+    zas = np.zeros((n, 32), dtype=np.uint8)
+    idx = np.flatnonzero(ok)
+    if idx.size:
+        zas[idx] = za(keys65[idx])
+    lens = np.diff(offsets)
+    new_off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lens + 32, out=new_off[1:])
+    buf = np.empty(int(new_off[-1]), dtype=np.uint8)
+    starts = new_off[:-1]
+    buf[(starts[:, None] + np.arange(32)).ravel()] = zas.ravel()
+    total = int(lens.sum())
+    if total:
+        rel = np.arange(total) - np.repeat(np.cumsum(lens) - lens, lens)   # byte index within its message
+        buf[np.repeat(starts + 32, lens) + rel] = msg_buf[np.repeat(offsets[:-1], lens) + rel]
+    return _hash_spans(buf, new_off)
+
+
+def _uncompressed(keys, key_lens):
+    keys, key_lens = key_cache.uncompressed(keys, key_lens)
+    # rows still of length 65 may be off the curve: the kernel checks them; Z_A only for decodable rows
+    ok = key_lens == 65
+    if ok.any():
+        _, dec = decompress(keys, key_lens)
+        ok &= dec
+    return keys, np.where(ok, key_lens, 0).astype(np.uint8), ok
+
+
+def verify(keys, key_lens, msg_buf, msg_offsets, sigs, *, threads: int | None = None) -> np.ndarray:
+    """(N,) bool: sigs[i] = r||s is a valid SM2 signature of message msg_buf[offsets[i]:offsets[i+1]]
+    under the SEC1 key in the first key_lens[i] bytes of keys[i] (33 or 65; 0 = malformed), with the
+    default user ID: e = SM3(Z_A || M), r, s in [1, n-1], t = r + s mod n != 0,
+    (x1, y1) = s*G + t*P_A, valid iff (e + x1) mod n = r."""
+    keys, key_lens = u8("keys", keys, 65), u8("key_lens", key_lens, None)
+    msg_buf, sigs = u8("msg_buf", msg_buf, None), u8("sigs", sigs, 64)
+    n = same_n(keys=keys, key_lens=key_lens, sigs=sigs)
+    offsets_of(msg_buf, msg_offsets, n)
+    out = np.zeros(n, dtype=np.uint8)
+    if n == 0:
+        return out.view(bool)
+    keys, key_lens, ok = _uncompressed(keys, key_lens)
+    e = message_hashes(keys, ok, msg_buf, msg_offsets)
+    return verify_e(keys, key_lens, e, sigs, threads=threads)
+
+
+def verify_e(keys, key_lens, e, sigs, *, threads: int | None = None) -> np.ndarray:
+    """Like ``verify`` with the message hashes e (N, 32) already computed (raw primitive)."""
+    keys, key_lens = u8("keys", keys, 65), u8("key_lens", key_lens, None)
+    e, sigs = u8("e", e, 32), u8("sigs", sigs, 64)
+    n = same_n(keys=keys, key_lens=key_lens, e=e, sigs=sigs)
+    out = np.zeros(n, dtype=np.uint8)
+
+    def chunk(a: int, b: int) -> None:
+        check_rc(lib.lv_sm2_verify_e(ptr(keys, a), ptr(key_lens, a), ptr(e, a), ptr(sigs, a), b - a, ptr(out, a)),
+                 "lv_sm2_verify_e")
+
+    run_chunks(n, threads, chunk, min_chunk=_MIN_CHUNK)
+    return out.view(bool)
+
+
+def pubkeys(privs) -> np.ndarray:
+    """(N, 33) compressed public keys of big-endian private keys in [1, n-1]."""
+    privs = u8("privs", privs, 32)
+    n = len(privs)
+    out = np.zeros((n, 33), dtype=np.uint8)
+    st = np.zeros(n, dtype=np.uint8)
+    check_rc(lib.lv_sm2_pubkeys(ptr(privs), n, ptr(out), ptr(st)), "lv_sm2_pubkeys")
+    bad = np.flatnonzero(st == 0)
+    if bad.size:
+        raise InvalidArgument(f"item {bad[0]}: private key out of [1, n-1]")
+    return out
+
+
+def sign(privs, msg_buf, msg_offsets, nonces) -> np.ndarray:
+    """(N, 64) r||s over the messages with big-endian private keys and nonces (default user ID; test
+    data only, not side-channel hardened).  Raises InvalidArgument naming the first item that cannot be
+    signed (d = n-1, or a nonce that gives r = 0, r + k = n or s = 0)."""
+    privs, nonces, msg_buf = u8("privs", privs, 32), u8("nonces", nonces, 32), u8("msg_buf", msg_buf, None)
+    n = same_n(privs=privs, nonces=nonces)
+    offsets_of(msg_buf, msg_offsets, n)
+    pub = np.zeros((n, 65), dtype=np.uint8)
+    pub[:, :33] = pubkeys(privs)
+    keys, _, ok = _uncompressed(pub, np.full(n, 33, dtype=np.uint8))
+    e = message_hashes(keys, ok, msg_buf, msg_offsets)
+    sigs = np.zeros((n, 64), dtype=np.uint8)
+    st = np.zeros(n, dtype=np.uint8)
+    check_rc(lib.lv_sm2_sign_e(ptr(privs), ptr(e), ptr(nonces), n, ptr(sigs), ptr(st)), "lv_sm2_sign_e")
+    bad = np.flatnonzero(st == 0)
+    if bad.size:
+        raise InvalidArgument(f"item {bad[0]}: private key out of [1, n-2] or nonce unusable")
+    return sigs

@@ -1,0 +1,89 @@
+/* NIST P-256 ECDSA: curve constants, then the shared a = -3 layers (field, scalar, group, ecmult), then
+ * the ECDSA entry points.  One translation unit so the compiler inlines across the layers. */
+#include "p256.h"
+
+/* Montgomery constants, R = 2^256 (derivable from the SEC 2 parameters: R^2 mod p, b*R, G*R mod p,
+ * R^2 mod n, -n^-1 mod 2^64). */
+#define W3_P {0xffffffffffffffffULL, 0x00000000ffffffffULL, 0x0000000000000000ULL, 0xffffffff00000001ULL}
+#define W3_P_R2 {0x0000000000000003ULL, 0xfffffffbffffffffULL, 0xfffffffffffffffeULL, 0x00000004fffffffdULL}
+#define W3_ONE_MONT {0x0000000000000001ULL, 0xffffffff00000000ULL, 0xffffffffffffffffULL, 0x00000000fffffffeULL}
+#define W3_B_MONT {0xd89cdf6229c4bddfULL, 0xacf005cd78843090ULL, 0xe5a220abf7212ed6ULL, 0xdc30061d04874834ULL}
+#define W3_GX_MONT {0x79e730d418a9143cULL, 0x75ba95fc5fedb601ULL, 0x79fb732b77622510ULL, 0x18905f76a53755c6ULL}
+#define W3_GY_MONT {0xddf25357ce95560aULL, 0x8b4ab8e4ba19e45cULL, 0xd2e88688dd21f325ULL, 0x8571ff1825885d85ULL}
+#define W3_N {0xf3b9cac2fc632551ULL, 0xbce6faada7179e84ULL, 0xffffffffffffffffULL, 0xffffffff00000000ULL}
+#define W3_N_R2 {0x83244c95be79eea2ULL, 0x4699799c49bd6fa6ULL, 0x2845b2392b6bec59ULL, 0x66e12d94f3d95620ULL}
+#define W3_N_INV64 0xccd1c8aaee00bc4fULL
+#define W3_API(x) lv_p256_##x
+
+#include "wei3_field_impl.h"
+#include "wei3_scalar_impl.h"
+#include "wei3_group_impl.h"
+#include "wei3_ecmult_impl.h"
+#include "wei3_api_impl.h"
+
+/* SEC1 4.1.4 over one block of at most W3_INV_BLOCK items, the s^-1 shared by Montgomery's trick. */
+static void p256_verify_block(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
+                              const uint8_t *sigs, int n, int low_s, uint8_t *out) {
+    scalar r[W3_INV_BLOCK], s[W3_INV_BLOCK], w[W3_INV_BLOCK], pre[W3_INV_BLOCK];
+    uint64_t half[4];
+    /* n/2 rounded down: s > half is high S */
+    for (int j = 0; j < 4; j++) half[j] = (W3_SC_N[j] >> 1) | (j < 3 ? W3_SC_N[j + 1] << 63 : 0);
+    for (int i = 0; i < n; i++) {
+        out[i] = scalar_set_b32_nonzero(&r[i], sigs + 64 * i) &&
+                 scalar_set_b32_nonzero(&s[i], sigs + 64 * i + 32) &&
+                 !(low_s && w3_lt(half, s[i].v));
+        if (!out[i]) { memset(&s[i], 0, sizeof s[i]); s[i].v[0] = 1; }  /* keeps the batch inversion defined */
+    }
+    scalar_inv_all_mont_var(w, s, pre, n);
+    for (int i = 0; i < n; i++) {
+        scalar e, u1, u2;
+        ge q;
+        gej x;
+        if (!out[i]) continue;
+        if (!ge_parse_sec1_var(&q, keys + 65 * i, key_lens[i])) { out[i] = 0; continue; }
+        scalar_set_b32(&e, digests + 32 * i);
+        scalar_mont_mul(&u1, &e, &w[i]);     /* e * s^-1 (w is s^-1 in Montgomery form) */
+        scalar_mont_mul(&u2, &r[i], &w[i]);  /* r * s^-1 */
+        ecmult_var(&x, &u1, &q, &u2);
+        out[i] = (uint8_t)gej_eq_x_mod_n_var(&x, &r[i]);
+    }
+}
+
+int lv_p256_verify(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests, const uint8_t *sigs,
+                   size_t n, int low_s, uint8_t *out) {
+    if (n && (!keys || !key_lens || !digests || !sigs || !out)) return LV_P256_EMISUSE;
+    w3_ecmult_init();
+    for (size_t i = 0; i < n; i += W3_INV_BLOCK) {
+        int m = (int)(n - i < W3_INV_BLOCK ? n - i : W3_INV_BLOCK);
+        p256_verify_block(keys + 65 * i, key_lens + i, digests + 32 * i, sigs + 64 * i, m, low_s, out + i);
+    }
+    return 0;
+}
+
+int lv_p256_sign(const uint8_t *privs, const uint8_t *digests, const uint8_t *nonces, size_t n, uint8_t *sigs,
+                 uint8_t *status) {
+    if (n && (!privs || !digests || !nonces || !sigs || !status)) return LV_P256_EMISUSE;
+    w3_ecmult_init();
+    for (size_t i = 0; i < n; i++) {
+        scalar d, k, e, r, s, t;
+        ge R;
+        uint8_t xb[32];
+        memset(sigs + 64 * i, 0, 64);
+        status[i] = 0;
+        if (!scalar_set_b32_nonzero(&d, privs + 32 * i) || !scalar_set_b32_nonzero(&k, nonces + 32 * i)) continue;
+        if (!w3_mul_g(&R, &k)) continue;
+        fe_get_b32(xb, &R.x);
+        scalar_set_b32(&r, xb);
+        if (scalar_is_zero(&r)) continue;
+        scalar_set_b32(&e, digests + 32 * i);
+        scalar_mul(&t, &r, &d);
+        scalar_add(&t, &t, &e);
+        scalar_inv(&s, &k);
+        scalar_mul(&s, &s, &t);
+        if (scalar_is_zero(&s)) continue;
+        scalar_get_b32(sigs + 64 * i, &r);
+        scalar_get_b32(sigs + 64 * i + 32, &s);
+        status[i] = 1;
+    }
+    return 0;
+}

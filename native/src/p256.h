@@ -1,0 +1,27 @@
+/* NIST P-256 (secp256r1) ECDSA kernels: batched verification, test-data signing and public keys, and
+ * test-only windows onto the layers.  Layout: row i of a key buffer is 65 bytes holding a SEC1 key in
+ * its first key_lens[i] bytes (33 compressed, 65 uncompressed; any other length is a bad key).  Scalars,
+ * digests and r||s are big-endian.  Return 0 (or a documented count) on success, LV_P256_EMISUSE on
+ * misuse; per-item results are status bytes. */
+#ifndef LV_P256_H
+#define LV_P256_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define LV_P256_EMISUSE (-1)
+
+/* out[i] = 1 when sigs[i] = r||s is a valid ECDSA signature of the 32-byte value digests[i] (used as e
+ * after reduction mod n, no hashing) under key i; r, s in [1, n-1]; low_s != 0 also rejects s > n/2. */
+int lv_p256_verify(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests, const uint8_t *sigs,
+                   size_t n, int low_s, uint8_t *out);
+/* Test data only, NOT hardened against side channels: sigs[i] = r||s with private key privs[i] and nonce
+ * nonces[i]; status[i] = 0 when d or k is out of [1, n-1] or r or s comes out 0. */
+int lv_p256_sign(const uint8_t *privs, const uint8_t *digests, const uint8_t *nonces, size_t n, uint8_t *sigs,
+                 uint8_t *status);
+int lv_p256_pubkeys(const uint8_t *privs, size_t n, uint8_t *out33, uint8_t *status);
+int lv_p256_decompress(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *out65, uint8_t *status);
+int lv_p256_test_field(int op, const uint8_t *a32, const uint8_t *b32, uint8_t *out32);
+int lv_p256_test_scalar(int op, const uint8_t *a32, const uint8_t *b32, uint8_t *out);
+int lv_p256_test_ecmult(const uint8_t *u1_32, const uint8_t *key, unsigned key_len, const uint8_t *u2_32,
+                        uint8_t *out65);
+#endif

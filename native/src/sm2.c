@@ -1,0 +1,78 @@
+/* SM2 signatures (GB/T 32918.2) on sm2p256v1: curve constants, then the shared a = -3 layers, then the
+ * SM2 entry points.  The message hash e = SM3(Z_A || M) is the caller's (native/sm2.py caches Z_A). */
+#include "sm2.h"
+
+/* Montgomery constants, R = 2^256 (R^2 mod p, b*R, G*R mod p, R^2 mod n, -n^-1 mod 2^64 from the
+ * GB/T 32918.5 parameters). */
+#define W3_P {0xffffffffffffffffULL, 0xffffffff00000000ULL, 0xffffffffffffffffULL, 0xfffffffeffffffffULL}
+#define W3_P_R2 {0x0000000200000003ULL, 0x00000002ffffffffULL, 0x0000000100000001ULL, 0x0000000400000002ULL}
+#define W3_ONE_MONT {0x0000000000000001ULL, 0x00000000ffffffffULL, 0x0000000000000000ULL, 0x0000000100000000ULL}
+#define W3_B_MONT {0x90d230632bc0dd42ULL, 0x71cf379ae9b537abULL, 0x527981505ea51c3cULL, 0x240fe188ba20e2c8ULL}
+#define W3_GX_MONT {0x61328990f418029eULL, 0x3e7981eddca6c050ULL, 0xd6a1ed99ac24c3c3ULL, 0x91167a5ee1c13b05ULL}
+#define W3_GY_MONT {0xc1354e593c2d0dddULL, 0xc1f5e5788d3295faULL, 0x8d4cfb066e2a48f8ULL, 0x63cd65d481d735bdULL}
+#define W3_N {0x53bbf40939d54123ULL, 0x7203df6b21c6052bULL, 0xffffffffffffffffULL, 0xfffffffeffffffffULL}
+#define W3_N_R2 {0x901192af7c114f20ULL, 0x3464504ade6fa2faULL, 0x620fc84c3affe0d4ULL, 0x1eb5e412a22b3d3bULL}
+#define W3_N_INV64 0x327f9e8872350975ULL
+#define W3_API(x) lv_sm2_##x
+
+#include "wei3_field_impl.h"
+#include "wei3_scalar_impl.h"
+#include "wei3_group_impl.h"
+#include "wei3_ecmult_impl.h"
+#include "wei3_api_impl.h"
+
+/* Unlike ECDSA no inversion is needed: (x1, y1) = s*G + t*P_A with t = r + s, and (e + x1) mod n = r
+ * becomes x1 = (r - e) mod n, tested projectively by gej_eq_x_mod_n_var (x1 is reduced: both x1 = c and
+ * x1 = c + n < p are candidates). */
+int lv_sm2_verify_e(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *e, const uint8_t *sigs,
+                    size_t n, uint8_t *out) {
+    if (n && (!keys || !key_lens || !e || !sigs || !out)) return LV_SM2_EMISUSE;
+    w3_ecmult_init();
+    for (size_t i = 0; i < n; i++) {
+        scalar r, s, t, ee, c;
+        ge q;
+        gej x;
+        out[i] = 0;
+        if (!scalar_set_b32_nonzero(&r, sigs + 64 * i) || !scalar_set_b32_nonzero(&s, sigs + 64 * i + 32)) continue;
+        scalar_add(&t, &r, &s);
+        if (scalar_is_zero(&t)) continue;
+        if (!ge_parse_sec1_var(&q, keys + 65 * i, key_lens[i])) continue;
+        scalar_set_b32(&ee, e + 32 * i);
+        scalar_sub(&c, &r, &ee);
+        ecmult_var(&x, &s, &q, &t);
+        out[i] = (uint8_t)gej_eq_x_mod_n_var(&x, &c);
+    }
+    return 0;
+}
+
+int lv_sm2_sign_e(const uint8_t *privs, const uint8_t *e, const uint8_t *nonces, size_t n, uint8_t *sigs,
+                  uint8_t *status) {
+    if (n && (!privs || !e || !nonces || !sigs || !status)) return LV_SM2_EMISUSE;
+    w3_ecmult_init();
+    for (size_t i = 0; i < n; i++) {
+        scalar d, k, ee, x1, r, s, t, one = {{1, 0, 0, 0}};
+        ge R;
+        uint8_t xb[32];
+        memset(sigs + 64 * i, 0, 64);
+        status[i] = 0;
+        if (!scalar_set_b32_nonzero(&d, privs + 32 * i) || !scalar_set_b32_nonzero(&k, nonces + 32 * i)) continue;
+        scalar_add(&t, &d, &one);
+        if (scalar_is_zero(&t)) continue;                 /* d = n - 1: 1 + d has no inverse */
+        if (!w3_mul_g(&R, &k)) continue;
+        fe_get_b32(xb, &R.x);
+        scalar_set_b32(&x1, xb);
+        scalar_set_b32(&ee, e + 32 * i);
+        scalar_add(&r, &ee, &x1);
+        scalar_add(&s, &r, &k);
+        if (scalar_is_zero(&r) || scalar_is_zero(&s)) continue;   /* r = 0 or r + k = n */
+        scalar_inv(&t, &t);                               /* (1 + d)^-1 */
+        scalar_mul(&s, &r, &d);
+        scalar_sub(&s, &k, &s);
+        scalar_mul(&s, &t, &s);
+        if (scalar_is_zero(&s)) continue;
+        scalar_get_b32(sigs + 64 * i, &r);
+        scalar_get_b32(sigs + 64 * i + 32, &s);
+        status[i] = 1;
+    }
+    return 0;
+}

@@ -1,0 +1,30 @@
+/* SM2 (GB/T 32918.2, curve sm2p256v1) signature kernels: batched verification, test-data signing and public keys, and
+ * test-only windows onto the layers.  Layout: row i of a key buffer is 65 bytes holding a SEC1 key in
+ * its first key_lens[i] bytes (33 compressed, 65 uncompressed; any other length is a bad key).  Scalars,
+ * message hashes e and r||s are big-endian (SM3 of Z_A || M is computed by
+ * the caller, native/sm2.py).  Return 0 (or a documented count) on success, LV_SM2_EMISUSE on
+ * misuse; per-item results are status bytes. */
+#ifndef LV_SM2_H
+#define LV_SM2_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define LV_SM2_EMISUSE (-1)
+
+/* out[i] = 1 when sigs[i] = r||s is a valid SM2 signature under key i for the message hash
+ * e[i] = SM3(Z_A || M) (computed by the caller): r, s in [1, n-1], t = r + s mod n != 0,
+ * (x1, y1) = s*G + t*P_A finite and (e + x1) mod n = r. */
+int lv_sm2_verify_e(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *e, const uint8_t *sigs,
+                    size_t n, uint8_t *out);
+/* Test data only, NOT hardened against side channels: sigs[i] = r||s with private key privs[i] and nonce
+ * nonces[i] over the message hash e[i]; status[i] = 0 when d is out of [1, n-2] or k out of [1, n-1], or
+ * r = 0, r + k = n or s = 0. */
+int lv_sm2_sign_e(const uint8_t *privs, const uint8_t *e, const uint8_t *nonces, size_t n, uint8_t *sigs,
+                 uint8_t *status);
+int lv_sm2_pubkeys(const uint8_t *privs, size_t n, uint8_t *out33, uint8_t *status);
+int lv_sm2_decompress(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *out65, uint8_t *status);
+int lv_sm2_test_field(int op, const uint8_t *a32, const uint8_t *b32, uint8_t *out32);
+int lv_sm2_test_scalar(int op, const uint8_t *a32, const uint8_t *b32, uint8_t *out);
+int lv_sm2_test_ecmult(const uint8_t *u1_32, const uint8_t *key, unsigned key_len, const uint8_t *u2_32,
+                        uint8_t *out65);
+#endif

@@ -1,0 +1,203 @@
+/* Field layer for a 256-bit prime p with p = -1 mod 2^64 (true for both NIST P-256 and SM2), in
+ * Montgomery form over four 64-bit limbs (little-endian limb order), R = 2^256.
+ *
+ * Measured choice: the special reduction of each prime (Solinas folding for P-256, the analogous one for
+ * SM2) needs a 512-bit product and a signed carry chain, while Montgomery with -p^-1 = 1 mod 2^64 needs no
+ * multiplication to find the quotient digit and the same code serves both primes (and, with a real
+ * quotient multiplier, both group orders n in wei3_scalar_impl.h).  OpenSSL's ecp_nistz256 makes the same
+ * choice.
+ *
+ * The including file defines, before including this header:
+ *   W3_P          p as four limbs
+ *   W3_P_R2       R^2 mod p (to enter Montgomery form)
+ *   W3_ONE_MONT   R mod p (1 in Montgomery form)
+ * Every fe is fully reduced: 0 <= v < p, so equality is limb equality.  The arithmetic here has no
+ * secret-dependent branches except fe_pow's table index (signing is for test data and is documented as
+ * not hardened against side channels).
+ */
+#ifndef LV_WEI3_FIELD_IMPL_H
+#define LV_WEI3_FIELD_IMPL_H
+
+#include <stdint.h>
+#include <string.h>
+
+#ifdef LV_VERIFY
+#include <assert.h>
+#define W3_CHECK(c) assert(c)
+#else
+#define W3_CHECK(c) ((void)0)
+#endif
+
+#define W3_INLINE static inline __attribute__((always_inline))
+
+typedef unsigned __int128 w3_u128;
+
+typedef struct { uint64_t v[4]; } fe;
+
+static const uint64_t W3_FE_P[4] = W3_P;
+static const uint64_t W3_FE_R2[4] = W3_P_R2;
+static const fe W3_FE_ONE = {W3_ONE_MONT};
+
+/* r = a*b*R^-1 mod m for a, b < m < 2^256, m odd; minv = -m^-1 mod 2^64.  Coarsely integrated operand
+ * scanning: the accumulator t stays below 2m after every round, so one conditional subtraction finishes. */
+W3_INLINE void w3_mont_mul(uint64_t r[4], const uint64_t a[4], const uint64_t b[4], const uint64_t m[4],
+                           uint64_t minv) {
+    uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5, c, u;
+    w3_u128 acc;
+    for (int i = 0; i < 4; i++) {
+        uint64_t bi = b[i];
+        acc = (w3_u128)a[0] * bi + t0; t0 = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+        acc = (w3_u128)a[1] * bi + t1 + c; t1 = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+        acc = (w3_u128)a[2] * bi + t2 + c; t2 = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+        acc = (w3_u128)a[3] * bi + t3 + c; t3 = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+        acc = (w3_u128)t4 + c; t4 = (uint64_t)acc; t5 = (uint64_t)(acc >> 64);
+        u = t0 * minv;
+        acc = (w3_u128)u * m[0] + t0; c = (uint64_t)(acc >> 64);
+        acc = (w3_u128)u * m[1] + t1 + c; t0 = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+        acc = (w3_u128)u * m[2] + t2 + c; t1 = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+        acc = (w3_u128)u * m[3] + t3 + c; t2 = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+        acc = (w3_u128)t4 + c; t3 = (uint64_t)acc; t4 = t5 + (uint64_t)(acc >> 64);
+    }
+    /* t = t4:t3..t0 < 2m: subtract m once if t >= m. */
+    uint64_t d0, d1, d2, d3, bw;
+    acc = (w3_u128)t0 - m[0]; d0 = (uint64_t)acc; bw = (uint64_t)(acc >> 64) & 1;
+    acc = (w3_u128)t1 - m[1] - bw; d1 = (uint64_t)acc; bw = (uint64_t)(acc >> 64) & 1;
+    acc = (w3_u128)t2 - m[2] - bw; d2 = (uint64_t)acc; bw = (uint64_t)(acc >> 64) & 1;
+    acc = (w3_u128)t3 - m[3] - bw; d3 = (uint64_t)acc; bw = (uint64_t)(acc >> 64) & 1;
+    /* keep t when it was below m: borrow out of the top limb and no fifth limb */
+    uint64_t keep = -(uint64_t)(bw & (t4 ^ 1));
+    r[0] = (t0 & keep) | (d0 & ~keep);
+    r[1] = (t1 & keep) | (d1 & ~keep);
+    r[2] = (t2 & keep) | (d2 & ~keep);
+    r[3] = (t3 & keep) | (d3 & ~keep);
+}
+
+/* r = a + b mod m, a, b < m. */
+W3_INLINE void w3_mod_add(uint64_t r[4], const uint64_t a[4], const uint64_t b[4], const uint64_t m[4]) {
+    w3_u128 acc;
+    uint64_t t[4], d[4], c = 0, bw = 0;
+    for (int i = 0; i < 4; i++) {
+        acc = (w3_u128)a[i] + b[i] + c; t[i] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    }
+    for (int i = 0; i < 4; i++) {
+        acc = (w3_u128)t[i] - m[i] - bw; d[i] = (uint64_t)acc; bw = (uint64_t)(acc >> 64) & 1;
+    }
+    /* a + b >= m exactly when it carried out or the subtraction did not borrow */
+    uint64_t use_d = -(uint64_t)(c | (bw ^ 1));
+    for (int i = 0; i < 4; i++) r[i] = (d[i] & use_d) | (t[i] & ~use_d);
+}
+
+/* r = a - b mod m, a, b < m. */
+W3_INLINE void w3_mod_sub(uint64_t r[4], const uint64_t a[4], const uint64_t b[4], const uint64_t m[4]) {
+    w3_u128 acc;
+    uint64_t t[4], bw = 0, c = 0;
+    for (int i = 0; i < 4; i++) {
+        acc = (w3_u128)a[i] - b[i] - bw; t[i] = (uint64_t)acc; bw = (uint64_t)(acc >> 64) & 1;
+    }
+    uint64_t mask = -bw;
+    for (int i = 0; i < 4; i++) {
+        acc = (w3_u128)t[i] + (m[i] & mask) + c; r[i] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    }
+}
+
+/* 1 when a < m (as 256-bit integers). */
+W3_INLINE int w3_lt(const uint64_t a[4], const uint64_t m[4]) {
+    for (int i = 3; i >= 0; i--) {
+        if (a[i] != m[i]) return a[i] < m[i];
+    }
+    return 0;
+}
+
+W3_INLINE int w3_is_zero(const uint64_t a[4]) { return (a[0] | a[1] | a[2] | a[3]) == 0; }
+
+/* 32 big-endian bytes to limbs and back. */
+W3_INLINE void w3_from_be(uint64_t r[4], const uint8_t *b) {
+    for (int i = 0; i < 4; i++) {
+        uint64_t v = 0;
+        for (int j = 0; j < 8; j++) v = (v << 8) | b[(3 - i) * 8 + j];
+        r[i] = v;
+    }
+}
+
+W3_INLINE void w3_to_be(uint8_t *b, const uint64_t a[4]) {
+    for (int i = 0; i < 4; i++) {
+        for (int j = 0; j < 8; j++) b[(3 - i) * 8 + j] = (uint8_t)(a[i] >> (56 - 8 * j));
+    }
+}
+
+W3_INLINE void fe_mul(fe *r, const fe *a, const fe *b) { w3_mont_mul(r->v, a->v, b->v, W3_FE_P, 1); }
+W3_INLINE void fe_sqr(fe *r, const fe *a) { w3_mont_mul(r->v, a->v, a->v, W3_FE_P, 1); }
+W3_INLINE void fe_add(fe *r, const fe *a, const fe *b) { w3_mod_add(r->v, a->v, b->v, W3_FE_P); }
+W3_INLINE void fe_sub(fe *r, const fe *a, const fe *b) { w3_mod_sub(r->v, a->v, b->v, W3_FE_P); }
+W3_INLINE int fe_equal(const fe *a, const fe *b) {
+    return ((a->v[0] ^ b->v[0]) | (a->v[1] ^ b->v[1]) | (a->v[2] ^ b->v[2]) | (a->v[3] ^ b->v[3])) == 0;
+}
+W3_INLINE int fe_is_zero(const fe *a) { return w3_is_zero(a->v); }
+W3_INLINE void fe_neg(fe *r, const fe *a) {
+    static const fe zero = {{0, 0, 0, 0}};
+    fe_sub(r, &zero, a);
+}
+
+/* Plain integer x < p into Montgomery form. */
+W3_INLINE void fe_from_int(fe *r, const uint64_t x[4]) { w3_mont_mul(r->v, x, W3_FE_R2, W3_FE_P, 1); }
+/* Montgomery form back to the plain integer in [0, p). */
+W3_INLINE void fe_to_int(uint64_t r[4], const fe *a) {
+    static const uint64_t one[4] = {1, 0, 0, 0};
+    w3_mont_mul(r, a->v, one, W3_FE_P, 1);
+}
+
+/* 32 big-endian bytes; 0 (and r untouched) when the value is >= p. */
+static int fe_set_b32(fe *r, const uint8_t *b) {
+    uint64_t x[4];
+    w3_from_be(x, b);
+    if (!w3_lt(x, W3_FE_P)) return 0;
+    fe_from_int(r, x);
+    return 1;
+}
+
+static void fe_get_b32(uint8_t *b, const fe *a) {
+    uint64_t x[4];
+    fe_to_int(x, a);
+    w3_to_be(b, x);
+}
+
+/* r = a^e (e a plain 256-bit integer, limbs) by a fixed 4-bit window: 256 squarings and 64 products. */
+static void fe_pow(fe *r, const fe *a, const uint64_t e[4]) {
+    fe tab[16], acc;
+    tab[0] = W3_FE_ONE;
+    tab[1] = *a;
+    for (int i = 2; i < 16; i++) fe_mul(&tab[i], &tab[i - 1], a);
+    acc = W3_FE_ONE;
+    for (int i = 63; i >= 0; i--) {
+        fe_sqr(&acc, &acc); fe_sqr(&acc, &acc); fe_sqr(&acc, &acc); fe_sqr(&acc, &acc);
+        unsigned w = (unsigned)(e[i / 16] >> (4 * (i % 16))) & 15;
+        fe_mul(&acc, &acc, &tab[w]);
+    }
+    *r = acc;
+}
+
+/* r = a^-1 (Fermat: a^(p-2)); a = 0 gives 0. */
+static void fe_inv(fe *r, const fe *a) {
+    uint64_t e[4] = {W3_FE_P[0] - 2, W3_FE_P[1], W3_FE_P[2], W3_FE_P[3]};  /* p0 = 2^64-1: no borrow */
+    fe_pow(r, a, e);
+}
+
+/* A square root of a when one exists (p = 3 mod 4: a^((p+1)/4)); returns 0 for a non-residue. */
+static int fe_sqrt(fe *r, const fe *a) {
+    uint64_t e[4];
+    /* (p+1)/4 = (p >> 2) + 1 because p = 3 mod 4 */
+    e[0] = (W3_FE_P[0] >> 2) | (W3_FE_P[1] << 62);
+    e[1] = (W3_FE_P[1] >> 2) | (W3_FE_P[2] << 62);
+    e[2] = (W3_FE_P[2] >> 2) | (W3_FE_P[3] << 62);
+    e[3] = W3_FE_P[3] >> 2;
+    for (int i = 0; i < 4 && ++e[i] == 0; i++) {
+    }
+    fe s, chk;
+    fe_pow(&s, a, e);
+    fe_sqr(&chk, &s);
+    if (!fe_equal(&chk, a)) return 0;
+    *r = s;
+    return 1;
+}
+
+#endif
