@@ -1,0 +1,128 @@
+"""Merkle trees over a chosen hash: the level loop shared by every backend, and the Numba kernel that hashes
+one level's pairs.
+
+Nodes are (m, 32) uint8 arrays.  A level's pairs are the rows (2p, 2p+1), which lie back to back in memory,
+so hashing a level is hashing m//2 consecutive 64-byte messages (65 with RFC 6962's 0x01 prefix) and needs
+no copy.  Rules (what happens to an odd level's last node):
+  ``rfc6962``  promoted unchanged (equivalent to RFC 6962's split at the largest power of two); 0x01 prefix;
+  ``bitcoin``  paired with itself (also ChainMaker's and XuperChain's rule);
+  ``fisco``    hashed alone, H(c).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from numba import njit, prange
+
+from . import keccak, sha256, sm3
+from ._checks import check_nodes
+from ._md import chunking
+
+ALGO_IDS = {"sha256": 0, "sha256d": 1, "sm3": 2, "keccak256": 3}
+RULES = ("rfc6962", "bitcoin", "fisco")
+CHUNK = 256
+
+
+@njit(cache=True, parallel=True)
+def _pairs_kernel(algo, prefix, flat, n, out):
+    """out[p] = H([prefix] || flat[64p:64p+64]) for p < n; prefix < 0 means none.  SHA-256 without a prefix
+    takes the precomputed padding block (sha256.hash_64)."""
+    for c in prange(chunking(n, CHUNK)):
+        msg = np.empty(65, np.uint8)
+        s = np.empty(8, np.int64)
+        W = np.empty(68, np.int64)
+        A = np.empty(25, np.uint64)
+        B = np.empty(25, np.uint64)
+        C = np.empty(5, np.uint64)
+        for p in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            if prefix >= 0:
+                msg[0] = prefix
+                msg[1:] = flat[64 * p: 64 * p + 64]
+                src = msg
+                start = 0
+                length = 65
+            else:
+                src = flat
+                start = 64 * p
+                length = 64
+            if algo <= 1:
+                if length == 64:
+                    sha256.hash_64(src, start, algo == 1, s, W, out[p])
+                else:
+                    sha256.hash_span(src, start, length, algo == 1, s, W, out[p])
+            elif algo == 2:
+                sm3.hash_span(src, start, length, s, W, out[p])
+            else:
+                keccak.hash_span(src, start, length, A, B, C, out[p])
+
+
+def hash_pairs(algo: str, data: np.ndarray, prefix: int = -1) -> np.ndarray:
+    """(N, 32): H([prefix] || row) for each row of an (N, 64) uint8 array (two children side by side)."""
+    check_nodes(data, 64)
+    n = data.shape[0]
+    out = np.empty((n, 32), dtype=np.uint8)
+    _pairs_kernel(ALGO_IDS[algo], prefix, data.reshape(-1), n, out)
+    return out
+
+
+PairFn = Callable[[np.ndarray, int, np.ndarray], None]  # (nodes (m, 32), npairs, out (npairs, 32))
+OneFn = Callable[[np.ndarray], np.ndarray]  # 32-byte node -> its hash (32,)
+
+
+def merkle_levels(nodes: np.ndarray, rule: str, pairs: PairFn, single: OneFn, keep: bool = False):
+    """Reduce level by level to one node.  Returns (levels, mutated): levels is every level from ``nodes`` up
+    to the root when ``keep``, else only [root level]; mutated is Bitcoin's CVE-2012-2459 flag (some level
+    pairs two identical nodes, not counting an odd node paired with itself)."""
+    level = nodes
+    levels = [level] if keep else []
+    mutated = False
+    while level.shape[0] > 1:
+        m = level.shape[0]
+        npairs = m // 2
+        out = np.empty(((m + 1) // 2, 32), dtype=np.uint8)
+        if rule == "bitcoin" and not mutated:
+            words = level[: 2 * npairs].view(np.uint64)
+            mutated = bool(np.any(np.all(words[0::2] == words[1::2], axis=1)))
+        pairs(level, npairs, out[:npairs])
+        if m & 1:
+            last = level[m - 1]
+            if rule == "rfc6962":
+                out[npairs] = last
+            elif rule == "bitcoin":
+                twin = np.concatenate([last, last]).reshape(2, 32)
+                pairs(twin, 1, out[npairs:])
+            else:
+                out[npairs] = single(last)
+        level = out
+        if keep:
+            levels.append(level)
+    if not keep:
+        levels = [level]
+    return levels, mutated
+
+
+def _numba_pairs(algo: str, prefix: int) -> PairFn:
+    aid = ALGO_IDS[algo]
+
+    def pairs(level: np.ndarray, npairs: int, out: np.ndarray) -> None:
+        _pairs_kernel(aid, prefix, np.ascontiguousarray(level[: 2 * npairs]).reshape(-1), npairs, out)
+
+    return pairs
+
+
+def merkle_root(algo: str, nodes: np.ndarray, rule: str) -> tuple[bytes, bool]:
+    """(root, mutated) over (m >= 1, 32) level-0 nodes with the Numba kernels (leaf hashing for rfc6962 is
+    the caller's).  See merkle_levels."""
+    from .sha256 import sha256_batch, sha256d_batch
+    from .sm3 import sm3_batch
+    from .keccak import keccak256_batch
+
+    batch = {"sha256": sha256_batch, "sha256d": sha256d_batch, "sm3": sm3_batch, "keccak256": keccak256_batch}[algo]
+    check_nodes(nodes, 32)
+
+    def single(node: np.ndarray) -> np.ndarray:
+        return batch(np.ascontiguousarray(node), np.array([0, 32], dtype=np.int64))[0]
+
+    levels, mutated = merkle_levels(nodes, rule, _numba_pairs(algo, 1 if rule == "rfc6962" else -1), single)
+    return levels[-1][0].tobytes(), mutated

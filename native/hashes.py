@@ -1,0 +1,88 @@
+"""Thin layer over the C batch hash kernels (native/src/hash.h): checks buffers, maps return codes, no policy.
+
+Algorithms: ``sha256``, ``sha256d``, ``sm3``, ``keccak256``.  Paths: ``auto`` (the fastest the CPU has, as
+``lv_hash_best_path`` decides), ``portable``, ``shani`` (SHA-256 only), ``avx512``.  One call covers a chunk
+of messages; cffi releases the GIL for its duration, so callers spread chunks over threads.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import AVAILABLE, ffi, has, lib
+
+ALGOS = ("sha256", "sha256d", "sm3", "keccak256")
+PATHS = ("portable", "shani", "avx512")
+
+
+def available() -> bool:
+    """True when the compiled module carries the hash kernels."""
+    return AVAILABLE and has("lv_hash_spans")
+
+
+def _algo_id(algo: str) -> int:
+    try:
+        return ALGOS.index(algo)
+    except ValueError:
+        raise ValueError(f"unknown hash algorithm {algo!r}") from None
+
+
+def _path_id(path: str) -> int:
+    if path == "auto":
+        return lib.LV_PATH_AUTO
+    try:
+        return PATHS.index(path)
+    except ValueError:
+        raise ValueError(f"unknown native hash path {path!r}; expected auto or one of {PATHS}") from None
+
+
+def path_ok(algo: str, path: str) -> bool:
+    """True when ``path`` can run ``algo`` on this CPU (after any ``cpu_mask``)."""
+    return bool(lib.lv_hash_path_ok(_algo_id(algo), _path_id(path)))
+
+
+def best_path(algo: str) -> str:
+    """The path ``auto`` resolves to for ``algo`` right now."""
+    return PATHS[lib.lv_hash_best_path(_algo_id(algo))]
+
+
+def _check(rc: int) -> None:
+    if rc == lib.LV_HASH_OK:
+        return
+    if rc == lib.LV_HASH_EBADPATH:
+        raise ValueError("this hash path is not available for this algorithm on this CPU")
+    if rc == lib.LV_HASH_EBADOFFSETS:
+        raise ValueError("offsets must be nondecreasing and within the buffer")
+    raise ValueError(f"native hash call failed with code {rc}")
+
+
+def _u8(name: str, a: np.ndarray, ndim: int) -> None:
+    if not isinstance(a, np.ndarray) or a.dtype != np.uint8 or a.ndim != ndim or not a.flags.c_contiguous:
+        raise TypeError(f"{name} must be a C-contiguous {ndim}-D uint8 array")
+
+
+def hash_spans(algo: str, buf: np.ndarray, offsets: np.ndarray, out: np.ndarray, path: str = "auto") -> None:
+    """out[i] = H(buf[offsets[i]:offsets[i+1]]) for the len(offsets)-1 messages; out is (N, 32) uint8."""
+    _u8("buf", buf, 1)
+    _u8("out", out, 2)
+    if (not isinstance(offsets, np.ndarray) or offsets.dtype != np.int64 or offsets.ndim != 1
+            or not offsets.flags.c_contiguous or offsets.shape[0] < 1):
+        raise TypeError("offsets must be a C-contiguous 1-D int64 array with at least one entry")
+    n = offsets.shape[0] - 1
+    if out.shape != (n, 32):
+        raise ValueError(f"out must have shape ({n}, 32)")
+    rc = lib.lv_hash_spans(_algo_id(algo), _path_id(path), ffi.from_buffer(buf), buf.shape[0],
+                           ffi.cast("int64_t *", ffi.from_buffer(offsets)), n,
+                           ffi.from_buffer(out, require_writable=True))
+    _check(rc)
+
+
+def hash_64(algo: str, data: np.ndarray, out: np.ndarray, path: str = "auto") -> None:
+    """out[i] = H(data[i]) for an (N, 64) uint8 array of 64-byte messages (Merkle interior nodes)."""
+    _u8("data", data, 2)
+    _u8("out", out, 2)
+    n = data.shape[0]
+    if data.shape[1] != 64 or out.shape != (n, 32):
+        raise ValueError("data must be (N, 64) and out (N, 32)")
+    rc = lib.lv_hash_64(_algo_id(algo), _path_id(path), ffi.from_buffer(data), n,
+                        ffi.from_buffer(out, require_writable=True))
+    _check(rc)

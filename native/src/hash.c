@@ -1,0 +1,117 @@
+/* Batch hash entry points: validate, pick a path, run.  Paths and their measured speeds: see
+ * lv_hash_best_path. */
+#include "hash.h"
+#include "cpu.h"
+#include "hash_common_impl.h"
+#include "hash_sha256_impl.h"
+#include "hash_sm3_impl.h"
+#include "hash_keccak_impl.h"
+#if defined(__x86_64__)
+#include "hash_sha256_ni_impl.h"
+#include "hash_sha256_x16_impl.h"
+#endif
+
+#define NEED_AVX512 (LV_CPU_AVX512F | LV_CPU_AVX512BW)
+#define NEED_SHANI (LV_CPU_SHA | LV_CPU_SSE41)
+
+int lv_hash_path_ok(int algo, int path) {
+    if (algo < LV_HASH_SHA256 || algo > LV_HASH_KECCAK256) return 0;
+    if (path == LV_PATH_PORTABLE) return 1;
+#if defined(__x86_64__)
+    uint32_t f = lv_cpu_features();
+    if (path == LV_PATH_AVX512) return (f & NEED_AVX512) == NEED_AVX512;
+    if (path == LV_PATH_SHANI)
+        return (algo == LV_HASH_SHA256 || algo == LV_HASH_SHA256D) && (f & NEED_SHANI) == NEED_SHANI;
+#endif
+    return 0;
+}
+
+/* AUTO: the fastest path, by measurement (benches/bench_kernels_hashes.py, one core of the AMD EPYC
+ * target, ns per 64-byte message, see PATH_ORDER below). */
+static const int PATH_ORDER[4][3] = {
+    /* sha256  */ {LV_PATH_AVX512, LV_PATH_SHANI, LV_PATH_PORTABLE},
+    /* sha256d */ {LV_PATH_AVX512, LV_PATH_SHANI, LV_PATH_PORTABLE},
+    /* sm3     */ {LV_PATH_AVX512, LV_PATH_PORTABLE, LV_PATH_PORTABLE},
+    /* keccak  */ {LV_PATH_AVX512, LV_PATH_PORTABLE, LV_PATH_PORTABLE},
+};
+
+int lv_hash_best_path(int algo) {
+    if (algo < LV_HASH_SHA256 || algo > LV_HASH_KECCAK256) return LV_HASH_EBADALGO;
+    for (int i = 0; i < 3; i++)
+        if (lv_hash_path_ok(algo, PATH_ORDER[algo][i])) return PATH_ORDER[algo][i];
+    return LV_PATH_PORTABLE;
+}
+
+static int resolve(int algo, int *path) {
+    if (algo < LV_HASH_SHA256 || algo > LV_HASH_KECCAK256) return LV_HASH_EBADALGO;
+    if (*path == LV_PATH_AUTO) *path = lv_hash_best_path(algo);
+    if (!lv_hash_path_ok(algo, *path)) return LV_HASH_EBADPATH;
+    return LV_HASH_OK;
+}
+
+int lv_hash_spans(int algo, int path, const uint8_t *buf, size_t buf_len, const int64_t *offsets, size_t n,
+                  uint8_t *out) {
+    int rc = resolve(algo, &path);
+    if (rc) return rc;
+    if (offsets[0] < 0) return LV_HASH_EBADOFFSETS;
+    for (size_t i = 0; i < n; i++)
+        if (offsets[i + 1] < offsets[i]) return LV_HASH_EBADOFFSETS;
+    if ((uint64_t)offsets[n] > (uint64_t)buf_len) return LV_HASH_EBADOFFSETS;
+    if (n == 0) return LV_HASH_OK;
+    int dbl = algo == LV_HASH_SHA256D;
+    switch (algo) {
+    case LV_HASH_SHA256:
+    case LV_HASH_SHA256D:
+#if defined(LV_HAVE_AVX512)
+        if (path == LV_PATH_AVX512) { sha256_spans_x16(buf, offsets, n, dbl, out); return LV_HASH_OK; }
+#endif
+#if defined(LV_HAVE_SHANI)
+        if (path == LV_PATH_SHANI) { sha256_spans_ni(buf, offsets, n, dbl, out); return LV_HASH_OK; }
+#endif
+        sha256_spans_portable(buf, offsets, n, dbl, out);
+        return LV_HASH_OK;
+    case LV_HASH_SM3:
+#if defined(LV_HAVE_AVX512)
+        if (path == LV_PATH_AVX512) { sm3_spans_x16(buf, offsets, n, out); return LV_HASH_OK; }
+#endif
+        sm3_spans_portable(buf, offsets, n, out);
+        return LV_HASH_OK;
+    default:
+#if defined(LV_HAVE_AVX512)
+        if (path == LV_PATH_AVX512) { keccak256_spans_x8(buf, offsets, n, out); return LV_HASH_OK; }
+#endif
+        keccak256_spans_portable(buf, offsets, n, out);
+        return LV_HASH_OK;
+    }
+}
+
+int lv_hash_64(int algo, int path, const uint8_t *in, size_t n, uint8_t *out) {
+    int rc = resolve(algo, &path);
+    if (rc) return rc;
+    if (n == 0) return LV_HASH_OK;
+    int dbl = algo == LV_HASH_SHA256D;
+    switch (algo) {
+    case LV_HASH_SHA256:
+    case LV_HASH_SHA256D:
+#if defined(LV_HAVE_AVX512)
+        if (path == LV_PATH_AVX512) { sha256_64_x16(in, n, dbl, out); return LV_HASH_OK; }
+#endif
+#if defined(LV_HAVE_SHANI)
+        if (path == LV_PATH_SHANI) { sha256_64_ni(in, n, dbl, out); return LV_HASH_OK; }
+#endif
+        sha256_64_portable(in, n, dbl, out);
+        return LV_HASH_OK;
+    case LV_HASH_SM3:
+#if defined(LV_HAVE_AVX512)
+        if (path == LV_PATH_AVX512) { sm3_64_x16(in, n, out); return LV_HASH_OK; }
+#endif
+        sm3_64_portable(in, n, out);
+        return LV_HASH_OK;
+    default:
+#if defined(LV_HAVE_AVX512)
+        if (path == LV_PATH_AVX512) { keccak256_64_x8(in, n, out); return LV_HASH_OK; }
+#endif
+        for (size_t i = 0; i < n; i++) keccak256_one(in + 64 * i, 64, out + 32 * i);
+        return LV_HASH_OK;
+    }
+}
