@@ -224,8 +224,9 @@ def witness_program(spk: bytes) -> tuple[int, bytes] | None:
 
 
 def multisig(script: bytes) -> tuple[int, list[bytes]] | None:
-    """(m, keys) of ``OP_m <key>... OP_n CHECKMULTISIG`` with 1 <= m <= n <= 16 and each key a direct push
-    of 33 or 65 bytes, else None.  Keys are in script order."""
+    """(m, keys) of ``OP_m <key>... OP_n CHECKMULTISIG`` with 1 <= m <= n <= 16, each key a direct push
+    (1..75 bytes), else None.  Keys are in script order.  Consensus does not care what the keys hold: a
+    malformed one only fails the signature checks it takes part in."""
     n_bytes = len(script)
     if n_bytes < 3 or script[-1] != OP_CHECKMULTISIG:
         return None
@@ -239,7 +240,7 @@ def multisig(script: bytes) -> tuple[int, list[bytes]] | None:
     pc, end = 1, n_bytes - 2
     while pc < end:
         size = script[pc]
-        if size not in (33, 65) or pc + 1 + size > end:
+        if not 1 <= size < OP_PUSHDATA1 or pc + 1 + size > end:
             return None
         keys.append(script[pc + 1 : pc + 1 + size])
         pc += 1 + size

@@ -69,6 +69,9 @@ def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int |
     t.lap("block")
 
     _check_inputs(block, prevouts, rep, threads, t)
+    # block-level errors first, then by transaction and input (a stable sort keeps each one's own order)
+    rep.errors.sort(key=lambda e: (-1 if e.tx_index is None else e.tx_index,
+                                   -1 if e.input_index is None else e.input_index))
     rep.ok = not rep.errors
     return rep
 
