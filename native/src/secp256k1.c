@@ -74,12 +74,13 @@ int lv_secp256k1_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *ou
     case LV_K1_FE_SQRT: ret = fe_sqrt_var(&z, &x); break;
     case LV_K1_FE_SUB: fe_negate(&z, &y, 1); fe_add(&z, &x); break;
     case LV_K1_FE_MUL_MAG: {
-        fe zero, big;
+        fe zero, big, big2;
         fe_set_int(&zero, 0);
-        fe_negate(&big, &zero, 15); /* 0 with magnitude 16 */
-        fe_add(&x, &big);
+        fe_negate(&big, &zero, 15);  /* 0 with magnitude 16 */
+        fe_negate(&big2, &zero, 14); /* 0 with magnitude 15 */
+        fe_add(&x, &big);            /* magnitude 17 */
         fe_add(&y, &big);
-        fe_add(&y, &big);           /* magnitude 33: limbs just under 2^58 */
+        fe_add(&y, &big2);           /* magnitude 32, the most mul accepts: limbs just under 2^58 */
         fe_mul(&z, &x, &y);
         break;
     }

@@ -10,7 +10,9 @@ typedef unsigned __int128 u128;
 /* Internal consistency checks, compiled in only by the checked (sanitizer) build. A failure there is a bug
  * in this file, never bad input, so trapping is the right answer: the sanitizer run reports it. */
 #ifdef LV_VERIFY
-#define VERIFY_CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+#include <stdio.h>
+#define VERIFY_CHECK(cond) do { if (!(cond)) { \
+    fprintf(stderr, "%s:%d: VERIFY_CHECK(%s) failed\n", __FILE__, __LINE__, #cond); __builtin_trap(); } } while (0)
 #else
 #define VERIFY_CHECK(cond) do { (void)sizeof(cond); } while (0)
 #endif
