@@ -32,16 +32,16 @@ _ZA_PREFIX = (len(DEFAULT_UID) * 8).to_bytes(2, "big") + DEFAULT_UID + b"".join(
 _MIN_CHUNK = 8
 
 
-def _hash_spans(buf: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+def _hash_spans(buf: np.ndarray, offsets: np.ndarray, threads: int | None = 1) -> np.ndarray:
     """(N, 32) SM3 digests of buf[offsets[i]:offsets[i+1]] through the package's batch hash API."""
     from ledgerval import hashing
 
     spans = getattr(hashing, "hash_spans", None)
     if spans is not None:
-        return np.asarray(spans("sm3", buf, offsets), dtype=np.uint8)
+        return np.asarray(spans("sm3", buf, offsets, threads=threads), dtype=np.uint8)
     from ledgerval import hash_batch
 
-    return hash_batch("sm3", [buf[a:b].tobytes() for a, b in zip(offsets[:-1], offsets[1:])])
+    return hash_batch("sm3", [buf[a:b].tobytes() for a, b in zip(offsets[:-1], offsets[1:])], threads=threads)
 
 
 def decompress(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,7 +113,8 @@ def za(keys65: np.ndarray) -> np.ndarray:
     return za_cache.za(keys65[:, 1:65])
 
 
-def message_hashes(keys65: np.ndarray, ok: np.ndarray, msg_buf: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+def message_hashes(keys65: np.ndarray, ok: np.ndarray, msg_buf: np.ndarray, offsets: np.ndarray,
+                   threads: int | None = 1) -> np.ndarray:
     """(N, 32) e = SM3(Z_A || M) for uncompressed keys (rows with ok False get zeros for Z_A)."""
     n = len(keys65)
     zas = np.zeros((n, 32), dtype=np.uint8)
@@ -130,7 +131,7 @@ def message_hashes(keys65: np.ndarray, ok: np.ndarray, msg_buf: np.ndarray, offs
     if total:
         rel = np.arange(total) - np.repeat(np.cumsum(lens) - lens, lens)   # byte index within its message
         buf[np.repeat(starts + 32, lens) + rel] = msg_buf[np.repeat(offsets[:-1], lens) + rel]
-    return _hash_spans(buf, new_off)
+    return _hash_spans(buf, new_off, threads)
 
 
 def _uncompressed(keys, key_lens):
@@ -156,7 +157,7 @@ def verify(keys, key_lens, msg_buf, msg_offsets, sigs, *, threads: int | None = 
     if n == 0:
         return out.view(bool)
     keys, key_lens, ok = _uncompressed(keys, key_lens)
-    e = message_hashes(keys, ok, msg_buf, msg_offsets)
+    e = message_hashes(keys, ok, msg_buf, msg_offsets, threads)
     return verify_e(keys, key_lens, e, sigs, threads=threads)
 
 
