@@ -249,7 +249,7 @@ class Classifier:
             code = script
             for s in sigs:
                 code = find_and_delete(code, push_script(s))
-            self._multisig(tx, ti, k, sigs, keys, lambda ht: legacy_preimage(tx, k, code, ht),
+            self._multisig(tx, ti, k, sigs, keys, lambda ht: legacy_preimage(tx, k, code, ht, clean=True),
                            label or "multisig")
             return True
         self.rep.skip(unsupported)
@@ -257,7 +257,7 @@ class Classifier:
 
     def _checksig_base(self, tx, ti, k, script, sig, key, label) -> None:
         code = find_and_delete(script, push_script(sig)) if sig else script
-        sid = self._sig(sig, ti, k, lambda ht: legacy_preimage(tx, k, code, ht))
+        sid = self._sig(sig, ti, k, lambda ht: legacy_preimage(tx, k, code, ht, clean=True))
         self._single(ti, k, sid, key, label)
 
     # --- witness v0 (SigVersion::WITNESS_V0, BIP143) -----------------------------------------------------

@@ -27,6 +27,7 @@ OP_CHECKMULTISIG = 0xAE
 OP_CHECKMULTISIGVERIFY = 0xAF
 
 MAX_PUBKEYS_PER_MULTISIG = 20
+_SIGOP_BYTES = frozenset((0xAC, 0xAD, 0xAE, 0xAF))
 MAX_SCRIPT_ELEMENT_SIZE = 520
 
 
@@ -169,8 +170,10 @@ def serialized_code_length(script: bytes) -> int:
 def legacy_sigop_count(script: bytes) -> int:
     """GetSigOpCount(fAccurate=false): CHECKSIG(VERIFY) counts 1, CHECKMULTISIG(VERIFY) counts 20; counting
     stops at the first failing opcode."""
-    if not script:
-        return 0
+    if not script or not _SIGOP_BYTES.intersection(script):
+        return 0  # no byte that could be a sig opcode anywhere, so none at an opcode boundary
+    if is_p2pkh(script):
+        return 1
     n = 0
     pc = 0
     while True:

@@ -57,11 +57,13 @@ def _legacy_pieces(tx: Tx) -> _LegacyPieces:
     return p
 
 
-def legacy_preimage(tx: Tx, n_in: int, script_code: bytes, hash_type: int) -> bytes | None:
+def legacy_preimage(tx: Tx, n_in: int, script_code: bytes, hash_type: int, clean: bool = False) -> bytes | None:
     """The bytes whose SHA-256d is the legacy signature hash of input ``n_in`` (Core's SignatureHash with
     SigVersion::BASE), or None where Core returns uint256(1).  ``script_code`` is the script after any
     FindAndDelete; OP_CODESEPARATORs are removed here as Core's serializer does.  ``hash_type`` is the
-    full 32-bit value (the signature's last byte, or a test vector's signed int)."""
+    full 32-bit value (the signature's last byte, or a test vector's signed int).  ``clean=True`` promises
+    the script has no OP_CODESEPARATOR and no truncated push (true of every template ``inputs`` matches),
+    which skips the opcode walk."""
     n_vin = len(tx.vin)
     if n_in < 0 or n_in >= n_vin:
         return None
@@ -70,7 +72,10 @@ def legacy_preimage(tx: Tx, n_in: int, script_code: bytes, hash_type: int) -> by
         return None
     p = _legacy_pieces(tx)
     txin = tx.vin[n_in]
-    code = compact_size(serialized_code_length(script_code)) + strip_codeseparators(script_code)
+    if clean:
+        code = compact_size(len(script_code)) + script_code
+    else:
+        code = compact_size(serialized_code_length(script_code)) + strip_codeseparators(script_code)
     me = txin.outpoint + code + _U32.pack(txin.sequence)
     if hash_type & SIGHASH_ANYONECANPAY:
         inputs = tx.stripped[:4] + b"\x01" + me
