@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 
+from ..merkle import merkle_root_mutated
 from . import report as R
 from .script import legacy_sigop_count
 from .wire import Block, display_hex
@@ -58,14 +59,11 @@ def check_header(block: Block, block_hash: bytes, rep: R.BitcoinReport, *, check
     return ok
 
 
-def merkle_root(txids: list[bytes]) -> tuple[bytes, bool]:
-    """(root, mutated) over the txids in internal byte order."""
-    try:
-        from ledgerval.merkle import merkle_root_mutated
-    except ImportError:  # TODO(issue 6): the engine's kernel is landing; drop this fallback then
-        from ledgerval.reference.merkle import bitcoin_root as merkle_root_mutated
-
-    return merkle_root_mutated("sha256d", txids)
+def merkle_root(txids, threads: int | None = None) -> tuple[bytes, bool]:
+    """(root, mutated) over the txids in internal byte order (a list of bytes or an (N, 32) uint8 array)."""
+    if len(txids) == 0:
+        return bytes(32), False
+    return merkle_root_mutated("sha256d", txids, threads=threads)
 
 
 def check_structure(block: Block, rep: R.BitcoinReport) -> None:

@@ -48,11 +48,11 @@ class Batch:
     """The block's signature checks: one digest source per signature, one verify item per pair."""
 
     def __init__(self):
-        self.preimages: list[bytes] = []  # to hash; digest source -1 means Core's uint256(1)
-        self.sig_digest: list[int] = []  # per signature: index into preimages, or -1
+        self.preimages: list[bytes] = []  # to hash, one per signature whose digest is a real hash
+        self.sig_digest: list[int] = []  # per signature: index into preimages, or -1 for Core's uint256(1)
         self.sig_rs: list[bytes | None] = []  # per signature: 64-byte r||s, or None (does not parse)
         self.pair_sig: list[int] = []
-        self.pair_key: list[bytes] = []
+        self.pair_key: list[bytes] = []  # keys as the kernel takes them (hybrid keys rewritten)
         self.inputs: list[InputCheck] = []
 
     def add_sig(self, sig: bytes, preimage: bytes | None) -> int:
@@ -65,9 +65,14 @@ class Batch:
         self.sig_rs.append(parse_der_lax(sig))
         return len(self.sig_rs) - 1
 
-    def add_pair(self, sig_id: int, key: bytes) -> int:
+    def add_pair(self, sig_id: int, key: bytes) -> int | None:
+        """A verify item for (signature, key); None when it can never verify (the signature does not parse
+        or the key is not a key), which CHECKSIG treats as false."""
+        nk = normalise_key(key)
+        if nk is None or self.sig_rs[sig_id] is None:
+            return None
         self.pair_sig.append(sig_id)
-        self.pair_key.append(key)
+        self.pair_key.append(nk)
         return len(self.pair_sig) - 1
 
 
@@ -329,7 +334,8 @@ class Classifier:
         if sid == -1:
             self.fail(R.BAD_SIG_ENCODING, ti, k, f"{label}: signature is not strict DER (BIP66)")
             return
-        pairs = {} if sid is None else {(0, 0): self.batch.add_pair(sid, key)}
+        p = None if sid is None else self.batch.add_pair(sid, key)
+        pairs = {} if p is None else {(0, 0): p}
         self.batch.inputs.append(InputCheck(ti, k, label, 1, 1, pairs))
 
     def _multisig(self, tx, ti, k, sigs, keys, preimage_of, label) -> None:
@@ -344,7 +350,9 @@ class Classifier:
                 continue
             # signature j can only ever be compared with keys j .. j + (n - m) (the loop keeps order)
             for key_i in range(j, j + n - m + 1):
-                pairs[(j, key_i)] = self.batch.add_pair(sid, keys[key_i])
+                p = self.batch.add_pair(sid, keys[key_i])
+                if p is not None:
+                    pairs[(j, key_i)] = p
         self.batch.inputs.append(InputCheck(ti, k, label, m, n, pairs))
 
 

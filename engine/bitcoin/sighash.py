@@ -1,7 +1,7 @@
 """Signature-hash preimages: the legacy algorithm (every hash type, ANYONECANPAY, the SIGHASH_SINGLE bug) and
 BIP143 for witness v0.
 
-The functions return *preimages*, so a whole block's worth can be hashed in one ``hash_batch("sha256d")``
+The functions return *preimages*, so a whole block's worth can be hashed in one ``hash_spans("sha256d")``
 call; ``None`` from ``legacy_preimage`` stands for Core's special result uint256(1) (input index past the
 inputs, or SIGHASH_SINGLE past the outputs), which is a digest, not the hash of anything.
 

@@ -12,14 +12,18 @@ import time
 
 import numpy as np
 
-from .. import hash_batch, verify_batch
+from .. import verify_batch
+from ..hashing import hash_spans
 from ..errors import InvalidType
 from . import report as R
 from .checkblock import check_header, check_structure, check_witness_commitment, merkle_root
-from .inputs import Batch, Classifier, Rules, normalise_key
+from .inputs import Batch, Classifier, Rules
 from .sighash import ONE
 from .script import coinbase_height
 from .wire import Block, Malformed, display_hex, parse_block
+
+
+_ZERO64 = bytes(64)
 
 
 def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int | None = None,
@@ -50,13 +54,13 @@ def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int |
     txs = block.txs
     rep.n_tx = len(txs)
     rep.n_inputs = sum(len(tx.vin) for tx in txs if not tx.is_coinbase())
-    _set_txids(block)
+    txids = _set_txids(block, raw, threads)
     t.lap("txids")
 
     block_hash = hashlib.sha256(hashlib.sha256(block.header.raw).digest()).digest()
     rep.block_hash = display_hex(block_hash)
     rep.pow_ok = check_header(block, block_hash, rep, check_pow_=check_pow, now=now)
-    root, mutated = merkle_root([tx.txid for tx in txs])
+    root, mutated = merkle_root(txids, threads)
     rep.mutated = mutated
     rep.merkle_ok = root == block.header.merkle_root and bool(txs)
     if not rep.merkle_ok:
@@ -76,21 +80,38 @@ def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int |
     return rep
 
 
-def _set_txids(block: Block) -> None:
+def _spans(parts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """One buffer and (N+1) offsets for ``hash_spans``."""
+    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)), out=offsets[1:])
+    return np.frombuffer(b"".join(parts), dtype=np.uint8), offsets
+
+
+def _set_txids(block: Block, raw: bytes, threads) -> np.ndarray:
+    """Txids (and wtxids) of every transaction in one hash call; returns the (N, 32) txid array."""
     txs = block.txs
     if not txs:
-        return
-    ids = hash_batch("sha256d", [tx.stripped for tx in txs])
-    for tx, h in zip(txs, ids):
-        tx.txid = h.tobytes()
+        return np.zeros((0, 32), dtype=np.uint8)
     seg = [i for i, tx in enumerate(txs) if tx.has_witness]
     if seg:
-        wids = hash_batch("sha256d", [txs[i].raw for i in seg])
-        for i, h in zip(seg, wids):
+        buf, offsets = _spans([tx.stripped for tx in txs])
+    else:  # without witnesses the transactions lie back to back in the block: hash them in place
+        lens = np.fromiter((len(tx.raw) for tx in txs), dtype=np.int64, count=len(txs))
+        offsets = np.zeros(len(txs) + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        offsets += block.tx_start
+        buf = np.frombuffer(raw, dtype=np.uint8)
+    ids = hash_spans("sha256d", buf, offsets, threads=threads)
+    for tx, h in zip(txs, ids):
+        tx.txid = h.tobytes()
+    if seg:
+        wbuf, woffs = _spans([txs[i].raw for i in seg])
+        for i, h in zip(seg, hash_spans("sha256d", wbuf, woffs, threads=threads)):
             txs[i].wtxid = h.tobytes()
     for tx in txs:
         if not tx.has_witness:
             tx.wtxid = tx.txid
+    return ids
 
 
 def block_height(block: Block) -> int | None:
@@ -115,23 +136,18 @@ def _check_inputs(block: Block, prevouts, rep: R.BitcoinReport, threads, t) -> N
             created[(tx.txid, n)] = (out.value, out.script_pubkey)
     t.lap("classify")
 
-    digests = hash_batch("sha256d", batch.preimages) if batch.preimages else np.zeros((0, 32), np.uint8)
+    # one extra row for Core's uint256(1): signatures with digest source -1 index it from the end
+    digests = np.empty((len(batch.preimages) + 1, 32), dtype=np.uint8)
+    digests[-1] = np.frombuffer(ONE, dtype=np.uint8)
+    if batch.preimages:
+        digests[:-1] = hash_spans("sha256d", *_spans(batch.preimages), threads=threads)
     t.lap("sighash")
-    keys, msgs, sigs, idx = [], [], [], []
-    one = np.frombuffer(ONE, dtype=np.uint8)
-    for p, (sid, key) in enumerate(zip(batch.pair_sig, batch.pair_key)):
-        rs = batch.sig_rs[sid]
-        nk = normalise_key(key)
-        if rs is None or nk is None:
-            continue
-        d = batch.sig_digest[sid]
-        keys.append(nk)
-        msgs.append(digests[d].tobytes() if d >= 0 else one.tobytes())
-        sigs.append(rs)
-        idx.append(p)
     verdict = np.zeros(len(batch.pair_sig), dtype=bool)
-    if idx:
-        verdict[np.asarray(idx)] = verify_batch("ecdsa-secp256k1", keys, msgs, sigs, threads=threads)
+    if batch.pair_sig:
+        rs = np.frombuffer(b"".join(x or _ZERO64 for x in batch.sig_rs), dtype=np.uint8).reshape(-1, 64)
+        ps = np.asarray(batch.pair_sig, dtype=np.int64)
+        src = np.asarray(batch.sig_digest, dtype=np.int64)[ps]
+        verdict[:] = verify_batch("ecdsa-secp256k1", batch.pair_key, digests[src], rs[ps], threads=threads)
     t.lap("verify")
 
     for chk in batch.inputs:
