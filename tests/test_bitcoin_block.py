@@ -223,3 +223,88 @@ def test_check_pow_rejects_bad_nbits():
     target = 0xFFFF << 208
     assert check_pow(target.to_bytes(32, "little"), 0x1D00FFFF)[0]
     assert not check_pow((target + 1).to_bytes(32, "little"), 0x1D00FFFF)[0]
+
+
+# --- values (with prevouts) ----------------------------------------------------------------------------
+
+def test_coinbase_claims_exactly_subsidy_plus_fees(block_raw, prevouts):
+    block = parse_block(block_raw)
+    txin = block.txs[20].vin[0]
+    key = (txin.prev_hash[::-1].hex(), txin.prev_n)
+    amount, spk = prevouts[key]
+    # one satoshi less in any input makes the coinbase overclaim by one; zero makes that transaction overspend
+    less = dict(prevouts)
+    less[key] = (amount - 1, spk)
+    assert [e.code for e in validate_block(block_raw, less).errors] == ["bad_cb_amount"]
+    less[key] = (0, spk)
+    codes_ = [(e.code, e.tx_index) for e in validate_block(block_raw, less).errors]
+    assert codes_ == [("bad_cb_amount", 0), ("in_below_out", 20)]
+
+
+# --- constructed blocks: CheckBlock / CheckTransaction rules ---------------------------------------------
+
+def _tx(vin=None, vout=None, version=1):
+    from ledgerval.bitcoin.build import ser_tx
+
+    vin = vin if vin is not None else [(b"\x11" * 32, 0, b"\x51", 0xFFFFFFFF)]
+    vout = vout if vout is not None else [(1, b"\x51")]
+    return ser_tx(version, vin, vout)
+
+
+def _codes(txs, **kw):
+    from ledgerval.bitcoin.build import block
+
+    return [e.code for e in validate_block(block(txs), check_pow=False, **kw).errors]
+
+
+def test_mutated_merkle_tree_cve_2012_2459():
+    from ledgerval.bitcoin.build import block, coinbase
+
+    a, b = _tx(), _tx(vin=[(b"\x22" * 32, 0, b"\x51", 0)])
+    honest = block([coinbase(), a, b])
+    assert validate_block(honest, check_pow=False).merkle_ok
+    # repeating the last transaction keeps the root: the header still matches, the tree is mutated
+    txs = [coinbase(), a, b, b]
+    from ledgerval.bitcoin.wire import parse_transaction
+
+    ids = [sha256d(parse_transaction(t).stripped) for t in [coinbase(), a, b]]
+    forged = block(txs, txids=ids + [ids[-1]])
+    assert forged[:80] == honest[:80]
+    rep = validate_block(forged, check_pow=False)
+    assert rep.merkle_ok and rep.mutated and not rep.ok
+    assert {"mutated_merkle", "duplicate_txid"} <= {e.code for e in rep.errors}
+
+
+def test_transaction_rules():
+    from ledgerval.bitcoin.build import coinbase
+
+    assert _codes([coinbase(), _tx()]) == []
+    assert _codes([coinbase(), _tx(vout=[(-1, b"\x51")])]) == ["vout_negative"]
+    assert _codes([coinbase(), _tx(vout=[(21_000_000 * 10**8 + 1, b"\x51")])]) == ["vout_too_large"]
+    assert _codes([coinbase(), _tx(vout=[(21_000_000 * 10**8, b"\x51")] * 2)]) == ["vout_too_large"]
+    dup = (b"\x11" * 32, 0, b"\x51", 0)
+    assert _codes([coinbase(), _tx(vin=[dup, dup])]) == ["inputs_duplicate"]
+    null = (bytes(32), 0xFFFFFFFF, b"\x51", 0)
+    assert _codes([coinbase(), _tx(vin=[null, dup])]) == ["prevout_null"]
+    short_cb = _tx(vin=[(bytes(32), 0xFFFFFFFF, b"\x51", 0)])
+    assert _codes([short_cb]) == ["coinbase_length"]
+    empty = bytes.fromhex("01000000" "00" "00" "00000000")  # no inputs and no outputs
+    assert _codes([coinbase(), empty]) == ["vin_empty", "vout_empty"]
+
+
+def test_sigop_limit():
+    from ledgerval.bitcoin.build import coinbase
+
+    # 1000 outputs of CHECKMULTISIG count 20 each: 20000 * 4 = 80000 is the limit, one more sigop is over
+    outs = [(0, b"\xae")] * 1000
+    assert _codes([coinbase(), _tx(vout=outs)]) == []
+    assert _codes([coinbase(), _tx(vout=outs + [(0, b"\xac")])]) == ["too_many_sigops"]
+
+
+def test_size_and_weight_limits():
+    from ledgerval.bitcoin.build import coinbase
+
+    big = _tx(vout=[(0, b"\x6a" + bytes(999_000))])
+    assert _codes([coinbase(), big]) == []
+    over = _tx(vout=[(0, b"\x6a" + bytes(1_000_000))])
+    assert _codes([coinbase(), over]) == ["bad_length", "bad_weight", "tx_oversize"]

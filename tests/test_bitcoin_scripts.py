@@ -19,7 +19,7 @@ from ledgerval.bitcoin.wire import parse_transaction
 SEED = 20240611
 KEYS = [0x1111 + 7919 * i for i in range(4)]  # test secrets
 PUBS = [pubkey(k) for k in KEYS]
-OUT = [(4_000, p2pkh_script(bytes(20)))]
+OUT = [(1, p2pkh_script(bytes(20)))]
 
 
 def p2sh(script: bytes) -> bytes:
@@ -63,7 +63,7 @@ class Spend:
         tx = parse_transaction(raw)
         version = 1 if height is None else 4
         if tx.has_witness:
-            cb = coinbase(height or 1, [(50 * 10**8, b"\x51"), witness_commitment_output([sha256d(raw)])],
+            cb = coinbase(height or 1, [(0, b"\x51"), witness_commitment_output([sha256d(raw)])],
                           reserved=bytes(32))
         else:
             cb = coinbase(height or 1)

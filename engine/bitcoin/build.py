@@ -46,7 +46,7 @@ def coinbase(height: int = 1, outputs: list[tuple[int, bytes]] | None = None,
     becomes its witness (the BIP141 witness reserved value)."""
     hb = height.to_bytes((height.bit_length() + 8) // 8, "little")
     script = push_script(hb) + b"\x00"  # padding keeps the scriptSig within 2..100 bytes
-    outs = outputs if outputs is not None else [(50 * 100_000_000, b"\x51")]
+    outs = outputs if outputs is not None else [(0, b"\x51")]
     wit = [[reserved]] if reserved is not None else None
     return ser_tx(1, [(bytes(32), 0xFFFFFFFF, script, 0xFFFFFFFF)], outs, 0, wit)
 

@@ -32,6 +32,11 @@ BAD_WITNESS_COMMITMENT = "bad_witness_commitment"  # (bad-witness-merkle-match)
 BAD_WITNESS_NONCE = "bad_witness_nonce"  # coinbase witness not one 32-byte item (bad-witness-nonce-size)
 UNEXPECTED_WITNESS = "unexpected_witness"  # witness data without a commitment (unexpected-witness)
 
+# Values (Core's CheckTxInputs and ConnectBlock; judged only where every amount involved is known)
+IN_BELOW_OUT = "in_below_out"  # outputs pay more than the inputs spend (bad-txns-in-belowout)
+INPUTS_VALUE_RANGE = "inputs_value_range"  # spent amounts outside 0..MAX_MONEY (bad-txns-inputvalues-outofrange)
+BAD_CB_AMOUNT = "bad_cb_amount"  # coinbase pays more than subsidy + fees (bad-cb-amount)
+
 # Inputs (Core: mandatory-script-verify-flag-failed with the script error)
 BAD_SIGNATURE = "bad_signature"  # a required signature does not verify (EVAL_FALSE / CHECKSIGVERIFY)
 BAD_SIG_ENCODING = "bad_sig_encoding"  # not strict DER in a BIP66 block (SIG_DER)

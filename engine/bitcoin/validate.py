@@ -16,7 +16,7 @@ from .. import verify_batch
 from ..hashing import hash_spans
 from ..errors import InvalidType
 from . import report as R
-from .checkblock import check_header, check_structure, check_witness_commitment, merkle_root
+from .checkblock import MAX_MONEY, check_header, check_structure, check_witness_commitment, merkle_root
 from .inputs import Batch, Classifier, Rules
 from .sighash import ONE
 from .script import coinbase_height
@@ -125,15 +125,32 @@ def _check_inputs(block: Block, prevouts, rep: R.BitcoinReport, threads, t) -> N
     batch = Batch()
     cls = Classifier(rep, batch, Rules(block_height(block)))
     created: dict[tuple[bytes, int], tuple[int, bytes]] = {}
+    fees, fees_known = 0, prevouts is not None
     for ti, tx in enumerate(block.txs):
         if ti > 0 and not tx.is_coinbase():
+            value_in, known = 0, True
             for k, txin in enumerate(tx.vin):
                 pv = created.get((txin.prev_hash, txin.prev_n))
                 if pv is None and prevouts is not None:
                     pv = prevouts.get((display_hex(txin.prev_hash), txin.prev_n))
                 cls.classify(tx, ti, k, pv, implied_ok=prevouts is None)
+                if pv is None:
+                    known = False
+                else:
+                    value_in += pv[0]
+            fees_known &= known
+            if known:
+                fees += _check_values(tx, ti, value_in, rep)
         for n, out in enumerate(tx.vout):
             created[(tx.txid, n)] = (out.value, out.script_pubkey)
+    height = block_height(block)
+    if fees_known and height is not None and block.txs and block.txs[0].is_coinbase():
+        # Core's ConnectBlock: the coinbase may claim at most the subsidy plus the fees
+        subsidy = (50 * 100_000_000) >> (height // 210_000) if height // 210_000 < 64 else 0
+        claimed = sum(o.value for o in block.txs[0].vout)
+        if claimed > subsidy + fees:
+            rep.add(R.BAD_CB_AMOUNT, f"coinbase pays {claimed}, limit {subsidy + fees} (subsidy {subsidy} at "
+                    f"height {height} + fees {fees})", 0)
     t.lap("classify")
 
     # one extra row for Core's uint256(1): signatures with digest source -1 index it from the end
@@ -159,6 +176,18 @@ def _check_inputs(block: Block, prevouts, rep: R.BitcoinReport, threads, t) -> N
             what = "signature does not verify" if chk.m == 1 else f"only {got} of {chk.m} signatures match in order"
             rep.add(R.BAD_SIGNATURE, f"transaction {chk.tx_index} input {chk.input_index}: {chk.kind}: {what}",
                     chk.tx_index, chk.input_index)
+
+
+def _check_values(tx, ti: int, value_in: int, rep: R.BitcoinReport) -> int:
+    """Core's CheckTxInputs value rules for a transaction whose every input amount is known; the fee."""
+    if not 0 <= value_in <= MAX_MONEY:
+        rep.add(R.INPUTS_VALUE_RANGE, f"transaction {ti} spends {value_in} satoshi in total", ti)
+        return 0
+    value_out = sum(o.value for o in tx.vout)
+    if value_in < value_out:
+        rep.add(R.IN_BELOW_OUT, f"transaction {ti} spends {value_in} but pays {value_out}", ti)
+        return 0
+    return value_in - value_out
 
 
 class _Timer:
