@@ -308,3 +308,12 @@ def test_size_and_weight_limits():
     assert _codes([coinbase(), big]) == []
     over = _tx(vout=[(0, b"\x6a" + bytes(1_000_000))])
     assert _codes([coinbase(), over]) == ["bad_length", "bad_weight", "tx_oversize"]
+
+
+def test_double_spend_inside_the_block():
+    from ledgerval.bitcoin.build import block, coinbase
+
+    a = _tx()
+    b = _tx(vout=[(2, b"\x51")])  # other txid, same outpoint
+    rep = validate_block(block([coinbase(), a, b]), check_pow=False)
+    assert [(e.code, e.tx_index, e.input_index) for e in rep.errors] == [("double_spend", 2, 0)]

@@ -278,3 +278,11 @@ def test_witness_commitment_rules():
     cb = coinbase(500_000, [(1, b"\x51"), witness_commitment_output([sha256d(raw)])])
     bad = block([cb, raw], version=4)
     assert [e.code for e in validate_block(bad, s.prevouts(), check_pow=False).errors] == ["bad_witness_nonce"]
+
+
+def test_stack_limit_of_1000_items():
+    spk = p2pkh_script(hash160(PUBS[0]))
+    s = Spend([(10, spk), (10, spk)])
+    for k, filler in ((0, 996), (1, 997)):  # P2PKH peaks two above the scriptSig's items
+        s.script_sigs[k] = b"\x51" * filler + push_script(s.legacy(k, spk, KEYS[0])) + push_script(PUBS[0])
+    assert codes(s.validate()) == [("bad_scriptsig", 1, 1)]

@@ -19,6 +19,7 @@ from .script import (
 from .sighash import bip143_preimage, legacy_preimage
 
 MAX_SCRIPT_SIZE = 10_000
+MAX_STACK_SIZE = 1_000
 
 # Skip reasons (the keys of ``BitcoinReport.skipped_reasons``)
 SKIP_NO_PREVOUT = "no_prevout"  # no prevouts and the scriptSig implies no script we can rebuild
@@ -177,7 +178,7 @@ class Classifier:
             if not items:
                 self.fail(R.BAD_SCRIPTSIG, ti, k, "P2SH scriptSig is empty" + label)
                 return
-            if not self._elements_ok(items, ti, k):
+            if not self._elements_ok(items, ti, k, extra=1):  # HASH160 <h> EQUAL peaks one item higher
                 return
             redeem = items[-1]
             if hash160(redeem) != spk[2:22]:
@@ -213,9 +214,14 @@ class Classifier:
             return
         self._legacy_script(tx, ti, k, spk, items, "P2PKH" + label if is_p2pkh(spk) else "", SKIP_UNSUPPORTED_SCRIPT)
 
-    def _elements_ok(self, items, ti, k) -> bool:
+    def _elements_ok(self, items, ti, k, extra: int = 0) -> bool:
+        """Core's per-push limits on a push-only scriptSig: elements of at most 520 bytes and at most 1000
+        stack items at any time (``extra``: what the script run next pushes on top at its peak)."""
         if any(len(x) > MAX_SCRIPT_ELEMENT_SIZE for x in items):
             self.fail(R.BAD_SCRIPTSIG, ti, k, "a pushed element is over 520 bytes")
+            return False
+        if len(items) + extra > MAX_STACK_SIZE:
+            self.fail(R.BAD_SCRIPTSIG, ti, k, f"stack over {MAX_STACK_SIZE} items")
             return False
         return True
 
@@ -223,6 +229,10 @@ class Classifier:
 
     def _legacy_script(self, tx, ti, k, script, stack, label, unsupported) -> bool:
         """Judge ``script`` run on ``stack`` (bottom first).  False when the input was settled here."""
+        peak = _peak_extra(script)
+        if peak is not None and len(stack) + peak > MAX_STACK_SIZE:
+            self.fail(R.BAD_SCRIPTSIG, ti, k, f"stack over {MAX_STACK_SIZE} items")
+            return False
         if is_p2pkh(script):
             if len(stack) < 2:
                 self.fail(R.BAD_SCRIPTSIG, ti, k, f"{label or 'P2PKH'}: needs a signature and a key")
@@ -308,6 +318,9 @@ class Classifier:
         if ms is None:
             self.rep.skip(SKIP_UNSUPPORTED_WITNESS_SCRIPT)
             return
+        if len(stack) + _peak_extra(script) > MAX_STACK_SIZE:
+            self.fail(R.BAD_WITNESS, ti, k, f"stack over {MAX_STACK_SIZE} items")
+            return
         m, keys = ms
         if len(stack) != m + 1:
             # witness scripts must leave exactly one element (CLEANSTACK is consensus for witness v0)
@@ -354,6 +367,17 @@ class Classifier:
                 if p is not None:
                     pairs[(j, key_i)] = p
         self.batch.inputs.append(InputCheck(ti, k, label, m, n, pairs))
+
+
+def _peak_extra(script: bytes) -> int | None:
+    """How many items a template pushes above its initial stack at its peak (None: not a template):
+    P2PKH DUP + <hash>, P2PK <key>, multisig OP_m + n keys + OP_n."""
+    if is_p2pkh(script):
+        return 2
+    if p2pk_key(script) is not None:
+        return 1
+    ms = multisig(script)
+    return None if ms is None else len(ms[1]) + 2
 
 
 def _looks_like_pubkey(data: bytes) -> bool:

@@ -32,6 +32,8 @@ BAD_WITNESS_COMMITMENT = "bad_witness_commitment"  # (bad-witness-merkle-match)
 BAD_WITNESS_NONCE = "bad_witness_nonce"  # coinbase witness not one 32-byte item (bad-witness-nonce-size)
 UNEXPECTED_WITNESS = "unexpected_witness"  # witness data without a commitment (unexpected-witness)
 
+DOUBLE_SPEND = "double_spend"  # two transactions of the block spend one output (bad-txns-inputs-missingorspent)
+
 # Values (Core's CheckTxInputs and ConnectBlock; judged only where every amount involved is known)
 IN_BELOW_OUT = "in_below_out"  # outputs pay more than the inputs spend (bad-txns-in-belowout)
 INPUTS_VALUE_RANGE = "inputs_value_range"  # spent amounts outside 0..MAX_MONEY (bad-txns-inputvalues-outofrange)

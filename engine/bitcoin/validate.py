@@ -125,11 +125,19 @@ def _check_inputs(block: Block, prevouts, rep: R.BitcoinReport, threads, t) -> N
     batch = Batch()
     cls = Classifier(rep, batch, Rules(block_height(block)))
     created: dict[tuple[bytes, int], tuple[int, bytes]] = {}
+    spent: dict[tuple[bytes, int], int] = {}
     fees, fees_known = 0, prevouts is not None
     for ti, tx in enumerate(block.txs):
         if ti > 0 and not tx.is_coinbase():
             value_in, known = 0, True
             for k, txin in enumerate(tx.vin):
+                op = (txin.prev_hash, txin.prev_n)
+                if op in spent:
+                    if spent[op] != ti:  # (twice in one transaction is CheckTransaction's inputs_duplicate)
+                        rep.add(R.DOUBLE_SPEND, f"transaction {ti} input {k} spends an output transaction "
+                                f"{spent[op]} already spent", ti, k)
+                else:
+                    spent[op] = ti
                 pv = created.get((txin.prev_hash, txin.prev_n))
                 if pv is None and prevouts is not None:
                     pv = prevouts.get((display_hex(txin.prev_hash), txin.prev_n))
