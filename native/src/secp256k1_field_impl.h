@@ -124,64 +124,60 @@ static void fe_mul_int(fe *r, uint64_t k) {
     r->n[0] *= k; r->n[1] *= k; r->n[2] *= k; r->n[3] *= k; r->n[4] *= k;
 }
 
-/* Shared tail of mul and sqr: the ten column sums d0..d8 (each < 2^123) reduced to magnitude 1.
- * The high columns are first carried into 52-bit limbs h5..h9 so that h*2^260 -> h*0x1000003D10 fits. */
-static inline void fe_reduce_cols(fe *r, u128 d0, u128 d1, u128 d2, u128 d3, u128 d4, u128 d5, u128 d6,
-                                  u128 d7, u128 d8) {
-    const uint64_t R4 = FE_R << 4;
-    uint64_t h5, h6, h7, h8, h9, r0, r1, r2, r3, r4;
-    d6 += d5 >> 52; h5 = (uint64_t)d5 & FE_M52;
-    d7 += d6 >> 52; h6 = (uint64_t)d6 & FE_M52;
-    d8 += d7 >> 52; h7 = (uint64_t)d7 & FE_M52;
-    h8 = (uint64_t)d8 & FE_M52; h9 = (uint64_t)(d8 >> 52);
-    d0 += (u128)h5 * R4;
-    d1 += (u128)h6 * R4;
-    d2 += (u128)h7 * R4;
-    d3 += (u128)h8 * R4;
-    d4 += (u128)h9 * R4;
-    d1 += d0 >> 52; r0 = (uint64_t)d0 & FE_M52;
-    d2 += d1 >> 52; r1 = (uint64_t)d1 & FE_M52;
-    d3 += d2 >> 52; r2 = (uint64_t)d2 & FE_M52;
-    d4 += d3 >> 52; r3 = (uint64_t)d3 & FE_M52;
-    r4 = (uint64_t)d4 & FE_M48;
-    /* d4 >> 48 < 2^75: bits at and above 2^256, folded back with 2^256 = 0x1000003D1. */
-    u128 t = (u128)r0 + (d4 >> 48) * FE_R;
-    r0 = (uint64_t)t & FE_M52;
-    r1 += (uint64_t)(t >> 52);
-    r->n[0] = r0; r->n[1] = r1; r->n[2] = r2; r->n[3] = r3; r->n[4] = r4;
-}
+/* Products column by column, the high columns (2^260 and up) first: carried into 52-bit limbs h5..h9 they
+ * fold into the low columns as h*2^260 = h*0x1000003D10, each while that column is summed, so only one
+ * 128-bit accumulator is live (keeping all nine column sums live spilled registers and cost ~25%).
+ * Inputs of magnitude <= 32 keep every column below 2^120. */
+#define FE_MUL_BODY(C5, C6, C7, C8, C0, C1, C2, C3, C4)                                                      \
+    do {                                                                                                    \
+        const uint64_t R4 = FE_R << 4;                                                                      \
+        uint64_t h5, h6, h7, h8, h9, r0, r1, r2, r3, r4;                                                    \
+        u128 c = (C5);                                                                                      \
+        h5 = (uint64_t)c & FE_M52; c >>= 52;                                                                \
+        c += (C6); h6 = (uint64_t)c & FE_M52; c >>= 52;                                                     \
+        c += (C7); h7 = (uint64_t)c & FE_M52; c >>= 52;                                                     \
+        c += (C8); h8 = (uint64_t)c & FE_M52; h9 = (uint64_t)(c >> 52);                                     \
+        c = (C0) + (u128)h5 * R4; r0 = (uint64_t)c & FE_M52; c >>= 52;                                      \
+        c += (C1) + (u128)h6 * R4; r1 = (uint64_t)c & FE_M52; c >>= 52;                                     \
+        c += (C2) + (u128)h7 * R4; r2 = (uint64_t)c & FE_M52; c >>= 52;                                     \
+        c += (C3) + (u128)h8 * R4; r3 = (uint64_t)c & FE_M52; c >>= 52;                                     \
+        c += (C4) + (u128)h9 * R4; r4 = (uint64_t)c & FE_M48; c >>= 48;                                     \
+        /* c < 2^72: the bits at and above 2^256, folded back with 2^256 = 0x1000003D1 */                   \
+        c = (u128)r0 + c * FE_R;                                                                            \
+        r->n[0] = (uint64_t)c & FE_M52;                                                                     \
+        r->n[1] = r1 + (uint64_t)(c >> 52);                                                                 \
+        r->n[2] = r2; r->n[3] = r3; r->n[4] = r4;                                                           \
+    } while (0)
 
 static void fe_mul(fe *r, const fe *a, const fe *b) {
     const uint64_t a0 = a->n[0], a1 = a->n[1], a2 = a->n[2], a3 = a->n[3], a4 = a->n[4];
     const uint64_t b0 = b->n[0], b1 = b->n[1], b2 = b->n[2], b3 = b->n[3], b4 = b->n[4];
     FE_VERIFY(a, 32);
     FE_VERIFY(b, 32);
-    u128 d0 = (u128)a0 * b0;
-    u128 d1 = (u128)a0 * b1 + (u128)a1 * b0;
-    u128 d2 = (u128)a0 * b2 + (u128)a1 * b1 + (u128)a2 * b0;
-    u128 d3 = (u128)a0 * b3 + (u128)a1 * b2 + (u128)a2 * b1 + (u128)a3 * b0;
-    u128 d4 = (u128)a0 * b4 + (u128)a1 * b3 + (u128)a2 * b2 + (u128)a3 * b1 + (u128)a4 * b0;
-    u128 d5 = (u128)a1 * b4 + (u128)a2 * b3 + (u128)a3 * b2 + (u128)a4 * b1;
-    u128 d6 = (u128)a2 * b4 + (u128)a3 * b3 + (u128)a4 * b2;
-    u128 d7 = (u128)a3 * b4 + (u128)a4 * b3;
-    u128 d8 = (u128)a4 * b4;
-    fe_reduce_cols(r, d0, d1, d2, d3, d4, d5, d6, d7, d8);
+    FE_MUL_BODY((u128)a1 * b4 + (u128)a2 * b3 + (u128)a3 * b2 + (u128)a4 * b1,
+                (u128)a2 * b4 + (u128)a3 * b3 + (u128)a4 * b2,
+                (u128)a3 * b4 + (u128)a4 * b3,
+                (u128)a4 * b4,
+                (u128)a0 * b0,
+                (u128)a0 * b1 + (u128)a1 * b0,
+                (u128)a0 * b2 + (u128)a1 * b1 + (u128)a2 * b0,
+                (u128)a0 * b3 + (u128)a1 * b2 + (u128)a2 * b1 + (u128)a3 * b0,
+                (u128)a0 * b4 + (u128)a1 * b3 + (u128)a2 * b2 + (u128)a3 * b1 + (u128)a4 * b0);
 }
 
 static void fe_sqr(fe *r, const fe *a) {
     const uint64_t a0 = a->n[0], a1 = a->n[1], a2 = a->n[2], a3 = a->n[3], a4 = a->n[4];
     const uint64_t a0d = 2 * a0, a1d = 2 * a1, a2d = 2 * a2, a3d = 2 * a3;
     FE_VERIFY(a, 32);
-    u128 d0 = (u128)a0 * a0;
-    u128 d1 = (u128)a0d * a1;
-    u128 d2 = (u128)a0d * a2 + (u128)a1 * a1;
-    u128 d3 = (u128)a0d * a3 + (u128)a1d * a2;
-    u128 d4 = (u128)a0d * a4 + (u128)a1d * a3 + (u128)a2 * a2;
-    u128 d5 = (u128)a1d * a4 + (u128)a2d * a3;
-    u128 d6 = (u128)a2d * a4 + (u128)a3 * a3;
-    u128 d7 = (u128)a3d * a4;
-    u128 d8 = (u128)a4 * a4;
-    fe_reduce_cols(r, d0, d1, d2, d3, d4, d5, d6, d7, d8);
+    FE_MUL_BODY((u128)a1d * a4 + (u128)a2d * a3,
+                (u128)a2d * a4 + (u128)a3 * a3,
+                (u128)a3d * a4,
+                (u128)a4 * a4,
+                (u128)a0 * a0,
+                (u128)a0d * a1,
+                (u128)a0d * a2 + (u128)a1 * a1,
+                (u128)a0d * a3 + (u128)a1d * a2,
+                (u128)a0d * a4 + (u128)a1d * a3 + (u128)a2 * a2);
 }
 
 static void fe_sqr_n(fe *r, const fe *a, int n) {
