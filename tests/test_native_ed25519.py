@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ledgerval.native import cpu_features, cpu_mask
 from ledgerval.native import ed25519 as E
 
 pytestmark = pytest.mark.skipif(not E.AVAILABLE, reason="native ed25519 kernels not built")
@@ -110,6 +111,16 @@ def model_verify(pk: bytes, msg: bytes, sig: bytes) -> bool:
     return lhs == rhs
 
 
+@pytest.fixture(params=["dispatch", "portable"])
+def cpu_path(request):
+    """Run a test on the paths the CPU dispatch picks (AVX-512 IFMA decoding here) and on the portable one."""
+    if request.param == "portable":
+        with cpu_mask(0):
+            yield request.param
+    else:
+        yield request.param
+
+
 # ---- helpers -----------------------------------------------------------------------------------------
 
 def pack(msgs):
@@ -170,7 +181,7 @@ RFC8032 = [
 ]
 
 
-def test_rfc8032_vectors():
+def test_rfc8032_vectors(cpu_path):
     seeds = [bytes.fromhex(v[0]) for v in RFC8032]
     pks = [bytes.fromhex(v[1]) for v in RFC8032]
     msgs = [bytes.fromhex(v[2]) for v in RFC8032]
@@ -200,7 +211,7 @@ def wycheproof():
     return out
 
 
-def test_wycheproof_single_and_batch():
+def test_wycheproof_single_and_batch(cpu_path):
     vs = wycheproof()
     fixed = [v for v in vs if len(v[1]) == 32 and len(v[3]) == 64]
     got = all_methods([v[1] for v in fixed], [v[2] for v in fixed], [v[3] for v in fixed])
@@ -335,7 +346,7 @@ def _pk_msg_sig(pk_sig, msg):
     return pk_sig[0], msg, pk_sig[1]
 
 
-def test_torsion_cases_single_batch_model_agree():
+def test_torsion_cases_single_batch_model_agree(cpu_path):
     cases = torsion_cases()
     names, keys, msgs, sigs = zip(*cases)
     got = all_methods(keys, msgs, sigs)
@@ -391,7 +402,7 @@ def test_group_layer_against_model():
 
 # ---- threads, misuse, fuzz ----------------------------------------------------------------------------
 
-def test_thread_count_independence():
+def test_thread_count_independence(cpu_path):
     seeds, pks, sigs, keys, ms, ss = _cases(7)
     ref = run(keys, ms, ss, "single", threads=1)
     for method in ("auto", "batch", "single"):
@@ -457,3 +468,31 @@ def test_fuzz_random_bytes_single_equals_batch():
                 assert v
 
     check()
+
+
+def _decode_many(encs):
+    n = len(encs)
+    ok, out = E.ffi.new("uint8_t[]", max(n, 1)), E.ffi.new("uint8_t[]", 32 * max(n, 1))
+    assert E.lib.lv_ed25519_test_decode_many(b"".join(encs) or b"\0", n, ok, out) == 0
+    return [(ok[i], bytes(out[32 * i:32 * i + 32])) for i in range(n)]
+
+
+def test_batched_decoding_matches_model_on_both_paths():
+    rng = random.Random(SEED + 8)
+    encs = [m_enc(t) for t in TORSION]
+    encs += [m_enc(m_add(m_mul(rng.randrange(L), BASE), TORSION[rng.randrange(8)])) for _ in range(8)]
+    encs += [(y | (sg << 255)).to_bytes(32, "little") for y in (0, 1, 2, 3, P - 1, P, P + 1, 2**255 - 1) for sg in (0, 1)]
+    encs += [rng.randbytes(32) for _ in range(200 if not SANITIZE else 40)]
+    want = []
+    for e in encs:
+        pt = m_dec(e)
+        want.append((1, m_enc(pt)) if pt else (0, bytes(32)))
+    for path in ("dispatch", "portable"):
+        got = []
+        with cpu_mask(0xFFFFFFFF if path == "dispatch" else 0):
+            for i in range(0, len(encs), 61):          # 61: full groups of eight and a scalar tail
+                got += _decode_many(encs[i:i + 61])
+        assert got == want, path
+    assert any(w[0] for w in want) and not all(w[0] for w in want)
+    if not cpu_features()["AVX512IFMA"]:
+        pytest.skip("no AVX-512 IFMA here: only the portable decoder was exercised")

@@ -16,3 +16,4 @@ int lv_ed25519_sha512(const uint8_t *msg_buf, size_t msg_len, const int64_t *off
 int lv_ed25519_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
 int lv_ed25519_test_sc(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
 int lv_ed25519_test_ge(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
+int lv_ed25519_test_decode_many(const uint8_t *encs, size_t n, uint8_t *ok, uint8_t *reenc);

@@ -13,6 +13,7 @@
  *
  * Layers, each a static *_impl.h included once here: SHA-512, field, scalar, group, msm, scheme. */
 #include "ed25519.h"
+#include "cpu.h"
 
 #ifdef LV_VERIFY
 #include <assert.h>
@@ -20,6 +21,7 @@
 
 #include "ed25519_sha512_impl.h"
 #include "ed25519_field_impl.h"
+#include "ed25519_field_ifma_impl.h"
 #include "ed25519_scalar_impl.h"
 #include "ed25519_group_impl.h"
 #include "ed25519_msm_impl.h"
@@ -40,13 +42,45 @@ static inline const uint8_t *ed_msg(const uint8_t *msg_buf, const int64_t *offse
     return msg_buf ? msg_buf + offsets[i] : empty;
 }
 
+static int ed_use_ifma(void) {
+#ifdef ED_HAVE_IFMA
+    const uint32_t need = LV_CPU_AVX512F | LV_CPU_AVX512IFMA;
+    return (lv_cpu_features() & need) == need;
+#else
+    return 0;
+#endif
+}
+
+#define ED_VERIFY_BLOCK 8
+
 int lv_ed25519_verify(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
                       const int64_t *offsets, size_t n, uint8_t *status) {
     if (n == 0) return LV_ED25519_OK;
     if (!keys || !sigs || !status || !ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_ED25519_EINVAL;
-    for (size_t i = 0; i < n; i++)
-        status[i] = (uint8_t)ed25519_verify_one_var(keys + 32 * i, sigs + 64 * i, ed_msg(msg_buf, offsets, i),
-                                                    (size_t)(offsets[i + 1] - offsets[i]));
+    int use_ifma = ed_use_ifma();
+    /* Blocks of eight items: their sixteen decodings share the lane-parallel exponentiation. */
+    for (size_t b = 0; b < n; b += ED_VERIFY_BLOCK) {
+        size_t cnt = n - b < ED_VERIFY_BLOCK ? n - b : ED_VERIFY_BLOCK;
+        gej pts[2 * ED_VERIFY_BLOCK];
+        gej *out[2 * ED_VERIFY_BLOCK];
+        const uint8_t *enc[2 * ED_VERIFY_BLOCK];
+        uint8_t ok[2 * ED_VERIFY_BLOCK];
+        for (size_t j = 0; j < cnt; j++) {
+            enc[2 * j] = keys + 32 * (b + j);
+            enc[2 * j + 1] = sigs + 64 * (b + j);
+            out[2 * j] = &pts[2 * j];
+            out[2 * j + 1] = &pts[2 * j + 1];
+        }
+        ge_decode_many_var(out, ok, enc, 2 * cnt, use_ifma);
+        for (size_t j = 0; j < cnt; j++) {
+            size_t i = b + j;
+            const uint8_t *sig = sigs + 64 * i;
+            status[i] = (uint8_t)(sc_bytes_canonical(sig + 32) && ok[2 * j] && ok[2 * j + 1] &&
+                                  ed25519_verify_equation_var(&pts[2 * j], &pts[2 * j + 1], keys + 32 * i, sig,
+                                                              ed_msg(msg_buf, offsets, i),
+                                                              (size_t)(offsets[i + 1] - offsets[i])));
+        }
+    }
     return LV_ED25519_OK;
 }
 
@@ -64,35 +98,59 @@ int lv_ed25519_verify_batch(const uint8_t *keys, const uint8_t *sigs, const uint
     if (scratch_len < lv_ed25519_batch_scratch_bytes(batch_size)) return LV_ED25519_ESCRATCH;
     ed_batch_item *items = (ed_batch_item *)(void *)(scratch + ((64 - ((uintptr_t)scratch & 63)) & 63));
     ed_batch_ctx ctx = {keys, msg_buf ? msg_buf : (const uint8_t *)"", sigs, offsets, status, items};
+    int use_ifma = ed_use_ifma();
+    const uint8_t *enc[2 * LV_ED25519_BATCH_MAX];
+    gej *out[2 * LV_ED25519_BATCH_MAX];
+    uint8_t ok[2 * LV_ED25519_BATCH_MAX];
     size_t i = 0;
     while (i < n) {
+        /* The next sub-batch: items with S >= L fail here, the rest are decoded together. */
         size_t m = 0;
-        /* Fill one sub-batch with items that pass the cheap checks; the rest fail here, outside the batch. */
         for (; i < n && m < batch_size; i++) {
-            gej A, R;
-            scalar S, k, z, zk;
-            const uint8_t *sig = sigs + 64 * i, *pk = keys + 32 * i;
-            if (!ed25519_prepare_var(&A, &R, &S, &k, pk, sig, ed_msg(msg_buf, offsets, i),
-                                     (size_t)(offsets[i + 1] - offsets[i]))) {
+            if (!sc_bytes_canonical(sigs + 64 * i + 32)) {
                 status[i] = 0;
                 continue;
             }
-            ed_batch_item *it = &items[m++];
+            items[m].index = i;
+            enc[2 * m] = keys + 32 * i;
+            enc[2 * m + 1] = sigs + 64 * i;
+            out[2 * m] = &items[m].A;
+            out[2 * m + 1] = &items[m].R;
+            m++;
+        }
+        ge_decode_many_var(out, ok, enc, 2 * m, use_ifma);
+        /* Items whose A or R does not decode fail outside the batch; the others are compacted to the front. */
+        size_t w = 0;
+        for (size_t j = 0; j < m; j++) {
+            size_t idx = items[j].index;
+            if (!ok[2 * j] || !ok[2 * j + 1]) {
+                status[idx] = 0;
+                continue;
+            }
+            ed_batch_item *it = &items[w++];
+            if (it != &items[j]) {
+                it->A = items[j].A;
+                it->R = items[j].R;
+                it->index = idx;
+            }
+            scalar S, k, z, zk;
+            const uint8_t *sig = sigs + 64 * idx, *pk = keys + 32 * idx;
+            sc_from_bytes_raw(&S, sig + 32);
+            ed25519_challenge(&k, sig, pk, ed_msg(msg_buf, offsets, idx), (size_t)(offsets[idx + 1] - offsets[idx]));
             /* z odd keeps it non-zero mod L: 127 random bits, a 2^-127 chance that a bad batch passes. */
-            z.v[0] = sc_load64_le(rand16 + 16 * i) | 1;
-            z.v[1] = sc_load64_le(rand16 + 16 * i + 8);
+            z.v[0] = sc_load64_le(rand16 + 16 * idx) | 1;
+            z.v[1] = sc_load64_le(rand16 + 16 * idx + 8);
             z.v[2] = z.v[3] = 0;
             sc_mul(&zk, &z, &k);
             sc_mul(&it->zS, &z, &S);
             it->topR = wnaf_var(it->nafR, &z, ED_W_VAR);
             it->topA = wnaf_var(it->nafA, &zk, ED_W_VAR);
-            gej_odd_multiples_cached(it->tabR, &R, ED_TAB_VAR);
-            gej_odd_multiples_cached(it->tabA, &A, ED_TAB_VAR);
-            it->index = i;
+            gej_odd_multiples_cached(it->tabR, &it->R, ED_TAB_VAR);
+            gej_odd_multiples_cached(it->tabA, &it->A, ED_TAB_VAR);
         }
-        if (m == 0) continue;
-        if (ed25519_batch_check_var(items, 0, m)) ed25519_batch_mark(&ctx, 0, m, 1);
-        else ed25519_batch_bisect_var(&ctx, 0, m);
+        if (w == 0) continue;
+        if (ed25519_batch_check_var(items, 0, w)) ed25519_batch_mark(&ctx, 0, w, 1);
+        else ed25519_batch_bisect_var(&ctx, 0, w);
     }
     return LV_ED25519_OK;
 }
@@ -157,6 +215,22 @@ int lv_ed25519_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out)
     }
     fe_tobytes(out, &r);
     return ret;
+}
+
+/* Decodes n <= 64 encodings with the batched decoder (IFMA when the CPU mask allows it): ok[i] and the
+ * re-encoding of each point that decodes (zeros otherwise). */
+int lv_ed25519_test_decode_many(const uint8_t *encs, size_t n, uint8_t *ok, uint8_t *reenc) {
+    gej pts[64];
+    gej *out[64] = {0};
+    const uint8_t *enc[64] = {0};
+    if (n > 64 || (n && (!encs || !ok || !reenc))) return LV_ED25519_EINVAL;
+    for (size_t i = 0; i < n; i++) { enc[i] = encs + 32 * i; out[i] = &pts[i]; }
+    ge_decode_many_var(out, ok, enc, n, ed_use_ifma());
+    for (size_t i = 0; i < n; i++) {
+        if (ok[i]) gej_to_bytes(reenc + 32 * i, &pts[i]);
+        else memset(reenc + 32 * i, 0, 32);
+    }
+    return LV_ED25519_OK;
 }
 
 /* Scalar ops: 0 reduce a (64 bytes); 1 a*b mod L (32 bytes each, any value); 2 (a mod L)+(b mod L);

@@ -161,17 +161,26 @@ static void gej_to_bytes(uint8_t s[32], const gej *p) {
 
 /* Decoding under the verification policy (see ed25519.c): rejects y >= p (non-canonical), encodings with no
  * square root, and x = 0 with the sign bit set (RFC 8032 5.1.3 steps 1, 3 and 4).  Accepts every other point,
- * small-order and mixed-order ones included.  Variable time (public data). */
-static int gej_from_bytes_var(gej *r, const uint8_t s[32]) {
-    if (!fe_bytes_canonical(s)) return 0;
-    fe y, u, v, y2, x;
-    fe_frombytes(&y, s);
-    fe_sq(&y2, &y);
-    fe_sub(&u, &y2, &FE_ONE);
-    fe_mul(&v, &y2, &FE_D);
-    fe_add(&v, &v, &FE_ONE);
+ * small-order and mixed-order ones included.  Variable time (public data).
+ * Three steps so that ge_decode_many_var can run the exponentiations of eight encodings together. */
+typedef struct { fe y, u, v, v3, base; int canonical; } ge_decode_state;
+
+static void ge_decode_begin(ge_decode_state *st, const uint8_t s[32]) {
+    fe y2;
+    st->canonical = fe_bytes_canonical(s);
+    fe_frombytes(&st->y, s);
+    fe_sq(&y2, &st->y);
+    fe_sub(&st->u, &y2, &FE_ONE);
+    fe_mul(&st->v, &y2, &FE_D);
+    fe_add(&st->v, &st->v, &FE_ONE);
     /* v = d y^2 + 1 is never 0: -1/d is not a square mod p, so y^2 = -1/d has no solution. */
-    if (!fe_sqrt_ratio_var(&x, &u, &v)) return 0;
+    fe_sqrt_ratio_prepare(&st->v3, &st->base, &st->u, &st->v);
+}
+
+static int ge_decode_end_var(gej *r, const ge_decode_state *st, const fe *pw, const uint8_t s[32]) {
+    fe x;
+    if (!st->canonical) return 0;
+    if (!fe_sqrt_ratio_finish_var(&x, &st->u, &st->v, &st->v3, pw)) return 0;
     int sign = s[31] >> 7;
     if (fe_iszero(&x)) {
         if (sign) return 0;
@@ -179,10 +188,42 @@ static int gej_from_bytes_var(gej *r, const uint8_t s[32]) {
         fe_neg(&x, &x);
     }
     r->X = x;
-    r->Y = y;
+    r->Y = st->y;
     r->Z = FE_ONE;
-    fe_mul(&r->T, &x, &y);
+    fe_mul(&r->T, &x, &st->y);
     return 1;
+}
+
+static int gej_from_bytes_var(gej *r, const uint8_t s[32]) {
+    ge_decode_state st;
+    fe pw;
+    if (!fe_bytes_canonical(s)) return 0;
+    ge_decode_begin(&st, s);
+    fe_pow22523(&pw, &st.base);
+    return ge_decode_end_var(r, &st, &pw, s);
+}
+
+/* Decodes n encodings: ok[i] = 1 and *out[i] set when enc[i] decodes (same policy and results as
+ * gej_from_bytes_var), eight exponentiations at a time on the IFMA path when use_ifma. */
+static void ge_decode_many_var(gej *const *out, uint8_t *ok, const uint8_t *const *enc, size_t n, int use_ifma) {
+    size_t i = 0;
+#ifdef ED_HAVE_IFMA
+    if (use_ifma) {
+        for (; i + 8 <= n; i += 8) {
+            ge_decode_state st[8];
+            fe base[8], pw[8];
+            for (int j = 0; j < 8; j++) {
+                ge_decode_begin(&st[j], enc[i + j]);
+                base[j] = st[j].base;
+            }
+            fe_pow22523_x8(pw, base);
+            for (int j = 0; j < 8; j++) ok[i + j] = (uint8_t)ge_decode_end_var(out[i + j], &st[j], &pw[j], enc[i + j]);
+        }
+    }
+#else
+    (void)use_ifma;
+#endif
+    for (; i < n; i++) ok[i] = (uint8_t)gej_from_bytes_var(out[i], enc[i]);
 }
 
 #endif

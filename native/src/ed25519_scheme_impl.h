@@ -15,35 +15,34 @@ static void ed25519_challenge(scalar *k, const uint8_t R[32], const uint8_t A[32
     sc_from_bytes64(k, h);
 }
 
-/* The cheap checks and decodings shared by both paths: S < L, A and R decode under the policy. */
-static int ed25519_prepare_var(gej *A, gej *R, scalar *S, scalar *k, const uint8_t pk[32], const uint8_t sig[64],
-                               const uint8_t *m, size_t mlen) {
-    if (!sc_bytes_canonical(sig + 32)) return 0;
-    if (!gej_from_bytes_var(A, pk)) return 0;
-    if (!gej_from_bytes_var(R, sig)) return 0;
-    sc_from_bytes_raw(S, sig + 32);
-    ed25519_challenge(k, sig, pk, m, mlen);
-    return 1;
-}
-
-/* Cofactored: [8]([S]B - [k]A - R) = O. */
-static int ed25519_verify_one_var(const uint8_t pk[32], const uint8_t sig[64], const uint8_t *m, size_t mlen) {
-    gej A, R, negA, P;
+/* Cofactored: [8]([S]B - [k]A - R) = O, for decoded A and R and S < L (the callers check it first). */
+static int ed25519_verify_equation_var(const gej *A, const gej *R, const uint8_t pk[32], const uint8_t sig[64],
+                                       const uint8_t *m, size_t mlen) {
+    gej negA, P;
     scalar S, k;
     ge_p1p1 t;
     ge_cached Rc;
-    if (!ed25519_prepare_var(&A, &R, &S, &k, pk, sig, m, mlen)) return 0;
-    gej_neg(&negA, &A);
+    sc_from_bytes_raw(&S, sig + 32);
+    ed25519_challenge(&k, sig, pk, m, mlen);
+    gej_neg(&negA, A);
     ge_double_scalarmult_var(&P, &negA, &k, &S);
-    gej_to_cached(&Rc, &R);
+    gej_to_cached(&Rc, R);
     gej_sub_cached(&t, &P, &Rc);
     ge_p1p1_to_gej(&P, &t);
     gej_mul8(&P, &P);
     return gej_is_identity_var(&P);
 }
 
+static int ed25519_verify_one_var(const uint8_t pk[32], const uint8_t sig[64], const uint8_t *m, size_t mlen) {
+    gej A, R;
+    if (!sc_bytes_canonical(sig + 32)) return 0;
+    if (!gej_from_bytes_var(&A, pk) || !gej_from_bytes_var(&R, sig)) return 0;
+    return ed25519_verify_equation_var(&A, &R, pk, sig, m, mlen);
+}
+
 /* One item of a batch, prepared once and reused by every sub-check of the bisection. */
 typedef struct {
+    gej A, R;                      /* decoded key and R */
     ge_cached tabR[ED_TAB_VAR];
     ge_cached tabA[ED_TAB_VAR];
     int8_t nafR[ED_WNAF_LEN];      /* digits of z */
