@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledgerval.bitcoin.build import der
-from ledgerval.bitcoin.der import N, is_strict_der, parse_der_lax
+from ledgerval.bitcoin.der import N, _parse_general, is_strict_der, parse_der_lax
 
 R = 0x8B9D1DC26BA6A9CB62127B02742FA9D754CD3BEBF337F7A55D114C8E5CDD30BE
 S = 0x40529B194BA3F9281A99F2B1C0A19C0489BC22EDE944CCF4ECBAB4CC618EF3ED
@@ -102,3 +102,18 @@ def test_fuzz_lax_never_raises(data):
     is_strict_der(data)
     if is_strict_der(data):
         assert parse_der_lax(data[:-1]) is not None  # strict DER is a subset of lax DER
+
+
+_int_field = st.tuples(st.sampled_from([b"\x02", b"\x03"]), st.binary(min_size=0, max_size=35))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_int_field, min_size=0, max_size=3), st.integers(0, 255), st.binary(max_size=4), st.data())
+def test_fuzz_shortcut_agrees_with_the_general_walk(fields, seqlen, tail, data):
+    """DER-shaped inputs (the shortcut's territory) with random lengths, tags and truncation."""
+    body = b"".join(tag + bytes((data.draw(st.integers(0, 255)) if data.draw(st.booleans()) else len(v),)) + v
+                    for tag, v in fields)
+    sig = b"\x30" + bytes((seqlen,)) + body + tail
+    cut = data.draw(st.integers(0, len(sig)))
+    for x in (sig, sig[:cut]):
+        assert parse_der_lax(x) == _parse_general(x)

@@ -53,6 +53,20 @@ def parse_der_lax(sig: bytes) -> bytes | None:
     end = len(sig)
     if end == 0 or sig[0] != 0x30:
         return None
+    if end >= 8 and sig[1] < 0x80 and sig[2] == 0x02 and sig[3] < 0x80:
+        # short-form lengths throughout (every real signature): the same reading without the general walk
+        rlen = sig[3]
+        spos = 4 + rlen
+        if spos + 2 <= end and sig[spos] == 0x02 and sig[spos + 1] < 0x80 and spos + 2 + sig[spos + 1] <= end:
+            return _to_rs(sig[4:spos], sig[spos + 2 : spos + 2 + sig[spos + 1]])
+    return _parse_general(sig)
+
+
+def _parse_general(sig: bytes) -> bytes | None:
+    """parse_der_lax without its shortcut (the tests check that the two agree)."""
+    end = len(sig)
+    if end == 0 or sig[0] != 0x30:
+        return None
     pos = 1
     if pos >= end:
         return None
@@ -71,8 +85,12 @@ def parse_der_lax(sig: bytes) -> bytes | None:
     if got is None:
         return None
     spos, slen = got
-    r = sig[rpos : rpos + rlen].lstrip(b"\x00")
-    s = sig[spos : spos + slen].lstrip(b"\x00")
+    return _to_rs(sig[rpos : rpos + rlen], sig[spos : spos + slen])
+
+
+def _to_rs(r: bytes, s: bytes) -> bytes:
+    r = r.lstrip(b"\x00")
+    s = s.lstrip(b"\x00")
     if len(r) > 32 or len(s) > 32:
         return _ZERO64
     if int.from_bytes(r, "big") >= N or int.from_bytes(s, "big") >= N:

@@ -19,6 +19,8 @@ from .script import (
 from .sighash import bip143_preimage, legacy_preimage
 
 MAX_SCRIPT_SIZE = 10_000
+_P2PKH_HEAD = b"\x76\xa9\x14"
+_P2PKH_TAIL = b"\x88\xac"
 MAX_STACK_SIZE = 1_000
 
 # Skip reasons (the keys of ``BitcoinReport.skipped_reasons``)
@@ -134,7 +136,34 @@ class Classifier:
             self._implied(tx, ti, k, txin)
             return
         amount, spk = prevout
-        self._spend(tx, ti, k, txin, spk, amount, implied=False)
+        if not (len(spk) == 25 and self._p2pkh_fast(tx, ti, k, txin, spk, "P2PKH")):
+            self._spend(tx, ti, k, txin, spk, amount, implied=False)
+
+    def _p2pkh_fast(self, tx, ti, k, txin, spk, label) -> bool:
+        """The common case in one pass: a P2PKH output spent by ``<sig> <key>`` (two direct pushes) whose key
+        matches.  Registers the check and returns True; anything else returns False, and the general path
+        (which judges every case, this one included, the same way) takes over."""
+        if txin.witness or spk[:3] != _P2PKH_HEAD or spk[23:] != _P2PKH_TAIL:
+            return False
+        ss = txin.script_sig
+        n = len(ss)
+        if n < 4:
+            return False
+        l1 = ss[0]
+        if not 0 < l1 < 0x4C or l1 + 2 >= n:
+            return False
+        l2 = ss[l1 + 1]
+        if not 0 < l2 < 0x4C or l1 + l2 + 2 != n:
+            return False
+        sig = ss[1 : l1 + 1]
+        if ss[: l1 + 1] in spk or hash160(ss[l1 + 2 :]) != spk[3:23]:
+            return False  # FindAndDelete would change the script code, or EQUALVERIFY fails
+        rules = self.rules
+        if rules.strict_der and not is_strict_der(sig):
+            return False
+        sid = self.batch.add_sig(sig[:-1], legacy_preimage(tx, k, spk, sig[-1], clean=True))
+        self._single(ti, k, sid, ss[l1 + 2 :], label)
+        return True
 
     def _implied(self, tx, ti, k, txin) -> None:
         if txin.witness:
@@ -147,6 +176,9 @@ class Classifier:
         last = items[-1]
         if len(items) == 2 and items[0] and _looks_like_pubkey(last):
             spk = p2pkh_script(hash160(last))
+            if self._p2pkh_fast(tx, ti, k, txin, spk, "P2PKH (against the script its scriptSig implies)"):
+                self.rep.implied_scripts += 1
+                return
         elif len(items) >= 2 and items[0] == b"" and multisig(last) is not None:
             spk = b"\xa9\x14" + hash160(last) + b"\x87"
         elif len(items) == 1 and witness_program(last) is not None:

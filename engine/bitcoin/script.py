@@ -27,12 +27,16 @@ OP_CHECKMULTISIG = 0xAE
 OP_CHECKMULTISIGVERIFY = 0xAF
 
 MAX_PUBKEYS_PER_MULTISIG = 20
-_SIGOP_BYTES = frozenset((0xAC, 0xAD, 0xAE, 0xAF))
 MAX_SCRIPT_ELEMENT_SIZE = 520
 
 
+_RIPEMD160 = hashlib.new("ripemd160")  # copying a fresh object is cheaper than hashlib.new's lookup
+
+
 def hash160(data: bytes) -> bytes:
-    return hashlib.new("ripemd160", hashlib.sha256(data).digest()).digest()
+    h = _RIPEMD160.copy()
+    h.update(hashlib.sha256(data).digest())
+    return h.digest()
 
 
 def sha256(data: bytes) -> bytes:
@@ -170,7 +174,7 @@ def serialized_code_length(script: bytes) -> int:
 def legacy_sigop_count(script: bytes) -> int:
     """GetSigOpCount(fAccurate=false): CHECKSIG(VERIFY) counts 1, CHECKMULTISIG(VERIFY) counts 20; counting
     stops at the first failing opcode."""
-    if not script or not _SIGOP_BYTES.intersection(script):
+    if not (b"\xac" in script or b"\xad" in script or b"\xae" in script or b"\xaf" in script):
         return 0  # no byte that could be a sig opcode anywhere, so none at an opcode boundary
     if is_p2pkh(script):
         return 1
