@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ledgerval import InvalidType
+from ledgerval import InvalidArgument, InvalidType
 from ledgerval.bitcoin import load_prevouts, validate_block
 from ledgerval.bitcoin.checkblock import POW_LIMIT, check_pow, decode_compact
 from ledgerval.bitcoin.script import push_values
@@ -148,6 +148,8 @@ def test_non_bytes_input_is_misuse():
         validate_block("00" * 80)
     with pytest.raises(InvalidType):
         validate_block(b"", prevouts=[1])
+    with pytest.raises(InvalidArgument):
+        validate_block(b"", threads=0)
 
 
 # --- python-bitcoinlib's CheckBlock cases ----------------------------------------------------------------

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import verify_batch
 from ..hashing import hash_spans
+from ..native_threads import resolve_threads
 from ..errors import InvalidType
 from . import report as R
 from .checkblock import MAX_MONEY, check_header, check_structure, check_witness_commitment, merkle_root
@@ -43,6 +44,7 @@ def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int |
         raise InvalidType(f"raw block must be bytes, not {type(raw).__name__}")
     if prevouts is not None and not isinstance(prevouts, dict):
         raise InvalidType(f"prevouts must be a dict or None, not {type(prevouts).__name__}")
+    resolve_threads(threads)
     rep = R.BitcoinReport(prevouts_used=prevouts is not None)
     t = _Timer(rep)
     try:
