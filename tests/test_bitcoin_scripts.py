@@ -8,6 +8,8 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledgerval.bitcoin import validate_block
 from ledgerval.bitcoin.build import block, coinbase, pubkey, ser_tx, sign, witness_commitment_output
@@ -286,3 +288,34 @@ def test_stack_limit_of_1000_items():
     for k, filler in ((0, 996), (1, 997)):  # P2PKH peaks two above the scriptSig's items
         s.script_sigs[k] = b"\x51" * filler + push_script(s.legacy(k, spk, KEYS[0])) + push_script(PUBS[0])
     assert codes(s.validate()) == [("bad_scriptsig", 1, 1)]
+
+
+_SPKS = [p2pkh_script(hash160(PUBS[0])), push_script(PUBS[0]) + b"\xac", multisig_script(1, PUBS[:2]),
+         p2sh(multisig_script(1, PUBS[:2])), b"\x00\x14" + hash160(PUBS[0]),
+         p2wsh(multisig_script(1, PUBS[:2])), p2sh(b"\x00\x14" + hash160(PUBS[0])), b"\x51\x20" + bytes(32)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_fuzz_inputs_never_raise(data):
+    """Random scriptSigs and witnesses (random bytes, or pushes of plausible pieces) against every template
+    and random scripts: a verdict or a skip, never an exception, never a pass without a check."""
+    n = data.draw(st.integers(1, 3))
+    pieces = st.sampled_from([b"", PUBS[0], PUBS[1], bytes(72), multisig_script(1, PUBS[:2]),
+                              b"\x00\x14" + hash160(PUBS[0]), b"\x30\x06\x02\x01\x01\x02\x01\x01\x01"])
+    item = st.one_of(pieces, st.binary(max_size=80))
+    prevs = [(data.draw(st.integers(0, 10**8)), data.draw(st.one_of(st.sampled_from(_SPKS), st.binary(max_size=60))))
+             for _ in range(n)]
+    s = Spend(prevs)
+    for k in range(n):
+        if data.draw(st.booleans()):
+            s.script_sigs[k] = data.draw(st.binary(max_size=120))
+        else:
+            s.script_sigs[k] = b"".join(push_script(x) for x in data.draw(st.lists(item, max_size=4)))
+        s.witnesses[k] = data.draw(st.lists(item, max_size=4))
+    for height in (None, 500_000):
+        for pv in (True, False):
+            rep = s.validate(height=height, prevouts=pv)
+            assert rep.inputs_checked + rep.inputs_skipped + len({e.input_index for e in rep.errors
+                                                                  if e.input_index is not None}) >= n
+            assert rep.inputs_checked <= n
