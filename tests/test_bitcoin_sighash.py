@@ -153,3 +153,32 @@ def test_bip143_hash_type_variants_zero_the_right_parts():
         "01000000" + "02" + ("11" * 32 + "00000000" + "00" + "ffffffff") * 2 + "01" + "0100000000000000"
         + "0151" + "00000000"))
     assert bip143_preimage(tx1, 1, code, 5, 3)[-40:-8] == zero  # SINGLE past the outputs: no bug, zeros
+
+
+def test_bip143_examples_validate_end_to_end_in_a_block():
+    """The published signed transactions (their own signatures, not ours) in one block with their prevouts."""
+    from ledgerval.bitcoin import validate_block
+    from ledgerval.bitcoin.build import block, coinbase, witness_commitment_output
+    from ledgerval.bitcoin.sighash import sha256d
+
+    txs = [bytes.fromhex(P2WPKH_SIGNED), bytes.fromhex(P2SH_P2WPKH_SIGNED)]
+    parsed = [parse_transaction(t) for t in txs]
+    cb = coinbase(500_000, [(0, b"\x51"), witness_commitment_output([sha256d(t) for t in txs])], reserved=bytes(32))
+    raw = block([cb] + txs, version=4)
+    p0, p1 = parsed[0].vin
+    p2 = parsed[1].vin[0]
+    prevouts = {
+        (p0.prev_hash[::-1].hex(), p0.prev_n): (625_000_000, bytes.fromhex(
+            "2103c9f4836b9a4f77fc0d81f7bcb01b7f1b35916864b9476c241ce9fc198bd25432ac")),
+        (p1.prev_hash[::-1].hex(), p1.prev_n): (600_000_000, bytes.fromhex(
+            "00141d0f172a0ecb48aee1be1f2687d2963ae33f71a1")),
+        (p2.prev_hash[::-1].hex(), p2.prev_n): (1_000_000_000, bytes.fromhex(
+            "a9144733f37cf4db86fbc2efed2500b4f4e49f31202387")),
+    }
+    rep = validate_block(raw, prevouts, check_pow=False)
+    assert rep.ok and rep.fully_checked and rep.inputs_checked == 3, rep.errors
+    # the P2WPKH input's amount is signed: change it and exactly that input fails
+    key = (p1.prev_hash[::-1].hex(), p1.prev_n)
+    prevouts[key] = (600_000_001, prevouts[key][1])
+    rep = validate_block(raw, prevouts, check_pow=False)
+    assert [(e.code, e.tx_index, e.input_index) for e in rep.errors] == [("bad_signature", 1, 1)]
