@@ -106,10 +106,10 @@ def hash_64(algo: str, data: np.ndarray, threads: int, backend: str) -> np.ndarr
         run_chunks(n, threads, lambda a, b: nh.hash_64(algo, data[a:b], out[a:b]), min_chunk=MIN_CHUNK)
     else:
         from ledgerval import kernels
-        from ledgerval.kernels.merkle import ALGO_IDS, _pairs_kernel
+        from ledgerval.kernels.merkle import pairs_into
 
         kernels.set_threads(threads)
-        _pairs_kernel(ALGO_IDS[algo], -1, data.reshape(-1), n, out)
+        pairs_into(algo, -1, data.reshape(-1), n, out)
     return out
 
 

@@ -79,21 +79,20 @@ def _pair_fn(algo: str, rule: str, threads: int, backend: str):
                 run_chunks(npairs, threads, lambda a, b: nh.hash_64(algo, data[a:b], out[a:b]), min_chunk=MIN_CHUNK)
         elif backend == "numba":
             from ledgerval import kernels
-            from ledgerval.kernels.merkle import ALGO_IDS, _pairs_kernel
+            from ledgerval.kernels.merkle import pairs_into
 
             def pairs(level, npairs, out):  # noqa: F811
                 kernels.set_threads(threads)
-                flat = np.ascontiguousarray(level[: 2 * npairs]).reshape(-1)
-                _pairs_kernel(ALGO_IDS[algo], -1, flat, npairs, out)
+                pairs_into(algo, -1, np.ascontiguousarray(level[: 2 * npairs]).reshape(-1), npairs, out)
         return pairs
 
     if backend == "numba":
         from ledgerval import kernels
-        from ledgerval.kernels.merkle import ALGO_IDS, _pairs_kernel
+        from ledgerval.kernels.merkle import pairs_into
 
         def pairs(level, npairs, out):
             kernels.set_threads(threads)
-            _pairs_kernel(ALGO_IDS[algo], 1, np.ascontiguousarray(level[: 2 * npairs]).reshape(-1), npairs, out)
+            pairs_into(algo, 1, np.ascontiguousarray(level[: 2 * npairs]).reshape(-1), npairs, out)
         return pairs
 
     def pairs(level, npairs, out):

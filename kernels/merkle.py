@@ -57,12 +57,23 @@ def _pairs_kernel(algo, prefix, flat, n, out):
                 keccak.hash_span(src, start, length, A, B, C, out[p])
 
 
+def pairs_into(algo: str, prefix: int, flat: np.ndarray, n: int, out: np.ndarray) -> None:
+    """out[p] = H([prefix] || flat[64p:64p+64]) for p < n; SHA-256(d) without a prefix takes the
+    structure-of-arrays kernel (sha256._kernel64), everything else the per-message one."""
+    if n == 0:
+        return
+    if prefix < 0 and algo in ("sha256", "sha256d"):
+        sha256._kernel64(flat, n, algo == "sha256d", out)
+    else:
+        _pairs_kernel(ALGO_IDS[algo], prefix, flat, n, out)
+
+
 def hash_pairs(algo: str, data: np.ndarray, prefix: int = -1) -> np.ndarray:
     """(N, 32): H([prefix] || row) for each row of an (N, 64) uint8 array (two children side by side)."""
     check_nodes(data, 64)
     n = data.shape[0]
     out = np.empty((n, 32), dtype=np.uint8)
-    _pairs_kernel(ALGO_IDS[algo], prefix, data.reshape(-1), n, out)
+    pairs_into(algo, prefix, data.reshape(-1), n, out)
     return out
 
 
@@ -103,10 +114,8 @@ def merkle_levels(nodes: np.ndarray, rule: str, pairs: PairFn, single: OneFn, ke
 
 
 def _numba_pairs(algo: str, prefix: int) -> PairFn:
-    aid = ALGO_IDS[algo]
-
     def pairs(level: np.ndarray, npairs: int, out: np.ndarray) -> None:
-        _pairs_kernel(aid, prefix, np.ascontiguousarray(level[: 2 * npairs]).reshape(-1), npairs, out)
+        pairs_into(algo, prefix, np.ascontiguousarray(level[: 2 * npairs]).reshape(-1), npairs, out)
 
     return pairs
 

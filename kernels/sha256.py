@@ -158,3 +158,100 @@ def sha256_batch(buf: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 def sha256d_batch(buf: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """(N, 32) uint8: SHA-256(SHA-256(m)) of each span, as Bitcoin hashes transactions and nodes."""
     return _batch(buf, offsets, True)
+
+
+# --- 64-byte messages, 16 at a time in structure-of-arrays form ----------------------------------------------
+# Lane l of every state/schedule row belongs to message l, and each step is a loop over the 16 lanes, which
+# LLVM turns into vector instructions across messages.  Measured on the AMD EPYC target, one thread, 64-byte
+# messages: 230-350 ns per message against 580-1090 ns for the scalar per-message kernel above (same run).
+LANES = 16
+K32 = K.astype(np.uint32)
+IV32 = IV.astype(np.uint32)
+KW64_32 = KW64.astype(np.uint32)
+
+
+@njit(cache=True)
+def _soa_rounds(S, W, KW, sched):
+    """S (8, LANES) += 64 rounds; with ``sched`` W (64, LANES) rows 0..15 are the words and KW is K,
+    without it KW already holds K + W of a constant block."""
+    if sched:
+        for t in range(16, 64):
+            for lane in range(LANES):
+                x = W[t - 15, lane]
+                y = W[t - 2, lane]
+                s0 = ((x >> 7) | (x << 25)) ^ ((x >> 18) | (x << 14)) ^ (x >> 3)
+                s1 = ((y >> 17) | (y << 15)) ^ ((y >> 19) | (y << 13)) ^ (y >> 10)
+                W[t, lane] = np.uint32(W[t - 16, lane] + s0 + W[t - 7, lane] + s1)
+    a = S[0].copy()
+    b = S[1].copy()
+    c = S[2].copy()
+    d = S[3].copy()
+    e = S[4].copy()
+    f = S[5].copy()
+    g = S[6].copy()
+    h = S[7].copy()
+    for t in range(64):
+        for lane in range(LANES):
+            E = e[lane]
+            A = a[lane]
+            S1 = ((E >> 6) | (E << 26)) ^ ((E >> 11) | (E << 21)) ^ ((E >> 25) | (E << 7))
+            ch = (E & f[lane]) ^ (~E & g[lane])
+            kw = KW[t] + W[t, lane] if sched else KW[t]
+            t1 = np.uint32(h[lane] + S1 + ch + kw)
+            S0 = ((A >> 2) | (A << 30)) ^ ((A >> 13) | (A << 19)) ^ ((A >> 22) | (A << 10))
+            mj = (A & b[lane]) ^ (A & c[lane]) ^ (b[lane] & c[lane])
+            h[lane] = g[lane]
+            g[lane] = f[lane]
+            f[lane] = E
+            e[lane] = np.uint32(d[lane] + t1)
+            d[lane] = c[lane]
+            c[lane] = b[lane]
+            b[lane] = A
+            a[lane] = np.uint32(t1 + S0 + mj)
+    for lane in range(LANES):
+        S[0, lane] += a[lane]
+        S[1, lane] += b[lane]
+        S[2, lane] += c[lane]
+        S[3, lane] += d[lane]
+        S[4, lane] += e[lane]
+        S[5, lane] += f[lane]
+        S[6, lane] += g[lane]
+        S[7, lane] += h[lane]
+
+
+@njit(cache=True, parallel=True)
+def _kernel64(data, n, dbl, out):
+    """out[i] = SHA-256(d) or SHA-256d(d) of d = data[64i:64i+64], for i < n (data 1-D, n*64 bytes)."""
+    for gi in prange((n + LANES - 1) // LANES):
+        S = np.empty((8, LANES), np.uint32)
+        W = np.zeros((64, LANES), np.uint32)
+        for lane in range(LANES):
+            i = min(gi * LANES + lane, n - 1)  # a short last group recomputes message n-1 in spare lanes
+            for t in range(16):
+                p = 64 * i + 4 * t
+                W[t, lane] = ((np.uint32(data[p]) << 24) | (np.uint32(data[p + 1]) << 16)
+                              | (np.uint32(data[p + 2]) << 8) | np.uint32(data[p + 3]))
+        for k in range(8):
+            for lane in range(LANES):
+                S[k, lane] = IV32[k]
+        _soa_rounds(S, W, K32, True)
+        _soa_rounds(S, W, KW64_32, False)
+        if dbl:
+            for lane in range(LANES):
+                for k in range(8):
+                    W[k, lane] = S[k, lane]
+                    S[k, lane] = IV32[k]
+                W[8, lane] = 0x80000000
+                for k in range(9, 15):
+                    W[k, lane] = 0
+                W[15, lane] = 256
+            _soa_rounds(S, W, K32, True)
+        for lane in range(LANES):
+            i = gi * LANES + lane
+            if i < n:
+                for k in range(8):
+                    v = S[k, lane]
+                    out[i, 4 * k] = v >> 24
+                    out[i, 4 * k + 1] = (v >> 16) & 255
+                    out[i, 4 * k + 2] = (v >> 8) & 255
+                    out[i, 4 * k + 3] = v & 255

@@ -120,9 +120,12 @@ def test_wycheproof_hmac_sm3():
 
 @pytest.mark.parametrize("algo", list(KERNELS))
 @pytest.mark.parametrize("prefix", [-1, 1])
-def test_pairs_kernel(algo, prefix):
-    rng = np.random.default_rng(SEED)
-    data = rng.integers(0, 256, size=(300, 64), dtype=np.uint8)
+@pytest.mark.parametrize("n", [0, 1, 16, 17, 300])
+def test_pairs_kernel(algo, prefix, n):
+    """64-byte messages: the SHA-256(d) structure-of-arrays kernel (16 lanes, short last group) and the
+    per-message kernel with RFC 6962's prefix."""
+    rng = np.random.default_rng(SEED + n)
+    data = rng.integers(0, 256, size=(n, 64), dtype=np.uint8)
     out = hash_pairs(algo, data, prefix)
     pre = b"" if prefix < 0 else bytes([prefix])
     for i in range(data.shape[0]):
