@@ -229,8 +229,7 @@ class Classifier:
             if txin.witness:
                 self.fail(R.BAD_WITNESS, ti, k, "witness data on a non-witness input")
                 return
-            if not self._legacy_script(tx, ti, k, redeem, items[:-1], "P2SH" + label, SKIP_UNSUPPORTED_REDEEM):
-                return
+            self._legacy_script(tx, ti, k, redeem, items[:-1], "P2SH" + label, SKIP_UNSUPPORTED_REDEEM)
             return
         if txin.witness:
             # Core fails any input that carries a witness it never reads (SCRIPT_ERR_WITNESS_UNEXPECTED);
@@ -244,7 +243,7 @@ class Classifier:
             return
         if not self._elements_ok(items, ti, k):
             return
-        self._legacy_script(tx, ti, k, spk, items, "P2PKH" + label if is_p2pkh(spk) else "", SKIP_UNSUPPORTED_SCRIPT)
+        self._legacy_script(tx, ti, k, spk, items, ("P2PKH" + label) if implied else "", SKIP_UNSUPPORTED_SCRIPT)
 
     def _elements_ok(self, items, ti, k, extra: int = 0) -> bool:
         """Core's per-push limits on a push-only scriptSig: elements of at most 520 bytes and at most 1000
@@ -259,48 +258,48 @@ class Classifier:
 
     # --- legacy scripts (SigVersion::BASE) ---------------------------------------------------------------
 
-    def _legacy_script(self, tx, ti, k, script, stack, label, unsupported) -> bool:
-        """Judge ``script`` run on ``stack`` (bottom first).  False when the input was settled here."""
+    def _legacy_script(self, tx, ti, k, script, stack, label, unsupported) -> None:
+        """Judge ``script`` run on ``stack`` (bottom first): fail the input, skip it, or queue its checks.
+        ``label`` names the input type in messages ("" for the template's own name)."""
         peak = _peak_extra(script)
         if peak is not None and len(stack) + peak > MAX_STACK_SIZE:
             self.fail(R.BAD_SCRIPTSIG, ti, k, f"stack over {MAX_STACK_SIZE} items")
-            return False
+            return
         if is_p2pkh(script):
             if len(stack) < 2:
                 self.fail(R.BAD_SCRIPTSIG, ti, k, f"{label or 'P2PKH'}: needs a signature and a key")
-                return False
+                return
             sig, key = stack[-2], stack[-1]
             if hash160(key) != script[3:23]:
                 self.fail(R.BAD_PUBKEY_HASH, ti, k, f"{label or 'P2PKH'}: key does not hash to the script's hash")
-                return False
+                return
             self._checksig_base(tx, ti, k, script, sig, key, label or "P2PKH")
-            return True
+            return
         key = p2pk_key(script)
         if key is not None:
             if not stack:
                 self.fail(R.BAD_SCRIPTSIG, ti, k, f"{label or 'P2PK'}: no signature")
-                return False
+                return
             self._checksig_base(tx, ti, k, script, stack[-1], key, label or "P2PK")
-            return True
+            return
         ms = multisig(script)
         if ms is not None:
             m, keys = ms
             if len(stack) < m + 1:
                 self.fail(R.BAD_SCRIPTSIG, ti, k, f"{label or 'multisig'}: needs a dummy and {m} signatures")
-                return False
+                return
             dummy = stack[-m - 1]
             if self.rules.nulldummy and dummy:
                 self.fail(R.NULLDUMMY, ti, k, "CHECKMULTISIG dummy element is not empty")
-                return False
+                return
             sigs = stack[len(stack) - m :]
             code = script
             for s in sigs:
                 code = find_and_delete(code, push_script(s))
             self._multisig(tx, ti, k, sigs, keys, lambda ht: legacy_preimage(tx, k, code, ht, clean=True),
                            label or "multisig")
-            return True
+            return
         self.rep.skip(unsupported)
-        return False
 
     def _checksig_base(self, tx, ti, k, script, sig, key, label) -> None:
         code = find_and_delete(script, push_script(sig)) if sig else script
