@@ -27,7 +27,8 @@ def test_strict_der_parses_to_r_s():
 
 @pytest.mark.parametrize("name,sig", [
     ("wrong sequence length", b"\x30\x10" + _int(b"\x00" + R.to_bytes(32, "big")) + _int(S.to_bytes(32, "big"))),
-    ("long-form sequence length", b"\x30\x81\x45" + _int(b"\x00" + R.to_bytes(32, "big")) + _int(S.to_bytes(32, "big"))),
+    ("long-form sequence length",
+     b"\x30\x81\x45" + _int(b"\x00" + R.to_bytes(32, "big")) + _int(S.to_bytes(32, "big"))),
     ("garbage after S", der(R, S) + b"\xde\xad\xbe\xef"),
     ("zero-padded R", b"\x30\x47" + _int(b"\x00\x00\x00" + R.to_bytes(32, "big")) + _int(S.to_bytes(32, "big"))),
     ("R without its sign byte", b"\x30\x44" + _int(R.to_bytes(32, "big")) + _int(S.to_bytes(32, "big"))),

@@ -61,7 +61,9 @@ def _print_summary(rep) -> None:
     for reason, n in sorted(rep.skipped_reasons.items()):
         print(f"  skipped {n}: {reason}")
     for e in rep.errors[:50]:
-        where = "" if e.tx_index is None else f" [tx {e.tx_index}" + ("" if e.input_index is None else f" input {e.input_index}") + "]"
+        where = ""
+        if e.tx_index is not None:
+            where = f" [tx {e.tx_index}" + ("" if e.input_index is None else f" input {e.input_index}") + "]"
         print(f"  error {e.code}{where}: {e.detail}")
     if len(rep.errors) > 50:
         print(f"  ... {len(rep.errors) - 50} more errors")
