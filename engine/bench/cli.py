@@ -146,7 +146,7 @@ def run(args) -> int:
         prog.start_row(i)
         factor = max([f for rx, f in slow if rx.search(case.name)], default=1.0)
         t0 = time.perf_counter()
-        row = measure(case, sz, threads, repeat, slowdown=factor, progress=prog)
+        row = measure(case, sz, threads, repeat, slowdown=factor, progress=prog, min_run_s=sz["min_run_s"])
         prog.row_done(case.name, time.perf_counter() - t0, row.error)
         rows.append(row)
     elapsed = time.perf_counter() - t_start

@@ -7,6 +7,7 @@ is checked, so a row can never report the speed of a wrong answer.
 """
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -102,8 +103,24 @@ def _timed(fn: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - t0, out
 
 
+def _loops(one_call_s: float, min_run_s: float) -> int:
+    """Calls per timed run so that a run lasts at least ``min_run_s``: a sub-millisecond batch timed once is
+    mostly timer and scheduler noise."""
+    if one_call_s <= 0:
+        return 1000
+    return max(1, min(1000, math.ceil(min_run_s / one_call_s)))
+
+
+def _timed_loops(fn: Callable[[], object], loops: int) -> tuple[float, object]:
+    """Seconds per call, averaged over ``loops`` back-to-back calls."""
+    t0 = time.perf_counter()
+    for _ in range(loops):
+        out = fn()
+    return (time.perf_counter() - t0) / loops, out
+
+
 def measure(case: Case, sizes: dict, threads: list[int], repeat: int, *, slowdown: float = 1.0,
-            progress: Callable[[str], None] | None = None) -> Row:
+            progress: Callable[[str], None] | None = None, min_run_s: float = 0.02) -> Row:
     """Time ``case``; ``slowdown`` > 1 makes ledgerval's side that many times slower (an injected delay after
     each call: the regression-gate tests use it to show a slower kernel fails the gate)."""
     row = Row(case.name, case.kind, case.unit)
@@ -121,18 +138,20 @@ def measure(case: Case, sizes: dict, threads: list[int], repeat: int, *, slowdow
     ts = sorted(set(threads)) if prep.threaded else [min(threads)]
     row.threads = ts[0]
     say(f"{case.name}: warm-up and checks")
+    loops: dict[object, int] = {}
     for t in ts:
         problem = prep.check(prep.ours(t))
         if problem:
             row.error = f"WRONG RESULT at threads={t}: {problem}"
             return row
+        loops[t] = _loops(_timed(lambda: prep.ours(t))[0], min_run_s)  # the first call compiled and filled caches
     live: dict[str, Contender] = {}
     for name, c in prep.peers.items():
         if c.absent or c.run is None:
             row.peers[name] = {"absent": c.absent or "not installed"}
             continue
         try:
-            res = c.run()
+            dt, res = _timed(c.run)
         except Exception as exc:  # a peer's failure is a note in the table, never the bench's failure
             row.peers[name] = {"absent": f"failed: {type(exc).__name__}: {exc}"[:120]}
             continue
@@ -140,20 +159,21 @@ def measure(case: Case, sizes: dict, threads: list[int], repeat: int, *, slowdow
             row.peers[name] = {"absent": "gave wrong results on the workload (excluded)"}
             continue
         live[name] = c
+        loops[name] = _loops(dt, min_run_s)
     peer_rates: dict[str, list[float]] = {n: [] for n in live}
     stage_runs: list[dict[str, float]] = []
     for r in range(repeat):
         say(f"{case.name}: run {r + 1}/{repeat}")
         for t in ts:
-            dt, out = _timed(lambda: prep.ours(t))
+            dt, out = _timed_loops(lambda: prep.ours(t), loops[t])
             if slowdown > 1.0:
-                time.sleep(dt * (slowdown - 1.0))
+                time.sleep(dt * loops[t] * (slowdown - 1.0))
                 dt *= slowdown
             row.rates.setdefault(t, []).append(prep.items / dt if dt > 0 else float("inf"))
             if prep.stages is not None and t == ts[0]:
                 stage_runs.append(prep.stages(out))
         for name, c in live.items():
-            dt, _ = _timed(c.run)
+            dt, _ = _timed_loops(c.run, loops[name])
             peer_rates[name].append(c.items / dt if dt > 0 else float("inf"))
     ours = row.median_rate()
     for name, rates in peer_rates.items():
