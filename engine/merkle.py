@@ -20,7 +20,7 @@ import numpy as np
 
 from ._inputs import as_items, flatten
 from .errors import InvalidArgument, InvalidType
-from .hashing import MIN_CHUNK, _backend, _native, _spans, hash_64
+from .hashing import MIN_CHUNK, _backend, _native, _spans
 from .native_threads import resolve_threads, run_chunks
 from .suites import check_hash
 
@@ -67,44 +67,39 @@ def _level0(algo: str, leaves, rule: str, threads: int, backend: str) -> np.ndar
 
 
 def _pair_fn(algo: str, rule: str, threads: int, backend: str):
-    """(level, npairs, out): out[p] = H([0x01] || level[2p] || level[2p+1])."""
-    if rule != "rfc6962":
-        def pairs(level, npairs, out):
-            out[:] = hash_64(algo, np.ascontiguousarray(level[: 2 * npairs]).reshape(npairs, 64), threads, backend)
-        if backend == "native":
-            nh = _native()
-
-            def pairs(level, npairs, out):  # noqa: F811 - writes straight into out, no temporary
-                data = np.ascontiguousarray(level[: 2 * npairs]).reshape(npairs, 64)
-                run_chunks(npairs, threads, lambda a, b: nh.hash_64(algo, data[a:b], out[a:b]), min_chunk=MIN_CHUNK)
-        elif backend == "numba":
-            from ledgerval import kernels
-            from ledgerval.kernels.merkle import pairs_into
-
-            def pairs(level, npairs, out):  # noqa: F811
-                kernels.set_threads(threads)
-                pairs_into(algo, -1, np.ascontiguousarray(level[: 2 * npairs]).reshape(-1), npairs, out)
-        return pairs
-
+    """pairs(level, npairs, out, check): out[p] = H([0x01] || level[2p] || level[2p+1]) (0x01 for rfc6962
+    only); with ``check``, returns whether some pair holds two equal nodes (bitcoin's mutated flag)."""
+    prefix = 1 if rule == "rfc6962" else -1
     if backend == "numba":
         from ledgerval import kernels
-        from ledgerval.kernels.merkle import pairs_into
+        from ledgerval.kernels.merkle import any_equal_halves, pairs_into
 
-        def pairs(level, npairs, out):
+        def pairs(level, npairs, out, check):
             kernels.set_threads(threads)
-            pairs_into(algo, 1, np.ascontiguousarray(level[: 2 * npairs]).reshape(-1), npairs, out)
+            flat = np.ascontiguousarray(level[: 2 * npairs]).reshape(-1)
+            pairs_into(algo, prefix, flat, npairs, out)
+            return check and any_equal_halves(flat, npairs)
         return pairs
 
-    def pairs(level, npairs, out):
+    nh = _native()
+
+    def pairs(level, npairs, out, check):
         data = np.ascontiguousarray(level[: 2 * npairs]).reshape(npairs, 64)
+        dups = []
 
         def chunk(a, b):
-            # 65-byte messages 0x01 || l || r, built per chunk so the temporary stays small
-            msg = np.empty((b - a, 65), dtype=np.uint8)
-            msg[:, 0] = 1
-            msg[:, 1:] = data[a:b]
-            out[a:b] = _spans(algo, msg.reshape(-1), np.arange(b - a + 1, dtype=np.int64) * 65, 1, backend)
+            if prefix < 0:
+                nh.hash_64(algo, data[a:b], out[a:b])
+            else:
+                # 65-byte messages 0x01 || l || r, built per chunk so the temporary stays small
+                msg = np.empty((b - a, 65), dtype=np.uint8)
+                msg[:, 0] = 1
+                msg[:, 1:] = data[a:b]
+                nh.hash_spans(algo, msg.reshape(-1), np.arange(b - a + 1, dtype=np.int64) * 65, out[a:b])
+            if check and nh.pairs_equal(data[a:b]):
+                dups.append(True)
         run_chunks(npairs, threads, chunk, min_chunk=MIN_CHUNK)
+        return bool(dups)
     return pairs
 
 

@@ -77,8 +77,24 @@ def hash_pairs(algo: str, data: np.ndarray, prefix: int = -1) -> np.ndarray:
     return out
 
 
-PairFn = Callable[[np.ndarray, int, np.ndarray], None]  # (nodes (m, 32), npairs, out (npairs, 32))
+# (nodes (m, 32), npairs, out (npairs, 32), check) -> whether some pair (2p, 2p+1) is two equal nodes
+# (asked only when ``check``; the hashing backend does it per chunk, beside the hashing).
+PairFn = Callable[[np.ndarray, int, np.ndarray, bool], bool]
 OneFn = Callable[[np.ndarray], np.ndarray]  # 32-byte node -> its hash (32,)
+
+
+@njit(cache=True)
+def any_equal_halves(flat, n):
+    """True when some flat[64p:64p+32] equals flat[64p+32:64p+64], p < n."""
+    for p in range(n):
+        same = True
+        for j in range(32):
+            if flat[64 * p + j] != flat[64 * p + 32 + j]:
+                same = False
+                break
+        if same:
+            return True
+    return False
 
 
 def merkle_levels(nodes: np.ndarray, rule: str, pairs: PairFn, single: OneFn, keep: bool = False):
@@ -92,17 +108,15 @@ def merkle_levels(nodes: np.ndarray, rule: str, pairs: PairFn, single: OneFn, ke
         m = level.shape[0]
         npairs = m // 2
         out = np.empty(((m + 1) // 2, 32), dtype=np.uint8)
-        if rule == "bitcoin" and not mutated:
-            words = level[: 2 * npairs].view(np.uint64)
-            mutated = bool(np.any(np.all(words[0::2] == words[1::2], axis=1)))
-        pairs(level, npairs, out[:npairs])
+        if pairs(level, npairs, out[:npairs], rule == "bitcoin" and not mutated):
+            mutated = True
         if m & 1:
             last = level[m - 1]
             if rule == "rfc6962":
                 out[npairs] = last
             elif rule == "bitcoin":
                 twin = np.concatenate([last, last]).reshape(2, 32)
-                pairs(twin, 1, out[npairs:])
+                pairs(twin, 1, out[npairs:], False)
             else:
                 out[npairs] = single(last)
         level = out
@@ -114,8 +128,10 @@ def merkle_levels(nodes: np.ndarray, rule: str, pairs: PairFn, single: OneFn, ke
 
 
 def _numba_pairs(algo: str, prefix: int) -> PairFn:
-    def pairs(level: np.ndarray, npairs: int, out: np.ndarray) -> None:
-        pairs_into(algo, prefix, np.ascontiguousarray(level[: 2 * npairs]).reshape(-1), npairs, out)
+    def pairs(level: np.ndarray, npairs: int, out: np.ndarray, check: bool) -> bool:
+        flat = np.ascontiguousarray(level[: 2 * npairs]).reshape(-1)
+        pairs_into(algo, prefix, flat, npairs, out)
+        return check and any_equal_halves(flat, npairs)
 
     return pairs
 

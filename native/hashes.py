@@ -86,3 +86,11 @@ def hash_64(algo: str, data: np.ndarray, out: np.ndarray, path: str = "auto") ->
     rc = lib.lv_hash_64(_algo_id(algo), _path_id(path), ffi.from_buffer(data), n,
                         ffi.from_buffer(out, require_writable=True))
     _check(rc)
+
+
+def pairs_equal(data: np.ndarray) -> bool:
+    """True when some row of an (N, 64) uint8 array has two equal 32-byte halves."""
+    _u8("data", data, 2)
+    if data.shape[1] != 64:
+        raise ValueError("data must be (N, 64)")
+    return bool(lib.lv_hash_pairs_equal(ffi.from_buffer(data), data.shape[0]))

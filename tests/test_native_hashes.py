@@ -129,3 +129,14 @@ def test_empty_batches():
     out = np.zeros((0, 32), dtype=np.uint8)
     nh.hash_spans("keccak256", np.zeros(0, np.uint8), np.zeros(1, np.int64), out)
     nh.hash_64("sha256", np.zeros((0, 64), np.uint8), out)
+
+
+def test_pairs_equal():
+    data = np.random.default_rng(1).integers(0, 256, size=(40, 64), dtype=np.uint8)
+    assert not nh.pairs_equal(data)
+    assert not nh.pairs_equal(data[:0])
+    data[39, 32:] = data[39, :32]
+    assert nh.pairs_equal(data) and not nh.pairs_equal(data[:39])
+    data[5, 63] ^= 1
+    data[5, 32:] = data[5, :32]
+    assert nh.pairs_equal(data[:6])

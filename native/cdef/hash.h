@@ -16,3 +16,4 @@ int lv_hash_path_ok(int algo, int path);
 int lv_hash_spans(int algo, int path, const uint8_t *buf, size_t buf_len, const int64_t *offsets, size_t n,
                   uint8_t *out);
 int lv_hash_64(int algo, int path, const uint8_t *in, size_t n, uint8_t *out);
+int lv_hash_pairs_equal(const uint8_t *in, size_t n);

@@ -37,4 +37,8 @@ int lv_hash_spans(int algo, int path, const uint8_t *buf, size_t buf_len, const 
  * The padding block is constant here, so its message schedule is precomputed. out receives n*32 bytes. */
 int lv_hash_64(int algo, int path, const uint8_t *in, size_t n, uint8_t *out);
 
+/* 1 when some 64-byte message in[64i .. 64i+64) has two equal 32-byte halves (i < n), else 0: Bitcoin's
+ * CVE-2012-2459 "mutated" check on one Merkle level, run per chunk beside lv_hash_64. */
+int lv_hash_pairs_equal(const uint8_t *in, size_t n);
+
 #endif
