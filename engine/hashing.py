@@ -2,10 +2,11 @@
 
 Backends: ``native`` (the C multi-buffer kernels: AVX-512 16 lanes, SHA-NI, portable C, chosen at run time
 by CPU detection; chunks spread over a thread pool, the GIL released), ``numba`` (kernels/, prange over
-messages), ``reference`` (one Python call per message; for tests).  ``auto`` is native when the compiled
-module is there, else numba.  Measured on one core of the AMD EPYC target, ns per 64-byte message
-(benches/bench_kernels_hashes.py; see the README for the full table): native auto serves SHA-256 at ~56,
-SM3 at ~70, Keccak-256 at ~77, against the Numba kernels' ~700-2000, so native wins everywhere it exists.
+messages; a structure-of-arrays kernel for 64-byte SHA-256), ``reference`` (one Python call per message;
+for tests).  ``auto`` is native when the compiled module is there, else numba: on one core of the AMD EPYC
+target, ns per 64-byte message, native auto serves SHA-256 at ~56, SHA-256d ~80, SM3 ~70-75, Keccak-256
+~77-105 against the Numba kernels' ~140-230 (SoA SHA-256) and ~600-1300 (per-message SM3/Keccak), see
+native/src/hash.c and benches/bench_kernels_hashes.py.
 """
 from __future__ import annotations
 
