@@ -230,7 +230,7 @@ def test_wycheproof_through_verify_batch_all_lengths():
         assert [v[0] for v, g in zip(vs, got) if g != v[4]] == []
 
 
-def test_wycheproof_mixed_batches_find_failing_indices():
+def test_wycheproof_mixed_batches_find_failing_indices(cpu_path):
     rng = random.Random(SEED)
     print("seed", SEED)
     vs = [v for v in wycheproof() if len(v[3]) == 64]

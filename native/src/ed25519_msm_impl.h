@@ -64,6 +64,7 @@ static void gej_odd_multiples_cached(ge_cached *tab, const gej *p, int n) {
 }
 
 static ge_niels ED_BASE_TABLE[ED_TAB_BASE];
+static ge_cached ED_BASE_CACHED[ED_TAB_BASE];   /* the same points with Z = 1, for the IFMA Straus loop */
 static pthread_once_t ED_BASE_ONCE = PTHREAD_ONCE_INIT;
 
 static void ed_base_table_init(void) {
@@ -94,6 +95,10 @@ static void ed_base_table_init(void) {
         fe_sub(&ED_BASE_TABLE[i].ymx, &y, &x);
         fe_mul(&xy, &x, &y);
         fe_mul(&ED_BASE_TABLE[i].xy2d, &xy, &FE_D2);
+        ED_BASE_CACHED[i].YpX = ED_BASE_TABLE[i].ypx;
+        ED_BASE_CACHED[i].YmX = ED_BASE_TABLE[i].ymx;
+        ED_BASE_CACHED[i].Z = FE_ONE;
+        ED_BASE_CACHED[i].T2d = ED_BASE_TABLE[i].xy2d;
     }
 }
 
@@ -160,6 +165,50 @@ static void ge_scalarmult_base_var(gej *r, const scalar *b) {
         if (nafb[i]) straus_add_niels(&acc, nafb[i], bt);
     }
     ge_p1p1_to_gej(r, &acc);
+}
+
+/* One item of a batch, prepared once and reused by every sub-check of the bisection. */
+typedef struct {
+    gej A, R;                      /* decoded key and R */
+    ge_cached tabR[ED_TAB_VAR];
+    ge_cached tabA[ED_TAB_VAR];
+    int8_t nafR[ED_WNAF_LEN];      /* digits of z */
+    int8_t nafA[ED_WNAF_LEN];      /* digits of z k mod L */
+    scalar zS;                     /* z S mod L */
+    int32_t topR, topA;
+    size_t index;                  /* the item's position in the caller's arrays */
+} ed_batch_item;
+
+/* [8]( -[sum z_i S_i]B + sum [z_i]R_i + sum [z_i k_i]A_i ) = O over items[lo, hi).  For one item this is the
+ * single equation times z (odd, < 2^128 < L, so invertible mod L): the same verdict. */
+static int ed25519_batch_check_var(const ed_batch_item *items, size_t lo, size_t hi) {
+    scalar sum = {{0, 0, 0, 0}}, b;
+    int top = 0;
+    for (size_t j = lo; j < hi; j++) {
+        sc_add(&sum, &sum, &items[j].zS);
+        if (items[j].topR > top) top = items[j].topR;
+        if (items[j].topA > top) top = items[j].topA;
+    }
+    sc_neg(&b, &sum);
+    int8_t nafb[ED_WNAF_LEN];
+    int top_b = wnaf_var(nafb, &b, ED_W_BASE);
+    if (top_b > top) top = top_b;
+    const ge_niels *bt = ed_base_table();
+    ge_p1p1 acc;
+    ge_p1p1_set_identity(&acc);
+    for (int i = top - 1; i >= 0; i--) {
+        straus_dbl(&acc);
+        for (size_t j = lo; j < hi; j++) {
+            const ed_batch_item *it = &items[j];
+            if (it->nafR[i]) straus_add_cached(&acc, it->nafR[i], it->tabR);
+            if (it->nafA[i]) straus_add_cached(&acc, it->nafA[i], it->tabA);
+        }
+        if (nafb[i]) straus_add_niels(&acc, nafb[i], bt);
+    }
+    gej P;
+    ge_p1p1_to_gej(&P, &acc);
+    gej_mul8(&P, &P);
+    return gej_is_identity_var(&P);
 }
 
 #endif

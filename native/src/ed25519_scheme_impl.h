@@ -40,56 +40,20 @@ static int ed25519_verify_one_var(const uint8_t pk[32], const uint8_t sig[64], c
     return ed25519_verify_equation_var(&A, &R, pk, sig, m, mlen);
 }
 
-/* One item of a batch, prepared once and reused by every sub-check of the bisection. */
-typedef struct {
-    gej A, R;                      /* decoded key and R */
-    ge_cached tabR[ED_TAB_VAR];
-    ge_cached tabA[ED_TAB_VAR];
-    int8_t nafR[ED_WNAF_LEN];      /* digits of z */
-    int8_t nafA[ED_WNAF_LEN];      /* digits of z k mod L */
-    scalar zS;                     /* z S mod L */
-    int32_t topR, topA;
-    size_t index;                  /* the item's position in the caller's arrays */
-} ed_batch_item;
-
-/* [8]( -[sum z_i S_i]B + sum [z_i]R_i + sum [z_i k_i]A_i ) = O over items[lo, hi).  For one item this is the
- * single equation times z (odd, < 2^128 < L, so invertible mod L): the same verdict. */
-static int ed25519_batch_check_var(const ed_batch_item *items, size_t lo, size_t hi) {
-    scalar sum = {{0, 0, 0, 0}}, b;
-    int top = 0;
-    for (size_t j = lo; j < hi; j++) {
-        sc_add(&sum, &sum, &items[j].zS);
-        if (items[j].topR > top) top = items[j].topR;
-        if (items[j].topA > top) top = items[j].topA;
-    }
-    sc_neg(&b, &sum);
-    int8_t nafb[ED_WNAF_LEN];
-    int top_b = wnaf_var(nafb, &b, ED_W_BASE);
-    if (top_b > top) top = top_b;
-    const ge_niels *bt = ed_base_table();
-    ge_p1p1 acc;
-    ge_p1p1_set_identity(&acc);
-    for (int i = top - 1; i >= 0; i--) {
-        straus_dbl(&acc);
-        for (size_t j = lo; j < hi; j++) {
-            const ed_batch_item *it = &items[j];
-            if (it->nafR[i]) straus_add_cached(&acc, it->nafR[i], it->tabR);
-            if (it->nafA[i]) straus_add_cached(&acc, it->nafA[i], it->tabA);
-        }
-        if (nafb[i]) straus_add_niels(&acc, nafb[i], bt);
-    }
-    gej P;
-    ge_p1p1_to_gej(&P, &acc);
-    gej_mul8(&P, &P);
-    return gej_is_identity_var(&P);
-}
-
 typedef struct {
     const uint8_t *keys, *msgs, *sigs;
     const int64_t *offsets;
     uint8_t *status;
     const ed_batch_item *items;
+    int use_ifma;
 } ed_batch_ctx;
+
+static int ed25519_batch_check_any_var(const ed_batch_ctx *c, size_t lo, size_t hi) {
+#ifdef ED_HAVE_IFMA
+    if (c->use_ifma) return ed25519_batch_check_ifma_var(c->items, lo, hi);
+#endif
+    return ed25519_batch_check_var(c->items, lo, hi);
+}
 
 static void ed25519_batch_mark(const ed_batch_ctx *c, size_t lo, size_t hi, uint8_t v) {
     for (size_t j = lo; j < hi; j++) c->status[c->items[j].index] = v;
@@ -106,11 +70,11 @@ static void ed25519_batch_bisect_var(const ed_batch_ctx *c, size_t lo, size_t hi
         return;
     }
     size_t mid = lo + (hi - lo) / 2;
-    if (ed25519_batch_check_var(c->items, lo, mid)) {
+    if (ed25519_batch_check_any_var(c, lo, mid)) {
         ed25519_batch_mark(c, lo, mid, 1);
     } else {
         ed25519_batch_bisect_var(c, lo, mid);
-        if (ed25519_batch_check_var(c->items, mid, hi)) {
+        if (ed25519_batch_check_any_var(c, mid, hi)) {
             ed25519_batch_mark(c, mid, hi, 1);
             return;
         }
