@@ -460,3 +460,27 @@ def test_wrapper_misuse_raises():
     with pytest.raises(InvalidArgument):
         k1.recover_batch([b"\x00" * 32], [])
     assert k1.verify(z((0, 65), np.uint8), z(0, np.uint8), z((0, 32), np.uint8), z((0, 64), np.uint8)).shape == (0,)
+
+
+def test_portable_and_vector_paths_agree():
+    """Masking every CPU feature forces the portable paths; verdicts must not change."""
+    from ledgerval.native import cpu_mask
+    from ledgerval.reference import ecc
+
+    rnd = random.Random(17)
+    count = 24 if QUICK else 100
+    privs, pubs = _keypairs(rnd, count)
+    keys, digests, sigs = [], [], []
+    for i, (d, pub) in enumerate(zip(privs, pubs)):
+        dg = rnd.randbytes(32)
+        sg = ecc.ecdsa_sign(ecc.SECP256K1, d, dg, rnd.randrange(1, N))
+        if i % 3 == 0:
+            pub, dg, sg = _corrupt(rnd, pub, dg, sg)
+        if i % 5 == 0:  # x with no square root: a key that must not decompress
+            pub = b"\x02" + _b(5)
+        keys.append(pub), digests.append(dg), sigs.append(sg)
+    fast = verify(keys, digests, sigs)
+    with cpu_mask(0):
+        slow = verify(keys, digests, sigs)
+    assert (fast == slow).all()
+    assert fast.any() and not fast.all()

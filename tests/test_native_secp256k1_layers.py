@@ -233,3 +233,17 @@ def test_small_multiples_exhaustive():
     for na in range(limit):
         for ng in range(limit):
             assert _ecmult(_enc(A), na, ng) == mult[3 * na + ng], (na, ng)  # mult[0] is None: infinity
+
+
+def test_sqrt8_lanes_match_python():
+    """The 8-lane IFMA exponentiation (or its portable stand-in where the CPU lacks IFMA) per lane."""
+    seed = random.randrange(2**32)
+    print("seed", seed)
+    rnd = random.Random(seed)
+    out = ffi.new("uint8_t[256]")
+    pool = [0, 1, 4, 7, P - 1, P - 2, 2**256 - 1, 2**255, 2**52 - 1, 2**208 + 2**52]
+    for _ in range(ITERS // 20 + 4):
+        xs = [rnd.choice(pool) if rnd.random() < 0.3 else rnd.randrange(P) for _ in range(8)]
+        lib.lv_secp256k1_test_sqrt8(b"".join(_b(x) for x in xs), out)
+        for i, x in enumerate(xs):
+            assert _i(out, 32 * i, 32 * i + 32) == pow(x % P, (P + 1) // 4, P), hex(x)

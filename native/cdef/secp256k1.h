@@ -29,3 +29,4 @@ int lv_secp256k1_test_wnaf(const uint8_t *a, int w, int32_t *digits);
 int lv_secp256k1_test_ecmult(const uint8_t *key, size_t key_len, const uint8_t *na, const uint8_t *ng,
                              uint8_t *out65);
 int lv_secp256k1_test_add(const uint8_t *a65, const uint8_t *b65, int mode, uint8_t *out65);
+int lv_secp256k1_test_sqrt8(const uint8_t *in256, uint8_t *out256);

@@ -177,3 +177,16 @@ int lv_secp256k1_test_add(const uint8_t *a65, const uint8_t *b65, int mode, uint
     else return -2;
     return ge_out65(out65, &J);
 }
+
+int lv_secp256k1_test_sqrt8(const uint8_t *in256, uint8_t *out256) {
+    fe in[8], out[8];
+    int ifma = 0;
+    for (int i = 0; i < 8; i++) fe_from_b32_mod(&in[i], in256 + 32 * i);
+#ifdef LV_K1_IFMA
+    if (k1_have_ifma()) { fe_pow_sqrt8_ifma(out, in); ifma = 1; }
+#endif
+    if (!ifma)
+        for (int i = 0; i < 8; i++) fe_sqrt_var(&out[i], &in[i]);
+    for (int i = 0; i < 8; i++) { fe_normalize(&out[i]); fe_get_b32(out256 + 32 * i, &out[i]); }
+    return ifma;
+}

@@ -62,4 +62,8 @@ int lv_secp256k1_test_ecmult(const uint8_t *key, size_t key_len, const uint8_t *
  * keys.  Returns 1, 0 for infinity, -3 for an invalid key. */
 int lv_secp256k1_test_add(const uint8_t *a65, const uint8_t *b65, int mode, uint8_t *out65);
 
+/* out256 = the eight 32-byte big-endian in256 values raised to (p+1)/4 (their square roots when squares),
+ * through the 8-lane IFMA path when the CPU has it.  Returns 1 when IFMA was used, 0 otherwise. */
+int lv_secp256k1_test_sqrt8(const uint8_t *in256, uint8_t *out256);
+
 #endif

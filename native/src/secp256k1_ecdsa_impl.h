@@ -3,7 +3,9 @@
  * the recovered keys) cost one inversion each by Montgomery's trick. */
 #ifndef LV_SECP256K1_ECDSA_IMPL_H
 #define LV_SECP256K1_ECDSA_IMPL_H
+#include "cpu.h"
 #include "secp256k1_ecmult_impl.h"
+#include "secp256k1_field_ifma_impl.h"
 
 /* 32: the shared inversions cost ~0.2 us an item; the group's scratch is ~100 KiB of stack. */
 #define K1_GROUP 32
@@ -26,6 +28,50 @@ static int k1_pubkey_parse_var(ge *r, const uint8_t *key, size_t len) {
         return ge_is_valid_var(r);
     }
     return 0;
+}
+
+static int k1_have_ifma(void) {
+#ifdef LV_K1_IFMA
+    const uint32_t need = LV_CPU_AVX512F | LV_CPU_AVX512IFMA;
+    return (lv_cpu_features() & need) == need;
+#else
+    return 0;
+#endif
+}
+
+/* y = (x^3 + 7)^((p+1)/4) for m <= K1_GROUP values, eight at a time on the IFMA path (the exponentiation
+ * is the same for every lane, so it vectorises without branches); every root is then checked here, so
+ * ok[i] = 1 exactly when x^3 + 7 is a square, whichever path computed it. */
+static void k1_decompress_many_var(ge *out, int *ok, const fe *xs, const int *odd, size_t m) {
+    fe rhs[K1_GROUP + 8], y[K1_GROUP + 8], seven;
+    size_t i = 0;
+    VERIFY_CHECK(m <= K1_GROUP);
+    fe_set_int(&seven, 7);
+    for (size_t j = 0; j < m; j++) {
+        fe_sqr(&rhs[j], &xs[j]);
+        fe_mul(&rhs[j], &rhs[j], &xs[j]);
+        fe_add(&rhs[j], &seven);
+        fe_normalize(&rhs[j]);
+    }
+#ifdef LV_K1_IFMA
+    if (m >= 4 && k1_have_ifma()) {
+        for (size_t j = m; j % 8; j++) rhs[j] = rhs[m - 1]; /* pad the last lanes */
+        for (; i < m; i += 8) fe_pow_sqrt8_ifma(y + i, rhs + i);
+    }
+#endif
+    for (; i < m; i++) fe_sqrt_var(&y[i], &rhs[i]);
+    for (size_t j = 0; j < m; j++) {
+        fe c;
+        fe_sqr(&c, &y[j]);
+        ok[j] = fe_equal_var(&c, &rhs[j]);
+        if (!ok[j]) continue;
+        fe_normalize(&y[j]);
+        if (fe_is_odd_norm(&y[j]) != odd[j]) { fe_negate(&y[j], &y[j], 1); fe_normalize(&y[j]); }
+        out[j].x = xs[j];
+        fe_normalize(&out[j].x);
+        out[j].y = y[j];
+        out[j].infinity = 0;
+    }
 }
 
 static void k1_pubkey_serialize(uint8_t *out33, const ge *a) {
@@ -74,17 +120,39 @@ typedef struct {
 
 static void k1_verify_group(k1_group *g, size_t m, const uint8_t *keys, const uint8_t *key_lens,
                             const uint8_t *digests, const uint8_t *sigs, int low_s, uint8_t *status) {
-    scalar e[K1_GROUP], r[K1_GROUP];
-    size_t c = 0;
+    scalar e[K1_GROUP], r[K1_GROUP], rs[K1_GROUP], ss[K1_GROUP];
+    ge pt[K1_GROUP], dec[K1_GROUP];
+    fe xs[K1_GROUP];
+    int ready[K1_GROUP], odd[K1_GROUP], okd[K1_GROUP];
+    size_t cidx[K1_GROUP], nc = 0, c = 0;
+    /* parse everything, queueing compressed keys for one batched decompression */
     for (size_t i = 0; i < m; i++) {
-        scalar s;
-        int o;
+        const uint8_t *key = keys + 65 * i;
         status[i] = 0;
-        if (!k1_sig_parse(&r[c], &s, sigs + 64 * i)) continue;
-        if (low_s && scalar_is_high(&s)) continue;
-        if (!k1_pubkey_parse_var(&g->pts[c], keys + 65 * i, key_lens[i])) continue;
+        ready[i] = 0;
+        if (!k1_sig_parse(&rs[i], &ss[i], sigs + 64 * i)) continue;
+        if (low_s && scalar_is_high(&ss[i])) continue;
+        if (key_lens[i] == 33 && (key[0] == 2 || key[0] == 3)) {
+            if (!fe_set_b32(&xs[nc], key + 1)) continue; /* x >= p */
+            odd[nc] = key[0] == 3;
+            cidx[nc++] = i;
+        } else if (key_lens[i] == 65 && key[0] == 4) {
+            ready[i] = k1_pubkey_parse_var(&pt[i], key, 65);
+        }
+    }
+    k1_decompress_many_var(dec, okd, xs, odd, nc);
+    for (size_t j = 0; j < nc; j++) {
+        if (!okd[j]) continue;
+        pt[cidx[j]] = dec[j];
+        ready[cidx[j]] = 1;
+    }
+    for (size_t i = 0; i < m; i++) {
+        int o;
+        if (!ready[i]) continue;
+        g->pts[c] = pt[i];
+        r[c] = rs[i];
+        g->a[c] = ss[i];
         scalar_set_b32(&e[c], digests + 32 * i, &o); /* e is the digest reduced mod n */
-        g->a[c] = s;
         g->idx[c] = i;
         c++;
     }
@@ -104,28 +172,37 @@ static void k1_verify_group(k1_group *g, size_t m, const uint8_t *keys, const ui
 /* Q = r^-1 (s R - e G) with R = (r + (v>>1) n, parity v&1); SEC1 4.1.6. */
 static void k1_recover_group(k1_group *g, size_t m, const uint8_t *digests, const uint8_t *sigs65,
                              uint8_t *out33, uint8_t *status) {
-    scalar e[K1_GROUP], s[K1_GROUP];
+    scalar e[K1_GROUP], s[K1_GROUP], rs[K1_GROUP], ss[K1_GROUP];
     gej res[K1_GROUP];
-    ge aff[K1_GROUP];
-    size_t c = 0;
+    ge aff[K1_GROUP], dec[K1_GROUP];
+    fe xs[K1_GROUP];
+    int odd[K1_GROUP], okd[K1_GROUP];
+    size_t cidx[K1_GROUP], nc = 0, c = 0;
     for (size_t i = 0; i < m; i++) {
         const uint8_t *sig = sigs65 + 65 * i;
-        scalar r;
-        fe x;
-        int o, v = sig[64];
+        int v = sig[64];
         status[i] = 0;
         memset(out33 + 33 * i, 0, 33);
         if (v >= 27 && v <= 30) v -= 27;
         if (v > 3) continue;
-        if (!k1_sig_parse(&r, &s[c], sig)) continue;
-        fe_set_b32(&x, sig);
+        if (!k1_sig_parse(&rs[i], &ss[i], sig)) continue;
+        fe_set_b32(&xs[nc], sig); /* r < n < p */
         if (v & 2) {
-            if (u256_geq(r.d, SC_P_MINUS_N)) continue; /* r + n >= p: no such x */
-            fe_add(&x, &FE_N);
+            if (u256_geq(rs[i].d, SC_P_MINUS_N)) continue; /* r + n >= p: no such x */
+            fe_add(&xs[nc], &FE_N);
         }
-        if (!ge_set_xo_var(&g->pts[c], &x, v & 1)) continue;
+        odd[nc] = v & 1;
+        cidx[nc++] = i;
+    }
+    k1_decompress_many_var(dec, okd, xs, odd, nc);
+    for (size_t j = 0; j < nc; j++) {
+        size_t i = cidx[j];
+        int o;
+        if (!okd[j]) continue;
+        g->pts[c] = dec[j];
+        s[c] = ss[i];
+        g->a[c] = rs[i];
         scalar_set_b32(&e[c], digests + 32 * i, &o);
-        g->a[c] = r;
         g->idx[c] = i;
         c++;
     }
