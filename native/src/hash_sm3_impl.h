@@ -12,11 +12,13 @@ static inline uint32_t sm3_tj(int j) { return rol32(j < 16 ? 0x79cc4519u : 0x7a8
 static inline uint32_t sm3_p0(uint32_t x) { return x ^ rol32(x, 9) ^ rol32(x, 17); }
 static inline uint32_t sm3_p1(uint32_t x) { return x ^ rol32(x, 15) ^ rol32(x, 23); }
 
-static void sm3_compress(uint32_t V[8], const uint8_t blk[64]) {
-    uint32_t W[68];
-    for (int j = 0; j < 16; j++) W[j] = rd_be32(blk + 4 * j);
+static void sm3_expand(uint32_t W[68]) {
     for (int j = 16; j < 68; j++)
         W[j] = sm3_p1(W[j - 16] ^ W[j - 9] ^ rol32(W[j - 3], 15)) ^ rol32(W[j - 13], 7) ^ W[j - 6];
+}
+
+/* V = CF(V, B) for the block whose expanded words are W[0..67]. */
+static void sm3_rounds(uint32_t V[8], const uint32_t W[68]) {
     uint32_t A = V[0], B = V[1], C = V[2], D = V[3], E = V[4], F = V[5], G = V[6], H = V[7];
     for (int j = 0; j < 64; j++) {
         uint32_t a12 = rol32(A, 12);
@@ -30,6 +32,22 @@ static void sm3_compress(uint32_t V[8], const uint8_t blk[64]) {
         H = G; G = rol32(F, 19); F = E; E = sm3_p0(tt2);
     }
     V[0] ^= A; V[1] ^= B; V[2] ^= C; V[3] ^= D; V[4] ^= E; V[5] ^= F; V[6] ^= G; V[7] ^= H;
+}
+
+static void sm3_compress(uint32_t V[8], const uint8_t blk[64]) {
+    uint32_t W[68];
+    for (int j = 0; j < 16; j++) W[j] = rd_be32(blk + 4 * j);
+    sm3_expand(W);
+    sm3_rounds(V, W);
+}
+
+/* The expanded padding block of a 64-byte message (0x80, zeros, bit length 512): constant, so computed
+ * once per call rather than once per message. */
+static void sm3_pad64_words(uint32_t W[68]) {
+    memset(W, 0, 68 * sizeof(uint32_t));
+    W[0] = 0x80000000u;
+    W[15] = 512;
+    sm3_expand(W);
 }
 
 static void sm3_one(const uint8_t *p, uint64_t len, uint8_t *out) {
@@ -75,11 +93,7 @@ static void sm3_spans_portable(const uint8_t *buf, const int64_t *off, size_t n,
     SM3_ROUND(C, D, A, B, G, H, E, F, (j) + 2, FFI, GGI);                                         \
     SM3_ROUND(B, C, D, A, F, G, H, E, (j) + 3, FFI, GGI)
 
-TGT_AVX512 static void sm3_x16_compress_w(__m512i V[8], __m512i W[68]) {
-#pragma GCC unroll 52
-    for (int j = 16; j < 68; j++)
-        W[j] = V16_T3(SM3_P1(V16_T3(W[j - 16], W[j - 9], V16_ROL(W[j - 3], 15), 0x96)),
-                      V16_ROL(W[j - 13], 7), W[j - 6], 0x96);
+TGT_AVX512 static void sm3_x16_rounds(__m512i V[8], const __m512i W[68]) {
     __m512i A = V[0], B = V[1], C = V[2], D = V[3], E = V[4], F = V[5], G = V[6], H = V[7];
 #pragma GCC unroll 4
     for (int j = 0; j < 16; j += 4) { SM3_ROUNDS4(j, 0x96, 0x96); }
@@ -89,6 +103,14 @@ TGT_AVX512 static void sm3_x16_compress_w(__m512i V[8], __m512i W[68]) {
     V[2] = _mm512_xor_si512(V[2], C); V[3] = _mm512_xor_si512(V[3], D);
     V[4] = _mm512_xor_si512(V[4], E); V[5] = _mm512_xor_si512(V[5], F);
     V[6] = _mm512_xor_si512(V[6], G); V[7] = _mm512_xor_si512(V[7], H);
+}
+
+TGT_AVX512 static void sm3_x16_compress_w(__m512i V[8], __m512i W[68]) {
+#pragma GCC unroll 52
+    for (int j = 16; j < 68; j++)
+        W[j] = V16_T3(SM3_P1(V16_T3(W[j - 16], W[j - 9], V16_ROL(W[j - 3], 15), 0x96)),
+                      V16_ROL(W[j - 13], 7), W[j - 6], 0x96);
+    sm3_x16_rounds(V, W);
 }
 
 TGT_AVX512 static void sm3_x16_mb_compress(void *state, const uint8_t *blocks) {
@@ -110,10 +132,14 @@ static void sm3_spans_x16(const uint8_t *buf, const int64_t *off, size_t n, uint
     mb_run(&A, state, blocks, buf, off, n, out);
 }
 
-/* 64-byte messages: 16 consecutive blocks are gathered straight from the input, and the second
- * (padding) block is built once per group. */
+/* 64-byte messages: 16 consecutive blocks are gathered straight from the input; the second (padding)
+ * block's expansion is computed once per call. */
 TGT_AVX512 static void sm3_64_x16(const uint8_t *in, size_t n, uint8_t *out) {
     uint8_t tail[16 * 64];
+    uint32_t pw[68];
+    __m512i PW[68];
+    sm3_pad64_words(pw);
+    for (int j = 0; j < 68; j++) PW[j] = _mm512_set1_epi32((int)pw[j]);
     for (size_t i = 0; i < n; i += 16) {
         size_t cnt = n - i < 16 ? n - i : 16;
         const uint8_t *base = in + 64 * i;
@@ -126,25 +152,20 @@ TGT_AVX512 static void sm3_64_x16(const uint8_t *in, size_t n, uint8_t *out) {
         for (int k = 0; k < 8; k++) V[k] = _mm512_set1_epi32((int)SM3_IV[k]);
         x16_load_blocks(W, base, 64);
         sm3_x16_compress_w(V, W);
-        W[0] = _mm512_set1_epi32((int)0x80000000u);
-        for (int k = 1; k < 15; k++) W[k] = _mm512_setzero_si512();
-        W[15] = _mm512_set1_epi32(512);
-        sm3_x16_compress_w(V, W);
+        sm3_x16_rounds(V, PW);
         x16_store_digests(V, out + 32 * i, cnt);
     }
 }
 #endif
 
 static void sm3_64_portable(const uint8_t *in, size_t n, uint8_t *out) {
-    uint8_t pad[64];
-    memset(pad, 0, 64);
-    pad[0] = 0x80;
-    pad[62] = 0x02;  /* 512 bits */
+    uint32_t pw[68];
+    sm3_pad64_words(pw);
     for (size_t i = 0; i < n; i++) {
         uint32_t V[8];
         memcpy(V, SM3_IV, sizeof(V));
         sm3_compress(V, in + 64 * i);
-        sm3_compress(V, pad);
+        sm3_rounds(V, pw);
         for (int k = 0; k < 8; k++) wr_be32(out + 32 * i + 4 * k, V[k]);
     }
 }
