@@ -113,8 +113,8 @@ def render(rows: list[Row]) -> str:
 
 
 def plot(rows: list[Row], path: str, title: str = "ledgerval throughput by thread count") -> str | None:
-    """Throughput against threads, one line per row (each normalised to its 1-thread throughput on the right
-    axis would hide absolute speed, so panels per kind keep the scales apart).  Returns an error or None."""
+    """Throughput against threads, one line per row, one log-scale panel per kind (their units and scales
+    differ by orders of magnitude).  Returns what went wrong, or None."""
     try:
         import matplotlib
 
@@ -125,8 +125,12 @@ def plot(rows: list[Row], path: str, title: str = "ledgerval throughput by threa
     kinds = [k for k in ("e2e", "verify", "hash", "merkle") if any(r.kind == k and r.rates and not r.error for r in rows)]
     if not kinds:
         return "nothing to plot"
-    fig, axes = plt.subplots(1, len(kinds), figsize=(4.2 * len(kinds), 3.8), squeeze=False)
-    for ax, kind in zip(axes[0], kinds):
+    cols = 2 if len(kinds) > 2 else len(kinds)
+    nrows = (len(kinds) + cols - 1) // cols
+    fig, axes = plt.subplots(nrows, cols, figsize=(5.2 * cols, 3.6 * nrows), squeeze=False)
+    for ax in axes.flat[len(kinds):]:
+        ax.set_visible(False)
+    for ax, kind in zip(axes.flat, kinds):
         for r in rows:
             if r.kind != kind or r.error or not r.rates:
                 continue
@@ -138,7 +142,7 @@ def plot(rows: list[Row], path: str, title: str = "ledgerval throughput by threa
         ax.set_yscale("log")
         ax.set_xticks(sorted({t for r in rows for t in r.rates}))
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="best")
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
