@@ -93,7 +93,8 @@ class Row:
     def from_dict(cls, d: dict) -> "Row":
         r = cls(d["name"], d.get("kind", ""), d.get("unit", ""), d.get("items", 0), d.get("threads", 1))
         r.rates = {int(t): list(v) for t, v in d.get("runs", {}).items()}
-        r.peers, r.stages, r.extra, r.error = d.get("peers", {}), d.get("stages", {}), d.get("extra", {}), d.get("error")
+        r.peers, r.stages, r.extra = d.get("peers", {}), d.get("stages", {}), d.get("extra", {})
+        r.error = d.get("error")
         return r
 
 

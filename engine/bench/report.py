@@ -122,7 +122,8 @@ def plot(rows: list[Row], path: str, title: str = "ledgerval throughput by threa
         import matplotlib.pyplot as plt
     except ImportError:
         return "matplotlib is not installed (pip install 'ledgerval[plot]')"
-    kinds = [k for k in ("e2e", "verify", "hash", "merkle") if any(r.kind == k and r.rates and not r.error for r in rows)]
+    kinds = [k for k in ("e2e", "verify", "hash", "merkle")
+             if any(r.kind == k and r.rates and not r.error for r in rows)]
     if not kinds:
         return "nothing to plot"
     cols = 2 if len(kinds) > 2 else len(kinds)
