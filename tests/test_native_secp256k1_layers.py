@@ -247,3 +247,56 @@ def test_sqrt8_lanes_match_python():
         lib.lv_secp256k1_test_sqrt8(b"".join(_b(x) for x in xs), out)
         for i, x in enumerate(xs):
             assert _i(out, 32 * i, 32 * i + 32) == pow(x % P, (P + 1) // 4, P), hex(x)
+
+
+def _ecmult8(cases):
+    """cases: up to 8 (A, na, ng); returns (points, redone) from the 8-lane path, or None without IFMA."""
+    cases = list(cases) + [cases[0]] * (8 - len(cases))
+    out = ffi.new("uint8_t[520]")
+    redone = ffi.new("int *")
+    rc = lib.lv_secp256k1_test_ecmult8(b"".join(_enc(a) for a, _, _ in cases),
+                                       b"".join(_b(na) for _, na, _ in cases),
+                                       b"".join(_b(ng) for _, _, ng in cases), out, redone)
+    if rc == -1:
+        return None
+    assert rc == 1
+    pts = []
+    for i in range(8):
+        row = bytes(out[65 * i : 65 * i + 65])
+        pts.append(None if row[0] == 0 else (_i(row, 1, 33), _i(row, 33, 65)))
+    return pts, redone[0]
+
+
+def test_vector_multi_scalar_path_and_its_fallback():
+    """The IFMA lanes against Python, including sums that meet the doubling/inverse case (redone on the
+    scalar path) and results at infinity."""
+    if _ecmult8([(G, 1, 1)]) is None:
+        pytest.skip("no AVX-512 IFMA on this CPU")
+    seed = random.randrange(2**32)
+    print("seed", seed)
+    rnd = random.Random(seed)
+    d = rnd.randrange(1, N)
+    A = _mul(d, G)
+    u = rnd.randrange(1, N)
+    cases = [(G, 1, 1), (G, 2, N - 2), (A, u, (-u * d) % N), (A, u, u * d % N), (A, 0, 5), (A, 5, 0),
+             (A, N - 1, N - 1), (A, LAMBDA, 2**128), (G, 3, 5), (A, 1, 0), (A, 2**128 - 1, 2**255)]
+    cases += [(A, rnd.randrange(N), rnd.randrange(N)) for _ in range(8 if QUICK else 40)]
+    total_redone = 0
+    for k in range(0, len(cases), 8):
+        chunk = cases[k : k + 8]
+        pts, redone = _ecmult8(chunk)
+        total_redone += redone
+        for (a, na, ng), got in zip(chunk, pts):
+            assert got == _add(_mul(na, a), _mul(ng, G)), (hex(na), hex(ng))
+    assert total_redone >= 3  # the exceptional lanes above did go through the fallback
+    # every small combination with A = 3G: each table entry, sign, and the collisions between them
+    A3 = _mul(3, G)
+    mult = [None]
+    for _ in range(1, 100):
+        mult.append(_add(mult[-1], G))
+    combos = [(na, ng) for na in range(8 if QUICK else 20) for ng in range(8 if QUICK else 20)]
+    for k in range(0, len(combos), 8):
+        chunk = [(A3, na, ng) for na, ng in combos[k : k + 8]]
+        pts, _ = _ecmult8(chunk)
+        for (_, na, ng), got in zip(chunk, pts):
+            assert got == mult[3 * na + ng], (na, ng)

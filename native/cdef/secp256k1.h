@@ -30,3 +30,4 @@ int lv_secp256k1_test_ecmult(const uint8_t *key, size_t key_len, const uint8_t *
                              uint8_t *out65);
 int lv_secp256k1_test_add(const uint8_t *a65, const uint8_t *b65, int mode, uint8_t *out65);
 int lv_secp256k1_test_sqrt8(const uint8_t *in256, uint8_t *out256);
+int lv_secp256k1_test_ecmult8(const uint8_t *keys65, const uint8_t *na32, const uint8_t *ng32, uint8_t *out65, int *redone);

@@ -190,3 +190,25 @@ int lv_secp256k1_test_sqrt8(const uint8_t *in256, uint8_t *out256) {
     for (int i = 0; i < 8; i++) { fe_normalize(&out[i]); fe_get_b32(out256 + 32 * i, &out[i]); }
     return ifma;
 }
+
+int lv_secp256k1_test_ecmult8(const uint8_t *keys65, const uint8_t *na32, const uint8_t *ng32, uint8_t *out65,
+                              int *redone) {
+#ifdef LV_K1_IFMA
+    static k1_group g; /* test-only, single-threaded use */
+    gej R[8];
+    int o;
+    if (!k1_have_ifma()) return -1;
+    ecmult_init();
+    for (int i = 0; i < 8; i++) {
+        if (!k1_pubkey_parse_var(&g.pts[i], keys65 + 65 * i, 65)) return -3;
+        scalar_set_b32(&g.na[i], na32 + 32 * i, &o);
+        scalar_set_b32(&g.ng[i], ng32 + 32 * i, &o);
+    }
+    *redone = k1_ecmult_lanes_ifma(&g, 8, R);
+    for (int i = 0; i < 8; i++) ge_out65(out65 + 65 * i, &R[i]);
+    return 1;
+#else
+    (void)keys65; (void)na32; (void)ng32; (void)out65; (void)redone;
+    return -1;
+#endif
+}

@@ -66,4 +66,10 @@ int lv_secp256k1_test_add(const uint8_t *a65, const uint8_t *b65, int mode, uint
  * through the 8-lane IFMA path when the CPU has it.  Returns 1 when IFMA was used, 0 otherwise. */
 int lv_secp256k1_test_sqrt8(const uint8_t *in256, uint8_t *out256);
 
+/* The 8-lane IFMA multi-scalar path with its scalar fallback: out65[i] = na[i]*A_i + ng[i]*G for eight
+ * 65-byte 04 keys (all zero bytes for infinity); *redone = lanes recomputed on the scalar path.
+ * Returns 1, -1 when the CPU or build has no IFMA path, -3 for an invalid key.  Not thread-safe. */
+int lv_secp256k1_test_ecmult8(const uint8_t *keys65, const uint8_t *na32, const uint8_t *ng32, uint8_t *out65,
+                              int *redone);
+
 #endif

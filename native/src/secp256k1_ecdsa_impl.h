@@ -6,6 +6,7 @@
 #include "cpu.h"
 #include "secp256k1_ecmult_impl.h"
 #include "secp256k1_field_ifma_impl.h"
+#include "secp256k1_ecmult_ifma_impl.h"
 
 /* 32: the shared inversions cost ~0.2 us an item; the group's scratch is ~100 KiB of stack. */
 #define K1_GROUP 32
@@ -118,6 +119,43 @@ typedef struct {
     size_t idx[K1_GROUP];
 } k1_group;
 
+#ifdef LV_K1_IFMA
+/* R[j] = na[j] pts[j] + ng[j] G for the group's c items, eight lanes at a time (the last block padded with
+ * copies of its first item); lanes the vector core marks exceptional are redone on the scalar path.
+ * Returns how many were (for tests). */
+static int k1_ecmult_lanes_ifma(k1_group *g, size_t c, gej *R) {
+    v8_tables T;
+    int redone = 0;
+    v8_init();
+    ecmult_tables_all_var(g->pre, g->pre_lam, g->pts, c, g->jac, g->zs, g->zis);
+    for (size_t b = 0; b < c; b += 8) {
+        scalar na[8], ng[8];
+        gej out[8];
+        for (int l = 0; l < 8; l++) {
+            size_t j = b + (size_t)l < c ? b + (size_t)l : b;
+            na[l] = g->na[j];
+            ng[l] = g->ng[j];
+            v8_tables_set(&T, l, g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A);
+        }
+        unsigned exc = v8_ecmult(out, &T, na, ng);
+        for (int l = 0; l < 8 && b + (size_t)l < c; l++) {
+            size_t j = b + (size_t)l;
+            if (exc & (1u << l)) {
+                ge pre[ECMULT_TABLE_A], pre_lam[ECMULT_TABLE_A];
+                gej jac[ECMULT_TABLE_A];
+                fe zs[ECMULT_TABLE_A], zis[ECMULT_TABLE_A];
+                ecmult_tables_var(pre, pre_lam, &g->pts[j], 1, jac, zs, zis);
+                ecmult_strauss_var(&R[j], pre, pre_lam, &g->na[j], &g->ng[j]);
+                redone++;
+            } else {
+                R[j] = out[l];
+            }
+        }
+    }
+    return redone;
+}
+#endif
+
 static void k1_verify_group(k1_group *g, size_t m, const uint8_t *keys, const uint8_t *key_lens,
                             const uint8_t *digests, const uint8_t *sigs, int low_s, uint8_t *status) {
     scalar e[K1_GROUP], r[K1_GROUP], rs[K1_GROUP], ss[K1_GROUP];
@@ -158,11 +196,21 @@ static void k1_verify_group(k1_group *g, size_t m, const uint8_t *keys, const ui
     }
     if (c == 0) return;
     scalar_inv_all_var(g->ainv, g->a, c);
+    for (size_t j = 0; j < c; j++) {
+        scalar_mul(&g->ng[j], &e[j], &g->ainv[j]); /* u1 = e/s */
+        scalar_mul(&g->na[j], &r[j], &g->ainv[j]); /* u2 = r/s */
+    }
+#ifdef LV_K1_IFMA
+    if (c >= 4 && k1_have_ifma()) {
+        gej R[K1_GROUP];
+        k1_ecmult_lanes_ifma(g, c, R);
+        for (size_t j = 0; j < c; j++) status[g->idx[j]] = (uint8_t)k1_xr_matches_var(&R[j], &r[j]);
+        return;
+    }
+#endif
     ecmult_tables_var(g->pre, g->pre_lam, g->pts, c, g->jac, g->zs, g->zis);
     for (size_t j = 0; j < c; j++) {
         gej R;
-        scalar_mul(&g->ng[j], &e[j], &g->ainv[j]); /* u1 = e/s */
-        scalar_mul(&g->na[j], &r[j], &g->ainv[j]); /* u2 = r/s */
         ecmult_strauss_var(&R, g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A, &g->na[j],
                            &g->ng[j]);
         status[g->idx[j]] = (uint8_t)k1_xr_matches_var(&R, &r[j]);
