@@ -484,3 +484,10 @@ def test_portable_and_vector_paths_agree():
         slow = verify(keys, digests, sigs)
     assert (fast == slow).all()
     assert fast.any() and not fast.all()
+    sig65 = [sg + bytes([i % 4]) for i, sg in enumerate(sigs)]
+    fast_keys, fast_ok = k1.recover_batch(digests, sig65)
+    with cpu_mask(0):
+        slow_keys, slow_ok = k1.recover_batch(digests, sig65)
+    assert (fast_ok == slow_ok).all() and (fast_keys == slow_keys).all() and fast_ok.any()
+    for dg, sg, key, ok in list(zip(digests, sig65, fast_keys, fast_ok))[:12]:
+        assert (bytes(key) if ok else None) == ecc.ecdsa_recover(dg, sg)

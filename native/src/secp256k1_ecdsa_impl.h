@@ -256,13 +256,21 @@ static void k1_recover_group(k1_group *g, size_t m, const uint8_t *digests, cons
     }
     if (c == 0) return;
     scalar_inv_all_var(g->ainv, g->a, c);
-    ecmult_tables_var(g->pre, g->pre_lam, g->pts, c, g->jac, g->zs, g->zis);
     for (size_t j = 0; j < c; j++) {
         scalar_mul(&g->na[j], &s[j], &g->ainv[j]);  /* s/r */
         scalar_mul(&g->ng[j], &e[j], &g->ainv[j]);
         scalar_negate(&g->ng[j], &g->ng[j]);        /* -e/r */
-        ecmult_strauss_var(&res[j], g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A, &g->na[j],
-                           &g->ng[j]);
+    }
+#ifdef LV_K1_IFMA
+    if (c >= 4 && k1_have_ifma()) {
+        k1_ecmult_lanes_ifma(g, c, res);
+    } else
+#endif
+    {
+        ecmult_tables_var(g->pre, g->pre_lam, g->pts, c, g->jac, g->zs, g->zis);
+        for (size_t j = 0; j < c; j++)
+            ecmult_strauss_var(&res[j], g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A,
+                               &g->na[j], &g->ng[j]);
     }
     ge_set_all_gej_var(aff, res, c, g->zs, g->zis);
     for (size_t j = 0; j < c; j++) {
