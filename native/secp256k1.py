@@ -6,6 +6,10 @@ keys (N, 65) with the SEC1 key in the first ``key_lens[i]`` bytes of row i (33 o
 is an invalid item); digests (N, 32), the signed value itself (no hashing); signatures (N, 64) r || s;
 recoverable signatures (N, 65) r || s || v.
 
+On CPUs with AVX-512 IFMA, verification and recovery run eight items per vector (the C code picks the path
+at run time; ``ledgerval.native.cpu_mask(0)`` forces the portable one); verdicts never depend on the path or
+on the thread count.
+
 ``sign`` and ``pubkeys`` are NOT side-channel hardened (variable-time code): for test data only.
 """
 from __future__ import annotations
