@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from ledgerval.native import ffi, has, lib
+from ledgerval.native import cpu_features, cpu_mask, ffi, has, lib
 from ledgerval.reference import ecc
 
 pytestmark = pytest.mark.skipif(not (has("lv_p256_test_field") and has("lv_sm2_test_field")),
@@ -18,13 +18,31 @@ ITER = 30 if os.environ.get("LEDGERVAL_SANITIZE_RUN") == "1" else 400
 CURVES = {"p256": ecc.P256, "sm2": ecc.SM2}
 
 
+# Every layer test runs on each field path: "fast" (MULX/ADX assembly where the CPU has it) and
+# "portable" (all features masked off, the C path every machine gets).
+PATHS = ["fast", "portable"]
+
+
+@pytest.fixture(params=PATHS)
+def path(request):
+    if request.param == "fast":
+        feats = cpu_features()
+        if not (feats["BMI2"] and feats["ADX"]):
+            pytest.skip("no BMI2/ADX: the fast field path is not taken on this CPU")
+        yield "fast"
+    else:
+        with cpu_mask(0):
+            yield "portable"
+
+
 def _fn(curve: str, what: str):
     return getattr(lib, f"lv_{curve}_test_{what}")
 
 
 def _edges(m: int) -> list[int]:
     return [0, 1, 2, 3, m - 1, m - 2, (m - 1) // 2, (m + 1) // 2, 2**64 - 1, 2**64, 2**128 - 1, 2**192,
-            2**224 - 1, 2**255, m - 2**64, m - 2**224]
+            2**224 - 1, 2**255, m - 2**64, m - 2**224, m - 2**32, m - 2**96, m - 2**128, 2**256 - m,
+            m - (2**256 - m), 2**256 - 1 - (2**256 - m) * 2, (1 << 256) // 3 % m]
 
 
 FE_OPS = {0: lambda a, b, p: a * b % p, 1: lambda a, b, p: a * a % p, 2: lambda a, b, p: (a + b) % p,
@@ -32,7 +50,7 @@ FE_OPS = {0: lambda a, b, p: a * b % p, 1: lambda a, b, p: a * a % p, 2: lambda 
 
 
 @pytest.mark.parametrize("curve", CURVES)
-def test_field_ops_against_python_ints(curve):
+def test_field_ops_against_python_ints(curve, path):
     rnd = random.Random(SEED)
     print("seed", SEED)
     p = CURVES[curve].p
@@ -47,7 +65,7 @@ def test_field_ops_against_python_ints(curve):
 
 
 @pytest.mark.parametrize("curve", CURVES)
-def test_field_sqrt_and_range(curve):
+def test_field_sqrt_and_range(curve, path):
     rnd = random.Random(SEED + 1)
     p = CURVES[curve].p
     f = _fn(curve, "field")
@@ -69,7 +87,7 @@ SC_OPS = {0: lambda a, b, n: a * b % n, 1: lambda a, b, n: (a + b) % n, 2: lambd
 
 
 @pytest.mark.parametrize("curve", CURVES)
-def test_scalar_ops_against_python_ints(curve):
+def test_scalar_ops_against_python_ints(curve, path):
     rnd = random.Random(SEED + 2)
     n = CURVES[curve].n
     f = _fn(curve, "scalar")
@@ -91,7 +109,7 @@ def test_scalar_ops_against_python_ints(curve):
 
 
 @pytest.mark.parametrize("curve", CURVES)
-def test_ecmult_against_reference(curve):
+def test_ecmult_against_reference(curve, path):
     rnd = random.Random(SEED + 3)
     C = CURVES[curve]
     n = C.n
@@ -117,3 +135,18 @@ def test_ecmult_against_reference(curve):
         assert rc == (0 if exp is None else 1)
         if exp is not None:
             assert bytes(out) == ecc.encode_pubkey(C, exp, compressed=False)
+
+
+@pytest.mark.parametrize("curve", CURVES)
+def test_field_edge_pairs(curve, path):
+    """Every pair of edge values through mul/sqr/add/sub: the carry and conditional-subtraction corners
+    (results just below, at and just above p before the final subtraction)."""
+    p = CURVES[curve].p
+    f = _fn(curve, "field")
+    out = ffi.new("uint8_t[32]")
+    vals = sorted({v % p for v in _edges(p)})
+    for a in vals:
+        for b in vals:
+            for op in (0, 1, 2, 3):
+                assert f(op, a.to_bytes(32, "big"), b.to_bytes(32, "big"), out) == 1
+                assert int.from_bytes(bytes(out), "big") == FE_OPS[op](a, b, p), (op, hex(a), hex(b))

@@ -4,7 +4,11 @@
 
 /* Montgomery constants, R = 2^256 (derivable from the SEC 2 parameters: R^2 mod p, b*R, G*R mod p,
  * R^2 mod n, -n^-1 mod 2^64). */
-#define W3_P {0xffffffffffffffffULL, 0x00000000ffffffffULL, 0x0000000000000000ULL, 0xffffffff00000001ULL}
+#define W3_P_0 0xffffffffffffffffULL
+#define W3_P_1 0x00000000ffffffffULL
+#define W3_P_2 0x0000000000000000ULL
+#define W3_P_3 0xffffffff00000001ULL
+#define W3_P {W3_P_0, W3_P_1, W3_P_2, W3_P_3}
 #define W3_P_R2 {0x0000000000000003ULL, 0xfffffffbffffffffULL, 0xfffffffffffffffeULL, 0x00000004fffffffdULL}
 #define W3_ONE_MONT {0x0000000000000001ULL, 0xffffffff00000000ULL, 0xffffffffffffffffULL, 0x00000000fffffffeULL}
 #define W3_B_MONT {0xd89cdf6229c4bddfULL, 0xacf005cd78843090ULL, 0xe5a220abf7212ed6ULL, 0xdc30061d04874834ULL}

@@ -4,7 +4,11 @@
 
 /* Montgomery constants, R = 2^256 (R^2 mod p, b*R, G*R mod p, R^2 mod n, -n^-1 mod 2^64 from the
  * GB/T 32918.5 parameters). */
-#define W3_P {0xffffffffffffffffULL, 0xffffffff00000000ULL, 0xffffffffffffffffULL, 0xfffffffeffffffffULL}
+#define W3_P_0 0xffffffffffffffffULL
+#define W3_P_1 0xffffffff00000000ULL
+#define W3_P_2 0xffffffffffffffffULL
+#define W3_P_3 0xfffffffeffffffffULL
+#define W3_P {W3_P_0, W3_P_1, W3_P_2, W3_P_3}
 #define W3_P_R2 {0x0000000200000003ULL, 0x00000002ffffffffULL, 0x0000000100000001ULL, 0x0000000400000002ULL}
 #define W3_ONE_MONT {0x0000000000000001ULL, 0x00000000ffffffffULL, 0x0000000000000000ULL, 0x0000000100000000ULL}
 #define W3_B_MONT {0x90d230632bc0dd42ULL, 0x71cf379ae9b537abULL, 0x527981505ea51c3cULL, 0x240fe188ba20e2c8ULL}

@@ -56,6 +56,7 @@ int W3_API(pubkeys)(const uint8_t *privs, size_t n, uint8_t *out33, uint8_t *sta
 int W3_API(decompress)(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *out65,
                        uint8_t *status) {
     if (n && (!keys || !key_lens || !out65 || !status)) return LV_W3_EMISUSE;
+    w3_select_impl();
     for (size_t i = 0; i < n; i++) {
         ge p;
         memset(out65 + 65 * i, 0, 65);
@@ -70,6 +71,7 @@ int W3_API(decompress)(const uint8_t *keys, const uint8_t *key_lens, size_t n, u
 int W3_API(test_field)(int op, const uint8_t *a32, const uint8_t *b32, uint8_t *out32) {
     fe a, b, r;
     int ok = 1;
+    w3_select_impl();
     if (!a32 || !b32 || !out32 || !fe_set_b32(&a, a32) || !fe_set_b32(&b, b32)) return LV_W3_EMISUSE;
     switch (op) {
     case 0: fe_mul(&r, &a, &b); break;

@@ -29,7 +29,11 @@ static void w3_gtab_build(void) {
     ge_set_all_gej_var(w3_gtab, jt, scratch, W3_GTAB);
 }
 
-static void w3_ecmult_init(void) { pthread_once(&w3_gtab_once, w3_gtab_build); }
+/* Every entry point calls this first: picks the field path, then builds the static table once. */
+static void w3_ecmult_init(void) {
+    w3_select_impl();
+    pthread_once(&w3_gtab_once, w3_gtab_build);
+}
 
 /* Odd multiples Q, 3Q, ..., (2^(W3_WQ-1)-1)Q in Jacobian form. */
 static void w3_qtab_build_var(gej *tab, const ge *q) {

@@ -8,7 +8,7 @@
  * choice.
  *
  * The including file defines, before including this header:
- *   W3_P          p as four limbs
+ *   W3_P          p as four limbs; W3_P_0..W3_P_3 the same limbs one by one
  *   W3_P_R2       R^2 mod p (to enter Montgomery form)
  *   W3_ONE_MONT   R mod p (1 in Montgomery form)
  * Every fe is fully reduced: 0 <= v < p, so equality is limb equality.  The arithmetic here has no
@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include "cpu.h"
 
 #ifdef LV_VERIFY
 #include <assert.h>
@@ -172,6 +173,129 @@ W3_INLINE void w3_mod_sub(uint64_t r[4], const uint64_t a[4], const uint64_t b[4
 
 #endif
 
+
+/* ---- MULX/ADX path (x86-64 with BMI2 and ADX, chosen at run time) ----
+ * r = a*b/R mod p for p = -1 mod 2^64, operand-scanning rounds with two carry chains (ADCX on CF for
+ * low halves, ADOX on OF for high halves).  The quotient digit is u = t0 because -p^-1 = 1 mod 2^64,
+ * and t0 + u*p0 = u*2^64, so each reduction round only adds u*(p1+1, p2, p3) at limbs 1..3 (three
+ * MULX instead of four).  The running sum t < 2p stays in five limbs plus a small sixth between rounds;
+ * register names rotate instead of shifting.  Inline asm (not intrinsics) because GCC does not keep
+ * two carry chains apart.  Measured with a C microbenchmark (thread CPU time, 10^7 dependent
+ * products, loaded 2-core EPYC): 16.4 ns latency and 14.0 ns throughput per product, against 28 ns
+ * and 40 ns for the _addcarry_u64 C version below; the GCC-only build of the same algorithm
+ * cannot do better because it serialises both chains through CF. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define W3_HAVE_ADX_ASM 1
+static const uint64_t W3_FE_PC[5] = {W3_P_0, W3_P_1, W3_P_2, W3_P_3, W3_P_1 + 1};
+
+#define W3_ADX_A(OFF, T0, T1, T2, T3, T4, T5) \
+    "movq " OFF "(%[b]), %%rdx\n\t" \
+    "xorl %k[hi], %k[hi]\n\t" \
+    "mulxq 0(%[a]), %[lo], %[hi]\n\t" "adcxq %[lo], %[" T0 "]\n\t" "adoxq %[hi], %[" T1 "]\n\t" \
+    "mulxq 8(%[a]), %[lo], %[hi]\n\t" "adcxq %[lo], %[" T1 "]\n\t" "adoxq %[hi], %[" T2 "]\n\t" \
+    "mulxq 16(%[a]), %[lo], %[hi]\n\t" "adcxq %[lo], %[" T2 "]\n\t" "adoxq %[hi], %[" T3 "]\n\t" \
+    "mulxq 24(%[a]), %[lo], %[hi]\n\t" "adcxq %[lo], %[" T3 "]\n\t" "adoxq %[hi], %[" T4 "]\n\t" \
+    "adcxq %[" T5 "], %[" T4 "]\n\t" \
+    "adoxq %[" T5 "], %[" T5 "]\n\t" \
+    "movl $0, %k[lo]\n\t" \
+    "adcxq %[lo], %[" T5 "]\n\t"
+#define W3_ADX_B(T0, T1, T2, T3, T4, T5) \
+    "movq %[" T0 "], %%rdx\n\t" \
+    "xorl %k[" T0 "], %k[" T0 "]\n\t" \
+    "mulxq %[p1p], %[lo], %[hi]\n\t" "adcxq %[lo], %[" T1 "]\n\t" "adoxq %[hi], %[" T2 "]\n\t" \
+    "mulxq %[p2], %[lo], %[hi]\n\t" "adcxq %[lo], %[" T2 "]\n\t" "adoxq %[hi], %[" T3 "]\n\t" \
+    "mulxq %[p3], %[lo], %[hi]\n\t" "adcxq %[lo], %[" T3 "]\n\t" "adoxq %[hi], %[" T4 "]\n\t" \
+    "adcxq %[" T0 "], %[" T4 "]\n\t" \
+    "adoxq %[" T0 "], %[" T5 "]\n\t" \
+    "adcxq %[" T0 "], %[" T5 "]\n\t"
+
+W3_INLINE void w3_fe_mul_adx(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
+    uint64_t r0, r1, r2, r3, r4, r5, lo, hi;
+    __asm__(
+        /* round 0: t = a*b0 (r0..r4), r5 = 0 */
+        "movq 0(%[b]), %%rdx\n\t"
+        "xorl %k[r5], %k[r5]\n\t"
+        "mulxq 0(%[a]), %[r0], %[r1]\n\t"
+        "mulxq 8(%[a]), %[lo], %[r2]\n\t" "addq %[lo], %[r1]\n\t"
+        "mulxq 16(%[a]), %[lo], %[r3]\n\t" "adcq %[lo], %[r2]\n\t"
+        "mulxq 24(%[a]), %[lo], %[r4]\n\t" "adcq %[lo], %[r3]\n\t"
+        "adcq $0, %[r4]\n\t"
+        W3_ADX_B("r0", "r1", "r2", "r3", "r4", "r5")
+        W3_ADX_A("8", "r1", "r2", "r3", "r4", "r5", "r0")
+        W3_ADX_B("r1", "r2", "r3", "r4", "r5", "r0")
+        W3_ADX_A("16", "r2", "r3", "r4", "r5", "r0", "r1")
+        W3_ADX_B("r2", "r3", "r4", "r5", "r0", "r1")
+        W3_ADX_A("24", "r3", "r4", "r5", "r0", "r1", "r2")
+        W3_ADX_B("r3", "r4", "r5", "r0", "r1", "r2")
+        /* t = r2:r1:r0:r5:r4 < 2p; r3 = 0.  Subtract p, keep t on borrow. */
+        "movq %[r4], %%rdx\n\t" "subq %[p0], %%rdx\n\t"
+        "movq %[r5], %[lo]\n\t" "sbbq %[p1], %[lo]\n\t"
+        "movq %[r0], %[hi]\n\t" "sbbq %[p2], %[hi]\n\t"
+        "movq %[r1], %[r3]\n\t" "sbbq %[p3], %[r3]\n\t"
+        "sbbq $0, %[r2]\n\t"
+        "cmovncq %%rdx, %[r4]\n\t"
+        "cmovncq %[lo], %[r5]\n\t"
+        "cmovncq %[hi], %[r0]\n\t"
+        "cmovncq %[r3], %[r1]\n\t"
+        : [r0] "=&r"(r0), [r1] "=&r"(r1), [r2] "=&r"(r2), [r3] "=&r"(r3), [r4] "=&r"(r4), [r5] "=&r"(r5),
+          [lo] "=&r"(lo), [hi] "=&r"(hi)
+        : [a] "r"(a), [b] "r"(b), "m"(*(const uint64_t(*)[4])a), "m"(*(const uint64_t(*)[4])b),
+          [p0] "m"(W3_FE_PC[0]), [p1] "m"(W3_FE_PC[1]), [p2] "m"(W3_FE_PC[2]), [p3] "m"(W3_FE_PC[3]),
+          [p1p] "m"(W3_FE_PC[4])
+        : "rdx", "cc");
+    r[0] = r4; r[1] = r5; r[2] = r0; r[3] = r1;
+}
+
+/* r = a + b mod p (a, b < p): the sum, then the sum minus p, keeping the sum when that borrows without a
+ * carry out of the sum.  The _addcarry_u64 C version below goes through memory (9.3 ns per dependent
+ * addition in the microbenchmark; this one about 2 ns), and a doubling has eleven additions. */
+W3_INLINE void w3_fe_add_asm(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
+    uint64_t t0 = a[0], t1 = a[1], t2 = a[2], t3 = a[3], d0, d1, d2, d3, c;
+    __asm__(
+        "xorl %k[c], %k[c]\n\t"
+        "addq 0(%[b]), %[t0]\n\t" "adcq 8(%[b]), %[t1]\n\t" "adcq 16(%[b]), %[t2]\n\t" "adcq 24(%[b]), %[t3]\n\t"
+        "adcq $0, %[c]\n\t"
+        "movq %[t0], %[d0]\n\t" "subq %[p0], %[d0]\n\t"
+        "movq %[t1], %[d1]\n\t" "sbbq %[p1], %[d1]\n\t"
+        "movq %[t2], %[d2]\n\t" "sbbq %[p2], %[d2]\n\t"
+        "movq %[t3], %[d3]\n\t" "sbbq %[p3], %[d3]\n\t"
+        "sbbq $0, %[c]\n\t"
+        "cmovncq %[d0], %[t0]\n\t" "cmovncq %[d1], %[t1]\n\t" "cmovncq %[d2], %[t2]\n\t" "cmovncq %[d3], %[t3]\n\t"
+        : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3), [d0] "=&r"(d0), [d1] "=&r"(d1),
+          [d2] "=&r"(d2), [d3] "=&r"(d3), [c] "=&r"(c)
+        : [b] "r"(b), "m"(*(const uint64_t(*)[4])b), [p0] "m"(W3_FE_PC[0]), [p1] "m"(W3_FE_PC[1]),
+          [p2] "m"(W3_FE_PC[2]), [p3] "m"(W3_FE_PC[3])
+        : "cc");
+    r[0] = t0; r[1] = t1; r[2] = t2; r[3] = t3;
+}
+#endif
+
+/* Nonzero when fe_mul/fe_sqr take the MULX/ADX path: set by w3_select_impl() at every entry point from
+ * lv_cpu_features() (so cpu_mask() in the tests forces the portable path); relaxed atomics because
+ * concurrent calls store the same value. */
+static int w3_use_adx;
+
+static void w3_select_impl(void) {
+#ifdef W3_HAVE_ADX_ASM
+    uint32_t need = LV_CPU_BMI2 | LV_CPU_ADX;
+    __atomic_store_n(&w3_use_adx, (lv_cpu_features() & need) == need, __ATOMIC_RELAXED);
+#endif
+}
+
+W3_INLINE void fe_mul_raw(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
+#ifdef W3_HAVE_ADX_ASM
+    if (__atomic_load_n(&w3_use_adx, __ATOMIC_RELAXED)) { w3_fe_mul_adx(r, a, b); return; }
+#endif
+    w3_mont_mul(r, a, b, W3_FE_P, 1);
+}
+
+W3_INLINE void fe_add_raw(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
+#ifdef W3_HAVE_ADX_ASM
+    if (__atomic_load_n(&w3_use_adx, __ATOMIC_RELAXED)) { w3_fe_add_asm(r, a, b); return; }
+#endif
+    w3_mod_add(r, a, b, W3_FE_P);
+}
+
 /* 1 when a < m (as 256-bit integers). */
 W3_INLINE int w3_lt(const uint64_t a[4], const uint64_t m[4]) {
     for (int i = 3; i >= 0; i--) {
@@ -197,9 +321,9 @@ W3_INLINE void w3_to_be(uint8_t *b, const uint64_t a[4]) {
     }
 }
 
-W3_INLINE void fe_mul(fe *r, const fe *a, const fe *b) { w3_mont_mul(r->v, a->v, b->v, W3_FE_P, 1); }
-W3_INLINE void fe_sqr(fe *r, const fe *a) { w3_mont_mul(r->v, a->v, a->v, W3_FE_P, 1); }
-W3_INLINE void fe_add(fe *r, const fe *a, const fe *b) { w3_mod_add(r->v, a->v, b->v, W3_FE_P); }
+W3_INLINE void fe_mul(fe *r, const fe *a, const fe *b) { fe_mul_raw(r->v, a->v, b->v); }
+W3_INLINE void fe_sqr(fe *r, const fe *a) { fe_mul_raw(r->v, a->v, a->v); }
+W3_INLINE void fe_add(fe *r, const fe *a, const fe *b) { fe_add_raw(r->v, a->v, b->v); }
 W3_INLINE void fe_sub(fe *r, const fe *a, const fe *b) { w3_mod_sub(r->v, a->v, b->v, W3_FE_P); }
 W3_INLINE int fe_equal(const fe *a, const fe *b) {
     return ((a->v[0] ^ b->v[0]) | (a->v[1] ^ b->v[1]) | (a->v[2] ^ b->v[2]) | (a->v[3] ^ b->v[3])) == 0;
