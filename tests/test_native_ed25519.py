@@ -414,6 +414,27 @@ def test_thread_count_independence(cpu_path):
     assert np.array_equal(E.verify(rows(keys, 32), buf, offs, rows(ss, 64), method="batch", rand=rand), ref)
 
 
+def test_dense_failures_switch_to_single_and_back(cpu_path):
+    """Runs of bad signatures (where the batch path falls back to item-by-item checks) between clean runs."""
+    rng = random.Random(SEED + 9)
+    seeds, pks, sigs, keys, ms, ss = _cases(9)
+    n = len(pks)
+    good = list(zip(pks, [m for m in ms[:n]], sigs))
+    bad = list(zip(keys[n:], ms[n:], ss[n:]))
+    items, want = [], []
+    for run_len, dens in ((40, 0.9), (40, 0.0), (30, 0.5), (50, 0.02), (20, 1.0), (40, 0.0)):
+        for _ in range(run_len):
+            if rng.random() < dens:
+                items.append(rng.choice(bad)); want.append(None)
+            else:
+                items.append(rng.choice(good)); want.append(True)
+    k, m, s = zip(*items)
+    single = run(k, m, s, "single")
+    assert all(single[i] for i, w in enumerate(want) if w)
+    for bs in (8, 16, 128):
+        assert np.array_equal(run(k, m, s, "batch", batch_size=bs, threads=2), single), bs
+
+
 def test_misuse_raises_and_empty_batches():
     k, s = np.zeros((2, 32), np.uint8), np.zeros((2, 64), np.uint8)
     s[:, 32] = 1          # A = R = (sqrt(-1), 0) of order 4; with S = 0 this would verify (cofactored)
