@@ -19,6 +19,8 @@
 #define V8_TG 128           /* 1G..128G */
 #define V8_NQ 34            /* windows of a < 2^130 half scalar */
 #define V8_NG 18
+/* the per-key tables come from the scalar layer's group scratch, sized for ECMULT_TABLE_A points */
+_Static_assert(V8_TQ == ECMULT_TABLE_A, "8-lane tables reuse the scalar path's per-key table slots");
 
 /* static base-point tables in 52-bit limbs: [entry][x0..x4 y0..y4] */
 static uint64_t v8_g_tab[2][V8_TG][10];
