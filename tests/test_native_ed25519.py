@@ -383,13 +383,16 @@ def test_group_layer_against_model():
         enc = m_enc(pt)
         assert E._test_ge(0, enc) == (1, enc)
         assert E._test_ge(3, enc)[1] == m_enc(m_mul(8, pt))
-        for s in [0, 1, 2, 7, 8, L - 1, L, L + 3, 2**253 - 1, rng.getrandbits(253)]:
+        # runs of ones and zeros across the 64-bit limb boundaries exercise the wNAF recoding's skipping
+        runs = [2**64 - 1, 2**128 - 1, ((2**200 - 1) << 40) % 2**253, 2**63, 2**127 + 2**64 - 1, 2**192 + 2**191,
+                (2**253 - 1) ^ (2**64 + 2**128), 2**252 - 2**190]
+        for s in [0, 1, 2, 7, 8, L - 1, L, L + 3, 2**253 - 1, rng.getrandbits(253)] + runs:
             want = m_enc(m_mul(s, pt))
             assert E._test_ge(1, enc, s.to_bytes(32, "little"))[1] == want, s
             assert E._test_ge(5, enc, s.to_bytes(32, "little"))[1] == want, s
         other = pts[rng.randrange(len(pts))]
         assert E._test_ge(4, enc, m_enc(other))[1] == m_enc(m_add(pt, other))
-    for s in [0, 1, 2, 63, 64, 127, 128, L - 1, L, 2**256 - 1, rng.getrandbits(256)]:
+    for s in [0, 1, 2, 63, 64, 127, 128, L - 1, L, 2**256 - 1, rng.getrandbits(256), 2**128 - 1, 2**252 - 2**190, 2**200 - 1]:
         assert E._test_ge(2, bytes(32), s.to_bytes(32, "little"))[1] == m_enc(m_mul(s % L, BASE))
     for y in range(0, 64):
         for sign in (0, 1):

@@ -31,7 +31,16 @@ static int wnaf_var(int8_t naf[ED_WNAF_LEN], const scalar *s, int w) {
     memset(naf, 0, ED_WNAF_LEN);
     int carry = 0, bit = 0, top = 0;
     while (bit < ED_WNAF_LEN) {
-        if (sc_bit(s, bit) == carry) { bit++; continue; }
+        /* Skip the run of bits equal to the carry a word at a time (they produce zero digits). */
+        uint64_t word64 = s->v[bit >> 6] >> (bit & 63);
+        if ((bit & 63) && (bit >> 6) < 3) word64 |= s->v[(bit >> 6) + 1] << (64 - (bit & 63));
+        uint64_t diff = carry ? ~word64 : word64;
+        if (!diff) {
+            bit += 64 - (bit & 63) < 64 ? 64 - (bit & 63) : 64;
+            continue;
+        }
+        bit += __builtin_ctzll(diff);
+        if (bit >= ED_WNAF_LEN) break;
         int now = w;
         if (now > ED_WNAF_LEN - bit) now = ED_WNAF_LEN - bit;
         int word = sc_get_bits(s, bit, now) + carry;
