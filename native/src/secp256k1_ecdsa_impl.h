@@ -124,22 +124,32 @@ typedef struct {
  * copies of its first item); lanes the vector core marks exceptional are redone on the scalar path.
  * Returns how many were (for tests). */
 static int k1_ecmult_lanes_ifma(k1_group *g, size_t c, gej *R) {
+    enum { NB = (K1_GROUP + 7) / 8 };
+    gej8 E[NB][V8_TQ];
+    fe8 P[NB][V8_TQ];
+    fe totals[NB * 8], inv[NB * 8];
     v8_tables T;
+    size_t nb = (c + 7) / 8;
     int redone = 0;
     v8_init();
-    ecmult_tables_all_var(g->pre, g->pre_lam, g->pts, c, g->jac, g->zs, g->zis);
-    for (size_t b = 0; b < c; b += 8) {
+    for (size_t b = 0; b < nb; b++) {
+        const ge *lanes[8];
+        for (int l = 0; l < 8; l++) lanes[l] = &g->pts[b * 8 + (size_t)l < c ? b * 8 + (size_t)l : b * 8];
+        v8_tables_stage1(E[b], P[b], totals + 8 * b, lanes);
+    }
+    fe_inv_all_var(inv, totals, nb * 8);
+    for (size_t b = 0; b < nb; b++) {
         scalar na[8], ng[8];
         gej out[8];
+        v8_tables_stage2(&T, E[b], P[b], inv + 8 * b);
         for (int l = 0; l < 8; l++) {
-            size_t j = b + (size_t)l < c ? b + (size_t)l : b;
+            size_t j = b * 8 + (size_t)l < c ? b * 8 + (size_t)l : b * 8;
             na[l] = g->na[j];
             ng[l] = g->ng[j];
-            v8_tables_set(&T, l, g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A);
         }
         unsigned exc = v8_ecmult(out, &T, na, ng);
-        for (int l = 0; l < 8 && b + (size_t)l < c; l++) {
-            size_t j = b + (size_t)l;
+        for (int l = 0; l < 8 && b * 8 + (size_t)l < c; l++) {
+            size_t j = b * 8 + (size_t)l;
             if (exc & (1u << l)) {
                 ge pre[ECMULT_TABLE_A], pre_lam[ECMULT_TABLE_A];
                 gej jac[ECMULT_TABLE_A];

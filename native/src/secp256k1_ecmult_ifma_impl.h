@@ -299,16 +299,70 @@ LV_IFMA_TARGET static unsigned v8_ecmult(gej *out, const v8_tables *T, const sca
     return exc;
 }
 
-/* Lay out lane i's tables (8 multiples of A_i and their lambda images, affine) for v8_ecmult. */
-static void v8_tables_set(v8_tables *T, int lane, const ge *mult, const ge *mult_lam) {
-    for (int e = 0; e < V8_TQ; e++) {
-        fe x = mult[e].x, y = mult[e].y, xl = mult_lam[e].x;
-        fe_normalize(&x); fe_normalize(&y); fe_normalize(&xl);
+/* Per-key tables in the vector unit, in two stages around one scalar batch inversion for the whole group:
+ * stage 1 computes kA_i (k = 1..8, Jacobian) for the eight lanes and the running products of their Z;
+ * the caller inverts each lane's total Z product together with the other blocks' (Montgomery's trick);
+ * stage 2 peels off each entry's 1/Z, converts to affine, adds the lambda images and stores the lanes. */
+LV_IFMA_TARGET static void v8_tables_stage1(gej8 *E, fe8 *P, fe *totals, const ge *const *pts) {
+    uint64_t l[2][5][8] __attribute__((aligned(64)));
+    fe8 ax, ay;
+    __mmask8 inf = 0, exc = 0;
+    for (int i = 0; i < 8; i++) {
+        fe x = pts[i]->x, y = pts[i]->y;
+        fe_normalize(&x); /* 52-bit limbs, as IFMA needs */
+        fe_normalize(&y);
+        for (int k = 0; k < 5; k++) { l[0][k][i] = x.n[k]; l[1][k][i] = y.n[k]; }
+    }
+    for (int k = 0; k < 5; k++) {
+        ax.v[k] = _mm512_load_si512((const void *)l[0][k]);
+        ay.v[k] = _mm512_load_si512((const void *)l[1][k]);
+        E[0].z.v[k] = _mm512_set1_epi64(k == 0);
+    }
+    E[0].x = ax;
+    E[0].y = ay;
+    E[1] = E[0];
+    gej8_double(&E[1]);
+    for (int e = 2; e < V8_TQ; e++) {
+        E[e] = E[e - 1];
+        gej8_add_ge(&E[e], &ax, &ay, 0xFF, &inf, &exc); /* kA + A, k in 2..7: never exceptional */
+    }
+    P[0] = E[0].z;
+    for (int e = 1; e < V8_TQ; e++) fe8_mul(&P[e], &P[e - 1], &E[e].z);
+    for (int k = 0; k < 5; k++) _mm512_store_si512((void *)l[0][k], P[V8_TQ - 1].v[k]);
+    for (int i = 0; i < 8; i++)
+        for (int k = 0; k < 5; k++) totals[i].n[k] = l[0][k][i];
+}
+
+LV_IFMA_TARGET static void v8_tables_stage2(v8_tables *T, const gej8 *E, const fe8 *P, const fe *inv_totals) {
+    uint64_t l[5][8] __attribute__((aligned(64)));
+    fe8 inv, zi, zi2, beta;
+    for (int i = 0; i < 8; i++) {
+        fe t = inv_totals[i];
+        fe_normalize(&t); /* IFMA reads 52 bits a limb; a scalar product's limb 1 may exceed them */
+        for (int k = 0; k < 5; k++) l[k][i] = t.n[k];
+    }
+    for (int k = 0; k < 5; k++) {
+        inv.v[k] = _mm512_load_si512((const void *)l[k]);
+        beta.v[k] = _mm512_set1_epi64((long long)FE_BETA.n[k]);
+    }
+    for (int e = V8_TQ - 1; e >= 0; e--) {
+        fe8 x, y, xl;
+        if (e > 0) {
+            fe8_mul(&zi, &inv, &P[e - 1]);
+            fe8_mul(&inv, &inv, &E[e].z);
+        } else {
+            zi = inv;
+        }
+        fe8_mul(&zi2, &zi, &zi);
+        fe8_mul(&x, &E[e].x, &zi2);
+        fe8_mul(&zi2, &zi2, &zi);
+        fe8_mul(&y, &E[e].y, &zi2);
+        fe8_mul(&xl, &x, &beta);
         for (int k = 0; k < 5; k++) {
-            T->q[0][e][k][lane] = x.n[k];
-            T->q[0][e][5 + k][lane] = y.n[k];
-            T->q[1][e][k][lane] = xl.n[k];
-            T->q[1][e][5 + k][lane] = y.n[k];
+            _mm512_store_si512((void *)T->q[0][e][k], x.v[k]);
+            _mm512_store_si512((void *)T->q[0][e][5 + k], y.v[k]);
+            _mm512_store_si512((void *)T->q[1][e][k], xl.v[k]);
+            _mm512_store_si512((void *)T->q[1][e][5 + k], y.v[k]);
         }
     }
 }

@@ -93,19 +93,6 @@ static void ecmult_tables_var(ge *pre, ge *pre_lam, const ge *pts, size_t m, gej
     for (size_t k = 0; k < m * ECMULT_TABLE_A; k++) ge_mul_lambda(&pre_lam[k], &pre[k]);
 }
 
-/* All multiples 1A..8A of each point (and lambda images), for the 8-lane path's fixed windows. */
-static void ecmult_tables_all_var(ge *pre, ge *pre_lam, const ge *pts, size_t m, gej *scratch, fe *zs,
-                                  fe *zis) {
-    for (size_t j = 0; j < m; j++) {
-        gej *row = scratch + j * ECMULT_TABLE_A;
-        gej_set_ge(&row[0], &pts[j]);
-        gej_double_var(&row[1], &row[0]);
-        for (int i = 2; i < ECMULT_TABLE_A; i++) gej_add_ge_var(&row[i], &row[i - 1], &pts[j]);
-    }
-    ge_set_all_gej_var(pre, scratch, m * ECMULT_TABLE_A, zs, zis);
-    for (size_t k = 0; k < m * ECMULT_TABLE_A; k++) ge_mul_lambda(&pre_lam[k], &pre[k]);
-}
-
 static void ecmult_add_digit(gej *r, const ge *tab, int d, int negate) {
     ge p = tab[(d < 0 ? -d : d) >> 1];
     if ((d < 0) != negate) ge_neg(&p, &p);

@@ -91,8 +91,11 @@ LV_IFMA_TARGET static void fe8_pow_sqrt(fe8 *r, const fe8 *a) {
 LV_IFMA_TARGET static void fe_pow_sqrt8_ifma(fe *out, const fe *in) {
     uint64_t lanes[5][8] __attribute__((aligned(64)));
     fe8 a, r;
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 8; i++) {
+        for (int k = 0; k < 4; k++) VERIFY_CHECK(in[i].n[k] <= FE_M52);
+        VERIFY_CHECK(in[i].n[4] < (1ULL << 49));
         for (int k = 0; k < 5; k++) lanes[k][i] = in[i].n[k];
+    }
     for (int k = 0; k < 5; k++) a.v[k] = _mm512_load_si512((const void *)lanes[k]);
     fe8_pow_sqrt(&r, &a);
     for (int k = 0; k < 5; k++) _mm512_store_si512((void *)lanes[k], r.v[k]);

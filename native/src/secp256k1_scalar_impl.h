@@ -33,10 +33,6 @@ static void u256_sub_n(uint64_t *r, const uint64_t *a) {
 
 static void scalar_set_int(scalar *r, uint64_t v) { r->d[0] = v; r->d[1] = r->d[2] = r->d[3] = 0; }
 static int scalar_is_zero(const scalar *a) { return (a->d[0] | a->d[1] | a->d[2] | a->d[3]) == 0; }
-static int scalar_is_one(const scalar *a) { return ((a->d[0] ^ 1) | a->d[1] | a->d[2] | a->d[3]) == 0; }
-static int scalar_eq(const scalar *a, const scalar *b) {
-    return ((a->d[0] ^ b->d[0]) | (a->d[1] ^ b->d[1]) | (a->d[2] ^ b->d[2]) | (a->d[3] ^ b->d[3])) == 0;
-}
 static int scalar_is_high(const scalar *a) { return !u256_geq(SC_NH, a->d); }
 
 /* Big-endian 32 bytes, reduced mod n; *overflow says whether the input was >= n. */
