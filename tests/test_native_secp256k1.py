@@ -491,3 +491,33 @@ def test_portable_and_vector_paths_agree():
     assert (fast_ok == slow_ok).all() and (fast_keys == slow_keys).all() and fast_ok.any()
     for dg, sg, key, ok in list(zip(digests, sig65, fast_keys, fast_ok))[:12]:
         assert (bytes(key) if ok else None) == ecc.ecdsa_recover(dg, sg)
+
+
+def test_many_signatures_both_paths():
+    """Volume: rare lane or carry bugs show up as a valid signature rejected or a bad one accepted."""
+    from ledgerval.native import cpu_mask
+
+    seed = random.randrange(2**32)
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    count = 160 if QUICK else 3000
+
+    def scalars():
+        out = np.zeros((count, 32), np.uint8)
+        for i in range(count):
+            out[i] = np.frombuffer((int.from_bytes(rng.bytes(32), "big") % (N - 1) + 1).to_bytes(32, "big"), np.uint8)
+        return out
+    privs, nonces = scalars(), scalars()
+    digests = rng.integers(0, 256, (count, 32), dtype=np.uint8)
+    keys = np.zeros((count, 65), np.uint8)
+    keys[:, :33] = k1.pubkeys(privs)
+    lens = np.full(count, 33, np.uint8)
+    sigs = k1.sign(privs, digests, nonces)
+    bad = digests.copy()
+    bad[np.arange(count), rng.integers(0, 32, count)] ^= np.uint8(1) << rng.integers(0, 8, count).astype(np.uint8)
+    assert k1.verify(keys, lens, digests, sigs, threads=2).all()
+    assert not k1.verify(keys, lens, bad, sigs, threads=2).any()
+    with cpu_mask(0):
+        sub = slice(0, count // 4)
+        assert k1.verify(keys[sub], lens[sub], digests[sub], sigs[sub]).all()
+        assert not k1.verify(keys[sub], lens[sub], bad[sub], sigs[sub]).any()
