@@ -5,7 +5,8 @@ Under the normal test command (``--benchmark-disable``) it runs once as a sanity
 ``pytest benches/bench_native_p256.py --benchmark-enable`` gates on issue 4's floors (>= 2.5x OpenSSL,
 2 threads >= 1.8x one).  CLI: ``python benches/bench_native_p256.py [--n N] [--reps R] [--quick] [--json F]
 [--filter S] [--list]``.  Keys are distinct per signature and compressed (the LVB1 transaction form); the
-``cold`` case clears the decompressed-key cache before every run, the others see it warm (repeat senders).
+``cold`` case clears the decompressed-key and key-table caches before every run, the others see them warm
+(repeat senders: every key has its precomputed table).
 """
 from __future__ import annotations
 
@@ -65,6 +66,7 @@ def measure(n: int = 256, reps: int = 5) -> dict:
 
     def cold():
         p256.key_cache.clear()
+        p256.table_cache.clear()
         p256.verify(keys, lens, digests, sigs, threads=1)
     cases = {
         "openssl": openssl_single(*wl),

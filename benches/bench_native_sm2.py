@@ -5,8 +5,8 @@ Under the normal test command (``--benchmark-disable``) it runs once as a sanity
 ``pytest benches/bench_native_sm2.py --benchmark-enable`` gates on issue 4's floors (>= 8x Tongsuo,
 2 threads >= 1.8x one).  CLI: ``python benches/bench_native_sm2.py [--n N] [--reps R] [--quick] [--json F]
 [--filter S] [--list]``.  Both sides hash: e = SM3(Z_A || M) over 32-byte messages (LVB1 tx hashes) with the
-default ID.  Keys are distinct per signature and compressed; the ``cold`` case clears the decompressed-key
-and Z_A caches before every run, the others see them warm (repeat senders).
+default ID.  Keys are distinct per signature and compressed; the ``cold`` case clears the decompressed-key,
+key-table and Z_A caches before every run, the others see them warm (repeat senders).
 """
 from __future__ import annotations
 
@@ -68,6 +68,7 @@ def measure(n: int = 256, reps: int = 5) -> dict:
 
     def cold():
         sm2.key_cache.clear()
+        sm2.table_cache.clear()
         sm2.za_cache.clear()
         sm2.verify(keys, lens, buf, offs, sigs, threads=1)
     cases = {

@@ -10,9 +10,9 @@ import numpy as np
 
 from ledgerval.errors import InvalidArgument
 
-from . import has, lib
+from . import ffi, has, lib
 from ._pool import run_chunks
-from ._wei3 import KeyCache, check_rc, ptr, same_n, u8
+from ._wei3 import KeyCache, KeyTableCache, check_rc, ptr, same_n, u8
 
 AVAILABLE: bool = has("lv_p256_verify")
 
@@ -33,6 +33,19 @@ def decompress(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.n
 key_cache = KeyCache(decompress)
 
 
+def keytabs(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, LV_P256_KEYTAB_BYTES) key tables and an (N,) bool 'decodes' mask for SEC1 keys in (N, 65) rows."""
+    keys, key_lens = u8("keys", keys, 65), u8("key_lens", key_lens, None)
+    n = same_n(keys=keys, key_lens=key_lens)
+    out = np.zeros((n, lib.LV_P256_KEYTAB_BYTES), dtype=np.uint8)
+    ok = np.zeros(n, dtype=np.uint8)
+    check_rc(lib.lv_p256_keytab(ptr(keys), ptr(key_lens), n, ptr(out), ptr(ok)), "lv_p256_keytab")
+    return out, ok.view(bool)
+
+
+table_cache = KeyTableCache(keytabs, lib.LV_P256_KEYTAB_BYTES if AVAILABLE else 0)
+
+
 def verify(keys, key_lens, digests, sigs, *, low_s: bool = False, threads: int | None = None) -> np.ndarray:
     """(N,) bool: sigs[i] = r||s is a valid ECDSA signature of the 32-byte value digests[i] (reduced mod
     n, not hashed) under the SEC1 key in the first key_lens[i] bytes of keys[i] (33 or 65; 0 = malformed).
@@ -44,13 +57,35 @@ def verify(keys, key_lens, digests, sigs, *, low_s: bool = False, threads: int |
     if n == 0:
         return out.view(bool)
     keys, key_lens = key_cache.uncompressed(keys, key_lens)
+    tabs, idx, tabbed = table_cache.lookup(keys, key_lens)
     flag = 1 if low_s else 0
+    # Items whose key has a table take the split path, the others the plain one (same verdicts).
+    tab_items, plain_items = np.flatnonzero(tabbed), np.flatnonzero(~tabbed)
+    if tab_items.size:
+        sub = tab_items.size < n
+        t_idx, t_dig, t_sig = (idx[tab_items], digests[tab_items], sigs[tab_items]) if sub else (idx, digests, sigs)
+        t_out = np.zeros(tab_items.size, dtype=np.uint8)
+        ntabs = len(tabs)
 
-    def chunk(a: int, b: int) -> None:
-        check_rc(lib.lv_p256_verify(ptr(keys, a), ptr(key_lens, a), ptr(digests, a), ptr(sigs, a), b - a, flag,
-                                    ptr(out, a)), "lv_p256_verify")
+        def tchunk(a: int, b: int) -> None:
+            check_rc(lib.lv_p256_verify_tab(ptr(tabs), ntabs, ffi.cast("int32_t *", ffi.from_buffer(t_idx)) + a,
+                                            ptr(t_dig, a), ptr(t_sig, a), b - a, flag, ptr(t_out, a)),
+                     "lv_p256_verify_tab")
 
-    run_chunks(n, threads, chunk, min_chunk=_MIN_CHUNK)
+        run_chunks(tab_items.size, threads, tchunk, min_chunk=_MIN_CHUNK)
+        out[tab_items] = t_out
+    if plain_items.size:
+        sub = plain_items.size < n
+        p_keys, p_lens, p_dig, p_sig = ((keys[plain_items], key_lens[plain_items], digests[plain_items],
+                                         sigs[plain_items]) if sub else (keys, key_lens, digests, sigs))
+        p_out = np.zeros(plain_items.size, dtype=np.uint8)
+
+        def chunk(a: int, b: int) -> None:
+            check_rc(lib.lv_p256_verify(ptr(p_keys, a), ptr(p_lens, a), ptr(p_dig, a), ptr(p_sig, a), b - a, flag,
+                                        ptr(p_out, a)), "lv_p256_verify")
+
+        run_chunks(plain_items.size, threads, chunk, min_chunk=_MIN_CHUNK)
+        out[plain_items] = p_out
     return out.view(bool)
 
 

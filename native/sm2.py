@@ -15,9 +15,9 @@ import numpy as np
 
 from ledgerval.errors import InvalidArgument
 
-from . import has, lib
+from . import ffi, has, lib
 from ._pool import run_chunks
-from ._wei3 import KeyCache, check_rc, offsets_of, ptr, same_n, u8
+from ._wei3 import KeyCache, KeyTableCache, check_rc, offsets_of, ptr, same_n, u8
 
 AVAILABLE: bool = has("lv_sm2_verify_e")
 
@@ -55,6 +55,19 @@ def decompress(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 key_cache = KeyCache(decompress)
+
+
+def keytabs(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, LV_SM2_KEYTAB_BYTES) key tables and an (N,) bool 'decodes' mask for SEC1 keys in (N, 65) rows."""
+    keys, key_lens = u8("keys", keys, 65), u8("key_lens", key_lens, None)
+    n = same_n(keys=keys, key_lens=key_lens)
+    out = np.zeros((n, lib.LV_SM2_KEYTAB_BYTES), dtype=np.uint8)
+    ok = np.zeros(n, dtype=np.uint8)
+    check_rc(lib.lv_sm2_keytab(ptr(keys), ptr(key_lens), n, ptr(out), ptr(ok)), "lv_sm2_keytab")
+    return out, ok.view(bool)
+
+
+table_cache = KeyTableCache(keytabs, lib.LV_SM2_KEYTAB_BYTES if AVAILABLE else 0)
 
 
 class ZaCache:
@@ -167,12 +180,35 @@ def verify_e(keys, key_lens, e, sigs, *, threads: int | None = None) -> np.ndarr
     e, sigs = u8("e", e, 32), u8("sigs", sigs, 64)
     n = same_n(keys=keys, key_lens=key_lens, e=e, sigs=sigs)
     out = np.zeros(n, dtype=np.uint8)
+    if n == 0:
+        return out.view(bool)
+    # Keys with a cached table (repeat senders) take the split path, the others the plain one.
+    tabs, idx, tabbed = table_cache.lookup(keys, key_lens)
+    tab_items, plain_items = np.flatnonzero(tabbed), np.flatnonzero(~tabbed)
+    if tab_items.size:
+        sub = tab_items.size < n
+        t_idx, t_e, t_sig = (idx[tab_items], e[tab_items], sigs[tab_items]) if sub else (idx, e, sigs)
+        t_out = np.zeros(tab_items.size, dtype=np.uint8)
+        ntabs = len(tabs)
 
-    def chunk(a: int, b: int) -> None:
-        check_rc(lib.lv_sm2_verify_e(ptr(keys, a), ptr(key_lens, a), ptr(e, a), ptr(sigs, a), b - a, ptr(out, a)),
-                 "lv_sm2_verify_e")
+        def tchunk(a: int, b: int) -> None:
+            check_rc(lib.lv_sm2_verify_e_tab(ptr(tabs), ntabs, ffi.cast("int32_t *", ffi.from_buffer(t_idx)) + a,
+                                             ptr(t_e, a), ptr(t_sig, a), b - a, ptr(t_out, a)), "lv_sm2_verify_e_tab")
 
-    run_chunks(n, threads, chunk, min_chunk=_MIN_CHUNK)
+        run_chunks(tab_items.size, threads, tchunk, min_chunk=_MIN_CHUNK)
+        out[tab_items] = t_out
+    if plain_items.size:
+        sub = plain_items.size < n
+        p_keys, p_lens, p_e, p_sig = ((keys[plain_items], key_lens[plain_items], e[plain_items], sigs[plain_items])
+                                      if sub else (keys, key_lens, e, sigs))
+        p_out = np.zeros(plain_items.size, dtype=np.uint8)
+
+        def chunk(a: int, b: int) -> None:
+            check_rc(lib.lv_sm2_verify_e(ptr(p_keys, a), ptr(p_lens, a), ptr(p_e, a), ptr(p_sig, a), b - a,
+                                         ptr(p_out, a)), "lv_sm2_verify_e")
+
+        run_chunks(plain_items.size, threads, chunk, min_chunk=_MIN_CHUNK)
+        out[plain_items] = p_out
     return out.view(bool)
 
 

@@ -108,14 +108,19 @@ def test_scalar_ops_against_python_ints(curve, path):
             assert int.from_bytes(bytes(out)[32:], "big") == pow(b, -1, n)
 
 
+@pytest.mark.parametrize("what", ["ecmult", "ecmult_tab"])
 @pytest.mark.parametrize("curve", CURVES)
-def test_ecmult_against_reference(curve, path):
+def test_ecmult_against_reference(curve, path, what):
+    """Plain Strauss path and the key-table path (split scalars, per-key and static split tables)."""
     rnd = random.Random(SEED + 3)
     C = CURVES[curve]
     n = C.n
-    f = _fn(curve, "ecmult")
+    f = _fn(curve, what)
     out = ffi.new("uint8_t[65]")
     cases = [(1, 1, 0), (0, 1, 1), (n - 1, 1, 1), (2, 1, 0), (n - 1, n - 1, 1)]
+    # chunk boundaries of the split path: all-ones chunks (top wNAF digit carries out), single bits
+    cases += [(2**64 - 1, 3, 2**128 - 1), (2**192, 5, 2**64), ((2**256 - 1) % n, 7, (2**255) % n),
+              (2**63, 9, 2**191 + 2**127 + 2**63), (n - 2**64, 11, n - 1)]
     cases += [(rnd.randrange(n), rnd.randrange(1, n), rnd.randrange(n)) for _ in range(max(4, ITER // 20))]
     for u1, d, u2 in cases:
         Q = ecc.scalar_mult(C, d, C.g)
@@ -127,7 +132,8 @@ def test_ecmult_against_reference(curve, path):
         else:
             assert rc == 1 and bytes(out) == ecc.encode_pubkey(C, exp, compressed=False)
     # u1*G + u2*Q = infinity and the doubling case inside the additions (Q = G, Q = -G)
-    for d, u1, u2 in ((1, 5, n - 5), (n - 1, 7, 7), (1, 3, 3)):
+    for d, u1, u2 in ((1, 5, n - 5), (n - 1, 7, 7), (1, 3, 3), (1, 2**64, n - 2**64), (2**64, 1, 1),
+                      (n - 1, 2**128 + 1, 2**128 + 1)):
         Q = ecc.scalar_mult(C, d, C.g)
         key = ecc.encode_pubkey(C, Q, compressed=False)
         rc = f(u1.to_bytes(32, "big"), key, 65, u2.to_bytes(32, "big"), out)

@@ -16,6 +16,7 @@
 #define W3_GY_MONT {0xddf25357ce95560aULL, 0x8b4ab8e4ba19e45cULL, 0xd2e88688dd21f325ULL, 0x8571ff1825885d85ULL}
 #define W3_N {0xf3b9cac2fc632551ULL, 0xbce6faada7179e84ULL, 0xffffffffffffffffULL, 0xffffffff00000000ULL}
 #define W3_N_R2 {0x83244c95be79eea2ULL, 0x4699799c49bd6fa6ULL, 0x2845b2392b6bec59ULL, 0x66e12d94f3d95620ULL}
+#define W3_KEYTAB_BYTES LV_P256_KEYTAB_BYTES
 #define W3_N_INV64 0xccd1c8aaee00bc4fULL
 #define W3_API(x) lv_p256_##x
 
@@ -23,11 +24,15 @@
 #include "wei3_scalar_impl.h"
 #include "wei3_group_impl.h"
 #include "wei3_ecmult_impl.h"
+#include "wei3_keytab_impl.h"
 #include "wei3_api_impl.h"
 
-/* SEC1 4.1.4 over one block of at most W3_INV_BLOCK items, the s^-1 shared by Montgomery's trick. */
-static void p256_verify_block(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
-                              const uint8_t *sigs, int n, int low_s, uint8_t *out) {
+/* SEC1 4.1.4 over one block of at most W3_INV_BLOCK items, the s^-1 shared by Montgomery's trick.
+ * Keys come either as SEC1 rows (keys, key_lens) or, when tabs != NULL, as key tables
+ * tabs + W3_KEYTAB_BYTES * tab_idx[i] (indices checked by the caller). */
+static void p256_verify_block(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *tabs,
+                              const int32_t *tab_idx, const uint8_t *digests, const uint8_t *sigs, int n,
+                              int low_s, uint8_t *out) {
     scalar r[W3_INV_BLOCK], s[W3_INV_BLOCK], w[W3_INV_BLOCK], pre[W3_INV_BLOCK];
     uint64_t half[4];
     /* n/2 rounded down: s > half is high S */
@@ -44,11 +49,12 @@ static void p256_verify_block(const uint8_t *keys, const uint8_t *key_lens, cons
         ge q;
         gej x;
         if (!out[i]) continue;
-        if (!ge_parse_sec1_var(&q, keys + 65 * i, key_lens[i])) { out[i] = 0; continue; }
+        if (!tabs && !ge_parse_sec1_var(&q, keys + 65 * i, key_lens[i])) { out[i] = 0; continue; }
         scalar_set_b32(&e, digests + 32 * i);
         scalar_mont_mul(&u1, &e, &w[i]);     /* e * s^-1 (w is s^-1 in Montgomery form) */
         scalar_mont_mul(&u2, &r[i], &w[i]);  /* r * s^-1 */
-        ecmult_var(&x, &u1, &q, &u2);
+        if (tabs) ecmult_keytab_var(&x, &u1, tabs + (size_t)W3_KEYTAB_BYTES * (size_t)tab_idx[i], &u2);
+        else ecmult_var(&x, &u1, &q, &u2);
         out[i] = (uint8_t)gej_eq_x_mod_n_var(&x, &r[i]);
     }
 }
@@ -59,7 +65,22 @@ int lv_p256_verify(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *
     w3_ecmult_init();
     for (size_t i = 0; i < n; i += W3_INV_BLOCK) {
         int m = (int)(n - i < W3_INV_BLOCK ? n - i : W3_INV_BLOCK);
-        p256_verify_block(keys + 65 * i, key_lens + i, digests + 32 * i, sigs + 64 * i, m, low_s, out + i);
+        p256_verify_block(keys + 65 * i, key_lens + i, NULL, NULL, digests + 32 * i, sigs + 64 * i, m, low_s,
+                          out + i);
+    }
+    return 0;
+}
+
+int lv_p256_verify_tab(const uint8_t *tabs, size_t ntabs, const int32_t *tab_idx, const uint8_t *digests,
+                       const uint8_t *sigs, size_t n, int low_s, uint8_t *out) {
+    if (n && (!tabs || !tab_idx || !digests || !sigs || !out)) return LV_P256_EMISUSE;
+    for (size_t i = 0; i < n; i++) {
+        if (tab_idx[i] < 0 || (size_t)tab_idx[i] >= ntabs) return LV_P256_EMISUSE;
+    }
+    w3_ecmult_init();
+    for (size_t i = 0; i < n; i += W3_INV_BLOCK) {
+        int m = (int)(n - i < W3_INV_BLOCK ? n - i : W3_INV_BLOCK);
+        p256_verify_block(NULL, NULL, tabs, tab_idx + i, digests + 32 * i, sigs + 64 * i, m, low_s, out + i);
     }
     return 0;
 }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #define LV_P256_EMISUSE (-1)
+/* Bytes of one key table (precomputed multiples of a public key, opaque; see wei3_keytab_impl.h). */
+#define LV_P256_KEYTAB_BYTES 8192
 
 /* out[i] = 1 when sigs[i] = r||s is a valid ECDSA signature of the 32-byte value digests[i] (used as e
  * after reduction mod n, no hashing) under key i; r, s in [1, n-1]; low_s != 0 also rejects s > n/2. */
@@ -18,6 +20,15 @@ int lv_p256_verify(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *
  * nonces[i]; status[i] = 0 when d or k is out of [1, n-1] or r or s comes out 0. */
 int lv_p256_sign(const uint8_t *privs, const uint8_t *digests, const uint8_t *nonces, size_t n, uint8_t *sigs,
                  uint8_t *status);
+/* Like lv_p256_verify with key i given by its key table tabs + LV_P256_KEYTAB_BYTES * tab_idx[i]
+ * (rows from lv_p256_keytab, ntabs of them; an index outside [0, ntabs) is misuse). */
+int lv_p256_verify_tab(const uint8_t *tabs, size_t ntabs, const int32_t *tab_idx, const uint8_t *digests,
+                       const uint8_t *sigs, size_t n, int low_s, uint8_t *out);
+/* Key tables of SEC1 keys (rows of stride 65, lengths key_lens): tabs row i (LV_P256_KEYTAB_BYTES) and
+ * status[i] = 1, or status[i] = 0 when key i does not decode. */
+int lv_p256_keytab(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *tabs, uint8_t *status);
+int lv_p256_test_ecmult_tab(const uint8_t *u1_32, const uint8_t *key, unsigned key_len, const uint8_t *u2_32,
+                        uint8_t *out65);
 int lv_p256_pubkeys(const uint8_t *privs, size_t n, uint8_t *out33, uint8_t *status);
 int lv_p256_decompress(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *out65, uint8_t *status);
 int lv_p256_test_field(int op, const uint8_t *a32, const uint8_t *b32, uint8_t *out32);

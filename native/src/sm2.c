@@ -16,6 +16,7 @@
 #define W3_GY_MONT {0xc1354e593c2d0dddULL, 0xc1f5e5788d3295faULL, 0x8d4cfb066e2a48f8ULL, 0x63cd65d481d735bdULL}
 #define W3_N {0x53bbf40939d54123ULL, 0x7203df6b21c6052bULL, 0xffffffffffffffffULL, 0xfffffffeffffffffULL}
 #define W3_N_R2 {0x901192af7c114f20ULL, 0x3464504ade6fa2faULL, 0x620fc84c3affe0d4ULL, 0x1eb5e412a22b3d3bULL}
+#define W3_KEYTAB_BYTES LV_SM2_KEYTAB_BYTES
 #define W3_N_INV64 0x327f9e8872350975ULL
 #define W3_API(x) lv_sm2_##x
 
@@ -23,28 +24,49 @@
 #include "wei3_scalar_impl.h"
 #include "wei3_group_impl.h"
 #include "wei3_ecmult_impl.h"
+#include "wei3_keytab_impl.h"
 #include "wei3_api_impl.h"
 
 /* Unlike ECDSA no inversion is needed: (x1, y1) = s*G + t*P_A with t = r + s, and (e + x1) mod n = r
  * becomes x1 = (r - e) mod n, tested projectively by gej_eq_x_mod_n_var (x1 is reduced: both x1 = c and
  * x1 = c + n < p are candidates). */
+/* One item; q_or_null is the parsed key, or NULL with tab the key table. */
+static uint8_t sm2_verify_one(const ge *q, const uint8_t *tab, const uint8_t *e32, const uint8_t *sig) {
+    scalar r, s, t, ee, c;
+    gej x;
+    if (!scalar_set_b32_nonzero(&r, sig) || !scalar_set_b32_nonzero(&s, sig + 32)) return 0;
+    scalar_add(&t, &r, &s);
+    if (scalar_is_zero(&t)) return 0;
+    scalar_set_b32(&ee, e32);
+    scalar_sub(&c, &r, &ee);
+    if (tab) ecmult_keytab_var(&x, &s, tab, &t);
+    else ecmult_var(&x, &s, q, &t);
+    return (uint8_t)gej_eq_x_mod_n_var(&x, &c);
+}
+
 int lv_sm2_verify_e(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *e, const uint8_t *sigs,
                     size_t n, uint8_t *out) {
     if (n && (!keys || !key_lens || !e || !sigs || !out)) return LV_SM2_EMISUSE;
     w3_ecmult_init();
     for (size_t i = 0; i < n; i++) {
-        scalar r, s, t, ee, c;
         ge q;
-        gej x;
         out[i] = 0;
-        if (!scalar_set_b32_nonzero(&r, sigs + 64 * i) || !scalar_set_b32_nonzero(&s, sigs + 64 * i + 32)) continue;
-        scalar_add(&t, &r, &s);
-        if (scalar_is_zero(&t)) continue;
         if (!ge_parse_sec1_var(&q, keys + 65 * i, key_lens[i])) continue;
-        scalar_set_b32(&ee, e + 32 * i);
-        scalar_sub(&c, &r, &ee);
-        ecmult_var(&x, &s, &q, &t);
-        out[i] = (uint8_t)gej_eq_x_mod_n_var(&x, &c);
+        out[i] = sm2_verify_one(&q, NULL, e + 32 * i, sigs + 64 * i);
+    }
+    return 0;
+}
+
+int lv_sm2_verify_e_tab(const uint8_t *tabs, size_t ntabs, const int32_t *tab_idx, const uint8_t *e,
+                        const uint8_t *sigs, size_t n, uint8_t *out) {
+    if (n && (!tabs || !tab_idx || !e || !sigs || !out)) return LV_SM2_EMISUSE;
+    for (size_t i = 0; i < n; i++) {
+        if (tab_idx[i] < 0 || (size_t)tab_idx[i] >= ntabs) return LV_SM2_EMISUSE;
+    }
+    w3_ecmult_init();
+    for (size_t i = 0; i < n; i++) {
+        out[i] = sm2_verify_one(NULL, tabs + (size_t)W3_KEYTAB_BYTES * (size_t)tab_idx[i], e + 32 * i,
+                                sigs + 64 * i);
     }
     return 0;
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #define LV_SM2_EMISUSE (-1)
+/* Bytes of one key table (precomputed multiples of a public key, opaque; see wei3_keytab_impl.h). */
+#define LV_SM2_KEYTAB_BYTES 8192
 
 /* out[i] = 1 when sigs[i] = r||s is a valid SM2 signature under key i for the message hash
  * e[i] = SM3(Z_A || M) (computed by the caller): r, s in [1, n-1], t = r + s mod n != 0,
@@ -21,6 +23,15 @@ int lv_sm2_verify_e(const uint8_t *keys, const uint8_t *key_lens, const uint8_t 
  * r = 0, r + k = n or s = 0. */
 int lv_sm2_sign_e(const uint8_t *privs, const uint8_t *e, const uint8_t *nonces, size_t n, uint8_t *sigs,
                  uint8_t *status);
+/* Like lv_sm2_verify_e with key i given by its key table tabs + LV_SM2_KEYTAB_BYTES * tab_idx[i]
+ * (rows from lv_sm2_keytab, ntabs of them; an index outside [0, ntabs) is misuse). */
+int lv_sm2_verify_e_tab(const uint8_t *tabs, size_t ntabs, const int32_t *tab_idx, const uint8_t *e,
+                        const uint8_t *sigs, size_t n, uint8_t *out);
+/* Key tables of SEC1 keys (rows of stride 65, lengths key_lens): tabs row i (LV_SM2_KEYTAB_BYTES) and
+ * status[i] = 1, or status[i] = 0 when key i does not decode. */
+int lv_sm2_keytab(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *tabs, uint8_t *status);
+int lv_sm2_test_ecmult_tab(const uint8_t *u1_32, const uint8_t *key, unsigned key_len, const uint8_t *u2_32,
+                        uint8_t *out65);
 int lv_sm2_pubkeys(const uint8_t *privs, size_t n, uint8_t *out33, uint8_t *status);
 int lv_sm2_decompress(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *out65, uint8_t *status);
 int lv_sm2_test_field(int op, const uint8_t *a32, const uint8_t *b32, uint8_t *out32);

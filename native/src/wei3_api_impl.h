@@ -116,6 +116,40 @@ int W3_API(test_scalar)(int op, const uint8_t *a32, const uint8_t *b32, uint8_t 
     return 1;
 }
 
+/* Key tables (wei3_keytab_impl.h) of SEC1 keys (row stride 65, length key_lens[i]): out row i
+ * (W3_KEYTAB_BYTES) filled and status[i] = 1, or zeroed and status[i] = 0 when key i does not decode. */
+int W3_API(keytab)(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *tabs, uint8_t *status) {
+    if (n && (!keys || !key_lens || !tabs || !status)) return LV_W3_EMISUSE;
+    w3_ecmult_init();
+    for (size_t i = 0; i < n; i++) {
+        ge q;
+        uint8_t *row = tabs + (size_t)W3_KEYTAB_BYTES * i;
+        status[i] = (uint8_t)ge_parse_sec1_var(&q, keys + 65 * i, key_lens[i]);
+        if (status[i]) keytab_build_var(row, &q); else memset(row, 0, W3_KEYTAB_BYTES);
+    }
+    return 0;
+}
+
+/* Test only: u1*G + u2*Q through the key-table path (table built here), output as test_ecmult's. */
+int W3_API(test_ecmult_tab)(const uint8_t *u1_32, const uint8_t *key, unsigned key_len, const uint8_t *u2_32,
+                            uint8_t *out65) {
+    scalar u1, u2;
+    ge q, r;
+    gej j;
+    uint8_t tab[W3_KEYTAB_BYTES];
+    if (!u1_32 || !key || !u2_32 || !out65 || !ge_parse_sec1_var(&q, key, key_len)) return LV_W3_EMISUSE;
+    w3_ecmult_init();
+    keytab_build_var(tab, &q);
+    scalar_set_b32(&u1, u1_32);
+    scalar_set_b32(&u2, u2_32);
+    ecmult_keytab_var(&j, &u1, tab, &u2);
+    memset(out65, 0, 65);
+    if (j.infinity) return 0;
+    ge_set_gej(&r, &j);
+    ge_serialize(out65, &r, 0);
+    return 1;
+}
+
 /* Test only: u1*G + u2*Q (scalars reduced mod n) as 65 uncompressed bytes.  Returns 1 for a finite
  * result, 0 for infinity, LV_W3_EMISUSE when the key does not decode. */
 int W3_API(test_ecmult)(const uint8_t *u1_32, const uint8_t *key, unsigned key_len, const uint8_t *u2_32,

@@ -17,22 +17,76 @@
 #define W3_WQ 5
 #define W3_QTAB (1 << (W3_WQ - 2))
 
-static ge w3_gtab[W3_GTAB];
-static pthread_once_t w3_gtab_once = PTHREAD_ONCE_INIT;
+/* Key-table path (wei3_keytab_impl.h): scalars cut into W3_SPLIT chunks, Q's table of width W3_WT.
+ * Chosen by measurement, see wei3_keytab_impl.h. */
+#define W3_SPLIT 8
+#define W3_WT 6
 
-static void w3_gtab_build(void) {
-    gej jt[W3_GTAB], g2;
-    fe scratch[W3_GTAB];
-    gej_set_ge(&jt[0], &W3_GE_G);
-    gej_double_var(&g2, &jt[0]);
-    for (int i = 1; i < W3_GTAB; i++) gej_add_var(&jt[i], &jt[i - 1], &g2);
-    ge_set_all_gej_var(w3_gtab, jt, scratch, W3_GTAB);
+/* The G tables are split W3_SPLIT ways for the key-table path (wei3_keytab_impl.h): chunk j of a
+ * scalar multiplies 2^(W3_CHUNK j) G.  The plain path uses w3_gtabs[0], the odd multiples of G. */
+#define W3_CHUNK (256 / W3_SPLIT)
+#define W3_CHUNK_LEN (W3_CHUNK + 1)
+
+/* Chunk j of u (W3_CHUNK bits, W3_CHUNK <= 64). */
+W3_INLINE uint64_t w3_chunk(const scalar *u, int j) {
+#if W3_CHUNK == 64
+    return u->v[j];
+#else
+    int bit = j * W3_CHUNK;
+    return (u->v[bit >> 6] >> (bit & 63)) & ((1ULL << W3_CHUNK) - 1);
+#endif
 }
 
-/* Every entry point calls this first: picks the field path, then builds the static table once. */
+/* Width-w NAF of v < 2^W3_CHUNK into W3_CHUNK_LEN digits; returns 1 + the index of the top non-zero
+ * digit (0 for v = 0). */
+static int w3_wnaf_chunk_var(int8_t *wnaf, uint64_t v64, int w) {
+    w3_u128 v = v64;
+    int last = 0;
+    for (int i = 0; i < W3_CHUNK_LEN; i++) {
+        int d = 0;
+        if (v & 1) {
+            d = (int)(v & ((1u << w) - 1));
+            if (d >= (1 << (w - 1))) d -= 1 << w;
+            v -= (w3_u128)(__int128)d;   /* v - d: d odd, result divisible by 2^w */
+            last = i + 1;
+        }
+        wnaf[i] = (int8_t)d;
+        v >>= 1;
+    }
+    W3_CHECK(v == 0);
+    return last;
+}
+
+/* Odd multiples P, 3P, ..., (2*count-1)P of a finite Jacobian P. */
+static void w3_odd_multiples_var(gej *tab, const gej *p, int count) {
+    gej p2;
+    tab[0] = *p;
+    gej_double_var(&p2, p);
+    for (int i = 1; i < count; i++) gej_add_var(&tab[i], &tab[i - 1], &p2);
+}
+
+/* Static G tables: odd multiples of 2^(W3_CHUNK j) G, j < W3_SPLIT (j = 0 is the plain path's table). */
+static ge w3_gtabs[W3_SPLIT][W3_GTAB];
+static pthread_once_t w3_gtabs_once = PTHREAD_ONCE_INIT;
+
+static void w3_gtabs_build(void) {
+    static gej jt[W3_SPLIT * W3_GTAB];   /* built once under pthread_once: no stack for 16+ KiB */
+    static fe scratch[W3_SPLIT * W3_GTAB];
+    gej pj;
+    gej_set_ge(&pj, &W3_GE_G);
+    for (int j = 0; j < W3_SPLIT; j++) {
+        w3_odd_multiples_var(&jt[j * W3_GTAB], &pj, W3_GTAB);
+        if (j + 1 < W3_SPLIT) for (int k = 0; k < W3_CHUNK; k++) gej_double_var(&pj, &pj);
+    }
+    ge_set_all_gej_var(&w3_gtabs[0][0], jt, scratch, W3_SPLIT * W3_GTAB);
+}
+
+#define w3_gtab w3_gtabs[0]
+
+/* Every entry point calls this first: picks the field path, then builds the static tables once. */
 static void w3_ecmult_init(void) {
     w3_select_impl();
-    pthread_once(&w3_gtab_once, w3_gtab_build);
+    pthread_once(&w3_gtabs_once, w3_gtabs_build);
 }
 
 /* Odd multiples Q, 3Q, ..., (2^(W3_WQ-1)-1)Q in Jacobian form. */
