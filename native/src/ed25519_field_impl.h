@@ -12,6 +12,10 @@
 #include <string.h>
 
 typedef struct { uint64_t v[5]; } fe;
+
+/* GCC declines to inline the 5x5 products on its own; the callers are a handful of hot formulas, and
+ * inlining them measured about 1.3x faster single verification. */
+#define ED_INLINE static inline __attribute__((always_inline))
 typedef unsigned __int128 lv_u128;
 
 #define FE_MASK51 ((uint64_t)0x7ffffffffffffULL)
@@ -31,7 +35,7 @@ static const fe FE_D = {{0x34dca135978a3ULL, 0x1a8283b156ebdULL, 0x5e7a26001c029
 static const fe FE_D2 = {{0x69b9426b2f159ULL, 0x35050762add7aULL, 0x3cf44c0038052ULL, 0x6738cc7407977ULL, 0x2406d9dc56dffULL}};
 static const fe FE_SQRTM1 = {{0x61b274a0ea0b0ULL, 0x0d5a5fc8f189dULL, 0x7ef5e9cbd0c60ULL, 0x78595a6804c9eULL, 0x2b8324804fc1dULL}};
 
-static inline void fe_carry(fe *r) {
+ED_INLINE void fe_carry(fe *r) {
     uint64_t c;
     c = r->v[0] >> 51; r->v[0] &= FE_MASK51; r->v[1] += c;
     c = r->v[1] >> 51; r->v[1] &= FE_MASK51; r->v[2] += c;
@@ -40,18 +44,18 @@ static inline void fe_carry(fe *r) {
     c = r->v[4] >> 51; r->v[4] &= FE_MASK51; r->v[0] += 19 * c;
 }
 
-static inline void fe_add(fe *r, const fe *a, const fe *b) {
+ED_INLINE void fe_add(fe *r, const fe *a, const fe *b) {
     for (int i = 0; i < 5; i++) r->v[i] = a->v[i] + b->v[i];
     fe_carry(r);
 }
 
 /* No carry: output limbs < 2^53 from loose inputs; only for feeding fe_mul/fe_sq directly. */
-static inline void fe_add_nc(fe *r, const fe *a, const fe *b) {
+ED_INLINE void fe_add_nc(fe *r, const fe *a, const fe *b) {
     for (int i = 0; i < 5; i++) r->v[i] = a->v[i] + b->v[i];
 }
 
 /* a + 4p - b keeps every limb non-negative for loose b (4p's limbs are 2^53 - 76 and 2^53 - 4). */
-static inline void fe_sub(fe *r, const fe *a, const fe *b) {
+ED_INLINE void fe_sub(fe *r, const fe *a, const fe *b) {
     FE_VERIFY_LOOSE(b);
     r->v[0] = a->v[0] + 0x1fffffffffffb4ULL - b->v[0];
     r->v[1] = a->v[1] + 0x1ffffffffffffcULL - b->v[1];
@@ -61,9 +65,9 @@ static inline void fe_sub(fe *r, const fe *a, const fe *b) {
     fe_carry(r);
 }
 
-static inline void fe_neg(fe *r, const fe *a) { fe_sub(r, &FE_ZERO, a); }
+ED_INLINE void fe_neg(fe *r, const fe *a) { fe_sub(r, &FE_ZERO, a); }
 
-static inline void fe_mul(fe *r, const fe *a, const fe *b) {
+ED_INLINE void fe_mul(fe *r, const fe *a, const fe *b) {
     FE_VERIFY_BOUND(a, 54);
     FE_VERIFY_BOUND(b, 54);
     uint64_t a0 = a->v[0], a1 = a->v[1], a2 = a->v[2], a3 = a->v[3], a4 = a->v[4];
@@ -86,7 +90,7 @@ static inline void fe_mul(fe *r, const fe *a, const fe *b) {
     r->v[0] = r0; r->v[1] = r1; r->v[2] = r2; r->v[3] = r3; r->v[4] = r4;
 }
 
-static inline void fe_sq(fe *r, const fe *a) {
+ED_INLINE void fe_sq(fe *r, const fe *a) {
     FE_VERIFY_BOUND(a, 54);
     uint64_t a0 = a->v[0], a1 = a->v[1], a2 = a->v[2], a3 = a->v[3], a4 = a->v[4];
     uint64_t d0 = 2 * a0, d1 = 2 * a1, d2 = 2 * a2;

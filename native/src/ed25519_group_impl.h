@@ -21,22 +21,22 @@ static inline void gej_set_identity(gej *r) {
     r->X = FE_ZERO; r->Y = FE_ONE; r->Z = FE_ONE; r->T = FE_ZERO;
 }
 
-static inline void ge_p1p1_to_p2(ge_p2 *r, const ge_p1p1 *p) {
+ED_INLINE void ge_p1p1_to_p2(ge_p2 *r, const ge_p1p1 *p) {
     fe_mul(&r->X, &p->E, &p->F);
     fe_mul(&r->Y, &p->G, &p->H);
     fe_mul(&r->Z, &p->F, &p->G);
 }
 
-static inline void ge_p1p1_to_gej(gej *r, const ge_p1p1 *p) {
+ED_INLINE void ge_p1p1_to_gej(gej *r, const ge_p1p1 *p) {
     fe_mul(&r->X, &p->E, &p->F);
     fe_mul(&r->Y, &p->G, &p->H);
     fe_mul(&r->Z, &p->F, &p->G);
     fe_mul(&r->T, &p->E, &p->H);
 }
 
-static inline void gej_to_p2(ge_p2 *r, const gej *p) { r->X = p->X; r->Y = p->Y; r->Z = p->Z; }
+ED_INLINE void gej_to_p2(ge_p2 *r, const gej *p) { r->X = p->X; r->Y = p->Y; r->Z = p->Z; }
 
-static inline void gej_to_cached(ge_cached *r, const gej *p) {
+ED_INLINE void gej_to_cached(ge_cached *r, const gej *p) {
     fe_add(&r->YpX, &p->Y, &p->X);
     fe_sub(&r->YmX, &p->Y, &p->X);
     r->Z = p->Z;
@@ -45,7 +45,7 @@ static inline void gej_to_cached(ge_cached *r, const gej *p) {
 
 /* dbl-2008-hwcd with a = -1 (signs of E, F, G, H flipped together, which leaves the outputs unchanged):
  * A = X^2, B = Y^2, C = 2Z^2, H = A + B, E = H - (X+Y)^2, G = A - B, F = C + G. */
-static inline void ge_p2_dbl(ge_p1p1 *r, const ge_p2 *p) {
+ED_INLINE void ge_p2_dbl(ge_p1p1 *r, const ge_p2 *p) {
     fe a, b, c, s;
     fe_sq(&a, &p->X);
     fe_sq(&b, &p->Y);
@@ -59,7 +59,7 @@ static inline void ge_p2_dbl(ge_p1p1 *r, const ge_p2 *p) {
     fe_add(&r->F, &c, &r->G);
 }
 
-static inline void gej_dbl(ge_p1p1 *r, const gej *p) {
+ED_INLINE void gej_dbl(ge_p1p1 *r, const gej *p) {
     ge_p2 q;
     gej_to_p2(&q, p);
     ge_p2_dbl(r, &q);
@@ -67,7 +67,7 @@ static inline void gej_dbl(ge_p1p1 *r, const gej *p) {
 
 /* add-2008-hwcd-3 (a = -1, k = 2d): A = (Y1-X1)(Y2-X2), B = (Y1+X1)(Y2+X2), C = T1 2d T2, D = 2 Z1 Z2,
  * E = B - A, F = D - C, G = D + C, H = B + A. */
-static inline void gej_add_cached(ge_p1p1 *r, const gej *p, const ge_cached *q) {
+ED_INLINE void gej_add_cached(ge_p1p1 *r, const gej *p, const ge_cached *q) {
     fe a, b, c, dd, t;
     fe_sub(&t, &p->Y, &p->X);
     fe_mul(&a, &t, &q->YmX);
@@ -83,7 +83,7 @@ static inline void gej_add_cached(ge_p1p1 *r, const gej *p, const ge_cached *q) 
 }
 
 /* p - q: -q swaps Y+X with Y-X and negates T. */
-static inline void gej_sub_cached(ge_p1p1 *r, const gej *p, const ge_cached *q) {
+ED_INLINE void gej_sub_cached(ge_p1p1 *r, const gej *p, const ge_cached *q) {
     fe a, b, c, dd, t;
     fe_sub(&t, &p->Y, &p->X);
     fe_mul(&a, &t, &q->YpX);
@@ -98,7 +98,7 @@ static inline void gej_sub_cached(ge_p1p1 *r, const gej *p, const ge_cached *q) 
     fe_add(&r->H, &b, &a);
 }
 
-static inline void gej_add_niels(ge_p1p1 *r, const gej *p, const ge_niels *q) {
+ED_INLINE void gej_add_niels(ge_p1p1 *r, const gej *p, const ge_niels *q) {
     fe a, b, c, dd, t;
     fe_sub(&t, &p->Y, &p->X);
     fe_mul(&a, &t, &q->ymx);
@@ -112,7 +112,7 @@ static inline void gej_add_niels(ge_p1p1 *r, const gej *p, const ge_niels *q) {
     fe_add(&r->H, &b, &a);
 }
 
-static inline void gej_sub_niels(ge_p1p1 *r, const gej *p, const ge_niels *q) {
+ED_INLINE void gej_sub_niels(ge_p1p1 *r, const gej *p, const ge_niels *q) {
     fe a, b, c, dd, t;
     fe_sub(&t, &p->Y, &p->X);
     fe_mul(&a, &t, &q->ypx);

@@ -118,21 +118,21 @@ static const ge_niels *ed_base_table(void) {
 
 /* The running sum of a Straus loop lives as a completed point between steps; adding to it needs the
  * extended form (4M), doubling only the projective one (3M). */
-static inline void straus_add_cached(ge_p1p1 *acc, int d, const ge_cached *tab) {
+ED_INLINE void straus_add_cached(ge_p1p1 *acc, int d, const ge_cached *tab) {
     gej u;
     ge_p1p1_to_gej(&u, acc);
     if (d > 0) gej_add_cached(acc, &u, &tab[d >> 1]);
     else gej_sub_cached(acc, &u, &tab[(-d) >> 1]);
 }
 
-static inline void straus_add_niels(ge_p1p1 *acc, int d, const ge_niels *tab) {
+ED_INLINE void straus_add_niels(ge_p1p1 *acc, int d, const ge_niels *tab) {
     gej u;
     ge_p1p1_to_gej(&u, acc);
     if (d > 0) gej_add_niels(acc, &u, &tab[d >> 1]);
     else gej_sub_niels(acc, &u, &tab[(-d) >> 1]);
 }
 
-static inline void straus_dbl(ge_p1p1 *acc) {
+ED_INLINE void straus_dbl(ge_p1p1 *acc) {
     ge_p2 q;
     ge_p1p1_to_p2(&q, acc);
     ge_p2_dbl(acc, &q);
