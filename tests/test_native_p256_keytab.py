@@ -1,0 +1,191 @@
+"""Key tables of the a = -3 curves (P-256 and SM2): the split path (per-key tables, native/src/
+wei3_keytab_impl.h) and the plain path give the same verdicts as the reference on random valid and
+corrupted signatures and on the x(R) >= n corner, on both field paths (MULX/ADX and portable); the Python
+cache (native/_wei3.py KeyTableCache) builds on a key's second sighting, stays bounded, never tables an
+invalid key, and stays correct under concurrent evictions."""
+from __future__ import annotations
+
+import os
+import random
+import threading
+
+import numpy as np
+import pytest
+
+from ledgerval.native import cpu_mask, ffi, lib, p256, sm2
+from ledgerval.native._wei3 import KeyTableCache, ptr
+from ledgerval.reference import ecc
+
+pytestmark = pytest.mark.skipif(not (p256.AVAILABLE and sm2.AVAILABLE and hasattr(lib, "lv_p256_verify_tab")),
+                                reason="native P-256/SM2 kernels not built")
+
+SEED = int(os.environ.get("LV_TEST_SEED", "4096"))
+SAN = os.environ.get("LEDGERVAL_SANITIZE_RUN") == "1"
+NRAND = 10 if SAN else 60
+
+
+def _above_n_point(C):
+    """A curve point with x in [n, p)."""
+    x = C.n
+    while True:
+        rhs = (x**3 - 3 * x + C.b) % C.p
+        y = pow(rhs, (C.p + 1) // 4, C.p)
+        if y * y % C.p == rhs:
+            return x, y
+        x += 1
+
+
+def p256_rows(rnd, n):
+    """(keys, lens, digests, sigs, expected) with random valid, corrupted and x(R) >= n signatures."""
+    C, N = ecc.P256, ecc.P256.n
+    rows = []
+    for i in range(n):
+        d, k, dig = rnd.randrange(1, N), rnd.randrange(1, N), rnd.randbytes(32)
+        key = ecc.public_key(C, d, compressed=bool(i % 2))
+        sig = bytearray(ecc.ecdsa_sign(C, d, dig, k))
+        if i % 3 == 1:
+            sig[rnd.randrange(64)] ^= 1 << rnd.randrange(8)
+        elif i % 3 == 2:
+            dig = bytes([dig[0] ^ 1]) + dig[1:]
+        rows.append((key, dig, bytes(sig)))
+    x, y = _above_n_point(C)
+    r, s, e = x - N, rnd.randrange(1, N), rnd.randrange(1, N)
+    sR = ecc.scalar_mult(C, s, (x, y))
+    Q = ecc.scalar_mult(C, pow(r, -1, N), ecc.point_add(C, sR, ecc.point_neg(C, ecc.scalar_mult(C, e, C.g))))
+    good = (ecc.encode_pubkey(C, Q), e.to_bytes(32, "big"), r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+    rows += [good, good[:2] + (((r + 1) % N).to_bytes(32, "big") + good[2][32:],)]
+    off = bytearray(rows[0][0] if len(rows[0][0]) == 65 else ecc.encode_pubkey(C, ecc.scalar_mult(C, 5, C.g)))
+    off[40] ^= 1                                            # 65-byte key off the curve
+    rows += [(bytes(off), rows[0][1], rows[0][2])] * 2
+    keys = np.zeros((len(rows), 65), np.uint8)
+    lens = np.zeros(len(rows), np.uint8)
+    for i, (k, _, _) in enumerate(rows):
+        keys[i, : len(k)] = np.frombuffer(k, np.uint8)
+        lens[i] = len(k)
+    dig = np.array([np.frombuffer(d, np.uint8) for _, d, _ in rows])
+    sig = np.array([np.frombuffer(s, np.uint8) for _, _, s in rows])
+    expect = [ecc.ecdsa_verify(C, k, d, s) for k, d, s in rows]
+    return keys, lens, dig, sig, expect
+
+
+def sm2_rows(rnd, n):
+    """(keys65, lens, e, sigs, expected) for the raw verify_e entry, including x1 >= n."""
+    C, N = ecc.SM2, ecc.SM2.n
+    keys, es, sigs, expect = [], [], [], []
+    for i in range(n):
+        d = rnd.randrange(1, N - 1)
+        Q = ecc.scalar_mult(C, d, C.g)
+        e, k = rnd.randrange(N), rnd.randrange(1, N)
+        x1 = ecc.scalar_mult(C, k, C.g)[0]
+        r = (e + x1) % N
+        s = pow(1 + d, -1, N) * (k - r * d) % N
+        if i % 3 == 1:
+            s = (s + 1) % N
+        keys.append(ecc.encode_pubkey(C, Q, compressed=False))
+        es.append(e)
+        sigs.append((r, s))
+        expect.append(i % 3 != 1 and r != 0 and s != 0 and (r + k) % N != 0)
+    x, y = _above_n_point(C)
+    e, s = rnd.randrange(N), rnd.randrange(1, N)
+    r = (e + x) % N
+    t = (r + s) % N
+    Q = ecc.scalar_mult(C, pow(t, -1, N), ecc.point_add(C, (x, y), ecc.point_neg(C, ecc.scalar_mult(C, s, C.g))))
+    for de, ok in ((0, True), (1, False)):
+        keys.append(ecc.encode_pubkey(C, Q, compressed=False))
+        es.append((e + de) % N)
+        sigs.append((r, s))
+        expect.append(ok)
+    ka = np.array([np.frombuffer(k, np.uint8) for k in keys])
+    ea = np.array([np.frombuffer(v.to_bytes(32, "big"), np.uint8) for v in es])
+    sa = np.array([np.frombuffer(r.to_bytes(32, "big") + s.to_bytes(32, "big"), np.uint8) for r, s in sigs])
+    return ka, np.full(len(keys), 65, np.uint8), ea, sa, expect
+
+
+def _verify(curve, arrays, threads=1):
+    keys, lens, d, s = arrays
+    if curve == "p256":
+        return list(p256.verify(keys, lens, d, s, threads=threads))
+    return list(sm2.verify_e(keys, lens, d, s, threads=threads))
+
+
+def _mod(curve):
+    return p256 if curve == "p256" else sm2
+
+
+@pytest.mark.parametrize("portable", [False, True])
+@pytest.mark.parametrize("curve", ["p256", "sm2"])
+def test_split_and_plain_paths_agree_with_reference(curve, portable, monkeypatch):
+    rnd = random.Random(SEED + (curve == "sm2") + 2 * portable)
+    print("seed", SEED)
+    *arrays, expect = (p256_rows if curve == "p256" else sm2_rows)(rnd, NRAND)
+    mod = _mod(curve)
+    with cpu_mask(0) if portable else cpu_mask(0xFFFFFFFF):
+        monkeypatch.setattr(mod, "table_cache", KeyTableCache(mod.keytabs, mod.table_cache._tb, maxsize=0))
+        assert _verify(curve, arrays) == expect                        # plain path only
+        cache = KeyTableCache(mod.keytabs, mod.table_cache._tb)
+        monkeypatch.setattr(mod, "table_cache", cache)
+        assert _verify(curve, arrays) == expect                        # first sighting: plain path
+        keys65 = arrays[0] if curve == "sm2" else mod.key_cache.uncompressed(arrays[0], arrays[1])[0]
+        _, _, tabbed = cache.lookup(keys65, np.full(len(keys65), 65, np.uint8))
+        valid_key = np.array([mod.decompress(keys65[i:i + 1], np.array([65], np.uint8))[1][0]
+                              for i in range(len(keys65))])
+        assert (tabbed == valid_key).all()                             # second sighting: tables, valid keys only
+        assert _verify(curve, arrays) == expect                        # split path
+        assert _verify(curve, arrays, threads=3) == expect
+
+
+def test_tables_built_on_second_sighting_or_repeat_in_batch():
+    rnd = random.Random(SEED + 7)
+    keys, lens, _, _, _ = p256_rows(rnd, 6)
+    k65, l65 = p256.key_cache.uncompressed(keys, lens)
+    cache = KeyTableCache(p256.keytabs, p256.table_cache._tb)
+    assert not cache.lookup(k65[:3], l65[:3])[2].any() and len(cache) == 0
+    tabs, idx, has = cache.lookup(k65[:3], l65[:3])
+    assert has.all() and len(cache) == 3 and tabs.shape == (3, lib.LV_P256_KEYTAB_BYTES)
+    rep = np.ascontiguousarray(k65[[4, 4, 5]])
+    tabs, idx, has = cache.lookup(rep, l65[[4, 4, 5]])
+    assert list(has) == [True, True, False] and idx[0] == idx[1] and len(tabs) == 1
+
+
+def test_cache_bounded_and_correct_under_concurrent_evictions(monkeypatch):
+    rnd = random.Random(SEED + 8)
+    keys, lens, dig, sig, expect = p256_rows(rnd, 24 if not SAN else 8)
+    cache = KeyTableCache(p256.keytabs, p256.table_cache._tb, maxsize=3, seen_max=4)
+    monkeypatch.setattr(p256, "table_cache", cache)
+    errors = []
+
+    def worker(seed):
+        r = np.random.default_rng(seed)
+        for _ in range(6 if not SAN else 2):
+            sel = r.choice(len(keys), size=8)
+            got = list(p256.verify(keys[sel], lens[sel], dig[sel], sig[sel], threads=1))
+            if got != [expect[i] for i in sel]:
+                errors.append((seed, list(sel)))
+            if len(cache) > 3:
+                errors.append("cache exceeded its bound")
+
+    ts = [threading.Thread(target=worker, args=(SEED + i,)) for i in range(4)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    assert not errors
+    assert len(cache) <= 3
+    cache.clear()
+    assert len(cache) == 0
+
+
+def test_verify_tab_index_out_of_range_is_misuse():
+    rnd = random.Random(SEED + 9)
+    keys, lens, dig, sig, _ = p256_rows(rnd, 1)
+    k65, l65 = p256.key_cache.uncompressed(keys[:1], lens[:1])
+    tabs, ok = p256.keytabs(k65, l65)
+    assert ok.all()
+    out = np.zeros(1, np.uint8)
+    for bad in (1, -1):
+        idx = np.array([bad], np.int32)
+        rc = lib.lv_p256_verify_tab(ptr(tabs), 1, ffi.cast("int32_t *", ffi.from_buffer(idx)), ptr(dig),
+                                    ptr(sig), 1, 0, ptr(out))
+        assert rc == lib.LV_P256_EMISUSE
+    e = np.zeros((1, 32), np.uint8)
+    idx = np.array([2], np.int32)
+    assert lib.lv_sm2_verify_e_tab(ptr(tabs), 1, ffi.cast("int32_t *", ffi.from_buffer(idx)), ptr(e), ptr(sig), 1,
+                                   ptr(out)) == lib.LV_SM2_EMISUSE
