@@ -1,6 +1,7 @@
 /* Scheme layer: ECDSA verification, signing (test data only) and public-key recovery over groups of
  * up to K1_GROUP items, so that the inversions of a group (s^-1 or r^-1 mod n, the affine per-key tables,
- * the recovered keys) cost one inversion each by Montgomery's trick. */
+ * the recovered keys) cost one inversion each by Montgomery's trick, and (with AVX-512 IFMA) the
+ * multi-scalar multiplications run eight items per vector; groups of fewer than 4 items stay scalar. */
 #ifndef LV_SECP256K1_ECDSA_IMPL_H
 #define LV_SECP256K1_ECDSA_IMPL_H
 #include "cpu.h"
