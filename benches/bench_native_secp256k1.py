@@ -7,7 +7,7 @@ decompress) then ``verify`` of a pre-encoded DER signature over the digest (``ha
 signature (the LVB1 transaction form); signatures are low-S so libsecp256k1 accepts them.
 Under the normal test command (``--benchmark-disable``) it runs once as a sanity test with loose gates;
 ``pytest benches/bench_native_secp256k1.py --benchmark-enable`` gates on issue 4's floors (>= 1.0x
-coincurve, 2 threads >= 1.8x one).  CLI: ``python benches/bench_native_secp256k1.py [--n N] [--reps R]
+coincurve, 2 threads >= 1.8x one).  ``native_1t_portable`` masks the CPU features off (no IFMA lanes).  CLI: ``python benches/bench_native_secp256k1.py [--n N] [--reps R]
 [--quick] [--json F] [--filter S] [--list]``.
 """
 from __future__ import annotations
@@ -22,12 +22,12 @@ import time
 import numpy as np
 import pytest
 
-from ledgerval.native import cpu_features
+from ledgerval.native import cpu_features, cpu_mask
 from ledgerval.native import secp256k1 as k1
 
 pytestmark = pytest.mark.skipif(not k1.AVAILABLE, reason="native secp256k1 kernel not built")
 N_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-CASES = ["coincurve", "coincurve_preparsed", "native_1t", "native_2t", "native_recover_1t"]
+CASES = ["coincurve", "coincurve_preparsed", "native_1t", "native_1t_portable", "native_2t", "native_recover_1t"]
 
 
 def workload(n: int, seed: int = 7):
@@ -79,6 +79,12 @@ def coincurve_cases(keys, lens, digests, sigs):
     return parse_and_verify, preparsed
 
 
+def _portable(fn):
+    """Run with every CPU feature masked: the 5x52 scalar path without the IFMA lanes."""
+    with cpu_mask(0):
+        return fn()
+
+
 def measure(n: int = 512, reps: int = 5) -> dict:
     keys, lens, digests, sigs = workload(n)
     cc, cc_pre = coincurve_cases(keys, lens, digests, sigs)
@@ -88,6 +94,7 @@ def measure(n: int = 512, reps: int = 5) -> dict:
         "coincurve": cc,
         "coincurve_preparsed": cc_pre,
         "native_1t": lambda: k1.verify(keys, lens, digests, sigs, threads=1),
+        "native_1t_portable": lambda: _portable(lambda: k1.verify(keys, lens, digests, sigs, threads=1)),
         "native_2t": lambda: k1.verify(keys, lens, digests, sigs, threads=2),
         # v = 0 is right for about half the items; recovery does the same work either way
         "native_recover_1t": lambda: k1.recover(digests, sig65, threads=1),
