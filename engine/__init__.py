@@ -1,12 +1,12 @@
 """ledgerval: a hardware-accelerated ledger validation engine.
 
 Stable public surface: ``SUITES``, ``Validator``, ``Report``, ``Error``, ``verify_batch``, ``hash_batch``,
-``merkle_root``, ``merkle_proof``, ``verify_merkle_proof`` and the package errors.
+``merkle_root``, ``merkle_proof``, ``verify_merkle_proof``, ``recover_batch`` and the package errors.
 """
 from .errors import ChainFileError, InvalidArgument, InvalidType, LedgervalError
 from .hashing import hash_batch
-from .merkle import merkle_root
-from .signatures import verify_batch
+from .merkle import merkle_proof, merkle_root, verify_merkle_proof
+from .signatures import recover_batch, verify_batch
 from .suites import HASHES, SCHEMES, SUITES
 from .validator import ERROR_CODES, Error, Report, Validator
 
@@ -15,12 +15,5 @@ __version__ = "0.1.0"
 __all__ = [
     "SUITES", "SCHEMES", "HASHES", "verify_batch", "hash_batch", "merkle_root",
     "LedgervalError", "InvalidArgument", "InvalidType", "ChainFileError", "__version__",
-    "Validator", "Report", "Error", "ERROR_CODES",
+    "Validator", "Report", "Error", "ERROR_CODES", "merkle_proof", "verify_merkle_proof", "recover_batch",
 ]
-
-try:
-    from .merkle import merkle_proof, verify_merkle_proof  # noqa: F401
-
-    __all__ += ["merkle_proof", "verify_merkle_proof"]
-except ImportError:  # pragma: no cover
-    pass

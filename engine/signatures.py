@@ -87,3 +87,40 @@ def _verify_reference(scheme, keys, msgs, sigs, low_s) -> np.ndarray:
             curve = ecc.SECP256K1 if scheme == "ecdsa-secp256k1" else ecc.P256
             out[i] = ecc.ecdsa_verify(curve, k, m, s, low_s=low_s)
     return out
+
+
+def recover_batch(digests, signatures, *, threads: int | None = None,
+                  backend: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """secp256k1 public-key recovery, as Ethereum-style chains and FISCO BCOS identify senders.
+
+    ``signatures`` are 65 bytes r || s || v with v in 0..3 or 27..30 (v & 1: parity of R's y; v & 2: R's x
+    was r + n).  Returns ((N, 33) compressed SEC1 keys, (N,) bool): an item of the wrong length, with r or s
+    outside [1, n-1], a bad v, or no valid R is False with a zero key, never an exception.
+    """
+    d = as_items("digests", digests)
+    s = as_items("signatures", signatures)
+    n = same_length(digests=d, signatures=s)
+    t = resolve_threads(threads)
+    keys = np.zeros((n, 33), dtype=np.uint8)
+    ok = np.zeros(n, dtype=bool)
+    if n == 0:
+        return keys, ok
+    d_arr, d_lens = fixed_width(d, 32)
+    s_arr, s_lens = fixed_width(s, 65)
+    good_len = (d_lens == 32) & (s_lens == 65)
+    mod = None if backend == "reference" else native_backend("ecdsa-secp256k1")
+    if mod is None:
+        if backend == "native":
+            raise NotImplementedError("the native secp256k1 kernel is not built into this install")
+        from .reference import ecc
+
+        for i in np.flatnonzero(good_len).tolist():
+            k = ecc.ecdsa_recover(d_arr[i].tobytes(), s_arr[i].tobytes())
+            if k is not None:
+                keys[i] = np.frombuffer(k, dtype=np.uint8)
+                ok[i] = True
+        return keys, ok
+    keys, ok = mod.recover(d_arr, s_arr, threads=t)
+    ok = ok & good_len
+    keys[~ok] = 0
+    return keys, ok

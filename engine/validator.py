@@ -90,11 +90,7 @@ def _hash_spans(algo: str, raw: np.ndarray, starts: np.ndarray, ends: np.ndarray
     from ledgerval.kernels.lvb1_scan import gather_spans
 
     buf, offsets = gather_spans(raw, starts, ends)
-    spans = getattr(hashing, "hash_spans", None)
-    if spans is not None:
-        return spans(algo, buf, offsets, threads=threads)
-    return hashing.hash_batch(algo, [buf[offsets[i]:offsets[i + 1]].tobytes() for i in range(len(starts))],
-                              threads=threads)
+    return hashing.hash_spans(algo, buf, offsets, threads=threads)
 
 
 class Validator:

@@ -128,3 +128,27 @@ def test_auto_backend_agrees_with_reference(scheme):
        sig=st.binary(max_size=70))
 def test_random_junk_is_false(scheme, key, msg, sig):
     assert not verify_batch(scheme, [key], [msg], [sig])[0]
+
+
+def test_recover_batch_matches_reference_and_rejects_junk():
+    pubs, msgs, sigs = _batch("ecdsa-secp256k1", 6, tag=b"rec")
+    sig65, expect = [], []
+    for pk, m, s in zip(pubs, msgs, sigs):
+        found = None
+        for v in range(4):
+            if ecc.ecdsa_recover(m, s + bytes([v])) == pk:
+                found = v
+                break
+        assert found is not None
+        sig65.append(s + bytes([found + 27 if found < 2 else found]))
+        expect.append(pk)
+    junk = [(msgs[0], sigs[0] + b"\x05"), (msgs[0], sigs[0]), (msgs[0][:31], sig65[0]), (msgs[0], bytes(65))]
+    d = list(msgs) + [j[0] for j in junk]
+    s = sig65 + [j[1] for j in junk]
+    for backend in ("auto", "reference"):
+        keys, ok = ledgerval.recover_batch(d, s, backend=backend)
+        assert ok.tolist() == [True] * 6 + [False] * 4
+        assert [k.tobytes() for k in keys[:6]] == expect
+        assert not keys[6:].any()
+    with pytest.raises(InvalidArgument):
+        ledgerval.recover_batch(d, s[:-1])
