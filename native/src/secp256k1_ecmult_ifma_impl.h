@@ -77,11 +77,12 @@ static int v8_recode(int *d, const scalar *k, int w, int nwin) {
 
 /* ---- 8-lane field helpers beyond mul (same limb form: limbs 0..3 < 2^52, limb 4 < 2^49) ---- */
 
-/* Carry limbs (each < 2^62) back into the canonical-ish form, folding bits >= 2^256. */
+/* Limbs (each < 2^58) back to the form fe8_mul needs.  The bits of limb 4 at 2^256 and up are folded into
+ * limb 0 first (top < 2^10, so top * 0x1000003D1 < 2^52 and madd52lo is exact), then one carry pass
+ * leaves limbs 0..3 < 2^52 and limb 4 < 2^48 + 2^7. */
 LV_IFMA_TARGET static inline void fe8_weak(fe8 *a) {
     const __m512i M48 = _mm512_set1_epi64((long long)FE_M48), R256 = _mm512_set1_epi64((long long)FE_R);
-    fe8_carry5(a->v);
-    __m512i top = _mm512_srli_epi64(a->v[4], 48);   /* < 2^14 for limbs < 2^62, so top * R < 2^52 */
+    __m512i top = _mm512_srli_epi64(a->v[4], 48);
     a->v[4] = _mm512_and_si512(a->v[4], M48);
     a->v[0] = _mm512_madd52lo_epu64(a->v[0], top, R256);
     fe8_carry5(a->v);
@@ -105,13 +106,12 @@ LV_IFMA_TARGET static inline void fe8_shl(fe8 *r, const fe8 *a, int s) {
     fe8_weak(r);
 }
 
-/* lanes where a = 0 mod p (a < 2^257 here, so a is 0, p or 2p... fully normalize first) */
+/* lanes where a = 0 mod p */
 LV_IFMA_TARGET static inline __mmask8 fe8_is_zero(const fe8 *a) {
     const __m512i M = _mm512_set1_epi64((long long)FE_M52), M48 = _mm512_set1_epi64((long long)FE_M48);
     fe8 t = *a;
     fe8_weak(&t);
-    /* now t < 2^256 + 2^50ish; t = 0 mod p iff t in {0, p} after one more fold, which fe8_weak gave us
-     * (value < 2^256 means t in {0, p} exactly when it is a multiple of p) */
+    /* t < 2^256 + 2^215 now, so t = 0 mod p only as t = 0 or t = p, each with one digit pattern */
     __mmask8 zero = 0xFF, isp = 0xFF;
     zero &= _mm512_cmpeq_epi64_mask(t.v[0], _mm512_setzero_si512());
     isp &= _mm512_cmpeq_epi64_mask(t.v[0], _mm512_set1_epi64((long long)FE_P0));
