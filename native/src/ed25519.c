@@ -45,7 +45,7 @@ static inline const uint8_t *ed_msg(const uint8_t *msg_buf, const int64_t *offse
 
 static int ed_use_ifma(void) {
 #ifdef ED_HAVE_IFMA
-    const uint32_t need = LV_CPU_AVX512F | LV_CPU_AVX512IFMA;
+    const uint32_t need = LV_CPU_AVX512F | LV_CPU_AVX512BW | LV_CPU_AVX512IFMA;
     return (lv_cpu_features() & need) == need;
 #else
     return 0;
@@ -85,8 +85,13 @@ int lv_ed25519_verify(const uint8_t *keys, const uint8_t *sigs, const uint8_t *m
     return LV_ED25519_OK;
 }
 
+/* Rows of the transposed digits: two columns per item, padded to whole 64-byte loads. */
+static size_t ed_naf_stride(size_t batch_size) { return (2 * batch_size + 63) & ~(size_t)63; }
+
+/* Items, then the transposed digits (ED_WNAF_LEN rows and one spare row for the last row's loads), plus
+ * alignment slack. */
 size_t lv_ed25519_batch_scratch_bytes(size_t batch_size) {
-    return batch_size * sizeof(ed_batch_item) + 64;
+    return batch_size * sizeof(ed_batch_item) + (ED_WNAF_LEN + 1) * ed_naf_stride(batch_size) + 64;
 }
 
 int lv_ed25519_verify_batch(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
@@ -98,7 +103,9 @@ int lv_ed25519_verify_batch(const uint8_t *keys, const uint8_t *sigs, const uint
     if (batch_size == 0 || batch_size > LV_ED25519_BATCH_MAX) return LV_ED25519_EINVAL;
     if (scratch_len < lv_ed25519_batch_scratch_bytes(batch_size)) return LV_ED25519_ESCRATCH;
     ed_batch_item *items = (ed_batch_item *)(void *)(scratch + ((64 - ((uintptr_t)scratch & 63)) & 63));
-    ed_batch_ctx ctx = {keys, msg_buf ? msg_buf : (const uint8_t *)"", sigs, offsets, status, items, 0};
+    const size_t stride = ed_naf_stride(batch_size);
+    int8_t *naf_t = (int8_t *)(void *)(items + batch_size);
+    ed_batch_ctx ctx = {keys, msg_buf ? msg_buf : (const uint8_t *)"", sigs, offsets, status, items, naf_t, stride, 0};
     int use_ifma = ed_use_ifma();
     ctx.use_ifma = use_ifma;
     const uint8_t *enc[2 * LV_ED25519_BATCH_MAX];
@@ -158,6 +165,13 @@ int lv_ed25519_verify_batch(const uint8_t *keys, const uint8_t *sigs, const uint
             sc_mul(&it->zS, &z, &S);
             it->topR = wnaf_var(it->nafR, &z, ED_W_VAR);
             it->topA = wnaf_var(it->nafA, &zk, ED_W_VAR);
+            if (use_ifma) {
+                size_t col = 2 * (size_t)(it - items);
+                for (size_t b = 0; b < ED_WNAF_LEN; b++) {
+                    naf_t[b * stride + col] = it->nafR[b];
+                    naf_t[b * stride + col + 1] = it->nafA[b];
+                }
+            }
         }
         if (w == 0) continue;
         size_t fails = 0;

@@ -13,7 +13,7 @@
 #define ED_HAVE_IFMA 1
 #include <immintrin.h>
 
-#define ED_IFMA __attribute__((target("avx512f,avx512ifma")))
+#define ED_IFMA __attribute__((target("avx512f,avx512bw,avx512ifma")))
 
 typedef struct { __m512i v[5]; } fe8;
 

@@ -192,8 +192,12 @@ ED_IFMA static inline void ge8_gather_cached(ge_cached8 *r, const ge_cached *con
     }
 }
 
-/* ed25519_batch_check_var on eight lanes; the same verdict. */
-ED_IFMA static int ed25519_batch_check_ifma_var(const ed_batch_item *items, size_t lo, size_t hi) {
+/* ed25519_batch_check_var on eight lanes; the same verdict.  naf_t is the digits transposed: row i (stride
+ * bytes) holds, for each item j, the digit at bit i of z_j at column 2j and of z_j k_j at column 2j+1, so a
+ * bit's events are found 64 columns per compare instead of a branch per point.  Rows are padded so that
+ * 64-byte loads from any column below 2 hi stay inside the buffer. */
+ED_IFMA static int ed25519_batch_check_ifma_var(const ed_batch_item *items, const int8_t *naf_t, size_t stride,
+                                                size_t lo, size_t hi) {
     scalar sum = {{0, 0, 0, 0}}, b;
     int top = 0;
     for (size_t j = lo; j < hi; j++) {
@@ -236,10 +240,17 @@ ED_IFMA static int ed25519_batch_check_ifma_var(const ed_batch_item *items, size
     } while (0)
     for (int i = top - 1; i >= 0; i--) {
         ge8_p1p1_dbl(&acc, &acc);
-        for (size_t j = lo; j < hi; j++) {
-            const ed_batch_item *it = &items[j];
-            if (it->nafR[i]) ED_EVENT(it->nafR[i], it->tabR);
-            if (it->nafA[i]) ED_EVENT(it->nafA[i], it->tabA);
+        const int8_t *row = naf_t + (size_t)i * stride;
+        for (size_t c = 2 * lo; c < 2 * hi; c += 64) {
+            __m512i v = _mm512_loadu_si512((const void *)(row + c));
+            uint64_t mask = (uint64_t)_mm512_test_epi8_mask(v, v);
+            if (2 * hi - c < 64) mask &= ((uint64_t)1 << (2 * hi - c)) - 1;
+            while (mask) {
+                size_t col = c + (size_t)__builtin_ctzll(mask);
+                mask &= mask - 1;
+                const ed_batch_item *it = &items[col >> 1];
+                ED_EVENT(row[col], (col & 1) ? it->tabA : it->tabR);
+            }
         }
         if (nafb[i]) ED_EVENT(nafb[i], bt);
         if (nev) ED_FLUSH();

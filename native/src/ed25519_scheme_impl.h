@@ -45,6 +45,8 @@ typedef struct {
     const int64_t *offsets;
     uint8_t *status;
     const ed_batch_item *items;
+    const int8_t *naf_t;           /* transposed digits for the IFMA check, see ed25519_batch_check_ifma_var */
+    size_t naf_stride;
     int use_ifma;
 } ed_batch_ctx;
 
@@ -54,7 +56,8 @@ typedef struct {
 
 static int ed25519_batch_check_any_var(const ed_batch_ctx *c, size_t lo, size_t hi) {
 #ifdef ED_HAVE_IFMA
-    if (c->use_ifma && hi - lo >= ED_IFMA_CHECK_MIN) return ed25519_batch_check_ifma_var(c->items, lo, hi);
+    if (c->use_ifma && hi - lo >= ED_IFMA_CHECK_MIN)
+        return ed25519_batch_check_ifma_var(c->items, c->naf_t, c->naf_stride, lo, hi);
 #endif
     return ed25519_batch_check_var(c->items, lo, hi);
 }
