@@ -20,7 +20,8 @@ from ledgerval.native import ed25519 as E
 pytestmark = pytest.mark.skipif(not E.AVAILABLE, reason="native ed25519 kernels not built")
 
 SEED = int(os.environ.get("LV_TEST_SEED", "8032"))
-SANITIZE = os.environ.get("LEDGERVAL_SANITIZE_RUN") == "1"
+# Sanitizer runs (tests/test_native_sanitizers.py) ask for fewer random iterations.
+SANITIZE = "1" in (os.environ.get("LEDGERVAL_SANITIZE_RUN"), os.environ.get("LEDGERVAL_TEST_QUICK"))
 ITER = 12 if SANITIZE else 120
 VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 
@@ -284,7 +285,8 @@ def test_against_pynacl():
     assert ours[:ITER].all() and not ours[ITER:].all()
 
 
-@pytest.mark.skipif(SANITIZE, reason="pycryptodome dlopens with RTLD_DEEPBIND, which the ASan runtime refuses")
+@pytest.mark.skipif(SANITIZE and os.environ.get("PYCRYPTODOME_DISABLE_DEEPBIND") != "1",
+                    reason="pycryptodome dlopens with RTLD_DEEPBIND, which the ASan runtime refuses")
 def test_against_pycryptodome():
     eddsa = pytest.importorskip("Crypto.Signature.eddsa")
     ECC = pytest.importorskip("Crypto.PublicKey.ECC")
