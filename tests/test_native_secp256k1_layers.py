@@ -95,7 +95,9 @@ def _sc(op, a, b, size=32):
 def test_scalar_arithmetic_matches_python_ints():
     seed = random.randrange(2**32)
     print("seed", seed)
-    for a, b in _samples(seed, ITERS):
+    extremes = [(N - 1, N - 1), (N - 2, N - 1), (N - 1, 2), (2**255, 2**255), (N // 2 + 1, N // 2 + 1),
+                (2**256 - 1, 2**256 - 1), (N - 2**128, N - 2**128), (2**128, 2**128)]
+    for a, b in extremes + _samples(seed, ITERS):
         assert _i(_sc(lib.LV_K1_SC_MUL, a, b)) == a * b % N
         assert _i(_sc(lib.LV_K1_SC_ADD, a, b)) == (a + b) % N
         assert _i(_sc(lib.LV_K1_SC_NEG, a, b)) == (-a) % N

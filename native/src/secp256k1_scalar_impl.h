@@ -74,36 +74,72 @@ static void scalar_negate(scalar *r, const scalar *a) {
     }
 }
 
-/* Reduce an 8-limb value mod n by folding the limbs above 2^256 back as hi * C until nothing is left above,
- * then one conditional subtraction (the value is then < 2^256 < 2n).  Each fold shrinks the excess by
- * about 127 bits, so four passes at most. */
-static void scalar_reduce512(scalar *r, const uint64_t in[8]) {
-    uint64_t a[8];
-    int len = 8;
-    memcpy(a, in, sizeof a);
-    while (len > 4) {
-        uint64_t t[8] = {a[0], a[1], a[2], a[3], 0, 0, 0, 0};
-        for (int i = 4; i < len; i++) {
-            u128 carry = 0;
-            int k = i - 4;
-            for (int j = 0; j < 3; j++, k++) {
-                u128 v = (u128)a[i] * SC_C[j] + t[k] + carry;
-                t[k] = (uint64_t)v;
-                carry = v >> 64;
-            }
-            for (; carry && k < 8; k++) {
-                u128 v = (u128)t[k] + carry;
-                t[k] = (uint64_t)v;
-                carry = v >> 64;
-            }
-            VERIFY_CHECK(carry == 0);
-        }
-        len = 8;
-        while (len > 4 && t[len - 1] == 0) len--;
-        memcpy(a, t, sizeof a);
+/* 192-bit column accumulator for the unrolled reduction. */
+typedef struct { uint64_t c0, c1, c2; } sc_acc;
+
+static inline void sc_acc_mul(sc_acc *a, uint64_t x, uint64_t y) {
+    u128 t = (u128)x * y;
+    u128 lo = (u128)a->c0 + (uint64_t)t;
+    u128 hi = (u128)a->c1 + (uint64_t)(t >> 64) + (uint64_t)(lo >> 64);
+    a->c0 = (uint64_t)lo;
+    a->c1 = (uint64_t)hi;
+    a->c2 += (uint64_t)(hi >> 64);
+}
+
+static inline void sc_acc_add(sc_acc *a, uint64_t x) {
+    u128 lo = (u128)a->c0 + x;
+    u128 hi = (u128)a->c1 + (uint64_t)(lo >> 64);
+    a->c0 = (uint64_t)lo;
+    a->c1 = (uint64_t)hi;
+    a->c2 += (uint64_t)(hi >> 64);
+}
+
+static inline uint64_t sc_acc_next(sc_acc *a) {
+    uint64_t r = a->c0;
+    a->c0 = a->c1;
+    a->c1 = a->c2;
+    a->c2 = 0;
+    return r;
+}
+
+/* Reduce an 8-limb value mod n with 2^256 = C = c0 + c1 2^64 + 2^128 (mod n), folding the part above
+ * 2^256 three times: 512 -> 385 -> 258 -> 256 bits plus a carry, then one conditional subtraction.
+ * (Unrolled: the generic loop it replaced was a third of a verification's scalar time.) */
+static void scalar_reduce512(scalar *r, const uint64_t l[8]) {
+    const uint64_t c0 = SC_C[0], c1 = SC_C[1];
+    const uint64_t n0 = l[4], n1 = l[5], n2 = l[6], n3 = l[7];
+    uint64_t m0, m1, m2, m3, m4, m5, m6, p0, p1, p2, p3, p4, t[4];
+    sc_acc a = {l[0], 0, 0};
+    sc_acc_mul(&a, n0, c0); m0 = sc_acc_next(&a);
+    sc_acc_add(&a, l[1]); sc_acc_mul(&a, n1, c0); sc_acc_mul(&a, n0, c1); m1 = sc_acc_next(&a);
+    sc_acc_add(&a, l[2]); sc_acc_mul(&a, n2, c0); sc_acc_mul(&a, n1, c1); sc_acc_add(&a, n0); m2 = sc_acc_next(&a);
+    sc_acc_add(&a, l[3]); sc_acc_mul(&a, n3, c0); sc_acc_mul(&a, n2, c1); sc_acc_add(&a, n1); m3 = sc_acc_next(&a);
+    sc_acc_mul(&a, n3, c1); sc_acc_add(&a, n2); m4 = sc_acc_next(&a);
+    sc_acc_add(&a, n3); m5 = sc_acc_next(&a);
+    m6 = sc_acc_next(&a); /* m < 2^385: m6 <= 1 */
+    a.c0 = m0; a.c1 = a.c2 = 0;
+    sc_acc_mul(&a, m4, c0); p0 = sc_acc_next(&a);
+    sc_acc_add(&a, m1); sc_acc_mul(&a, m5, c0); sc_acc_mul(&a, m4, c1); p1 = sc_acc_next(&a);
+    sc_acc_add(&a, m2); sc_acc_mul(&a, m6, c0); sc_acc_mul(&a, m5, c1); sc_acc_add(&a, m4); p2 = sc_acc_next(&a);
+    sc_acc_add(&a, m3); sc_acc_mul(&a, m6, c1); sc_acc_add(&a, m5); p3 = sc_acc_next(&a);
+    sc_acc_add(&a, m6); p4 = sc_acc_next(&a); /* p < 2^259 */
+    u128 v = (u128)p0 + (u128)p4 * c0;
+    t[0] = (uint64_t)v;
+    v = (v >> 64) + p1 + (u128)p4 * c1;
+    t[1] = (uint64_t)v;
+    v = (v >> 64) + p2 + p4;
+    t[2] = (uint64_t)v;
+    v = (v >> 64) + p3;
+    t[3] = (uint64_t)v;
+    if ((uint64_t)(v >> 64)) {
+        /* the value is t + 2^256 = t + C with t < 2^133 here, so no further carry */
+        v = (u128)t[0] + c0; t[0] = (uint64_t)v;
+        v = (v >> 64) + t[1] + c1; t[1] = (uint64_t)v;
+        v = (v >> 64) + t[2] + 1; t[2] = (uint64_t)v;
+        t[3] += (uint64_t)(v >> 64);
     }
-    if (u256_geq(a, SC_N)) u256_sub_n(a, a);
-    memcpy(r->d, a, 4 * sizeof(uint64_t));
+    if (u256_geq(t, SC_N)) u256_sub_n(t, t);
+    memcpy(r->d, t, sizeof t);
 }
 
 static void u256_mul_wide(uint64_t out[8], const uint64_t *a, const uint64_t *b) {
