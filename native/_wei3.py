@@ -119,19 +119,34 @@ class KeyCache:
         return keys2, lens2
 
 
-class KeyTableCache:
-    """Uncompressed public key (65 bytes) -> its key table (precomputed multiples for the split joint
-    multiplication in native/src/wei3_keytab_impl.h, ``table_bytes`` opaque bytes).
+class TableLease:
+    """Key tables for one batch: ``has[i]`` when item i has a table, at row ``idx[i]`` of ``tabs`` (the
+    cache's buffer; the rows in use are pinned until ``release()``, so no eviction can overwrite them)."""
 
-    A table costs about one plain verification to build and makes every later verification under that
-    key about 2.5x faster, so a key gets one on its second sighting (or at once when it appears twice in
-    a batch); keys seen once stay in a bounded ``seen`` set.  Tables live in one numpy buffer owned here
-    (C never allocates); least recently used tables go first.  Thread-safe: lookups copy the rows they
-    return under the lock, so a concurrent eviction cannot change a table in use.  Results never depend
-    on the cache's state (both paths verify the same equation; tests check they agree).
+    def __init__(self, cache, tabs, idx, has, slots):
+        self._cache, self.tabs, self.idx, self.has, self._slots = cache, tabs, idx, has, slots
+
+    def release(self) -> None:
+        if self._slots:
+            self._cache._unpin(self._slots)
+            self._slots = []
+
+
+class KeyTableCache:
+    """SEC1 public key (as encoded: 33 or 65 bytes) -> its key table (precomputed multiples for the split
+    joint multiplication in native/src/wei3_keytab_impl.h, ``table_bytes`` opaque bytes).
+
+    A table (16 KiB) costs about two plain verifications to build and makes every later verification under
+    that key about 3.5x faster, so a key gets one on its second sighting (or at once when it appears twice in
+    a batch); keys seen once stay in a bounded ``seen`` set.  Keyed by the encoding as given, so a hit also
+    skips decompression.  Tables live in one numpy buffer owned here (C never allocates), 1024 tables
+    (16 MiB) by default; the least recently used unpinned table goes first.  Thread-safe: a lookup pins
+    the rows it hands out until the lease is released (measured: handing out copies instead cost about
+    1 us per signature).  Results never depend on the cache's state (both paths verify the same
+    equation; tests check they agree); keys that do not decode never get a table.
     """
 
-    def __init__(self, build, table_bytes: int, maxsize: int = 2048, seen_max: int = 16384):
+    def __init__(self, build, table_bytes: int, maxsize: int = 1024, seen_max: int = 16384):
         self._build = build            # (keys (M,65), lens (M,)) -> (tabs (M,table_bytes), ok (M,))
         self._tb = table_bytes
         self._max = maxsize
@@ -139,6 +154,8 @@ class KeyTableCache:
         self._buf = np.zeros((0, table_bytes), dtype=np.uint8)
         self._slots: OrderedDict[bytes, int] = OrderedDict()
         self._free: list[int] = []
+        self._pins: dict[int, int] = {}
+        self._orphans: set[int] = set()     # slots dropped by clear() while pinned
         self._seen: OrderedDict[bytes, None] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -146,75 +163,100 @@ class KeyTableCache:
         with self._lock:
             self._slots.clear()
             self._seen.clear()
-            self._free = list(range(len(self._buf)))
+            self._orphans = set(self._pins)
+            self._free = [s for s in range(len(self._buf)) if s not in self._pins]
 
     def __len__(self) -> int:
         return len(self._slots)
 
-    def _slot(self) -> int:
-        """A free row of the buffer (lock held): grows the buffer up to maxsize, then evicts the LRU."""
+    def _unpin(self, slots) -> None:
+        with self._lock:
+            for s in slots:
+                c = self._pins[s] - 1
+                if c:
+                    self._pins[s] = c
+                else:
+                    del self._pins[s]
+                    if s in self._orphans:
+                        self._orphans.discard(s)
+                        self._free.append(s)
+
+    def _slot(self):
+        """A row for a new table (lock held): a free one, a new one up to maxsize, else the least recently
+        used unpinned one; None when every row is pinned."""
         if self._free:
             return self._free.pop()
         if len(self._buf) < self._max:
             old = len(self._buf)
             grown = np.zeros((min(self._max, max(16, 2 * old)), self._tb), dtype=np.uint8)
-            grown[:old] = self._buf
+            grown[:old] = self._buf          # leases keep the old buffer alive; pinned rows never change
             self._buf = grown
             self._free = list(range(len(grown) - 1, old, -1))
             return old
-        _, s = self._slots.popitem(last=False)
-        return s
+        for key, s in self._slots.items():
+            if s not in self._pins:
+                del self._slots[key]
+                return s
+        return None
 
-    def lookup(self, keys65: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(tabs, idx, has) for (N, 65) rows: has[i] when row i (length 65) has a table, then
-        tabs[idx[i]] is it; tabs is a private contiguous copy."""
-        n = len(keys65)
+    def lookup(self, keys: np.ndarray, key_lens: np.ndarray) -> TableLease:
+        """Tables for the (N, 65) rows holding SEC1 keys of key_lens bytes; release the lease after use."""
+        n = len(keys)
         idx = np.zeros(n, dtype=np.int32)
         has = np.zeros(n, dtype=bool)
-        rows = np.flatnonzero(key_lens == 65)
+        rows = np.flatnonzero((key_lens == 33) | (key_lens == 65))
         if self._max <= 0 or rows.size == 0:
-            return np.zeros((0, self._tb), dtype=np.uint8), idx, has
-        sub = np.ascontiguousarray(keys65[rows])
-        uniq, inv, counts = np.unique(sub.view(np.dtype((np.void, 65))).ravel(), return_inverse=True,
+            return TableLease(self, self._buf, idx, has, [])
+        ident = np.empty((rows.size, 66), dtype=np.uint8)
+        ident[:, 0] = key_lens[rows]
+        ident[:, 1:] = keys[rows]
+        ident[ident[:, 0] == 33, 34:] = 0    # bytes past a compressed key are not part of it
+        uniq, inv, counts = np.unique(ident.view(np.dtype((np.void, 66))).ravel(), return_inverse=True,
                                       return_counts=True)
-        inv = inv.ravel()
         ub = [u.tobytes() for u in uniq]
-        tabs = np.zeros((len(ub), self._tb), dtype=np.uint8)
-        got = np.zeros(len(ub), dtype=bool)
+        slot_of = np.full(len(ub), -1, dtype=np.int64)
+        pinned: list[int] = []
         build = []
         with self._lock:
             for j, b in enumerate(ub):
                 s = self._slots.get(b)
                 if s is not None:
                     self._slots.move_to_end(b)
-                    tabs[j] = self._buf[s]
-                    got[j] = True
+                    slot_of[j] = s
+                    self._pins[s] = self._pins.get(s, 0) + 1
+                    pinned.append(s)
                 elif counts[j] > 1 or b in self._seen:
                     build.append(j)
                 else:
                     self._seen[b] = None
                     while len(self._seen) > self._seen_max:
                         self._seen.popitem(last=False)
+            buf = self._buf
         if build:
             bk = np.zeros((len(build), 65), dtype=np.uint8)
-            bk[:] = np.frombuffer(b"".join(ub[j] for j in build), dtype=np.uint8).reshape(-1, 65)
-            built, ok = self._build(bk, np.full(len(build), 65, dtype=np.uint8))
+            bl = np.zeros(len(build), dtype=np.uint8)
+            for t, j in enumerate(build):
+                bl[t] = ub[j][0]
+                bk[t] = np.frombuffer(ub[j][1:], dtype=np.uint8)
+            built, ok = self._build(bk, bl)
             with self._lock:
                 for t, j in enumerate(build):
                     self._seen.pop(ub[j], None)
                     if not ok[t]:
-                        continue                 # not a curve point: the plain path rejects it
-                    tabs[j] = built[t]
-                    got[j] = True
-                    if ub[j] not in self._slots and self._max > 0:
+                        continue                 # not a valid key: the plain path rejects it
+                    s = self._slots.get(ub[j])   # another thread may have built it meanwhile
+                    if s is None:
                         s = self._slot()
+                        if s is None:
+                            continue             # every row pinned: this batch uses the plain path
                         self._buf[s] = built[t]
                         self._slots[ub[j]] = s
-        keep = np.flatnonzero(got)
-        remap = np.full(len(ub), -1, dtype=np.int64)
-        remap[keep] = np.arange(keep.size)
-        item_tab = remap[inv]
-        sel = item_tab >= 0
+                    slot_of[j] = s
+                    self._pins[s] = self._pins.get(s, 0) + 1
+                    pinned.append(s)
+                buf = self._buf                  # newest buffer: holds every pinned row
+        item_slot = slot_of[inv.ravel()]
+        sel = item_slot >= 0
         has[rows[sel]] = True
-        idx[rows[sel]] = item_tab[sel]
-        return np.ascontiguousarray(tabs[keep]), idx, has
+        idx[rows[sel]] = item_slot[sel]
+        return TableLease(self, buf, idx, has, pinned)

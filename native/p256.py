@@ -56,28 +56,33 @@ def verify(keys, key_lens, digests, sigs, *, low_s: bool = False, threads: int |
     out = np.zeros(n, dtype=np.uint8)
     if n == 0:
         return out.view(bool)
-    keys, key_lens = key_cache.uncompressed(keys, key_lens)
-    tabs, idx, tabbed = table_cache.lookup(keys, key_lens)
     flag = 1 if low_s else 0
-    # Items whose key has a table take the split path, the others the plain one (same verdicts).
-    tab_items, plain_items = np.flatnonzero(tabbed), np.flatnonzero(~tabbed)
-    if tab_items.size:
-        sub = tab_items.size < n
-        t_idx, t_dig, t_sig = (idx[tab_items], digests[tab_items], sigs[tab_items]) if sub else (idx, digests, sigs)
-        t_out = np.zeros(tab_items.size, dtype=np.uint8)
-        ntabs = len(tabs)
+    # Keys with a table (repeat senders) take the split path; the others are decompressed (cached) and
+    # take the plain one.  Same verdicts either way.
+    lease = table_cache.lookup(keys, key_lens)
+    try:
+        tab_items, plain_items = np.flatnonzero(lease.has), np.flatnonzero(~lease.has)
+        if tab_items.size:
+            sub = tab_items.size < n
+            t_idx = lease.idx[tab_items] if sub else lease.idx
+            t_dig, t_sig = (digests[tab_items], sigs[tab_items]) if sub else (digests, sigs)
+            t_out = np.zeros(tab_items.size, dtype=np.uint8)
+            tabs = lease.tabs
 
-        def tchunk(a: int, b: int) -> None:
-            check_rc(lib.lv_p256_verify_tab(ptr(tabs), ntabs, ffi.cast("int32_t *", ffi.from_buffer(t_idx)) + a,
-                                            ptr(t_dig, a), ptr(t_sig, a), b - a, flag, ptr(t_out, a)),
-                     "lv_p256_verify_tab")
+            def tchunk(a: int, b: int) -> None:
+                idx_p = ffi.cast("int32_t *", ffi.from_buffer(t_idx)) + a
+                check_rc(lib.lv_p256_verify_tab(ptr(tabs), len(tabs), idx_p, ptr(t_dig, a), ptr(t_sig, a), b - a,
+                                                flag, ptr(t_out, a)), "lv_p256_verify_tab")
 
-        run_chunks(tab_items.size, threads, tchunk, min_chunk=_MIN_CHUNK)
-        out[tab_items] = t_out
+            run_chunks(tab_items.size, threads, tchunk, min_chunk=_MIN_CHUNK)
+            out[tab_items] = t_out
+    finally:
+        lease.release()
     if plain_items.size:
         sub = plain_items.size < n
         p_keys, p_lens, p_dig, p_sig = ((keys[plain_items], key_lens[plain_items], digests[plain_items],
                                          sigs[plain_items]) if sub else (keys, key_lens, digests, sigs))
+        p_keys, p_lens = key_cache.uncompressed(p_keys, p_lens)
         p_out = np.zeros(plain_items.size, dtype=np.uint8)
 
         def chunk(a: int, b: int) -> None:

@@ -183,20 +183,25 @@ def verify_e(keys, key_lens, e, sigs, *, threads: int | None = None) -> np.ndarr
     if n == 0:
         return out.view(bool)
     # Keys with a cached table (repeat senders) take the split path, the others the plain one.
-    tabs, idx, tabbed = table_cache.lookup(keys, key_lens)
-    tab_items, plain_items = np.flatnonzero(tabbed), np.flatnonzero(~tabbed)
-    if tab_items.size:
-        sub = tab_items.size < n
-        t_idx, t_e, t_sig = (idx[tab_items], e[tab_items], sigs[tab_items]) if sub else (idx, e, sigs)
-        t_out = np.zeros(tab_items.size, dtype=np.uint8)
-        ntabs = len(tabs)
+    lease = table_cache.lookup(keys, key_lens)
+    try:
+        tab_items, plain_items = np.flatnonzero(lease.has), np.flatnonzero(~lease.has)
+        if tab_items.size:
+            sub = tab_items.size < n
+            t_idx = lease.idx[tab_items] if sub else lease.idx
+            t_e, t_sig = (e[tab_items], sigs[tab_items]) if sub else (e, sigs)
+            t_out = np.zeros(tab_items.size, dtype=np.uint8)
+            tabs = lease.tabs
 
-        def tchunk(a: int, b: int) -> None:
-            check_rc(lib.lv_sm2_verify_e_tab(ptr(tabs), ntabs, ffi.cast("int32_t *", ffi.from_buffer(t_idx)) + a,
-                                             ptr(t_e, a), ptr(t_sig, a), b - a, ptr(t_out, a)), "lv_sm2_verify_e_tab")
+            def tchunk(a: int, b: int) -> None:
+                idx_p = ffi.cast("int32_t *", ffi.from_buffer(t_idx)) + a
+                check_rc(lib.lv_sm2_verify_e_tab(ptr(tabs), len(tabs), idx_p, ptr(t_e, a), ptr(t_sig, a), b - a,
+                                                 ptr(t_out, a)), "lv_sm2_verify_e_tab")
 
-        run_chunks(tab_items.size, threads, tchunk, min_chunk=_MIN_CHUNK)
-        out[tab_items] = t_out
+            run_chunks(tab_items.size, threads, tchunk, min_chunk=_MIN_CHUNK)
+            out[tab_items] = t_out
+    finally:
+        lease.release()
     if plain_items.size:
         sub = plain_items.size < n
         p_keys, p_lens, p_e, p_sig = ((keys[plain_items], key_lens[plain_items], e[plain_items], sigs[plain_items])

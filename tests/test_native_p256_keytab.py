@@ -125,11 +125,10 @@ def test_split_and_plain_paths_agree_with_reference(curve, portable, monkeypatch
         cache = KeyTableCache(mod.keytabs, mod.table_cache._tb)
         monkeypatch.setattr(mod, "table_cache", cache)
         assert _verify(curve, arrays) == expect                        # first sighting: plain path
-        keys65 = arrays[0] if curve == "sm2" else mod.key_cache.uncompressed(arrays[0], arrays[1])[0]
-        _, _, tabbed = cache.lookup(keys65, np.full(len(keys65), 65, np.uint8))
-        valid_key = np.array([mod.decompress(keys65[i:i + 1], np.array([65], np.uint8))[1][0]
-                              for i in range(len(keys65))])
-        assert (tabbed == valid_key).all()                             # second sighting: tables, valid keys only
+        lease = cache.lookup(arrays[0], arrays[1])
+        lease.release()
+        valid_key = mod.decompress(arrays[0], arrays[1])[1]
+        assert (lease.has == valid_key).all()                          # second sighting: tables, valid keys only
         assert _verify(curve, arrays) == expect                        # split path
         assert _verify(curve, arrays, threads=3) == expect
 
@@ -137,14 +136,47 @@ def test_split_and_plain_paths_agree_with_reference(curve, portable, monkeypatch
 def test_tables_built_on_second_sighting_or_repeat_in_batch():
     rnd = random.Random(SEED + 7)
     keys, lens, _, _, _ = p256_rows(rnd, 6)
-    k65, l65 = p256.key_cache.uncompressed(keys, lens)
     cache = KeyTableCache(p256.keytabs, p256.table_cache._tb)
-    assert not cache.lookup(k65[:3], l65[:3])[2].any() and len(cache) == 0
-    tabs, idx, has = cache.lookup(k65[:3], l65[:3])
-    assert has.all() and len(cache) == 3 and tabs.shape == (3, lib.LV_P256_KEYTAB_BYTES)
-    rep = np.ascontiguousarray(k65[[4, 4, 5]])
-    tabs, idx, has = cache.lookup(rep, l65[[4, 4, 5]])
-    assert list(has) == [True, True, False] and idx[0] == idx[1] and len(tabs) == 1
+    first = cache.lookup(keys[:3], lens[:3])
+    assert not first.has.any() and len(cache) == 0
+    first.release()
+    lease = cache.lookup(keys[:3], lens[:3])
+    assert lease.has.all() and len(cache) == 3 and lease.tabs.shape[1] == lib.LV_P256_KEYTAB_BYTES
+    # the table is the one lv_p256_keytab builds for that key
+    assert (lease.tabs[lease.idx[1]] == p256.keytabs(keys[1:2], lens[1:2])[0][0]).all()
+    lease.release()
+    rep = cache.lookup(np.ascontiguousarray(keys[[5, 5, 4]]), lens[[5, 5, 4]])
+    assert list(rep.has) == [True, True, False] and rep.idx[0] == rep.idx[1]
+    rep.release()
+    # bytes past a compressed key's 33 are not part of its identity
+    assert lens[5] == 33
+    junk = keys[[5]].copy()
+    junk[0, 40:] = 7
+    again = cache.lookup(junk, lens[[5]])
+    assert again.has[0] and again.idx[0] == rep.idx[0]
+    again.release()
+
+
+def test_pinned_tables_are_not_evicted():
+    rnd = random.Random(SEED + 10)
+    keys, lens, dig, sig, expect = p256_rows(rnd, 2)
+    cache = KeyTableCache(p256.keytabs, p256.table_cache._tb, maxsize=1)
+    two = [0, 0]
+    held = cache.lookup(keys[two], lens[two])              # key 0 built and pinned
+    assert held.has.all()
+    row = held.tabs[held.idx[0]].copy()
+    other = cache.lookup(keys[[1, 1]], lens[[1, 1]])        # the only row is pinned: no table for key 1
+    assert not other.has.any()
+    other.release()
+    cache.clear()                                           # clearing while pinned orphans the row
+    late = cache.lookup(keys[[1, 1]], lens[[1, 1]])
+    assert not late.has.any()
+    late.release()
+    assert (held.tabs[held.idx[0]] == row).all()
+    held.release()                                          # the orphan is free again
+    after = cache.lookup(keys[[1, 1]], lens[[1, 1]])
+    assert after.has.all() and len(cache) == 1
+    after.release()
 
 
 def test_cache_bounded_and_correct_under_concurrent_evictions(monkeypatch):
@@ -176,8 +208,7 @@ def test_cache_bounded_and_correct_under_concurrent_evictions(monkeypatch):
 def test_verify_tab_index_out_of_range_is_misuse():
     rnd = random.Random(SEED + 9)
     keys, lens, dig, sig, _ = p256_rows(rnd, 1)
-    k65, l65 = p256.key_cache.uncompressed(keys[:1], lens[:1])
-    tabs, ok = p256.keytabs(k65, l65)
+    tabs, ok = p256.keytabs(keys[:1], lens[:1])
     assert ok.all()
     out = np.zeros(1, np.uint8)
     for bad in (1, -1):

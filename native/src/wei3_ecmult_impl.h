@@ -7,55 +7,26 @@
 
 #include <pthread.h>
 
-/* Window of the base point's wNAF: 2^(W-2) affine odd multiples G, 3G, ..., (2^(W-1)-1)G.  8 (64 points,
- * 4 KiB) measured within noise of 10 (16 KiB) on the verification benchmark; a verification spends most
- * of its time in the 256 doublings. */
-#define W3_WG 8
+/* Window of the base point's wNAF: 2^(W-2) affine odd multiples per table.  Measured (C microbenchmark,
+ * key-table ecmult, thread CPU time): w = 8 16.5 us, 9 15.8 us, 10 15.5 us; 9 keeps the W3_SPLIT static
+ * tables at 64 KiB (8 KiB each). */
+#define W3_WG 9
 #define W3_GTAB (1 << (W3_WG - 2))
 /* Window of Q's wNAF, its table built per call in Jacobian form: 5 (8 points) balances the table's
  * 7 additions against ~256/6 additions in the loop. */
 #define W3_WQ 5
 #define W3_QTAB (1 << (W3_WQ - 2))
 
-/* Key-table path (wei3_keytab_impl.h): scalars cut into W3_SPLIT chunks, Q's table of width W3_WT.
- * Chosen by measurement, see wei3_keytab_impl.h. */
+/* Key-table path (wei3_keytab_impl.h): scalars cut into W3_SPLIT chunks, Q's tables of width W3_WT.
+ * Measured (same microbenchmark, ADX path): 4 ways 24.4 us, 8 ways 19.3 us (33 doublings instead of 65);
+ * with w = 7 instead of 6, 16.5 against 17.5 us, for 16 KiB per key instead of 8 and a table build of
+ * 132 instead of 86 us (once per key; a plain verification is about 60 us). */
 #define W3_SPLIT 8
-#define W3_WT 6
+#define W3_WT 7
 
 /* The G tables are split W3_SPLIT ways for the key-table path (wei3_keytab_impl.h): chunk j of a
  * scalar multiplies 2^(W3_CHUNK j) G.  The plain path uses w3_gtabs[0], the odd multiples of G. */
 #define W3_CHUNK (256 / W3_SPLIT)
-#define W3_CHUNK_LEN (W3_CHUNK + 1)
-
-/* Chunk j of u (W3_CHUNK bits, W3_CHUNK <= 64). */
-W3_INLINE uint64_t w3_chunk(const scalar *u, int j) {
-#if W3_CHUNK == 64
-    return u->v[j];
-#else
-    int bit = j * W3_CHUNK;
-    return (u->v[bit >> 6] >> (bit & 63)) & ((1ULL << W3_CHUNK) - 1);
-#endif
-}
-
-/* Width-w NAF of v < 2^W3_CHUNK into W3_CHUNK_LEN digits; returns 1 + the index of the top non-zero
- * digit (0 for v = 0). */
-static int w3_wnaf_chunk_var(int8_t *wnaf, uint64_t v64, int w) {
-    w3_u128 v = v64;
-    int last = 0;
-    for (int i = 0; i < W3_CHUNK_LEN; i++) {
-        int d = 0;
-        if (v & 1) {
-            d = (int)(v & ((1u << w) - 1));
-            if (d >= (1 << (w - 1))) d -= 1 << w;
-            v -= (w3_u128)(__int128)d;   /* v - d: d odd, result divisible by 2^w */
-            last = i + 1;
-        }
-        wnaf[i] = (int8_t)d;
-        v >>= 1;
-    }
-    W3_CHECK(v == 0);
-    return last;
-}
 
 /* Odd multiples P, 3P, ..., (2*count-1)P of a finite Jacobian P. */
 static void w3_odd_multiples_var(gej *tab, const gej *p, int count) {
@@ -100,7 +71,7 @@ static void w3_qtab_build_var(gej *tab, const ge *q) {
 
 /* r = u1*G + u2*Q; q may be NULL (then u2 is ignored).  Requires w3_ecmult_init(). */
 static void ecmult_var(gej *r, const scalar *u1, const ge *q, const scalar *u2) {
-    int8_t wg[W3_WNAF_LEN], wq[W3_WNAF_LEN];
+    int16_t wg[W3_WNAF_LEN], wq[W3_WNAF_LEN];
     gej qtab[W3_QTAB];
     int lg = 0, lq = 0;
     if (q != NULL && !scalar_is_zero(u2)) {

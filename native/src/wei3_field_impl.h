@@ -199,11 +199,18 @@ static const uint64_t W3_FE_PC[5] = {W3_P_0, W3_P_1, W3_P_2, W3_P_3, W3_P_1 + 1}
     "adoxq %[" T5 "], %[" T5 "]\n\t" \
     "movl $0, %k[lo]\n\t" \
     "adcxq %[lo], %[" T5 "]\n\t"
+/* P-256 has p2 = 0: its term only carries (T0 is zero there), one MULX fewer per round. */
+#if W3_P_2 == 0
+#define W3_ADX_B_P2(T0, T2, T3) "adcxq %[" T0 "], %[" T2 "]\n\t" "adoxq %[" T0 "], %[" T3 "]\n\t"
+#else
+#define W3_ADX_B_P2(T0, T2, T3) \
+    "mulxq %[p2], %[lo], %[hi]\n\t" "adcxq %[lo], %[" T2 "]\n\t" "adoxq %[hi], %[" T3 "]\n\t"
+#endif
 #define W3_ADX_B(T0, T1, T2, T3, T4, T5) \
     "movq %[" T0 "], %%rdx\n\t" \
     "xorl %k[" T0 "], %k[" T0 "]\n\t" \
     "mulxq %[p1p], %[lo], %[hi]\n\t" "adcxq %[lo], %[" T1 "]\n\t" "adoxq %[hi], %[" T2 "]\n\t" \
-    "mulxq %[p2], %[lo], %[hi]\n\t" "adcxq %[lo], %[" T2 "]\n\t" "adoxq %[hi], %[" T3 "]\n\t" \
+    W3_ADX_B_P2(T0, T2, T3) \
     "mulxq %[p3], %[lo], %[hi]\n\t" "adcxq %[lo], %[" T3 "]\n\t" "adoxq %[hi], %[" T4 "]\n\t" \
     "adcxq %[" T0 "], %[" T4 "]\n\t" \
     "adoxq %[" T0 "], %[" T5 "]\n\t" \

@@ -92,9 +92,9 @@ W3_INLINE unsigned w3_bits_var(const uint64_t a[4], int pos, int count) {
     return (unsigned)(v & ((1u << count) - 1));
 }
 
-static int scalar_wnaf_var(int8_t *wnaf, const scalar *a, int w) {
+static int scalar_wnaf_var(int16_t *wnaf, const scalar *a, int w) {
     int last = -1, carry = 0, bit = 0;
-    memset(wnaf, 0, W3_WNAF_LEN);
+    memset(wnaf, 0, W3_WNAF_LEN * sizeof *wnaf);
     while (bit < W3_WNAF_LEN) {
         if ((int)w3_bits_var(a->v, bit, 1) == carry) { bit++; continue; }
         int now = w;
@@ -102,7 +102,7 @@ static int scalar_wnaf_var(int8_t *wnaf, const scalar *a, int w) {
         int word = (int)w3_bits_var(a->v, bit, now) + carry;
         carry = (word >> (w - 1)) & 1;
         word -= carry << w;
-        wnaf[bit] = (int8_t)word;
+        wnaf[bit] = (int16_t)word;
         last = bit;
         bit += now;
     }
