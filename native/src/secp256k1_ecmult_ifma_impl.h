@@ -3,7 +3,7 @@
  * Lanes must follow one control flow, so the wNAF of the scalar path (digit positions differ per item) is
  * replaced by signed fixed windows: every lane adds at the same positions.  na is GLV-split as on the
  * scalar path and both halves use width-4 windows (digits in [-7, 8]) over per-item tables of 1A..8A and
- * their lambda images; ng = ng_lo + 2^128 ng_hi uses width-8 windows over static tables of 1..128 times G
+ * their lambda images; ng = ng_lo + 2^128 ng_hi uses width-10 windows over static tables of 1..512 times G
  * and 2^128 G.  A zero digit leaves its lane unchanged (masked).  A lane whose addition meets the doubling
  * or inverse case (H = 0), or whose result is infinity, is marked exceptional and the caller recomputes that
  * item on the scalar path, so the vector formulas never need those cases. */
@@ -20,8 +20,8 @@
 #define V8_TG 512           /* 1G..512G */
 #define V8_NQ 34            /* windows of a < 2^130 half scalar */
 #define V8_NG 14
-/* the per-key tables come from the scalar layer's group scratch, sized for ECMULT_TABLE_A points */
 _Static_assert(V8_TG % 64 == 0, "v8_fill_g converts 64 points per inversion");
+/* the per-key tables come from the scalar layer's group scratch, sized for ECMULT_TABLE_A points */
 _Static_assert(V8_TQ == ECMULT_TABLE_A, "8-lane tables reuse the scalar path's per-key table slots");
 
 /* static base-point tables in 52-bit limbs: [entry][x0..x4 y0..y4] */
