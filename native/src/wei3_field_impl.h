@@ -253,6 +253,75 @@ W3_INLINE void w3_fe_mul_adx(uint64_t r[4], const uint64_t a[4], const uint64_t 
     r[0] = r4; r[1] = r5; r[2] = r0; r[3] = r1;
 }
 
+/* r = a^2/R mod p: the 512-bit square from six cross products (doubled) and four squares (10 MULX
+ * instead of 16), then four reduction rounds on the low half kept in a rotating four-limb window W
+ * (W + u*p drops its zero low limb and stays below 2^256 because p < 2^256 - 2^192), then W (<= p) plus
+ * the high half (< p) minus p at most once.  Measured (same microbenchmark): 12.8 ns per dependent
+ * squaring against 16.9 ns through w3_fe_mul_adx; the same product-then-reduce shape for the general
+ * product measured no faster than the interleaved rounds (16.4 vs 17.0 ns, equal throughput), so
+ * w3_fe_mul_adx stays. */
+#define W3_SQR_RED(W0, W1, W2, W3) \
+    "movq %[" W0 "], %%rdx\n\t" \
+    "xorl %k[" W0 "], %k[" W0 "]\n\t" \
+    "mulxq %[p1p], %[lo], %[hi]\n\t" "adcxq %[lo], %[" W1 "]\n\t" "adoxq %[hi], %[" W2 "]\n\t" \
+    W3_SQR_RED_P2(W0, W2, W3) \
+    "mulxq %[p3], %[lo], %[hi]\n\t" "adcxq %[lo], %[" W3 "]\n\t" "adoxq %[hi], %[" W0 "]\n\t" \
+    "movl $0, %k[lo]\n\t" "adcxq %[lo], %[" W0 "]\n\t"
+#if W3_P_2 == 0
+#define W3_SQR_RED_P2(W0, W2, W3) "adcxq %[" W0 "], %[" W2 "]\n\t" "adoxq %[" W0 "], %[" W3 "]\n\t"
+#else
+#define W3_SQR_RED_P2(W0, W2, W3) \
+    "mulxq %[p2], %[lo], %[hi]\n\t" "adcxq %[lo], %[" W2 "]\n\t" "adoxq %[hi], %[" W3 "]\n\t"
+#endif
+
+W3_INLINE void w3_fe_sqr_adx(uint64_t r[4], const uint64_t a[4]) {
+    uint64_t t0, t1, t2, t3, t4, t5, t6, t7, lo, hi;
+    __asm__(
+        /* cross products a0*(a1,a2,a3) at limbs 1..4, a1*(a2,a3) at 3..5, a2*a3 at 5..6 */
+        "movq 0(%[a]), %%rdx\n\t"
+        "mulxq 8(%[a]), %[t1], %[t2]\n\t"
+        "mulxq 16(%[a]), %[lo], %[t3]\n\t" "addq %[lo], %[t2]\n\t"
+        "mulxq 24(%[a]), %[lo], %[t4]\n\t" "adcq %[lo], %[t3]\n\t" "adcq $0, %[t4]\n\t"
+        "movq 8(%[a]), %%rdx\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "mulxq 24(%[a]), %[t0], %[t5]\n\t"
+        "addq %[lo], %[t3]\n\t" "adcq %[hi], %[t4]\n\t" "adcq $0, %[t5]\n\t"
+        "addq %[t0], %[t4]\n\t" "adcq $0, %[t5]\n\t"
+        "movq 16(%[a]), %%rdx\n\t"
+        "mulxq 24(%[a]), %[lo], %[t6]\n\t"
+        "addq %[lo], %[t5]\n\t" "adcq $0, %[t6]\n\t"
+        /* double them */
+        "xorl %k[t7], %k[t7]\n\t"
+        "addq %[t1], %[t1]\n\t" "adcq %[t2], %[t2]\n\t" "adcq %[t3], %[t3]\n\t" "adcq %[t4], %[t4]\n\t"
+        "adcq %[t5], %[t5]\n\t" "adcq %[t6], %[t6]\n\t" "adcq $0, %[t7]\n\t"
+        /* plus the squares a_i^2 at limbs 2i, 2i+1 */
+        "movq 0(%[a]), %%rdx\n\t" "mulxq %%rdx, %[t0], %[hi]\n\t" "addq %[hi], %[t1]\n\t"
+        "movq 8(%[a]), %%rdx\n\t" "mulxq %%rdx, %[lo], %[hi]\n\t" "adcq %[lo], %[t2]\n\t" "adcq %[hi], %[t3]\n\t"
+        "movq 16(%[a]), %%rdx\n\t" "mulxq %%rdx, %[lo], %[hi]\n\t" "adcq %[lo], %[t4]\n\t" "adcq %[hi], %[t5]\n\t"
+        "movq 24(%[a]), %%rdx\n\t" "mulxq %%rdx, %[lo], %[hi]\n\t" "adcq %[lo], %[t6]\n\t" "adcq %[hi], %[t7]\n\t"
+        /* reduce the low half */
+        W3_SQR_RED("t0", "t1", "t2", "t3")
+        W3_SQR_RED("t1", "t2", "t3", "t0")
+        W3_SQR_RED("t2", "t3", "t0", "t1")
+        W3_SQR_RED("t3", "t0", "t1", "t2")
+        /* W = t0..t3, plus the high half, minus p once */
+        "xorl %k[lo], %k[lo]\n\t"
+        "addq %[t4], %[t0]\n\t" "adcq %[t5], %[t1]\n\t" "adcq %[t6], %[t2]\n\t" "adcq %[t7], %[t3]\n\t"
+        "adcq $0, %[lo]\n\t"
+        "movq %[t0], %[t4]\n\t" "subq %[p0], %[t4]\n\t"
+        "movq %[t1], %[t5]\n\t" "sbbq %[p1], %[t5]\n\t"
+        "movq %[t2], %[t6]\n\t" "sbbq %[p2], %[t6]\n\t"
+        "movq %[t3], %[t7]\n\t" "sbbq %[p3], %[t7]\n\t"
+        "sbbq $0, %[lo]\n\t"
+        "cmovncq %[t4], %[t0]\n\t" "cmovncq %[t5], %[t1]\n\t" "cmovncq %[t6], %[t2]\n\t" "cmovncq %[t7], %[t3]\n\t"
+        : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5),
+          [t6] "=&r"(t6), [t7] "=&r"(t7), [lo] "=&r"(lo), [hi] "=&r"(hi)
+        : [a] "r"(a), "m"(*(const uint64_t(*)[4])a), [p0] "m"(W3_FE_PC[0]), [p1] "m"(W3_FE_PC[1]),
+          [p2] "m"(W3_FE_PC[2]), [p3] "m"(W3_FE_PC[3]), [p1p] "m"(W3_FE_PC[4])
+        : "rdx", "cc");
+    r[0] = t0; r[1] = t1; r[2] = t2; r[3] = t3;
+}
+
 /* r = a + b mod p (a, b < p): the sum, then the sum minus p, keeping the sum when that borrows without a
  * carry out of the sum.  The _addcarry_u64 C version below goes through memory (9.3 ns per dependent
  * addition in the microbenchmark; this one about 2 ns), and a doubling has eleven additions. */
@@ -296,6 +365,13 @@ W3_INLINE void fe_mul_raw(uint64_t r[4], const uint64_t a[4], const uint64_t b[4
     w3_mont_mul(r, a, b, W3_FE_P, 1);
 }
 
+W3_INLINE void fe_sqr_raw(uint64_t r[4], const uint64_t a[4]) {
+#ifdef W3_HAVE_ADX_ASM
+    if (__atomic_load_n(&w3_use_adx, __ATOMIC_RELAXED)) { w3_fe_sqr_adx(r, a); return; }
+#endif
+    w3_mont_mul(r, a, a, W3_FE_P, 1);
+}
+
 W3_INLINE void fe_add_raw(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
 #ifdef W3_HAVE_ADX_ASM
     if (__atomic_load_n(&w3_use_adx, __ATOMIC_RELAXED)) { w3_fe_add_asm(r, a, b); return; }
@@ -329,7 +405,7 @@ W3_INLINE void w3_to_be(uint8_t *b, const uint64_t a[4]) {
 }
 
 W3_INLINE void fe_mul(fe *r, const fe *a, const fe *b) { fe_mul_raw(r->v, a->v, b->v); }
-W3_INLINE void fe_sqr(fe *r, const fe *a) { fe_mul_raw(r->v, a->v, a->v); }
+W3_INLINE void fe_sqr(fe *r, const fe *a) { fe_sqr_raw(r->v, a->v); }
 W3_INLINE void fe_add(fe *r, const fe *a, const fe *b) { fe_add_raw(r->v, a->v, b->v); }
 W3_INLINE void fe_sub(fe *r, const fe *a, const fe *b) { w3_mod_sub(r->v, a->v, b->v, W3_FE_P); }
 W3_INLINE int fe_equal(const fe *a, const fe *b) {
