@@ -126,7 +126,7 @@ static void fe_mul_int(fe *r, uint64_t k) {
 
 /* Products column by column, the high columns (2^260 and up) first: carried into 52-bit limbs h5..h9 they
  * fold into the low columns as h*2^260 = h*0x1000003D10, each while that column is summed, so only one
- * 128-bit accumulator is live (keeping all nine column sums live spilled registers and cost ~25%).
+ * 128-bit accumulator is live (measured ~3% faster here than keeping all nine column sums live).
  * Inputs of magnitude <= 32 keep every column below 2^120. */
 #define FE_MUL_BODY(C5, C6, C7, C8, C0, C1, C2, C3, C4)                                                      \
     do {                                                                                                    \
