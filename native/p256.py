@@ -43,7 +43,9 @@ def keytabs(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.ndar
     return out, ok.view(bool)
 
 
-table_cache = KeyTableCache(keytabs, lib.LV_P256_KEYTAB_BYTES if AVAILABLE else 0)
+# A module built before key tables existed gets a cache that never builds one (maxsize 0).
+_TAB_BYTES = int(getattr(lib, "LV_P256_KEYTAB_BYTES", 0)) if AVAILABLE else 0
+table_cache = KeyTableCache(keytabs, _TAB_BYTES, maxsize=1024 if _TAB_BYTES else 0)
 
 
 def verify(keys, key_lens, digests, sigs, *, low_s: bool = False, threads: int | None = None) -> np.ndarray:

@@ -67,7 +67,9 @@ def keytabs(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.ndar
     return out, ok.view(bool)
 
 
-table_cache = KeyTableCache(keytabs, lib.LV_SM2_KEYTAB_BYTES if AVAILABLE else 0)
+# A module built before key tables existed gets a cache that never builds one (maxsize 0).
+_TAB_BYTES = int(getattr(lib, "LV_SM2_KEYTAB_BYTES", 0)) if AVAILABLE else 0
+table_cache = KeyTableCache(keytabs, _TAB_BYTES, maxsize=1024 if _TAB_BYTES else 0)
 
 
 class ZaCache:
@@ -148,12 +150,14 @@ def message_hashes(keys65: np.ndarray, ok: np.ndarray, msg_buf: np.ndarray, offs
 
 
 def _uncompressed(keys, key_lens):
+    given65 = np.flatnonzero(key_lens == 65)
     keys, key_lens = key_cache.uncompressed(keys, key_lens)
-    # rows still of length 65 may be off the curve: the kernel checks them; Z_A only for decodable rows
+    # Compressed rows come back as 65 only when they decoded; rows given uncompressed may be off the
+    # curve, so only those are checked here (Z_A only for decodable rows).
     ok = key_lens == 65
-    if ok.any():
-        _, dec = decompress(keys, key_lens)
-        ok &= dec
+    if given65.size:
+        _, dec = decompress(np.ascontiguousarray(keys[given65]), key_lens[given65])
+        ok[given65] &= dec
     return keys, np.where(ok, key_lens, 0).astype(np.uint8), ok
 
 
