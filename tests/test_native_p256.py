@@ -110,9 +110,16 @@ def wycheproof_rows(name, der):
     return rows, expect, ids
 
 
+@pytest.mark.parametrize("keypath", ["tables", "plain"])
 @pytest.mark.parametrize("name,der", [("ecdsa_secp256r1_sha256_p1363_test.json", False),
                                       ("ecdsa_secp256r1_sha256_test.json", True)])
-def test_wycheproof(name, der):
+def test_wycheproof(name, der, keypath, monkeypatch):
+    """Keys repeat within a file, so by default they get key tables at once; "plain" disables the table
+    cache so the same vectors also run through the per-call path."""
+    from ledgerval.native._wei3 import KeyTableCache
+
+    cache = KeyTableCache(p256.keytabs, p256.table_cache._tb, maxsize=0 if keypath == "plain" else 1024)
+    monkeypatch.setattr(p256, "table_cache", cache)
     rows, expect, ids = wycheproof_rows(name, der)
     usable = [i for i, r in enumerate(rows) if r[2] is not None]
     got = np.zeros(len(rows), bool)
