@@ -44,18 +44,29 @@ static void p256_verify_block(const uint8_t *keys, const uint8_t *key_lens, cons
         if (!out[i]) { memset(&s[i], 0, sizeof s[i]); s[i].v[0] = 1; }  /* keeps the batch inversion defined */
     }
     scalar_inv_all_mont_var(w, s, pre, n);
-    for (int i = 0; i < n; i++) {
-        scalar e, u1, u2;
-        ge q;
-        gej x;
-        if (!out[i]) continue;
-        if (!tabs && !ge_parse_sec1_var(&q, keys + 65 * i, key_lens[i])) { out[i] = 0; continue; }
-        scalar_set_b32(&e, digests + 32 * i);
-        scalar_mont_mul(&u1, &e, &w[i]);     /* e * s^-1 (w is s^-1 in Montgomery form) */
-        scalar_mont_mul(&u2, &r[i], &w[i]);  /* r * s^-1 */
-        if (tabs) ecmult_keytab_var(&x, &u1, tabs + (size_t)W3_KEYTAB_BYTES * (size_t)tab_idx[i], &u2);
-        else ecmult_var(&x, &u1, &q, &u2);
-        out[i] = (uint8_t)gej_eq_x_mod_n_var(&x, &r[i]);
+    for (int g = 0; g < n; g += W3_QGROUP) {
+        int m = n - g < W3_QGROUP ? n - g : W3_QGROUP, k = 0, slot[W3_QGROUP];
+        ge q[W3_QGROUP], qt[W3_QGROUP * W3_QTAB];
+        if (!tabs) {
+            for (int i = g; i < g + m; i++) {
+                slot[i - g] = -1;
+                if (!out[i]) continue;
+                if (!ge_parse_sec1_var(&q[k], keys + 65 * i, key_lens[i])) { out[i] = 0; continue; }
+                slot[i - g] = k++;
+            }
+            if (k) w3_qtabs_affine_var(qt, q, k);
+        }
+        for (int i = g; i < g + m; i++) {
+            scalar e, u1, u2;
+            gej x;
+            if (!out[i]) continue;
+            scalar_set_b32(&e, digests + 32 * i);
+            scalar_mont_mul(&u1, &e, &w[i]);     /* e * s^-1 (w is s^-1 in Montgomery form) */
+            scalar_mont_mul(&u2, &r[i], &w[i]);  /* r * s^-1 */
+            if (tabs) ecmult_keytab_var(&x, &u1, tabs + (size_t)W3_KEYTAB_BYTES * (size_t)tab_idx[i], &u2);
+            else ecmult_qaff_var(&x, &u1, &qt[slot[i - g] * W3_QTAB], &u2);
+            out[i] = (uint8_t)gej_eq_x_mod_n_var(&x, &r[i]);
+        }
     }
 }
 

@@ -30,8 +30,9 @@
 /* Unlike ECDSA no inversion is needed: (x1, y1) = s*G + t*P_A with t = r + s, and (e + x1) mod n = r
  * becomes x1 = (r - e) mod n, tested projectively by gej_eq_x_mod_n_var (x1 is reduced: both x1 = c and
  * x1 = c + n < p are candidates). */
-/* One item; q_or_null is the parsed key, or NULL with tab the key table. */
-static uint8_t sm2_verify_one(const ge *q, const uint8_t *tab, const uint8_t *e32, const uint8_t *sig) {
+/* One item; Q given by its affine odd multiples qtab (w3_qtabs_affine_var), or qtab NULL and tab its key
+ * table. */
+static uint8_t sm2_verify_one(const ge *qtab, const uint8_t *tab, const uint8_t *e32, const uint8_t *sig) {
     scalar r, s, t, ee, c;
     gej x;
     if (!scalar_set_b32_nonzero(&r, sig) || !scalar_set_b32_nonzero(&s, sig + 32)) return 0;
@@ -40,7 +41,7 @@ static uint8_t sm2_verify_one(const ge *q, const uint8_t *tab, const uint8_t *e3
     scalar_set_b32(&ee, e32);
     scalar_sub(&c, &r, &ee);
     if (tab) ecmult_keytab_var(&x, &s, tab, &t);
-    else ecmult_var(&x, &s, q, &t);
+    else ecmult_qaff_var(&x, &s, qtab, &t);
     return (uint8_t)gej_eq_x_mod_n_var(&x, &c);
 }
 
@@ -48,11 +49,18 @@ int lv_sm2_verify_e(const uint8_t *keys, const uint8_t *key_lens, const uint8_t 
                     size_t n, uint8_t *out) {
     if (n && (!keys || !key_lens || !e || !sigs || !out)) return LV_SM2_EMISUSE;
     w3_ecmult_init();
-    for (size_t i = 0; i < n; i++) {
-        ge q;
-        out[i] = 0;
-        if (!ge_parse_sec1_var(&q, keys + 65 * i, key_lens[i])) continue;
-        out[i] = sm2_verify_one(&q, NULL, e + 32 * i, sigs + 64 * i);
+    for (size_t g = 0; g < n; g += W3_QGROUP) {
+        int m = (int)(n - g < W3_QGROUP ? n - g : W3_QGROUP), k = 0, slot[W3_QGROUP];
+        ge q[W3_QGROUP], qt[W3_QGROUP * W3_QTAB];
+        for (int j = 0; j < m; j++) {
+            out[g + j] = 0;
+            slot[j] = ge_parse_sec1_var(&q[k], keys + 65 * (g + j), key_lens[g + j]) ? k++ : -1;
+        }
+        if (k) w3_qtabs_affine_var(qt, q, k);
+        for (int j = 0; j < m; j++) {
+            if (slot[j] < 0) continue;
+            out[g + j] = sm2_verify_one(&qt[slot[j] * W3_QTAB], NULL, e + 32 * (g + j), sigs + 64 * (g + j));
+        }
     }
     return 0;
 }

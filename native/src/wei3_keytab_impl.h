@@ -34,17 +34,6 @@ static void keytab_build_var(uint8_t *out, const ge *q) {
     memcpy(out, aff, sizeof aff);
 }
 
-W3_INLINE void w3_add_digit_var(gej *r, const ge *tab, int d) {
-    ge t;
-    if (d > 0) {
-        gej_add_ge_var(r, r, &tab[(d - 1) >> 1]);
-    } else {
-        t = tab[(-d - 1) >> 1];
-        fe_neg(&t.y, &t.y);
-        gej_add_ge_var(r, r, &t);
-    }
-}
-
 /* r = u1*G + u2*Q with Q given by its key table (bytes from keytab_build_var).  Requires
  * w3_ecmult_init().  One wNAF of each whole scalar (257 digits), its digit at position 32j + i added from
  * table j at step i (chunk 7 also takes position 256 at step 32): d 2^(32j+i) P = d 2^i (2^(32j) P).
