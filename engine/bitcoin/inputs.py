@@ -10,18 +10,27 @@ Supported: P2PKH, P2PK, bare and P2SH multisig (and P2PKH/P2PK inside P2SH), P2W
 """
 from __future__ import annotations
 
+import hashlib
+import struct
+
 from . import report as R
-from .der import is_strict_der, parse_der_lax
+from .der import N, is_strict_der, parse_der_lax
 from .script import (
     MAX_SCRIPT_ELEMENT_SIZE, find_and_delete, hash160, is_p2pkh, is_p2sh, multisig, p2pk_key, p2pkh_script,
     push_script, push_values, sha256, witness_program,
 )
 from .sighash import bip143_preimage, legacy_preimage
+from .wire import compact_size
 
 MAX_SCRIPT_SIZE = 10_000
 _P2PKH_HEAD = b"\x76\xa9\x14"
 _P2PKH_TAIL = b"\x88\xac"
 MAX_STACK_SIZE = 1_000
+_N_BYTES = N.to_bytes(32, "big")
+_ZERO64 = bytes(64)
+_RIPEMD160 = hashlib.new("ripemd160")
+_sha256 = hashlib.sha256
+_U32 = struct.Struct("<I")
 
 # Skip reasons (the keys of ``BitcoinReport.skipped_reasons``)
 SKIP_NO_PREVOUT = "no_prevout"  # no prevouts and the scriptSig implies no script we can rebuild
@@ -48,23 +57,34 @@ class Rules:
 
 
 class Batch:
-    """The block's signature checks: one digest source per signature, one verify item per pair."""
+    """The block's signature checks: one digest source per signature, one verify item per pair.
+
+    Preimages are kept as ``parts`` (bytes or memoryview slices of per-transaction blobs) with one length
+    per preimage, so the whole block's preimages are copied once, by one ``b"".join``, into the buffer
+    ``hash_spans`` reads.  Single-signature inputs of the P2PKH fast path are recorded in the ``fast_*``
+    lists instead of an ``InputCheck`` each."""
 
     def __init__(self):
-        self.preimages: list[bytes] = []  # to hash, one per signature whose digest is a real hash
-        self.sig_digest: list[int] = []  # per signature: index into preimages, or -1 for Core's uint256(1)
+        self.parts: list = []  # preimage bytes, back to back
+        self.pre_lens: list[int] = []  # one per signature whose digest is a real hash
+        self.sig_digest: list[int] = []  # per signature: index into pre_lens, or -1 for Core's uint256(1)
         self.sig_rs: list[bytes | None] = []  # per signature: 64-byte r||s, or None (does not parse)
         self.pair_sig: list[int] = []
         self.pair_key: list[bytes] = []  # keys as the kernel takes them (hybrid keys rewritten)
         self.inputs: list[InputCheck] = []
+        self.fast_ti: list[int] = []  # P2PKH fast path: transaction, input, verify item (-1: none), label
+        self.fast_k: list[int] = []
+        self.fast_pair: list[int] = []
+        self.fast_label: list[str] = []
 
     def add_sig(self, sig: bytes, preimage: bytes | None) -> int:
         """Register one signature (with its hash-type byte stripped by the caller)."""
         if preimage is None:
             self.sig_digest.append(-1)
         else:
-            self.sig_digest.append(len(self.preimages))
-            self.preimages.append(preimage)
+            self.sig_digest.append(len(self.pre_lens))
+            self.parts.append(preimage)
+            self.pre_lens.append(len(preimage))
         self.sig_rs.append(parse_der_lax(sig))
         return len(self.sig_rs) - 1
 
@@ -142,8 +162,12 @@ class Classifier:
     def _p2pkh_fast(self, tx, ti, k, txin, spk, label) -> bool:
         """The common case in one pass: a P2PKH output spent by ``<sig> <key>`` (two direct pushes) whose key
         matches.  Registers the check and returns True; anything else returns False, and the general path
-        (which judges every case, this one included, the same way) takes over."""
-        if txin.witness or spk[:3] != _P2PKH_HEAD or spk[23:] != _P2PKH_TAIL:
+        (which judges every case, this one included, the same way) takes over.
+
+        Everything is inlined (template, hash160, the strict-shape DER read, the SIGHASH_ALL preimage as
+        memoryview slices of per-transaction blobs, no object per input): on block 277647 this took
+        classification from ~8 us to ~3 us per input."""
+        if len(spk) != 25 or spk[:3] != _P2PKH_HEAD or spk[23:] != _P2PKH_TAIL or txin.witness:
             return False
         ss = txin.script_sig
         n = len(ss)
@@ -155,14 +179,64 @@ class Classifier:
         l2 = ss[l1 + 1]
         if not 0 < l2 < 0x4C or l1 + l2 + 2 != n:
             return False
+        if ss[: l1 + 1] in spk:
+            return False  # FindAndDelete would change the script code
+        key = ss[l1 + 2 :]
+        h = _RIPEMD160.copy()
+        h.update(_sha256(key).digest())
+        if h.digest() != spk[3:23]:
+            return False  # EQUALVERIFY fails: the general path reports it
         sig = ss[1 : l1 + 1]
-        if ss[: l1 + 1] in spk or hash160(ss[l1 + 2 :]) != spk[3:23]:
-            return False  # FindAndDelete would change the script code, or EQUALVERIFY fails
-        rules = self.rules
-        if rules.strict_der and not is_strict_der(sig):
+        if self.rules.strict_der and not is_strict_der(sig):
             return False
-        sid = self.batch.add_sig(sig[:-1], legacy_preimage(tx, k, spk, sig[-1], clean=True))
-        self._single(ti, k, sid, ss[l1 + 2 :], label)
+        b = self.batch
+        ht = sig[-1]
+        # the digest source
+        if ht == 1:
+            hb, hlen, bt = _all_pieces(tx)
+            o = 41 * k
+            b.parts += (hb[: hlen + o + 36], b"\x19", spk, bt[o + 37 :])
+            b.pre_lens.append(hlen + len(bt) + 25)
+            b.sig_digest.append(len(b.pre_lens) - 1)
+        else:
+            pre = legacy_preimage(tx, k, spk, ht, clean=True)
+            if pre is None:
+                b.sig_digest.append(-1)
+            else:
+                b.sig_digest.append(len(b.pre_lens))
+                b.parts.append(pre)
+                b.pre_lens.append(len(pre))
+        # r||s: the strict 32/33-byte shape read directly (leading zeros and the range as parse_der_lax
+        # treats them: big-endian 32-byte strings compare as the integers do), anything else through it
+        e = l1 - 1
+        rs = None
+        if e >= 8 and sig[0] == 0x30 and sig[1] < 0x80 and sig[2] == 0x02:
+            rl = sig[3]
+            sp = 4 + rl
+            if (rl == 32 or (rl == 33 and sig[4] == 0)) and sp + 2 <= e and sig[sp] == 0x02:
+                sl = sig[sp + 1]
+                if (sl == 32 or (sl == 33 and sig[sp + 2] == 0)) and sp + 2 + sl <= e:
+                    r = sig[sp - 32 : sp]
+                    s = sig[sp + 2 + sl - 32 : sp + 2 + sl]
+                    rs = r + s if r < _N_BYTES and s < _N_BYTES else _ZERO64
+        if rs is None:
+            rs = parse_der_lax(sig[:-1])
+        sid = len(b.sig_rs)
+        b.sig_rs.append(rs)
+        # the verify item
+        if rs is not None and ((l2 == 33 and key[0] in (2, 3)) or (l2 == 65 and key[0] == 4)):
+            nk = key
+        else:
+            nk = normalise_key(key) if rs is not None else None
+        if nk is None:
+            b.fast_pair.append(-1)
+        else:
+            b.fast_pair.append(len(b.pair_sig))
+            b.pair_sig.append(sid)
+            b.pair_key.append(nk)
+        b.fast_ti.append(ti)
+        b.fast_k.append(k)
+        b.fast_label.append(label)
         return True
 
     def _implied(self, tx, ti, k, txin) -> None:
@@ -398,6 +472,27 @@ class Classifier:
                 if p is not None:
                     pairs[(j, key_i)] = p
         self.batch.inputs.append(InputCheck(ti, k, label, m, n, pairs))
+
+
+def _all_pieces(tx):
+    """For SIGHASH_ALL preimages of ``tx``: memoryviews of head || inputs and inputs || outputs || locktime
+    || hash type, the inputs serialized with empty scripts (41 bytes each), and the head's length.  Input
+    k's preimage is ``hb[: hlen + 41k + 36] || 0x19 || scriptPubKey || bt[41k + 37 :]``."""
+    p = tx._cache.get("all")
+    if p is None:
+        # built directly (not from sighash's _LegacyPieces, which also serializes the zero-sequence variant):
+        # ~3 us per transaction instead of ~10
+        vin, vout = tx.vin, tx.vout
+        pack = _U32.pack
+        parts = [tx.stripped[:4], compact_size(len(vin))]
+        hlen = len(parts[1]) + 4
+        for txin in vin:
+            parts += (txin.outpoint, b"\x00", pack(txin.sequence))
+        hb = b"".join(parts)
+        olen = len(compact_size(len(vout))) + sum(len(o.raw) for o in vout) + 4  # outputs and locktime
+        bt = b"".join((memoryview(hb)[hlen:], tx.stripped[len(tx.stripped) - olen :], b"\x01\x00\x00\x00"))
+        p = tx._cache["all"] = (memoryview(hb), hlen, memoryview(bt))
+    return p
 
 
 def _peak_extra(script: bytes) -> int | None:

@@ -174,12 +174,25 @@ def serialized_code_length(script: bytes) -> int:
 def legacy_sigop_count(script: bytes) -> int:
     """GetSigOpCount(fAccurate=false): CHECKSIG(VERIFY) counts 1, CHECKMULTISIG(VERIFY) counts 20; counting
     stops at the first failing opcode."""
-    if not (b"\xac" in script or b"\xad" in script or b"\xae" in script or b"\xaf" in script):
-        return 0  # no byte that could be a sig opcode anywhere, so none at an opcode boundary
-    if is_p2pkh(script):
-        return 1
-    n = 0
+    end = len(script)
+    if end == 25 and script[0] == OP_DUP and script[1] == OP_HASH160 and script[2] == 20 \
+            and script[23] == OP_EQUALVERIFY and script[24] == OP_CHECKSIG:
+        return 1  # P2PKH
+    # direct pushes (every P2PKH/P2PK scriptSig) hold no sig opcode, and a truncated one ends the count:
+    # skipping them first, then looking for a sig opcode byte in the rest, saves the opcode walk on nearly
+    # every script (block 277647's 1501 scripts: 0.66 ms -> ~0.3 ms)
     pc = 0
+    while pc < end:
+        op = script[pc]
+        if not 0 < op < OP_PUSHDATA1:
+            break
+        pc += 1 + op
+    if pc >= end:
+        return 0
+    if script.find(b"\xac", pc) < 0 and script.find(b"\xad", pc) < 0 and script.find(b"\xae", pc) < 0 \
+            and script.find(b"\xaf", pc) < 0:
+        return 0  # no byte that could be a sig opcode anywhere, so none at an opcode boundary
+    n = 0
     while True:
         ok, op, pc, _ = get_op(script, pc)
         if not ok:

@@ -126,24 +126,33 @@ def block_height(block: Block) -> int | None:
 def _check_inputs(block: Block, prevouts, rep: R.BitcoinReport, threads, t) -> None:
     batch = Batch()
     cls = Classifier(rep, batch, Rules(block_height(block)))
-    created: dict[tuple[bytes, int], tuple[int, bytes]] = {}
-    spent: dict[tuple[bytes, int], int] = {}
+    classify = cls.classify
+    implied_ok = prevouts is None
+    get_prevout = None if prevouts is None else prevouts.get
+    txs = block.txs
+    # outputs created earlier in the block, found through their transaction (one entry per transaction,
+    # not per output; a repeated txid maps to its latest transaction, as a per-output dict would)
+    created: dict[bytes, int] = {}
+    spent: dict[bytes, int] = {}  # outpoint (36 bytes as serialized) -> transaction spending it
     fees, fees_known = 0, prevouts is not None
-    for ti, tx in enumerate(block.txs):
+    for ti, tx in enumerate(txs):
         if ti > 0 and not tx.is_coinbase():
             value_in, known = 0, True
             for k, txin in enumerate(tx.vin):
-                op = (txin.prev_hash, txin.prev_n)
-                if op in spent:
-                    if spent[op] != ti:  # (twice in one transaction is CheckTransaction's inputs_duplicate)
-                        rep.add(R.DOUBLE_SPEND, f"transaction {ti} input {k} spends an output transaction "
-                                f"{spent[op]} already spent", ti, k)
-                else:
-                    spent[op] = ti
-                pv = created.get((txin.prev_hash, txin.prev_n))
-                if pv is None and prevouts is not None:
-                    pv = prevouts.get((display_hex(txin.prev_hash), txin.prev_n))
-                cls.classify(tx, ti, k, pv, implied_ok=prevouts is None)
+                s = spent.setdefault(txin.outpoint, ti)
+                if s != ti:  # (twice in one transaction is CheckTransaction's inputs_duplicate)
+                    rep.add(R.DOUBLE_SPEND, f"transaction {ti} input {k} spends an output transaction "
+                            f"{s} already spent", ti, k)
+                pv = None
+                j = created.get(txin.prev_hash)
+                if j is not None:
+                    vout = txs[j].vout
+                    if txin.prev_n < len(vout):
+                        out = vout[txin.prev_n]
+                        pv = (out.value, out.script_pubkey)
+                if pv is None and get_prevout is not None:
+                    pv = get_prevout((txin.prev_hash[::-1].hex(), txin.prev_n))
+                classify(tx, ti, k, pv, implied_ok)
                 if pv is None:
                     known = False
                 else:
@@ -151,8 +160,7 @@ def _check_inputs(block: Block, prevouts, rep: R.BitcoinReport, threads, t) -> N
             fees_known &= known
             if known:
                 fees += _check_values(tx, ti, value_in, rep)
-        for n, out in enumerate(tx.vout):
-            created[(tx.txid, n)] = (out.value, out.script_pubkey)
+        created[tx.txid] = ti
     height = block_height(block)
     if fees_known and height is not None and block.txs and block.txs[0].is_coinbase():
         # Core's ConnectBlock: the coinbase may claim at most the subsidy plus the fees
@@ -164,10 +172,14 @@ def _check_inputs(block: Block, prevouts, rep: R.BitcoinReport, threads, t) -> N
     t.lap("classify")
 
     # one extra row for Core's uint256(1): signatures with digest source -1 index it from the end
-    digests = np.empty((len(batch.preimages) + 1, 32), dtype=np.uint8)
+    n_pre = len(batch.pre_lens)
+    digests = np.empty((n_pre + 1, 32), dtype=np.uint8)
     digests[-1] = np.frombuffer(ONE, dtype=np.uint8)
-    if batch.preimages:
-        digests[:-1] = hash_spans("sha256d", *_spans(batch.preimages), threads=threads)
+    if n_pre:
+        offsets = np.zeros(n_pre + 1, dtype=np.int64)
+        np.cumsum(np.asarray(batch.pre_lens, dtype=np.int64), out=offsets[1:])
+        buf = np.frombuffer(b"".join(batch.parts), dtype=np.uint8)
+        digests[:-1] = hash_spans("sha256d", buf, offsets, threads=threads)
     t.lap("sighash")
     verdict = np.zeros(len(batch.pair_sig), dtype=bool)
     if batch.pair_sig:
@@ -177,6 +189,18 @@ def _check_inputs(block: Block, prevouts, rep: R.BitcoinReport, threads, t) -> N
         verdict[:] = verify_batch("ecdsa-secp256k1", batch.pair_key, digests[src], rs[ps], threads=threads)
     t.lap("verify")
 
+    if batch.fast_pair:
+        fp = np.asarray(batch.fast_pair, dtype=np.int64)
+        good = fp >= 0
+        good[good] = verdict[fp[good]]
+        n_fast = len(fp)
+        rep.inputs_checked += n_fast
+        rep.sigs_checked += n_fast
+        for i in np.flatnonzero(~good).tolist():
+            ti, k = batch.fast_ti[i], batch.fast_k[i]
+            rep.sigs_failed += 1
+            rep.add(R.BAD_SIGNATURE, f"transaction {ti} input {k}: {batch.fast_label[i]}: signature does not "
+                    "verify", ti, k)
     for chk in batch.inputs:
         got = chk.matched(verdict)
         rep.inputs_checked += 1
