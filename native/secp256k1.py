@@ -10,6 +10,11 @@ On CPUs with AVX-512 IFMA, verification and recovery run eight items per vector 
 at run time; ``ledgerval.native.cpu_mask(0)`` forces the portable one); verdicts never depend on the path or
 on the thread count.
 
+Repeated keys (permissioned chains: the same senders again and again) hit ``key_cache``, a bounded,
+thread-safe cache of decoded keys and their per-key tables (native/_keyslots.py: keyed by the exact key
+bytes, filled on a key's second sighting, never holding verdicts or keys that do not decode).
+``verify(..., cache=False)`` bypasses it; verdicts are the same either way.
+
 ``sign`` and ``pubkeys`` are NOT side-channel hardened (variable-time code): for test data only.
 """
 from __future__ import annotations
@@ -17,9 +22,11 @@ from __future__ import annotations
 import numpy as np
 
 from . import ffi, has, lib
+from ._keyslots import KeySlotCache
 from ._pool import run_chunks
 
 AVAILABLE = has("lv_secp256k1_verify")
+_SLOTS = has("lv_secp256k1_verify_slots")
 
 # Items per native call; below this a second thread is not worth waking.
 _MIN_CHUNK = 16
@@ -54,9 +61,35 @@ def _need() -> None:
         raise NotImplementedError("the native secp256k1 kernel is not built into this install")
 
 
+def _fill_slots(idents: np.ndarray, arena: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    """Key-slot fill for ``key_cache``: idents (M, 66) = key length || the 65-byte key row."""
+    keys = np.ascontiguousarray(idents[:, 1:])
+    lens = np.ascontiguousarray(idents[:, 0])
+    ok = np.zeros(len(slots), dtype=np.uint8)
+    pa = ffi.cast("uint8_t *", ffi.from_buffer(arena))
+    _check(lib.lv_secp256k1_keyslots_fill(len(slots), ffi.from_buffer(keys), ffi.from_buffer(lens), pa, len(arena),
+                                          ffi.cast("int32_t *", ffi.from_buffer(slots)), ffi.from_buffer(ok)))
+    return ok.view(bool)
+
+
+# 4096 keys of 1368 bytes (5.6 MB, committed as slots fill).
+key_cache = KeySlotCache(_fill_slots, lib.LV_SECP256K1_KEYSLOT_BYTES if _SLOTS else 8, maxsize=4096)
+
+
+def _key_idents(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows with a 33- or 65-byte key, their (M, 66) identities: length || key, zero past the key)."""
+    rows = np.flatnonzero((key_lens == 33) | (key_lens == 65))
+    ident = np.zeros((rows.size, 66), dtype=np.uint8)
+    ident[:, 0] = key_lens[rows]
+    ident[:, 1:] = keys[rows]
+    ident[ident[:, 0] == 33, 34:] = 0
+    return rows, ident
+
+
 def verify(keys: np.ndarray, key_lens: np.ndarray, digests: np.ndarray, sigs: np.ndarray, *,
-           low_s: bool = False, threads: int | None = None) -> np.ndarray:
-    """(N,) bool: signature i over digest i under key i.  Malformed items are False, never an error."""
+           low_s: bool = False, threads: int | None = None, cache: bool = True) -> np.ndarray:
+    """(N,) bool: signature i over digest i under key i.  Malformed items are False, never an error.
+    ``cache=False`` skips ``key_cache`` (same verdicts)."""
     _need()
     keys = _rows("keys", keys, 65)
     n = keys.shape[0]
@@ -68,11 +101,31 @@ def verify(keys: np.ndarray, key_lens: np.ndarray, digests: np.ndarray, sigs: np
     status = np.zeros(n, dtype=np.uint8)
     pk, pl, pd, ps, po = (ffi.cast("uint8_t *", ffi.from_buffer(a)) for a in (keys, key_lens, digests, sigs, status))
 
-    def chunk(a: int, b: int) -> None:
-        _check(lib.lv_secp256k1_verify(b - a, pk + 65 * a, pl + a, pd + 32 * a, ps + 64 * a, int(bool(low_s)),
-                                       po + a))
+    flag = int(bool(low_s))
+    lease = None
+    if cache and _SLOTS and n and key_cache.maxsize:
+        rows, ident = _key_idents(keys, key_lens)
+        lease = key_cache.lookup(ident, rows, n)
+        if not lease.any:
+            lease.release()
+            lease = None
+    try:
+        if lease is None:
+            def chunk(a: int, b: int) -> None:
+                _check(lib.lv_secp256k1_verify(b - a, pk + 65 * a, pl + a, pd + 32 * a, ps + 64 * a, flag, po + a))
+        else:
+            arena, slots = lease.arena, lease.slots
+            pa = ffi.cast("uint8_t *", ffi.from_buffer(arena))
+            psl = ffi.cast("int32_t *", ffi.from_buffer(slots))
 
-    run_chunks(n, threads, chunk, _MIN_CHUNK)
+            def chunk(a: int, b: int) -> None:
+                _check(lib.lv_secp256k1_verify_slots(b - a, pk + 65 * a, pl + a, pd + 32 * a, ps + 64 * a, flag,
+                                                     pa, len(arena), psl + a, po + a))
+
+        run_chunks(n, threads, chunk, _MIN_CHUNK)
+    finally:
+        if lease is not None:
+            lease.release()
     return status.astype(bool)
 
 

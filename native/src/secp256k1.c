@@ -12,7 +12,45 @@ int lv_secp256k1_verify(size_t n, const uint8_t *keys, const uint8_t *key_lens, 
     for (size_t base = 0; base < n; base += K1_GROUP) {
         size_t m = n - base < K1_GROUP ? n - base : K1_GROUP;
         k1_verify_group(&g, m, keys + 65 * base, key_lens + base, digests + 32 * base, sigs + 64 * base,
-                        low_s, status + base);
+                        low_s, NULL, NULL, status + base);
+    }
+    return LV_SECP256K1_OK;
+}
+
+int lv_secp256k1_verify_slots(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
+                              const uint8_t *sigs, int low_s, const uint8_t *arena, size_t arena_rows,
+                              const int32_t *slots, uint8_t *status) {
+    k1_group g;
+    if (n == 0) return LV_SECP256K1_OK;
+    if (!keys || !key_lens || !digests || !sigs || !status || !slots || (arena_rows && !arena))
+        return LV_SECP256K1_ERR_NULL;
+    for (size_t i = 0; i < n; i++)
+        if (slots[i] < -1 || (slots[i] >= 0 && (size_t)slots[i] >= arena_rows)) return LV_SECP256K1_ERR_SLOT;
+    ecmult_init();
+    for (size_t base = 0; base < n; base += K1_GROUP) {
+        size_t m = n - base < K1_GROUP ? n - base : K1_GROUP;
+        k1_verify_group(&g, m, keys + 65 * base, key_lens + base, digests + 32 * base, sigs + 64 * base,
+                        low_s, arena, slots + base, status + base);
+    }
+    return LV_SECP256K1_OK;
+}
+
+int lv_secp256k1_keyslots_fill(size_t n, const uint8_t *keys, const uint8_t *key_lens, uint8_t *arena,
+                               size_t arena_rows, const int32_t *slots, uint8_t *ok) {
+    k1_group g;
+    uint8_t *rows[K1_GROUP];
+    if (n == 0) return LV_SECP256K1_OK;
+    if (!keys || !key_lens || !arena || !slots || !ok) return LV_SECP256K1_ERR_NULL;
+    for (size_t i = 0; i < n; i++)
+        if (slots[i] < 0 || (size_t)slots[i] >= arena_rows) return LV_SECP256K1_ERR_SLOT;
+    ecmult_init();
+#ifdef LV_K1_IFMA
+    if (k1_have_ifma()) v8_init();
+#endif
+    for (size_t base = 0; base < n; base += K1_GROUP) {
+        size_t m = n - base < K1_GROUP ? n - base : K1_GROUP;
+        for (size_t j = 0; j < m; j++) rows[j] = arena + (size_t)slots[base + j] * LV_SECP256K1_KEYSLOT_BYTES;
+        k1_fill_group(&g, m, keys + 65 * base, key_lens + base, rows, ok + base);
     }
     return LV_SECP256K1_OK;
 }

@@ -17,6 +17,21 @@
 int lv_secp256k1_verify(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
                         const uint8_t *sigs, int low_s, uint8_t *status);
 
+/* Per-key slot cache (rows of an arena the caller owns; see secp256k1_ecdsa_impl.h for the layout).
+ * keyslots_fill: row slots[i] of arena gets key i (as in lv_secp256k1_verify) decoded, with the per-key
+ * table of the path in use; ok[i] = 0 and the row zeroed when the key does not decode.  The slots must be
+ * distinct and not read by any other call meanwhile.
+ * verify_slots: lv_secp256k1_verify with slots[i] >= 0 naming a row filled from exactly key i's bytes
+ * (keys[i] is then not read), or -1 to decode key i here.  Both return LV_SECP256K1_ERR_SLOT for a slot
+ * outside [-1, arena_rows) (fill: [0, arena_rows)). */
+#define LV_SECP256K1_KEYSLOT_BYTES 1368
+#define LV_SECP256K1_ERR_SLOT (-2)
+int lv_secp256k1_keyslots_fill(size_t n, const uint8_t *keys, const uint8_t *key_lens, uint8_t *arena,
+                               size_t arena_rows, const int32_t *slots, uint8_t *ok);
+int lv_secp256k1_verify_slots(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
+                              const uint8_t *sigs, int low_s, const uint8_t *arena, size_t arena_rows,
+                              const int32_t *slots, uint8_t *status);
+
 /* sigs65: n x 65 (r || s || v, v in 0..3 or 27..30: bit 0 = parity of y(R), bit 1 = x(R) is r + n).
  * out33: n x 33 compressed keys (zeros where status is 0). */
 int lv_secp256k1_recover(size_t n, const uint8_t *digests, const uint8_t *sigs65, uint8_t *out33,

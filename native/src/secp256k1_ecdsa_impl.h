@@ -41,6 +41,38 @@ static int k1_have_ifma(void) {
 #endif
 }
 
+/* A key slot of the per-key cache (rows of a numpy arena that native/secp256k1.py owns; C only reads
+ * them, or writes the rows a fill call is handed): the decoded key, and the per-key table of the path
+ * that built it (each path uses only its own kind; a slot without it still saves the decoding).
+ *   [0, 8)      tag: K1_SLOT_KEY | K1_SLOT_TAB_V8 or K1_SLOT_TAB_PORT, little-endian uint64
+ *   [8, 88)     x, y: 5 + 5 normalized 52-bit limbs
+ *   [88, 1368)  table, 160 uint64: IFMA: (e+1)A and lambda (e+1)A, e < 8, as [s][e][10 limbs] (v8_tables'
+ *               lane slice); portable: the 8 odd multiples of A then their lambda images, 10 limbs each.
+ * Only decoding results are stored, never verdicts, and only keys that decode get a slot. */
+#define K1_SLOT_KEY 1u
+#define K1_SLOT_TAB_V8 2u
+#define K1_SLOT_TAB_PORT 4u
+#define K1_SLOT_XY 8
+#define K1_SLOT_TAB 88
+_Static_assert(K1_SLOT_TAB + 2 * ECMULT_TABLE_A * 80 == LV_SECP256K1_KEYSLOT_BYTES, "key slot layout");
+
+static uint64_t k1_slot_tag(const uint8_t *slot) {
+    uint64_t t;
+    memcpy(&t, slot, 8);
+    return t;
+}
+
+static void k1_slot_put_ge(uint8_t *dst, const ge *a) {
+    memcpy(dst, a->x.n, 40);
+    memcpy(dst + 40, a->y.n, 40);
+}
+
+static void k1_slot_get_ge(ge *a, const uint8_t *src) {
+    memcpy(a->x.n, src, 40);
+    memcpy(a->y.n, src + 40, 40);
+    a->infinity = 0;
+}
+
 /* y = (x^3 + 7)^((p+1)/4) for m <= K1_GROUP values, eight at a time on the IFMA path (the exponentiation
  * is the same for every lane, so it vectorises without branches); every root is then checked here, so
  * ok[i] = 1 exactly when x^3 + 7 is a square, whichever path computed it. */
@@ -118,6 +150,7 @@ typedef struct {
     gej jac[K1_GROUP * ECMULT_TABLE_A];
     fe zs[K1_GROUP * ECMULT_TABLE_A], zis[K1_GROUP * ECMULT_TABLE_A];
     size_t idx[K1_GROUP];
+    const uint8_t *tab[K1_GROUP];   /* this path's cached table of pts[j] (slot bytes), or NULL */
 } k1_group;
 
 #ifdef LV_K1_IFMA
@@ -130,19 +163,34 @@ static int k1_ecmult_lanes_ifma(k1_group *g, size_t c, gej *R) {
     fe8 P[NB][V8_TQ];
     fe totals[NB * 8], inv[NB * 8];
     v8_tables T;
-    size_t nb = (c + 7) / 8;
+    size_t nb = (c + 7) / 8, nu = 0, built[NB];
     int redone = 0;
     v8_init();
+    /* blocks whose eight lanes all have cached tables skip the build (built[b] = NB) */
     for (size_t b = 0; b < nb; b++) {
         const ge *lanes[8];
-        for (int l = 0; l < 8; l++) lanes[l] = &g->pts[b * 8 + (size_t)l < c ? b * 8 + (size_t)l : b * 8];
-        v8_tables_stage1(E[b], P[b], totals + 8 * b, lanes);
+        int cached = 1;
+        for (int l = 0; l < 8; l++) {
+            size_t j = b * 8 + (size_t)l < c ? b * 8 + (size_t)l : b * 8;
+            lanes[l] = &g->pts[j];
+            cached &= g->tab[j] != NULL;
+        }
+        built[b] = NB;
+        if (cached) continue;
+        v8_tables_stage1(E[nu], P[nu], totals + 8 * nu, lanes);
+        built[b] = nu++;
     }
-    fe_inv_all_var(inv, totals, nb * 8);
+    if (nu) fe_inv_all_var(inv, totals, nu * 8);
     for (size_t b = 0; b < nb; b++) {
         scalar na[8], ng[8];
         gej out[8];
-        v8_tables_stage2(&T, E[b], P[b], inv + 8 * b);
+        if (built[b] == NB) {
+            const uint8_t *src[8];
+            for (int l = 0; l < 8; l++) src[l] = g->tab[b * 8 + (size_t)l < c ? b * 8 + (size_t)l : b * 8];
+            v8_tables_load(&T, src);
+        } else {
+            v8_tables_stage2(&T, E[built[b]], P[built[b]], inv + 8 * built[b]);
+        }
         for (int l = 0; l < 8; l++) {
             size_t j = b * 8 + (size_t)l < c ? b * 8 + (size_t)l : b * 8;
             na[l] = g->na[j];
@@ -167,20 +215,36 @@ static int k1_ecmult_lanes_ifma(k1_group *g, size_t c, gej *R) {
 }
 #endif
 
+/* slots (may be NULL): slots[i] >= 0 is item i's key slot, a row of `arena` filled by
+ * lv_secp256k1_keyslots_fill from exactly this key's bytes; -1 decodes the key here. */
 static void k1_verify_group(k1_group *g, size_t m, const uint8_t *keys, const uint8_t *key_lens,
-                            const uint8_t *digests, const uint8_t *sigs, int low_s, uint8_t *status) {
+                            const uint8_t *digests, const uint8_t *sigs, int low_s, const uint8_t *arena,
+                            const int32_t *slots, uint8_t *status) {
     scalar e[K1_GROUP], r[K1_GROUP], rs[K1_GROUP], ss[K1_GROUP];
     ge pt[K1_GROUP], dec[K1_GROUP];
     fe xs[K1_GROUP];
     int ready[K1_GROUP], odd[K1_GROUP], okd[K1_GROUP];
+    const uint8_t *tab[K1_GROUP];
     size_t cidx[K1_GROUP], nc = 0, c = 0;
+    const uint64_t tab_kind = k1_have_ifma() ? K1_SLOT_TAB_V8 : K1_SLOT_TAB_PORT;
     /* parse everything, queueing compressed keys for one batched decompression */
     for (size_t i = 0; i < m; i++) {
         const uint8_t *key = keys + 65 * i;
         status[i] = 0;
         ready[i] = 0;
+        tab[i] = NULL;
         if (!k1_sig_parse(&rs[i], &ss[i], sigs + 64 * i)) continue;
         if (low_s && scalar_is_high(&ss[i])) continue;
+        if (slots && slots[i] >= 0) {
+            const uint8_t *slot = arena + (size_t)slots[i] * LV_SECP256K1_KEYSLOT_BYTES;
+            uint64_t tag = k1_slot_tag(slot);
+            if (tag & K1_SLOT_KEY) {
+                k1_slot_get_ge(&pt[i], slot + K1_SLOT_XY);
+                if (tag & tab_kind) tab[i] = slot + K1_SLOT_TAB;
+                ready[i] = 1;
+                continue;
+            }
+        }
         if (key_lens[i] == 33 && (key[0] == 2 || key[0] == 3)) {
             if (!fe_set_b32(&xs[nc], key + 1)) continue; /* x >= p */
             odd[nc] = key[0] == 3;
@@ -195,15 +259,21 @@ static void k1_verify_group(k1_group *g, size_t m, const uint8_t *keys, const ui
         pt[cidx[j]] = dec[j];
         ready[cidx[j]] = 1;
     }
-    for (size_t i = 0; i < m; i++) {
-        int o;
-        if (!ready[i]) continue;
-        g->pts[c] = pt[i];
-        r[c] = rs[i];
-        g->a[c] = ss[i];
-        scalar_set_b32(&e[c], digests + 32 * i, &o); /* e is the digest reduced mod n */
-        g->idx[c] = i;
-        c++;
+    /* items with a cached table first, so that at most one IFMA block mixes cached and built tables */
+    size_t ct = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < m; i++) {
+            int o;
+            if (!ready[i] || (tab[i] != NULL) != (pass == 0)) continue;
+            g->pts[c] = pt[i];
+            g->tab[c] = tab[i];
+            r[c] = rs[i];
+            g->a[c] = ss[i];
+            scalar_set_b32(&e[c], digests + 32 * i, &o); /* e is the digest reduced mod n */
+            g->idx[c] = i;
+            c++;
+        }
+        if (pass == 0) ct = c;
     }
     if (c == 0) return;
     scalar_inv_all_var(g->ainv, g->a, c);
@@ -219,7 +289,17 @@ static void k1_verify_group(k1_group *g, size_t m, const uint8_t *keys, const ui
         return;
     }
 #endif
-    ecmult_tables_var(g->pre, g->pre_lam, g->pts, c, g->jac, g->zs, g->zis);
+    /* with IFMA present, groups of fewer than 4 items still come here, and their cached tables are the
+     * lanes' kind: only portable-kind tables are read here */
+    if (tab_kind != K1_SLOT_TAB_PORT) ct = 0;
+    for (size_t j = 0; j < ct; j++)
+        for (int k = 0; k < ECMULT_TABLE_A; k++) {
+            k1_slot_get_ge(&g->pre[j * ECMULT_TABLE_A + k], g->tab[j] + 80 * k);
+            k1_slot_get_ge(&g->pre_lam[j * ECMULT_TABLE_A + k], g->tab[j] + 80 * (ECMULT_TABLE_A + k));
+        }
+    if (c > ct)
+        ecmult_tables_var(g->pre + ct * ECMULT_TABLE_A, g->pre_lam + ct * ECMULT_TABLE_A, g->pts + ct, c - ct,
+                          g->jac, g->zs, g->zis);
     for (size_t j = 0; j < c; j++) {
         gej R;
         ecmult_strauss_var(&R, g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A, &g->na[j],
@@ -259,6 +339,7 @@ static void k1_recover_group(k1_group *g, size_t m, const uint8_t *digests, cons
         int o;
         if (!okd[j]) continue;
         g->pts[c] = dec[j];
+        g->tab[c] = NULL;
         s[c] = ss[i];
         g->a[c] = rs[i];
         scalar_set_b32(&e[c], digests + 32 * i, &o);
@@ -288,6 +369,82 @@ static void k1_recover_group(k1_group *g, size_t m, const uint8_t *digests, cons
         if (aff[j].infinity) continue;
         k1_pubkey_serialize(out33 + 33 * g->idx[j], &aff[j]);
         status[g->idx[j]] = 1;
+    }
+}
+
+/* Key slots for m <= K1_GROUP keys (rows as in k1_verify_group): slot i gets key i decoded and the
+ * current path's table; ok[i] = 0 (slot zeroed) when the key does not decode.  The tables of a group
+ * share one inversion, as in verification. */
+static void k1_fill_group(k1_group *g, size_t m, const uint8_t *keys, const uint8_t *key_lens, uint8_t *const *out,
+                          uint8_t *ok) {
+    ge dec[K1_GROUP];
+    fe xs[K1_GROUP];
+    int odd[K1_GROUP], okd[K1_GROUP];
+    size_t cidx[K1_GROUP], nc = 0, c = 0;
+    for (size_t i = 0; i < m; i++) {
+        const uint8_t *key = keys + 65 * i;
+        ok[i] = 0;
+        memset(out[i], 0, LV_SECP256K1_KEYSLOT_BYTES);
+        if (key_lens[i] == 33 && (key[0] == 2 || key[0] == 3)) {
+            if (!fe_set_b32(&xs[nc], key + 1)) continue;
+            odd[nc] = key[0] == 3;
+            cidx[nc++] = i;
+        } else if (key_lens[i] == 65 && key[0] == 4) {
+            ge p;
+            if (!k1_pubkey_parse_var(&p, key, 65)) continue;
+            fe_normalize(&p.x);
+            fe_normalize(&p.y);
+            g->pts[c] = p;
+            g->idx[c++] = i;
+        }
+    }
+    k1_decompress_many_var(dec, okd, xs, odd, nc);
+    for (size_t j = 0; j < nc; j++) {
+        if (!okd[j]) continue;
+        g->pts[c] = dec[j];
+        g->idx[c++] = cidx[j];
+    }
+    uint64_t kind = K1_SLOT_TAB_PORT;
+#ifdef LV_K1_IFMA
+    if (k1_have_ifma()) {
+        enum { NB = (K1_GROUP + 7) / 8 };
+        gej8 E[NB][V8_TQ];
+        fe8 P[NB][V8_TQ];
+        fe totals[NB * 8], inv[NB * 8];
+        v8_tables T;
+        size_t nb = (c + 7) / 8;
+        kind = K1_SLOT_TAB_V8;
+        for (size_t b = 0; b < nb; b++) {
+            const ge *lanes[8];
+            for (int l = 0; l < 8; l++) lanes[l] = &g->pts[b * 8 + (size_t)l < c ? b * 8 + (size_t)l : b * 8];
+            v8_tables_stage1(E[b], P[b], totals + 8 * b, lanes);
+        }
+        if (nb) fe_inv_all_var(inv, totals, nb * 8);
+        for (size_t b = 0; b < nb; b++) {
+            v8_tables_stage2(&T, E[b], P[b], inv + 8 * b);
+            for (int l = 0; l < 8 && b * 8 + (size_t)l < c; l++)
+                v8_tables_store_lane(out[g->idx[b * 8 + (size_t)l]] + K1_SLOT_TAB, &T, l);
+        }
+    } else
+#endif
+    if (c) {
+        ecmult_tables_var(g->pre, g->pre_lam, g->pts, c, g->jac, g->zs, g->zis);
+        for (size_t j = 0; j < c; j++)
+            for (int k = 0; k < ECMULT_TABLE_A; k++) {
+                k1_slot_put_ge(out[g->idx[j]] + K1_SLOT_TAB + 80 * k, &g->pre[j * ECMULT_TABLE_A + k]);
+                k1_slot_put_ge(out[g->idx[j]] + K1_SLOT_TAB + 80 * (ECMULT_TABLE_A + k),
+                               &g->pre_lam[j * ECMULT_TABLE_A + k]);
+            }
+    }
+    for (size_t j = 0; j < c; j++) {
+        uint8_t *slot = out[g->idx[j]];
+        uint64_t tag = K1_SLOT_KEY | kind;
+        ge p = g->pts[j];
+        fe_normalize(&p.x);
+        fe_normalize(&p.y);
+        k1_slot_put_ge(slot + K1_SLOT_XY, &p);
+        memcpy(slot, &tag, 8);
+        ok[g->idx[j]] = 1;
     }
 }
 

@@ -372,6 +372,26 @@ LV_IFMA_TARGET static void v8_tables_stage2(v8_tables *T, const gej8 *E, const f
     }
 }
 
+/* A key's own table (the per-key slot cache, native/secp256k1.py) is the lane's slice of v8_tables,
+ * q[s][e][limb] as 160 little-endian uint64 at any alignment: one lane stored after a build, eight lanes
+ * loaded back, exactly the limbs stage 2 produced. */
+#define V8_KEYTAB_WORDS (2 * V8_TQ * 10)
+
+static void v8_tables_store_lane(uint8_t *dst, const v8_tables *T, int lane) {
+    for (int s = 0; s < 2; s++)
+        for (int e = 0; e < V8_TQ; e++)
+            for (int k = 0; k < 10; k++)
+                memcpy(dst + 8 * ((s * V8_TQ + e) * 10 + k), &T->q[s][e][k][lane], 8);
+}
+
+static void v8_tables_load(v8_tables *T, const uint8_t *const *src) {
+    for (int lane = 0; lane < 8; lane++)
+        for (int s = 0; s < 2; s++)
+            for (int e = 0; e < V8_TQ; e++)
+                for (int k = 0; k < 10; k++)
+                    memcpy(&T->q[s][e][k][lane], src[lane] + 8 * ((s * V8_TQ + e) * 10 + k), 8);
+}
+
 static void v8_init(void) { pthread_once(&v8_once, v8_build); }
 
 #endif
