@@ -58,9 +58,16 @@ def fixed_width(items: list[bytes] | np.ndarray, width: int) -> tuple[np.ndarray
             out[:, :w] = items
         return out, np.full(n, w, dtype=np.int64)
     n = len(items)
-    lens = np.fromiter((len(b) for b in items), dtype=np.int64, count=n)
+    lens = np.fromiter(map(len, items), dtype=np.int64, count=n)
     out = np.zeros((n, width), dtype=np.uint8)
-    for i, b in enumerate(items):
-        if len(b) <= width:
-            out[i, : len(b)] = np.frombuffer(b, dtype=np.uint8)
+    # One join per distinct length rather than one copy per item (keys mix 33 and 65 bytes, say).
+    for length in np.unique(lens).tolist():
+        if not 0 < length <= width:
+            continue
+        if length == lens[0] and (lens == length).all():
+            out[:, :length] = np.frombuffer(b"".join(items), dtype=np.uint8).reshape(n, length)
+            break
+        idx = np.flatnonzero(lens == length)
+        group = [items[i] for i in idx.tolist()]
+        out[idx, :length] = np.frombuffer(b"".join(group), dtype=np.uint8).reshape(len(idx), length)
     return out, lens
