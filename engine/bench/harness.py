@@ -141,7 +141,12 @@ def measure(case: Case, sizes: dict, threads: list[int], repeat: int, *, slowdow
     say(f"{case.name}: warm-up and checks")
     loops: dict[object, int] = {}
     for t in ts:
-        problem = prep.check(prep.ours(t))
+        t0 = time.perf_counter()
+        first = prep.ours(t)
+        if t == ts[0]:
+            # Reported as "1st call": JIT compilation (or the Numba cache load), table building, cache fills.
+            row.extra["first_call_s"] = time.perf_counter() - t0
+        problem = prep.check(first)
         if problem:
             row.error = f"WRONG RESULT at threads={t}: {problem}"
             return row

@@ -38,6 +38,12 @@ def _error_rows(rows: list[Row]) -> list[str]:
     return [f"  {r.name}: {r.error}" for r in rows if r.error]
 
 
+def first_call_cell(r: Row) -> str:
+    """The first, untimed call: it includes JIT compilation or the Numba cache load and cache fills."""
+    v = r.extra.get("first_call_s")
+    return "" if v is None else f"{1e3 * v:.0f} ms"
+
+
 def primitives_table(rows: list[Row]) -> str:
     rows = [r for r in rows if r.kind != "e2e" and not r.error]
     if not rows:
@@ -47,8 +53,8 @@ def primitives_table(rows: list[Row]) -> str:
     for r in rows:
         med = r.median_rate()
         body.append([r.name, str(r.items), str(r.threads), f"{si(med)}/s", f"{1e3 * r.items / med:.2f}" if med else "-",
-                     f"{100 * r.spread():.0f}%"] + [ratio_cell(r, c) for c in cols])
-    head = ["primitive", "items", "thr", "items/s", "ms/run", "spread"] + cols
+                     f"{100 * r.spread():.0f}%", first_call_cell(r)] + [ratio_cell(r, c) for c in cols])
+    head = ["primitive", "items", "thr", "items/s", "ms/run", "spread", "1st call"] + cols
     return table(head, body)
 
 
@@ -77,12 +83,13 @@ def e2e_table(rows: list[Row]) -> str:
         per_block = r.extra.get("txs_per_block") or 1
         total = r.stages.get("total") or sum(v for k, v in r.stages.items() if k != "total") or 0.0
         cells = [r.name.split("/", 1)[1], str(r.extra.get("blocks", "")), str(per_block), str(r.threads),
-                 f"{med / per_block:.2f}", f"{si(med)}", f"{100 * r.spread():.0f}%"]
+                 f"{med / per_block:.2f}", f"{si(med)}", f"{100 * r.spread():.0f}%", first_call_cell(r)]
         for k in stage_names:
             v = r.stages.get(k)
             cells.append("" if v is None else f"{1e3 * v:.1f} ({100 * v / total:.0f}%)" if total else f"{1e3 * v:.1f}")
         body.append(cells)
-    head = ["end to end", "blocks", "tx/block", "thr", "blocks/s", "tx/s", "spread"] + [f"{k} ms" for k in stage_names]
+    head = ["end to end", "blocks", "tx/block", "thr", "blocks/s", "tx/s", "spread", "1st call"] + \
+        [f"{k} ms" for k in stage_names]
     return table(head, body)
 
 
