@@ -20,6 +20,11 @@ Paths: portable C (5x51-bit limbs), and on CPUs with AVX-512 IFMA (chosen at run
 the portable one) the square roots of point decoding, the per-item tables and the batch's Straus loop run
 on eight 52-bit lanes.
 
+Repeated keys (permissioned chains: the same validators sign again and again) hit ``key_cache``, a bounded,
+thread-safe cache of decoded keys A and their tables of odd multiples for the batch equation
+(native/_keyslots.py: keyed by the exact 32 bytes, filled on a key's second sighting, never holding verdicts
+or keys that do not decode).  ``verify(..., cache=False)`` bypasses it; verdicts are the same either way.
+
 ``sign`` and ``pubkeys`` follow RFC 8032 and are for test data only: they run in variable time and are not
 hardened against side channels.
 
@@ -36,9 +41,11 @@ import numpy as np
 from ledgerval.errors import InvalidArgument, InvalidType
 
 from . import AVAILABLE as _NATIVE, ffi, has, lib
+from ._keyslots import KeySlotCache
 from ._pool import run_chunks
 
 AVAILABLE: bool = _NATIVE and has("lv_ed25519_verify_batch")
+_SLOTS: bool = _NATIVE and has("lv_ed25519_verify_batch_slots")
 
 # Sub-batch size of the batch path (items per batch equation).  Measured on the 2-core EPYC (AVX-512 IFMA
 # path, C timing loop over 512 signatures): 32 -> 9.0, 64 -> 7.9, 128 -> 7.4, 256 -> 7.1 us per signature.
@@ -86,13 +93,26 @@ def _offs(a: np.ndarray, start: int = 0):
     return ffi.from_buffer("int64_t[]", a) + start
 
 
+def _fill_slots(keys: np.ndarray, arena: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    """Key-slot fill for ``key_cache``: keys (M, 32)."""
+    keys = np.ascontiguousarray(keys)
+    ok = np.zeros(len(slots), dtype=np.uint8)
+    _check(lib.lv_ed25519_keyslots_fill(ffi.from_buffer(keys), len(slots), ffi.cast("uint8_t *", ffi.from_buffer(arena)),
+                                        len(arena), ffi.cast("int32_t *", ffi.from_buffer(slots)), ffi.from_buffer(ok)))
+    return ok.view(bool)
+
+
+# 4096 keys of 1448 bytes (5.9 MB, committed as slots fill).
+key_cache = KeySlotCache(_fill_slots, lib.LV_ED25519_KEYSLOT_BYTES if _SLOTS else 8, maxsize=4096)
+
+
 def verify(keys, msg_buf, msg_offsets, sigs, *, threads: int | None = None, method: str = "auto",
-           batch_size: int = BATCH_SIZE, rand: np.ndarray | None = None) -> np.ndarray:
+           batch_size: int = BATCH_SIZE, rand: np.ndarray | None = None, cache: bool = True) -> np.ndarray:
     """(N,) bool: signature i over message i under key i, under the policy above.
 
     ``method``: ``auto`` (batch verification for chunks of at least ``BATCH_MIN`` items), ``single`` or
     ``batch``; all give the same verdicts.  ``rand`` (N, 16) uint8 replaces the ``os.urandom`` multipliers
-    (tests only).  ``threads=None`` uses every core."""
+    (tests only).  ``threads=None`` uses every core.  ``cache=False`` skips ``key_cache``."""
     if method not in METHODS:
         raise InvalidArgument(f"unknown method {method!r}; expected one of {METHODS}")
     keys = _u8("keys", keys, 2, 32)
@@ -116,20 +136,42 @@ def verify(keys, msg_buf, msg_offsets, sigs, *, threads: int | None = None, meth
     kp, sp, mp, stp = ffi.from_buffer(keys), ffi.from_buffer(sigs), _buf(msg_buf), ffi.from_buffer(status)
     mlen = msg_buf.shape[0]
     rp = ffi.from_buffer(rand) if use_batch else None
+    lease = None
+    if cache and _SLOTS and key_cache.maxsize:
+        lease = key_cache.lookup(keys, np.arange(n), n)
+        if not lease.any:
+            lease.release()
+            lease = None
+    if lease is not None:
+        pa = ffi.cast("uint8_t *", ffi.from_buffer(lease.arena))
+        rows = len(lease.arena)
+        psl = ffi.cast("int32_t *", ffi.from_buffer(lease.slots))
 
     def chunk(a: int, b: int) -> None:
         if use_batch and (method == "batch" or b - a >= BATCH_MIN):
             bs = min(batch_size, b - a)
             scratch_bytes = lib.lv_ed25519_batch_scratch_bytes(bs)
             scratch = np.empty(scratch_bytes, dtype=np.uint8)
-            rc = lib.lv_ed25519_verify_batch(kp + 32 * a, sp + 64 * a, mp, mlen, _offs(msg_offsets, a),
-                                             rp + 16 * a, b - a, bs, ffi.from_buffer(scratch),
-                                             scratch_bytes, stp + a)
-        else:
+            if lease is None:
+                rc = lib.lv_ed25519_verify_batch(kp + 32 * a, sp + 64 * a, mp, mlen, _offs(msg_offsets, a),
+                                                 rp + 16 * a, b - a, bs, ffi.from_buffer(scratch),
+                                                 scratch_bytes, stp + a)
+            else:
+                rc = lib.lv_ed25519_verify_batch_slots(kp + 32 * a, sp + 64 * a, mp, mlen, _offs(msg_offsets, a),
+                                                       rp + 16 * a, b - a, bs, ffi.from_buffer(scratch),
+                                                       scratch_bytes, pa, rows, psl + a, stp + a)
+        elif lease is None:
             rc = lib.lv_ed25519_verify(kp + 32 * a, sp + 64 * a, mp, mlen, _offs(msg_offsets, a), b - a, stp + a)
+        else:
+            rc = lib.lv_ed25519_verify_slots(kp + 32 * a, sp + 64 * a, mp, mlen, _offs(msg_offsets, a), b - a,
+                                             pa, rows, psl + a, stp + a)
         _check(rc)
 
-    run_chunks(n, threads, chunk, min_chunk=_MIN_CHUNK_BATCH if use_batch else 16)
+    try:
+        run_chunks(n, threads, chunk, min_chunk=_MIN_CHUNK_BATCH if use_batch else 16)
+    finally:
+        if lease is not None:
+            lease.release()
     return status.astype(bool)
 
 

@@ -52,12 +52,37 @@ static int ed_use_ifma(void) {
 #endif
 }
 
+/* A key slot of the per-key cache (rows of a numpy arena that native/ed25519.py owns; C reads them, or
+ * writes the rows a fill call is handed): only what the key bytes alone determine, never a verdict, and
+ * only for keys that decode under the policy above.
+ *   [0, 8)       tag ED_SLOT_KEY, little-endian uint64 (0: an empty row, never handed to a verify call)
+ *   [8, 168)     A as gej (X, Y, Z, T limbs)
+ *   [168, 1448)  A's ED_TAB_VAR odd multiples as ge_cached (the batch equation's per-item table) */
+#define ED_SLOT_KEY 1u
+#define ED_SLOT_A 8
+#define ED_SLOT_TAB (ED_SLOT_A + sizeof(gej))
+_Static_assert(ED_SLOT_TAB + ED_TAB_VAR * sizeof(ge_cached) == LV_ED25519_KEYSLOT_BYTES, "key slot layout");
+
+static int ed_slots_ok(const int32_t *slots, size_t n, size_t rows, int allow_none) {
+    for (size_t i = 0; i < n; i++)
+        if (slots[i] < (allow_none ? -1 : 0) || (slots[i] >= 0 && (size_t)slots[i] >= rows)) return 0;
+    return 1;
+}
+
+/* Item i's slot, or NULL when it has none (or an empty row). */
+static const uint8_t *ed_slot(const uint8_t *arena, const int32_t *slots, size_t i) {
+    uint64_t tag;
+    const uint8_t *row;
+    if (!slots || slots[i] < 0) return NULL;
+    row = arena + (size_t)slots[i] * LV_ED25519_KEYSLOT_BYTES;
+    memcpy(&tag, row, 8);
+    return (tag & ED_SLOT_KEY) ? row : NULL;
+}
+
 #define ED_VERIFY_BLOCK 8
 
-int lv_ed25519_verify(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
-                      const int64_t *offsets, size_t n, uint8_t *status) {
-    if (n == 0) return LV_ED25519_OK;
-    if (!keys || !sigs || !status || !ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_ED25519_EINVAL;
+static void ed_verify_impl(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, const int64_t *offsets,
+                           size_t n, const uint8_t *arena, const int32_t *slots, uint8_t *status) {
     int use_ifma = ed_use_ifma();
     /* Blocks of eight items: their sixteen decodings share the lane-parallel exponentiation. */
     for (size_t b = 0; b < n; b += ED_VERIFY_BLOCK) {
@@ -65,21 +90,97 @@ int lv_ed25519_verify(const uint8_t *keys, const uint8_t *sigs, const uint8_t *m
         gej pts[2 * ED_VERIFY_BLOCK];
         gej *out[2 * ED_VERIFY_BLOCK];
         const uint8_t *enc[2 * ED_VERIFY_BLOCK];
-        uint8_t ok[2 * ED_VERIFY_BLOCK];
+        uint8_t ok[2 * ED_VERIFY_BLOCK], okA[ED_VERIFY_BLOCK];
+        size_t nd = 0, ai[ED_VERIFY_BLOCK], ri[ED_VERIFY_BLOCK];
         for (size_t j = 0; j < cnt; j++) {
-            enc[2 * j] = keys + 32 * (b + j);
-            enc[2 * j + 1] = sigs + 64 * (b + j);
-            out[2 * j] = &pts[2 * j];
-            out[2 * j + 1] = &pts[2 * j + 1];
+            const uint8_t *slot = ed_slot(arena, slots, b + j);
+            if (slot) {
+                memcpy(&pts[2 * j], slot + ED_SLOT_A, sizeof(gej));
+                ai[j] = SIZE_MAX;
+            } else {
+                enc[nd] = keys + 32 * (b + j);
+                out[nd] = &pts[2 * j];
+                ai[j] = nd++;
+            }
+            enc[nd] = sigs + 64 * (b + j);
+            out[nd] = &pts[2 * j + 1];
+            ri[j] = nd++;
         }
-        ge_decode_many_var(out, ok, enc, 2 * cnt, use_ifma);
+        ge_decode_many_var(out, ok, enc, nd, use_ifma);
+        for (size_t j = 0; j < cnt; j++) okA[j] = ai[j] == SIZE_MAX ? 1 : ok[ai[j]];
         for (size_t j = 0; j < cnt; j++) {
             size_t i = b + j;
             const uint8_t *sig = sigs + 64 * i;
-            status[i] = (uint8_t)(sc_bytes_canonical(sig + 32) && ok[2 * j] && ok[2 * j + 1] &&
+            status[i] = (uint8_t)(sc_bytes_canonical(sig + 32) && okA[j] && ok[ri[j]] &&
                                   ed25519_verify_equation_var(&pts[2 * j], &pts[2 * j + 1], keys + 32 * i, sig,
                                                               ed_msg(msg_buf, offsets, i),
                                                               (size_t)(offsets[i + 1] - offsets[i])));
+        }
+    }
+}
+
+int lv_ed25519_verify(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
+                      const int64_t *offsets, size_t n, uint8_t *status) {
+    if (n == 0) return LV_ED25519_OK;
+    if (!keys || !sigs || !status || !ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_ED25519_EINVAL;
+    ed_verify_impl(keys, sigs, msg_buf, offsets, n, NULL, NULL, status);
+    return LV_ED25519_OK;
+}
+
+int lv_ed25519_verify_slots(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
+                            const int64_t *offsets, size_t n, const uint8_t *arena, size_t arena_rows,
+                            const int32_t *slots, uint8_t *status) {
+    if (n == 0) return LV_ED25519_OK;
+    if (!keys || !sigs || !status || !slots || (arena_rows && !arena) || !ed_offsets_ok(msg_buf, msg_len, offsets, n))
+        return LV_ED25519_EINVAL;
+    if (!ed_slots_ok(slots, n, arena_rows, 1)) return LV_ED25519_EINVAL;
+    ed_verify_impl(keys, sigs, msg_buf, offsets, n, arena, slots, status);
+    return LV_ED25519_OK;
+}
+
+/* Tables of odd multiples for npts points: eight at a time on IFMA lanes, the rest one by one. */
+static void ed_build_tables(ge_cached *const *tabs, const gej *const *pts, size_t npts, int use_ifma) {
+    size_t t = 0;
+#ifdef ED_HAVE_IFMA
+    if (use_ifma)
+        for (; t + 8 <= npts; t += 8) gej_odd_multiples_cached_x8(tabs + t, pts + t);
+#else
+    (void)use_ifma;
+#endif
+    for (; t < npts; t++) gej_odd_multiples_cached(tabs[t], pts[t], ED_TAB_VAR);
+}
+
+int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size_t arena_rows, const int32_t *slots,
+                             uint8_t *ok) {
+    enum { CH = 64 };
+    if (n == 0) return LV_ED25519_OK;
+    if (!keys || !arena || !slots || !ok || !ed_slots_ok(slots, n, arena_rows, 0)) return LV_ED25519_EINVAL;
+    int use_ifma = ed_use_ifma();
+    for (size_t base = 0; base < n; base += CH) {
+        size_t m = n - base < CH ? n - base : CH, c = 0;
+        gej pts[CH];
+        ge_cached tabs[CH][ED_TAB_VAR];
+        gej *out[CH];
+        const uint8_t *enc[CH];
+        ge_cached *tp[CH];
+        const gej *pp[CH];
+        size_t idx[CH];
+        for (size_t j = 0; j < m; j++) { enc[j] = keys + 32 * (base + j); out[j] = &pts[j]; }
+        ge_decode_many_var(out, ok + base, enc, m, use_ifma);
+        for (size_t j = 0; j < m; j++) {
+            memset(arena + (size_t)slots[base + j] * LV_ED25519_KEYSLOT_BYTES, 0, LV_ED25519_KEYSLOT_BYTES);
+            if (!ok[base + j]) continue;
+            tp[c] = tabs[c];
+            pp[c] = &pts[j];
+            idx[c++] = j;
+        }
+        ed_build_tables(tp, pp, c, use_ifma);
+        for (size_t t = 0; t < c; t++) {
+            uint8_t *row = arena + (size_t)slots[base + idx[t]] * LV_ED25519_KEYSLOT_BYTES;
+            uint64_t tag = ED_SLOT_KEY;
+            memcpy(row + ED_SLOT_A, pp[t], sizeof(gej));
+            memcpy(row + ED_SLOT_TAB, tabs[t], sizeof tabs[t]);
+            memcpy(row, &tag, 8);
         }
     }
     return LV_ED25519_OK;
@@ -97,11 +198,20 @@ size_t lv_ed25519_batch_scratch_bytes(size_t batch_size) {
 int lv_ed25519_verify_batch(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
                             const int64_t *offsets, const uint8_t *rand16, size_t n, size_t batch_size,
                             uint8_t *scratch, size_t scratch_len, uint8_t *status) {
+    return lv_ed25519_verify_batch_slots(keys, sigs, msg_buf, msg_len, offsets, rand16, n, batch_size, scratch,
+                                         scratch_len, NULL, 0, NULL, status);
+}
+
+int lv_ed25519_verify_batch_slots(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
+                                  const int64_t *offsets, const uint8_t *rand16, size_t n, size_t batch_size,
+                                  uint8_t *scratch, size_t scratch_len, const uint8_t *arena, size_t arena_rows,
+                                  const int32_t *slots, uint8_t *status) {
     if (n == 0) return LV_ED25519_OK;
     if (!keys || !sigs || !status || !rand16 || !scratch || !ed_offsets_ok(msg_buf, msg_len, offsets, n))
         return LV_ED25519_EINVAL;
     if (batch_size == 0 || batch_size > LV_ED25519_BATCH_MAX) return LV_ED25519_EINVAL;
     if (scratch_len < lv_ed25519_batch_scratch_bytes(batch_size)) return LV_ED25519_ESCRATCH;
+    if (slots && ((arena_rows && !arena) || !ed_slots_ok(slots, n, arena_rows, 1))) return LV_ED25519_EINVAL;
     ed_batch_item *items = (ed_batch_item *)(void *)(scratch + ((64 - ((uintptr_t)scratch & 63)) & 63));
     const size_t stride = ed_naf_stride(batch_size);
     int8_t *naf_t = (int8_t *)(void *)(items + batch_size);
@@ -111,6 +221,9 @@ int lv_ed25519_verify_batch(const uint8_t *keys, const uint8_t *sigs, const uint
     const uint8_t *enc[2 * LV_ED25519_BATCH_MAX];
     gej *out[2 * LV_ED25519_BATCH_MAX];
     uint8_t ok[2 * LV_ED25519_BATCH_MAX];
+    size_t ai[LV_ED25519_BATCH_MAX], ri[LV_ED25519_BATCH_MAX];
+    ge_cached *tabs[2 * LV_ED25519_BATCH_MAX];
+    const gej *tpts[2 * LV_ED25519_BATCH_MAX];   /* decode positions of A (SIZE_MAX: cached) and R */
     /* Bisection spends about log2(w) batch checks per failing item: measured on the IFMA path, one failure
      * in 128 costs about 18 single verifications, so past about one failure in 16 the next sub-batch is
      * verified item by item (same verdicts), and a sub-batch with fewer failures switches back.  This keeps
@@ -124,25 +237,33 @@ int lv_ed25519_verify_batch(const uint8_t *keys, const uint8_t *sigs, const uint
     size_t i = 0;
     while (i < n) {
         /* The next sub-batch: items with S >= L fail here, the rest are decoded together. */
-        size_t m = 0;
+        size_t m = 0, nd = 0;
         for (; i < n && m < cur_bs; i++) {
             if (!sc_bytes_canonical(sigs + 64 * i + 32)) {
                 status[i] = 0;
                 continue;
             }
             items[m].index = i;
-            enc[2 * m] = keys + 32 * i;
-            enc[2 * m + 1] = sigs + 64 * i;
-            out[2 * m] = &items[m].A;
-            out[2 * m + 1] = &items[m].R;
+            items[m].slot = ed_slot(arena, slots, i);
+            if (items[m].slot) {
+                memcpy(&items[m].A, items[m].slot + ED_SLOT_A, sizeof(gej));
+                ai[m] = SIZE_MAX;
+            } else {
+                enc[nd] = keys + 32 * i;
+                out[nd] = &items[m].A;
+                ai[m] = nd++;
+            }
+            enc[nd] = sigs + 64 * i;
+            out[nd] = &items[m].R;
+            ri[m] = nd++;
             m++;
         }
-        ge_decode_many_var(out, ok, enc, 2 * m, use_ifma);
+        ge_decode_many_var(out, ok, enc, nd, use_ifma);
         /* Items whose A or R does not decode fail outside the batch; the others are compacted to the front. */
         size_t w = 0;
         for (size_t j = 0; j < m; j++) {
             size_t idx = items[j].index;
-            if (!ok[2 * j] || !ok[2 * j + 1]) {
+            if ((ai[j] != SIZE_MAX && !ok[ai[j]]) || !ok[ri[j]]) {
                 status[idx] = 0;
                 continue;
             }
@@ -151,6 +272,7 @@ int lv_ed25519_verify_batch(const uint8_t *keys, const uint8_t *sigs, const uint
                 it->A = items[j].A;
                 it->R = items[j].R;
                 it->index = idx;
+                it->slot = items[j].slot;
             }
             if (single_mode) continue;
             scalar S, k, z, zk;
@@ -187,27 +309,19 @@ int lv_ed25519_verify_batch(const uint8_t *keys, const uint8_t *sigs, const uint
             if (!single_mode) cur_bs = first_bs;
             continue;
         }
-        /* Tables of odd multiples: eight points (four items) at a time on IFMA lanes, the rest one by one. */
-        size_t t = 0;
-#ifdef ED_HAVE_IFMA
-        if (use_ifma) {
-            for (; t + 4 <= w; t += 4) {
-                ge_cached *tabs[8];
-                const gej *pts[8];
-                for (size_t q = 0; q < 4; q++) {
-                    tabs[2 * q] = items[t + q].tabR;
-                    pts[2 * q] = &items[t + q].R;
-                    tabs[2 * q + 1] = items[t + q].tabA;
-                    pts[2 * q + 1] = &items[t + q].A;
-                }
-                gej_odd_multiples_cached_x8(tabs, pts);
+        /* Tables of odd multiples: every R's, and A's unless its slot has it. */
+        size_t nt = 0;
+        for (size_t t = 0; t < w; t++) {
+            tabs[nt] = items[t].tabR;
+            tpts[nt++] = &items[t].R;
+            if (items[t].slot) {
+                memcpy(items[t].tabA, items[t].slot + ED_SLOT_TAB, sizeof items[t].tabA);
+            } else {
+                tabs[nt] = items[t].tabA;
+                tpts[nt++] = &items[t].A;
             }
         }
-#endif
-        for (; t < w; t++) {
-            gej_odd_multiples_cached(items[t].tabR, &items[t].R, ED_TAB_VAR);
-            gej_odd_multiples_cached(items[t].tabA, &items[t].A, ED_TAB_VAR);
-        }
+        ed_build_tables(tabs, tpts, nt, use_ifma);
         if (ed25519_batch_check_any_var(&ctx, 0, w)) {
             ed25519_batch_mark(&ctx, 0, w, 1);
             cur_bs = 2 * cur_bs < batch_size ? 2 * cur_bs : batch_size;

@@ -17,6 +17,22 @@ size_t lv_ed25519_batch_scratch_bytes(size_t batch_size);
 int lv_ed25519_verify_batch(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
                             const int64_t *offsets, const uint8_t *rand16, size_t n, size_t batch_size,
                             uint8_t *scratch, size_t scratch_len, uint8_t *status);
+/* Per-key slot cache: rows of LV_ED25519_KEYSLOT_BYTES in an arena the caller owns (layout in ed25519.c).
+ * keyslots_fill: row slots[i] gets key i decoded with its table of odd multiples; ok[i] = 0 and the row
+ * zeroed when the key does not decode.  The rows must be distinct and not read by any call meanwhile.
+ * verify_slots / verify_batch_slots: as the calls above, with slots[i] >= 0 naming a row filled from
+ * exactly key i's bytes, or -1 to decode key i here.  A slot outside [-1, arena_rows) (fill: [0,
+ * arena_rows)) is LV_ED25519_EINVAL. */
+#define LV_ED25519_KEYSLOT_BYTES 1448
+int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size_t arena_rows, const int32_t *slots,
+                             uint8_t *ok);
+int lv_ed25519_verify_slots(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
+                            const int64_t *offsets, size_t n, const uint8_t *arena, size_t arena_rows,
+                            const int32_t *slots, uint8_t *status);
+int lv_ed25519_verify_batch_slots(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
+                                  const int64_t *offsets, const uint8_t *rand16, size_t n, size_t batch_size,
+                                  uint8_t *scratch, size_t scratch_len, const uint8_t *arena, size_t arena_rows,
+                                  const int32_t *slots, uint8_t *status);
 int lv_ed25519_sign(const uint8_t *seeds, const uint8_t *msg_buf, size_t msg_len, const int64_t *offsets,
                     size_t n, uint8_t *sigs);
 int lv_ed25519_pubkeys(const uint8_t *seeds, size_t n, uint8_t *keys);

@@ -186,6 +186,7 @@ typedef struct {
     scalar zS;                     /* z S mod L */
     int32_t topR, topA;
     size_t index;                  /* the item's position in the caller's arrays */
+    const uint8_t *slot;           /* the key's cache slot (A and tabA ready there), or NULL */
 } ed_batch_item;
 
 /* [8]( -[sum z_i S_i]B + sum [z_i]R_i + sum [z_i k_i]A_i ) = O over items[lo, hi).  For one item this is the

@@ -1,0 +1,159 @@
+"""The per-key slot cache of the Ed25519 kernels (native/_keyslots.py, lv_ed25519_verify*_slots): cached and
+uncached verification agree on every input (single and batch), keys that do not decode are never cached,
+concurrent use and eviction under a small bound keep verdicts right."""
+from __future__ import annotations
+
+import os
+import random
+import threading
+
+import numpy as np
+import pytest
+
+from ledgerval.errors import InvalidArgument
+from ledgerval.native import cpu_mask
+from ledgerval.native import ed25519 as ed
+from ledgerval.native._keyslots import KeySlotCache
+
+pytestmark = pytest.mark.skipif(not ed.AVAILABLE, reason="native Ed25519 kernel not built")
+P = 2**255 - 19
+QUICK = os.environ.get("LEDGERVAL_TEST_QUICK") == "1"
+
+
+def _bad_keys(rnd: random.Random) -> list[bytes]:
+    """Encodings that never decode: y >= p (non-canonical), y with no x, x = 0 with the sign bit set."""
+    out = [P.to_bytes(32, "little"), (P + 1).to_bytes(32, "little"), (1 | 1 << 255).to_bytes(32, "little")]
+    while len(out) < 6:
+        b = rnd.randrange(P).to_bytes(32, "little")
+        if ed._test_ge(0, b)[0] == 0:
+            out.append(b)
+    return out
+
+
+def _batch(rnd: random.Random, n: int, senders: int, corrupt: float = 0.25):
+    seeds = np.frombuffer(rnd.randbytes(32 * senders), np.uint8).reshape(senders, 32)
+    who = np.array([rnd.randrange(senders) for _ in range(n)])
+    lens = [rnd.randrange(0, 60) for _ in range(n)]
+    offs = np.zeros(n + 1, np.int64)
+    offs[1:] = np.cumsum(lens)
+    buf = np.frombuffer(rnd.randbytes(int(offs[-1])), np.uint8).copy()
+    sigs = ed.sign(np.ascontiguousarray(seeds[who]), buf, offs)
+    keys = ed.pubkeys(np.ascontiguousarray(seeds[who]))
+    for i in range(n):
+        r = rnd.random()
+        if r < corrupt / 3:
+            sigs[i, rnd.randrange(64)] ^= 1 << rnd.randrange(8)
+        elif r < 2 * corrupt / 3 and lens[i]:
+            buf[offs[i] + rnd.randrange(lens[i])] ^= 1
+        elif r < corrupt:
+            keys[i, rnd.randrange(32)] ^= 1 << rnd.randrange(8)
+    return keys, buf, offs, sigs
+
+
+@pytest.fixture
+def small_cache(monkeypatch):
+    def make(maxsize):
+        c = KeySlotCache(ed._fill_slots, ed.lib.LV_ED25519_KEYSLOT_BYTES, maxsize=maxsize)
+        monkeypatch.setattr(ed, "key_cache", c)
+        return c
+    return make
+
+
+class _nullctx:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+@pytest.mark.parametrize("portable", [False, True])
+def test_cached_and_uncached_agree(portable, small_cache):
+    seed = random.randrange(2**32)
+    print("seed", seed)
+    rnd = random.Random(seed)
+    cache = small_cache(4096)
+    with cpu_mask(0) if portable else _nullctx():
+        for n, senders in [(300, 12), (40, 3), (3, 1), (9, 2), (130, 60)]:
+            b = _batch(rnd, n, senders)
+            want = ed.verify(*b, cache=False, method="single")
+            for _ in range(3):   # first sighting, fill, hits
+                for method in ("single", "batch", "auto"):
+                    got = ed.verify(*b, method=method, threads=2)
+                    assert (got == want).all(), (n, senders, method, np.flatnonzero(got != want))
+            assert n < 40 or (want.any() and not want.all())
+        assert len(cache) > 0
+
+
+def test_invalid_keys_never_cached(small_cache):
+    rnd = random.Random(5)
+    cache = small_cache(64)
+    bad = _bad_keys(rnd)
+    keys, buf, offs, sigs = _batch(rnd, 64, 4, corrupt=0)
+    for i in range(0, 64, 2):
+        keys[i] = np.frombuffer(bad[(i // 2) % len(bad)], np.uint8)
+    for _ in range(3):
+        for method in ("single", "batch"):
+            got = ed.verify(keys, buf, offs, sigs, method=method)
+            assert not got[::2].any()
+            assert got[1::2].all()
+    assert len(cache) == 4
+
+
+def test_eviction_under_small_bound(small_cache):
+    rnd = random.Random(7)
+    cache = small_cache(3)
+    b = _batch(rnd, 240, 20)
+    want = ed.verify(*b, cache=False)
+    for _ in range(3):
+        assert (ed.verify(*b, threads=2) == want).all()
+        assert len(cache) <= 3
+    assert cache.fills > 3
+
+
+def test_concurrent_use(small_cache):
+    seed = random.randrange(2**32)
+    print("seed", seed)
+    rnd = random.Random(seed)
+    small_cache(8)
+    batches = [_batch(rnd, 96, 6 + 3 * t) for t in range(4)]
+    wants = [ed.verify(*b, cache=False) for b in batches]
+    errors = []
+
+    def work(t):
+        try:
+            for r in range(3 if QUICK else 8):
+                k = (t + r) % len(batches)
+                got = ed.verify(*batches[k], threads=1, method="batch" if r % 2 else "single")
+                if not (got == wants[k]).all():
+                    errors.append((t, r))
+                if r % 3 == 2:
+                    ed.key_cache.clear()
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors
+
+
+def test_slot_misuse_is_an_error():
+    keys, buf, offs, sigs = _batch(random.Random(3), 4, 1, corrupt=0)
+    arena = np.zeros((2, ed.lib.LV_ED25519_KEYSLOT_BYTES), np.uint8)
+    ffi, lib = ed.ffi, ed.lib
+    st = np.zeros(4, np.uint8)
+    for bad in ([0, 0, 2, -1], [0, -2, 0, 0]):
+        slots = np.array(bad, np.int32)
+        rc = lib.lv_ed25519_verify_slots(ffi.from_buffer(keys), ffi.from_buffer(sigs), ffi.from_buffer(buf), len(buf),
+                                         ffi.from_buffer("int64_t[]", offs), 4, ffi.from_buffer(arena), 2,
+                                         ffi.cast("int32_t *", ffi.from_buffer(slots)), ffi.from_buffer(st))
+        assert rc == lib.LV_ED25519_EINVAL
+    with pytest.raises(InvalidArgument):
+        ed._fill_slots(keys[:1], arena, np.array([2], np.int32))
+    arena[1] = 7
+    assert not ed._fill_slots(np.frombuffer(P.to_bytes(32, "little"), np.uint8)[None, :].copy(), arena,
+                              np.array([1], np.int32))[0]
+    assert not arena[1].any()
