@@ -91,7 +91,9 @@ class KeySlotCache:
             self._fp_set.clear()
             self._seen_new, self._seen_old = set(), set()
             self._orphans = set(self._pins)
-            self._free = [s for s in range(len(self._arena)) if s not in self._pins] if self._arena is not None else []
+            rows = len(self._arena) if self._arena is not None else 0
+            self._free = [s for s in range(rows - 1, -1, -1) if s not in self._pins] if self._pins \
+                else list(range(rows - 1, -1, -1))
 
     def _unpin(self, slots) -> None:
         with self._lock:
@@ -156,6 +158,13 @@ class KeySlotCache:
             return SlotLease(self, self._arena, slots, [])
         w = ident.shape[1]
         fps = self._fingerprints(ident)
+        fl = fps.tolist()
+        fset = set(fl)
+        if len(fset) == len(fl):             # the common case of one-off keys costs set operations only
+            with self._lock:
+                if not (fset & self._fp_set or fset & self._seen_new or fset & self._seen_old):
+                    self._seen_add(fset)
+                    return SlotLease(self, self._arena, slots, [])
         uf, finv, fcnt = np.unique(fps, return_inverse=True, return_counts=True)
         ufl = uf.tolist()
         with self._lock:
