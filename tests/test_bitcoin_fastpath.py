@@ -1,5 +1,6 @@
-"""The speed shortcuts against the general code they bypass: the P2PKH one-pass classifier (inlined DER read,
-SIGHASH_ALL preimages from memoryview slices) against the general script path, the in-place input/output
+"""The speed shortcuts against the general code they bypass: the P2PKH kernel (kernels/bitcoin_p2pkh.py) and
+the P2PKH one-pass classifier (inlined DER read, SIGHASH_ALL preimages from memoryview slices) against the
+general script path, the in-place input/output
 reads against Reader's field-by-field reads, and the sigop pre-scan against a plain opcode walk."""
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from ledgerval.bitcoin import validate_block
 from ledgerval.bitcoin import inputs as I
+from ledgerval.bitcoin import validate as V
 from ledgerval.bitcoin import wire as W
 from ledgerval.bitcoin.build import block, coinbase, der, pubkey, ser_tx, sign
 from ledgerval.bitcoin.der import N
@@ -30,11 +32,15 @@ def _report_tuple(rep):
 
 
 def _both(monkeypatch, raw, prevouts, **kw):
-    """(report with the fast path, report with every input through the general path)."""
+    """(report with the fast paths, report with every input through the general path); the report with the
+    Python fast path alone must equal both."""
     fast = validate_block(raw, prevouts, **kw)
     with monkeypatch.context() as m:
+        m.setattr(V, "P2PKH_KERNEL", False)
+        py_fast = validate_block(raw, prevouts, **kw)
         m.setattr(I.Classifier, "_p2pkh_fast", lambda self, *a: False)
         slow = validate_block(raw, prevouts, **kw)
+    assert _report_tuple(py_fast) == _report_tuple(slow)
     return _report_tuple(fast), _report_tuple(slow)
 
 
@@ -135,9 +141,11 @@ def test_fast_path_agrees_with_general_path_on_made_up_spends(data):
     for pv in (prevouts, None):
         with pytest.MonkeyPatch.context() as m:
             fast = _report_tuple(validate_block(blk, pv, check_pow=False))
+            m.setattr(V, "P2PKH_KERNEL", False)
+            py_fast = _report_tuple(validate_block(blk, pv, check_pow=False))
             m.setattr(I.Classifier, "_p2pkh_fast", lambda self, *a: False)
             slow = _report_tuple(validate_block(blk, pv, check_pow=False))
-        assert fast == slow, (fast, slow)
+        assert fast == slow == py_fast, (fast, py_fast, slow)
 
 
 # --- the parser's in-place reads ---------------------------------------------------------------------------

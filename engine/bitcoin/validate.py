@@ -25,6 +25,9 @@ from .wire import Block, Malformed, display_hex, parse_block
 
 
 _ZERO64 = bytes(64)
+# The P2PKH kernel (kernels/bitcoin_p2pkh.py) in front of the Python classifier; tests turn it off to
+# compare it with the Python paths, which stay the reference.
+P2PKH_KERNEL = True
 
 
 def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int | None = None,
@@ -74,7 +77,7 @@ def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int |
     check_witness_commitment(block, rep)
     t.lap("block")
 
-    _check_inputs(block, prevouts, rep, threads, t)
+    _check_inputs(block, raw, prevouts, rep, threads, t)
     # block-level errors first, then by transaction and input (a stable sort keeps each one's own order)
     rep.errors.sort(key=lambda e: (-1 if e.tx_index is None else e.tx_index,
                                    -1 if e.input_index is None else e.input_index))
@@ -123,7 +126,7 @@ def block_height(block: Block) -> int | None:
     return coinbase_height(block.txs[0].vin[0].script_sig)
 
 
-def _check_inputs(block: Block, prevouts, rep: R.BitcoinReport, threads, t) -> None:
+def _check_inputs(block: Block, raw: bytes, prevouts, rep: R.BitcoinReport, threads, t) -> None:
     batch = Batch()
     cls = Classifier(rep, batch, Rules(block_height(block)))
     classify = cls.classify
@@ -135,7 +138,14 @@ def _check_inputs(block: Block, prevouts, rep: R.BitcoinReport, threads, t) -> N
     created: dict[bytes, int] = {}
     spent: dict[bytes, int] = {}  # outpoint (36 bytes as serialized) -> transaction spending it
     fees, fees_known = 0, prevouts is not None
+    # Inputs are classified after this loop: candidates for the P2PKH kernel (a 25-byte prevout script in
+    # a witness-free transaction of a pre-BIP66 block) go to it in one call, every other input and every
+    # input it declines to ``classify`` in block order.
+    todo = []  # (tx, ti, k, prevout, candidate index or -1)
+    cand_t, cand_k, cand_spk = [], [], []
+    no_kernel = cls.rules.strict_der or not P2PKH_KERNEL
     for ti, tx in enumerate(txs):
+        use_kernel = not (no_kernel or tx.has_witness)
         if ti > 0 and not tx.is_coinbase():
             value_in, known = 0, True
             for k, txin in enumerate(tx.vin):
@@ -152,7 +162,13 @@ def _check_inputs(block: Block, prevouts, rep: R.BitcoinReport, threads, t) -> N
                         pv = (out.value, out.script_pubkey)
                 if pv is None and get_prevout is not None:
                     pv = get_prevout((txin.prev_hash[::-1].hex(), txin.prev_n))
-                classify(tx, ti, k, pv, implied_ok)
+                if use_kernel and pv is not None and len(pv[1]) == 25:
+                    todo.append((tx, ti, k, pv, len(cand_k)))
+                    cand_t.append(ti)
+                    cand_k.append(k)
+                    cand_spk.append(pv[1])
+                else:
+                    todo.append((tx, ti, k, pv, -1))
                 if pv is None:
                     known = False
                 else:
@@ -169,6 +185,11 @@ def _check_inputs(block: Block, prevouts, rep: R.BitcoinReport, threads, t) -> N
         if claimed > subsidy + fees:
             rep.add(R.BAD_CB_AMOUNT, f"coinbase pays {claimed}, limit {subsidy + fees} (subsidy {subsidy} at "
                     f"height {height} + fees {fees})", 0)
+    fast = _kernel_fast(block, raw, cand_t, cand_k, cand_spk) if cand_k else None
+    taken = fast[0] if fast is not None else ()
+    for tx, ti, k, pv, c in todo:
+        if c < 0 or not taken[c]:
+            classify(tx, ti, k, pv, implied_ok)
     t.lap("classify")
 
     # one extra row for Core's uint256(1): signatures with digest source -1 index it from the end
@@ -180,15 +201,42 @@ def _check_inputs(block: Block, prevouts, rep: R.BitcoinReport, threads, t) -> N
         np.cumsum(np.asarray(batch.pre_lens, dtype=np.int64), out=offsets[1:])
         buf = np.frombuffer(b"".join(batch.parts), dtype=np.uint8)
         digests[:-1] = hash_spans("sha256d", buf, offsets, threads=threads)
+    n_gen = len(batch.pair_sig)
+    acc = np.flatnonzero(taken) if fast is not None else np.zeros(0, dtype=np.int64)
+    if len(acc):
+        _, pre, pre_off, rs_k, key_pos, key_len = fast
+        # declined candidates have empty spans, so the taken ones lie back to back
+        offs = np.append(pre_off[acc], pre_off[-1])
+        fast_digests = hash_spans("sha256d", pre, offs, threads=threads)
     t.lap("sighash")
-    verdict = np.zeros(len(batch.pair_sig), dtype=bool)
-    if batch.pair_sig:
-        rs = np.frombuffer(b"".join(x or _ZERO64 for x in batch.sig_rs), dtype=np.uint8).reshape(-1, 64)
-        ps = np.asarray(batch.pair_sig, dtype=np.int64)
-        src = np.asarray(batch.sig_digest, dtype=np.int64)[ps]
-        verdict[:] = verify_batch("ecdsa-secp256k1", batch.pair_key, digests[src], rs[ps], threads=threads)
+    verdict = np.zeros(n_gen, dtype=bool)
+    fast_ok = np.zeros(len(acc), dtype=bool)
+    if n_gen or len(acc):
+        keys = batch.pair_key
+        msgs = np.empty((n_gen + len(acc), 32), dtype=np.uint8)
+        sigs = np.empty((n_gen + len(acc), 64), dtype=np.uint8)
+        if n_gen:
+            rs = np.frombuffer(b"".join(x or _ZERO64 for x in batch.sig_rs), dtype=np.uint8).reshape(-1, 64)
+            ps = np.asarray(batch.pair_sig, dtype=np.int64)
+            src = np.asarray(batch.sig_digest, dtype=np.int64)[ps]
+            msgs[:n_gen] = digests[src]
+            sigs[:n_gen] = rs[ps]
+        if len(acc):
+            keys = keys + [raw[a : a + n] for a, n in zip(key_pos[acc].tolist(), key_len[acc].tolist())]
+            msgs[n_gen:] = fast_digests
+            sigs[n_gen:] = rs_k[acc]
+        v = verify_batch("ecdsa-secp256k1", keys, msgs, sigs, threads=threads)
+        verdict[:] = v[:n_gen]
+        fast_ok[:] = v[n_gen:]
     t.lap("verify")
 
+    if len(acc):
+        rep.inputs_checked += len(acc)
+        rep.sigs_checked += len(acc)
+        for i in acc[~fast_ok].tolist():
+            ti, k = cand_t[i], cand_k[i]
+            rep.sigs_failed += 1
+            rep.add(R.BAD_SIGNATURE, f"transaction {ti} input {k}: P2PKH: signature does not verify", ti, k)
     if batch.fast_pair:
         fp = np.asarray(batch.fast_pair, dtype=np.int64)
         good = fp >= 0
@@ -222,6 +270,20 @@ def _check_values(tx, ti: int, value_in: int, rep: R.BitcoinReport) -> int:
         rep.add(R.IN_BELOW_OUT, f"transaction {ti} spends {value_in} but pays {value_out}", ti)
         return 0
     return value_in - value_out
+
+
+def _kernel_fast(block: Block, raw: bytes, cand_t, cand_k, cand_spk):
+    """Run the P2PKH kernel over the candidates; its arrays (see ``p2pkh_all_batch``)."""
+    from ..kernels.bitcoin_p2pkh import p2pkh_all_batch
+
+    txs = block.txs
+    ends = np.cumsum(np.fromiter((len(tx.raw) for tx in txs), dtype=np.int64, count=len(txs)))
+    ends += block.tx_start
+    ct = np.asarray(cand_t, dtype=np.int64)
+    hi = ends[ct]
+    lo = hi - np.fromiter((len(txs[i].raw) for i in cand_t), dtype=np.int64, count=len(cand_t))
+    spk = np.frombuffer(b"".join(cand_spk), dtype=np.uint8).reshape(-1, 25)
+    return p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, np.asarray(cand_k, dtype=np.int64), spk)
 
 
 class _Timer:
