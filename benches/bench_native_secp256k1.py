@@ -178,7 +178,7 @@ def test_ratios(benchmark):
     if enabled and (os.cpu_count() or 1) >= 2:
         assert ratios["threads_2_vs_1"] >= 1.8
     # the key cache saves about 12% with repeat signers; only a cache that costs more than it saves fails
-    assert ratios["repeat64_cache_vs_nocache"] >= (1.0 if enabled else 0.7)
+    assert ratios["repeat64_cache_vs_nocache"] >= (1.0 if enabled else 0.2)
 
 
 def main(argv: list[str]) -> int:
