@@ -140,12 +140,25 @@ def ours_validate(raw: bytes, prevouts, threads=None):
 
 # ---- measurement ---------------------------------------------------------------------------------------
 
-def measure(reps: int = 7, threads: int | None = None) -> dict:
+def python_classifier_validate(raw: bytes, prevouts, threads=None):
+    """validate_block with the P2PKH kernel off (every input through the Python classifier)."""
+    from ledgerval.bitcoin import validate as V
+
+    V.P2PKH_KERNEL = False
+    try:
+        return ours_validate(raw, prevouts, threads=threads)
+    finally:
+        V.P2PKH_KERNEL = True
+
+
+def measure(reps: int = 7, threads: int | None = None, python_classifier: bool = False) -> dict:
     raw, prevouts = load()
     threads_list = [1, 2] if threads is None else [threads]
     cases = {"peer_coincurve_loop": lambda: peer_validate(raw, prevouts)}
     for t in threads_list:
         cases[f"ledgerval_{t}t"] = lambda t=t: ours_validate(raw, prevouts, threads=t)
+        if python_classifier:
+            cases[f"python_classifier_{t}t"] = lambda t=t: python_classifier_validate(raw, prevouts, threads=t)
     assert peer_validate(raw, prevouts) == (True, 732)
     rep = ours_validate(raw, prevouts)
     assert rep.ok and rep.inputs_checked == 732, rep.errors
@@ -224,9 +237,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--json", help="write results to this file")
     ap.add_argument("--filter", default="", help="only print cases containing this")
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--python-classifier", action="store_true",
+                    help="also time validate_block with the P2PKH kernel off (python_classifier_Nt)")
     a = ap.parse_args(argv)
     if a.list:
-        print("\n".join(["peer_coincurve_loop", "ledgerval_1t", "ledgerval_2t"]))
+        print("\n".join(["peer_coincurve_loop", "ledgerval_1t", "ledgerval_2t", "python_classifier_1t",
+                         "python_classifier_2t"]))
         return 0
     if a.quick:
         a.reps = 3
@@ -239,7 +255,7 @@ def main(argv: list[str]) -> int:
     print(f"python {platform.python_version()}  numpy {np.__version__}  coincurve {coincurve.__version__}  "
           f"cpus {os.cpu_count()}  native secp256k1 {_native()}  features {' '.join(feats)}")
     print(f"block 277647 (732 P2PKH inputs, prevouts given)  reps={a.reps}")
-    r = measure(a.reps, a.threads)
+    r = measure(a.reps, a.threads, a.python_classifier)
     print(f"{'case':22s} {'min ms':>9s} {'median':>9s} {'max':>9s} {'inputs/s':>10s} {'x peer':>7s}")
     for k, v in r["cases"].items():
         if a.filter in k:

@@ -138,11 +138,10 @@ def _check_inputs(block: Block, raw: bytes, prevouts, rep: R.BitcoinReport, thre
     created: dict[bytes, int] = {}
     spent: dict[bytes, int] = {}  # outpoint (36 bytes as serialized) -> transaction spending it
     fees, fees_known = 0, prevouts is not None
-    # Inputs are classified after this loop: candidates for the P2PKH kernel (a 25-byte prevout script in
-    # a witness-free transaction of a pre-BIP66 block) go to it in one call, every other input and every
-    # input it declines to ``classify`` in block order.
-    todo = []  # (tx, ti, k, prevout, candidate index or -1)
-    cand_t, cand_k, cand_spk = [], [], []
+    # Candidates for the P2PKH kernel (a 25-byte prevout script in a witness-free transaction of a pre-BIP66
+    # block) go to it in one call after this loop, and those it declines to ``classify`` then; every other
+    # input is classified at once.  The order of classification is invisible: errors are sorted by location.
+    cand_t, cand_k, cand_spk, cand_pv = [], [], [], []
     no_kernel = cls.rules.strict_der or not P2PKH_KERNEL
     for ti, tx in enumerate(txs):
         use_kernel = not (no_kernel or tx.has_witness)
@@ -163,12 +162,12 @@ def _check_inputs(block: Block, raw: bytes, prevouts, rep: R.BitcoinReport, thre
                 if pv is None and get_prevout is not None:
                     pv = get_prevout((txin.prev_hash[::-1].hex(), txin.prev_n))
                 if use_kernel and pv is not None and len(pv[1]) == 25:
-                    todo.append((tx, ti, k, pv, len(cand_k)))
                     cand_t.append(ti)
                     cand_k.append(k)
                     cand_spk.append(pv[1])
+                    cand_pv.append(pv)
                 else:
-                    todo.append((tx, ti, k, pv, -1))
+                    classify(tx, ti, k, pv, implied_ok)
                 if pv is None:
                     known = False
                 else:
@@ -187,9 +186,9 @@ def _check_inputs(block: Block, raw: bytes, prevouts, rep: R.BitcoinReport, thre
                     f"height {height} + fees {fees})", 0)
     fast = _kernel_fast(block, raw, cand_t, cand_k, cand_spk) if cand_k else None
     taken = fast[0] if fast is not None else ()
-    for tx, ti, k, pv, c in todo:
-        if c < 0 or not taken[c]:
-            classify(tx, ti, k, pv, implied_ok)
+    if fast is not None:
+        for c in np.flatnonzero(taken == 0).tolist():
+            classify(txs[cand_t[c]], cand_t[c], cand_k[c], cand_pv[c], implied_ok)
     t.lap("classify")
 
     # one extra row for Core's uint256(1): signatures with digest source -1 index it from the end
