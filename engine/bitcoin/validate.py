@@ -141,7 +141,7 @@ def _check_inputs(block: Block, raw: bytes, prevouts, rep: R.BitcoinReport, thre
     # Candidates for the P2PKH kernel (a 25-byte prevout script in a witness-free transaction of a pre-BIP66
     # block) go to it in one call after this loop, and those it declines to ``classify`` then; every other
     # input is classified at once.  The order of classification is invisible: errors are sorted by location.
-    cand_t, cand_k, cand_spk, cand_pv = [], [], [], []
+    cand = []  # (transaction, input, prevout)
     no_kernel = cls.rules.strict_der or not P2PKH_KERNEL
     for ti, tx in enumerate(txs):
         use_kernel = not (no_kernel or tx.has_witness)
@@ -162,10 +162,7 @@ def _check_inputs(block: Block, raw: bytes, prevouts, rep: R.BitcoinReport, thre
                 if pv is None and get_prevout is not None:
                     pv = get_prevout((txin.prev_hash[::-1].hex(), txin.prev_n))
                 if use_kernel and pv is not None and len(pv[1]) == 25:
-                    cand_t.append(ti)
-                    cand_k.append(k)
-                    cand_spk.append(pv[1])
-                    cand_pv.append(pv)
+                    cand.append((ti, k, pv))
                 else:
                     classify(tx, ti, k, pv, implied_ok)
                 if pv is None:
@@ -184,9 +181,11 @@ def _check_inputs(block: Block, raw: bytes, prevouts, rep: R.BitcoinReport, thre
         if claimed > subsidy + fees:
             rep.add(R.BAD_CB_AMOUNT, f"coinbase pays {claimed}, limit {subsidy + fees} (subsidy {subsidy} at "
                     f"height {height} + fees {fees})", 0)
-    fast = _kernel_fast(block, raw, cand_t, cand_k, cand_spk) if cand_k else None
-    taken = fast[0] if fast is not None else ()
-    if fast is not None:
+    fast = None
+    if cand:
+        cand_t, cand_k, cand_pv = zip(*cand)
+        fast = _kernel_fast(block, raw, cand_t, cand_k, [pv[1] for pv in cand_pv])
+        taken = fast[0]
         for c in np.flatnonzero(taken == 0).tolist():
             classify(txs[cand_t[c]], cand_t[c], cand_k[c], cand_pv[c], implied_ok)
     t.lap("classify")
@@ -276,11 +275,11 @@ def _kernel_fast(block: Block, raw: bytes, cand_t, cand_k, cand_spk):
     from ..kernels.bitcoin_p2pkh import p2pkh_all_batch
 
     txs = block.txs
-    ends = np.cumsum(np.fromiter((len(tx.raw) for tx in txs), dtype=np.int64, count=len(txs)))
-    ends += block.tx_start
+    lens = np.fromiter((len(tx.raw) for tx in txs), dtype=np.int64, count=len(txs))
+    ends = np.cumsum(lens) + block.tx_start
     ct = np.asarray(cand_t, dtype=np.int64)
     hi = ends[ct]
-    lo = hi - np.fromiter((len(txs[i].raw) for i in cand_t), dtype=np.int64, count=len(cand_t))
+    lo = hi - lens[ct]
     spk = np.frombuffer(b"".join(cand_spk), dtype=np.uint8).reshape(-1, 25)
     return p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, np.asarray(cand_k, dtype=np.int64), spk)
 
