@@ -1,7 +1,9 @@
 """``validate_block``: one block, every check, signatures verified in one batch.
 
 Order (cheap first): parse; txids in one hash batch; header PoW; Merkle root and mutation; CheckBlock
-structure rules; witness commitment; input classification (hash/template checks, sighash preimages);
+structure rules; witness commitment; input classification (hash/template checks, sighash preimages:
+P2PKH SIGHASH_ALL spends of pre-BIP66 blocks in one Numba kernel call, kernels/bitcoin_p2pkh.py, and every
+input it declines through the Python classifier in inputs.py, the reference it is tested against);
 one SHA-256d batch over the preimages; one ``verify_batch`` over every (signature, key) pair; replay of
 each input's CHECKSIG/CHECKMULTISIG over the verdicts.
 """
