@@ -20,13 +20,13 @@ import time
 import numpy as np
 import pytest
 
-from ledgerval.native import cpu_features
+from ledgerval.native import cpu_features, cpu_mask, has, lib
 from ledgerval.native import p256
 from ledgerval.native._wei3 import KeyCache, KeyTableCache
 
 pytestmark = pytest.mark.skipif(not p256.AVAILABLE, reason="native P-256 kernel not built")
 N_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-CASES = ["openssl", "native_1t", "native_1t_cold", "native_2t"]
+CASES = ["openssl", "native_1t", "native_1t_cold", "native_1t_cold_noifma", "native_2t"]
 
 
 def workload(n: int, seed: int = 7):
@@ -74,10 +74,15 @@ def measure(n: int = 256, reps: int = 5) -> dict:
             p256.verify(keys, lens, digests, sigs, threads=1)
         finally:
             p256.key_cache, p256.table_cache = saved
+    def cold_noifma():
+        with cpu_mask(0xFFFFFFFF & ~lib.LV_CPU_AVX512IFMA if has("lv_cpu_features") else 0xFFFFFFFF):
+            cold()
     cases = {
         "openssl": openssl_single(*wl),
         "native_1t": lambda: p256.verify(keys, lens, digests, sigs, threads=1),
         "native_1t_cold": cold,
+        # the first-sighting path without the 8-lane IFMA kernel (the 4x64 ADX one), for the ratio
+        "native_1t_cold_noifma": cold_noifma,
         "native_2t": lambda: p256.verify(keys, lens, digests, sigs, threads=2),
     }
     assert p256.verify(keys, lens, digests, sigs, threads=1).all()

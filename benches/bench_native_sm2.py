@@ -20,13 +20,13 @@ import time
 import numpy as np
 import pytest
 
-from ledgerval.native import cpu_features
+from ledgerval.native import cpu_features, cpu_mask, has, lib
 from ledgerval.native import sm2
 from ledgerval.native._wei3 import KeyCache, KeyTableCache
 
 pytestmark = pytest.mark.skipif(not sm2.AVAILABLE, reason="native SM2 kernel not built")
 N_ORDER = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123
-CASES = ["tongsuo", "native_1t", "native_1t_cold", "native_2t"]
+CASES = ["tongsuo", "native_1t", "native_1t_cold", "native_1t_cold_noifma", "native_2t"]
 
 
 def workload(n: int, seed: int = 7):
@@ -77,10 +77,15 @@ def measure(n: int = 256, reps: int = 5) -> dict:
             sm2.verify(keys, lens, buf, offs, sigs, threads=1)
         finally:
             sm2.key_cache, sm2.table_cache, sm2.za_cache = saved
+    def cold_noifma():
+        with cpu_mask(0xFFFFFFFF & ~lib.LV_CPU_AVX512IFMA if has("lv_cpu_features") else 0xFFFFFFFF):
+            cold()
     cases = {
         "tongsuo": tongsuo_single(*wl),
         "native_1t": lambda: sm2.verify(keys, lens, buf, offs, sigs, threads=1),
         "native_1t_cold": cold,
+        # the first-sighting path without the 8-lane IFMA kernel (the 4x64 ADX one), for the ratio
+        "native_1t_cold_noifma": cold_noifma,
         "native_2t": lambda: sm2.verify(keys, lens, buf, offs, sigs, threads=2),
     }
     assert sm2.verify(keys, lens, buf, offs, sigs, threads=1).all()

@@ -2,7 +2,9 @@
 
 Thin layer: checks dtypes and shapes, passes numpy buffers without copies, spreads chunks over threads
 (cffi releases the GIL), and keeps the bounded caches of decompressed keys and of per-key tables (a key
-seen again verifies through its table, about 3x faster: native/src/wei3_keytab_impl.h).  Signing exists
+seen again verifies through its table: native/src/wei3_keytab_impl.h).  Keys without a table take the
+8-lane AVX-512 IFMA kernel where the CPU has it (native/src/wei3_ifma_impl.h, chosen at run time;
+``ledgerval.native.cpu_mask`` forces the 4x64 path); verdicts never depend on the path.  Signing exists
 for test data only: it is NOT hardened against side channels.
 """
 from __future__ import annotations

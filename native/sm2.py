@@ -4,7 +4,10 @@
 The C kernel takes e = SM3(Z_A || M); this layer computes e with the batch hash API and keeps a bounded,
 thread-safe cache of Z_A per key (Z_A = SM3(ENTL || ID || a || b || xG || yG || xA || yA) depends on the key
 only, and permissioned chains see the same senders again and again), next to the caches of decompressed
-keys and of per-key tables (a key seen again verifies through its table, about 3x faster).  Signing exists for test data only: it is NOT hardened against side channels.
+keys and of per-key tables (a key seen again verifies through its table).  Keys without a table take the
+8-lane AVX-512 IFMA kernel where the CPU has it (native/src/wei3_ifma_impl.h, chosen at run time;
+``ledgerval.native.cpu_mask`` forces the 4x64 path).  Signing exists for test data only: it is NOT hardened
+against side channels.
 """
 from __future__ import annotations
 

@@ -25,6 +25,7 @@
 #include "wei3_group_impl.h"
 #include "wei3_ecmult_impl.h"
 #include "wei3_keytab_impl.h"
+#include "wei3_ifma_impl.h"
 #include "wei3_api_impl.h"
 
 /* SEC1 4.1.4 over one block of at most W3_INV_BLOCK items, the s^-1 shared by Montgomery's trick.
@@ -44,6 +45,36 @@ static void p256_verify_block(const uint8_t *keys, const uint8_t *key_lens, cons
         if (!out[i]) { memset(&s[i], 0, sizeof s[i]); s[i].v[0] = 1; }  /* keeps the batch inversion defined */
     }
     scalar_inv_all_mont_var(w, s, pre, n);
+#ifdef W3V_OK
+    if (!tabs && w3v_available()) {   /* first-sighting keys: 8 items per vector */
+        ge q8[8], q[W3_INV_BLOCK];
+        scalar a8[8], b8[8], c8[8];
+        int idx[8], m = 0;
+        uint8_t res[8], qok[W3_INV_BLOCK];
+        w3v_parse_keys(q, qok, keys, key_lens, (size_t)n);
+        for (int i = 0; i < n; i++) {
+            if (out[i]) {
+                if (!qok[i]) {
+                    out[i] = 0;
+                } else {
+                    q8[m] = q[i];
+                    scalar e;
+                    scalar_set_b32(&e, digests + 32 * i);
+                    scalar_mont_mul(&a8[m], &e, &w[i]);
+                    scalar_mont_mul(&b8[m], &r[i], &w[i]);
+                    c8[m] = r[i];
+                    idx[m++] = i;
+                }
+            }
+            if (m == 8 || (i == n - 1 && m)) {
+                w3v_verify8(q8, a8, b8, c8, m, res);
+                for (int j = 0; j < m; j++) out[idx[j]] = res[j];
+                m = 0;
+            }
+        }
+        return;
+    }
+#endif
     for (int g = 0; g < n; g += W3_QGROUP) {
         int m = n - g < W3_QGROUP ? n - g : W3_QGROUP, k = 0, slot[W3_QGROUP];
         ge q[W3_QGROUP], qt[W3_QGROUP * W3_QTAB];

@@ -25,6 +25,7 @@
 #include "wei3_group_impl.h"
 #include "wei3_ecmult_impl.h"
 #include "wei3_keytab_impl.h"
+#include "wei3_ifma_impl.h"
 #include "wei3_api_impl.h"
 
 /* Unlike ECDSA no inversion is needed: (x1, y1) = s*G + t*P_A with t = r + s, and (e + x1) mod n = r
@@ -49,6 +50,39 @@ int lv_sm2_verify_e(const uint8_t *keys, const uint8_t *key_lens, const uint8_t 
                     size_t n, uint8_t *out) {
     if (n && (!keys || !key_lens || !e || !sigs || !out)) return LV_SM2_EMISUSE;
     w3_ecmult_init();
+#ifdef W3V_OK
+    if (w3v_available()) {   /* first-sighting keys: 8 items per vector */
+        ge q8[8];
+        scalar s8[8], t8[8], c8[8];
+        size_t idx[8];
+        int m = 0;
+        uint8_t res[8];
+        ge q[W3_QGROUP];
+        uint8_t qok[W3_QGROUP];
+        for (size_t i = 0; i < n; i++) {
+            scalar r, ee;
+            const uint8_t *sig = sigs + 64 * i;
+            out[i] = 0;
+            if (i % W3_QGROUP == 0)   /* keys W3_QGROUP at a time: their square roots go through the lanes */
+                w3v_parse_keys(q, qok, keys + 65 * i, key_lens + i, n - i < W3_QGROUP ? n - i : W3_QGROUP);
+            if (scalar_set_b32_nonzero(&r, sig) && scalar_set_b32_nonzero(&s8[m], sig + 32)) {
+                scalar_add(&t8[m], &r, &s8[m]);
+                if (!scalar_is_zero(&t8[m]) && qok[i % W3_QGROUP]) {
+                    q8[m] = q[i % W3_QGROUP];
+                    scalar_set_b32(&ee, e + 32 * i);
+                    scalar_sub(&c8[m], &r, &ee);
+                    idx[m++] = i;
+                }
+            }
+            if (m == 8 || (i == n - 1 && m)) {
+                w3v_verify8(q8, s8, t8, c8, m, res);
+                for (int j = 0; j < m; j++) out[idx[j]] = res[j];
+                m = 0;
+            }
+        }
+        return 0;
+    }
+#endif
     for (size_t g = 0; g < n; g += W3_QGROUP) {
         int m = (int)(n - g < W3_QGROUP ? n - g : W3_QGROUP), k = 0, slot[W3_QGROUP];
         ge q[W3_QGROUP], qt[W3_QGROUP * W3_QTAB];

@@ -57,6 +57,20 @@ int W3_API(decompress)(const uint8_t *keys, const uint8_t *key_lens, size_t n, u
                        uint8_t *status) {
     if (n && (!keys || !key_lens || !out65 || !status)) return LV_W3_EMISUSE;
     w3_select_impl();
+#ifdef W3V_OK
+    if (w3v_available()) {   /* square roots 8 at a time in the IFMA lanes */
+        for (size_t i = 0; i < n; i += W3_INV_BLOCK) {
+            size_t m = n - i < W3_INV_BLOCK ? n - i : W3_INV_BLOCK;
+            ge q[W3_INV_BLOCK];
+            w3v_parse_keys(q, status + i, keys + 65 * i, key_lens + i, m);
+            for (size_t j = 0; j < m; j++) {
+                memset(out65 + 65 * (i + j), 0, 65);
+                if (status[i + j]) ge_serialize(out65 + 65 * (i + j), &q[j], 0);
+            }
+        }
+        return 0;
+    }
+#endif
     for (size_t i = 0; i < n; i++) {
         ge p;
         memset(out65 + 65 * i, 0, 65);
