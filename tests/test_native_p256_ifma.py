@@ -320,3 +320,38 @@ def test_decompress_all_paths(curve):
             assert bool(st[i]) == (Q is not None), i
             if Q is not None:
                 assert out[i].tobytes() == ecc.encode_pubkey(C, Q, compressed=False), i
+
+
+@pytest.mark.parametrize("curve", ["p256", "sm2"])
+def test_lane_field_against_integers(curve):
+    """The 8-lane field ops against Python integers, on random values and the edges (0, 1, p - 1, values
+    with all-ones or all-zero 52-bit limbs)."""
+    fn = getattr(lib, f"lv_{curve}_test_field8", None)
+    if fn is None:
+        pytest.skip("module without the lane field")
+    P = CURVES[curve].p
+    rnd = random.Random(SEED + 13)
+    edges = [0, 1, 2, P - 1, P - 2, (1 << 52) - 1, 1 << 52, (1 << 255), P - (1 << 52), (1 << 208) - 1,
+             P >> 1, (P >> 52) << 52]
+    # the lanes hold x * 2^260 mod p: the same edges as lane limbs too
+    rinv = pow(1 << 260, -1, P)
+    vals = edges + [v * rinv % P for v in edges] + [rnd.randrange(P) for _ in range(20 if SAN else 180)]
+    p = ffi.from_buffer
+    sqe = (P + 1) // 4
+    for op in range(8):
+        for start in range(0, len(vals), 8):
+            a = (vals[start:start + 8] + vals[:8])[:8]
+            b = [vals[(start * 7 + 3 * j) % len(vals)] for j in range(8)]
+            ab = np.frombuffer(b"".join(v.to_bytes(32, "big") for v in a), np.uint8).copy()
+            bb = np.frombuffer(b"".join(v.to_bytes(32, "big") for v in b), np.uint8).copy()
+            out = np.zeros(256, np.uint8)
+            rc = fn(op, p(ab), p(bb), p(out))
+            if rc == 0:
+                pytest.skip("no AVX-512 IFMA on this CPU")
+            assert rc == 1
+            got = [int.from_bytes(out[32 * j: 32 * j + 32].tobytes(), "big") for j in range(8)]
+            want = [[x * y, x * x, x + y, x - y, x - 8 * y, 3 * x, pow(x, P - 2, P), pow(x, sqe, P)][op] % P
+                    for x, y in zip(a, b)]
+            assert got == want, (op, a, b)
+    bad = np.frombuffer(P.to_bytes(32, "big") * 8, np.uint8).copy()
+    assert fn(0, p(bad), p(bad), p(np.zeros(256, np.uint8))) == lib.LV_P256_EMISUSE

@@ -16,3 +16,4 @@ int lv_sm2_verify_e_tab(const uint8_t *tabs, size_t ntabs, const int32_t *tab_id
 int lv_sm2_keytab(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *tabs, uint8_t *status);
 int lv_sm2_test_ecmult_tab(const uint8_t *u1_32, const uint8_t *key, unsigned key_len, const uint8_t *u2_32,
                         uint8_t *out65);
+int lv_sm2_test_field8(int op, const uint8_t *a256, const uint8_t *b256, uint8_t *out256);

@@ -38,4 +38,9 @@ int lv_sm2_test_field(int op, const uint8_t *a32, const uint8_t *b32, uint8_t *o
 int lv_sm2_test_scalar(int op, const uint8_t *a32, const uint8_t *b32, uint8_t *out);
 int lv_sm2_test_ecmult(const uint8_t *u1_32, const uint8_t *key, unsigned key_len, const uint8_t *u2_32,
                         uint8_t *out65);
+/* Test only: the 8-lane field on eight plain big-endian a_i, b_i < p (0 mul, 1 sqr, 2 add, 3 sub, 4 a - 8b,
+ * 5 3a, 6 inv, 7 a^((p+1)/4)); out 8 x 32 bytes, fully reduced.  Returns 1, 0 when the CPU lacks
+ * AVX-512 IFMA (or it is masked off), LV_W3_EMISUSE for an input >= p or an unknown op. */
+int lv_sm2_test_field8(int op, const uint8_t *a256, const uint8_t *b256, uint8_t *out256);
+
 #endif

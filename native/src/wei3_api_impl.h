@@ -183,4 +183,21 @@ int W3_API(test_ecmult)(const uint8_t *u1_32, const uint8_t *key, unsigned key_l
     return 1;
 }
 
+int W3_API(test_field8)(int op, const uint8_t *a256, const uint8_t *b256, uint8_t *out256) {
+    if (!a256 || !b256 || !out256 || op < 0 || op > 7) return LV_W3_EMISUSE;
+    w3_select_impl();
+    fe a[8], b[8];
+    for (int i = 0; i < 8; i++)
+        if (!fe_set_b32(&a[i], a256 + 32 * i) || !fe_set_b32(&b[i], b256 + 32 * i)) return LV_W3_EMISUSE;
+#ifdef W3V_OK
+    if (!w3v_available()) return 0;
+    fe r[8];
+    w3v_test_op8(r, a, b, op);
+    for (int i = 0; i < 8; i++) fe_get_b32(out256 + 32 * i, &r[i]);
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 #endif

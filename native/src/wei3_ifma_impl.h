@@ -96,19 +96,12 @@ W3V_TARGET static inline void fe8_carry(__m512i *c) {
     }
 }
 
-/* r = a*b/2^260 mod p, a and b in F (aliasing allowed); r in F. */
-W3V_TARGET static inline void fe8_mul(fe8 *r, const fe8 *a, const fe8 *b) {
-    const __m512i M = W3V_SET1(W3V_M52), z = _mm512_setzero_si512();
+/* Montgomery reduction of the column sums c[0..9] (each < 2^57) of a product of two F values:
+ * r = c/2^260 mod p in F.  Columns stay below 21 * 2^52 + carries: no overflow of 64 bits. */
+W3V_TARGET static inline void fe8_redc(fe8 *r, __m512i *c) {
+    const __m512i M = W3V_SET1(W3V_M52);
     const __m512i P0 = W3V_SET1(W3V_P52_0), P1 = W3V_SET1(W3V_P52_1), P2 = W3V_SET1(W3V_P52_2),
                   P3 = W3V_SET1(W3V_P52_3), P4 = W3V_SET1(W3V_P52_4);
-    __m512i c[11];
-    for (int k = 0; k < 11; k++) c[k] = z;
-    for (int i = 0; i < 5; i++)
-        for (int j = 0; j < 5; j++) {
-            c[i + j] = _mm512_madd52lo_epu64(c[i + j], a->v[i], b->v[j]);
-            c[i + j + 1] = _mm512_madd52hi_epu64(c[i + j + 1], a->v[i], b->v[j]);
-        }
-    /* columns stay below 21 * 2^52 + carries: no overflow of 64 bits */
     for (int i = 0; i < 5; i++) {
         __m512i m = _mm512_and_si512(c[i], M);
         c[i] = _mm512_madd52lo_epu64(c[i], m, P0);
@@ -129,11 +122,40 @@ W3V_TARGET static inline void fe8_mul(fe8 *r, const fe8 *a, const fe8 *b) {
     for (int k = 0; k < 5; k++) r->v[k] = c[5 + k];
 }
 
-/* Limbs up to 2^62 each back to F: carry, fold the bits at 2^256 and up (times 2^256 mod p), carry.
- * After the first carry the top is < 2^14, so the fold adds < 2^239 and the result is < 2^256 + 2^239. */
+/* r = a*b/2^260 mod p, a and b in F or one of them from fe8_add_to_mul (aliasing allowed); r in F. */
+W3V_TARGET static inline void fe8_mul(fe8 *r, const fe8 *a, const fe8 *b) {
+    __m512i c[10];
+    for (int k = 0; k < 10; k++) c[k] = _mm512_setzero_si512();
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 5; j++) {
+            c[i + j] = _mm512_madd52lo_epu64(c[i + j], a->v[i], b->v[j]);
+            c[i + j + 1] = _mm512_madd52hi_epu64(c[i + j + 1], a->v[i], b->v[j]);
+        }
+    fe8_redc(r, c);
+}
+
+/* r = a^2/2^260 mod p: the 10 cross products once, doubled (columns < 2^56), then the 5 squares. */
+W3V_TARGET static inline void fe8_sqr(fe8 *r, const fe8 *a) {
+    __m512i c[10];
+    for (int k = 0; k < 10; k++) c[k] = _mm512_setzero_si512();
+    for (int i = 0; i < 5; i++)
+        for (int j = i + 1; j < 5; j++) {
+            c[i + j] = _mm512_madd52lo_epu64(c[i + j], a->v[i], a->v[j]);
+            c[i + j + 1] = _mm512_madd52hi_epu64(c[i + j + 1], a->v[i], a->v[j]);
+        }
+    for (int k = 1; k < 10; k++) c[k] = _mm512_add_epi64(c[k], c[k]);
+    for (int i = 0; i < 5; i++) {
+        c[2 * i] = _mm512_madd52lo_epu64(c[2 * i], a->v[i], a->v[i]);
+        c[2 * i + 1] = _mm512_madd52hi_epu64(c[2 * i + 1], a->v[i], a->v[i]);
+    }
+    fe8_redc(r, c);
+}
+
+/* Limbs below 2^57 each back to F in one carry pass: the bits of limb 4 at 2^256 and up (top < 2^9, as
+ * limb 4 < 2^57) are folded first, times 2^256 mod p (< 2^225), then the carries run up into limb 4,
+ * which ends below 2^48 + 2^26 (value < 2^256 + 2^234). */
 W3V_TARGET static inline void fe8_weak(fe8 *a) {
     const __m512i M48 = W3V_SET1(0xFFFFFFFFFFFFULL);
-    fe8_carry(a->v);
     __m512i top = _mm512_srli_epi64(a->v[4], 48);
     a->v[4] = _mm512_and_si512(a->v[4], M48);
     for (int k = 0; k < 5; k++) {
@@ -141,6 +163,13 @@ W3V_TARGET static inline void fe8_weak(fe8 *a) {
         if (k < 4) a->v[k + 1] = _mm512_madd52hi_epu64(a->v[k + 1], top, W3V_SET1(w3v_c256[k]));
     }
     fe8_carry(a->v);
+}
+
+/* r = a + b for a product's input only: one carry pass, value < 2^258 (fe8_mul's bound: both inputs
+ * < 2^258 give a*b/2^260 + p < 2^257). */
+W3V_TARGET static inline void fe8_add_to_mul(fe8 *r, const fe8 *a, const fe8 *b) {
+    for (int k = 0; k < 5; k++) r->v[k] = _mm512_add_epi64(a->v[k], b->v[k]);
+    fe8_carry(r->v);
 }
 
 W3V_TARGET static inline void fe8_add(fe8 *r, const fe8 *a, const fe8 *b) {
@@ -154,16 +183,28 @@ W3V_TARGET static inline void fe8_sub(fe8 *r, const fe8 *a, const fe8 *b) {
     fe8_weak(r);
 }
 
+/* r = a - 2^s b as a + 2^s (8p - b), one fold for both steps (s <= 3: limbs < 2^57). */
+W3V_TARGET static inline void fe8_sub_shl(fe8 *r, const fe8 *a, const fe8 *b, int s) {
+    for (int k = 0; k < 5; k++)
+        r->v[k] = _mm512_add_epi64(a->v[k],
+                                   _mm512_slli_epi64(_mm512_sub_epi64(W3V_SET1(w3v_k8p[k]), b->v[k]), s));
+    fe8_weak(r);
+}
+
+W3V_TARGET static inline void fe8_mul3(fe8 *r, const fe8 *a) {
+    for (int k = 0; k < 5; k++) r->v[k] = _mm512_add_epi64(a->v[k], _mm512_slli_epi64(a->v[k], 1));
+    fe8_weak(r);
+}
+
 W3V_TARGET static inline void fe8_shl(fe8 *r, const fe8 *a, int s) {   /* s <= 3 */
     for (int k = 0; k < 5; k++) r->v[k] = _mm512_slli_epi64(a->v[k], s);
     fe8_weak(r);
 }
 
-/* Lanes where a = 0 mod p.  After fe8_weak a < 2^256 + 2^239 < 2p, so only the patterns 0 and p remain;
- * 2p is tested as well so the check does not rest on that bound. */
+/* Lanes where a = 0 mod p, a in F: a < 2^257 < 3p leaves the patterns 0, p and 2p (after fe8_weak
+ * only 0 and p, as a < 2^256 + 2^239 < 2p there). */
 W3V_TARGET static inline __mmask8 fe8_is_zero(const fe8 *a) {
-    fe8 t = *a;
-    fe8_weak(&t);
+    const fe8 t = *a;
     __mmask8 zero = 0xFF, isp = 0xFF, is2p = 0xFF;
     for (int k = 0; k < 5; k++) {
         zero &= _mm512_cmpeq_epi64_mask(t.v[k], _mm512_setzero_si512());
@@ -194,7 +235,7 @@ W3V_TARGET static void fe8_pow(fe8 *r, const fe8 *a, const uint64_t e[4]) {
     for (int w = 63; w >= 0; w--) {
         int d = (int)((e[w >> 4] >> ((w & 15) * 4)) & 15);
         if (!first)
-            for (int s = 0; s < 4; s++) fe8_mul(&t, &t, &t);
+            for (int s = 0; s < 4; s++) fe8_sqr(&t, &t);
         if (d) {
             if (first) t = pw[d]; else fe8_mul(&t, &t, &pw[d]);
             first = 0;
@@ -209,25 +250,22 @@ W3V_TARGET static void fe8_inv(fe8 *r, const fe8 *a) { fe8_pow(r, a, w3v_pm2); }
 /* dbl-2001-b for a = -3, as gej_double_var: never exceptional for finite points (odd group order). */
 W3V_TARGET static void gej8_double(gej8 *r) {
     fe8 delta, gamma, beta, alpha, t1, t2;
-    fe8_mul(&delta, &r->z, &r->z);
-    fe8_mul(&gamma, &r->y, &r->y);
+    fe8_sqr(&delta, &r->z);
+    fe8_sqr(&gamma, &r->y);
     fe8_mul(&beta, &r->x, &gamma);
     fe8_sub(&t1, &r->x, &delta);
-    fe8_add(&t2, &r->x, &delta);
+    fe8_add_to_mul(&t2, &r->x, &delta);
     fe8_mul(&alpha, &t1, &t2);
-    fe8_add(&t1, &alpha, &alpha);
-    fe8_add(&alpha, &t1, &alpha);
+    fe8_mul3(&alpha, &alpha);
     fe8_mul(&t1, &r->y, &r->z);
     fe8_shl(&r->z, &t1, 1);                /* 2YZ = (Y + Z)^2 - gamma - delta */
     fe8_shl(&beta, &beta, 2);              /* 4 beta */
-    fe8_mul(&t1, &alpha, &alpha);
-    fe8_shl(&t2, &beta, 1);                /* 8 beta */
-    fe8_sub(&r->x, &t1, &t2);
+    fe8_sqr(&t1, &alpha);
+    fe8_sub_shl(&r->x, &t1, &beta, 1);     /* alpha^2 - 8 beta */
     fe8_sub(&t1, &beta, &r->x);
     fe8_mul(&t1, &alpha, &t1);
-    fe8_mul(&gamma, &gamma, &gamma);
-    fe8_shl(&gamma, &gamma, 3);            /* 8 gamma^2 */
-    fe8_sub(&r->y, &t1, &gamma);
+    fe8_sqr(&gamma, &gamma);
+    fe8_sub_shl(&r->y, &t1, &gamma, 3);    /* - 8 gamma^2 */
 }
 
 /* acc += (bx, by) affine on the lanes in `active`; lanes in *inf take the point itself; lanes with
@@ -235,22 +273,21 @@ W3V_TARGET static void gej8_double(gej8 *r) {
 W3V_TARGET static void gej8_add_ge(gej8 *acc, const fe8 *bx, const fe8 *by, __mmask8 active, __mmask8 *inf,
                                    __mmask8 *exc, const fe8 *one) {
     fe8 z12, u2, s2, h, rr, hh, hhh, v, t, x3, y3, z3;
-    fe8_mul(&z12, &acc->z, &acc->z);
+    fe8_sqr(&z12, &acc->z);
     fe8_mul(&u2, bx, &z12);
     fe8_mul(&s2, by, &z12);
     fe8_mul(&s2, &s2, &acc->z);
     fe8_sub(&h, &u2, &acc->x);
     fe8_sub(&rr, &s2, &acc->y);
     *exc |= fe8_is_zero(&h) & active & (__mmask8)~*inf;
-    fe8_mul(&hh, &h, &h);
+    fe8_sqr(&hh, &h);
     fe8_mul(&hhh, &hh, &h);
     fe8_mul(&v, &acc->x, &hh);
     fe8_mul(&z3, &acc->z, &h);
     fe8_mul(&t, &acc->y, &hhh);
-    fe8_mul(&x3, &rr, &rr);
+    fe8_sqr(&x3, &rr);
     fe8_sub(&x3, &x3, &hhh);
-    fe8_sub(&x3, &x3, &v);
-    fe8_sub(&x3, &x3, &v);
+    fe8_sub_shl(&x3, &x3, &v, 1);
     fe8_sub(&v, &v, &x3);
     fe8_mul(&y3, &rr, &v);
     fe8_sub(&y3, &y3, &t);
@@ -383,7 +420,7 @@ W3V_TARGET static void w3v_qtab_build(w3v_qtab *T, const ge *const *pts, const f
         } else {
             zi = inv;
         }
-        fe8_mul(&zi2, &zi, &zi);
+        fe8_sqr(&zi2, &zi);
         fe8_mul(&x, &E[e].x, &zi2);
         fe8_mul(&zi2, &zi2, &zi);
         fe8_mul(&y, &E[e].y, &zi2);
@@ -534,6 +571,34 @@ static void w3v_parse_keys(ge *q, uint8_t *ok, const uint8_t *keys, const uint8_
             m = 0;
         }
     }
+}
+
+/* The test window onto the lane field (W3_API(test_field8)). */
+W3V_TARGET static void w3v_test_op8(fe *r, const fe *a, const fe *b, int op) {
+    uint64_t l[2][5][8] __attribute__((aligned(64)));
+    fe8 x, y, z;
+    gej tmp[8];
+    for (int i = 0; i < 8; i++) {
+        uint64_t t[5];
+        w3v_fe_to52(t, &a[i]);
+        for (int k = 0; k < 5; k++) l[0][k][i] = t[k];
+        w3v_fe_to52(t, &b[i]);
+        for (int k = 0; k < 5; k++) l[1][k][i] = t[k];
+    }
+    fe8_load_lanes(&x, l[0]);
+    fe8_load_lanes(&y, l[1]);
+    switch (op) {
+    case 0: fe8_mul(&z, &x, &y); break;
+    case 1: fe8_sqr(&z, &x); break;
+    case 2: fe8_add(&z, &x, &y); break;
+    case 3: fe8_sub(&z, &x, &y); break;
+    case 4: fe8_sub_shl(&z, &x, &y, 3); break;
+    case 5: fe8_mul3(&z, &x); break;
+    case 6: fe8_inv(&z, &x); break;
+    default: fe8_pow(&z, &x, w3v_sqe); break;
+    }
+    w3v_lanes_to_fe(tmp, &z, NULL);
+    for (int i = 0; i < 8; i++) r[i] = tmp[i].x;
 }
 
 /* Verify up to 8 items whose key, scalars and comparison target are ready: res[j] = 1 when
