@@ -46,11 +46,11 @@ static void p256_verify_block(const uint8_t *keys, const uint8_t *key_lens, cons
     }
     scalar_inv_all_mont_var(w, s, pre, n);
 #ifdef W3V_OK
-    if (!tabs && w3v_available()) {   /* first-sighting keys: 8 items per vector */
-        ge q8[8], q[W3_INV_BLOCK];
-        scalar a8[8], b8[8], c8[8];
-        int idx[8], m = 0;
-        uint8_t res[8], qok[W3_INV_BLOCK];
+    if (!tabs && w3v_available()) {   /* first-sighting keys: 8 items per vector, W3V_BATCH per table inversion */
+        ge q8[W3V_BATCH], q[W3_INV_BLOCK];
+        scalar a8[W3V_BATCH], b8[W3V_BATCH], c8[W3V_BATCH];
+        int idx[W3V_BATCH], m = 0;
+        uint8_t res[W3V_BATCH], qok[W3_INV_BLOCK];
         w3v_parse_keys(q, qok, keys, key_lens, (size_t)n);
         for (int i = 0; i < n; i++) {
             if (out[i]) {
@@ -66,8 +66,8 @@ static void p256_verify_block(const uint8_t *keys, const uint8_t *key_lens, cons
                     idx[m++] = i;
                 }
             }
-            if (m == 8 || (i == n - 1 && m)) {
-                w3v_verify8(q8, a8, b8, c8, m, res);
+            if (m == W3V_BATCH || (i == n - 1 && m)) {
+                w3v_verify(q8, a8, b8, c8, m, res);
                 for (int j = 0; j < m; j++) out[idx[j]] = res[j];
                 m = 0;
             }

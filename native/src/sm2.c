@@ -51,12 +51,12 @@ int lv_sm2_verify_e(const uint8_t *keys, const uint8_t *key_lens, const uint8_t 
     if (n && (!keys || !key_lens || !e || !sigs || !out)) return LV_SM2_EMISUSE;
     w3_ecmult_init();
 #ifdef W3V_OK
-    if (w3v_available()) {   /* first-sighting keys: 8 items per vector */
-        ge q8[8];
-        scalar s8[8], t8[8], c8[8];
-        size_t idx[8];
+    if (w3v_available()) {   /* first-sighting keys: 8 items per vector, W3V_BATCH per table inversion */
+        ge q8[W3V_BATCH];
+        scalar s8[W3V_BATCH], t8[W3V_BATCH], c8[W3V_BATCH];
+        size_t idx[W3V_BATCH];
         int m = 0;
-        uint8_t res[8];
+        uint8_t res[W3V_BATCH];
         ge q[W3_QGROUP];
         uint8_t qok[W3_QGROUP];
         for (size_t i = 0; i < n; i++) {
@@ -74,8 +74,8 @@ int lv_sm2_verify_e(const uint8_t *keys, const uint8_t *key_lens, const uint8_t 
                     idx[m++] = i;
                 }
             }
-            if (m == 8 || (i == n - 1 && m)) {
-                w3v_verify8(q8, s8, t8, c8, m, res);
+            if (m == W3V_BATCH || (i == n - 1 && m)) {
+                w3v_verify(q8, s8, t8, c8, m, res);
                 for (int j = 0; j < m; j++) out[idx[j]] = res[j];
                 m = 0;
             }

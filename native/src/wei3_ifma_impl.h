@@ -100,12 +100,12 @@ W3V_TARGET static inline void fe8_carry(__m512i *c) {
  * r = c/2^260 mod p in F.  Columns stay below 21 * 2^52 + carries: no overflow of 64 bits. */
 W3V_TARGET static inline void fe8_redc(fe8 *r, __m512i *c) {
     const __m512i M = W3V_SET1(W3V_M52);
-    const __m512i P0 = W3V_SET1(W3V_P52_0), P1 = W3V_SET1(W3V_P52_1), P2 = W3V_SET1(W3V_P52_2),
+    const __m512i P1 = W3V_SET1(W3V_P52_1), P2 = W3V_SET1(W3V_P52_2),
                   P3 = W3V_SET1(W3V_P52_3), P4 = W3V_SET1(W3V_P52_4);
     for (int i = 0; i < 5; i++) {
         __m512i m = _mm512_and_si512(c[i], M);
-        c[i] = _mm512_madd52lo_epu64(c[i], m, P0);
-        c[i + 1] = _mm512_madd52hi_epu64(c[i + 1], m, P0);
+        /* m p0 = m 2^52 - m, and c[i] - m = (c[i] >> 52) 2^52: the p0 term is one addition of m */
+        c[i + 1] = _mm512_add_epi64(c[i + 1], _mm512_add_epi64(_mm512_srli_epi64(c[i], 52), m));
         c[i + 1] = _mm512_madd52lo_epu64(c[i + 1], m, P1);
         c[i + 2] = _mm512_madd52hi_epu64(c[i + 2], m, P1);
         if (W3V_P52_2) {
@@ -116,13 +116,14 @@ W3V_TARGET static inline void fe8_redc(fe8 *r, __m512i *c) {
         c[i + 4] = _mm512_madd52hi_epu64(c[i + 4], m, P3);
         c[i + 4] = _mm512_madd52lo_epu64(c[i + 4], m, P4);
         c[i + 5] = _mm512_madd52hi_epu64(c[i + 5], m, P4);
-        c[i + 1] = _mm512_add_epi64(c[i + 1], _mm512_srli_epi64(c[i], 52));  /* c[i] = 0 mod 2^52 now */
     }
     fe8_carry(c + 5);   /* the result < 2^257 leaves nothing above limb 9 */
     for (int k = 0; k < 5; k++) r->v[k] = c[5 + k];
 }
 
-/* r = a*b/2^260 mod p, a and b in F or one of them from fe8_add_to_mul (aliasing allowed); r in F. */
+/* r = a*b/2^260 mod p for limbs 0..3 < 2^52, limb 4 < 2^52 and a*b < 2^516 (a, b in F; or one of them
+ * from fe8_add_to_mul, < 2^258, or fe8_shl_to_mul, < 2^259, the other in F); aliasing allowed; r in F:
+ * r < a*b/2^260 + p < 2^256 + p < 2^257. */
 W3V_TARGET static inline void fe8_mul(fe8 *r, const fe8 *a, const fe8 *b) {
     __m512i c[10];
     for (int k = 0; k < 10; k++) c[k] = _mm512_setzero_si512();
@@ -165,8 +166,14 @@ W3V_TARGET static inline void fe8_weak(fe8 *a) {
     fe8_carry(a->v);
 }
 
-/* r = a + b for a product's input only: one carry pass, value < 2^258 (fe8_mul's bound: both inputs
- * < 2^258 give a*b/2^260 + p < 2^257). */
+/* r = a + b (a, b in F) for a product's input only: one carry pass, value < 2^258; its partner in the
+ * product must be in F (fe8_mul's bound a*b < 2^516). */
+/* r = 4a (a in F) for a product's input only, as fe8_add_to_mul: value < 2^259, partner in F. */
+W3V_TARGET static inline void fe8_shl_to_mul(fe8 *r, const fe8 *a, int s) {
+    for (int k = 0; k < 5; k++) r->v[k] = _mm512_slli_epi64(a->v[k], s);
+    fe8_carry(r->v);
+}
+
 W3V_TARGET static inline void fe8_add_to_mul(fe8 *r, const fe8 *a, const fe8 *b) {
     for (int k = 0; k < 5; k++) r->v[k] = _mm512_add_epi64(a->v[k], b->v[k]);
     fe8_carry(r->v);
@@ -252,14 +259,14 @@ W3V_TARGET static void gej8_double(gej8 *r) {
     fe8 delta, gamma, beta, alpha, t1, t2;
     fe8_sqr(&delta, &r->z);
     fe8_sqr(&gamma, &r->y);
-    fe8_mul(&beta, &r->x, &gamma);
+    fe8_shl_to_mul(&t1, &r->x, 2);
+    fe8_mul(&beta, &t1, &gamma);           /* 4 beta: 4X < 2^259 and gamma < 2^257 keep the product's bound */
     fe8_sub(&t1, &r->x, &delta);
     fe8_add_to_mul(&t2, &r->x, &delta);
     fe8_mul(&alpha, &t1, &t2);
     fe8_mul3(&alpha, &alpha);
-    fe8_mul(&t1, &r->y, &r->z);
-    fe8_shl(&r->z, &t1, 1);                /* 2YZ = (Y + Z)^2 - gamma - delta */
-    fe8_shl(&beta, &beta, 2);              /* 4 beta */
+    fe8_add_to_mul(&t1, &r->z, &r->z);
+    fe8_mul(&r->z, &r->y, &t1);            /* Z3 = 2YZ, which dbl-2001-b writes (Y + Z)^2 - gamma - delta */
     fe8_sqr(&t1, &alpha);
     fe8_sub_shl(&r->x, &t1, &beta, 1);     /* alpha^2 - 8 beta */
     fe8_sub(&t1, &beta, &r->x);
@@ -387,10 +394,18 @@ W3V_TARGET static void w3v_lanes_to_fe(gej *out, const fe8 *a, const fe8 *b);
 /* Per-lane tables: q[e][limb 0..9][lane] = ((e+1) Q_lane), affine, F form. */
 typedef struct { uint64_t q[W3V_TQ][10][8] __attribute__((aligned(64))); } w3v_qtab;
 
-W3V_TARGET static void w3v_qtab_build(w3v_qtab *T, const ge *const *pts, const fe8 *one) {
+/* Tables in two stages around one scalar batch inversion shared by W3V_GROUPS vector groups (Montgomery's
+ * trick over their 8 * W3V_GROUPS lane denominators: one 4x64 inversion and three products each, where a
+ * lane inversion per group cost ~330 lane products).  Stage 1: kQ (k = 1..16, Jacobian) and the running
+ * products of their Z, the total per lane out in 4x64 form; stage 2: from the inverted totals, each
+ * entry's 1/Z peeled off and the entry made affine. */
+#define W3V_GROUPS 4
+typedef struct { gej8 E[W3V_TQ]; fe8 P[W3V_TQ]; } w3v_stage;
+
+W3V_TARGET static void w3v_qtab_stage1(w3v_stage *S, fe *totals, const ge *const *pts, const fe8 *one) {
     uint64_t l[2][5][8] __attribute__((aligned(64)));
-    gej8 E[W3V_TQ];
-    fe8 P[W3V_TQ], ax, ay, inv, zi, zi2, x, y;
+    gej tmp[8];
+    fe8 ax, ay;
     __mmask8 inf = 0, exc = 0;
     for (int i = 0; i < 8; i++) {
         uint64_t t[5];
@@ -401,29 +416,41 @@ W3V_TARGET static void w3v_qtab_build(w3v_qtab *T, const ge *const *pts, const f
     }
     fe8_load_lanes(&ax, l[0]);
     fe8_load_lanes(&ay, l[1]);
-    E[0].x = ax;
-    E[0].y = ay;
-    E[0].z = *one;
-    E[1] = E[0];
-    gej8_double(&E[1]);
+    S->E[0].x = ax;
+    S->E[0].y = ay;
+    S->E[0].z = *one;
+    S->E[1] = S->E[0];
+    gej8_double(&S->E[1]);
     for (int e = 2; e < W3V_TQ; e++) {
-        E[e] = E[e - 1];
-        gej8_add_ge(&E[e], &ax, &ay, 0xFF, &inf, &exc, one);   /* kQ + Q, k < 16 < n: never exceptional */
+        S->E[e] = S->E[e - 1];
+        gej8_add_ge(&S->E[e], &ax, &ay, 0xFF, &inf, &exc, one);   /* kQ + Q, k < 16 < n: never exceptional */
     }
-    P[0] = E[0].z;
-    for (int e = 1; e < W3V_TQ; e++) fe8_mul(&P[e], &P[e - 1], &E[e].z);
-    fe8_inv(&inv, &P[W3V_TQ - 1]);
+    S->P[0] = S->E[0].z;
+    for (int e = 1; e < W3V_TQ; e++) fe8_mul(&S->P[e], &S->P[e - 1], &S->E[e].z);
+    w3v_lanes_to_fe(tmp, &S->P[W3V_TQ - 1], NULL);
+    for (int i = 0; i < 8; i++) totals[i] = tmp[i].x;
+}
+
+W3V_TARGET static void w3v_qtab_stage2(w3v_qtab *T, const w3v_stage *S, const fe *inv_totals) {
+    uint64_t l[5][8] __attribute__((aligned(64)));
+    fe8 inv, zi, zi2, x, y;
+    for (int i = 0; i < 8; i++) {
+        uint64_t t[5];
+        w3v_fe_to52(t, &inv_totals[i]);
+        for (int k = 0; k < 5; k++) l[k][i] = t[k];
+    }
+    fe8_load_lanes(&inv, l);
     for (int e = W3V_TQ - 1; e >= 0; e--) {
         if (e > 0) {
-            fe8_mul(&zi, &inv, &P[e - 1]);
-            fe8_mul(&inv, &inv, &E[e].z);
+            fe8_mul(&zi, &inv, &S->P[e - 1]);
+            fe8_mul(&inv, &inv, &S->E[e].z);
         } else {
             zi = inv;
         }
         fe8_sqr(&zi2, &zi);
-        fe8_mul(&x, &E[e].x, &zi2);
+        fe8_mul(&x, &S->E[e].x, &zi2);
         fe8_mul(&zi2, &zi2, &zi);
-        fe8_mul(&y, &E[e].y, &zi2);
+        fe8_mul(&y, &S->E[e].y, &zi2);
         for (int k = 0; k < 5; k++) {
             _mm512_store_si512((void *)T->q[e][k], x.v[k]);
             _mm512_store_si512((void *)T->q[e][5 + k], y.v[k]);
@@ -455,12 +482,11 @@ W3V_TARGET static void w3v_add_window(gej8 *acc, const int *d, const long long *
     gej8_add_ge(acc, &bx, &by, act, inf, exc, one);
 }
 
-/* out[i] = u1[i] G + u2[i] Q_i for 8 lanes (finite Q_i; lanes may repeat items).  Returns the lanes the
- * caller must recompute on the scalar path (exceptional additions or infinity); out[i] of the others is
- * finite and in the 4x64 field's form. */
-W3V_TARGET static unsigned w3v_ecmult(gej *out, const ge *const *q, const scalar *u1, const scalar *u2) {
+/* out[i] = u1[i] G + u2[i] Q_i for 8 lanes, T the lanes' Q tables.  Returns the lanes the caller must
+ * recompute on the scalar path (exceptional additions or infinity); out[i] of the others is finite and
+ * in the 4x64 field's form (X and Z only). */
+W3V_TARGET static unsigned w3v_ecmult(gej *out, const w3v_qtab *T, const scalar *u1, const scalar *u2) {
     int dq[W3V_NQ][8], dg[W3V_NG][8], t[W3V_NQ];
-    w3v_qtab T;
     fe8 one;
     __mmask8 exc = 0, inf = 0xFF;
     for (int k = 0; k < 5; k++) one.v[k] = W3V_SET1(w3v_one52[k]);
@@ -470,14 +496,13 @@ W3V_TARGET static unsigned w3v_ecmult(gej *out, const ge *const *q, const scalar
         w3v_recode(t, &u1[i], W3V_WG, W3V_NG);
         for (int j = 0; j < W3V_NG; j++) dg[j][i] = t[j];
     }
-    w3v_qtab_build(&T, q, &one);
     gej8 acc;
     for (int k = 0; k < 5; k++) acc.x.v[k] = acc.y.v[k] = acc.z.v[k] = _mm512_setzero_si512();
     const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
     for (int bit = W3V_NQ * W3V_WQ - 1; bit >= 0; bit--) {
         if (inf != 0xFF) gej8_double(&acc);
         if (bit % W3V_WQ == 0)
-            w3v_add_window(&acc, dq[bit / W3V_WQ], (const long long *)&T.q[0][0][0], 80, lane, &inf, &exc, &one);
+            w3v_add_window(&acc, dq[bit / W3V_WQ], (const long long *)&T->q[0][0][0], 80, lane, &inf, &exc, &one);
         if (bit % W3V_WG == 0 && bit / W3V_WG < W3V_NG)
             w3v_add_window(&acc, dg[bit / W3V_WG], (const long long *)&w3v_gtab[0][0], 10,
                            _mm512_setzero_si512(), &inf, &exc, &one);
@@ -601,25 +626,50 @@ W3V_TARGET static void w3v_test_op8(fe *r, const fe *a, const fe *b, int op) {
     for (int i = 0; i < 8; i++) r[i] = tmp[i].x;
 }
 
-/* Verify up to 8 items whose key, scalars and comparison target are ready: res[j] = 1 when
+/* Verify up to W3V_BATCH items whose key, scalars and comparison target are ready: res[j] = 1 when
  * x(u1 G + u2 Q) = c (mod n).  Exceptional lanes go through the scalar path (ecmult_var). */
-static void w3v_verify8(const ge *q, const scalar *u1, const scalar *u2, const scalar *c, int m, uint8_t *res) {
-    const ge *qp[8];
+#define W3V_BATCH (8 * W3V_GROUPS)
+W3V_TARGET static void w3v_verify(const ge *q, const scalar *u1, const scalar *u2, const scalar *c, int m, uint8_t *res) {
+    w3v_stage S[W3V_GROUPS];
+    w3v_qtab T;
+    fe tot[W3V_BATCH], inv[W3V_BATCH], pre[W3V_BATCH], acc;
     scalar a[8], b[8];
     gej r[8];
-    W3_CHECK(m >= 1 && m <= 8);
-    for (int i = 0; i < 8; i++) {
-        int s = i < m ? i : 0;   /* padding lanes repeat item 0 */
-        qp[i] = &q[s];
-        a[i] = u1[s];
-        b[i] = u2[s];
+    fe8 one;
+    int ng = (m + 7) / 8;
+    W3_CHECK(m >= 1 && m <= W3V_BATCH);
+    if (m < 1 || m > W3V_BATCH) return;
+    for (int k = 0; k < 5; k++) one.v[k] = _mm512_set1_epi64((long long)w3v_one52[k]);
+    for (int g = 0; g < ng; g++) {
+        const ge *qp[8];
+        for (int i = 0; i < 8; i++) qp[i] = &q[8 * g + i < m ? 8 * g + i : 8 * g];   /* padding repeats */
+        w3v_qtab_stage1(&S[g], &tot[8 * g], qp, &one);
     }
-    unsigned exc = w3v_ecmult(r, qp, a, b);
-    for (int i = 0; i < m; i++) {
-        /* Z = 0 cannot survive a non-exceptional lane; rechecked because X = Z = 0 would pass the
-         * projective comparison (never falsely valid) */
-        if ((exc >> i & 1) || fe_is_zero(&r[i].z)) ecmult_var(&r[i], &u1[i], &q[i], &u2[i]);
-        res[i] = (uint8_t)gej_eq_x_mod_n_var(&r[i], &c[i]);
+    /* the lane totals are products of Z of finite points: nonzero */
+    pre[0] = tot[0];
+    for (int i = 1; i < 8 * ng; i++) fe_mul(&pre[i], &pre[i - 1], &tot[i]);
+    fe_inv(&acc, &pre[8 * ng - 1]);
+    for (int i = 8 * ng - 1; i > 0; i--) {
+        fe_mul(&inv[i], &acc, &pre[i - 1]);
+        fe_mul(&acc, &acc, &tot[i]);
+    }
+    inv[0] = acc;
+    for (int g = 0; g < ng; g++) {
+        int base = 8 * g, cnt = m - base < 8 ? m - base : 8;
+        w3v_qtab_stage2(&T, &S[g], &inv[base]);
+        for (int i = 0; i < 8; i++) {
+            int s = i < cnt ? base + i : base;
+            a[i] = u1[s];
+            b[i] = u2[s];
+        }
+        unsigned exc = w3v_ecmult(r, &T, a, b);
+        for (int i = 0; i < cnt; i++) {
+            int j = base + i;
+            /* Z = 0 cannot survive a non-exceptional lane; rechecked because X = Z = 0 would pass the
+             * projective comparison (never falsely valid) */
+            if ((exc >> i & 1) || fe_is_zero(&r[i].z)) ecmult_var(&r[i], &u1[j], &q[j], &u2[j]);
+            res[j] = (uint8_t)gej_eq_x_mod_n_var(&r[i], &c[j]);
+        }
     }
 }
 
