@@ -6,7 +6,8 @@ Under the normal test command (``--benchmark-disable``) it runs once as a sanity
 2 threads >= 1.8x one).  CLI: ``python benches/bench_native_p256.py [--n N] [--reps R] [--quick] [--json F]
 [--filter S] [--list]``.  Keys are distinct per signature and compressed (the LVB1 transaction form); the
 ``cold`` case runs on empty decompressed-key and key-table caches (first sighting of every key: plain
-path), the others see them warm (repeat senders: every key has its precomputed table).
+path), the others see them warm (repeat senders: every key has its precomputed table, or, where the 8-lane
+IFMA kernel runs, its decompressed form only); ``native_1t_cold_noifma`` is the cold case with IFMA masked off.
 """
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ Under the normal test command (``--benchmark-disable``) it runs once as a sanity
 2 threads >= 1.8x one).  CLI: ``python benches/bench_native_sm2.py [--n N] [--reps R] [--quick] [--json F]
 [--filter S] [--list]``.  Both sides hash: e = SM3(Z_A || M) over 32-byte messages (LVB1 tx hashes) with the
 default ID.  Keys are distinct per signature and compressed; the ``cold`` case runs on empty decompressed-key,
-key-table and Z_A caches (first sighting of every key), the others see them warm (repeat senders).
+key-table and Z_A caches (first sighting of every key), the others see them warm (repeat senders);
+``native_1t_cold_noifma`` is the cold case with the 8-lane IFMA kernel masked off.
 """
 from __future__ import annotations
 

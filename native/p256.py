@@ -2,9 +2,10 @@
 
 Thin layer: checks dtypes and shapes, passes numpy buffers without copies, spreads chunks over threads
 (cffi releases the GIL), and keeps the bounded caches of decompressed keys and of per-key tables (a key
-seen again verifies through its table: native/src/wei3_keytab_impl.h).  Keys without a table take the
-8-lane AVX-512 IFMA kernel where the CPU has it (native/src/wei3_ifma_impl.h, chosen at run time;
-``ledgerval.native.cpu_mask`` forces the 4x64 path); verdicts never depend on the path.  Signing exists
+seen again verifies through its table: native/src/wei3_keytab_impl.h).  Where the CPU has AVX-512 IFMA
+every key takes the 8-lane kernel instead (native/src/wei3_ifma_impl.h, chosen at run time; it beats the
+tables too, so none are built; ``ledgerval.native.cpu_mask`` forces the 4x64 paths); verdicts never depend
+on the path.  Signing exists
 for test data only: it is NOT hardened against side channels.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from ledgerval.errors import InvalidArgument
 
 from . import ffi, has, lib
 from ._pool import run_chunks
-from ._wei3 import KeyCache, KeyTableCache, check_rc, ptr, same_n, u8
+from ._wei3 import KeyCache, KeyTableCache, check_rc, lanes_outrun_tables, ptr, same_n, u8
 
 AVAILABLE: bool = has("lv_p256_verify")
 
@@ -64,7 +65,8 @@ def verify(keys, key_lens, digests, sigs, *, low_s: bool = False, threads: int |
     flag = 1 if low_s else 0
     # Keys with a table (repeat senders) take the split path; the others are decompressed (cached) and
     # take the plain one.  Same verdicts either way.
-    lease = table_cache.lookup(keys, key_lens)
+    # Where the 8-lane IFMA kernel runs, it beats the tables too: every key takes the plain path.
+    lease = table_cache.lookup(keys, key_lens, enabled=not lanes_outrun_tables())
     try:
         tab_items, plain_items = np.flatnonzero(lease.has), np.flatnonzero(~lease.has)
         if tab_items.size:

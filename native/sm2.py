@@ -4,9 +4,9 @@
 The C kernel takes e = SM3(Z_A || M); this layer computes e with the batch hash API and keeps a bounded,
 thread-safe cache of Z_A per key (Z_A = SM3(ENTL || ID || a || b || xG || yG || xA || yA) depends on the key
 only, and permissioned chains see the same senders again and again), next to the caches of decompressed
-keys and of per-key tables (a key seen again verifies through its table).  Keys without a table take the
-8-lane AVX-512 IFMA kernel where the CPU has it (native/src/wei3_ifma_impl.h, chosen at run time;
-``ledgerval.native.cpu_mask`` forces the 4x64 path).  Signing exists for test data only: it is NOT hardened
+keys and of per-key tables (a key seen again verifies through its table).  Where the CPU has AVX-512 IFMA
+every key takes the 8-lane kernel instead (native/src/wei3_ifma_impl.h, chosen at run time; it beats the
+tables too, so none are built; ``ledgerval.native.cpu_mask`` forces the 4x64 paths).  Signing exists for test data only: it is NOT hardened
 against side channels.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ledgerval.errors import InvalidArgument
 
 from . import ffi, has, lib
 from ._pool import run_chunks
-from ._wei3 import KeyCache, KeyTableCache, check_rc, offsets_of, ptr, same_n, u8
+from ._wei3 import KeyCache, KeyTableCache, check_rc, lanes_outrun_tables, offsets_of, ptr, same_n, u8
 
 AVAILABLE: bool = has("lv_sm2_verify_e")
 
@@ -190,7 +190,8 @@ def verify_e(keys, key_lens, e, sigs, *, threads: int | None = None) -> np.ndarr
     if n == 0:
         return out.view(bool)
     # Keys with a cached table (repeat senders) take the split path, the others the plain one.
-    lease = table_cache.lookup(keys, key_lens)
+    # Where the 8-lane IFMA kernel runs, it beats the tables too: every key takes the plain path.
+    lease = table_cache.lookup(keys, key_lens, enabled=not lanes_outrun_tables())
     try:
         tab_items, plain_items = np.flatnonzero(lease.has), np.flatnonzero(~lease.has)
         if tab_items.size:

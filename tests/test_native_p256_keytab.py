@@ -112,6 +112,27 @@ def _mod(curve):
     return p256 if curve == "p256" else sm2
 
 
+@pytest.mark.parametrize("curve", ["p256", "sm2"])
+def test_no_tables_where_the_lanes_run(curve, monkeypatch):
+    """With the IFMA kernel active, verify neither uses nor builds key tables (and says so through
+    lanes_outrun_tables); masked off, a key's second sighting builds its table."""
+    from ledgerval.native._wei3 import lanes_outrun_tables
+    rnd = random.Random(SEED + 21)
+    *arrays, expect = (p256_rows if curve == "p256" else sm2_rows)(rnd, 6)
+    mod = _mod(curve)
+    cache = KeyTableCache(mod.keytabs, mod.table_cache._tb)
+    monkeypatch.setattr(mod, "table_cache", cache)
+    if lanes_outrun_tables():
+        for _ in range(3):
+            assert _verify(curve, arrays) == expect
+        assert len(cache) == 0
+    with cpu_mask(0xFFFFFFFF & ~lib.LV_CPU_AVX512IFMA):
+        assert not lanes_outrun_tables()
+        for _ in range(2):
+            assert _verify(curve, arrays) == expect
+        assert len(cache) > 0
+
+
 @pytest.mark.parametrize("portable", [False, True])
 @pytest.mark.parametrize("curve", ["p256", "sm2"])
 def test_split_and_plain_paths_agree_with_reference(curve, portable, monkeypatch):
@@ -119,7 +140,9 @@ def test_split_and_plain_paths_agree_with_reference(curve, portable, monkeypatch
     print("seed", SEED)
     *arrays, expect = (p256_rows if curve == "p256" else sm2_rows)(rnd, NRAND)
     mod = _mod(curve)
-    with cpu_mask(0) if portable else cpu_mask(0xFFFFFFFF):
+    # Tables only serve where the 8-lane IFMA kernel does not run (it outruns them): mask it off here
+    keep = 0 if portable else 0xFFFFFFFF & ~lib.LV_CPU_AVX512IFMA
+    with cpu_mask(keep):
         monkeypatch.setattr(mod, "table_cache", KeyTableCache(mod.keytabs, mod.table_cache._tb, maxsize=0))
         assert _verify(curve, arrays) == expect                        # plain path only
         cache = KeyTableCache(mod.keytabs, mod.table_cache._tb)
