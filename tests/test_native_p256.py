@@ -110,20 +110,23 @@ def wycheproof_rows(name, der):
     return rows, expect, ids
 
 
-@pytest.mark.parametrize("keypath", ["tables", "plain"])
+@pytest.mark.parametrize("keypath", ["tables", "plain", "plain_noifma"])
 @pytest.mark.parametrize("name,der", [("ecdsa_secp256r1_sha256_p1363_test.json", False),
                                       ("ecdsa_secp256r1_sha256_test.json", True)])
 def test_wycheproof(name, der, keypath, monkeypatch):
     """Keys repeat within a file, so by default they get key tables at once; "plain" disables the table
-    cache so the same vectors also run through the per-call path."""
+    cache so the same vectors also run through the per-call path (the 8-lane IFMA kernel where the CPU
+    has it; "plain_noifma" masks it off).  Tables are only used without IFMA, so "tables" masks it off."""
+    from ledgerval.native import cpu_mask, lib
     from ledgerval.native._wei3 import KeyTableCache
 
-    cache = KeyTableCache(p256.keytabs, p256.table_cache._tb, maxsize=0 if keypath == "plain" else 1024)
+    cache = KeyTableCache(p256.keytabs, p256.table_cache._tb, maxsize=0 if keypath != "tables" else 1024)
     monkeypatch.setattr(p256, "table_cache", cache)
     rows, expect, ids = wycheproof_rows(name, der)
     usable = [i for i, r in enumerate(rows) if r[2] is not None]
     got = np.zeros(len(rows), bool)
-    got[usable] = run([rows[i] for i in usable], threads=2)
+    with cpu_mask(0xFFFFFFFF if keypath == "plain" else 0xFFFFFFFF & ~lib.LV_CPU_AVX512IFMA):
+        got[usable] = run([rows[i] for i in usable], threads=2)
     bad = [(ids[i], expect[i]) for i in range(len(rows))
            if expect[i] != "acceptable" and got[i] != (expect[i] == "valid")]
     assert not bad, bad[:10]
