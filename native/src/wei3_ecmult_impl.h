@@ -1,7 +1,8 @@
 /* Joint multiplication u1*G + u2*Q (Strauss-Shamir over width-w NAFs): one shared doubling chain, the
  * base point's odd multiples from a static affine table (mixed additions), Q's from a small Jacobian
- * table built per call.  This is the path of a key seen for the first time; a key with a cached table
- * takes wei3_keytab_impl.h (33 doublings instead of 256).  Variable time: for verification of public data (and for test-data signing,
+ * table built per call.  This is the path of a key seen for the first time on CPUs without AVX-512 IFMA
+ * (with it, wei3_ifma_impl.h serves every key); a key with a cached table takes wei3_keytab_impl.h
+ * (33 doublings instead of 256).  Variable time: for verification of public data (and for test-data signing,
  * documented as not hardened). */
 #ifndef LV_WEI3_ECMULT_IMPL_H
 #define LV_WEI3_ECMULT_IMPL_H
