@@ -1,0 +1,226 @@
+"""native/_keyslots.py on its own, with a Python fill whose row is the key itself (so a wrong slot shows):
+second-sighting admission, duplicates in a batch, keys that do not decode, fingerprint collisions (exact bytes
+decide), LRU eviction order, pinned rows never reused, fill failures, and 4 threads with clears and a tiny
+bound; plus the real Ed25519 kernel hammered the same way against uncached verdicts."""
+from __future__ import annotations
+
+import random
+import threading
+
+import numpy as np
+import pytest
+
+from ledgerval.native._keyslots import KeySlotCache
+
+W = 32
+
+
+class Fill:
+    """Row = the key bytes; keys starting 0xFF do not decode (their row is left untouched)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, idents, arena, slots):
+        assert idents.shape == (len(slots), W) and len(set(slots.tolist())) == len(slots)
+        self.calls.append([bytes(r) for r in idents])
+        ok = idents[:, 0] != 0xFF
+        arena[slots[ok]] = idents[ok]
+        return ok
+
+
+def _keys(*names: int) -> np.ndarray:
+    out = np.zeros((len(names), W), np.uint8)
+    for i, k in enumerate(names):
+        out[i] = np.frombuffer(k.to_bytes(W, "little"), np.uint8)
+    return out
+
+
+def _look(cache, keys):
+    return cache.lookup(keys, np.arange(len(keys)), len(keys))
+
+
+def _check(lease, keys):
+    """Every slot's row holds exactly its item's key; returns the slots."""
+    s = lease.slots
+    for i in np.flatnonzero(s >= 0):
+        assert (lease.arena[s[i]] == keys[i]).all(), (i, s[i])
+    return s
+
+
+def test_second_sighting_and_duplicates():
+    f = Fill()
+    c = KeySlotCache(f, W, maxsize=8)
+    with _look(c, _keys(1, 2)) as l:
+        assert (l.slots == -1).all() and not l.any
+    assert len(c) == 0 and c.fills == 0
+    with _look(c, _keys(1, 3, 3, 4)) as l:        # 1: second sighting; 3: twice in the batch; 4: first
+        s = _check(l, _keys(1, 3, 3, 4))
+        assert s[0] >= 0 and s[1] >= 0 and s[1] == s[2] and s[3] == -1 and s[0] != s[1]
+    assert len(c) == 2 and c.fills == 2 and sorted(map(len, f.calls)) == [2]
+    with _look(c, _keys(3, 1, 1, 3)) as l:        # hits: no fill
+        s = _check(l, _keys(3, 1, 1, 3))
+        assert (s >= 0).all() and s[0] == s[3] and s[1] == s[2]
+    assert c.fills == 2
+
+
+def test_rows_subset_and_no_identity_rows():
+    c = KeySlotCache(Fill(), W, maxsize=4)
+    keys = _keys(5, 5)
+    with c.lookup(keys, np.array([1, 3]), 5) as l:
+        assert l.slots[[0, 2, 4]].tolist() == [-1, -1, -1] and l.slots[1] == l.slots[3] >= 0
+    with c.lookup(keys[:0], np.zeros(0, np.int64), 3) as l:
+        assert (l.slots == -1).all()
+
+
+def test_undecodable_never_cached_and_row_reused():
+    f = Fill()
+    c = KeySlotCache(f, W, maxsize=2)
+    bad = _keys(0xFF, 0xFF)
+    for _ in range(3):
+        with _look(c, bad) as l:
+            assert (l.slots == -1).all()
+    assert len(c) == 0
+    with _look(c, _keys(7, 7, 8, 8)) as l:        # the rows the bad key tried are free again
+        assert (_check(l, _keys(7, 7, 8, 8)) >= 0).all()
+    assert len(c) == 2
+
+
+def test_fingerprint_collisions_exact_bytes_decide(monkeypatch):
+    monkeypatch.setattr(KeySlotCache, "_fingerprints", staticmethod(lambda ident: np.zeros(len(ident), np.uint64)))
+    rnd = random.Random(3)
+    c = KeySlotCache(Fill(), W, maxsize=6)
+    names = [rnd.randrange(1, 2**256) for _ in range(10)]
+    for r in range(12):
+        pick = [names[rnd.randrange(10)] for _ in range(rnd.randrange(1, 9))]
+        keys = _keys(*pick)
+        with _look(c, keys) as l:
+            s = _check(l, keys)
+            for i in range(len(pick)):     # one key, one slot; two keys, two slots
+                for j in range(len(pick)):
+                    if s[i] >= 0 and s[j] >= 0:
+                        assert (s[i] == s[j]) == (pick[i] == pick[j])
+        assert len(c) <= 6
+    assert c.fills > 0
+
+
+def test_eviction_order_lru():
+    f = Fill()
+    c = KeySlotCache(f, W, maxsize=3)
+    for k in (1, 2, 3):
+        _look(c, _keys(k, k)).release()
+    slot = {}
+    for k in (1, 2, 3):                                            # touches 1, 2, 3 in turn
+        with _look(c, _keys(k)) as l:
+            slot[k] = l.slots[0]
+    _look(c, _keys(1)).release()                                   # 2 is now the least recently used
+    with _look(c, _keys(4, 4)) as l:
+        assert l.slots[0] == slot[2]
+    fills = c.fills
+    for k in (1, 3, 4):
+        with _look(c, _keys(k)) as l:
+            assert l.slots[0] >= 0
+    assert c.fills == fills
+    with _look(c, _keys(2)) as l:     # evicted: counts as seen, so no slot until its next sighting
+        assert l.slots[0] == -1 or c.fills == fills + 1
+
+
+def test_pinned_rows_are_never_reused():
+    c = KeySlotCache(Fill(), W, maxsize=3)
+    held = _look(c, _keys(1, 1, 2, 2, 3, 3))
+    assert (held.slots >= 0).all()
+    other = _keys(4, 4, 5, 5)
+    with _look(c, other) as l:         # every row pinned: these decode themselves
+        assert (l.slots == -1).all()
+    c.clear()
+    with _look(c, other) as l:
+        assert (l.slots == -1).all()   # cleared rows stay pinned until released
+    _check(held, _keys(1, 1, 2, 2, 3, 3))
+    held.release()
+    held.release()
+    with _look(c, other) as l:
+        assert (_check(l, other) >= 0).all()
+
+
+def test_fill_failure_frees_rows():
+    def boom(idents, arena, slots):
+        raise RuntimeError("boom")
+    c = KeySlotCache(boom, W, maxsize=2)
+    with pytest.raises(RuntimeError):
+        _look(c, _keys(1, 1, 2, 2))
+    c._fill = Fill()
+    with _look(c, _keys(1, 1, 2, 2)) as l:
+        assert (_check(l, _keys(1, 1, 2, 2)) >= 0).all()
+
+
+def test_threads_tiny_bound_overlapping_keys():
+    seed = random.randrange(2**32)
+    print("seed", seed)
+    c = KeySlotCache(Fill(), W, maxsize=5)
+    names = list(range(1, 13)) + [0xFF, 0xFF | 1 << 8]
+    errors = []
+
+    def work(t):
+        rnd = random.Random(seed + t)
+        try:
+            for r in range(300):
+                pick = [names[(t * 3 + rnd.randrange(8)) % len(names)] for _ in range(rnd.randrange(1, 12))]
+                keys = _keys(*pick)
+                with _look(c, keys) as l:
+                    s = _check(l, keys)
+                    assert all(s[i] == -1 for i, k in enumerate(pick) if k & 0xFF == 0xFF)
+                    _check(l, keys)            # still intact after other threads ran
+                if r % 50 == 49:
+                    c.clear()
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    ths = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join()
+    assert not errors, errors[:3]
+    assert len(c) <= 5 and (c._pins == 0).all()
+
+
+def test_ed25519_threads_tiny_bound(monkeypatch):
+    ed = pytest.importorskip("ledgerval.native.ed25519")
+    if not ed.AVAILABLE:
+        pytest.skip("native Ed25519 kernel not built")
+    from test_native_ed25519_cache import _batch
+    seed = random.randrange(2**32)
+    print("seed", seed)
+    rnd = random.Random(seed)
+    cache = KeySlotCache(ed._fill_slots, ed.lib.LV_ED25519_KEYSLOT_BYTES, maxsize=3)
+    monkeypatch.setattr(ed, "key_cache", cache)
+    base = _batch(rnd, 120, 9)
+    batches = []
+    for t in range(4):      # overlapping key sets: windows over one batch's senders
+        idx = np.array(sorted(rnd.sample(range(120), 60)))
+        keys, buf, offs, sigs = base
+        sub_buf = np.concatenate([buf[offs[i]:offs[i + 1]] for i in idx]) if idx.size else buf[:0]
+        sub_offs = np.zeros(idx.size + 1, np.int64)
+        sub_offs[1:] = np.cumsum(offs[idx + 1] - offs[idx])
+        batches.append((np.ascontiguousarray(keys[idx]), sub_buf, sub_offs, np.ascontiguousarray(sigs[idx])))
+    wants = [ed.verify(*b, cache=False) for b in batches]
+    errors = []
+
+    def work(t):
+        try:
+            for r in range(8):
+                k = (t + r) % 4
+                if not (ed.verify(*batches[k], threads=1, method="batch" if r % 2 else "single") == wants[k]).all():
+                    errors.append((t, r))
+                if r % 4 == 3:
+                    cache.clear()
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    ths = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join()
+    assert not errors, errors[:3]
+    assert cache.fills > 0 and (cache._pins == 0).all()
