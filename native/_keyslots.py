@@ -158,12 +158,11 @@ class KeySlotCache:
         return out
 
     def _seen_add(self, fps: np.ndarray) -> None:
-        """fps: sorted, distinct.  Merging two sorted runs is linear under the stable (run-merging) sort."""
+        """fps: sorted, distinct, none seen yet.  Merging two sorted runs is linear under the stable
+        (run-merging) sort."""
         if not fps.size:
             return
         merged = np.sort(np.concatenate((self._seen_new, fps)), kind="stable")
-        if merged.size > 1:
-            merged = merged[np.concatenate(([True], merged[1:] != merged[:-1]))]
         if merged.size > self._seen_max // 2:
             self._seen_old, merged = merged, _EMPTY_U64
         self._seen_new = merged
@@ -192,6 +191,30 @@ class KeySlotCache:
         ident = np.ascontiguousarray(ident, dtype=np.uint8)
         m, w = ident.shape
         fps = self._fingerprints(ident)
+        # Distinct keys in fingerprint order (binary searches with ascending queries run faster).
+        order = np.argsort(fps)
+        sfp = fps[order]
+        step = np.empty(m, dtype=bool)
+        step[0] = True
+        np.not_equal(sfp[1:], sfp[:-1], out=step[1:])
+        inv = np.empty(m, dtype=np.intp)
+        if step.all():                  # the common case: m distinct fingerprints
+            uf, first, cnt = sfp, order, np.ones(m, dtype=np.intp)
+            inv[order] = np.arange(m)
+        else:
+            starts = np.flatnonzero(step)
+            uf, first = sfp[starts], order[starts]
+            cnt = np.diff(np.append(starts, m))
+            inv[order] = np.cumsum(step) - 1
+        uid = ident[first]
+        sorted_fp = True
+        if uf.size < m and not (ident == uid[inv]).all():
+            # keys with one fingerprint but different bytes: group by the bytes themselves
+            _, first, inv, cnt = np.unique(ident.view(np.dtype((np.void, w))).ravel(), return_index=True,
+                                           return_inverse=True, return_counts=True)
+            inv = inv.ravel()
+            uid, uf, sorted_fp = ident[first], fps[first], False
+        fill_ident = fill_fp = new = None
         with self._lock:
             if self._arena is None:
                 self._arena = np.zeros((self._max, self._row), dtype=np.uint8)
@@ -199,42 +222,28 @@ class KeySlotCache:
             if self._idents.shape[1] != w:
                 raise ValueError(f"key identities are {self._idents.shape[1]} bytes wide, not {w}")
             arena = self._arena
-            item = self._find(ident, fps)
-            hit = item >= 0
+            slot_of = self._find(uid, uf)
+            hit = slot_of >= 0
             self._now += 1
-            if hit.any():
-                mark = np.zeros(self._max, dtype=bool)
-                mark[item[hit]] = True
-                pinned = np.flatnonzero(mark).astype(np.int32)
+            pinned = slot_of[hit]          # distinct: one row per distinct key
+            if pinned.size:
                 self._pins[pinned] += 1
                 self._tick[pinned] = self._now
-            else:
-                pinned = np.zeros(0, dtype=np.int32)
-            miss = np.flatnonzero(~hit)
-            fill_ident = fill_fp = new = None
-            if miss.size:
-                mfp = fps[miss]
-                uf, first, inv, cnt = np.unique(mfp, return_index=True, return_inverse=True, return_counts=True)
-                inv = inv.ravel()
-                mid = ident[miss]
-                if (cnt > 1).any() and not (mid == mid[first[inv]]).all():
-                    # keys with one fingerprint but different bytes: group by the bytes themselves
-                    _, first, inv, cnt = np.unique(mid.view(np.dtype((np.void, w))).ravel(), return_index=True,
-                                                   return_inverse=True, return_counts=True)
-                    inv = inv.ravel()
-                    uf = mfp[first]
-                want = (cnt > 1) | self._seen(uf)
-                self._seen_add(np.unique(uf[~want]))       # keys seen once so far: no slot yet
-                want_j = np.flatnonzero(want)
+            if not hit.all():
+                miss = np.flatnonzero(~hit)
+                want = (cnt[miss] > 1) | self._seen(uf[miss])
+                once = uf[miss[~want]]
+                self._seen_add(once if sorted_fp else np.unique(once))    # seen once so far: no slot yet
+                want_j = miss[want]
                 if want_j.size:
                     new = self._take(want_j.size)
                     want_j = want_j[:new.size]           # every row in use: the rest decode themselves
                     if new.size:
                         self._pins[new] += 1
-                        fill_ident = mid[first[want_j]]
+                        fill_ident = uid[want_j]
                         fill_fp = uf[want_j]
         if new is None or not new.size:
-            slots[rows] = item
+            slots[rows] = slot_of[inv]
             return SlotLease(self, arena, slots, pinned)
         try:
             ok = np.asarray(self._fill(fill_ident, arena, new), dtype=bool)
@@ -254,9 +263,6 @@ class KeySlotCache:
                 self._used[ps] = True
                 self._count += ps.size
                 self._dirty = True
-        slot_of = np.full(len(uf), -1, dtype=np.int32)
         slot_of[want_j[ok]] = new[ok]
-        got = slot_of[inv]
-        item[miss] = got
-        slots[rows] = item
+        slots[rows] = slot_of[inv]
         return SlotLease(self, arena, slots, np.concatenate((pinned, new)))
