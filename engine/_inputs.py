@@ -20,6 +20,8 @@ def as_items(name: str, seq) -> list[bytes] | np.ndarray:
         items = list(seq)
     except TypeError:
         raise InvalidType(f"{name} must be a sequence of bytes, not {type(seq).__name__}") from None
+    if set(map(type, items)) <= {bytes}:  # the common case, checked without a Python loop per item
+        return items
     for i, it in enumerate(items):
         if not isinstance(it, _BYTES):
             raise InvalidType(f"{name}[{i}] must be bytes-like, not {type(it).__name__}")
@@ -39,7 +41,7 @@ def flatten(items: list[bytes] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(items, np.ndarray):
         n, width = items.shape
         return items.reshape(-1), np.arange(n + 1, dtype=np.int64) * width
-    lens = np.fromiter((len(b) for b in items), dtype=np.int64, count=len(items))
+    lens = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
     offsets = np.zeros(len(items) + 1, dtype=np.int64)
     np.cumsum(lens, out=offsets[1:])
     buf = np.frombuffer(b"".join(items), dtype=np.uint8)
