@@ -92,7 +92,6 @@ def ratio_vs_loop(algo: str, n: int, reps: int) -> dict:
 def ns_per_path(n: int, reps: int) -> dict:
     """ns per 64-byte message on every native path (forced through cpu_mask) and the Numba kernels,
     one thread; both the general span entry and the 64-byte Merkle entry."""
-    from ledgerval import native
     from ledgerval.native import hashes as nh
 
     arr = np.random.default_rng(2).integers(0, 256, size=(n, 64), dtype=np.uint8)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -18,7 +17,6 @@ import time
 import numpy as np
 import pytest
 
-from ledgerval.native import cpu_features
 from ledgerval.native import ed25519 as E
 
 pytestmark = pytest.mark.skipif(not E.AVAILABLE, reason="native ed25519 kernels not built")
@@ -156,41 +154,14 @@ def test_ratios(benchmark):
 # ---- CLI ---------------------------------------------------------------------------------------------------
 
 def main(argv: list[str]) -> int:
-    import argparse
+    from benchcli import run
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=256, help="signatures per call")
-    ap.add_argument("--reps", type=int, default=7)
-    ap.add_argument("--quick", action="store_true", help="n=64, 2 reps")
-    ap.add_argument("--json", help="write results to this file")
-    ap.add_argument("--filter", default="", help="only print cases containing this")
-    ap.add_argument("--list", action="store_true")
-    a = ap.parse_args(argv)
-    if a.list:
-        print("\n".join(["nacl_single", "native_single_1t", "native_batch_1t", "native_batch_2t",
-                         "native_batch_1t_nocache", "native_batch_1t_repeat64", "native_batch_1t_repeat64_nocache"]))
-        return 0
-    if a.quick:
-        a.n, a.reps = 64, 2
-    import nacl
-
-    feats = [k for k, v in cpu_features().items() if v]
-    print(f"python {platform.python_version()}  numpy {np.__version__}  pynacl {nacl.__version__}  "
-          f"cpus {os.cpu_count()}  features {' '.join(feats)}")
-    print(f"n={a.n} reps={a.reps} batch_size={E.BATCH_SIZE}  messages 32 bytes")
-    r = measure(a.n, a.reps)
-    print(f"repeat64: 64 keys signing in turn (key cache warm after the first run)")
-    print(f"{'case':34s} {'min us':>9s} {'median':>9s} {'max':>9s} {'sig/s':>10s} {'x nacl':>7s}")
-    for k, v in r["per_sig"].items():
-        if a.filter in k:
-            print(f"{k:34s} {v['min_us']:9.2f} {v['median_us']:9.2f} {v['max_us']:9.2f} {v['items_per_s']:10.0f} "
-                  f"{r['ratio_vs_nacl'][k]:7.2f}")
-    print(f"2 threads vs 1 (batch): {r['ratio_vs_nacl']['threads_2_vs_1']:.2f}x")
-    print(f"64 repeat signers, key cache vs none: {r['ratio_vs_nacl']['repeat64_cache_vs_nocache']:.2f}x")
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(r, f, indent=1)
-    return 0
+    return run(argv, doc=__doc__, cases=['nacl_single', 'native_single_1t', 'native_batch_1t', 'native_batch_2t', 'native_batch_1t_nocache', 'native_batch_1t_repeat64', 'native_batch_1t_repeat64_nocache'], measure=measure,
+        peer='nacl',
+        ratio_key='ratio_vs_nacl',
+        ratio_label='x nacl',
+        workload='messages 32 bytes; repeat64: 64 keys signing in turn (key cache warm after the first run)',
+        summaries=[('2 threads vs 1 (batch)', 'threads_2_vs_1'), ('64 repeat signers, key cache vs none', 'repeat64_cache_vs_nocache')])
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -21,7 +20,7 @@ import time
 import numpy as np
 import pytest
 
-from ledgerval.native import cpu_features, cpu_mask, has, lib
+from ledgerval.native import cpu_mask, has, lib
 from ledgerval.native import p256
 from ledgerval.native._wei3 import KeyCache, KeyTableCache
 
@@ -138,38 +137,14 @@ def test_ratios(benchmark):
 
 
 def main(argv: list[str]) -> int:
-    import argparse
+    from benchcli import run
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=256)
-    ap.add_argument("--reps", type=int, default=7)
-    ap.add_argument("--quick", action="store_true", help="n=64, 2 reps")
-    ap.add_argument("--json")
-    ap.add_argument("--filter", default="")
-    ap.add_argument("--list", action="store_true")
-    a = ap.parse_args(argv)
-    if a.list:
-        print("\n".join(CASES))
-        return 0
-    if a.quick:
-        a.n, a.reps = 64, 2
-    import cryptography
-
-    feats = [k for k, v in cpu_features().items() if v]
-    print(f"python {platform.python_version()}  numpy {np.__version__}  cryptography {cryptography.__version__}  "
-          f"cpus {os.cpu_count()}  features {' '.join(feats)}")
-    print(f"n={a.n} reps={a.reps}  compressed keys, distinct per signature")
-    r = measure(a.n, a.reps)
-    print(f"{'case':16s} {'min us':>9s} {'median':>9s} {'max':>9s} {'sig/s':>10s} {'x openssl':>9s}")
-    for k, v in r["per_sig"].items():
-        if a.filter in k:
-            print(f"{k:16s} {v['min_us']:9.2f} {v['median_us']:9.2f} {v['max_us']:9.2f} {v['items_per_s']:10.0f} "
-                  f"{r['ratio_vs_openssl'][k]:9.2f}")
-    print(f"2 threads vs 1: {r['ratio_vs_openssl']['threads_2_vs_1']:.2f}x")
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(r, f, indent=1)
-    return 0
+    return run(argv, doc=__doc__, cases=CASES, measure=measure,
+        peer='cryptography',
+        ratio_key='ratio_vs_openssl',
+        ratio_label='x openssl',
+        workload='compressed keys, distinct per signature',
+        summaries=[('2 threads vs 1', 'threads_2_vs_1')])
 
 
 if __name__ == "__main__":

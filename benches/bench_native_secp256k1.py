@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -22,7 +21,7 @@ import time
 import numpy as np
 import pytest
 
-from ledgerval.native import cpu_features, cpu_mask
+from ledgerval.native import cpu_mask
 from ledgerval.native import secp256k1 as k1
 
 pytestmark = pytest.mark.skipif(not k1.AVAILABLE, reason="native secp256k1 kernel not built")
@@ -182,40 +181,15 @@ def test_ratios(benchmark):
 
 
 def main(argv: list[str]) -> int:
-    import argparse
+    from benchcli import run
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=512)
-    ap.add_argument("--reps", type=int, default=7)
-    ap.add_argument("--quick", action="store_true", help="n=64, 2 reps")
-    ap.add_argument("--json")
-    ap.add_argument("--filter", default="")
-    ap.add_argument("--list", action="store_true")
-    a = ap.parse_args(argv)
-    if a.list:
-        print("\n".join(CASES))
-        return 0
-    if a.quick:
-        a.n, a.reps = 64, 2
-    import coincurve
-
-    feats = [k for k, v in cpu_features().items() if v]
-    print(f"python {platform.python_version()}  numpy {np.__version__}  coincurve {coincurve.__version__}  "
-          f"cpus {os.cpu_count()}  features {' '.join(feats)}")
-    print(f"n={a.n} reps={a.reps}  compressed keys, distinct per signature (repeat64: 64 keys in turn)")
-    r = measure(a.n, a.reps)
-    print(f"{'case':36s} {'min us':>9s} {'median':>9s} {'max':>9s} {'sig/s':>10s} {'x coincurve':>11s}")
-    for k, v in r["per_sig"].items():
-        if a.filter in k:
-            print(f"{k:36s} {v['min_us']:9.2f} {v['median_us']:9.2f} {v['max_us']:9.2f} {v['items_per_s']:10.0f} "
-                  f"{r['ratio_vs_coincurve'][k]:11.2f}")
-    print(f"native 1 thread vs coincurve preparsed keys: {r['ratio_vs_coincurve']['native_1t_vs_preparsed']:.2f}x")
-    print(f"2 threads vs 1: {r['ratio_vs_coincurve']['threads_2_vs_1']:.2f}x")
-    print(f"64 repeat signers, key cache vs none: {r['ratio_vs_coincurve']['repeat64_cache_vs_nocache']:.2f}x")
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(r, f, indent=1)
-    return 0
+    return run(argv, doc=__doc__, cases=CASES, measure=measure,
+        peer='coincurve',
+        ratio_key='ratio_vs_coincurve',
+        ratio_label='x coincurve',
+        workload='compressed keys, distinct per signature (repeat64: 64 keys in turn)',
+        default_n=512,
+        summaries=[('native 1 thread vs coincurve preparsed keys', 'native_1t_vs_preparsed'), ('2 threads vs 1', 'threads_2_vs_1'), ('64 repeat signers, key cache vs none', 'repeat64_cache_vs_nocache')])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,55 @@
+"""The small command line the per-kernel benchmark files share (``python benches/bench_native_X.py``).
+
+Each file supplies its ``measure(n, reps)``, which returns ``{"per_sig": {case: {min_us, median_us, max_us,
+items_per_s}}, RATIO_KEY: {case or summary name: ratio}}``; this module parses the options, prints the
+configuration line, the per-case table and the summary ratios, and writes ``--json``.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+from typing import Callable
+
+import numpy as np
+
+from ledgerval.native import cpu_features
+
+
+def run(argv: list[str], *, doc: str, cases: list[str], measure: Callable[[int, int], dict], peer: str,
+        ratio_key: str, ratio_label: str, workload: str, summaries: list[tuple[str, str]],
+        default_n: int = 256) -> int:
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--n", type=int, default=default_n, help="signatures per call")
+    ap.add_argument("--reps", type=int, default=7, help="interleaved repetitions (min/median/max over them)")
+    ap.add_argument("--quick", action="store_true", help="n=64, 2 reps")
+    ap.add_argument("--json", help="write the results to this file")
+    ap.add_argument("--filter", default="", help="only print cases containing this")
+    ap.add_argument("--list", action="store_true", help="list the cases and exit")
+    a = ap.parse_args(argv)
+    if a.list:
+        print("\n".join(cases))
+        return 0
+    if a.quick:
+        a.n, a.reps = 64, 2
+    peer_mod = importlib.import_module(peer)
+    feats = " ".join(k for k, v in cpu_features().items() if v)
+    print(f"python {platform.python_version()}  numpy {np.__version__}  {peer} "
+          f"{getattr(peer_mod, '__version__', '?')}  cpus {os.cpu_count()}  features {feats}")
+    print(f"n={a.n} reps={a.reps}  {workload}")
+    r = measure(a.n, a.reps)
+    ratios = r[ratio_key]
+    width = max([len(k) for k in r["per_sig"]] + [16])
+    print(f"{'case':{width}s} {'min us':>9s} {'median':>9s} {'max':>9s} {'sig/s':>10s} {ratio_label:>11s}")
+    for k, v in r["per_sig"].items():
+        if a.filter in k:
+            print(f"{k:{width}s} {v['min_us']:9.2f} {v['median_us']:9.2f} {v['max_us']:9.2f} "
+                  f"{v['items_per_s']:10.0f} {ratios[k]:11.2f}")
+    for label, name in summaries:
+        print(f"{label}: {ratios[name]:.2f}x")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(r, f, indent=1)
+    return 0
