@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._bytes import as_bytes
 from .sm3 import sm3
 
 
@@ -74,21 +75,6 @@ SM2 = Curve(
 
 
 # --- bytes helpers ------------------------------------------------------------------------------------------
-
-def _as_bytes(data) -> bytes | None:
-    """``data`` as bytes when it is a bytes-like object (bytes, bytearray, memoryview, uint8 array), else None.
-
-    Verification must turn any odd input into ``False``; ``bytes(5)`` would silently make five zero bytes,
-    so integers and strings are refused here rather than converted.
-    """
-    if isinstance(data, bytes):
-        return data
-    if isinstance(data, (int, str)):
-        return None
-    try:
-        return memoryview(data).tobytes()
-    except TypeError:
-        return None
 
 
 def _to_int(data: bytes) -> int:
@@ -210,7 +196,7 @@ def decode_pubkey(curve: Curve, data) -> tuple[int, int] | None:
     None for any other length or prefix (hybrid 06/07 and the 1-byte infinity 00 included), a coordinate
     >= p, a point not on the curve, or an x with no square root.
     """
-    data = _as_bytes(data)
+    data = as_bytes(data)
     if data is None:
         return None
     size = curve.size
@@ -253,7 +239,7 @@ def public_key(curve: Curve, d: int, compressed: bool = True) -> bytes:
 
 def _parse_sig(curve: Curve, sig) -> tuple[int, int] | None:
     """(r, s) from a 64-byte r||s with both in [1, n-1], else None."""
-    sig = _as_bytes(sig)
+    sig = as_bytes(sig)
     size = curve.size
     if sig is None or len(sig) != 2 * size:
         return None
@@ -266,7 +252,7 @@ def _parse_sig(curve: Curve, sig) -> tuple[int, int] | None:
 def _digest_int(curve: Curve, digest) -> int | None:
     """e from a 32-byte digest: the integer itself, reduced mod n (all curves here have a 256-bit n, so
     the leftmost-bits truncation of SEC1 4.1.4 step 5 keeps every bit)."""
-    digest = _as_bytes(digest)
+    digest = as_bytes(digest)
     if digest is None or len(digest) != 32:
         return None
     return _to_int(digest) % curve.n
@@ -325,7 +311,7 @@ def ecdsa_recover(digest, sig65) -> bytes | None:
     bit 1 says x(R) = r + n.  SEC1 4.1.6: Q = r^-1 (s*R - e*G).
     """
     curve = SECP256K1
-    sig65 = _as_bytes(sig65)
+    sig65 = as_bytes(sig65)
     e = _digest_int(curve, digest)
     if sig65 is None or len(sig65) != 65 or e is None:
         return None
@@ -384,7 +370,7 @@ def sm2_verify(pubkey, msg, sig, uid: bytes = DEFAULT_UID) -> bool:
     Any malformed input is False.
     """
     c = SM2
-    msg = _as_bytes(msg)
+    msg = as_bytes(msg)
     Q = decode_pubkey(c, pubkey)
     rs = _parse_sig(c, sig)
     if msg is None or Q is None or rs is None:

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import hashlib
 
+from ._bytes import as_bytes
+
 P = 2**255 - 19
 L = 2**252 + 27742317777372353535851937790883648493
 D = (-121665 * pow(121666, -1, P)) % P
@@ -146,20 +148,9 @@ def sign(seed: bytes, msg: bytes) -> bytes:
     return R + S.to_bytes(32, "little")
 
 
-def _as_bytes(data) -> bytes | None:
-    if isinstance(data, bytes):
-        return data
-    if isinstance(data, (int, str)):
-        return None
-    try:
-        return memoryview(data).tobytes()
-    except TypeError:
-        return None
-
-
 def verify(pubkey: bytes, msg: bytes, sig: bytes) -> bool:
     """True iff ``sig`` is a valid signature of ``msg`` under ``pubkey`` by the module's policy."""
-    pubkey, msg, sig = _as_bytes(pubkey), _as_bytes(msg), _as_bytes(sig)
+    pubkey, msg, sig = as_bytes(pubkey), as_bytes(msg), as_bytes(sig)
     if pubkey is None or msg is None or sig is None or len(pubkey) != 32 or len(sig) != 64:
         return False
     S = int.from_bytes(sig[32:], "little")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import operator
 
 from ..errors import InvalidArgument, InvalidType
+from ._bytes import as_bytes
 from .hashes import ALGORITHMS, digest
 
 RULES = ("rfc6962", "bitcoin", "fisco")
@@ -35,7 +36,7 @@ def _check(algo: str, rule: str) -> None:
 
 
 def _check_nodes(leaves: list[bytes], rule: str) -> list[bytes]:
-    out = [_as_bytes(x) for x in leaves]
+    out = [as_bytes(x) for x in leaves]
     if any(x is None for x in out):
         raise InvalidType("Merkle leaves must be bytes-like objects")
     if rule != "rfc6962":
@@ -150,18 +151,6 @@ def _levels_verify(algo, leaf, index, n, proof, root_, rule) -> bool:
     return used == len(proof) and h == root_
 
 
-def _as_bytes(data) -> bytes | None:
-    """Bytes from a bytes-like object; None for anything else (``bytes(32)`` must not become a node)."""
-    if isinstance(data, bytes):
-        return data
-    if isinstance(data, (int, str)):
-        return None
-    try:
-        return memoryview(data).tobytes()
-    except TypeError:
-        return None
-
-
 # --- public entry points ------------------------------------------------------------------------------------
 
 def root(algo: str, leaves: list[bytes], rule: str) -> bytes:
@@ -213,9 +202,9 @@ def verify_proof(algo: str, leaf: bytes, index: int, n: int, proof: list[bytes],
     ``algo``/``rule`` raises.
     """
     _check(algo, rule)
-    leaf, root_ = _as_bytes(leaf), _as_bytes(root)
+    leaf, root_ = as_bytes(leaf), as_bytes(root)
     try:
-        path = [_as_bytes(p) for p in proof]
+        path = [as_bytes(p) for p in proof]
     except TypeError:
         return False
     if leaf is None or root_ is None or any(p is None for p in path):
