@@ -5,7 +5,8 @@ sighash and verifies it with coincurve (libsecp256k1) — the ratio is measured 
 Under the normal test command (``--benchmark-disable``) each case runs once as a sanity test with a loose
 gate; ``pytest benches/bench_bitcoin.py --benchmark-enable`` gates on issue 6's floor (>= 4x the loop).
 CLI: ``python benches/bench_bitcoin.py [--reps N] [--threads N] [--quick] [--json FILE] [--filter S]
-[--list]`` prints the configuration, then min/median/max and inputs/s.
+[--list]`` prints the configuration, then min/median/max, inputs/s and the ratio to the peer by minimums
+(``x peer``) and by medians (``x med``, the one the claim rests on).
 """
 from __future__ import annotations
 
@@ -171,10 +172,14 @@ def measure(reps: int = 7, threads: int | None = None, python_classifier: bool =
             c()
             times[k].append(time.perf_counter() - t0)
     res = {k: {"min_ms": min(v) * 1e3, "median_ms": statistics.median(v) * 1e3, "max_ms": max(v) * 1e3,
-               "inputs_per_s": 732 / min(v)} for k, v in times.items()}
+               "inputs_per_s": 732 / statistics.median(v)} for k, v in times.items()}
     base = res["peer_coincurve_loop"]["min_ms"]
     ratios = {k: base / v["min_ms"] for k, v in res.items()}
+    # the claim is made from medians (a typical run against a typical run), minimums shown beside them
+    base_med = res["peer_coincurve_loop"]["median_ms"]
+    med_ratios = {k: base_med / v["median_ms"] for k, v in res.items()}
     return {"block": "277647", "inputs": 732, "cases": res, "ratio_vs_peer": ratios,
+            "median_ratio_vs_peer": med_ratios,
             "stages_s": dict(ours_validate(raw, prevouts).timings)}
 
 
@@ -217,8 +222,8 @@ def test_ratio(request):
     cfg = request.config
     enabled = not cfg.getoption("benchmark_disable") or cfg.getoption("benchmark_enable")  # as pytest-benchmark
     r = measure(reps=7 if enabled else 2)
-    print(json.dumps(r["ratio_vs_peer"], indent=1))
-    best = max(v for k, v in r["ratio_vs_peer"].items() if k.startswith("ledgerval"))
+    print(json.dumps({"min": r["ratio_vs_peer"], "median": r["median_ratio_vs_peer"]}, indent=1))
+    best = max(v for k, v in r["median_ratio_vs_peer"].items() if k.startswith("ledgerval"))
     # Issue 6's floor when measuring for real.  The sanity run only catches gross regressions (a broken
     # batch path, a per-input fallback): two shared cores make one-shot timings noisy, and the ratio rests
     # on the native kernel's speed against libsecp256k1, which verification dominates.
@@ -256,11 +261,12 @@ def main(argv: list[str]) -> int:
           f"cpus {os.cpu_count()}  native secp256k1 {_native()}  features {' '.join(feats)}")
     print(f"block 277647 (732 P2PKH inputs, prevouts given)  reps={a.reps}")
     r = measure(a.reps, a.threads, a.python_classifier)
-    print(f"{'case':22s} {'min ms':>9s} {'median':>9s} {'max':>9s} {'inputs/s':>10s} {'x peer':>7s}")
+    print(f"{'case':22s} {'min ms':>9s} {'median':>9s} {'max':>9s} {'inputs/s':>10s} {'x peer':>7s} "
+          f"{'x med':>7s}")
     for k, v in r["cases"].items():
         if a.filter in k:
             print(f"{k:22s} {v['min_ms']:9.2f} {v['median_ms']:9.2f} {v['max_ms']:9.2f} {v['inputs_per_s']:10.0f} "
-                  f"{r['ratio_vs_peer'][k]:7.2f}")
+                  f"{r['ratio_vs_peer'][k]:7.2f} {r['median_ratio_vs_peer'][k]:7.2f}")
     print("stages (s):", " ".join(f"{k}={v:.4f}" for k, v in r["stages_s"].items()))
     if a.json:
         with open(a.json, "w") as f:

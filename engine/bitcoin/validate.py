@@ -145,32 +145,39 @@ def _check_inputs(block: Block, raw: bytes, prevouts, rep: R.BitcoinReport, thre
     # input is classified at once.  The order of classification is invisible: errors are sorted by location.
     cand = []  # (transaction, input, prevout)
     no_kernel = cls.rules.strict_der or not P2PKH_KERNEL
+    # bound methods hoisted out of the per-input loop (732 inputs of block 277647: ~0.85 -> ~0.6 ms)
+    spent_at, created_at, cand_add = spent.setdefault, created.get, cand.append
     for ti, tx in enumerate(txs):
-        use_kernel = not (no_kernel or tx.has_witness)
         if ti > 0 and not tx.is_coinbase():
+            use_kernel = not (no_kernel or tx.has_witness)
             value_in, known = 0, True
-            for k, txin in enumerate(tx.vin):
-                s = spent.setdefault(txin.outpoint, ti)
+            k = -1
+            for txin in tx.vin:
+                k += 1
+                s = spent_at(txin.outpoint, ti)
                 if s != ti:  # (twice in one transaction is CheckTransaction's inputs_duplicate)
                     rep.add(R.DOUBLE_SPEND, f"transaction {ti} input {k} spends an output transaction "
                             f"{s} already spent", ti, k)
                 pv = None
-                j = created.get(txin.prev_hash)
+                ph = txin.prev_hash
+                j = created_at(ph)
                 if j is not None:
                     vout = txs[j].vout
                     if txin.prev_n < len(vout):
                         out = vout[txin.prev_n]
                         pv = (out.value, out.script_pubkey)
-                if pv is None and get_prevout is not None:
-                    pv = get_prevout((txin.prev_hash[::-1].hex(), txin.prev_n))
-                if use_kernel and pv is not None and len(pv[1]) == 25:
-                    cand.append((ti, k, pv))
+                if pv is None:
+                    if get_prevout is not None:
+                        pv = get_prevout((ph[::-1].hex(), txin.prev_n))
+                    if pv is None:
+                        known = False
+                        classify(tx, ti, k, pv, implied_ok)
+                        continue
+                if use_kernel and len(pv[1]) == 25:
+                    cand_add((ti, k, pv))
                 else:
                     classify(tx, ti, k, pv, implied_ok)
-                if pv is None:
-                    known = False
-                else:
-                    value_in += pv[0]
+                value_in += pv[0]
             fees_known &= known
             if known:
                 fees += _check_values(tx, ti, value_in, rep)
