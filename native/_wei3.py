@@ -6,7 +6,6 @@ import threading
 from collections import OrderedDict
 
 import numpy as np
-
 from ledgerval.errors import InvalidArgument, InvalidType, LedgervalError
 
 from . import ffi, lib
@@ -271,3 +270,28 @@ class KeyTableCache:
         has[rows[sel]] = True
         idx[rows[sel]] = item_slot[sel]
         return TableLease(self, buf, idx, has, pinned)
+
+
+def key_decoders(curve: str):
+    """(decompress, keytabs) for ``curve`` ("p256" or "sm2"): each takes SEC1 keys in (N, 65) rows and their
+    (N,) lengths and returns (rows, an (N,) bool 'decodes' mask) — uncompressed keys, or key tables of
+    LV_<CURVE>_KEYTAB_BYTES bytes."""
+    decompress_fn = getattr(lib, f"lv_{curve}_decompress")
+    keytab_fn = getattr(lib, f"lv_{curve}_keytab")
+    tab_bytes = int(getattr(lib, f"LV_{curve.upper()}_KEYTAB_BYTES"))
+
+    def run(fn, name, width, keys, key_lens):
+        keys, key_lens = u8("keys", keys, 65), u8("key_lens", key_lens, None)
+        n = same_n(keys=keys, key_lens=key_lens)
+        out = np.zeros((n, width), dtype=np.uint8)
+        ok = np.zeros(n, dtype=np.uint8)
+        check_rc(fn(ptr(keys), ptr(key_lens), n, ptr(out), ptr(ok)), name)
+        return out, ok.view(bool)
+
+    def decompress(keys, key_lens):
+        return run(decompress_fn, f"lv_{curve}_decompress", 65, keys, key_lens)
+
+    def keytabs(keys, key_lens):
+        return run(keytab_fn, f"lv_{curve}_keytab", tab_bytes, keys, key_lens)
+
+    return decompress, keytabs, tab_bytes

@@ -11,12 +11,20 @@ for test data only: it is NOT hardened against side channels.
 from __future__ import annotations
 
 import numpy as np
-
 from ledgerval.errors import InvalidArgument
 
 from . import ffi, has, lib
 from ._pool import run_chunks
-from ._wei3 import KeyCache, KeyTableCache, check_rc, lanes_outrun_tables, ptr, same_n, u8
+from ._wei3 import (
+    KeyCache,
+    KeyTableCache,
+    check_rc,
+    key_decoders,
+    lanes_outrun_tables,
+    ptr,
+    same_n,
+    u8,
+)
 
 AVAILABLE: bool = has("lv_p256_verify")
 
@@ -24,32 +32,10 @@ AVAILABLE: bool = has("lv_p256_verify")
 _MIN_CHUNK = 8
 
 
-def decompress(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 65) uncompressed keys and an (N,) bool 'decodes' mask for SEC1 keys in (N, 65) rows."""
-    keys, key_lens = u8("keys", keys, 65), u8("key_lens", key_lens, None)
-    n = same_n(keys=keys, key_lens=key_lens)
-    out = np.zeros((n, 65), dtype=np.uint8)
-    ok = np.zeros(n, dtype=np.uint8)
-    check_rc(lib.lv_p256_decompress(ptr(keys), ptr(key_lens), n, ptr(out), ptr(ok)), "lv_p256_decompress")
-    return out, ok.view(bool)
-
-
-key_cache = KeyCache(decompress)
-
-
-def keytabs(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(N, LV_P256_KEYTAB_BYTES) key tables and an (N,) bool 'decodes' mask for SEC1 keys in (N, 65) rows."""
-    keys, key_lens = u8("keys", keys, 65), u8("key_lens", key_lens, None)
-    n = same_n(keys=keys, key_lens=key_lens)
-    out = np.zeros((n, lib.LV_P256_KEYTAB_BYTES), dtype=np.uint8)
-    ok = np.zeros(n, dtype=np.uint8)
-    check_rc(lib.lv_p256_keytab(ptr(keys), ptr(key_lens), n, ptr(out), ptr(ok)), "lv_p256_keytab")
-    return out, ok.view(bool)
-
-
-# A module built before key tables existed gets a cache that never builds one (maxsize 0).
-_TAB_BYTES = int(getattr(lib, "LV_P256_KEYTAB_BYTES", 0)) if AVAILABLE else 0
-table_cache = KeyTableCache(keytabs, _TAB_BYTES, maxsize=1024 if _TAB_BYTES else 0)
+if AVAILABLE:
+    decompress, keytabs, _TAB_BYTES = key_decoders("p256")
+    key_cache = KeyCache(decompress)
+    table_cache = KeyTableCache(keytabs, _TAB_BYTES, maxsize=1024)
 
 
 def verify(keys, key_lens, digests, sigs, *, low_s: bool = False, threads: int | None = None) -> np.ndarray:

@@ -15,12 +15,21 @@ import threading
 from collections import OrderedDict
 
 import numpy as np
-
 from ledgerval.errors import InvalidArgument
 
 from . import ffi, has, lib
 from ._pool import run_chunks
-from ._wei3 import KeyCache, KeyTableCache, check_rc, lanes_outrun_tables, offsets_of, ptr, same_n, u8
+from ._wei3 import (
+    KeyCache,
+    KeyTableCache,
+    check_rc,
+    key_decoders,
+    lanes_outrun_tables,
+    offsets_of,
+    ptr,
+    same_n,
+    u8,
+)
 
 AVAILABLE: bool = has("lv_sm2_verify_e")
 
@@ -37,42 +46,15 @@ _MIN_CHUNK = 8
 
 def _hash_spans(buf: np.ndarray, offsets: np.ndarray, threads: int | None = 1) -> np.ndarray:
     """(N, 32) SM3 digests of buf[offsets[i]:offsets[i+1]] through the package's batch hash API."""
-    from ledgerval import hashing
+    from ledgerval.hashing import hash_spans
 
-    spans = getattr(hashing, "hash_spans", None)
-    if spans is not None:
-        return np.asarray(spans("sm3", buf, offsets, threads=threads), dtype=np.uint8)
-    from ledgerval import hash_batch
-
-    return hash_batch("sm3", [buf[a:b].tobytes() for a, b in zip(offsets[:-1], offsets[1:])], threads=threads)
+    return hash_spans("sm3", buf, offsets, threads=threads)
 
 
-def decompress(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 65) uncompressed keys and an (N,) bool 'decodes' mask for SEC1 keys in (N, 65) rows."""
-    keys, key_lens = u8("keys", keys, 65), u8("key_lens", key_lens, None)
-    n = same_n(keys=keys, key_lens=key_lens)
-    out = np.zeros((n, 65), dtype=np.uint8)
-    ok = np.zeros(n, dtype=np.uint8)
-    check_rc(lib.lv_sm2_decompress(ptr(keys), ptr(key_lens), n, ptr(out), ptr(ok)), "lv_sm2_decompress")
-    return out, ok.view(bool)
-
-
-key_cache = KeyCache(decompress)
-
-
-def keytabs(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(N, LV_SM2_KEYTAB_BYTES) key tables and an (N,) bool 'decodes' mask for SEC1 keys in (N, 65) rows."""
-    keys, key_lens = u8("keys", keys, 65), u8("key_lens", key_lens, None)
-    n = same_n(keys=keys, key_lens=key_lens)
-    out = np.zeros((n, lib.LV_SM2_KEYTAB_BYTES), dtype=np.uint8)
-    ok = np.zeros(n, dtype=np.uint8)
-    check_rc(lib.lv_sm2_keytab(ptr(keys), ptr(key_lens), n, ptr(out), ptr(ok)), "lv_sm2_keytab")
-    return out, ok.view(bool)
-
-
-# A module built before key tables existed gets a cache that never builds one (maxsize 0).
-_TAB_BYTES = int(getattr(lib, "LV_SM2_KEYTAB_BYTES", 0)) if AVAILABLE else 0
-table_cache = KeyTableCache(keytabs, _TAB_BYTES, maxsize=1024 if _TAB_BYTES else 0)
+if AVAILABLE:
+    decompress, keytabs, _TAB_BYTES = key_decoders("sm2")
+    key_cache = KeyCache(decompress)
+    table_cache = KeyTableCache(keytabs, _TAB_BYTES, maxsize=1024)
 
 
 class ZaCache:
