@@ -358,3 +358,25 @@ def test_misuse_raises():
     with pytest.raises(LedgervalError):
         p256.pubkeys(np.full((1, 32), 0xFF, np.uint8))
     assert p256.verify(keys[:0], lens[:0], dig[:0], sig[:0]).shape == (0,)
+
+
+@pytest.mark.parametrize("ifma", [True, False])
+def test_key_cache_path_matches_lanes(ifma):
+    """Without IFMA the plain path takes decompressed keys from the key cache; with it, the lanes decompress.
+    Both give the reference's verdicts, cold and warm."""
+    from ledgerval.native import cpu_mask, lib
+
+    rnd = random.Random(SEED + 11)
+    base = [_good_row(rnd) for _ in range(6)]
+    rows = []
+    for i in range(30):
+        k, d, s = base[i % 6]
+        if i % 4 == 1:
+            s = s[:40] + bytes([s[40] ^ 8]) + s[41:]
+        rows.append((k, d, s))
+    expect = np.array([ecc.ecdsa_verify(ecc.P256, k, d, s) for k, d, s in rows])
+    mask = 0xFFFFFFFF if ifma else 0xFFFFFFFF & ~lib.LV_CPU_AVX512IFMA
+    p256.key_cache.clear()
+    with cpu_mask(mask):
+        assert (run(rows, threads=1) == expect).all()
+        assert (run(rows, threads=2) == expect).all()
