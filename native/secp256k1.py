@@ -147,28 +147,6 @@ def recover(digests: np.ndarray, sigs65: np.ndarray, *, threads: int | None = No
     return out, status.astype(bool)
 
 
-def recover_batch(digests, signatures65, *, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Public-key recovery for a batch (sequences of bytes or (N, 32) / (N, 65) uint8 arrays).
-
-    Returns ((N, 33) compressed SEC1 keys, (N,) bool): an item of the wrong length, with r or s outside
-    [1, n-1], v outside 0..3 / 27..30, or no valid R is False with a zero key, never an exception.
-    """
-    from ledgerval._inputs import as_items, fixed_width, same_length
-
-    d = as_items("digests", digests)
-    s = as_items("signatures65", signatures65)
-    n = same_length(digests=d, signatures65=s)
-    if n == 0:
-        return np.zeros((0, 33), dtype=np.uint8), np.zeros(0, dtype=bool)
-    d_arr, d_lens = fixed_width(d, 32)
-    s_arr, s_lens = fixed_width(s, 65)
-    ok_len = (d_lens == 32) & (s_lens == 65)
-    keys, ok = recover(d_arr, s_arr, threads=threads)
-    ok &= ok_len
-    keys[~ok] = 0
-    return keys, ok
-
-
 def _raise_failed(what: str, status: np.ndarray) -> None:
     bad = np.flatnonzero(status == 0)
     if bad.size:

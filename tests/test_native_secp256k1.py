@@ -14,9 +14,9 @@ import os
 import random
 from pathlib import Path
 
+import ledgerval
 import numpy as np
 import pytest
-
 from ledgerval.native import secp256k1 as k1
 
 pytestmark = pytest.mark.skipif(not k1.AVAILABLE, reason="native secp256k1 kernel not built")
@@ -391,7 +391,7 @@ def test_recover_matches_coincurve_and_reference():
         else:
             bad[64] ^= 2                        # r + n: almost never a valid x
         digests.append(digest), sigs.append(bytes(bad)), expect.append(ecc.ecdsa_recover(digest, bytes(bad)))
-    keys, ok = k1.recover_batch(digests, sigs)
+    keys, ok = ledgerval.recover_batch(digests, sigs)
     for dg, sg, e, key, good in zip(digests, sigs, expect, keys, ok):
         ref = ecc.ecdsa_recover(dg, sg)
         assert (bytes(key) if good else None) == ref
@@ -400,7 +400,7 @@ def test_recover_matches_coincurve_and_reference():
         if not good:
             assert not key.any()
     # wrong lengths are False, never an exception
-    keys, ok = k1.recover_batch([digests[0], digests[0][:31]], [sigs[0][:64], sigs[0]])
+    keys, ok = ledgerval.recover_batch([digests[0], digests[0][:31]], [sigs[0][:64], sigs[0]])
     assert not ok.any()
 
 
@@ -417,7 +417,7 @@ def test_recover_r_plus_n():
     for parity in (0, 1):
         sig = _b(r) + _b(s) + bytes([2 | parity])
         ref = ecc.ecdsa_recover(_b(e), sig)
-        keys, ok = k1.recover_batch([_b(e)], [sig])
+        keys, ok = ledgerval.recover_batch([_b(e)], [sig])
         assert ref is not None and ok[0] and bytes(keys[0]) == ref
 
 
@@ -458,7 +458,7 @@ def test_wrapper_misuse_raises():
     with pytest.raises(InvalidArgument):
         k1.verify(z((1, 65), np.uint8), z(1, np.uint8), z((2, 32), np.uint8), z((1, 64), np.uint8))
     with pytest.raises(InvalidArgument):
-        k1.recover_batch([b"\x00" * 32], [])
+        ledgerval.recover_batch([b"\x00" * 32], [])
     assert k1.verify(z((0, 65), np.uint8), z(0, np.uint8), z((0, 32), np.uint8), z((0, 64), np.uint8)).shape == (0,)
 
 
@@ -485,9 +485,9 @@ def test_portable_and_vector_paths_agree():
     assert (fast == slow).all()
     assert fast.any() and not fast.all()
     sig65 = [sg + bytes([i % 4]) for i, sg in enumerate(sigs)]
-    fast_keys, fast_ok = k1.recover_batch(digests, sig65)
+    fast_keys, fast_ok = ledgerval.recover_batch(digests, sig65)
     with cpu_mask(0):
-        slow_keys, slow_ok = k1.recover_batch(digests, sig65)
+        slow_keys, slow_ok = ledgerval.recover_batch(digests, sig65)
     assert (fast_ok == slow_ok).all() and (fast_keys == slow_keys).all() and fast_ok.any()
     for dg, sg, key, ok in list(zip(digests, sig65, fast_keys, fast_ok))[:12]:
         assert (bytes(key) if ok else None) == ecc.ecdsa_recover(dg, sg)
@@ -550,7 +550,7 @@ def test_fuzz_random_bytes_match_reference():
         for k, d, sg, g in zip(keys, digests, sigs, got):
             assert bool(g) == ecc.ecdsa_verify(ecc.SECP256K1, k, d, sg, low_s=low_s)
         sig65 = [sg + bytes([len(k) % 31]) for k, sg in zip(keys, sigs)]
-        rec, ok = k1.recover_batch(digests, sig65)
+        rec, ok = ledgerval.recover_batch(digests, sig65)
         for d, sg, key_out, good in zip(digests, sig65, rec, ok):
             assert (bytes(key_out) if good else None) == ecc.ecdsa_recover(d, sg)
 
