@@ -1,26 +1,22 @@
 """SM2 signatures (GB/T 32918.2, curve sm2p256v1, default user ID) through the C kernels
 (native/src/sm2.c and the shared wei3_* layers).
 
-The C kernel takes e = SM3(Z_A || M); this layer computes e with the batch hash API and keeps a bounded,
-thread-safe cache of Z_A per key (Z_A = SM3(ENTL || ID || a || b || xG || yG || xA || yA) depends on the key
-only, and permissioned chains see the same senders again and again), next to the caches of decompressed
-keys and of per-key tables (a key seen again verifies through its table).  Where the CPU has AVX-512 IFMA
+The C kernel takes e = SM3(Z_A || M); this layer computes e with the batch hash API and keeps one bounded,
+thread-safe slot cache per key of its uncompressed form and Z_A (no per-key Python: native/_keyslots.py),
+next to the cache of per-key tables (a key seen again verifies through its table).  Where the CPU has AVX-512 IFMA
 every key takes the 8-lane kernel instead (native/src/wei3_ifma_impl.h, chosen at run time; it beats the
 tables too, so none are built; ``ledgerval.native.cpu_mask`` forces the 4x64 paths).  Signing exists for test data only: it is NOT hardened
 against side channels.
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 import numpy as np
 from ledgerval.errors import InvalidArgument
 
 from . import ffi, has, lib
+from ._keyslots import KeySlotCache
 from ._pool import run_chunks
 from ._wei3 import (
-    KeyCache,
     KeyTableCache,
     check_rc,
     key_decoders,
@@ -53,75 +49,87 @@ def _hash_spans(buf: np.ndarray, offsets: np.ndarray, threads: int | None = 1) -
 
 if AVAILABLE:
     decompress, keytabs, _TAB_BYTES = key_decoders("sm2")
-    key_cache = KeyCache(decompress)
     table_cache = KeyTableCache(keytabs, _TAB_BYTES, maxsize=1024)
 
-
-class ZaCache:
-    """Uncompressed key (64 bytes xA || yA) -> Z_A for the default ID.  Bounded, thread-safe."""
-
-    def __init__(self, maxsize: int = 65536):
-        self._max = maxsize
-        self._d: OrderedDict[bytes, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._d.clear()
-
-    def __len__(self) -> int:
-        return len(self._d)
-
-    def za(self, xy: np.ndarray) -> np.ndarray:
-        """(N, 32) Z_A for (N, 64) rows xA || yA (valid points)."""
-        n = len(xy)
-        out = np.zeros((n, 32), dtype=np.uint8)
-        if n == 0:
-            return out
-        uniq, inv = np.unique(np.ascontiguousarray(xy).view(np.dtype((np.void, 64))).ravel(), return_inverse=True)
-        ub = [u.tobytes() for u in uniq]
-        found: list[bytes | None] = [None] * len(ub)
-        miss = []
-        with self._lock:
-            for j, b in enumerate(ub):
-                v = self._d.get(b)
-                if v is None:
-                    miss.append(j)
-                found[j] = v
-        if miss:
-            pre = np.frombuffer(_ZA_PREFIX, dtype=np.uint8)
-            width = len(_ZA_PREFIX) + 64
-            buf = np.empty((len(miss), width), dtype=np.uint8)
-            buf[:, : len(pre)] = pre
-            buf[:, len(pre):] = np.frombuffer(b"".join(ub[j] for j in miss), dtype=np.uint8).reshape(-1, 64)
-            digs = _hash_spans(buf.reshape(-1), np.arange(len(miss) + 1, dtype=np.int64) * width)
-            with self._lock:
-                for t, j in enumerate(miss):
-                    found[j] = self._d[ub[j]] = digs[t].tobytes()
-                while len(self._d) > self._max:
-                    self._d.popitem(last=False)
-        table = np.frombuffer(b"".join(found), dtype=np.uint8).reshape(-1, 32)
-        return table[inv.ravel()]
-
-
-za_cache = ZaCache()
+# A slot row: the uncompressed key, Z_A, and a 'decodes' flag (1 in every published row: keys that do not
+# decode never get a slot).
+_ROW_ZA = 65
+_ROW_OK = 97
+_ROW_BYTES = 98
+# A key's identity: its length byte, then its bytes zero-padded to 65 (so 33- and 65-byte forms of one
+# point never share a slot), padded to 72 so the slot cache reads it as whole words without a copy.
+_IDENT_BYTES = 72
 
 
 def za(keys65: np.ndarray) -> np.ndarray:
-    """(N, 32) Z_A (default ID) of uncompressed (N, 65) keys; rows that are not valid keys are the
-    caller's to mask."""
-    return za_cache.za(keys65[:, 1:65])
-
-
-def message_hashes(keys65: np.ndarray, ok: np.ndarray, msg_buf: np.ndarray, offsets: np.ndarray,
-                   threads: int | None = 1) -> np.ndarray:
-    """(N, 32) e = SM3(Z_A || M) for uncompressed keys (rows with ok False get zeros for Z_A)."""
+    """(N, 32) Z_A (default ID) of uncompressed (N, 65) keys, all in one hash_spans call; rows that are
+    not valid keys are the caller's to mask."""
     n = len(keys65)
-    zas = np.zeros((n, 32), dtype=np.uint8)
-    idx = np.flatnonzero(ok)
-    if idx.size:
-        zas[idx] = za(keys65[idx])
+    width = len(_ZA_PREFIX) + 64
+    buf = np.empty((n, width), dtype=np.uint8)
+    buf[:, : len(_ZA_PREFIX)] = np.frombuffer(_ZA_PREFIX, dtype=np.uint8)
+    buf[:, len(_ZA_PREFIX):] = keys65[:, 1:65]
+    if n == 0:
+        return np.zeros((0, 32), dtype=np.uint8)
+    return _hash_spans(buf.reshape(-1), np.arange(n + 1, dtype=np.int64) * width)
+
+
+def _decode_rows(ident: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows (M, _ROW_BYTES), ok (M,)) for key identities: decompression (or the on-curve check of a key
+    given uncompressed) batched in C, Z_A of the keys that decode in one hash call."""
+    keys65 = np.ascontiguousarray(ident[:, 1:66])
+    lens = np.ascontiguousarray(ident[:, 0])
+    dec, ok = decompress(keys65, lens)
+    rows = np.zeros((len(ident), _ROW_BYTES), dtype=np.uint8)
+    good = np.flatnonzero(ok)
+    if good.size:
+        d = dec[good]
+        rows[good, :_ROW_ZA] = d
+        rows[good, _ROW_ZA:_ROW_OK] = za(d)
+        rows[good, _ROW_OK] = 1
+    return rows, ok
+
+
+def _fill(ident: np.ndarray, arena: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    rows, ok = _decode_rows(ident)
+    arena[slots] = rows
+    return ok
+
+
+class ZaCache(KeySlotCache):
+    """Key bytes as given (33 or 65) -> uncompressed key, Z_A and 'decodes' (native/_keyslots.py: bounded,
+    thread-safe, vectorised; a key gets a slot on its second sighting, one that does not decode never).
+    Z_A = SM3(ENTL || ID || a || b || xG || yG || xA || yA) depends on the key only, and permissioned
+    chains see the same senders again and again."""
+
+    def __init__(self, maxsize: int = 16384):
+        super().__init__(_fill, _ROW_BYTES, maxsize=maxsize)
+
+
+za_cache = ZaCache()
+# The former name of the decoded-key cache, which benches/bench_native_sm2.py still saves and restores.
+key_cache = za_cache
+
+
+def clear_caches() -> None:
+    """Forget every cached key (for tests); verdicts never depend on the caches."""
+    za_cache.clear()
+    table_cache.clear()
+
+
+def message_hashes(zas: np.ndarray, msg_buf: np.ndarray, offsets: np.ndarray,
+                   threads: int | None = 1) -> np.ndarray:
+    """(N, 32) e = SM3(Z_A || M) for the (N, 32) Z_A values."""
+    n = len(zas)
     lens = np.diff(offsets)
+    if n and (lens == lens[0]).all():
+        # equal-length messages (transaction digests): one 2-D copy instead of per-byte index arrays
+        width = 32 + int(lens[0])
+        buf = np.empty((n, width), dtype=np.uint8)
+        buf[:, :32] = zas
+        start = int(offsets[0])
+        buf[:, 32:] = msg_buf[start:start + n * (width - 32)].reshape(n, width - 32)
+        return _hash_spans(buf.reshape(-1), np.arange(n + 1, dtype=np.int64) * width, threads)
     new_off = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lens + 32, out=new_off[1:])
     buf = np.empty(int(new_off[-1]), dtype=np.uint8)
@@ -134,16 +142,33 @@ def message_hashes(keys65: np.ndarray, ok: np.ndarray, msg_buf: np.ndarray, offs
     return _hash_spans(buf, new_off, threads)
 
 
-def _uncompressed(keys, key_lens):
-    given65 = np.flatnonzero(key_lens == 65)
-    keys, key_lens = key_cache.uncompressed(keys, key_lens)
-    # Compressed rows come back as 65 only when they decoded; rows given uncompressed may be off the
-    # curve, so only those are checked here (Z_A only for decodable rows).
-    ok = key_lens == 65
-    if given65.size:
-        _, dec = decompress(np.ascontiguousarray(keys[given65]), key_lens[given65])
-        ok[given65] &= dec
-    return keys, np.where(ok, key_lens, 0).astype(np.uint8), ok
+def _decoded(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys65, lens, zas): every key that decodes in uncompressed form with length 65 and its Z_A; the
+    others length 0 and zeros.  Cached keys come from their slots, the rest are decoded in bulk, so the
+    result never depends on the cache's state."""
+    n = len(keys)
+    rows = np.zeros((n, _ROW_BYTES), dtype=np.uint8)
+    cand = np.flatnonzero((key_lens == 33) | (key_lens == 65))
+    if cand.size:
+        ident = np.zeros((cand.size, _IDENT_BYTES), dtype=np.uint8)
+        ident[:, 0] = key_lens[cand]
+        ident[:, 1:66] = keys[cand]
+        ident[ident[:, 0] == 33, 34:66] = 0      # bytes past a compressed key are not part of it
+        cache = za_cache
+        lease = cache.lookup(ident, cand, n)
+        try:
+            slots = lease.slots[cand]
+            hit = slots >= 0
+            if hit.any():
+                rows[cand[hit]] = lease.arena[slots[hit]]
+        finally:
+            lease.release()
+        if not hit.all():
+            cold = np.flatnonzero(~hit)
+            rows[cand[cold]] = _decode_rows(ident[cold])[0]
+    ok = rows[:, _ROW_OK] == 1
+    lens = np.where(ok, 65, 0).astype(np.uint8)
+    return np.ascontiguousarray(rows[:, :_ROW_ZA]), lens, np.ascontiguousarray(rows[:, _ROW_ZA:_ROW_OK])
 
 
 def verify(keys, key_lens, msg_buf, msg_offsets, sigs, *, threads: int | None = None) -> np.ndarray:
@@ -158,8 +183,8 @@ def verify(keys, key_lens, msg_buf, msg_offsets, sigs, *, threads: int | None = 
     out = np.zeros(n, dtype=np.uint8)
     if n == 0:
         return out.view(bool)
-    keys, key_lens, ok = _uncompressed(keys, key_lens)
-    e = message_hashes(keys, ok, msg_buf, msg_offsets, threads)
+    keys, key_lens, zas = _decoded(keys, key_lens)
+    e = message_hashes(zas, msg_buf, msg_offsets, threads)
     return verify_e(keys, key_lens, e, sigs, threads=threads)
 
 
@@ -229,8 +254,8 @@ def sign(privs, msg_buf, msg_offsets, nonces) -> np.ndarray:
     offsets_of(msg_buf, msg_offsets, n)
     pub = np.zeros((n, 65), dtype=np.uint8)
     pub[:, :33] = pubkeys(privs)
-    keys, _, ok = _uncompressed(pub, np.full(n, 33, dtype=np.uint8))
-    e = message_hashes(keys, ok, msg_buf, msg_offsets)
+    _, _, zas = _decoded(pub, np.full(n, 33, dtype=np.uint8))
+    e = message_hashes(zas, msg_buf, msg_offsets)
     sigs = np.zeros((n, 64), dtype=np.uint8)
     st = np.zeros(n, dtype=np.uint8)
     check_rc(lib.lv_sm2_sign_e(ptr(privs), ptr(e), ptr(nonces), n, ptr(sigs), ptr(st)), "lv_sm2_sign_e")
