@@ -150,20 +150,27 @@ def _decoded(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.nda
     rows = np.zeros((n, _ROW_BYTES), dtype=np.uint8)
     cand = np.flatnonzero((key_lens == 33) | (key_lens == 65))
     if cand.size:
-        ident = np.zeros((cand.size, _IDENT_BYTES), dtype=np.uint8)
-        ident[:, 0] = key_lens[cand]
-        ident[:, 1:66] = keys[cand]
-        ident[ident[:, 0] == 33, 34:66] = 0      # bytes past a compressed key are not part of it
+        whole = cand.size == n
+        ck, cl = (keys, key_lens) if whole else (keys[cand], key_lens[cand])
+        ident = np.empty((cand.size, _IDENT_BYTES), dtype=np.uint8)
+        ident[:, 0] = cl
+        ident[:, 1:34] = ck[:, :33]
+        # bytes past a compressed key are not part of it
+        np.multiply(ck[:, 33:65], (cl == 65)[:, None], out=ident[:, 34:66])
+        ident[:, 66:] = 0
         cache = za_cache
         lease = cache.lookup(ident, cand, n)
         try:
-            slots = lease.slots[cand]
+            slots = lease.slots[cand] if not whole else lease.slots
             hit = slots >= 0
-            if hit.any():
+            all_hit = bool(hit.all())
+            if whole and all_hit:
+                rows = lease.arena[slots]
+            elif hit.any():
                 rows[cand[hit]] = lease.arena[slots[hit]]
         finally:
             lease.release()
-        if not hit.all():
+        if not all_hit:
             cold = np.flatnonzero(~hit)
             rows[cand[cold]] = _decode_rows(ident[cold])[0]
     ok = rows[:, _ROW_OK] == 1
