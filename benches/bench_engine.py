@@ -6,9 +6,8 @@ Under the normal test command (``--benchmark-disable``) each runs once as a sani
 """
 from __future__ import annotations
 
-import pytest
-
 import ledgerval
+import pytest
 from ledgerval.bench.workloads import chain_workload
 
 TXS = 256

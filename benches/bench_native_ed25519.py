@@ -16,7 +16,6 @@ import time
 
 import numpy as np
 import pytest
-
 from ledgerval.native import ed25519 as E
 
 pytestmark = pytest.mark.skipif(not E.AVAILABLE, reason="native ed25519 kernels not built")

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
 import pytest
-
+from benchcli import interleaved, ratios_to
 from ledgerval.native import cpu_mask
 from ledgerval.native import secp256k1 as k1
 
@@ -126,18 +124,8 @@ def measure(n: int = 512, reps: int = 5) -> dict:
                                                                                    cache=False)),
     }
     assert k1.verify(keys, lens, digests, sigs, threads=1).all()
-    for c in cases.values():
-        c()
-    times = {k: [] for k in cases}
-    for _ in range(reps):
-        for k, c in cases.items():
-            t = time.perf_counter()
-            c()
-            times[k].append(time.perf_counter() - t)
-    res = {k: {"min_us": min(ts) / n * 1e6, "median_us": statistics.median(ts) / n * 1e6,
-               "max_us": max(ts) / n * 1e6, "items_per_s": n / min(ts)} for k, ts in times.items()}
-    base = res["coincurve"]["min_us"]
-    ratios = {k: base / v["min_us"] for k, v in res.items()}
+    res = interleaved(cases, n, reps)
+    ratios = ratios_to(res, "coincurve")
     ratios["native_1t_vs_preparsed"] = res["coincurve_preparsed"]["min_us"] / res["native_1t"]["min_us"]
     ratios["threads_2_vs_1"] = res["native_1t"]["min_us"] / res["native_2t"]["min_us"]
     ratios["repeat64_cache_vs_nocache"] = res["native_1t_repeat64_nocache"]["min_us"] / res["native_1t_repeat64"]["min_us"]

@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
 import pytest
-
-from ledgerval.native import cpu_mask, has, lib
-from ledgerval.native import sm2
+from benchcli import interleaved, ratios_to
+from ledgerval.native import cpu_mask, has, lib, sm2
 from ledgerval.native._wei3 import KeyCache, KeyTableCache
 
 pytestmark = pytest.mark.skipif(not sm2.AVAILABLE, reason="native SM2 kernel not built")
@@ -89,18 +86,8 @@ def measure(n: int = 256, reps: int = 5) -> dict:
         "native_2t": lambda: sm2.verify(keys, lens, buf, offs, sigs, threads=2),
     }
     assert sm2.verify(keys, lens, buf, offs, sigs, threads=1).all()
-    for c in cases.values():
-        c()
-    times = {k: [] for k in cases}
-    for _ in range(reps):
-        for k, c in cases.items():
-            t = time.perf_counter()
-            c()
-            times[k].append(time.perf_counter() - t)
-    res = {k: {"min_us": min(ts) / n * 1e6, "median_us": statistics.median(ts) / n * 1e6,
-               "max_us": max(ts) / n * 1e6, "items_per_s": n / min(ts)} for k, ts in times.items()}
-    base = res["tongsuo"]["min_us"]
-    ratios = {k: base / v["min_us"] for k, v in res.items()}
+    res = interleaved(cases, n, reps)
+    ratios = ratios_to(res, "tongsuo")
     ratios["threads_2_vs_1"] = res["native_1t"]["min_us"] / res["native_2t"]["min_us"]
     return {"n": n, "per_sig": res, "ratio_vs_tongsuo": ratios}
 

@@ -14,7 +14,6 @@ import platform
 from typing import Callable
 
 import numpy as np
-
 from ledgerval.native import cpu_features
 
 
@@ -53,3 +52,27 @@ def run(argv: list[str], *, doc: str, cases: list[str], measure: Callable[[int, 
         with open(a.json, "w") as f:
             json.dump(r, f, indent=1)
     return 0
+
+
+def interleaved(cases: dict[str, Callable[[], object]], n: int, reps: int) -> dict[str, dict]:
+    """Time each case ``reps`` times, the cases interleaved so load from other processes hits them alike
+    (after one untimed warm-up call each); per case: min/median/max microseconds per item and items/s."""
+    import statistics
+    import time
+
+    for c in cases.values():
+        c()
+    times: dict[str, list[float]] = {k: [] for k in cases}
+    for _ in range(reps):
+        for k, c in cases.items():
+            t = time.perf_counter()
+            c()
+            times[k].append(time.perf_counter() - t)
+    return {k: {"min_us": min(ts) / n * 1e6, "median_us": statistics.median(ts) / n * 1e6,
+                "max_us": max(ts) / n * 1e6, "items_per_s": n / min(ts)} for k, ts in times.items()}
+
+
+def ratios_to(res: dict[str, dict], base: str) -> dict[str, float]:
+    """Each case's speed relative to ``base`` (best runs): > 1 means faster than the base."""
+    b = res[base]["min_us"]
+    return {k: b / v["min_us"] for k, v in res.items()}
