@@ -295,3 +295,45 @@ def key_decoders(curve: str):
         return run(keytab_fn, f"lv_{curve}_keytab", tab_bytes, keys, key_lens)
 
     return decompress, keytabs, tab_bytes
+
+
+def verify_split(table_cache: "KeyTableCache", keys, key_lens, values, sigs, *, threads, min_chunk: int,
+                 tab_call, plain_call, plain_keys=None) -> np.ndarray:
+    """Run one verification batch over the two kernels of a curve: items whose key has a cached table take
+    ``tab_call(tabs, idx_p, values, sigs, a, b, out)``, the others ``plain_call(keys, lens, values, sigs, a, b,
+    out)`` (after ``plain_keys(keys, lens)`` when given), each over thread chunks [a, b) writing out[a:b].
+    Where the 8-lane IFMA kernel runs it beats the tables too, so every key takes the plain path.  Same
+    verdicts either way; returns (N,) bool."""
+    from ._pool import run_chunks
+
+    n = keys.shape[0]
+    out = np.zeros(n, dtype=np.uint8)
+    lease = table_cache.lookup(keys, key_lens, enabled=not lanes_outrun_tables())
+    try:
+        tab_items, plain_items = np.flatnonzero(lease.has), np.flatnonzero(~lease.has)
+        if tab_items.size:
+            sub = tab_items.size < n
+            t_idx = lease.idx[tab_items] if sub else lease.idx
+            t_val, t_sig = (values[tab_items], sigs[tab_items]) if sub else (values, sigs)
+            t_out = np.zeros(tab_items.size, dtype=np.uint8)
+            tabs = lease.tabs
+
+            def tchunk(a: int, b: int) -> None:
+                idx_p = ffi.cast("int32_t *", ffi.from_buffer(t_idx)) + a
+                tab_call(tabs, idx_p, t_val, t_sig, a, b, t_out)
+
+            run_chunks(tab_items.size, threads, tchunk, min_chunk=min_chunk)
+            out[tab_items] = t_out
+    finally:
+        lease.release()
+    if plain_items.size:
+        sub = plain_items.size < n
+        p_keys, p_lens, p_val, p_sig = ((keys[plain_items], key_lens[plain_items], values[plain_items],
+                                         sigs[plain_items]) if sub else (keys, key_lens, values, sigs))
+        if plain_keys is not None:
+            p_keys, p_lens = plain_keys(p_keys, p_lens)
+        p_out = np.zeros(plain_items.size, dtype=np.uint8)
+        run_chunks(plain_items.size, threads, lambda a, b: plain_call(p_keys, p_lens, p_val, p_sig, a, b, p_out),
+                   min_chunk=min_chunk)
+        out[plain_items] = p_out
+    return out.view(bool)

@@ -13,18 +13,17 @@ from __future__ import annotations
 import numpy as np
 from ledgerval.errors import InvalidArgument
 
-from . import ffi, has, lib
+from . import has, lib
 from ._keyslots import KeySlotCache
-from ._pool import run_chunks
 from ._wei3 import (
     KeyTableCache,
     check_rc,
     key_decoders,
-    lanes_outrun_tables,
     offsets_of,
     ptr,
     same_n,
     u8,
+    verify_split,
 )
 
 AVAILABLE: bool = has("lv_sm2_verify_e")
@@ -200,43 +199,19 @@ def verify_e(keys, key_lens, e, sigs, *, threads: int | None = None) -> np.ndarr
     keys, key_lens = u8("keys", keys, 65), u8("key_lens", key_lens, None)
     e, sigs = u8("e", e, 32), u8("sigs", sigs, 64)
     n = same_n(keys=keys, key_lens=key_lens, e=e, sigs=sigs)
-    out = np.zeros(n, dtype=np.uint8)
     if n == 0:
-        return out.view(bool)
-    # Keys with a cached table (repeat senders) take the split path, the others the plain one.
-    # Where the 8-lane IFMA kernel runs, it beats the tables too: every key takes the plain path.
-    lease = table_cache.lookup(keys, key_lens, enabled=not lanes_outrun_tables())
-    try:
-        tab_items, plain_items = np.flatnonzero(lease.has), np.flatnonzero(~lease.has)
-        if tab_items.size:
-            sub = tab_items.size < n
-            t_idx = lease.idx[tab_items] if sub else lease.idx
-            t_e, t_sig = (e[tab_items], sigs[tab_items]) if sub else (e, sigs)
-            t_out = np.zeros(tab_items.size, dtype=np.uint8)
-            tabs = lease.tabs
+        return np.zeros(0, dtype=bool)
 
-            def tchunk(a: int, b: int) -> None:
-                idx_p = ffi.cast("int32_t *", ffi.from_buffer(t_idx)) + a
-                check_rc(lib.lv_sm2_verify_e_tab(ptr(tabs), len(tabs), idx_p, ptr(t_e, a), ptr(t_sig, a), b - a,
-                                                 ptr(t_out, a)), "lv_sm2_verify_e_tab")
+    def tab_call(tabs, idx_p, ev, sig, a, b, res):
+        check_rc(lib.lv_sm2_verify_e_tab(ptr(tabs), len(tabs), idx_p, ptr(ev, a), ptr(sig, a), b - a, ptr(res, a)),
+                 "lv_sm2_verify_e_tab")
 
-            run_chunks(tab_items.size, threads, tchunk, min_chunk=_MIN_CHUNK)
-            out[tab_items] = t_out
-    finally:
-        lease.release()
-    if plain_items.size:
-        sub = plain_items.size < n
-        p_keys, p_lens, p_e, p_sig = ((keys[plain_items], key_lens[plain_items], e[plain_items], sigs[plain_items])
-                                      if sub else (keys, key_lens, e, sigs))
-        p_out = np.zeros(plain_items.size, dtype=np.uint8)
+    def plain_call(k, lens, ev, sig, a, b, res):
+        check_rc(lib.lv_sm2_verify_e(ptr(k, a), ptr(lens, a), ptr(ev, a), ptr(sig, a), b - a, ptr(res, a)),
+                 "lv_sm2_verify_e")
 
-        def chunk(a: int, b: int) -> None:
-            check_rc(lib.lv_sm2_verify_e(ptr(p_keys, a), ptr(p_lens, a), ptr(p_e, a), ptr(p_sig, a), b - a,
-                                         ptr(p_out, a)), "lv_sm2_verify_e")
-
-        run_chunks(plain_items.size, threads, chunk, min_chunk=_MIN_CHUNK)
-        out[plain_items] = p_out
-    return out.view(bool)
+    return verify_split(table_cache, keys, key_lens, e, sigs, threads=threads, min_chunk=_MIN_CHUNK,
+                        tab_call=tab_call, plain_call=plain_call)
 
 
 def pubkeys(privs) -> np.ndarray:
