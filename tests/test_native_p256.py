@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(not p256.AVAILABLE, reason="native P-256 kernel 
 
 VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 SEED = int(os.environ.get("LV_TEST_SEED", "2561"))
-SAN = os.environ.get("LEDGERVAL_SANITIZE_RUN") == "1"
+SAN = os.environ.get("LEDGERVAL_TEST_QUICK") == "1"
 NRAND = 12 if SAN else 120
 C = ecc.P256
 N = C.n

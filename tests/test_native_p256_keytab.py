@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(not (p256.AVAILABLE and sm2.AVAILABLE and hasatt
                                 reason="native P-256/SM2 kernels not built")
 
 SEED = int(os.environ.get("LV_TEST_SEED", "4096"))
-SAN = os.environ.get("LEDGERVAL_SANITIZE_RUN") == "1"
+SAN = os.environ.get("LEDGERVAL_TEST_QUICK") == "1"
 NRAND = 10 if SAN else 60
 
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.skipif(not (has("lv_p256_test_field") and has("lv_sm2_t
                                 reason="native P-256/SM2 kernels not built")
 
 SEED = int(os.environ.get("LV_TEST_SEED", "256"))
-ITER = 30 if os.environ.get("LEDGERVAL_SANITIZE_RUN") == "1" else 400
+ITER = 30 if os.environ.get("LEDGERVAL_TEST_QUICK") == "1" else 400
 CURVES = {"p256": ecc.P256, "sm2": ecc.SM2}
 
 

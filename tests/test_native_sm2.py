@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(not sm2.AVAILABLE, reason="native SM2 kernel not
 
 VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 SEED = int(os.environ.get("LV_TEST_SEED", "3291"))
-SAN = os.environ.get("LEDGERVAL_SANITIZE_RUN") == "1"
+SAN = os.environ.get("LEDGERVAL_TEST_QUICK") == "1"
 NRAND = 10 if SAN else 80
 C = ecc.SM2
 N = C.n
