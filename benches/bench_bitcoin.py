@@ -263,6 +263,7 @@ def main(argv: list[str]) -> int:
         a.reps = 3
     import coincurve
     import numpy as np
+
     from ledgerval.native import cpu_features
 
     feats = [k for k, v in cpu_features().items() if v]

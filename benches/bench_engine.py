@@ -6,8 +6,9 @@ Under the normal test command (``--benchmark-disable``) each runs once as a sani
 """
 from __future__ import annotations
 
-import ledgerval
 import pytest
+
+import ledgerval
 from ledgerval.bench.workloads import chain_workload
 
 TXS = 256

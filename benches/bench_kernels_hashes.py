@@ -18,9 +18,10 @@ import sys
 import tempfile
 import time
 
-import ledgerval
 import numpy as np
 import pytest
+
+import ledgerval
 from ledgerval.hashing import hash_batch, paths
 from ledgerval.merkle import merkle_root
 

@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 import pytest
+
 from ledgerval.native import ed25519 as E
 
 pytestmark = pytest.mark.skipif(not E.AVAILABLE, reason="native ed25519 kernels not built")
@@ -68,6 +69,10 @@ def _fresh(fn):
 # signature), before the key cache -> with it:
 #   64 senders in turn:  batch 6.67 -> 6.0, portable batch 21.9 -> 18.0, single 37.3 -> 36.9
 #   distinct keys:       batch 6.70 -> 6.8 (lookup about 0.2 us), single unchanged within noise
+CASES = ["nacl_single", "native_single_1t", "native_batch_1t", "native_batch_2t", "native_batch_1t_nocache",
+         "native_batch_1t_repeat64", "native_batch_1t_repeat64_nocache"]
+
+
 def measure(n: int = 256, reps: int = 5) -> dict[str, dict]:
     """Per-signature seconds (min over reps) of each configuration, and the ratios."""
     keys, buf, offs, sigs = workload(n)
@@ -155,12 +160,13 @@ def test_ratios(benchmark):
 def main(argv: list[str]) -> int:
     from benchcli import run
 
-    return run(argv, doc=__doc__, cases=['nacl_single', 'native_single_1t', 'native_batch_1t', 'native_batch_2t', 'native_batch_1t_nocache', 'native_batch_1t_repeat64', 'native_batch_1t_repeat64_nocache'], measure=measure,
-        peer='nacl',
-        ratio_key='ratio_vs_nacl',
-        ratio_label='x nacl',
-        workload='messages 32 bytes; repeat64: 64 keys signing in turn (key cache warm after the first run)',
-        summaries=[('2 threads vs 1 (batch)', 'threads_2_vs_1'), ('64 repeat signers, key cache vs none', 'repeat64_cache_vs_nocache')])
+    return run(argv, doc=__doc__, cases=CASES, measure=measure,
+               peer="nacl",
+               ratio_key="ratio_vs_nacl",
+               ratio_label="x nacl",
+               workload="messages 32 bytes; repeat64: 64 keys signing in turn (key cache warm after the first run)",
+               summaries=[("2 threads vs 1 (batch)", "threads_2_vs_1"),
+                          ("64 repeat signers, key cache vs none", "repeat64_cache_vs_nocache")])
 
 
 if __name__ == "__main__":

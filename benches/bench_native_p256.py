@@ -18,6 +18,7 @@ import sys
 import numpy as np
 import pytest
 from benchcli import interleaved, ratios_to
+
 from ledgerval.native import cpu_mask, has, lib, p256
 from ledgerval.native._wei3 import KeyCache, KeyTableCache
 
@@ -127,11 +128,11 @@ def main(argv: list[str]) -> int:
     from benchcli import run
 
     return run(argv, doc=__doc__, cases=CASES, measure=measure,
-        peer='cryptography',
-        ratio_key='ratio_vs_openssl',
-        ratio_label='x openssl',
-        workload='compressed keys, distinct per signature',
-        summaries=[('2 threads vs 1', 'threads_2_vs_1')])
+               peer="cryptography",
+               ratio_key="ratio_vs_openssl",
+               ratio_label="x openssl",
+               workload="compressed keys, distinct per signature",
+               summaries=[("2 threads vs 1", "threads_2_vs_1")])
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import sys
 import numpy as np
 import pytest
 from benchcli import interleaved, ratios_to
+
 from ledgerval.native import cpu_mask
 from ledgerval.native import secp256k1 as k1
 
@@ -172,12 +173,12 @@ def main(argv: list[str]) -> int:
     from benchcli import run
 
     return run(argv, doc=__doc__, cases=CASES, measure=measure,
-        peer='coincurve',
-        ratio_key='ratio_vs_coincurve',
-        ratio_label='x coincurve',
-        workload='compressed keys, distinct per signature (repeat64: 64 keys in turn)',
-        default_n=512,
-        summaries=[('native 1 thread vs coincurve preparsed keys', 'native_1t_vs_preparsed'), ('2 threads vs 1', 'threads_2_vs_1'), ('64 repeat signers, key cache vs none', 'repeat64_cache_vs_nocache')])
+               peer="coincurve",
+               ratio_key="ratio_vs_coincurve",
+               ratio_label="x coincurve",
+               workload="compressed keys, distinct per signature (repeat64: 64 keys in turn)",
+               default_n=512,
+               summaries=[("native 1 thread vs coincurve preparsed keys", "native_1t_vs_preparsed"), ("2 threads vs 1", "threads_2_vs_1"), ("64 repeat signers, key cache vs none", "repeat64_cache_vs_nocache")])
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import sys
 import numpy as np
 import pytest
 from benchcli import interleaved, ratios_to
+
 from ledgerval.native import cpu_mask, has, lib, sm2
 from ledgerval.native._wei3 import KeyCache, KeyTableCache
 
@@ -132,11 +133,11 @@ def main(argv: list[str]) -> int:
     from benchcli import run
 
     return run(argv, doc=__doc__, cases=CASES, measure=measure,
-        peer='tongsuopy',
-        ratio_key='ratio_vs_tongsuo',
-        ratio_label='x tongsuo',
-        workload='compressed keys, distinct per signature, 32-byte messages',
-        summaries=[('2 threads vs 1', 'threads_2_vs_1')])
+               peer="tongsuopy",
+               ratio_key="ratio_vs_tongsuo",
+               ratio_label="x tongsuo",
+               workload="compressed keys, distinct per signature, 32-byte messages",
+               summaries=[("2 threads vs 1", "threads_2_vs_1")])
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import platform
 from typing import Callable
 
 import numpy as np
+
 from ledgerval.native import cpu_features
 
 

@@ -6,6 +6,7 @@ import threading
 from collections import OrderedDict
 
 import numpy as np
+
 from ledgerval.errors import InvalidArgument, InvalidType, LedgervalError
 
 from . import ffi, lib

@@ -11,6 +11,7 @@ against side channels.
 from __future__ import annotations
 
 import numpy as np
+
 from ledgerval.errors import InvalidArgument
 
 from . import has, lib
