@@ -181,13 +181,10 @@ def _layout(raw, lo, hi, mid, ss_pos, ss_len):
     return nin, in0, p
 
 
-@njit(cache=True)
-def _kernel(raw, tx_lo, tx_hi, kin, spk, pre, pre_off, rs, key_pos, key_len, ok):
-    s = np.empty(8, np.int64)
-    W = np.empty(64, np.int64)
-    X = np.empty(16, np.int64)
-    d = np.empty(32, np.uint8)
-    h = np.empty(20, np.uint8)
+@njit(cache=True, nogil=True)
+def _shape(raw, tx_lo, tx_hi, kin, spk, rs, key_pos, key_len, ok):
+    """Pass 1: the template, push and DER checks; r||s and where the key lies for each input that passes
+    (ok 1), HASH160 left to the caller."""
     cap = 0
     for i in range(kin.shape[0]):
         cap = max(cap, tx_hi[i] - tx_lo[i])
@@ -195,14 +192,12 @@ def _kernel(raw, tx_lo, tx_hi, kin, spk, pre, pre_off, rs, key_pos, key_len, ok)
     mid = np.empty(cap, np.uint8)
     ss_pos = np.empty(cap // 41 + 1, np.int64)
     ss_len = np.empty(cap // 41 + 1, np.int64)
-    cur_lo, cur_hi, nin, in0, out0 = -1, -1, 0, -1, -1
-    w = 0
+    cur_lo, cur_hi, nin, in0 = -1, -1, 0, -1
     for i in range(kin.shape[0]):
-        pre_off[i] = w
         ok[i] = 0
         lo, hi, k = tx_lo[i], tx_hi[i], kin[i]
         if lo != cur_lo or hi != cur_hi:  # candidates of one transaction share its layout
-            nin, in0, out0 = _layout(raw, lo, hi, mid, ss_pos, ss_len)
+            nin, in0, _ = _layout(raw, lo, hi, mid, ss_pos, ss_len)
             cur_lo, cur_hi = lo, hi
         if in0 < 0 or k >= nin:
             continue
@@ -250,16 +245,6 @@ def _kernel(raw, tx_lo, tx_hi, kin, spk, pre, pre_off, rs, key_pos, key_len, ok)
         sl = np.int64(raw[g + spos + 1])
         if not ((sl == 32 or (sl == 33 and raw[g + spos + 2] == 0)) and spos + 2 + sl <= e):
             continue
-        # HASH160(key) against the script's hash (EQUALVERIFY)
-        hash_span(raw, kp, l2, False, s, W, d)
-        ripemd160_span(d, 0, 32, X, h)
-        same = True
-        for b in range(20):
-            if h[b] != sp[3 + b]:
-                same = False
-                break
-        if not same:
-            continue
         rp = g + spos - 32
         sq = g + spos + 2 + sl - 32
         if _below_n(raw, rp) and _below_n(raw, sq):
@@ -267,6 +252,32 @@ def _kernel(raw, tx_lo, tx_hi, kin, spk, pre, pre_off, rs, key_pos, key_len, ok)
             rs[i, 32:] = raw[sq : sq + 32]
         else:
             rs[i, :] = 0
+        key_pos[i] = kp
+        key_len[i] = l2
+        ok[i] = 1
+
+
+@njit(cache=True, nogil=True)
+def _write(raw, tx_lo, tx_hi, kin, spk, ok, pre, pre_off):
+    """Pass 2: the legacy SIGHASH_ALL preimage of every input still ok, back to back; the others get
+    empty spans."""
+    cap = 0
+    for i in range(kin.shape[0]):
+        cap = max(cap, tx_hi[i] - tx_lo[i])
+    mid = np.empty(cap, np.uint8)
+    ss_pos = np.empty(cap // 41 + 1, np.int64)
+    ss_len = np.empty(cap // 41 + 1, np.int64)
+    cur_lo, cur_hi, nin, in0, out0 = -1, -1, 0, -1, -1
+    w = 0
+    for i in range(kin.shape[0]):
+        pre_off[i] = w
+        if not ok[i]:
+            continue
+        lo, hi, k = tx_lo[i], tx_hi[i], kin[i]
+        if lo != cur_lo or hi != cur_hi:
+            nin, in0, out0 = _layout(raw, lo, hi, mid, ss_pos, ss_len)
+            cur_lo, cur_hi = lo, hi
+        sp = spk[i]
         # the preimage: version and input count, the inputs with empty scripts but this one's
         # scriptPubKey, outputs and locktime as serialized, hash type 1 as four bytes
         m = in0 - lo
@@ -289,13 +300,32 @@ def _kernel(raw, tx_lo, tx_hi, kin, spk, pre, pre_off, rs, key_pos, key_len, ok)
         pre[w + 2] = 0
         pre[w + 3] = 0
         w += 4
-        key_pos[i] = kp
-        key_len[i] = l2
-        ok[i] = 1
     pre_off[kin.shape[0]] = w
 
 
-def p2pkh_all_batch(raw: np.ndarray, tx_lo: np.ndarray, tx_hi: np.ndarray, kin: np.ndarray, spk: np.ndarray):
+def hash160_numba(buf: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """(N, 20) HASH160 (RIPEMD-160 of SHA-256) of each span, in these Numba kernels alone."""
+    from ._checks import check_spans
+
+    check_spans(buf, offsets)
+    n = offsets.shape[0] - 1
+    mids = np.empty((n, 32), dtype=np.uint8)
+    _sha256_spans(buf, offsets, mids)
+    out = np.empty((n, 20), dtype=np.uint8)
+    _ripemd160_kernel(mids.reshape(-1), np.arange(n + 1, dtype=np.int64) * 32, out)
+    return out
+
+
+@njit(cache=True)
+def _sha256_spans(buf, offsets, out):
+    s = np.empty(8, np.int64)
+    W = np.empty(64, np.int64)
+    for i in range(offsets.shape[0] - 1):
+        hash_span(buf, offsets[i], offsets[i + 1] - offsets[i], False, s, W, out[i])
+
+
+def p2pkh_all_batch(raw: np.ndarray, tx_lo: np.ndarray, tx_hi: np.ndarray, kin: np.ndarray, spk: np.ndarray,
+                    hash160=None):
     """The P2PKH SIGHASH_ALL fast path for N candidate inputs.
 
     ``raw``: the block, 1-D uint8.  Candidate i spends input ``kin[i]`` of the witness-free transaction
@@ -303,6 +333,10 @@ def p2pkh_all_batch(raw: np.ndarray, tx_lo: np.ndarray, tx_hi: np.ndarray, kin: 
     uint8).  Returns ``(ok, pre, pre_off, rs, key_pos, key_len)``: ok (N,) uint8, 1 where the input was
     taken; its preimage is ``pre[pre_off[i]:pre_off[i+1]]`` (empty where declined), ``rs[i]`` its r||s
     (zeros where r or s >= n) and its key ``raw[key_pos[i]:key_pos[i]+key_len[i]]``.
+
+    Two Numba passes with the keys' HASH160 between them, so that an input whose key does not match is
+    declined before its preimage is written: ``hash160(buf, offsets) -> (M, 20)`` over the keys laid back to
+    back (``hash160_numba`` unless given; the adapter passes the native one, several times faster).
     """
     n = kin.shape[0]
     if raw.dtype != np.uint8 or raw.ndim != 1 or spk.shape != (n, 25) or spk.dtype != np.uint8:
@@ -311,15 +345,26 @@ def p2pkh_all_batch(raw: np.ndarray, tx_lo: np.ndarray, tx_hi: np.ndarray, kin: 
         raise ValueError("tx_lo, tx_hi and kin must have one entry per candidate")
     if n and (tx_lo.min() < 0 or tx_hi.max() > raw.shape[0] or (tx_hi - tx_lo).min() < 10 or kin.min() < 0):
         raise ValueError("transaction spans must lie inside raw")
-    # each preimage is at most its transaction's length + 29 (its scriptPubKey and the hash type, less
-    # the at least one CompactSize byte per scriptSig that becomes one zero byte)
-    cap = int((tx_hi - tx_lo).sum()) + 29 * n
-    pre = np.empty(cap, dtype=np.uint8)
-    pre_off = np.empty(n + 1, dtype=np.int64)
+    tx_lo, tx_hi, kin = tx_lo.astype(np.int64), tx_hi.astype(np.int64), kin.astype(np.int64)
+    spk = np.ascontiguousarray(spk)
     rs = np.empty((n, 64), dtype=np.uint8)
     key_pos = np.zeros(n, dtype=np.int64)
     key_len = np.zeros(n, dtype=np.int64)
     ok = np.empty(n, dtype=np.uint8)
-    _kernel(raw, tx_lo.astype(np.int64), tx_hi.astype(np.int64), kin.astype(np.int64),
-            np.ascontiguousarray(spk), pre, pre_off, rs, key_pos, key_len, ok)
+    _shape(raw, tx_lo, tx_hi, kin, spk, rs, key_pos, key_len, ok)
+    # HASH160 of the keys of the inputs still in, laid back to back, against the scripts' hashes
+    took = np.flatnonzero(ok)
+    if took.size:
+        lens = key_len[took]
+        offs = np.zeros(took.size + 1, dtype=np.int64)
+        np.cumsum(lens, out=offs[1:])
+        keys = raw[np.repeat(key_pos[took] - offs[:-1], lens) + np.arange(offs[-1])]
+        h = (hash160 or hash160_numba)(keys, offs)
+        ok[took[(h != spk[took, 3:23]).any(axis=1)]] = 0
+    # each preimage is at most its transaction's length + 29 (its scriptPubKey and the hash type, less
+    # the at least one CompactSize byte per scriptSig that becomes one zero byte)
+    cap = int((tx_hi - tx_lo)[ok.view(bool)].sum()) + 29 * int(ok.sum())
+    pre = np.empty(cap, dtype=np.uint8)
+    pre_off = np.empty(n + 1, dtype=np.int64)
+    _write(raw, tx_lo, tx_hi, kin, spk, ok, pre, pre_off)
     return ok, pre, pre_off, rs, key_pos, key_len

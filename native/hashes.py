@@ -3,6 +3,7 @@
 Algorithms: ``sha256``, ``sha256d``, ``sm3``, ``keccak256``.  Paths: ``auto`` (the fastest the CPU has, as
 ``lv_hash_best_path`` decides), ``portable``, ``shani`` (SHA-256 only), ``avx512``.  One call covers a chunk
 of messages; cffi releases the GIL for its duration, so callers spread chunks over threads.
+Bitcoin's HASH160 (``hash160_spans``) and RIPEMD-160 alone (``ripemd160_spans``) give 20-byte digests.
 """
 from __future__ import annotations
 
@@ -94,3 +95,31 @@ def pairs_equal(data: np.ndarray) -> bool:
     if data.shape[1] != 64:
         raise ValueError("data must be (N, 64)")
     return bool(lib.lv_hash_pairs_equal(ffi.from_buffer(data), data.shape[0]))
+
+
+def _spans_args(buf: np.ndarray, offsets: np.ndarray, out: np.ndarray, width: int) -> int:
+    _u8("buf", buf, 1)
+    _u8("out", out, 2)
+    if (not isinstance(offsets, np.ndarray) or offsets.dtype != np.int64 or offsets.ndim != 1
+            or not offsets.flags.c_contiguous or offsets.shape[0] < 1):
+        raise TypeError("offsets must be a C-contiguous 1-D int64 array with at least one entry")
+    n = offsets.shape[0] - 1
+    if out.shape != (n, width):
+        raise ValueError(f"out must have shape ({n}, {width})")
+    return n
+
+
+def hash160_spans(buf: np.ndarray, offsets: np.ndarray, out: np.ndarray, path: str = "auto") -> None:
+    """out[i] = RIPEMD-160(SHA-256(span i)), Bitcoin's HASH160; out is (N, 20) uint8.  ``path`` is the
+    SHA-256 path (RIPEMD-160 has the portable one only)."""
+    n = _spans_args(buf, offsets, out, 20)
+    _check(lib.lv_hash160_spans(_path_id(path), ffi.from_buffer(buf), buf.shape[0],
+                                ffi.cast("int64_t *", ffi.from_buffer(offsets)), n,
+                                ffi.from_buffer(out, require_writable=True)))
+
+
+def ripemd160_spans(buf: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> None:
+    """out[i] = RIPEMD-160(span i); out is (N, 20) uint8."""
+    n = _spans_args(buf, offsets, out, 20)
+    _check(lib.lv_ripemd160_spans(ffi.from_buffer(buf), buf.shape[0], ffi.cast("int64_t *", ffi.from_buffer(offsets)),
+                                  n, ffi.from_buffer(out, require_writable=True)))

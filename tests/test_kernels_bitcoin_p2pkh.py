@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from ledgerval.bitcoin.build import pubkey, ser_tx, sign
 from ledgerval.bitcoin.der import parse_der_lax
-from ledgerval.bitcoin.script import hash160, p2pkh_script, push_script
+from ledgerval.bitcoin.script import hash160, hash160_spans, p2pkh_script, push_script
 from ledgerval.bitcoin.sighash import legacy_preimage, legacy_sighash
 from ledgerval.bitcoin.wire import parse_block, parse_transaction
-from ledgerval.kernels.bitcoin_p2pkh import p2pkh_all_batch, ripemd160_batch
+from ledgerval.kernels.bitcoin_p2pkh import hash160_numba, p2pkh_all_batch, ripemd160_batch
 
 SEED = 20261128
 VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "bitcoin"
@@ -65,14 +65,24 @@ def _reference(raw: bytes, tx, k: int, spk: bytes):
     return legacy_preimage(tx, k, spk, 1, clean=True), parse_der_lax(sig[:-1]), key
 
 
-def _run(raw: bytes, blk, cands):
-    """The kernel over (transaction index, input index, scriptPubKey) candidates of a parsed block."""
+def _run(raw: bytes, blk, cands, hash160=None):
+    """The kernel over (transaction index, input index, scriptPubKey) candidates of a parsed block; unless
+    a HASH160 is named, run with the Numba one and with the native one, which must agree."""
     ends = block_ends(blk)
     lo = np.array([ends[t] - len(blk.txs[t].raw) for t, _, _ in cands], dtype=np.int64)
     hi = np.array([ends[t] for t, _, _ in cands], dtype=np.int64)
     kin = np.array([k for _, k, _ in cands], dtype=np.int64)
     spk = np.frombuffer(b"".join(s for _, _, s in cands), dtype=np.uint8).reshape(-1, 25)
-    return p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, kin, spk)
+    out = p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, kin, spk, hash160=hash160)
+    if hash160 is None:
+        other = p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, kin, spk, hash160=hash160_spans)
+        ok, pre, pre_off, *rest = out
+        ok2, pre2, pre_off2, *rest2 = other
+        assert np.array_equal(ok, ok2) and np.array_equal(pre_off, pre_off2)
+        assert np.array_equal(pre[: pre_off[-1]], pre2[: pre_off[-1]])
+        for a, b in zip(rest, rest2):  # r||s, key position and length where taken
+            assert np.array_equal(a[ok == 1], b[ok == 1])
+    return out
 
 
 def block_ends(blk):
@@ -188,3 +198,16 @@ def test_hash160_uses_sha256_then_ripemd160():
     key = _KEYS[0]
     buf, offsets = _spans([hashlib.sha256(key).digest()])
     assert ripemd160_batch(buf, offsets)[0].tobytes() == hash160(key)
+
+
+def test_hash160_numba_and_native_against_pycryptodome():
+    """Both HASH160s the kernel can be given, on key-sized and other spans (empty ones included)."""
+    RIPEMD160 = pytest.importorskip("Crypto.Hash.RIPEMD160")
+    rng = random.Random(SEED + 1)
+    msgs = [rng.randbytes(rng.choice([0, 1, 33, 55, 56, 64, 65, 119, 120, 300])) for _ in range(150)]
+    buf, offsets = _spans(msgs)
+    want = [RIPEMD160.new(hashlib.sha256(m).digest()).digest() for m in msgs]
+    for h in (hash160_numba, hash160_spans):
+        got = h(buf, offsets)
+        assert got.shape == (len(msgs), 20)
+        assert [g.tobytes() for g in got] == want

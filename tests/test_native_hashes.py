@@ -140,3 +140,62 @@ def test_pairs_equal():
     data[5, 63] ^= 1
     data[5, 32:] = data[5, :32]
     assert nh.pairs_equal(data[:6])
+
+
+# --- RIPEMD-160 and HASH160 (Bitcoin's key hash) ----------------------------------------------------------
+
+# Dobbertin, Bosselaers, Preneel, "RIPEMD-160: A Strengthened Version of RIPEMD", test vectors
+RIPEMD160_VECTORS = [
+    (b"", "9c1185a5c5e9fc54612808977ee8f548b2258d31"),
+    (b"abc", "8eb208f7e05d987a9b044a8e98c6b087f15a0bfc"),
+    (b"message digest", "5d0689ef49d2fae572b881b123a85ffa21595f36"),
+    (b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "12a053384a9c0c88e405a06c27dcf49ada62eb2b"),
+    (b"1234567890" * 8, "9b752e45573d4b39f4dbd3323cab82bf63326bfb"),
+    (b"a" * 1_000_000, "52783243c1697bdbe16d37f97f68f08325dc1528"),
+]
+
+
+def _rmd(data: bytes) -> bytes:
+    from Crypto.Hash import RIPEMD160
+
+    return RIPEMD160.new(data).digest()
+
+
+def test_ripemd160_published_vectors():
+    buf, off = spans([m for m, _ in RIPEMD160_VECTORS])
+    out = np.zeros((len(RIPEMD160_VECTORS), 20), dtype=np.uint8)
+    nh.ripemd160_spans(buf, off, out)
+    assert [o.tobytes().hex() for o in out] == [h for _, h in RIPEMD160_VECTORS]
+
+
+def test_ripemd160_and_hash160_against_pycryptodome(msgs):
+    """Every length 0..300 (each padding boundary) and long ones; HASH160 on every SHA-256 path."""
+    buf, off = spans(msgs)
+    out = np.zeros((len(msgs), 20), dtype=np.uint8)
+    nh.ripemd160_spans(buf, off, out)
+    for m, o in zip(msgs, out):
+        assert o.tobytes() == _rmd(m), len(m)
+    for path in ("auto", *[p for p in nh.PATHS if nh.path_ok("sha256", p)]):
+        h = np.zeros((len(msgs), 20), dtype=np.uint8)
+        nh.hash160_spans(buf, off, h, path)
+        for m, o in zip(msgs, h):
+            assert o.tobytes() == _rmd(hashlib.sha256(m).digest()), (path, len(m))
+
+
+def test_hash160_groups_and_misuse():
+    """More spans than one internal group (64), empty spans, and bad offsets or shapes refused."""
+    rng = random.Random(SEED + 160)
+    m = [rng.randbytes(rng.choice([0, 33, 65, 100])) for _ in range(200)]
+    buf, off = spans(m)
+    out = np.zeros((200, 20), dtype=np.uint8)
+    nh.hash160_spans(buf, off, out)
+    assert all(o.tobytes() == _rmd(hashlib.sha256(x).digest()) for x, o in zip(m, out))
+    with pytest.raises(ValueError):
+        nh.hash160_spans(buf, off, np.zeros((200, 32), dtype=np.uint8))
+    bad = off.copy()
+    bad[5] = bad[4] - 1
+    with pytest.raises(ValueError):
+        nh.hash160_spans(buf, bad, out)
+    assert off[-1] > 0
+    with pytest.raises(ValueError):  # the last span runs one byte past the buffer
+        nh.ripemd160_spans(buf[:-1], off, out)

@@ -16,6 +16,7 @@ import struct
 from . import report as R
 from .der import N, is_strict_der, parse_der_lax
 from .script import (
+    _RIPEMD160,
     MAX_SCRIPT_ELEMENT_SIZE, find_and_delete, hash160, is_p2pkh, is_p2sh, multisig, p2pk_key, p2pkh_script,
     push_script, push_values, sha256, witness_program,
 )
@@ -28,7 +29,6 @@ _P2PKH_TAIL = b"\x88\xac"
 MAX_STACK_SIZE = 1_000
 _N_BYTES = N.to_bytes(32, "big")
 _ZERO64 = bytes(64)
-_RIPEMD160 = hashlib.new("ripemd160")
 _sha256 = hashlib.sha256
 _U32 = struct.Struct("<I")
 

@@ -30,13 +30,39 @@ MAX_PUBKEYS_PER_MULTISIG = 20
 MAX_SCRIPT_ELEMENT_SIZE = 520
 
 
-_RIPEMD160 = hashlib.new("ripemd160")  # copying a fresh object is cheaper than hashlib.new's lookup
+def _ripemd160_proto():
+    try:
+        return hashlib.new("ripemd160")
+    except ValueError:  # OpenSSL 3 without its legacy provider has none; pycryptodome always does
+        from Crypto.Hash import RIPEMD160
+
+        return RIPEMD160.new()
+
+
+_RIPEMD160 = _ripemd160_proto()  # copying a fresh object is cheaper than hashlib.new's lookup
 
 
 def hash160(data: bytes) -> bytes:
     h = _RIPEMD160.copy()
     h.update(hashlib.sha256(data).digest())
     return h.digest()
+
+
+def hash160_spans(buf, offsets):
+    """(N, 20) uint8 HASH160 of each span ``buf[offsets[i]:offsets[i+1]]`` (1-D uint8, (N+1,) int64): the
+    native kernel (SHA-NI/AVX-512 SHA-256, then RIPEMD-160 in C) when it is built, else the Numba one."""
+    import numpy as np
+
+    from ..hashing import _native
+
+    nh = _native()
+    if nh is None or not hasattr(nh, "hash160_spans") or not nh.has("lv_hash160_spans"):
+        from ..kernels.bitcoin_p2pkh import hash160_numba
+
+        return hash160_numba(buf, offsets)
+    out = np.empty((offsets.shape[0] - 1, 20), dtype=np.uint8)
+    nh.hash160_spans(np.ascontiguousarray(buf), np.ascontiguousarray(offsets), out)
+    return out
 
 
 def sha256(data: bytes) -> bytes:

@@ -17,3 +17,6 @@ int lv_hash_spans(int algo, int path, const uint8_t *buf, size_t buf_len, const 
                   uint8_t *out);
 int lv_hash_64(int algo, int path, const uint8_t *in, size_t n, uint8_t *out);
 int lv_hash_pairs_equal(const uint8_t *in, size_t n);
+int lv_hash160_spans(int path, const uint8_t *buf, size_t buf_len, const int64_t *offsets, size_t n,
+                     uint8_t *out);
+int lv_ripemd160_spans(const uint8_t *buf, size_t buf_len, const int64_t *offsets, size_t n, uint8_t *out);

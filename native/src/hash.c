@@ -6,6 +6,7 @@
 #include "hash_sha256_impl.h"
 #include "hash_sm3_impl.h"
 #include "hash_keccak_impl.h"
+#include "hash_ripemd160_impl.h"
 #if defined(__x86_64__)
 #include "hash_sha256_ni_impl.h"
 #include "hash_sha256_x16_impl.h"
@@ -125,4 +126,34 @@ int lv_hash_pairs_equal(const uint8_t *in, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (memcmp(in + 64 * i, in + 64 * i + 32, 32) == 0) return 1;
     return 0;
+}
+
+static int check_offsets(size_t buf_len, const int64_t *offsets, size_t n) {
+    if (offsets[0] < 0) return LV_HASH_EBADOFFSETS;
+    for (size_t i = 0; i < n; i++)
+        if (offsets[i + 1] < offsets[i]) return LV_HASH_EBADOFFSETS;
+    if ((uint64_t)offsets[n] > (uint64_t)buf_len) return LV_HASH_EBADOFFSETS;
+    return LV_HASH_OK;
+}
+
+int lv_ripemd160_spans(const uint8_t *buf, size_t buf_len, const int64_t *offsets, size_t n, uint8_t *out) {
+    int rc = check_offsets(buf_len, offsets, n);
+    if (rc) return rc;
+    for (size_t i = 0; i < n; i++) rmd160_one(buf + offsets[i], (uint64_t)(offsets[i + 1] - offsets[i]), out + 20 * i);
+    return LV_HASH_OK;
+}
+
+int lv_hash160_spans(int path, const uint8_t *buf, size_t buf_len, const int64_t *offsets, size_t n,
+                     uint8_t *out) {
+    enum { GROUP = 64 };
+    uint8_t mid[GROUP * 32];
+    int rc = check_offsets(buf_len, offsets, n);
+    if (rc) return rc;
+    for (size_t base = 0; base < n; base += GROUP) {
+        size_t m = n - base < GROUP ? n - base : GROUP;
+        rc = lv_hash_spans(LV_HASH_SHA256, path, buf, buf_len, offsets + base, m, mid);
+        if (rc) return rc;
+        for (size_t i = 0; i < m; i++) rmd160_one(mid + 32 * i, 32, out + 20 * (base + i));
+    }
+    return LV_HASH_OK;
 }
