@@ -35,6 +35,40 @@ def verify_batch(scheme: str, pubkeys, messages, signatures, *, threads: int | N
     ``low_s=True`` rejects ECDSA signatures with s > n/2.  ``backend`` is ``auto``, ``native`` or
     ``reference`` (the slow oracle the fast paths are tested against).
     """
+    return _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, start=False).result()
+
+
+def start_verify_batch(scheme: str, pubkeys, messages, signatures, *, threads: int | None = None,
+                       low_s: bool = False, backend: str = "auto") -> PendingVerdicts:
+    """``verify_batch`` started in the background: returns at once with a handle whose ``result()`` gives
+    the same (N,) bool array.  Until then ``threads - 1`` helper threads verify while the caller does other
+    work (Python work, say, that holds the GIL), and at ``result()`` the caller's thread joins them, so the
+    total is no slower than ``verify_batch``.  Misuse raises here, not at ``result()``; call ``result()``
+    exactly as you would have called ``verify_batch`` (the inputs must not change until then).
+
+    ECDSA secp256k1 on the native backend runs in the background; the other schemes and backends are
+    verified here, before returning, and ``result()`` hands back the finished array.
+    """
+    return _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, start=True)
+
+
+class PendingVerdicts:
+    """The handle ``start_verify_batch`` returns."""
+
+    def __init__(self, finish):
+        self._finish, self._out = finish, None
+
+    def result(self) -> np.ndarray:
+        if self._out is None:
+            self._out = self._finish()
+        return self._out
+
+
+def _done(out: np.ndarray) -> PendingVerdicts:
+    return PendingVerdicts(lambda: out)
+
+
+def _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, start: bool) -> PendingVerdicts:
     check_scheme(scheme)
     keys = as_items("pubkeys", pubkeys)
     msgs = as_items("messages", messages)
@@ -49,9 +83,9 @@ def verify_batch(scheme: str, pubkeys, messages, signatures, *, threads: int | N
     if mod is None:
         if backend == "native":
             raise NotImplementedError(f"the native {scheme} kernel is not built into this install")
-        return _verify_reference(scheme, keys, msgs, sigs, low_s)
+        return _done(_verify_reference(scheme, keys, msgs, sigs, low_s))
     if n == 0:
-        return np.zeros(0, dtype=bool)
+        return _done(np.zeros(0, dtype=bool))
     sig_arr, sig_lens = fixed_width(sigs, 64)
     ok = sig_lens == 64
     if scheme == "ed25519":
@@ -69,8 +103,11 @@ def verify_batch(scheme: str, pubkeys, messages, signatures, *, threads: int | N
         else:
             dig, dig_lens = fixed_width(msgs, 32)
             ok &= dig_lens == 32
+            if start and scheme == "ecdsa-secp256k1":
+                pending = mod.verify_start(key_arr, key_lens8, dig, sig_arr, low_s=low_s, threads=t)
+                return PendingVerdicts(lambda: np.asarray(pending.result(), dtype=bool) & ok)
             res = mod.verify(key_arr, key_lens8, dig, sig_arr, low_s=low_s, threads=t)
-    return np.asarray(res, dtype=bool) & ok
+    return _done(np.asarray(res, dtype=bool) & ok)
 
 
 def _verify_reference(scheme, keys, msgs, sigs, low_s) -> np.ndarray:

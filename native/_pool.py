@@ -10,6 +10,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
+import numpy as np
+
 _pools: dict[int, ThreadPoolExecutor] = {}
 _lock = threading.Lock()
 
@@ -35,27 +37,78 @@ def resolve_threads(threads: int | None) -> int:
     return threads
 
 
-def _pool(n: int) -> ThreadPoolExecutor:
+def _pool(n: int, background: bool = False) -> ThreadPoolExecutor:
+    """The shared pool of n workers; ``start_chunks`` helpers get pools of their own, so a caller that runs
+    ``run_chunks`` while they work never queues behind them."""
+    key = -n if background else n
     with _lock:
-        p = _pools.get(n)
+        p = _pools.get(key)
         if p is None:
-            p = _pools[n] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="ledgerval")
+            p = _pools[key] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="ledgerval")
         return p
 
 
-def run_chunks(n: int, threads: int | None, fn: Callable[[int, int], None], min_chunk: int = 1) -> None:
+def run_chunks(n: int, threads: int | None, fn: Callable[[int, int], None], min_chunk: int = 1,
+               cost=None) -> None:
     """Call ``fn(start, stop)`` over ``[0, n)`` split into at most ``threads`` contiguous chunks of at
-    least ``min_chunk`` items.  Runs inline when one chunk suffices.  Exceptions propagate."""
+    least ``min_chunk`` items.  Runs inline when one chunk suffices.  Exceptions propagate.
+
+    ``cost``, an (n+1,) nondecreasing array of cumulative work (item i costs cost[i+1] - cost[i]), splits by
+    work instead of by count, with ``min_chunk`` then in cost units: hashing spans of very different
+    lengths, say."""
     t = resolve_threads(threads)
     if n <= 0:
         return
-    chunks = max(1, min(t, n // max(1, min_chunk)))
+    if cost is None:
+        chunks = max(1, min(t, n // max(1, min_chunk)))
+    else:
+        total = int(cost[n] - cost[0])
+        chunks = max(1, min(t, n, total // max(1, min_chunk)))
     if chunks == 1:
         fn(0, n)
         return
-    bounds = [n * i // chunks for i in range(chunks + 1)]
+    if cost is None:
+        bounds = [n * i // chunks for i in range(chunks + 1)]
+    else:
+        marks = cost[0] + (np.arange(1, chunks) * total) // chunks
+        inner = np.searchsorted(cost, marks, side="left").tolist()
+        bounds = sorted(set([0] + [min(max(b, 1), n - 1) for b in inner] + [n]))
+        chunks = len(bounds) - 1
     pool = _pool(t)
     futures = [pool.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, chunks)]
     fn(bounds[0], bounds[1])
     for f in futures:
         f.result()
+
+
+class Pending:
+    """Work started by ``start_shared``: helper threads run ``drain`` while the caller does other work.
+    ``join()`` makes the caller run ``drain`` too (taking whatever is still unclaimed, so nothing waits on a
+    busy pool, and with one thread all of the work happens there), then waits for the helpers and re-raises
+    the first exception any of them raised."""
+
+    def __init__(self, drain: Callable[[], None], helpers: int, pool):
+        self._drain = drain
+        self._futures = [pool.submit(drain) for _ in range(helpers)] if helpers else []
+        self._joined = False
+
+    def join(self) -> None:
+        if self._joined:
+            return
+        self._joined = True
+        try:
+            self._drain()
+        finally:
+            for f in self._futures:
+                f.result()
+
+
+def start_shared(threads: int | None, drain: Callable[[], None], helpers_wanted: int) -> Pending:
+    """Start ``drain()`` on up to ``threads - 1`` helper threads (and at most ``helpers_wanted``) and return
+    at once; the caller's thread joins in at ``join()``.  ``drain`` must be safe to run on several threads
+    at once, each call taking work until none is left: the native ``*_shared`` entry points claim items by
+    an atomic counter inside one GIL-free call, so helpers keep going while the caller runs Python (a
+    Python-side queue would stall them: a helper waits for the GIL between items)."""
+    t = resolve_threads(threads)
+    helpers = max(0, min(t - 1, helpers_wanted))
+    return Pending(drain, helpers, _pool(t - 1, background=True) if helpers else None)

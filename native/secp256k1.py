@@ -23,7 +23,7 @@ import numpy as np
 
 from . import ffi, has, lib
 from ._keyslots import KeySlotCache
-from ._pool import run_chunks
+from ._pool import run_chunks, start_shared
 
 AVAILABLE = has("lv_secp256k1_verify")
 _SLOTS = has("lv_secp256k1_verify_slots")
@@ -86,11 +86,8 @@ def _key_idents(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.
     return rows, ident
 
 
-def verify(keys: np.ndarray, key_lens: np.ndarray, digests: np.ndarray, sigs: np.ndarray, *,
-           low_s: bool = False, threads: int | None = None, cache: bool = True) -> np.ndarray:
-    """(N,) bool: signature i over digest i under key i.  Malformed items are False, never an error.
-    ``cache=False`` skips ``key_cache`` (same verdicts)."""
-    _need()
+def _plan(keys, key_lens, digests, sigs, cache: bool):
+    """Checked inputs -> (n, status array, pointers, key-slot lease or None)."""
     keys = _rows("keys", keys, 65)
     n = keys.shape[0]
     key_lens = np.ascontiguousarray(key_lens)
@@ -99,9 +96,7 @@ def verify(keys: np.ndarray, key_lens: np.ndarray, digests: np.ndarray, sigs: np
     digests = _rows("digests", digests, 32, n)
     sigs = _rows("sigs", sigs, 64, n)
     status = np.zeros(n, dtype=np.uint8)
-    pk, pl, pd, ps, po = (ffi.cast("uint8_t *", ffi.from_buffer(a)) for a in (keys, key_lens, digests, sigs, status))
-
-    flag = int(bool(low_s))
+    ptrs = tuple(ffi.cast("uint8_t *", ffi.from_buffer(a)) for a in (keys, key_lens, digests, sigs, status))
     lease = None
     if cache and _SLOTS and n and key_cache.maxsize:
         rows, ident = _key_idents(keys, key_lens)
@@ -109,6 +104,16 @@ def verify(keys: np.ndarray, key_lens: np.ndarray, digests: np.ndarray, sigs: np
         if not lease.any:
             lease.release()
             lease = None
+    return n, status, ptrs, lease, (keys, key_lens, digests, sigs)
+
+
+def verify(keys: np.ndarray, key_lens: np.ndarray, digests: np.ndarray, sigs: np.ndarray, *,
+           low_s: bool = False, threads: int | None = None, cache: bool = True) -> np.ndarray:
+    """(N,) bool: signature i over digest i under key i.  Malformed items are False, never an error.
+    ``cache=False`` skips ``key_cache`` (same verdicts)."""
+    _need()
+    n, status, (pk, pl, pd, ps, po), lease, _ = _plan(keys, key_lens, digests, sigs, cache)
+    flag = int(bool(low_s))
     try:
         if lease is None:
             def chunk(a: int, b: int) -> None:
@@ -127,6 +132,63 @@ def verify(keys: np.ndarray, key_lens: np.ndarray, digests: np.ndarray, sigs: np
         if lease is not None:
             lease.release()
     return status.astype(bool)
+
+
+class PendingVerify:
+    """A verification started by ``verify_start``; ``result()`` joins it and returns the (N,) verdicts.
+    Holds the input arrays (and the key-slot lease) until then, so the helpers never read freed memory."""
+
+    def __init__(self, n: int, status: np.ndarray, ptrs, lease, keep, low_s: bool, threads: int | None):
+        self._status, self._lease, self._keep, self._out = status, lease, keep, None
+        self._next = np.zeros(1, dtype=np.int64)
+        pk, pl, pd, ps, po = ptrs
+        pn = ffi.cast("int64_t *", ffi.from_buffer(self._next))
+        flag = int(bool(low_s))
+        if lease is None:
+            pa, rows, psl = ffi.NULL, 0, ffi.NULL
+        else:
+            pa = ffi.cast("uint8_t *", ffi.from_buffer(lease.arena))
+            rows, psl = len(lease.arena), ffi.cast("int32_t *", ffi.from_buffer(lease.slots))
+
+        def drain() -> None:
+            _check(lib.lv_secp256k1_verify_shared(n, pk, pl, pd, ps, flag, pa, rows, psl, po, pn))
+
+        chunk = lib.LV_SECP256K1_SHARED_CHUNK
+        try:
+            # one helper per group beyond the first: a batch of one group is not worth waking a thread
+            self._work = start_shared(threads, drain, (n - 1) // chunk)
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        if self._lease is not None:
+            lease, self._lease = self._lease, None
+            lease.release()
+
+    def result(self) -> np.ndarray:
+        if self._out is None:
+            try:
+                self._work.join()
+            finally:
+                self._release()
+            self._out = self._status.astype(bool)
+            self._keep = None
+        return self._out
+
+
+def verify_start(keys: np.ndarray, key_lens: np.ndarray, digests: np.ndarray, sigs: np.ndarray, *,
+                 low_s: bool = False, threads: int | None = None, cache: bool = True) -> PendingVerify:
+    """``verify`` started on ``threads - 1`` helper threads while the caller goes on; the caller's thread
+    joins in at ``result()`` (``lv_secp256k1_verify_shared``: every thread claims groups of items from one
+    counter inside a single GIL-free call), so with ``threads=1`` all of the work happens there.  Verdicts
+    are ``verify``'s; misuse raises here, at the start.  Call ``result()`` even when abandoning the batch:
+    it releases the key slots the batch pinned."""
+    _need()
+    if not has("lv_secp256k1_verify_shared"):
+        raise NotImplementedError("this build of the native library has no lv_secp256k1_verify_shared")
+    n, status, ptrs, lease, keep = _plan(keys, key_lens, digests, sigs, cache)
+    return PendingVerify(n, status, ptrs, lease, keep, low_s, threads)
 
 
 def recover(digests: np.ndarray, sigs65: np.ndarray, *, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:

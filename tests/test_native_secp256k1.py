@@ -555,3 +555,70 @@ def test_fuzz_random_bytes_match_reference():
             assert (bytes(key_out) if good else None) == ecc.ecdsa_recover(d, sg)
 
     check()
+
+
+# --- verify_start: the background form the Bitcoin adapter overlaps with its Python work ---------------
+
+def _mixed_batch(seed: int, count: int):
+    from ledgerval.reference import ecc
+
+    rnd = random.Random(seed)
+    privs, pubs = _keypairs(rnd, 6)
+    keys, digests, sigs = [], [], []
+    for _ in range(count):
+        j = rnd.randrange(6)
+        dg = rnd.randbytes(32)
+        sg = ecc.ecdsa_sign(ecc.SECP256K1, privs[j], dg, rnd.randrange(1, N))
+        key = pubs[j]
+        if rnd.random() < 0.3:
+            key, dg, sg = _corrupt(rnd, key, dg, sg)
+        keys.append(key), digests.append(dg), sigs.append(sg)
+    lens = np.array([len(k) if len(k) in (33, 65) else 0 for k in keys], dtype=np.uint8)
+    ka = _arr([k if len(k) in (33, 65) else b"" for k in keys], 65)
+    sa = _arr([s if len(s) == 64 else bytes(64) for s in sigs], 64)
+    return ka, lens, _arr(digests, 32), sa
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("cache", [True, False])
+def test_verify_start_matches_verify(threads, cache):
+    """Every size around the claim unit (32 items), with repeated keys (cache slots) and corrupted items."""
+    seed = random.randrange(2**32)
+    print("seed", seed)
+    for count in (1, 31, 32, 33, 65, 100 if QUICK else 300):
+        k1.key_cache.clear()
+        ka, lens, dg, sg = _mixed_batch(seed + count, count)
+        want = k1.verify(ka, lens, dg, sg, threads=1, cache=False)
+        pending = k1.verify_start(ka, lens, dg, sg, threads=threads, cache=cache)
+        got = pending.result()
+        assert (got == want).all()
+        assert pending.result() is got  # joined once; later calls return the same array
+    assert int(k1.key_cache._pins.sum()) == 0  # every lease released
+
+
+def test_verify_start_misuse_raises_at_start_and_empty_batch():
+    from ledgerval.errors import InvalidArgument
+
+    z = np.zeros
+    with pytest.raises(InvalidArgument):
+        k1.verify_start(z((2, 65), np.uint8), z(2, np.uint8), z((1, 32), np.uint8), z((2, 64), np.uint8))
+    assert k1.verify_start(z((0, 65), np.uint8), z(0, np.uint8), z((0, 32), np.uint8),
+                           z((0, 64), np.uint8)).result().shape == (0,)
+
+
+def test_verify_start_overlaps_python_work():
+    """The helpers make progress while the caller holds the GIL in pure Python: after a busy Python loop
+    long enough for the whole batch on one other core, most items are already claimed."""
+    ka, lens, dg, sg = _mixed_batch(7, 256)
+    pending = k1.verify_start(ka, lens, dg, sg, threads=2, cache=False)
+    import time
+
+    end = time.perf_counter() + 0.25
+    while time.perf_counter() < end:  # pure Python: the GIL is held except at the switch interval
+        pass
+    claimed = int(pending._next[0])
+    assert (pending.result() == k1.verify(ka, lens, dg, sg, threads=1, cache=False)).all()
+    from ledgerval.native._pool import cpu_count
+
+    if cpu_count() > 1:
+        assert claimed >= 128, claimed

@@ -10,6 +10,10 @@ int lv_secp256k1_keyslots_fill(size_t n, const uint8_t *keys, const uint8_t *key
 int lv_secp256k1_verify_slots(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
                               const uint8_t *sigs, int low_s, const uint8_t *arena, size_t arena_rows,
                               const int32_t *slots, uint8_t *status);
+#define LV_SECP256K1_SHARED_CHUNK ...
+int lv_secp256k1_verify_shared(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
+                               const uint8_t *sigs, int low_s, const uint8_t *arena, size_t arena_rows,
+                               const int32_t *slots, uint8_t *status, int64_t *next);
 int lv_secp256k1_recover(size_t n, const uint8_t *digests, const uint8_t *sigs65, uint8_t *out33,
                          uint8_t *status);
 /* Signing and key generation: NOT side-channel hardened, test data only. */

@@ -3,6 +3,8 @@
 #include "secp256k1.h"
 #include "secp256k1_ecdsa_impl.h"
 
+_Static_assert(LV_SECP256K1_SHARED_CHUNK <= K1_GROUP, "a claim is one verification group at most");
+
 int lv_secp256k1_verify(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
                         const uint8_t *sigs, int low_s, uint8_t *status) {
     k1_group g;
@@ -31,6 +33,30 @@ int lv_secp256k1_verify_slots(size_t n, const uint8_t *keys, const uint8_t *key_
         size_t m = n - base < K1_GROUP ? n - base : K1_GROUP;
         k1_verify_group(&g, m, keys + 65 * base, key_lens + base, digests + 32 * base, sigs + 64 * base,
                         low_s, arena, slots + base, status + base);
+    }
+    return LV_SECP256K1_OK;
+}
+
+int lv_secp256k1_verify_shared(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
+                               const uint8_t *sigs, int low_s, const uint8_t *arena, size_t arena_rows,
+                               const int32_t *slots, uint8_t *status, int64_t *next) {
+    k1_group g;
+    if (n == 0) return LV_SECP256K1_OK;
+    if (!keys || !key_lens || !digests || !sigs || !status || !next || (slots && arena_rows && !arena))
+        return LV_SECP256K1_ERR_NULL;
+    ecmult_init();
+    for (;;) {
+        int64_t claimed = __atomic_fetch_add(next, (int64_t)LV_SECP256K1_SHARED_CHUNK, __ATOMIC_RELAXED);
+        if (claimed < 0 || (uint64_t)claimed >= n) break;
+        size_t base = (size_t)claimed;
+        size_t m = n - base < LV_SECP256K1_SHARED_CHUNK ? n - base : LV_SECP256K1_SHARED_CHUNK;
+        if (slots) {
+            /* checked per claim: a bad slot stops this call, the rest of its group stays unverified (0) */
+            for (size_t i = base; i < base + m; i++)
+                if (slots[i] < -1 || (slots[i] >= 0 && (size_t)slots[i] >= arena_rows)) return LV_SECP256K1_ERR_SLOT;
+        }
+        k1_verify_group(&g, m, keys + 65 * base, key_lens + base, digests + 32 * base, sigs + 64 * base,
+                        low_s, slots ? arena : NULL, slots ? slots + base : NULL, status + base);
     }
     return LV_SECP256K1_OK;
 }

@@ -32,6 +32,16 @@ int lv_secp256k1_verify_slots(size_t n, const uint8_t *keys, const uint8_t *key_
                               const uint8_t *sigs, int low_s, const uint8_t *arena, size_t arena_rows,
                               const int32_t *slots, uint8_t *status);
 
+/* verify_shared: the items of one batch shared by every thread that calls it with the same arguments: each
+ * call claims groups of LV_SECP256K1_SHARED_CHUNK items by an atomic add on *next (0 before the first
+ * call) and verifies them until none is left, so helper threads and the caller can join in at different
+ * times without a lock or a scheduler.  slots may be NULL (every key decoded here), else as in
+ * verify_slots. */
+#define LV_SECP256K1_SHARED_CHUNK 32
+int lv_secp256k1_verify_shared(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
+                               const uint8_t *sigs, int low_s, const uint8_t *arena, size_t arena_rows,
+                               const int32_t *slots, uint8_t *status, int64_t *next);
+
 /* sigs65: n x 65 (r || s || v, v in 0..3 or 27..30: bit 0 = parity of y(R), bit 1 = x(R) is r + n).
  * out33: n x 33 compressed keys (zeros where status is 0). */
 int lv_secp256k1_recover(size_t n, const uint8_t *digests, const uint8_t *sigs65, uint8_t *out33,
