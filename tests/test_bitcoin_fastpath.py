@@ -98,6 +98,14 @@ def test_fast_path_agrees_with_general_path_on_block_277647(monkeypatch):
     fast, slow = _both(monkeypatch, bad, prevouts)
     assert fast == slow
     assert fast[4] > 0  # some re-encodings (out-of-range values, hash-type changes) do fail
+    # The kernel's candidates verify in slices on helper threads while the block checks run (from two
+    # threads on): the report is the same, error for error and in the same order, at every thread count.
+    from ledgerval.native import secp256k1
+
+    for threads in (1, 2, 3):
+        assert _report_tuple(validate_block(bad, prevouts, threads=threads)) == slow
+    if secp256k1.AVAILABLE:
+        assert int(secp256k1.key_cache._pins.sum()) == 0  # every batch released its key slots
 
 
 _SECRET = 0x5EC1
@@ -219,3 +227,25 @@ def test_sigop_prescan_matches_opcode_walk(pieces, cut):
     script = b"".join(pieces)
     for s in (script, script[: max(0, len(script) - cut)]):
         assert legacy_sigop_count(s) == _sigops_walk(s)
+
+
+def test_failure_during_overlap_still_joins_the_background_verification(monkeypatch):
+    """A bug raising in the block checks (which run while signatures verify in the background) propagates,
+    after the background work is joined and its key slots released."""
+    path = VECTORS / "block277647.raw"
+    if not path.exists():
+        pytest.skip("../shared/vectors/bitcoin is absent")
+    from ledgerval.bitcoin import load_prevouts
+    from ledgerval.native import secp256k1
+
+    raw = path.read_bytes()
+    prevouts = load_prevouts(VECTORS / "block277647_prevouts.jsonl")
+
+    def boom(*a):
+        raise RuntimeError("check failed")
+
+    monkeypatch.setattr(V, "check_structure", boom)
+    with pytest.raises(RuntimeError, match="check failed"):
+        validate_block(raw, prevouts, threads=2)
+    if secp256k1.AVAILABLE:
+        assert int(secp256k1.key_cache._pins.sum()) == 0

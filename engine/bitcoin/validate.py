@@ -1,20 +1,24 @@
-"""``validate_block``: one block, every check, signatures verified in one batch.
+"""``validate_block``: one block, every check, signatures verified in batches.
 
-Order (cheap first): parse; txids in one hash batch; header PoW; Merkle root and mutation; CheckBlock
-structure rules; witness commitment; input classification (hash/template checks, sighash preimages:
-P2PKH SIGHASH_ALL spends of pre-BIP66 blocks in one Numba kernel call, kernels/bitcoin_p2pkh.py, and every
-input it declines through the Python classifier in inputs.py, the reference it is tested against);
-one SHA-256d batch over the preimages; one ``verify_batch`` over every (signature, key) pair; replay of
-each input's CHECKSIG/CHECKMULTISIG over the verdicts.
+Order: parse; txids in one hash batch; header PoW; input classification (hash/template checks, sighash
+preimages: P2PKH SIGHASH_ALL spends of pre-BIP66 blocks in one Numba kernel call, kernels/bitcoin_p2pkh.py,
+and every other input through the Python classifier in inputs.py, the reference the kernel is tested
+against); one SHA-256d batch over the kernel's preimages, whose signatures then verify on helper threads
+(``start_verify_batch``) while this thread checks the Merkle root and mutation, the CheckBlock structure
+rules and the witness commitment and classifies the inputs the kernel declined; one SHA-256d batch and one
+``verify_batch`` over the remaining (signature, key) pairs; replay of each input's CHECKSIG/CHECKMULTISIG
+over the verdicts.  The overlap matters because the Python stages hold the GIL: on two cores it hides
+them behind verification (block 277647: ~9.9 -> see README).
 """
 from __future__ import annotations
 
 import hashlib
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
-from .. import verify_batch
+from ..signatures import start_verify_batch, verify_batch
 from ..hashing import hash_spans
 from ..native_threads import resolve_threads
 from ..errors import InvalidType
@@ -22,11 +26,13 @@ from . import report as R
 from .checkblock import MAX_MONEY, check_header, check_structure, check_witness_commitment, merkle_root
 from .inputs import Batch, Classifier, Rules
 from .sighash import ONE
-from .script import coinbase_height
+from .script import coinbase_height, hash160_spans
 from .wire import Block, Malformed, display_hex, parse_block
 
 
 _ZERO64 = bytes(64)
+# The P2PKH candidates go to the kernel and to verification in two slices only from this many per slice.
+_FIRST_SLICE_MIN = 64
 # The P2PKH kernel (kernels/bitcoin_p2pkh.py) in front of the Python classifier; tests turn it off to
 # compare it with the Python paths, which stay the reference.
 P2PKH_KERNEL = True
@@ -67,24 +73,43 @@ def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int |
     block_hash = hashlib.sha256(hashlib.sha256(block.header.raw).digest()).digest()
     rep.block_hash = display_hex(block_hash)
     rep.pow_ok = check_header(block, block_hash, rep, check_pow_=check_pow, now=now)
-    root, mutated = merkle_root(txids, threads)
-    rep.mutated = mutated
-    rep.merkle_ok = root == block.header.merkle_root and bool(txs)
-    if not rep.merkle_ok:
-        rep.add(R.BAD_MERKLE_ROOT, f"header commits to {display_hex(block.header.merkle_root)}, "
-                f"transactions hash to {display_hex(root)}")
-    if mutated:
-        rep.add(R.MUTATED, "Merkle tree has a duplicated pair (CVE-2012-2459)")
-    check_structure(block, rep)
-    check_witness_commitment(block, rep)
-    t.lap("block")
 
-    _check_inputs(block, raw, prevouts, rep, threads, t)
+    # The inputs' signatures verify on helper threads while this thread does the block-level checks; their
+    # errors are kept apart meanwhile so the report lists them in the same order as a serial run would.
+    input_errors: list = []
+    with _errors_into(rep, input_errors):
+        job = _start_inputs(block, raw, prevouts, rep, threads, t)
+    try:
+        root, mutated = merkle_root(txids, threads)
+        rep.mutated = mutated
+        rep.merkle_ok = root == block.header.merkle_root and bool(txs)
+        if not rep.merkle_ok:
+            rep.add(R.BAD_MERKLE_ROOT, f"header commits to {display_hex(block.header.merkle_root)}, "
+                    f"transactions hash to {display_hex(root)}")
+        if mutated:
+            rep.add(R.MUTATED, "Merkle tree has a duplicated pair (CVE-2012-2459)")
+        check_structure(block, rep)
+        check_witness_commitment(block, rep)
+        t.lap("block")
+    finally:
+        with _errors_into(rep, input_errors):
+            _finish_inputs(job, rep, threads, t)
+    rep.errors += input_errors
     # block-level errors first, then by transaction and input (a stable sort keeps each one's own order)
     rep.errors.sort(key=lambda e: (-1 if e.tx_index is None else e.tx_index,
                                    -1 if e.input_index is None else e.input_index))
     rep.ok = not rep.errors
     return rep
+
+
+@contextmanager
+def _errors_into(rep: R.BitcoinReport, errors: list):
+    """Point ``rep.add`` at ``errors`` for the block of the with statement."""
+    saved, rep.errors = rep.errors, errors
+    try:
+        yield
+    finally:
+        rep.errors = saved
 
 
 def _spans(parts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
@@ -128,7 +153,16 @@ def block_height(block: Block) -> int | None:
     return coinbase_height(block.txs[0].vin[0].script_sig)
 
 
-def _check_inputs(block: Block, raw: bytes, prevouts, rep: R.BitcoinReport, threads, t) -> None:
+class _InputJob:
+    """What ``_start_inputs`` leaves for ``_finish_inputs``: the general batch, the P2PKH kernel's
+    candidates and output, and the verification of the kernel's pairs running in the background."""
+
+    __slots__ = ("acc", "batch", "cand", "cls", "implied_ok", "pending", "taken", "txs")
+
+
+def _start_inputs(block: Block, raw: bytes, prevouts, rep: R.BitcoinReport, threads, t) -> _InputJob:
+    """Classify every input, run the P2PKH kernel over its candidates, hash their preimages and start
+    verifying their signatures on helper threads (``start_verify_batch``)."""
     batch = Batch()
     cls = Classifier(rep, batch, Rules(block_height(block)))
     classify = cls.classify
@@ -190,54 +224,64 @@ def _check_inputs(block: Block, raw: bytes, prevouts, rep: R.BitcoinReport, thre
         if claimed > subsidy + fees:
             rep.add(R.BAD_CB_AMOUNT, f"coinbase pays {claimed}, limit {subsidy + fees} (subsidy {subsidy} at "
                     f"height {height} + fees {fees})", 0)
-    fast = None
-    if cand:
-        cand_t, cand_k, cand_pv = zip(*cand)
-        fast = _kernel_fast(block, raw, cand_t, cand_k, [pv[1] for pv in cand_pv])
-        taken = fast[0]
-        for c in np.flatnonzero(taken == 0).tolist():
-            classify(txs[cand_t[c]], cand_t[c], cand_k[c], cand_pv[c], implied_ok)
     t.lap("classify")
+    job = _InputJob()
+    job.txs, job.cls, job.batch, job.implied_ok = txs, cls, batch, implied_ok
+    job.cand, job.taken, job.acc, job.pending = None, None, np.zeros(0, dtype=np.int64), []
+    if not cand:
+        return job
+    job.cand = tuple(zip(*cand))
+    cand_t, cand_k, cand_pv = job.cand
+    spks = [pv[1] for pv in cand_pv]
+    n = len(cand)
+    # In slices, so that the helper threads start verifying the first while this thread runs the kernel and
+    # hashes the preimages of the rest (a quarter first: the helpers' head start, little added overhead).
+    bounds = [0, n // 4, n] if n >= 4 * _FIRST_SLICE_MIN and resolve_threads(threads) > 1 else [0, n]
+    taken_parts, acc_parts = [], []
+    try:
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            taken, pre, pre_off, rs_k, key_pos, key_len = _kernel_fast(block, raw, cand_t[lo:hi], cand_k[lo:hi],
+                                                                      spks[lo:hi])
+            taken_parts.append(taken)
+            acc = np.flatnonzero(taken)
+            if len(acc):
+                acc_parts.append(acc + lo)
+                # declined candidates have empty spans, so the taken ones lie back to back
+                offs = np.append(pre_off[acc], pre_off[-1])
+                digests = hash_spans("sha256d", pre, offs, threads=threads)
+                keys = [raw[a : a + m] for a, m in zip(key_pos[acc].tolist(), key_len[acc].tolist())]
+                job.pending.append(start_verify_batch("ecdsa-secp256k1", keys, digests, rs_k[acc], threads=threads))
+    except BaseException:
+        try:
+            _results(job.pending)  # join what started, so its helpers stop and its key slots come free
+        finally:
+            raise
+    job.taken = np.concatenate(taken_parts)
+    if acc_parts:
+        job.acc = np.concatenate(acc_parts)
+    t.lap("kernel")
+    return job
 
-    # one extra row for Core's uint256(1): signatures with digest source -1 index it from the end
-    n_pre = len(batch.pre_lens)
-    digests = np.empty((n_pre + 1, 32), dtype=np.uint8)
-    digests[-1] = np.frombuffer(ONE, dtype=np.uint8)
-    if n_pre:
-        offsets = np.zeros(n_pre + 1, dtype=np.int64)
-        np.cumsum(np.asarray(batch.pre_lens, dtype=np.int64), out=offsets[1:])
-        buf = np.frombuffer(b"".join(batch.parts), dtype=np.uint8)
-        digests[:-1] = hash_spans("sha256d", buf, offsets, threads=threads)
-    n_gen = len(batch.pair_sig)
-    acc = np.flatnonzero(taken) if fast is not None else np.zeros(0, dtype=np.int64)
-    if len(acc):
-        _, pre, pre_off, rs_k, key_pos, key_len = fast
-        # declined candidates have empty spans, so the taken ones lie back to back
-        offs = np.append(pre_off[acc], pre_off[-1])
-        fast_digests = hash_spans("sha256d", pre, offs, threads=threads)
-    t.lap("sighash")
-    verdict = np.zeros(n_gen, dtype=bool)
-    fast_ok = np.zeros(len(acc), dtype=bool)
-    if n_gen or len(acc):
-        keys = batch.pair_key
-        msgs = np.empty((n_gen + len(acc), 32), dtype=np.uint8)
-        sigs = np.empty((n_gen + len(acc), 64), dtype=np.uint8)
-        if n_gen:
-            rs = np.frombuffer(b"".join(x or _ZERO64 for x in batch.sig_rs), dtype=np.uint8).reshape(-1, 64)
-            ps = np.asarray(batch.pair_sig, dtype=np.int64)
-            src = np.asarray(batch.sig_digest, dtype=np.int64)[ps]
-            msgs[:n_gen] = digests[src]
-            sigs[:n_gen] = rs[ps]
-        if len(acc):
-            keys = keys + [raw[a : a + n] for a, n in zip(key_pos[acc].tolist(), key_len[acc].tolist())]
-            msgs[n_gen:] = fast_digests
-            sigs[n_gen:] = rs_k[acc]
-        v = verify_batch("ecdsa-secp256k1", keys, msgs, sigs, threads=threads)
-        verdict[:] = v[:n_gen]
-        fast_ok[:] = v[n_gen:]
+
+def _finish_inputs(job: _InputJob, rep: R.BitcoinReport, threads, t) -> None:
+    """Classify the candidates the kernel declined, verify the general batch, join the background
+    verification and replay every input's checks over the verdicts."""
+    txs, cls, batch, implied_ok, acc = job.txs, job.cls, job.batch, job.implied_ok, job.acc
+    classify = cls.classify
+    try:
+        if job.taken is not None:
+            cand_t, cand_k, cand_pv = job.cand
+            for c in np.flatnonzero(job.taken == 0).tolist():
+                classify(txs[cand_t[c]], cand_t[c], cand_k[c], cand_pv[c], implied_ok)
+        t.lap("classify")
+        verdict = _verify_general(batch, threads)
+        t.lap("general")
+    finally:
+        fast_ok = _results(job.pending)
     t.lap("verify")
 
     if len(acc):
+        cand_t, cand_k, _ = job.cand
         rep.inputs_checked += len(acc)
         rep.sigs_checked += len(acc)
         for i in acc[~fast_ok].tolist():
@@ -267,6 +311,39 @@ def _check_inputs(block: Block, raw: bytes, prevouts, rep: R.BitcoinReport, thre
                     chk.tx_index, chk.input_index)
 
 
+def _results(pending: list) -> np.ndarray:
+    """The verdicts of every background verification, in order; each is joined even if one raises."""
+    out, err = [], None
+    for p in pending:
+        try:
+            out.append(p.result())
+        except BaseException as e:  # noqa: BLE001 - re-raised below, after the others released their slots
+            err = err or e
+    if err is not None:
+        raise err
+    return np.concatenate(out) if out else np.zeros(0, dtype=bool)
+
+
+def _verify_general(batch: Batch, threads) -> np.ndarray:
+    """Hash the general batch's preimages and verify its (signature, key) pairs; the verdicts."""
+    n_pre = len(batch.pre_lens)
+    n_gen = len(batch.pair_sig)
+    if not n_gen:
+        return np.zeros(0, dtype=bool)
+    # one extra row for Core's uint256(1): signatures with digest source -1 index it from the end
+    digests = np.empty((n_pre + 1, 32), dtype=np.uint8)
+    digests[-1] = np.frombuffer(ONE, dtype=np.uint8)
+    if n_pre:
+        offsets = np.zeros(n_pre + 1, dtype=np.int64)
+        np.cumsum(np.asarray(batch.pre_lens, dtype=np.int64), out=offsets[1:])
+        buf = np.frombuffer(b"".join(batch.parts), dtype=np.uint8)
+        digests[:-1] = hash_spans("sha256d", buf, offsets, threads=threads)
+    rs = np.frombuffer(b"".join(x or _ZERO64 for x in batch.sig_rs), dtype=np.uint8).reshape(-1, 64)
+    ps = np.asarray(batch.pair_sig, dtype=np.int64)
+    src = np.asarray(batch.sig_digest, dtype=np.int64)[ps]
+    return verify_batch("ecdsa-secp256k1", batch.pair_key, digests[src], rs[ps], threads=threads)
+
+
 def _check_values(tx, ti: int, value_in: int, rep: R.BitcoinReport) -> int:
     """Core's CheckTxInputs value rules for a transaction whose every input amount is known; the fee."""
     if not 0 <= value_in <= MAX_MONEY:
@@ -290,15 +367,18 @@ def _kernel_fast(block: Block, raw: bytes, cand_t, cand_k, cand_spk):
     hi = ends[ct]
     lo = hi - lens[ct]
     spk = np.frombuffer(b"".join(cand_spk), dtype=np.uint8).reshape(-1, 25)
-    return p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, np.asarray(cand_k, dtype=np.int64), spk)
+    return p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, np.asarray(cand_k, dtype=np.int64), spk,
+                           hash160=hash160_spans)
 
 
 class _Timer:
+    """Wall time per stage on the calling thread, summed where a stage comes back (``classify``)."""
+
     def __init__(self, rep):
         self.rep = rep
         self.t = time.perf_counter()
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
-        self.rep.timings[name] = round(now - self.t, 6)
+        self.rep.timings[name] = round(self.rep.timings.get(name, 0.0) + now - self.t, 6)
         self.t = now
