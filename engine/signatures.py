@@ -35,11 +35,11 @@ def verify_batch(scheme: str, pubkeys, messages, signatures, *, threads: int | N
     ``low_s=True`` rejects ECDSA signatures with s > n/2.  ``backend`` is ``auto``, ``native`` or
     ``reference`` (the slow oracle the fast paths are tested against).
     """
-    return _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, start=False).result()
+    return _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, False, True).result()
 
 
 def start_verify_batch(scheme: str, pubkeys, messages, signatures, *, threads: int | None = None,
-                       low_s: bool = False, backend: str = "auto") -> PendingVerdicts:
+                       low_s: bool = False, backend: str = "auto", key_cache: bool = True) -> PendingVerdicts:
     """``verify_batch`` started in the background: returns at once with a handle whose ``result()`` gives
     the same (N,) bool array.  Until then ``threads - 1`` helper threads verify while the caller does other
     work (Python work, say, that holds the GIL), and at ``result()`` the caller's thread joins them, so the
@@ -47,9 +47,12 @@ def start_verify_batch(scheme: str, pubkeys, messages, signatures, *, threads: i
     exactly as you would have called ``verify_batch`` (the inputs must not change until then).
 
     ECDSA secp256k1 on the native backend runs in the background; the other schemes and backends are
-    verified here, before returning, and ``result()`` hands back the finished array.
+    verified here, before returning, and ``result()`` hands back the finished array.  ``key_cache=False``
+    skips the per-key cache of the secp256k1 and Ed25519 kernels (same verdicts): its lookup runs on the
+    calling thread before the helpers start, which only pays where keys come back (the Bitcoin adapter,
+    whose keys mostly sign once, starts faster without it).
     """
-    return _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, start=True)
+    return _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, True, key_cache)
 
 
 class PendingVerdicts:
@@ -68,7 +71,8 @@ def _done(out: np.ndarray) -> PendingVerdicts:
     return PendingVerdicts(lambda: out)
 
 
-def _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, start: bool) -> PendingVerdicts:
+def _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, start: bool,
+            key_cache: bool) -> PendingVerdicts:
     check_scheme(scheme)
     keys = as_items("pubkeys", pubkeys)
     msgs = as_items("messages", messages)
@@ -92,7 +96,7 @@ def _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, star
         key_arr, key_lens = fixed_width(keys, 32)
         ok &= key_lens == 32
         buf, offs = flatten(msgs)
-        res = mod.verify(key_arr, buf, offs, sig_arr, threads=t)
+        res = mod.verify(key_arr, buf, offs, sig_arr, threads=t, cache=key_cache)
     else:
         key_arr, key_lens = fixed_width(keys, 65)
         ok &= (key_lens == 33) | (key_lens == 65)
@@ -104,9 +108,11 @@ def _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, star
             dig, dig_lens = fixed_width(msgs, 32)
             ok &= dig_lens == 32
             if start and scheme == "ecdsa-secp256k1":
-                pending = mod.verify_start(key_arr, key_lens8, dig, sig_arr, low_s=low_s, threads=t)
+                pending = mod.verify_start(key_arr, key_lens8, dig, sig_arr, low_s=low_s, threads=t,
+                                           cache=key_cache)
                 return PendingVerdicts(lambda: np.asarray(pending.result(), dtype=bool) & ok)
-            res = mod.verify(key_arr, key_lens8, dig, sig_arr, low_s=low_s, threads=t)
+            cache = {"cache": key_cache} if scheme == "ecdsa-secp256k1" else {}  # P-256 has no such switch
+            res = mod.verify(key_arr, key_lens8, dig, sig_arr, low_s=low_s, threads=t, **cache)
     return _done(np.asarray(res, dtype=bool) & ok)
 
 

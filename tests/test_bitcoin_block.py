@@ -319,3 +319,19 @@ def test_double_spend_inside_the_block():
     b = _tx(vout=[(2, b"\x51")])  # other txid, same outpoint
     rep = validate_block(block([coinbase(), a, b]), check_pow=False)
     assert [(e.code, e.tx_index, e.input_index) for e in rep.errors] == [("double_spend", 2, 0)]
+
+
+def test_malformed_after_the_first_piece_reports_as_a_whole_block_parse_would(block_raw, prevouts):
+    """From two threads the block is parsed in two pieces, the first verifying while the second parses: a
+    second piece that does not parse gives the one-piece report (malformed alone), its work joined."""
+    from ledgerval.native import secp256k1
+
+    for cut in (len(block_raw) - 1, len(block_raw) - 300, len(block_raw) // 2):
+        one = validate_block(block_raw[:cut], prevouts, threads=1)
+        two = validate_block(block_raw[:cut], prevouts, threads=2)
+        assert [(e.code, e.tx_index, e.detail) for e in two.errors] == \
+            [(e.code, e.tx_index, e.detail) for e in one.errors]
+        assert [e.code for e in two.errors] == ["malformed"]
+        assert (two.inputs_checked, two.sigs_checked, two.inputs_skipped) == (0, 0, 0)
+    if secp256k1.AVAILABLE:
+        assert int(secp256k1.key_cache._pins.sum()) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -163,3 +164,54 @@ def test_fuzz_roundtrip(version, vin, vout, locktime, data):
     for k in range(len(raw)):
         with pytest.raises(Malformed):
             parse_transaction(raw[:k])
+
+
+def _plain_parse(raw: bytes):
+    """The block read in one loop, as parse_block did before it was split into pieces."""
+    from types import SimpleNamespace
+
+    from ledgerval.bitcoin.wire import parse_tx
+
+    r = Reader(raw)
+    r.read(80, "block header")
+    txs = []
+    for i in range(r.compact("transaction count")):
+        try:
+            txs.append(parse_tx(r))
+        except Malformed as e:
+            raise Malformed(f"transaction {i}: {e.detail}", i) from None
+    if r.remaining():
+        raise Malformed(f"{r.remaining()} trailing bytes after the last transaction")
+    return SimpleNamespace(txs=txs)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 600), max_size=5), st.data(), st.booleans())
+def test_block_parser_in_pieces_matches_parse_block(limits, data, pad):
+    """BlockParser fed any byte limits, in any order, parses what one plain pass over the transactions does
+    (the transactions and where each starts), and a truncated or padded block fails with its message."""
+    from ledgerval.bitcoin.wire import BlockParser
+
+    raw = _small_block()
+    ends = np.cumsum([len(t.raw) for t in _plain_parse(raw).txs]) + 81  # cuts at transaction boundaries too
+    cut = data.draw(st.one_of(st.integers(0, len(raw)), st.sampled_from([int(e) for e in ends])), label="cut")
+    raw = raw[:cut] + (b"\x00" if pad else b"")
+    try:
+        want = _plain_parse(raw)
+        want_err = None
+    except Malformed as e:
+        want, want_err = None, (e.detail, e.tx_index)
+    try:
+        parser = BlockParser(raw)
+        for limit in [*limits, len(raw)]:
+            first = parser.parse_until(limit)
+            assert first <= len(parser.block.txs)
+        got_err = None
+    except Malformed as e:
+        got_err = (e.detail, e.tx_index)
+    assert got_err == want_err
+    if want is not None:
+        assert parser.done
+        txs = parser.block.txs
+        assert [t.raw for t in txs] == [t.raw for t in want.txs]
+        assert all(raw[s : s + len(t.raw)] == t.raw for s, t in zip(parser.starts, txs))

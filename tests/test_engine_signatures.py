@@ -170,8 +170,10 @@ def test_start_verify_batch_matches_verify_batch(scheme, backend):
         msgs[0] = msgs[0][:31]
     want = verify_batch(scheme, pubs, msgs, sigs, backend=backend, threads=1)
     for threads in (1, 2):
-        pending = start_verify_batch(scheme, pubs, msgs, sigs, backend=backend, threads=threads)
-        assert pending.result().tolist() == want.tolist()
+        for key_cache in (True, False):
+            pending = start_verify_batch(scheme, pubs, msgs, sigs, backend=backend, threads=threads,
+                                         key_cache=key_cache)
+            assert pending.result().tolist() == want.tolist()
     assert want[4:].all() and not want[1:4].any() and want[0] != scheme.startswith("ecdsa")
     with pytest.raises(InvalidArgument):
         start_verify_batch(scheme, pubs, msgs[:-1], sigs)

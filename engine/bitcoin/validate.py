@@ -1,38 +1,47 @@
 """``validate_block``: one block, every check, signatures verified in batches.
 
-Order: parse; txids in one hash batch; header PoW; input classification (hash/template checks, sighash
-preimages: P2PKH SIGHASH_ALL spends of pre-BIP66 blocks in one Numba kernel call, kernels/bitcoin_p2pkh.py,
-and every other input through the Python classifier in inputs.py, the reference the kernel is tested
-against); one SHA-256d batch over the kernel's preimages, whose signatures then verify on helper threads
-(``start_verify_batch``) while this thread checks the Merkle root and mutation, the CheckBlock structure
-rules and the witness commitment and classifies the inputs the kernel declined; one SHA-256d batch and one
-``verify_batch`` over the remaining (signature, key) pairs; replay of each input's CHECKSIG/CHECKMULTISIG
-over the verdicts.  The overlap matters because the Python stages hold the GIL: on two cores it hides
-them behind verification (block 277647: ~9.9 -> see README).
+Order, per piece of the block (two pieces from two threads on: the first quarter of its bytes, then the
+rest; one piece otherwise): parse (wire.BlockParser); txids in one hash batch; input classification
+(double spends, values, prevouts, hash/template checks, sighash preimages: P2PKH SIGHASH_ALL spends of
+pre-BIP66 blocks in one Numba kernel call, kernels/bitcoin_p2pkh.py, every other input through the Python
+classifier in inputs.py, the reference the kernel is tested against); one SHA-256d batch over the kernel's
+preimages, whose signatures then start verifying on helper threads (``start_verify_batch``).  Then, on this
+thread while they verify: header PoW, Merkle root and mutation, CheckBlock structure rules, witness
+commitment, the inputs the kernel declined, one SHA-256d batch and one ``verify_batch`` over the remaining
+(signature, key) pairs; last, the join and the replay of each input's CHECKSIG/CHECKMULTISIG over the
+verdicts.
+
+Why the pieces and the overlap: the Python stages hold the GIL, so on a second core the only parallel work
+is native; starting verification after the first piece hides most of the Python behind it (block 277647 at
+two threads: 10.1 ms before the overlap, ~9.1 ms with it, measured interleaved, see README).  Reports do not
+depend on the thread count: input errors are collected apart and merged in serial order.
 """
 from __future__ import annotations
 
 import hashlib
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import numpy as np
 
-from ..signatures import start_verify_batch, verify_batch
+from ..errors import InvalidType
 from ..hashing import hash_spans
 from ..native_threads import resolve_threads
-from ..errors import InvalidType
+from ..signatures import start_verify_batch, verify_batch
 from . import report as R
 from .checkblock import MAX_MONEY, check_header, check_structure, check_witness_commitment, merkle_root
 from .inputs import Batch, Classifier, Rules
-from .sighash import ONE
 from .script import coinbase_height, hash160_spans
-from .wire import Block, Malformed, display_hex, parse_block
-
+from .sighash import ONE
+from .wire import Block, BlockParser, Malformed, display_hex
 
 _ZERO64 = bytes(64)
-# The P2PKH candidates go to the kernel and to verification in two slices only from this many per slice.
-_FIRST_SLICE_MIN = 64
+# Blocks are parsed and classified in two pieces (the first starting verification early) from this size.
+_PIECE_MIN_BYTES = 16_384
+# The first piece is this fraction of the transactions' bytes: big enough to keep the helpers busy while
+# this thread parses and classifies the rest, small enough to start them early (block 277647 at 2 threads,
+# interleaved: 1/4 a little ahead of 1/2, 1/3, 1/6 and 1/8).
+_FIRST_PIECE = 4
 # The P2PKH kernel (kernels/bitcoin_p2pkh.py) in front of the Python classifier; tests turn it off to
 # compare it with the Python paths, which stay the reference.
 P2PKH_KERNEL = True
@@ -58,29 +67,56 @@ def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int |
     resolve_threads(threads)
     rep = R.BitcoinReport(prevouts_used=prevouts is not None)
     t = _Timer(rep)
+    t_threads = resolve_threads(threads)
     try:
-        block = parse_block(raw)
+        parser = BlockParser(raw)
     except Malformed as e:
         rep.add(R.MALFORMED, e.detail, e.tx_index)
         return rep
-    t.lap("parse")
+    block = parser.block
+    # The transactions are parsed and their inputs classified in two pieces when there are helper threads
+    # to give work to: the P2PKH signatures of the first quarter of the block's bytes start verifying on
+    # them while this thread parses and classifies the rest (then the block-level checks, below).
+    tx_bytes = len(raw) - block.tx_start
+    limits = [len(raw)]
+    if t_threads > 1 and tx_bytes >= _PIECE_MIN_BYTES and P2PKH_KERNEL:
+        limits.insert(0, block.tx_start + tx_bytes // _FIRST_PIECE)
+    # The inputs' errors are kept apart while the block-level checks run, so that the report lists them in
+    # the same order as a serial run would.
+    input_errors: list = []
+    run = _InputRun(block, raw, parser.starts, prevouts, rep, threads)
+    try:
+        txid_parts = []
+        for limit in limits:
+            try:
+                first = parser.parse_until(limit)
+            except Malformed as e:
+                run.abandon()
+                rep = R.BitcoinReport(prevouts_used=prevouts is not None, timings=rep.timings)
+                rep.add(R.MALFORMED, e.detail, e.tx_index)
+                return rep
+            t.lap("parse")
+            txid_parts.append(_set_txids(block.txs[first:], raw, parser.starts[first:],
+                                         1 if run.pending else threads))
+            t.lap("txids")
+            with _errors_into(rep, input_errors):
+                run.feed(first, t)
+        with _errors_into(rep, input_errors):
+            run.close()
+    except BaseException:
+        run.abandon()
+        raise
     txs = block.txs
     rep.n_tx = len(txs)
     rep.n_inputs = sum(len(tx.vin) for tx in txs if not tx.is_coinbase())
-    txids = _set_txids(block, raw, threads)
-    t.lap("txids")
-
-    block_hash = hashlib.sha256(hashlib.sha256(block.header.raw).digest()).digest()
-    rep.block_hash = display_hex(block_hash)
-    rep.pow_ok = check_header(block, block_hash, rep, check_pow_=check_pow, now=now)
-
-    # The inputs' signatures verify on helper threads while this thread does the block-level checks; their
-    # errors are kept apart meanwhile so the report lists them in the same order as a serial run would.
-    input_errors: list = []
-    with _errors_into(rep, input_errors):
-        job = _start_inputs(block, raw, prevouts, rep, threads, t)
+    txids = np.concatenate(txid_parts) if txid_parts else np.zeros((0, 32), dtype=np.uint8)
+    # while helpers verify, the other cores are theirs: this thread's own native work runs on it alone
+    aux = 1 if run.pending else threads
     try:
-        root, mutated = merkle_root(txids, threads)
+        block_hash = hashlib.sha256(hashlib.sha256(block.header.raw).digest()).digest()
+        rep.block_hash = display_hex(block_hash)
+        rep.pow_ok = check_header(block, block_hash, rep, check_pow_=check_pow, now=now)
+        root, mutated = merkle_root(txids, aux)
         rep.mutated = mutated
         rep.merkle_ok = root == block.header.merkle_root and bool(txs)
         if not rep.merkle_ok:
@@ -93,7 +129,7 @@ def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int |
         t.lap("block")
     finally:
         with _errors_into(rep, input_errors):
-            _finish_inputs(job, rep, threads, t)
+            run.finish(rep, aux, t)
     rep.errors += input_errors
     # block-level errors first, then by transaction and input (a stable sort keeps each one's own order)
     rep.errors.sort(key=lambda e: (-1 if e.tx_index is None else e.tx_index,
@@ -119,19 +155,18 @@ def _spans(parts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(b"".join(parts), dtype=np.uint8), offsets
 
 
-def _set_txids(block: Block, raw: bytes, threads) -> np.ndarray:
-    """Txids (and wtxids) of every transaction in one hash call; returns the (N, 32) txid array."""
-    txs = block.txs
+def _set_txids(txs: list, raw: bytes, starts: list[int], threads) -> np.ndarray:
+    """Txids (and wtxids) of ``txs``, which start at ``starts`` in ``raw``, in one hash call; returns the
+    (N, 32) txid array."""
     if not txs:
         return np.zeros((0, 32), dtype=np.uint8)
     seg = [i for i, tx in enumerate(txs) if tx.has_witness]
     if seg:
         buf, offsets = _spans([tx.stripped for tx in txs])
     else:  # without witnesses the transactions lie back to back in the block: hash them in place
-        lens = np.fromiter((len(tx.raw) for tx in txs), dtype=np.int64, count=len(txs))
-        offsets = np.zeros(len(txs) + 1, dtype=np.int64)
-        np.cumsum(lens, out=offsets[1:])
-        offsets += block.tx_start
+        offsets = np.empty(len(txs) + 1, dtype=np.int64)
+        offsets[:-1] = starts
+        offsets[-1] = starts[-1] + len(txs[-1].raw)
         buf = np.frombuffer(raw, dtype=np.uint8)
     ids = hash_spans("sha256d", buf, offsets, threads=threads)
     for tx, h in zip(txs, ids):
@@ -153,162 +188,181 @@ def block_height(block: Block) -> int | None:
     return coinbase_height(block.txs[0].vin[0].script_sig)
 
 
-class _InputJob:
-    """What ``_start_inputs`` leaves for ``_finish_inputs``: the general batch, the P2PKH kernel's
-    candidates and output, and the verification of the kernel's pairs running in the background."""
+class _InputRun:
+    """The inputs of one block, fed a piece of its transactions at a time (``feed``), then ``close``d and
+    ``finish``ed.  Each piece: the per-input loop (double spends, values, prevouts, classification), then
+    the P2PKH kernel over the candidates of the pre-BIP66 rules (a 25-byte prevout script in a witness-free
+    transaction), their preimages hashed and their signatures started on helper threads
+    (``start_verify_batch``).  ``finish`` classifies what the kernel declined, verifies the general batch,
+    joins the background verification and replays every input's checks over the verdicts.  ``abandon``
+    joins whatever was started (its helpers stop, nothing else is read) when the run ends early."""
 
-    __slots__ = ("acc", "batch", "cand", "cls", "implied_ok", "pending", "taken", "txs")
+    def __init__(self, block: Block, raw: bytes, starts: list[int], prevouts, rep: R.BitcoinReport, threads):
+        self.block, self.raw, self.starts, self.rep, self.threads = block, raw, starts, rep, threads
+        self.prevouts = prevouts
+        self.batch = Batch()
+        self.cls = None  # made at the first piece, which holds the coinbase (the block height sets the rules)
+        # outputs created earlier in the block, found through their transaction (one entry per transaction,
+        # not per output; a repeated txid maps to its latest transaction, as a per-output dict would)
+        self.created: dict[bytes, int] = {}
+        self.spent: dict[bytes, int] = {}  # outpoint (36 bytes as serialized) -> transaction spending it
+        self.fees, self.fees_known = 0, prevouts is not None
+        self.cand_t: list[int] = []
+        self.cand_k: list[int] = []
+        self.cand_pv: list = []
+        self.taken: list[np.ndarray] = []
+        self.acc: list[np.ndarray] = []
+        self.pending: list = []
 
-
-def _start_inputs(block: Block, raw: bytes, prevouts, rep: R.BitcoinReport, threads, t) -> _InputJob:
-    """Classify every input, run the P2PKH kernel over its candidates, hash their preimages and start
-    verifying their signatures on helper threads (``start_verify_batch``)."""
-    batch = Batch()
-    cls = Classifier(rep, batch, Rules(block_height(block)))
-    classify = cls.classify
-    implied_ok = prevouts is None
-    get_prevout = None if prevouts is None else prevouts.get
-    txs = block.txs
-    # outputs created earlier in the block, found through their transaction (one entry per transaction,
-    # not per output; a repeated txid maps to its latest transaction, as a per-output dict would)
-    created: dict[bytes, int] = {}
-    spent: dict[bytes, int] = {}  # outpoint (36 bytes as serialized) -> transaction spending it
-    fees, fees_known = 0, prevouts is not None
-    # Candidates for the P2PKH kernel (a 25-byte prevout script in a witness-free transaction of a pre-BIP66
-    # block) go to it in one call after this loop, and those it declines to ``classify`` then; every other
-    # input is classified at once.  The order of classification is invisible: errors are sorted by location.
-    cand = []  # (transaction, input, prevout)
-    no_kernel = cls.rules.strict_der or not P2PKH_KERNEL
-    # bound methods hoisted out of the per-input loop (732 inputs of block 277647: ~0.85 -> ~0.6 ms)
-    spent_at, created_at, cand_add = spent.setdefault, created.get, cand.append
-    for ti, tx in enumerate(txs):
-        if ti > 0 and not tx.is_coinbase():
-            use_kernel = not (no_kernel or tx.has_witness)
-            value_in, known = 0, True
-            k = -1
-            for txin in tx.vin:
-                k += 1
-                s = spent_at(txin.outpoint, ti)
-                if s != ti:  # (twice in one transaction is CheckTransaction's inputs_duplicate)
-                    rep.add(R.DOUBLE_SPEND, f"transaction {ti} input {k} spends an output transaction "
-                            f"{s} already spent", ti, k)
-                pv = None
-                ph = txin.prev_hash
-                j = created_at(ph)
-                if j is not None:
-                    vout = txs[j].vout
-                    if txin.prev_n < len(vout):
-                        out = vout[txin.prev_n]
-                        pv = (out.value, out.script_pubkey)
-                if pv is None:
-                    if get_prevout is not None:
-                        pv = get_prevout((ph[::-1].hex(), txin.prev_n))
+    def feed(self, first: int, t) -> None:
+        """Check the inputs of transactions ``first`` to the last one parsed."""
+        block, rep = self.block, self.rep
+        txs = block.txs
+        if self.cls is None:
+            self.cls = Classifier(rep, self.batch, Rules(block_height(block)))
+        classify = self.cls.classify
+        implied_ok = self.prevouts is None
+        get_prevout = None if self.prevouts is None else self.prevouts.get
+        created = self.created
+        # Kernel candidates go to it in one call after this loop (those it declines to ``classify`` in
+        # ``finish``); every other input is classified at once.  The order of classification is invisible:
+        # errors are sorted by location.
+        no_kernel = self.cls.rules.strict_der or not P2PKH_KERNEL
+        c0 = len(self.cand_t)
+        # bound methods hoisted out of the per-input loop (732 inputs of block 277647: ~0.85 -> ~0.6 ms)
+        spent_at, created_at = self.spent.setdefault, created.get
+        cand_t, cand_k, cand_pv = self.cand_t.append, self.cand_k.append, self.cand_pv.append
+        fees, fees_known = self.fees, self.fees_known
+        for ti in range(first, len(txs)):
+            tx = txs[ti]
+            if ti > 0 and not tx.is_coinbase():
+                use_kernel = not (no_kernel or tx.has_witness)
+                value_in, known = 0, True
+                k = -1
+                for txin in tx.vin:
+                    k += 1
+                    s = spent_at(txin.outpoint, ti)
+                    if s != ti:  # (twice in one transaction is CheckTransaction's inputs_duplicate)
+                        rep.add(R.DOUBLE_SPEND, f"transaction {ti} input {k} spends an output transaction "
+                                f"{s} already spent", ti, k)
+                    pv = None
+                    ph = txin.prev_hash
+                    j = created_at(ph)
+                    if j is not None:
+                        vout = txs[j].vout
+                        if txin.prev_n < len(vout):
+                            out = vout[txin.prev_n]
+                            pv = (out.value, out.script_pubkey)
                     if pv is None:
-                        known = False
+                        if get_prevout is not None:
+                            pv = get_prevout((ph[::-1].hex(), txin.prev_n))
+                        if pv is None:
+                            known = False
+                            classify(tx, ti, k, pv, implied_ok)
+                            continue
+                    if use_kernel and len(pv[1]) == 25:
+                        cand_t(ti)
+                        cand_k(k)
+                        cand_pv(pv)
+                    else:
                         classify(tx, ti, k, pv, implied_ok)
-                        continue
-                if use_kernel and len(pv[1]) == 25:
-                    cand_add((ti, k, pv))
-                else:
-                    classify(tx, ti, k, pv, implied_ok)
-                value_in += pv[0]
-            fees_known &= known
-            if known:
-                fees += _check_values(tx, ti, value_in, rep)
-        created[tx.txid] = ti
-    height = block_height(block)
-    if fees_known and height is not None and block.txs and block.txs[0].is_coinbase():
-        # Core's ConnectBlock: the coinbase may claim at most the subsidy plus the fees
-        subsidy = (50 * 100_000_000) >> (height // 210_000) if height // 210_000 < 64 else 0
-        claimed = sum(o.value for o in block.txs[0].vout)
-        if claimed > subsidy + fees:
-            rep.add(R.BAD_CB_AMOUNT, f"coinbase pays {claimed}, limit {subsidy + fees} (subsidy {subsidy} at "
-                    f"height {height} + fees {fees})", 0)
-    t.lap("classify")
-    job = _InputJob()
-    job.txs, job.cls, job.batch, job.implied_ok = txs, cls, batch, implied_ok
-    job.cand, job.taken, job.acc, job.pending = None, None, np.zeros(0, dtype=np.int64), []
-    if not cand:
-        return job
-    job.cand = tuple(zip(*cand))
-    cand_t, cand_k, cand_pv = job.cand
-    spks = [pv[1] for pv in cand_pv]
-    n = len(cand)
-    # In slices, so that the helper threads start verifying the first while this thread runs the kernel and
-    # hashes the preimages of the rest (a quarter first: the helpers' head start, little added overhead).
-    bounds = [0, n // 4, n] if n >= 4 * _FIRST_SLICE_MIN and resolve_threads(threads) > 1 else [0, n]
-    taken_parts, acc_parts = [], []
-    try:
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
-            taken, pre, pre_off, rs_k, key_pos, key_len = _kernel_fast(block, raw, cand_t[lo:hi], cand_k[lo:hi],
-                                                                      spks[lo:hi])
-            taken_parts.append(taken)
-            acc = np.flatnonzero(taken)
-            if len(acc):
-                acc_parts.append(acc + lo)
-                # declined candidates have empty spans, so the taken ones lie back to back
-                offs = np.append(pre_off[acc], pre_off[-1])
-                digests = hash_spans("sha256d", pre, offs, threads=threads)
-                keys = [raw[a : a + m] for a, m in zip(key_pos[acc].tolist(), key_len[acc].tolist())]
-                job.pending.append(start_verify_batch("ecdsa-secp256k1", keys, digests, rs_k[acc], threads=threads))
-    except BaseException:
-        try:
-            _results(job.pending)  # join what started, so its helpers stop and its key slots come free
-        finally:
-            raise
-    job.taken = np.concatenate(taken_parts)
-    if acc_parts:
-        job.acc = np.concatenate(acc_parts)
-    t.lap("kernel")
-    return job
-
-
-def _finish_inputs(job: _InputJob, rep: R.BitcoinReport, threads, t) -> None:
-    """Classify the candidates the kernel declined, verify the general batch, join the background
-    verification and replay every input's checks over the verdicts."""
-    txs, cls, batch, implied_ok, acc = job.txs, job.cls, job.batch, job.implied_ok, job.acc
-    classify = cls.classify
-    try:
-        if job.taken is not None:
-            cand_t, cand_k, cand_pv = job.cand
-            for c in np.flatnonzero(job.taken == 0).tolist():
-                classify(txs[cand_t[c]], cand_t[c], cand_k[c], cand_pv[c], implied_ok)
+                    value_in += pv[0]
+                fees_known &= known
+                if known:
+                    fees += _check_values(tx, ti, value_in, rep)
+            created[tx.txid] = ti
+        self.fees, self.fees_known = fees, fees_known
         t.lap("classify")
-        verdict = _verify_general(batch, threads)
-        t.lap("general")
-    finally:
-        fast_ok = _results(job.pending)
-    t.lap("verify")
+        if len(self.cand_t) > c0:
+            self._kernel(c0)
+        t.lap("kernel")
 
-    if len(acc):
-        cand_t, cand_k, _ = job.cand
-        rep.inputs_checked += len(acc)
-        rep.sigs_checked += len(acc)
-        for i in acc[~fast_ok].tolist():
-            ti, k = cand_t[i], cand_k[i]
-            rep.sigs_failed += 1
-            rep.add(R.BAD_SIGNATURE, f"transaction {ti} input {k}: P2PKH: signature does not verify", ti, k)
-    if batch.fast_pair:
-        fp = np.asarray(batch.fast_pair, dtype=np.int64)
-        good = fp >= 0
-        good[good] = verdict[fp[good]]
-        n_fast = len(fp)
-        rep.inputs_checked += n_fast
-        rep.sigs_checked += n_fast
-        for i in np.flatnonzero(~good).tolist():
-            ti, k = batch.fast_ti[i], batch.fast_k[i]
-            rep.sigs_failed += 1
-            rep.add(R.BAD_SIGNATURE, f"transaction {ti} input {k}: {batch.fast_label[i]}: signature does not "
-                    "verify", ti, k)
-    for chk in batch.inputs:
-        got = chk.matched(verdict)
-        rep.inputs_checked += 1
-        rep.sigs_checked += chk.m
-        if got != chk.m:
-            rep.sigs_failed += chk.m - got
-            what = "signature does not verify" if chk.m == 1 else f"only {got} of {chk.m} signatures match in order"
-            rep.add(R.BAD_SIGNATURE, f"transaction {chk.tx_index} input {chk.input_index}: {chk.kind}: {what}",
-                    chk.tx_index, chk.input_index)
+    def _kernel(self, c0: int) -> None:
+        """The P2PKH kernel over candidates c0 onwards; their signatures start verifying in the background."""
+        raw, threads = self.raw, self.threads
+        ct, ck = self.cand_t[c0:], self.cand_k[c0:]
+        taken, pre, pre_off, rs_k, key_pos, key_len = _kernel_fast(self.block, raw, self.starts, ct, ck,
+                                                                  [pv[1] for pv in self.cand_pv[c0:]])
+        self.taken.append(taken)
+        acc = np.flatnonzero(taken)
+        if not len(acc):
+            return
+        self.acc.append(acc + c0)
+        # declined candidates have empty spans, so the taken ones lie back to back; once helpers verify,
+        # every other core is theirs: hash on this thread alone
+        offs = np.append(pre_off[acc], pre_off[-1])
+        digests = hash_spans("sha256d", pre, offs, threads=1 if self.pending else threads)
+        keys = [raw[a : a + m] for a, m in zip(key_pos[acc].tolist(), key_len[acc].tolist())]
+        # without the key cache: its lookup would run here, ahead of the helpers, and Bitcoin keys mostly
+        # sign once (block 277647 at 2 threads: no slower warm, a little faster cold)
+        self.pending.append(start_verify_batch("ecdsa-secp256k1", keys, digests, rs_k[acc], threads=threads,
+                                               key_cache=False))
+
+    def close(self) -> None:
+        """After the last piece: Core's ConnectBlock rule on the coinbase amount."""
+        block, rep = self.block, self.rep
+        height = block_height(block)
+        if self.fees_known and height is not None and block.txs and block.txs[0].is_coinbase():
+            # the coinbase may claim at most the subsidy plus the fees
+            subsidy = (50 * 100_000_000) >> (height // 210_000) if height // 210_000 < 64 else 0
+            claimed = sum(o.value for o in block.txs[0].vout)
+            if claimed > subsidy + self.fees:
+                rep.add(R.BAD_CB_AMOUNT, f"coinbase pays {claimed}, limit {subsidy + self.fees} (subsidy "
+                        f"{subsidy} at height {height} + fees {self.fees})", 0)
+
+    def abandon(self) -> None:
+        pending, self.pending = self.pending, []
+        with suppress(Exception):  # the run is being abandoned: its verdicts are not read
+            _results(pending)
+
+    def finish(self, rep: R.BitcoinReport, threads, t) -> None:
+        txs, batch = self.block.txs, self.batch
+        acc = np.concatenate(self.acc) if self.acc else np.zeros(0, dtype=np.int64)
+        try:
+            if self.taken:
+                implied_ok = self.prevouts is None
+                classify = self.cls.classify
+                cand_t, cand_k, cand_pv = self.cand_t, self.cand_k, self.cand_pv
+                for c in np.flatnonzero(np.concatenate(self.taken) == 0).tolist():
+                    classify(txs[cand_t[c]], cand_t[c], cand_k[c], cand_pv[c], implied_ok)
+            t.lap("classify")
+            verdict = _verify_general(batch, threads)
+            t.lap("general")
+        finally:
+            pending, self.pending = self.pending, []
+            fast_ok = _results(pending)
+        t.lap("verify")
+
+        if len(acc):
+            cand_t, cand_k = self.cand_t, self.cand_k
+            rep.inputs_checked += len(acc)
+            rep.sigs_checked += len(acc)
+            for i in acc[~fast_ok].tolist():
+                ti, k = cand_t[i], cand_k[i]
+                rep.sigs_failed += 1
+                rep.add(R.BAD_SIGNATURE, f"transaction {ti} input {k}: P2PKH: signature does not verify", ti, k)
+        if batch.fast_pair:
+            fp = np.asarray(batch.fast_pair, dtype=np.int64)
+            good = fp >= 0
+            good[good] = verdict[fp[good]]
+            n_fast = len(fp)
+            rep.inputs_checked += n_fast
+            rep.sigs_checked += n_fast
+            for i in np.flatnonzero(~good).tolist():
+                ti, k = batch.fast_ti[i], batch.fast_k[i]
+                rep.sigs_failed += 1
+                rep.add(R.BAD_SIGNATURE, f"transaction {ti} input {k}: {batch.fast_label[i]}: signature does "
+                        "not verify", ti, k)
+        for chk in batch.inputs:
+            got = chk.matched(verdict)
+            rep.inputs_checked += 1
+            rep.sigs_checked += chk.m
+            if got != chk.m:
+                rep.sigs_failed += chk.m - got
+                what = ("signature does not verify" if chk.m == 1
+                        else f"only {got} of {chk.m} signatures match in order")
+                rep.add(R.BAD_SIGNATURE, f"transaction {chk.tx_index} input {chk.input_index}: {chk.kind}: "
+                        f"{what}", chk.tx_index, chk.input_index)
 
 
 def _results(pending: list) -> np.ndarray:
@@ -356,16 +410,14 @@ def _check_values(tx, ti: int, value_in: int, rep: R.BitcoinReport) -> int:
     return value_in - value_out
 
 
-def _kernel_fast(block: Block, raw: bytes, cand_t, cand_k, cand_spk):
+def _kernel_fast(block: Block, raw: bytes, starts: list[int], cand_t, cand_k, cand_spk):
     """Run the P2PKH kernel over the candidates; its arrays (see ``p2pkh_all_batch``)."""
     from ..kernels.bitcoin_p2pkh import p2pkh_all_batch
 
     txs = block.txs
-    lens = np.fromiter((len(tx.raw) for tx in txs), dtype=np.int64, count=len(txs))
-    ends = np.cumsum(lens) + block.tx_start
     ct = np.asarray(cand_t, dtype=np.int64)
-    hi = ends[ct]
-    lo = hi - lens[ct]
+    lo = np.asarray(starts, dtype=np.int64)[ct]
+    hi = lo + np.fromiter((len(txs[i].raw) for i in cand_t), dtype=np.int64, count=len(cand_t))
     spk = np.frombuffer(b"".join(cand_spk), dtype=np.uint8).reshape(-1, 25)
     return p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, np.asarray(cand_k, dtype=np.int64), spk,
                            hash160=hash160_spans)

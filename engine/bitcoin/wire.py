@@ -265,21 +265,52 @@ class Block:
         self.tx_start = tx_start
 
 
+class BlockParser:
+    """A block parsed in pieces: the header and transaction count at construction, then transactions up to
+    a byte position per ``parse_until`` call, so that a caller can start work on the first transactions
+    while the rest are still bytes.  ``parse_block`` is this run to the end in one call; errors (Malformed)
+    and their messages are the same either way."""
+
+    __slots__ = ("block", "count", "r", "starts")
+
+    def __init__(self, raw: bytes):
+        r = self.r = Reader(raw)
+        header = Header(r.read(HEADER_SIZE, "block header"))
+        self.count = r.compact("transaction count")
+        self.block = Block(header, [], len(raw), r.pos)
+        self.starts: list[int] = []  # offset of each parsed transaction in raw
+
+    @property
+    def done(self) -> bool:
+        return len(self.block.txs) == self.count
+
+    def parse_until(self, limit: int) -> int:
+        """Parse transactions until one ends at or past byte ``limit`` (at least one, while any remain);
+        returns how many transactions were parsed before this call.  A limit at or past the end of the bytes
+        parses every transaction the count promises (so missing ones are malformed), and then trailing
+        bytes are malformed."""
+        r, txs, starts = self.r, self.block.txs, self.starts
+        first = len(txs)
+        while len(txs) < self.count:
+            i = len(txs)
+            starts.append(r.pos)
+            try:
+                txs.append(parse_tx(r))
+            except Malformed as e:
+                starts.pop()
+                raise Malformed(f"transaction {i}: {e.detail}", i) from None
+            if limit <= r.pos < r.end:  # (at the end of the bytes, carry on: what is missing is malformed)
+                break
+        if self.done and r.remaining():
+            raise Malformed(f"{r.remaining()} trailing bytes after the last transaction")
+        return first
+
+
 def parse_block(raw: bytes) -> Block:
     """Parse a whole serialized block; trailing bytes after the last transaction are malformed."""
-    r = Reader(raw)
-    header = Header(r.read(HEADER_SIZE, "block header"))
-    n = r.compact("transaction count")
-    tx_start = r.pos
-    txs = []
-    for i in range(n):
-        try:
-            txs.append(parse_tx(r))
-        except Malformed as e:
-            raise Malformed(f"transaction {i}: {e.detail}", i) from None
-    if r.remaining():
-        raise Malformed(f"{r.remaining()} trailing bytes after the last transaction")
-    return Block(header, txs, len(raw), tx_start)
+    parser = BlockParser(raw)
+    parser.parse_until(len(raw))
+    return parser.block
 
 
 def parse_transaction(raw: bytes) -> Tx:
