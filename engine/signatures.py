@@ -27,15 +27,16 @@ def native_backend(scheme: str):
 
 
 def verify_batch(scheme: str, pubkeys, messages, signatures, *, threads: int | None = None,
-                 low_s: bool = False, backend: str = "auto") -> np.ndarray:
+                 low_s: bool = False, backend: str = "auto", key_cache: bool = True) -> np.ndarray:
     """Verify signature i over message i under public key i; returns an (N,) bool array.
 
     ECDSA schemes take 32-byte digests as messages (signed as they are); SM2 and Ed25519 take messages.
     ECDSA/SM2 keys are 33- or 65-byte SEC1, Ed25519 keys 32 bytes; signatures are 64 bytes (r||s or R||S).
     ``low_s=True`` rejects ECDSA signatures with s > n/2.  ``backend`` is ``auto``, ``native`` or
-    ``reference`` (the slow oracle the fast paths are tested against).
+    ``reference`` (the slow oracle the fast paths are tested against).  ``key_cache=False`` skips the
+    per-key cache of the secp256k1 and Ed25519 kernels (same verdicts; see ``start_verify_batch``).
     """
-    return _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, False, True).result()
+    return _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, False, key_cache).result()
 
 
 def start_verify_batch(scheme: str, pubkeys, messages, signatures, *, threads: int | None = None,

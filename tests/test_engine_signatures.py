@@ -169,6 +169,7 @@ def test_start_verify_batch_matches_verify_batch(scheme, backend):
     if scheme.startswith("ecdsa"):
         msgs[0] = msgs[0][:31]
     want = verify_batch(scheme, pubs, msgs, sigs, backend=backend, threads=1)
+    assert verify_batch(scheme, pubs, msgs, sigs, backend=backend, key_cache=False).tolist() == want.tolist()
     for threads in (1, 2):
         for key_cache in (True, False):
             pending = start_verify_batch(scheme, pubs, msgs, sigs, backend=backend, threads=threads,

@@ -395,7 +395,8 @@ def _verify_general(batch: Batch, threads) -> np.ndarray:
     rs = np.frombuffer(b"".join(x or _ZERO64 for x in batch.sig_rs), dtype=np.uint8).reshape(-1, 64)
     ps = np.asarray(batch.pair_sig, dtype=np.int64)
     src = np.asarray(batch.sig_digest, dtype=np.int64)[ps]
-    return verify_batch("ecdsa-secp256k1", batch.pair_key, digests[src], rs[ps], threads=threads)
+    # no key cache, as for the kernel's pairs: its lookup costs a few numpy calls even for two keys
+    return verify_batch("ecdsa-secp256k1", batch.pair_key, digests[src], rs[ps], threads=threads, key_cache=False)
 
 
 def _check_values(tx, ti: int, value_in: int, rep: R.BitcoinReport) -> int:
