@@ -20,7 +20,7 @@ import pytest
 from benchcli import interleaved, ratios_to
 
 from ledgerval.native import cpu_mask, has, lib, sm2
-from ledgerval.native._wei3 import KeyCache, KeyTableCache
+from ledgerval.native._wei3 import KeyTableCache
 
 pytestmark = pytest.mark.skipif(not sm2.AVAILABLE, reason="native SM2 kernel not built")
 N_ORDER = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123
@@ -67,14 +67,13 @@ def measure(n: int = 256, reps: int = 5) -> dict:
 
     def cold():
         # fresh caches for this case only (clearing the shared ones would make the next case rebuild tables)
-        saved = sm2.key_cache, sm2.table_cache, sm2.za_cache
-        sm2.key_cache = KeyCache(sm2.decompress)
-        sm2.table_cache = KeyTableCache(sm2.keytabs, saved[1]._tb)
+        saved = sm2.table_cache, sm2.za_cache
+        sm2.table_cache = KeyTableCache(sm2.keytabs, saved[0]._tb)
         sm2.za_cache = sm2.ZaCache()
         try:
             sm2.verify(keys, lens, buf, offs, sigs, threads=1)
         finally:
-            sm2.key_cache, sm2.table_cache, sm2.za_cache = saved
+            sm2.table_cache, sm2.za_cache = saved
     def cold_noifma():
         with cpu_mask(0xFFFFFFFF & ~lib.LV_CPU_AVX512IFMA if has("lv_cpu_features") else 0xFFFFFFFF):
             cold()

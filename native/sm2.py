@@ -107,8 +107,6 @@ class ZaCache(KeySlotCache):
 
 
 za_cache = ZaCache()
-# The former name of the decoded-key cache, which benches/bench_native_sm2.py still saves and restores.
-key_cache = za_cache
 
 
 def clear_caches() -> None:

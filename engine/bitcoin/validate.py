@@ -13,8 +13,9 @@ verdicts.
 
 Why the pieces and the overlap: the Python stages hold the GIL, so on a second core the only parallel work
 is native; starting verification after the first piece hides most of the Python behind it (block 277647 at
-two threads: 10.1 ms before the overlap, ~9.1 ms with it, measured interleaved, see README).  Reports do not
-depend on the thread count: input errors are collected apart and merged in serial order.
+two threads, medians of interleaved runs: ~10 ms with one verification batch after all the Python, ~8.8 ms
+now, see README).  Reports do not depend on the thread count: input errors are collected apart and merged
+in serial order.
 """
 from __future__ import annotations
 
