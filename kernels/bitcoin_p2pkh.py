@@ -181,17 +181,21 @@ def _layout(raw, lo, hi, mid, ss_pos, ss_len):
     return nin, in0, p
 
 
+@njit(cache=True)
+def _scratch(tx_lo, tx_hi):
+    """``_layout``'s buffers, sized for the longest candidate transaction: every input takes at least 41
+    bytes of its transaction, so its empty-script form fits in ``mid`` and the scriptSig arrays hold them all."""
+    cap = 0
+    for i in range(tx_lo.shape[0]):
+        cap = max(cap, tx_hi[i] - tx_lo[i])
+    return np.empty(cap, np.uint8), np.empty(cap // 41 + 1, np.int64), np.empty(cap // 41 + 1, np.int64)
+
+
 @njit(cache=True, nogil=True)
 def _shape(raw, tx_lo, tx_hi, kin, spk, rs, key_pos, key_len, ok):
     """Pass 1: the template, push and DER checks; r||s and where the key lies for each input that passes
     (ok 1), HASH160 left to the caller."""
-    cap = 0
-    for i in range(kin.shape[0]):
-        cap = max(cap, tx_hi[i] - tx_lo[i])
-    # every input takes at least 41 bytes of its transaction, so its empty-script form fits in ``mid``
-    mid = np.empty(cap, np.uint8)
-    ss_pos = np.empty(cap // 41 + 1, np.int64)
-    ss_len = np.empty(cap // 41 + 1, np.int64)
+    mid, ss_pos, ss_len = _scratch(tx_lo, tx_hi)
     cur_lo, cur_hi, nin, in0 = -1, -1, 0, -1
     for i in range(kin.shape[0]):
         ok[i] = 0
@@ -261,12 +265,7 @@ def _shape(raw, tx_lo, tx_hi, kin, spk, rs, key_pos, key_len, ok):
 def _write(raw, tx_lo, tx_hi, kin, spk, ok, pre, pre_off):
     """Pass 2: the legacy SIGHASH_ALL preimage of every input still ok, back to back; the others get
     empty spans."""
-    cap = 0
-    for i in range(kin.shape[0]):
-        cap = max(cap, tx_hi[i] - tx_lo[i])
-    mid = np.empty(cap, np.uint8)
-    ss_pos = np.empty(cap // 41 + 1, np.int64)
-    ss_len = np.empty(cap // 41 + 1, np.int64)
+    mid, ss_pos, ss_len = _scratch(tx_lo, tx_hi)
     cur_lo, cur_hi, nin, in0, out0 = -1, -1, 0, -1, -1
     w = 0
     for i in range(kin.shape[0]):

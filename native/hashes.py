@@ -63,14 +63,7 @@ def _u8(name: str, a: np.ndarray, ndim: int) -> None:
 
 def hash_spans(algo: str, buf: np.ndarray, offsets: np.ndarray, out: np.ndarray, path: str = "auto") -> None:
     """out[i] = H(buf[offsets[i]:offsets[i+1]]) for the len(offsets)-1 messages; out is (N, 32) uint8."""
-    _u8("buf", buf, 1)
-    _u8("out", out, 2)
-    if (not isinstance(offsets, np.ndarray) or offsets.dtype != np.int64 or offsets.ndim != 1
-            or not offsets.flags.c_contiguous or offsets.shape[0] < 1):
-        raise TypeError("offsets must be a C-contiguous 1-D int64 array with at least one entry")
-    n = offsets.shape[0] - 1
-    if out.shape != (n, 32):
-        raise ValueError(f"out must have shape ({n}, 32)")
+    n = _spans_args(buf, offsets, out, 32)
     rc = lib.lv_hash_spans(_algo_id(algo), _path_id(path), ffi.from_buffer(buf), buf.shape[0],
                            ffi.cast("int64_t *", ffi.from_buffer(offsets)), n,
                            ffi.from_buffer(out, require_writable=True))
