@@ -3,12 +3,11 @@ uncached verification agree on every input (single and batch), keys that do not 
 concurrent use and eviction under a small bound keep verdicts right."""
 from __future__ import annotations
 
-import os
 import random
-import threading
 
 import numpy as np
 import pytest
+from keyslot_contract import check_concurrent_use, check_eviction, nullcontext
 
 from ledgerval.errors import InvalidArgument
 from ledgerval.native import cpu_mask
@@ -17,7 +16,6 @@ from ledgerval.native._keyslots import KeySlotCache
 
 pytestmark = pytest.mark.skipif(not ed.AVAILABLE, reason="native Ed25519 kernel not built")
 P = 2**255 - 19
-QUICK = os.environ.get("LEDGERVAL_TEST_QUICK") == "1"
 
 
 def _bad_keys(rnd: random.Random) -> list[bytes]:
@@ -59,21 +57,13 @@ def small_cache(monkeypatch):
     return make
 
 
-class _nullctx:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        return False
-
-
 @pytest.mark.parametrize("portable", [False, True])
 def test_cached_and_uncached_agree(portable, small_cache):
     seed = random.randrange(2**32)
     print("seed", seed)
     rnd = random.Random(seed)
     cache = small_cache(4096)
-    with cpu_mask(0) if portable else _nullctx():
+    with cpu_mask(0) if portable else nullcontext():
         for n, senders in [(300, 12), (40, 3), (3, 1), (9, 2), (130, 60)]:
             b = _batch(rnd, n, senders)
             want = ed.verify(*b, cache=False, method="single")
@@ -103,42 +93,20 @@ def test_invalid_keys_never_cached(small_cache):
 def test_eviction_under_small_bound(small_cache):
     rnd = random.Random(7)
     cache = small_cache(3)
-    # two batches with different senders in turn: a batch's own rows are pinned, so the other's evict them
     batches = [_batch(rnd, 240, 20), _batch(rnd, 120, 10)]
     wants = [ed.verify(*b, cache=False) for b in batches]
-    for r in range(6):
-        assert (ed.verify(*batches[r % 2], threads=2) == wants[r % 2]).all()
-        assert len(cache) <= 3
-    assert cache.fills > 3
+    check_eviction(lambda b, r: ed.verify(*b, threads=2), batches, wants, cache)
 
 
 def test_concurrent_use(small_cache):
     seed = random.randrange(2**32)
     print("seed", seed)
     rnd = random.Random(seed)
-    small_cache(8)
+    cache = small_cache(8)
     batches = [_batch(rnd, 96, 6 + 3 * t) for t in range(4)]
     wants = [ed.verify(*b, cache=False) for b in batches]
-    errors = []
-
-    def work(t):
-        try:
-            for r in range(3 if QUICK else 8):
-                k = (t + r) % len(batches)
-                got = ed.verify(*batches[k], threads=1, method="batch" if r % 2 else "single")
-                if not (got == wants[k]).all():
-                    errors.append((t, r))
-                if r % 3 == 2:
-                    ed.key_cache.clear()
-        except Exception as e:  # noqa: BLE001 - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert not errors
+    check_concurrent_use(lambda b, r: ed.verify(*b, threads=1, method="batch" if r % 2 else "single"), batches,
+                         wants, cache)
 
 
 def test_slot_misuse_is_an_error():

@@ -3,12 +3,11 @@ and uncached verification agree on every input, keys that do not decode are neve
 eviction under a small bound keep verdicts right."""
 from __future__ import annotations
 
-import os
 import random
-import threading
 
 import numpy as np
 import pytest
+from keyslot_contract import check_concurrent_use, check_eviction, nullcontext
 
 from ledgerval.errors import LedgervalError
 from ledgerval.native import cpu_mask
@@ -18,7 +17,6 @@ from ledgerval.native._keyslots import KeySlotCache
 pytestmark = pytest.mark.skipif(not k1.AVAILABLE, reason="native secp256k1 kernel not built")
 N_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 P = 2**256 - 2**32 - 977
-QUICK = os.environ.get("LEDGERVAL_TEST_QUICK") == "1"
 
 
 def _scalars(rnd: random.Random, n: int) -> np.ndarray:
@@ -84,7 +82,7 @@ def test_cached_and_uncached_agree(portable, small_cache):
     print("seed", seed)
     rnd = random.Random(seed)
     cache = small_cache(4096)
-    with cpu_mask(0) if portable else _nullctx():
+    with cpu_mask(0) if portable else nullcontext():
         for n, senders in [(300, 12), (40, 3), (3, 1), (9, 2), (130, 60)]:
             keys, lens, digests, sigs = _batch(rnd, n, senders)
             want = k1.verify(keys, lens, digests, sigs, cache=False, threads=1)
@@ -132,42 +130,19 @@ def test_invalid_keys_never_cached(small_cache):
 def test_eviction_under_small_bound(small_cache):
     rnd = random.Random(7)
     cache = small_cache(3)
-    # two batches with different senders in turn: a batch's own rows are pinned, so the other's evict them
     batches = [_batch(rnd, 240, 20), _batch(rnd, 120, 10)]
     wants = [k1.verify(*b, cache=False) for b in batches]
-    for r in range(6):
-        assert (k1.verify(*batches[r % 2], threads=2) == wants[r % 2]).all()
-        assert len(cache) <= 3
-    assert cache.fills > 3
+    check_eviction(lambda b, r: k1.verify(*b, threads=2), batches, wants, cache)
 
 
 def test_concurrent_use(small_cache):
     seed = random.randrange(2**32)
     print("seed", seed)
     rnd = random.Random(seed)
-    small_cache(8)
+    cache = small_cache(8)
     batches = [_batch(rnd, 96, 6 + 3 * t) for t in range(4)]
     wants = [k1.verify(*b, cache=False) for b in batches]
-    errors = []
-
-    def work(t):
-        try:
-            for r in range(3 if QUICK else 8):
-                b = batches[(t + r) % len(batches)]
-                got = k1.verify(*b, threads=1)
-                if not (got == wants[(t + r) % len(batches)]).all():
-                    errors.append((t, r))
-                if r % 3 == 2:
-                    k1.key_cache.clear()
-        except Exception as e:  # noqa: BLE001 - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert not errors
+    check_concurrent_use(lambda b, r: k1.verify(*b, threads=1), batches, wants, cache)
 
 
 def test_slot_misuse_is_an_error():
@@ -190,11 +165,3 @@ def test_slot_misuse_is_an_error():
     arena[1] = 7
     assert not k1._fill_slots(ident, arena, np.array([1], np.int32))[0]
     assert not arena[1].any()
-
-
-class _nullctx:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        return False
