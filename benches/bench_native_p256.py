@@ -11,13 +11,11 @@ IFMA kernel runs, its decompressed form only); ``native_1t_cold_noifma`` is the 
 """
 from __future__ import annotations
 
-import json
-import os
 import sys
 
 import numpy as np
 import pytest
-from benchcli import interleaved, ratios_to
+from benchcli import check_floors, interleaved, ratios_to
 
 from ledgerval.native import cpu_mask, has, lib, p256
 from ledgerval.native._wei3 import KeyCache, KeyTableCache
@@ -116,12 +114,7 @@ def test_ratios(benchmark):
     pytest.importorskip("cryptography")
     enabled = not getattr(benchmark, "disabled", False)
     r = measure(N if enabled else 32, reps=7 if enabled else 2)
-    print(json.dumps(r["ratio_vs_openssl"], indent=1))
-    ratios = r["ratio_vs_openssl"]
-    # Issue 4's floor when measuring for real; the sanity run only catches gross regressions.
-    assert ratios["native_1t"] >= (2.5 if enabled else 0.2)
-    if enabled and (os.cpu_count() or 1) >= 2:
-        assert ratios["threads_2_vs_1"] >= 1.8
+    check_floors(r["ratio_vs_openssl"], enabled, {"native_1t": (2.5, 0.2)})  # issue 4's floor
 
 
 def main(argv: list[str]) -> int:

@@ -11,13 +11,11 @@ key-table and Z_A caches (first sighting of every key), the others see them warm
 """
 from __future__ import annotations
 
-import json
-import os
 import sys
 
 import numpy as np
 import pytest
-from benchcli import interleaved, ratios_to
+from benchcli import check_floors, interleaved, ratios_to
 
 from ledgerval.native import cpu_mask, has, lib, sm2
 from ledgerval.native._wei3 import KeyTableCache
@@ -120,12 +118,7 @@ def test_ratios(benchmark):
     pytest.importorskip("cryptography")
     enabled = not getattr(benchmark, "disabled", False)
     r = measure(N if enabled else 32, reps=7 if enabled else 2)
-    print(json.dumps(r["ratio_vs_tongsuo"], indent=1))
-    ratios = r["ratio_vs_tongsuo"]
-    # Issue 4's floor when measuring for real; the sanity run only catches gross regressions.
-    assert ratios["native_1t"] >= (8.0 if enabled else 0.5)
-    if enabled and (os.cpu_count() or 1) >= 2:
-        assert ratios["threads_2_vs_1"] >= 1.8
+    check_floors(r["ratio_vs_tongsuo"], enabled, {"native_1t": (8.0, 0.5)})  # issue 4's floor
 
 
 def main(argv: list[str]) -> int:

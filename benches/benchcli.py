@@ -77,3 +77,16 @@ def ratios_to(res: dict[str, dict], base: str) -> dict[str, float]:
     """Each case's speed relative to ``base`` (best runs): > 1 means faster than the base."""
     b = res[base]["min_us"]
     return {k: b / v["min_us"] for k, v in res.items()}
+
+
+def check_floors(ratios: dict[str, float], enabled: bool, floors: dict[str, tuple[float, float]],
+                 scaling: float = 1.8) -> None:
+    """The pytest gate of a per-kernel bench: each ratio at least its (issue floor, sanity floor), the first
+    when measuring for real (``--benchmark-enable``), the second under the normal test command, where
+    one-shot timings on shared cores only catch gross regressions; two threads at least ``scaling`` times
+    one, checked only when measuring for real on two or more cores."""
+    print(json.dumps(ratios, indent=1))
+    for key, (floor, sanity) in floors.items():
+        assert ratios[key] >= (floor if enabled else sanity), (key, ratios[key])
+    if enabled and (os.cpu_count() or 1) >= 2:
+        assert ratios["threads_2_vs_1"] >= scaling, ratios["threads_2_vs_1"]
