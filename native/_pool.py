@@ -81,6 +81,13 @@ def run_chunks(n: int, threads: int | None, fn: Callable[[int, int], None], min_
         f.result()
 
 
+# Helper tasks submitted by start_shared and not finished yet (under _lock).
+_active_helpers = 0
+# How long start_shared waits for an idle helper to reach its native call (a safety net: it is there within
+# tens of microseconds unless the machine is overloaded).
+_START_WAIT_S = 0.002
+
+
 class Pending:
     """Work started by ``start_shared``: helper threads run ``drain`` while the caller does other work.
     ``join()`` makes the caller run ``drain`` too (taking whatever is still unclaimed, so nothing waits on a
@@ -88,9 +95,34 @@ class Pending:
     the first exception any of them raised."""
 
     def __init__(self, drain: Callable[[], None], helpers: int, pool):
+        global _active_helpers
         self._drain = drain
-        self._futures = [pool.submit(drain) for _ in range(helpers)] if helpers else []
+        self._started = threading.Event()
+        with _lock:
+            idle = _active_helpers == 0
+            _active_helpers += helpers
+        self._futures = []
+        try:
+            for _ in range(helpers):
+                self._futures.append(pool.submit(self._helper))
+        finally:  # (submit fails only at interpreter shutdown) the ones never submitted never finish
+            with _lock:
+                _active_helpers -= helpers - len(self._futures)
+        if idle and helpers:
+            # A woken helper needs the GIL for the few bytecodes before its native call; a caller going on
+            # with pure Python would hold it until the switch interval (5 ms) or its next native call (block
+            # 277647: the helper started 1.3 ms late).  Waiting here hands the GIL over at once.
+            self._started.wait(_START_WAIT_S)
         self._joined = False
+
+    def _helper(self) -> None:
+        global _active_helpers
+        try:
+            self._started.set()
+            self._drain()
+        finally:
+            with _lock:
+                _active_helpers -= 1
 
     def join(self) -> None:
         if self._joined:

@@ -77,3 +77,31 @@ def test_start_shared_reraises_a_helper_error():
     with pytest.raises(RuntimeError, match="helper failed"):
         work.join()
     assert len(calls) == 2
+
+
+def test_start_shared_hands_over_to_an_idle_helper(monkeypatch):
+    """With no helper busy, start_shared returns only once a helper has begun its drain (so a caller going
+    on with pure Python does not keep it waiting for the GIL); with one busy, it does not wait at all."""
+    import time
+
+    from ledgerval.native import _pool
+
+    monkeypatch.setattr(_pool, "_START_WAIT_S", 5.0)  # a safety net this test must never reach
+    begun = threading.Event()
+    release = threading.Event()
+
+    def slow_drain():
+        if threading.current_thread() is not threading.main_thread():
+            begun.set()
+            release.wait(10)
+
+    t0 = time.perf_counter()
+    first = start_shared(2, slow_drain, helpers_wanted=1)
+    assert begun.is_set() and time.perf_counter() - t0 < 4.0
+    t0 = time.perf_counter()
+    second = start_shared(2, lambda: None, helpers_wanted=1)  # its helper queues behind the busy one
+    assert time.perf_counter() - t0 < 1.0
+    release.set()
+    first.join()
+    second.join()
+    assert _pool._active_helpers == 0
