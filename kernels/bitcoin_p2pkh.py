@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 
 from ._md import M32
-from .sha256 import hash_span
+from .sha256 import sha256_batch
 
 _RL = np.array([
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
@@ -303,24 +303,9 @@ def _write(raw, tx_lo, tx_hi, kin, spk, ok, pre, pre_off):
 
 
 def hash160_numba(buf: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """(N, 20) HASH160 (RIPEMD-160 of SHA-256) of each span, in these Numba kernels alone."""
-    from ._checks import check_spans
-
-    check_spans(buf, offsets)
-    n = offsets.shape[0] - 1
-    mids = np.empty((n, 32), dtype=np.uint8)
-    _sha256_spans(buf, offsets, mids)
-    out = np.empty((n, 20), dtype=np.uint8)
-    _ripemd160_kernel(mids.reshape(-1), np.arange(n + 1, dtype=np.int64) * 32, out)
-    return out
-
-
-@njit(cache=True)
-def _sha256_spans(buf, offsets, out):
-    s = np.empty(8, np.int64)
-    W = np.empty(64, np.int64)
-    for i in range(offsets.shape[0] - 1):
-        hash_span(buf, offsets[i], offsets[i + 1] - offsets[i], False, s, W, out[i])
+    """(N, 20) HASH160 (RIPEMD-160 of SHA-256) of each span, in the Numba kernels alone."""
+    mids = sha256_batch(buf, offsets)  # checks the spans
+    return ripemd160_batch(mids.reshape(-1), np.arange(mids.shape[0] + 1, dtype=np.int64) * 32)
 
 
 def p2pkh_all_batch(raw: np.ndarray, tx_lo: np.ndarray, tx_hi: np.ndarray, kin: np.ndarray, spk: np.ndarray,

@@ -199,3 +199,9 @@ def test_hash160_groups_and_misuse():
     assert off[-1] > 0
     with pytest.raises(ValueError):  # the last span runs one byte past the buffer
         nh.ripemd160_spans(buf[:-1], off, out)
+    if not nh.path_ok("sha256", "avx512"):  # a path this CPU lacks is misuse, even for no spans at all
+        with pytest.raises(ValueError):
+            nh.hash160_spans(buf, off[:1], np.zeros((0, 20), dtype=np.uint8), "avx512")
+    with native.cpu_mask(0):
+        with pytest.raises(ValueError):
+            nh.hash160_spans(buf, off[:1], np.zeros((0, 20), dtype=np.uint8), "shani")

@@ -55,14 +55,20 @@ static int resolve(int algo, int *path) {
     return LV_HASH_OK;
 }
 
-int lv_hash_spans(int algo, int path, const uint8_t *buf, size_t buf_len, const int64_t *offsets, size_t n,
-                  uint8_t *out) {
-    int rc = resolve(algo, &path);
-    if (rc) return rc;
+static int check_offsets(size_t buf_len, const int64_t *offsets, size_t n) {
     if (offsets[0] < 0) return LV_HASH_EBADOFFSETS;
     for (size_t i = 0; i < n; i++)
         if (offsets[i + 1] < offsets[i]) return LV_HASH_EBADOFFSETS;
     if ((uint64_t)offsets[n] > (uint64_t)buf_len) return LV_HASH_EBADOFFSETS;
+    return LV_HASH_OK;
+}
+
+int lv_hash_spans(int algo, int path, const uint8_t *buf, size_t buf_len, const int64_t *offsets, size_t n,
+                  uint8_t *out) {
+    int rc = resolve(algo, &path);
+    if (rc) return rc;
+    rc = check_offsets(buf_len, offsets, n);
+    if (rc) return rc;
     if (n == 0) return LV_HASH_OK;
     int dbl = algo == LV_HASH_SHA256D;
     switch (algo) {
@@ -128,14 +134,6 @@ int lv_hash_pairs_equal(const uint8_t *in, size_t n) {
     return 0;
 }
 
-static int check_offsets(size_t buf_len, const int64_t *offsets, size_t n) {
-    if (offsets[0] < 0) return LV_HASH_EBADOFFSETS;
-    for (size_t i = 0; i < n; i++)
-        if (offsets[i + 1] < offsets[i]) return LV_HASH_EBADOFFSETS;
-    if ((uint64_t)offsets[n] > (uint64_t)buf_len) return LV_HASH_EBADOFFSETS;
-    return LV_HASH_OK;
-}
-
 int lv_ripemd160_spans(const uint8_t *buf, size_t buf_len, const int64_t *offsets, size_t n, uint8_t *out) {
     int rc = check_offsets(buf_len, offsets, n);
     if (rc) return rc;
@@ -147,7 +145,9 @@ int lv_hash160_spans(int path, const uint8_t *buf, size_t buf_len, const int64_t
                      uint8_t *out) {
     enum { GROUP = 64 };
     uint8_t mid[GROUP * 32];
-    int rc = check_offsets(buf_len, offsets, n);
+    int rc = resolve(LV_HASH_SHA256, &path);  /* a bad path is misuse even for an empty batch */
+    if (rc) return rc;
+    rc = check_offsets(buf_len, offsets, n);
     if (rc) return rc;
     for (size_t base = 0; base < n; base += GROUP) {
         size_t m = n - base < GROUP ? n - base : GROUP;
