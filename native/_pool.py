@@ -38,7 +38,7 @@ def resolve_threads(threads: int | None) -> int:
 
 
 def _pool(n: int, background: bool = False) -> ThreadPoolExecutor:
-    """The shared pool of n workers; ``start_chunks`` helpers get pools of their own, so a caller that runs
+    """The shared pool of n workers; ``start_shared`` helpers get pools of their own, so a caller that runs
     ``run_chunks`` while they work never queues behind them."""
     key = -n if background else n
     with _lock:

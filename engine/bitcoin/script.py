@@ -56,7 +56,7 @@ def hash160_spans(buf, offsets):
     from ..hashing import _native
 
     nh = _native()
-    if nh is None or not hasattr(nh, "hash160_spans") or not nh.has("lv_hash160_spans"):
+    if nh is None or not nh.has("lv_hash160_spans"):  # (a native build from before HASH160)
         from ..kernels.bitcoin_p2pkh import hash160_numba
 
         return hash160_numba(buf, offsets)

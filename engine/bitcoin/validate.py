@@ -13,7 +13,7 @@ verdicts.
 
 Why the pieces and the overlap: the Python stages hold the GIL, so on a second core the only parallel work
 is native; starting verification after the first piece hides most of the Python behind it (block 277647 at
-two threads, medians of interleaved runs: ~10 ms with one verification batch after all the Python, ~8.8 ms
+two threads, medians of interleaved runs: ~10 ms with one verification batch after all the Python, ~8.6 ms
 now, see README).  Reports do not depend on the thread count: input errors are collected apart and merged
 in serial order.
 """
@@ -66,10 +66,9 @@ def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int |
         raise InvalidType(f"raw block must be bytes, not {type(raw).__name__}")
     if prevouts is not None and not isinstance(prevouts, dict):
         raise InvalidType(f"prevouts must be a dict or None, not {type(prevouts).__name__}")
-    resolve_threads(threads)
+    t_threads = resolve_threads(threads)
     rep = R.BitcoinReport(prevouts_used=prevouts is not None)
     t = _Timer(rep)
-    t_threads = resolve_threads(threads)
     try:
         parser = BlockParser(raw)
     except Malformed as e:
@@ -111,7 +110,7 @@ def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int |
     txs = block.txs
     rep.n_tx = len(txs)
     rep.n_inputs = sum(len(tx.vin) for tx in txs if not tx.is_coinbase())
-    txids = np.concatenate(txid_parts) if txid_parts else np.zeros((0, 32), dtype=np.uint8)
+    txids = np.concatenate(txid_parts)
     # while helpers verify, the other cores are theirs: this thread's own native work runs on it alone
     aux = 1 if run.pending else threads
     try:
@@ -131,7 +130,7 @@ def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int |
         t.lap("block")
     finally:
         with _errors_into(rep, input_errors):
-            run.finish(rep, aux, t)
+            run.finish(aux, t)
     rep.errors += input_errors
     # block-level errors first, then by transaction and input (a stable sort keeps each one's own order)
     rep.errors.sort(key=lambda e: (-1 if e.tx_index is None else e.tx_index,
@@ -317,8 +316,8 @@ class _InputRun:
         with suppress(Exception):  # the run is being abandoned: its verdicts are not read
             _results(pending)
 
-    def finish(self, rep: R.BitcoinReport, threads, t) -> None:
-        txs, batch = self.block.txs, self.batch
+    def finish(self, threads, t) -> None:
+        txs, batch, rep = self.block.txs, self.batch, self.rep
         acc = np.concatenate(self.acc) if self.acc else np.zeros(0, dtype=np.int64)
         try:
             if self.taken:
