@@ -9,7 +9,26 @@ import threading
 from contextlib import nullcontext
 
 QUICK = os.environ.get("LEDGERVAL_TEST_QUICK") == "1"
-__all__ = ["QUICK", "check_concurrent_use", "check_eviction", "nullcontext"]
+__all__ = ["QUICK", "check_concurrent_use", "check_eviction", "nullcontext", "run_in_threads"]
+
+
+def run_in_threads(work, n: int = 4) -> list[BaseException]:
+    """Run ``work(0)`` .. ``work(n - 1)`` on n threads at once and wait for them; what they raised (an
+    assertion failing on a thread would otherwise only be printed)."""
+    errors: list[BaseException] = []
+
+    def run(t):
+        try:
+            work(t)
+        except BaseException as e:  # noqa: BLE001 - handed to the caller, which asserts there are none
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return errors
 
 
 def check_eviction(verify, batches, wants, cache) -> None:
@@ -23,22 +42,13 @@ def check_eviction(verify, batches, wants, cache) -> None:
 
 def check_concurrent_use(verify, batches, wants, cache) -> None:
     """Four threads verify the batches in turn, clearing the cache now and then; every verdict is right."""
-    errors = []
 
     def work(t):
-        try:
-            for r in range(3 if QUICK else 8):
-                k = (t + r) % len(batches)
-                if not (verify(batches[k], r) == wants[k]).all():
-                    errors.append((t, r))
-                if r % 3 == 2:
-                    cache.clear()
-        except Exception as e:  # noqa: BLE001 - reported below
-            errors.append(e)
+        for r in range(3 if QUICK else 8):
+            k = (t + r) % len(batches)
+            assert (verify(batches[k], r) == wants[k]).all(), (t, r)
+            if r % 3 == 2:
+                cache.clear()
 
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert not errors
+    errors = run_in_threads(work)
+    assert not errors, errors[:3]

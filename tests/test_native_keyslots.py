@@ -5,10 +5,10 @@ bound; plus the real Ed25519 kernel hammered the same way against uncached verdi
 from __future__ import annotations
 
 import random
-import threading
 
 import numpy as np
 import pytest
+from keyslot_contract import run_in_threads
 
 from ledgerval.native._keyslots import KeySlotCache
 
@@ -158,28 +158,20 @@ def test_threads_tiny_bound_overlapping_keys():
     print("seed", seed)
     c = KeySlotCache(Fill(), W, maxsize=5)
     names = list(range(1, 13)) + [0xFF, 0xFF | 1 << 8]
-    errors = []
 
     def work(t):
         rnd = random.Random(seed + t)
-        try:
-            for r in range(300):
-                pick = [names[(t * 3 + rnd.randrange(8)) % len(names)] for _ in range(rnd.randrange(1, 12))]
-                keys = _keys(*pick)
-                with _look(c, keys) as l:
-                    s = _check(l, keys)
-                    assert all(s[i] == -1 for i, k in enumerate(pick) if k & 0xFF == 0xFF)
-                    _check(l, keys)            # still intact after other threads ran
-                if r % 50 == 49:
-                    c.clear()
-        except Exception as e:  # noqa: BLE001 - reported below
-            errors.append(e)
+        for r in range(300):
+            pick = [names[(t * 3 + rnd.randrange(8)) % len(names)] for _ in range(rnd.randrange(1, 12))]
+            keys = _keys(*pick)
+            with _look(c, keys) as l:
+                s = _check(l, keys)
+                assert all(s[i] == -1 for i, k in enumerate(pick) if k & 0xFF == 0xFF)
+                _check(l, keys)            # still intact after other threads ran
+            if r % 50 == 49:
+                c.clear()
 
-    ths = [threading.Thread(target=work, args=(t,)) for t in range(4)]
-    for th in ths:
-        th.start()
-    for th in ths:
-        th.join()
+    errors = run_in_threads(work)
     assert not errors, errors[:3]
     assert len(c) <= 5 and (c._pins == 0).all()
 
@@ -204,23 +196,15 @@ def test_ed25519_threads_tiny_bound(monkeypatch):
         sub_offs[1:] = np.cumsum(offs[idx + 1] - offs[idx])
         batches.append((np.ascontiguousarray(keys[idx]), sub_buf, sub_offs, np.ascontiguousarray(sigs[idx])))
     wants = [ed.verify(*b, cache=False) for b in batches]
-    errors = []
 
     def work(t):
-        try:
-            for r in range(8):
-                k = (t + r) % 4
-                if not (ed.verify(*batches[k], threads=1, method="batch" if r % 2 else "single") == wants[k]).all():
-                    errors.append((t, r))
-                if r % 4 == 3:
-                    cache.clear()
-        except Exception as e:  # noqa: BLE001 - reported below
-            errors.append(e)
+        for r in range(8):
+            k = (t + r) % 4
+            assert (ed.verify(*batches[k], threads=1, method="batch" if r % 2 else "single") == wants[k]).all(), \
+                (t, r)
+            if r % 4 == 3:
+                cache.clear()
 
-    ths = [threading.Thread(target=work, args=(t,)) for t in range(4)]
-    for th in ths:
-        th.start()
-    for th in ths:
-        th.join()
+    errors = run_in_threads(work)
     assert not errors, errors[:3]
     assert cache.fills > 0 and (cache._pins == 0).all()

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import os
 import random
-import threading
 
 import numpy as np
 import pytest
+from keyslot_contract import run_in_threads
 
 from ledgerval.native import cpu_mask, ffi, lib, p256, sm2
 from ledgerval.native._wei3 import KeyTableCache, ptr
@@ -207,22 +207,17 @@ def test_cache_bounded_and_correct_under_concurrent_evictions(monkeypatch):
     keys, lens, dig, sig, expect = p256_rows(rnd, 24 if not SAN else 8)
     cache = KeyTableCache(p256.keytabs, p256.table_cache._tb, maxsize=3, seen_max=4)
     monkeypatch.setattr(p256, "table_cache", cache)
-    errors = []
 
-    def worker(seed):
-        r = np.random.default_rng(seed)
+    def worker(w):
+        r = np.random.default_rng(SEED + w)
         for _ in range(6 if not SAN else 2):
             sel = r.choice(len(keys), size=8)
             got = list(p256.verify(keys[sel], lens[sel], dig[sel], sig[sel], threads=1))
-            if got != [expect[i] for i in sel]:
-                errors.append((seed, list(sel)))
-            if len(cache) > 3:
-                errors.append("cache exceeded its bound")
+            assert got == [expect[i] for i in sel], (SEED + w, list(sel))
+            assert len(cache) <= 3, "cache exceeded its bound"
 
-    ts = [threading.Thread(target=worker, args=(SEED + i,)) for i in range(4)]
-    [t.start() for t in ts]
-    [t.join() for t in ts]
-    assert not errors
+    errors = run_in_threads(worker)
+    assert not errors, errors[:3]
     assert len(cache) <= 3
     cache.clear()
     assert len(cache) == 0

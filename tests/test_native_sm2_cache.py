@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import os
 import random
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from keyslot_contract import run_in_threads
+
 from ledgerval.native import sm2
 from ledgerval.reference import ecc
 
@@ -129,25 +130,17 @@ def test_tiny_bound_four_threads(fresh):
     rows, expect = _pool(rnd, 7, 20)
     expect = np.array(expect)
     cache = fresh(maxsize=3)
-    errors = []
 
     def work(t):
         r2 = random.Random(SEED * 10 + t)
-        try:
-            for it in range(8 if SAN else 25):
-                pick = [r2.randrange(len(rows)) for _ in range(r2.randrange(1, 16))]
-                got = run([rows[i] for i in pick], threads=r2.choice([1, 2]))
-                assert (got == expect[pick]).all(), (t, it, pick)
-                if it % 10 == 9:
-                    cache.clear()
-        except Exception as e:  # noqa: BLE001 - reported below
-            errors.append(e)
+        for it in range(8 if SAN else 25):
+            pick = [r2.randrange(len(rows)) for _ in range(r2.randrange(1, 16))]
+            got = run([rows[i] for i in pick], threads=r2.choice([1, 2]))
+            assert (got == expect[pick]).all(), (t, it, pick)
+            if it % 10 == 9:
+                cache.clear()
 
-    ths = [threading.Thread(target=work, args=(t,)) for t in range(4)]
-    for th in ths:
-        th.start()
-    for th in ths:
-        th.join()
+    errors = run_in_threads(work)
     assert not errors, errors[:3]
     assert len(cache) <= 3 and (cache._pins == 0).all()
 
