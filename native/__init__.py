@@ -36,6 +36,49 @@ except ImportError as exc:  # pragma: no cover - exercised only on unbuilt check
 
 _FEATURE_NAMES = ("SSE41", "AVX2", "BMI2", "ADX", "SHA", "AVX512F", "AVX512BW", "AVX512VL",
                   "AVX512IFMA", "AVX512VBMI")
+_ALIASES = {"SHANI": "SHA", "SHA-NI": "SHA", "SSE4.1": "SSE41", "SSE4_1": "SSE41", "IFMA": "AVX512IFMA"}
+
+# The tiers, from the top: the features each keeps (a name list; the machine may lack some of them).
+TIERS = {
+    "avx512-ifma": _FEATURE_NAMES,
+    "avx512": tuple(f for f in _FEATURE_NAMES if f not in ("AVX512IFMA", "AVX512VBMI")),
+    "avx2": ("SSE41", "AVX2", "BMI2", "ADX", "SHA"),
+    "avx2-nosha": ("SSE41", "AVX2", "BMI2", "ADX"),
+    "portable": (),
+}
+
+
+def features_mask(names) -> int:
+    """The feature bit mask that keeps exactly ``names`` (feature names, case-insensitive, as
+    ``cpu_features`` lists them; SHA-NI, SSE4.1 and IFMA are accepted spellings)."""
+    mask = 0
+    for raw in names:
+        name = raw.strip().upper()
+        if not name:
+            continue
+        name = _ALIASES.get(name, name)
+        if name not in _FEATURE_NAMES:
+            raise ValueError(f"unknown CPU feature {raw.strip()!r}; known: {', '.join(_FEATURE_NAMES)}")
+        if AVAILABLE:
+            mask |= getattr(lib, "LV_CPU_" + name)
+    return mask
+
+
+def _env_mask() -> int:
+    """LEDGERVAL_CPU_FEATURES=AVX2,BMI2,ADX keeps those features and masks every other one off, for every
+    kernel family (an operator sizing a smaller server, or the tests running each tier).  Unset: all."""
+    spec = _os.environ.get("LEDGERVAL_CPU_FEATURES")
+    if spec is None:
+        return 0xFFFFFFFF
+    try:
+        return features_mask(spec.split(","))
+    except ValueError as exc:
+        raise ValueError(f"LEDGERVAL_CPU_FEATURES={spec!r}: {exc}") from None
+
+
+ENV_MASK = _env_mask()
+if AVAILABLE:
+    lib.lv_cpu_set_mask(ENV_MASK)
 
 
 def cpu_features() -> dict[str, bool]:
@@ -46,23 +89,58 @@ def cpu_features() -> dict[str, bool]:
     return {name: bool(bits & getattr(lib, "LV_CPU_" + name)) for name in _FEATURE_NAMES}
 
 
+def tier() -> str:
+    """The tier the kernels run at now: ``avx512-ifma``, ``avx512``, ``avx2`` or ``portable``."""
+    f = cpu_features()
+    if f["AVX512F"] and f["AVX512BW"]:
+        return "avx512-ifma" if f["AVX512IFMA"] else "avx512"
+    return "avx2" if f["AVX2"] else "portable"
+
+
+def tiers_available() -> list[str]:
+    """The names in TIERS this machine can run (under LEDGERVAL_CPU_FEATURES), top first, each distinct."""
+    if not AVAILABLE:
+        return ["portable"]
+    out, seen = [], set()
+    for name, keep in TIERS.items():
+        with cpu_mask(features_mask(keep)):
+            bits = lib.lv_cpu_features()
+            if bits in seen or (name != "portable" and tier() != name.split("-nosha")[0]):
+                continue
+            seen.add(bits)
+            out.append(name)
+    return out
+
+
 def has(symbol: str) -> bool:
     """True when the compiled module exports ``symbol`` (a kernel family is built in)."""
     return AVAILABLE and hasattr(lib, symbol)
 
 
 class cpu_mask:
-    """Context manager that masks CPU features off, forcing portable paths (tests and benchmarks)."""
+    """Context manager that masks CPU features off, forcing slower paths (tests and benchmarks).  ``keep`` is
+    the bit mask of features kept (0: portable); it never restores what LEDGERVAL_CPU_FEATURES masked off.
+    The mask is process-wide: do not use it while other threads run kernels."""
 
     def __init__(self, keep: int = 0):
         self.keep = keep
 
     def __enter__(self):
         if AVAILABLE:
-            self._old = lib.lv_cpu_set_mask(self.keep)
+            self._old = lib.lv_cpu_set_mask(self.keep & ENV_MASK)
         return self
 
     def __exit__(self, *exc):
         if AVAILABLE:
             lib.lv_cpu_set_mask(self._old)
         return False
+
+
+class tier_mask(cpu_mask):
+    """``cpu_mask`` for one of TIERS by name."""
+
+    def __init__(self, name: str):
+        if name not in TIERS:
+            raise ValueError(f"unknown tier {name!r}; known: {', '.join(TIERS)}")
+        super().__init__(features_mask(TIERS[name]))
+        self.name = name
