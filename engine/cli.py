@@ -1,17 +1,20 @@
-"""The ``ledgerval`` console script.  Each subcommand lives in its own module with ``register(sub)``."""
+"""The ``ledgerval`` console script.  Each subcommand lives in its own module with ``register(sub)``.
+
+The modules are imported explicitly: a subcommand whose module fails to import is an error, never a silently
+missing command.  A subcommand that needs an optional extra registers anyway and says which extra to
+install when it runs.
+"""
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
-# module path -> registers one or more subcommands that set ``func`` (returning the exit code)
-_SUBCOMMAND_MODULES = (
-    "ledgerval.cli_gen",
-    "ledgerval.cli_validate",
-    "ledgerval.bench.cli",
-    "ledgerval.bitcoin.cli",
-)
+from . import cli_gen, cli_validate
+from .bench import cli as bench_cli
+from .bitcoin import cli as bitcoin_cli
+
+# each registers one or more subcommands that set ``func`` (returning the exit code)
+_SUBCOMMAND_MODULES = (cli_gen, cli_validate, bench_cli, bitcoin_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,11 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ledgerval", description="Hardware-accelerated ledger validation.")
     parser.add_argument("--version", action="version", version=f"ledgerval {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _SUBCOMMAND_MODULES:
-        try:
-            mod = importlib.import_module(name)
-        except ImportError:
-            continue
+    for mod in _SUBCOMMAND_MODULES:
         mod.register(sub)
     return parser
 
