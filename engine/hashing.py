@@ -20,10 +20,7 @@ from .suites import HASHES, check_hash
 BACKENDS = ("auto", "numba", "native", "reference")
 # Messages per thread-pool chunk: below ~100 us of work a chunk costs more in hand-off than it saves.
 MIN_CHUNK = 1024
-# Spans are split by bytes (plus one block's worth per message for padding and the call): one chunk is at
-# least MIN_CHUNK 64-byte messages' worth, so long spans (Bitcoin sighash preimages, ~1 KB each and
-# quadratic in a transaction's inputs) spread over threads long before there are MIN_CHUNK of them.
-_SPAN_OVERHEAD = 64
+# Native spans are split over threads by bytes: see native/hashes.py's SPAN_CHUNK_BYTES.
 
 
 def _native():
@@ -75,11 +72,8 @@ def _spans(algo: str, buf: np.ndarray, offsets: np.ndarray, threads: int, backen
     if n == 0:
         return out
     if backend == "native":
-        nh = _native()
-        cost = offsets + _SPAN_OVERHEAD * np.arange(n + 1, dtype=np.int64) if threads > 1 else None
-        run_chunks(n, threads, lambda a, b: nh.hash_spans(algo, buf, offsets[a:b + 1], out[a:b]),
-                   min_chunk=MIN_CHUNK * (_SPAN_OVERHEAD + 64), cost=cost)
-    elif backend == "numba":
+        return _native().hash_spans_threaded(algo, buf, offsets, threads)
+    if backend == "numba":
         from ledgerval import kernels
         from ledgerval.kernels import keccak, sha256, sm3
 

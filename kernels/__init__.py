@@ -29,10 +29,3 @@ def threading_layer() -> str | None:
         return numba.threading_layer()
     except ValueError:
         return None
-
-
-def info() -> dict[str, str]:
-    """Which code path serves ``hash_batch``'s default backend for each algorithm (for benchmark reports)."""
-    from ledgerval.hashing import paths
-
-    return paths()

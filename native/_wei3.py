@@ -7,9 +7,9 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ledgerval.errors import InvalidArgument, InvalidType, LedgervalError
 
 from . import ffi, lib
+from .errors import InvalidArgument, InvalidType, NativeMisuse
 
 
 def lanes_outrun_tables() -> bool:
@@ -20,10 +20,6 @@ def lanes_outrun_tables() -> bool:
         return False
     need = lib.LV_CPU_AVX512F | lib.LV_CPU_AVX512IFMA
     return (lib.lv_cpu_features() & need) == need
-
-
-class NativeError(LedgervalError, RuntimeError):
-    """A native kernel reported misuse (a bug in the wrapper, never bad data)."""
 
 
 def u8(name: str, a, width: int | None) -> np.ndarray:
@@ -65,7 +61,7 @@ def ptr(a: np.ndarray, row: int = 0):
 
 def check_rc(rc: int, what: str) -> None:
     if rc != 0:
-        raise NativeError(f"{what} reported misuse (code {rc})")
+        raise NativeMisuse(f"{what} reported misuse (code {rc})")
 
 
 class KeyCache:

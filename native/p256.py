@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ledgerval.errors import InvalidArgument
 
 from . import has, lib
+from .errors import InvalidArgument
 from ._wei3 import (
     KeyCache,
     KeyTableCache,

@@ -65,17 +65,17 @@ def _reference(raw: bytes, tx, k: int, spk: bytes):
     return legacy_preimage(tx, k, spk, 1, clean=True), parse_der_lax(sig[:-1]), key
 
 
-def _run(raw: bytes, blk, cands, hash160=None):
-    """The kernel over (transaction index, input index, scriptPubKey) candidates of a parsed block; unless
-    a HASH160 is named, run with the Numba one and with the native one, which must agree."""
+def _run(raw: bytes, blk, cands, native=False):
+    """The kernel over (transaction index, input index, scriptPubKey) candidates of a parsed block, run with
+    the Numba HASH160 and with the native one, which must agree (``native=True``: the native one alone)."""
     ends = block_ends(blk)
     lo = np.array([ends[t] - len(blk.txs[t].raw) for t, _, _ in cands], dtype=np.int64)
     hi = np.array([ends[t] for t, _, _ in cands], dtype=np.int64)
     kin = np.array([k for _, k, _ in cands], dtype=np.int64)
     spk = np.frombuffer(b"".join(s for _, _, s in cands), dtype=np.uint8).reshape(-1, 25)
-    out = p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, kin, spk, hash160=hash160)
-    if hash160 is None:
-        other = p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, kin, spk, hash160=hash160_spans)
+    out = p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, kin, spk, native=native)
+    if not native:
+        other = p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, kin, spk, native=True)
         ok, pre, pre_off, *rest = out
         ok2, pre2, pre_off2, *rest2 = other
         assert np.array_equal(ok, ok2) and np.array_equal(pre_off, pre_off2)
