@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,9 +17,9 @@ from ledgerval.bitcoin.script import hash160, hash160_spans, p2pkh_script, push_
 from ledgerval.bitcoin.sighash import legacy_preimage, legacy_sighash
 from ledgerval.bitcoin.wire import parse_block, parse_transaction
 from ledgerval.kernels.bitcoin_p2pkh import hash160_numba, p2pkh_all_batch, ripemd160_batch
+from conftest import vector_file
 
 SEED = 20261128
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "bitcoin"
 
 # Dobbertin, Bosselaers, Preneel, "RIPEMD-160: A Strengthened Version of RIPEMD", test vectors
 RIPEMD160_VECTORS = [
@@ -90,12 +89,10 @@ def block_ends(blk):
 
 
 def test_block_277647_every_input_as_the_python_path_reads_it():
-    if not (VECTORS / "block277647.raw").exists():
-        pytest.skip("../shared/vectors/bitcoin is absent")
+    raw = vector_file("bitcoin", "block277647.raw").read_bytes()
     from ledgerval.bitcoin import load_prevouts
 
-    raw = (VECTORS / "block277647.raw").read_bytes()
-    prevouts = load_prevouts(VECTORS / "block277647_prevouts.jsonl")
+    prevouts = load_prevouts(vector_file("bitcoin", "block277647_prevouts.jsonl"))
     blk = parse_block(raw)
     cands = [(ti, k, prevouts[(t.prev_hash[::-1].hex(), t.prev_n)][1])
              for ti, tx in enumerate(blk.txs[1:], 1) for k, t in enumerate(tx.vin)]
