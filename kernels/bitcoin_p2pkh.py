@@ -1,4 +1,5 @@
-"""Bitcoin's P2PKH fast path over a whole block, and the RIPEMD-160 it needs for HASH160.
+"""Bitcoin's P2PKH (pay-to-public-key-hash) fast path over a whole block, and the RIPEMD-160 it needs for
+HASH160 (RIPEMD-160 of SHA-256, the hash a P2PKH script commits to).
 
 ``p2pkh_all_batch`` takes, per candidate input, its transaction's bytes inside the raw block, the input's
 index and the 25-byte scriptPubKey it spends, and does the work ``engine.bitcoin.inputs`` does per input in

@@ -1,5 +1,9 @@
-"""Shared helpers of the two a = -3 curve wrappers (native/p256.py, native/sm2.py): argument checks,
-chunk pointers and the bounded, thread-safe cache of decompressed public keys."""
+"""Shared helpers of the two "wei3" curve wrappers (native/p256.py, native/sm2.py): argument checks, chunk
+pointers and the bounded, thread-safe cache of decompressed public keys.
+
+wei3: short Weierstrass curves with a = -3, y^2 = x^3 - 3x + b over a 256-bit prime field (NIST P-256 and
+SM2's sm2p256v1), which share their C field/group/scalar-multiplication layers (native/src/wei3_*_impl.h).
+"""
 from __future__ import annotations
 
 import threading

@@ -108,3 +108,10 @@ def test_every_import_calls_down():
 ])
 def test_checker_catches_upward_imports(src, module, is_pkg, rank, third, want):
     assert len(violations(src, module, is_pkg, rank, third)) == want, violations(src, module, is_pkg, rank, third)
+
+
+def test_modules_stay_small():
+    """Modules under ~500 lines, each named for what it holds (issue 12)."""
+    big = [f"{p.relative_to(ROOT)}: {n} lines" for p, *_ in _package_modules()
+           if (n := len(p.read_text().splitlines())) > 500]
+    assert not big, "\n".join(big)

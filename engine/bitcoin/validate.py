@@ -31,7 +31,8 @@ from ..native_threads import resolve_threads
 from ..pipeline import Execution, Plan, Ticket, join
 from . import report as R
 from .checkblock import MAX_MONEY, check_header, check_structure, check_witness_commitment, merkle_root
-from .inputs import Batch, Classifier, Rules
+from .checks import Batch, Rules
+from .inputs import Classifier
 from .script import coinbase_height
 from .sighash import ONE
 from .wire import Block, BlockParser, Malformed, display_hex
