@@ -7,6 +7,7 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import ledgerval
 from ledgerval import pipeline
@@ -249,3 +250,43 @@ def test_misuse_raises_package_errors():
         res.digests(t)
     with pytest.raises(InvalidArgument):
         res.keys(t)
+
+
+_KEYS, _MSGS, _SIGS = None, None, None
+
+
+def _pool():
+    global _KEYS, _MSGS, _SIGS
+    if _KEYS is None:  # messages are SHA-256 digests of known preimages, so they can come from a hash job
+        privs = private_keys("ecdsa-secp256k1", [b"h%d" % i for i in range(24)])
+        _KEYS = public_keys("ecdsa-secp256k1", privs)
+        _MSGS = [hashlib.sha256(b"pre" + bytes([i])).digest() for i in range(24)]
+        _SIGS = _flip(sign_batch("ecdsa-secp256k1", privs, _MSGS), [2, 7, 19])
+    return _KEYS, _MSGS, _SIGS
+
+
+
+@settings(max_examples=30, deadline=None)
+@given(cuts=st.lists(st.integers(0, 24), max_size=6), as_list=st.lists(st.booleans(), min_size=7, max_size=7),
+       hashed=st.booleans())
+def test_any_split_into_tickets_equals_one_batch(cuts, as_list, hashed):
+    """However the items are split into tickets, and whatever form each ticket's columns take (arrays or
+    lists of bytes), the verdicts are the whole batch's, item for item."""
+    keys, msgs, sigs = _pool()
+    bounds = sorted({0, 24, *cuts})
+    plan = Plan()
+    tickets = []
+    for j, (a, b) in enumerate(zip(bounds, bounds[1:])):
+        k = [bytes(x) for x in keys[a:b]] if as_list[j] else keys[a:b]
+        s = [bytes(x) for x in sigs[a:b]] if as_list[-1 - j] else sigs[a:b]
+        if hashed:  # messages as digests of a hash job of the same plan (SHA-256 of their SHA-256 preimage)
+            m = plan.digests_of(plan.hashes("sha256", [b"pre" + bytes([i]) for i in range(a, b)]))
+        else:
+            m = msgs[a:b]
+        tickets.append(plan.signatures("ecdsa-secp256k1", k, m, s, owners=range(a, b)))
+    res = plan.execute(threads=2)
+    got = np.concatenate([res.verdicts(t) for t in tickets])
+    want = ledgerval.verify_batch("ecdsa-secp256k1", keys, msgs, sigs)
+    assert np.flatnonzero(~want).tolist() == [2, 7, 19]
+    assert np.array_equal(got, want)
+    assert [o for t in tickets for o in res.failed(t)] == np.flatnonzero(~want).tolist()
