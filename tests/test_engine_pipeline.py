@@ -177,7 +177,8 @@ class _DictCache:
         return np.array([(scheme, k, m, s) in self.d for k, m, s in
                          zip(self._rows(keys), self._rows(msgs), self._rows(sigs))], dtype=bool)
 
-    def insert(self, scheme, keys, msgs, sigs, ok):
+    def insert(self, scheme, keys, msgs, sigs, ok=None):
+        ok = [True] * len(keys) if ok is None else ok
         for k, m, s, good in zip(self._rows(keys), self._rows(msgs), self._rows(sigs), ok):
             if good:
                 self.d.add((scheme, k, m, s))
