@@ -42,14 +42,18 @@ class Batch:
         self.fast_pair: list[int] = []
         self.fast_label: list[str] = []
 
-    def add_sig(self, sig: bytes, preimage: bytes | None) -> int:
-        """Register one signature (with its hash-type byte stripped by the caller)."""
+    def add_preimage(self, preimage: bytes | None) -> None:
+        """The next signature's digest: SHA-256d of ``preimage``, or Core's uint256(1) where it is None."""
         if preimage is None:
             self.sig_digest.append(-1)
         else:
             self.sig_digest.append(len(self.pre_lens))
             self.parts.append(preimage)
             self.pre_lens.append(len(preimage))
+
+    def add_sig(self, sig: bytes, preimage: bytes | None) -> int:
+        """Register one signature (with its hash-type byte stripped by the caller)."""
+        self.add_preimage(preimage)
         self.sig_rs.append(parse_der_lax(sig))
         return len(self.sig_rs) - 1
 

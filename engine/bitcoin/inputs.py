@@ -111,13 +111,7 @@ class Classifier:
             b.pre_lens.append(hlen + len(bt) + 25)
             b.sig_digest.append(len(b.pre_lens) - 1)
         else:
-            pre = legacy_preimage(tx, k, spk, ht, clean=True)
-            if pre is None:
-                b.sig_digest.append(-1)
-            else:
-                b.sig_digest.append(len(b.pre_lens))
-                b.parts.append(pre)
-                b.pre_lens.append(len(pre))
+            b.add_preimage(legacy_preimage(tx, k, spk, ht, clean=True))
         # r||s: the strict 32/33-byte shape read directly (leading zeros and the range as parse_der_lax
         # treats them: big-endian 32-byte strings compare as the integers do), anything else through it
         e = l1 - 1
