@@ -1,4 +1,5 @@
-"""ECDSA over NIST P-256 through the C kernels (native/src/p256.c and the shared wei3_* layers: short Weierstrass, a = -3).
+"""ECDSA over NIST P-256 through the C kernels (native/src/p256.c and the shared wei3_* layers: short
+Weierstrass, a = -3).
 
 Thin layer: checks dtypes and shapes, passes numpy buffers without copies, spreads chunks over threads
 (cffi releases the GIL), and keeps the bounded caches of decompressed keys and of per-key tables (a key

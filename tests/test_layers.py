@@ -102,7 +102,8 @@ def test_every_import_calls_down():
     # a package a layer may not use
     ("import coincurve\n", "ledgerval.kernels.k", False, 1, {"numpy", "numba"}, 1),
     # allowed: down, within the layer, the standard library, relative from a package __init__
-    ("from ledgerval import native\nfrom ledgerval.native import hashes\nfrom . import _md\nimport os\nfrom ._checks import check_spans\n",
+    ("from ledgerval import native\nfrom ledgerval.native import hashes\nfrom . import _md\nimport os\n"
+     "from ._checks import check_spans\n",
      "ledgerval.kernels", True, 1, {"numpy", "numba"}, 0),
     ("from ledgerval.kernels.merkle import pairs_into\nimport coincurve\n", "ledgerval.merkle", False, 2, None, 0),
 ])

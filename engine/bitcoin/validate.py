@@ -4,11 +4,12 @@ Order, per piece of the block (two pieces from two threads on: the first 40% of 
 one piece otherwise): parse (wire.BlockParser); txids in one hash batch; input classification
 (double spends, values, prevouts, hash/template checks, sighash preimages: P2PKH SIGHASH_ALL spends of
 pre-BIP66 blocks in one Numba kernel call, kernels/bitcoin_p2pkh.py, every other input through the Python
-classifier in inputs.py, the reference the kernel is tested against); one SHA-256d batch over the kernel's
-preimages, whose signatures then start verifying on helper threads (``start_verify_batch``).  Then, on this
-thread while they verify: header PoW, Merkle root and mutation, CheckBlock structure rules, witness
-commitment, the inputs the kernel declined, one SHA-256d batch and one ``verify_batch`` over the remaining
-(signature, key) pairs; last, the join and the replay of each input's CHECKSIG/CHECKMULTISIG over the
+classifier in inputs.py, the reference the kernel is tested against); the kernel's preimages and their
+signatures form one piece of the block's ``ledgerval.pipeline.Plan``, started at once (one SHA-256d batch,
+then the signatures verifying on helper threads).  Then, on this thread while they verify: header PoW,
+Merkle root and mutation, CheckBlock structure rules, witness commitment, the inputs the kernel declined,
+and the plan's last piece: one SHA-256d batch and one verify batch over the remaining (signature, key)
+pairs; last, the join of every piece and the replay of each input's CHECKSIG/CHECKMULTISIG over the
 verdicts.
 
 Why the pieces and the overlap: the Python stages hold the GIL, so on a second core the only parallel work
@@ -194,9 +195,10 @@ class _InputRun:
     """The inputs of one block, fed a piece of its transactions at a time (``feed``), then ``close``d and
     ``finish``ed.  Each piece: the per-input loop (double spends, values, prevouts, classification), then
     the P2PKH kernel over the candidates of the pre-BIP66 rules (a 25-byte prevout script in a witness-free
-    transaction), their preimages hashed and their signatures started on helper threads
-    (``start_verify_batch``).  ``finish`` classifies what the kernel declined, verifies the general batch,
-    joins the background verification and replays every input's checks over the verdicts.  ``abandon``
+    transaction), their preimages hashed and their signatures started on helper threads (one piece of
+    ``self.plan``, owners (transaction, input)).  ``finish`` classifies what the kernel declined, runs the
+    general batch as the plan's last piece, joins the others and replays every input's checks over the
+    verdicts.  ``abandon``
     joins whatever was started (its helpers stop, nothing else is read) when the run ends early."""
 
     def __init__(self, block: Block, raw: bytes, starts: list[int], prevouts, rep: R.BitcoinReport, threads):
@@ -296,9 +298,8 @@ class _InputRun:
         keys = [raw[a : a + m] for a, m in zip(key_pos[acc].tolist(), key_len[acc].tolist())]
         plan = self.plan
         digests = plan.hash_spans("sha256d", pre, offs)
-        ct, ck = np.asarray(ct)[acc].tolist(), np.asarray(ck)[acc].tolist()
-        self.fast.append(plan.signatures("ecdsa-secp256k1", keys, plan.digests_of(digests), rs_k[acc],
-                                         owners=list(zip(ct, ck))))
+        owners = [(ct[i], ck[i]) for i in acc.tolist()]  # (transaction, input)
+        self.fast.append(plan.signatures("ecdsa-secp256k1", keys, plan.digests_of(digests), rs_k[acc], owners))
         # without the key cache: its lookup would run here, ahead of the helpers, and Bitcoin keys mostly
         # sign once (block 277647 at 2 threads: no slower warm, a little faster cold)
         self.pending.append(plan.start(threads=threads, hash_threads=1 if self.pending else threads,
