@@ -208,6 +208,14 @@ class Plan:
         signatures.  secp256k1 signatures verify on helper threads in the background (see
         ``start_verify_batch``); ``Execution.digests`` is ready at once, ``Execution.result()`` finishes.
         The next work added to the plan forms its next piece."""
+        return self._run(threads, sig_cache, key_cache, hash_threads, background=True)
+
+    def execute(self, *, threads: int | None = None, sig_cache=None, key_cache: bool = True,
+                hash_threads: int | None = None) -> Results:
+        """``start().result()``, with every signature batch verified in the foreground (nothing to overlap)."""
+        return self._run(threads, sig_cache, key_cache, hash_threads, background=False).result()
+
+    def _run(self, threads, sig_cache, key_cache: bool, hash_threads, background: bool) -> Execution:
         t = resolve_threads(threads)
         th = t if hash_threads is None else resolve_threads(hash_threads)
         batches, piece = self._batches, self._piece
@@ -223,15 +231,11 @@ class Plan:
             if key[0] == "recover":
                 done[key] = recover_batch(*_columns(b, done), threads=t)
         t2 = time.perf_counter()
-        pending = {key: _start_sigs(key[1], key[2], _columns(b, done), b.size, t, sig_cache, key_cache)
+        pending = {key: _start_sigs(key[1], key[2], _columns(b, done), b.size, t, sig_cache, key_cache,
+                                    background)
                    for key, b in batches.items() if key[0] == "sig"}
         timings.update(hash=t1 - t0, recover=t2 - t1, sig=time.perf_counter() - t2)
         return Execution(piece, done, pending, timings)
-
-    def execute(self, *, threads: int | None = None, sig_cache=None, key_cache: bool = True,
-                hash_threads: int | None = None) -> Results:
-        return self.start(threads=threads, sig_cache=sig_cache, key_cache=key_cache,
-                          hash_threads=hash_threads).result()
 
 
 class Execution:
@@ -342,12 +346,13 @@ class _SigVerdicts:
     cached: int = 0
 
 
-def _start_sigs(scheme: str, low_s: bool, cols: list, n: int, threads: int, sig_cache, key_cache: bool):
+def _start_sigs(scheme: str, low_s: bool, cols: list, n: int, threads: int, sig_cache, key_cache: bool,
+                background: bool):
     if n == 0:
         return lambda: _SigVerdicts(np.zeros(0, dtype=bool))
     keys, msgs, sigs = cols
     pend = start_verify_batch(scheme, keys, msgs, sigs, threads=threads, low_s=low_s, key_cache=key_cache,
-                              sig_cache=sig_cache)
+                              sig_cache=sig_cache, _background=background)
     return lambda: _SigVerdicts(pend.result(), pend.cached)
 
 
