@@ -246,12 +246,15 @@ class Execution:
         self._done, self._pending = done, pending
         self.timings = timings  # seconds so far per kind of work (signatures: until ``result`` returns)
         self._results: Results | None = None
+        self._error: BaseException | None = None
 
     def digests(self, ticket: Ticket) -> np.ndarray:
         """A hash ticket's (n, 32) digests, ready as soon as ``start`` returned."""
         return _hash_rows(self._done, self.piece, ticket)
 
     def result(self) -> Results:
+        if self._error is not None:
+            raise self._error
         if self._results is None:
             t0 = time.perf_counter()
             pending, self._pending = self._pending, {}
@@ -262,6 +265,7 @@ class Execution:
                 except BaseException as e:  # noqa: BLE001 - re-raised once the others are joined
                     err = err or e
             if err is not None:
+                self._error = err  # asked again, the same error: the verdicts are incomplete
                 raise err
             self.timings["sig"] += time.perf_counter() - t0
             self._results = Results(self.piece, self._done, self.timings)

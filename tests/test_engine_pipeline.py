@@ -291,3 +291,23 @@ def test_any_split_into_tickets_equals_one_batch(cuts, as_list, hashed):
     assert np.flatnonzero(~want).tolist() == [2, 7, 19]
     assert np.array_equal(got, want)
     assert [o for t in tickets for o in res.failed(t)] == np.flatnonzero(~want).tolist()
+
+
+def test_execution_joins_every_batch_and_keeps_its_error():
+    called = []
+
+    def boom():
+        called.append("boom")
+        raise RuntimeError("helper failed")
+
+    def fine():
+        called.append("fine")
+        return "verdicts"
+
+    run = pipeline.Execution(0, {}, {("sig", "a", False): boom, ("sig", "b", False): fine}, {"sig": 0.0})
+    with pytest.raises(RuntimeError, match="helper failed"):
+        run.result()
+    assert called == ["boom", "fine"]
+    with pytest.raises(RuntimeError, match="helper failed"):  # not a Results with missing verdicts
+        run.result()
+    assert called == ["boom", "fine"]
