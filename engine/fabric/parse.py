@@ -1,0 +1,150 @@
+"""Parsing one Fabric block into the work its checks need: the hash checks done inline, every signature
+listed with its signer and the exact bytes it covers, the config it carries read into a ``Trust``.
+
+Per-transaction failures are recorded in the block's report as they are found; nothing here verifies a
+signature (``validate`` batches them across blocks).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from google.protobuf.message import DecodeError
+
+from . import der
+from . import report as R
+from .blockfile import RawBlock
+from .identity import Trust
+from .proto import lvfabric_pb2 as pb
+
+# ChannelHeader.type values (common.HeaderType)
+CONFIG, ENDORSER_TRANSACTION = 1, 3
+
+_DECODE_ERRORS = (DecodeError, RecursionError, ValueError)
+
+
+@dataclass
+class SigItem:
+    tx_index: int | None  # None: the orderer's block signature
+    code: str             # the error code when it fails
+    creator: bytes        # the signer's SerializedIdentity bytes
+    message: bytes
+    signature: bytes      # DER r, s
+    what: str             # for the detail: "creator", "endorsement 2", "orderer signature 0"
+
+
+@dataclass
+class BlockWork:
+    raw: RawBlock
+    report: R.FabricReport
+    trust: Trust | None            # the config in force for this block's identity checks
+    sigs: list[SigItem] = field(default_factory=list)
+    new_trust: Trust | None = None  # the config this block carries, in force from the next block on
+
+
+def check_links(raw: RawBlock, rep: R.FabricReport, prev: RawBlock | None) -> None:
+    data_hash = hashlib.sha256(b"".join(raw.envelopes)).digest()
+    if data_hash != raw.data_hash:
+        rep.add(R.BAD_DATA_HASH, f"block {raw.number}: data_hash {raw.data_hash.hex()} but the envelopes "
+                                 f"hash to {data_hash.hex()}")
+    if prev is None:
+        return
+    want = hashlib.sha256(der.header_der(prev.number, prev.previous_hash, prev.data_hash)).digest()
+    if raw.previous_hash != want:
+        rep.add(R.BAD_PREV_HASH, f"block {raw.number}: previous_hash {raw.previous_hash.hex()} but block "
+                                 f"{prev.number}'s header hashes to {want.hex()}")
+    elif raw.number != prev.number + 1:
+        rep.add(R.BAD_PREV_HASH, f"block {raw.number} follows block {prev.number}")
+
+
+def parse_block(raw: RawBlock, trust: Trust | None, prev: RawBlock | None) -> BlockWork:
+    rep = R.FabricReport(number=raw.number, n_tx=len(raw.envelopes))
+    genesis = raw.number == 0 and prev is None
+    work = BlockWork(raw, rep, trust)
+    check_links(raw, rep, prev)
+    for i, env_bytes in enumerate(raw.envelopes):
+        try:
+            _envelope(work, i, env_bytes, genesis)
+        except _DECODE_ERRORS as e:
+            rep.add(R.MALFORMED, f"transaction {i}: {e or 'does not decode'}", i)
+    if genesis and work.new_trust is not None:
+        work.trust = work.new_trust  # the genesis block is the trust anchor: its config vouches for itself
+    try:
+        _orderer_sigs(work, genesis)
+    except _DECODE_ERRORS as e:
+        rep.add(R.MALFORMED, f"block {raw.number}: SIGNATURES metadata does not decode ({e})")
+    return work
+
+
+def _envelope(work: BlockWork, i: int, env_bytes: bytes, genesis: bool) -> None:
+    rep = work.report
+    env = pb.Envelope.FromString(env_bytes)
+    env.DiscardUnknownFields()
+    if env.SerializeToString() != env_bytes:
+        # Fabric's VerifyTransactionsAreWellFormed: appended or repeated fields could rewrite a signed envelope
+        rep.add(R.MALFORMED, f"transaction {i}: the envelope is not in canonical form", i)
+        return
+    payload = pb.Payload.FromString(env.payload)
+    if not payload.HasField("header"):
+        raise ValueError("the payload has no header")
+    chdr = pb.ChannelHeader.FromString(payload.header.channel_header)
+    shdr = pb.SignatureHeader.FromString(payload.header.signature_header)
+    if not shdr.creator:
+        raise ValueError("the signature header names no creator")
+    if chdr.type == CONFIG:
+        cenv = pb.ConfigEnvelope.FromString(payload.data)
+        if not cenv.HasField("config"):
+            raise ValueError("config transaction without a config")
+        work.report.is_config = True
+        if genesis or work.trust is not None:
+            work.new_trust = Trust(cenv.config, work.raw.number)
+        else:
+            rep.skip("config block without a trusted predecessor: its MSPs are not adopted")
+    if env.signature:
+        work.sigs.append(SigItem(i, R.BAD_CREATOR_SIGNATURE, shdr.creator, env.payload, env.signature, "creator"))
+    elif not genesis:
+        rep.add(R.MISSING_SIGNATURE, f"transaction {i}: the envelope carries no signature", i)
+    if chdr.type == ENDORSER_TRANSACTION:
+        _endorsements(work, i, payload.data)
+
+
+def _endorsements(work: BlockWork, i: int, data: bytes) -> None:
+    tx = pb.Transaction.FromString(data)
+    if not tx.actions:
+        work.report.add(R.MISSING_SIGNATURE, f"transaction {i}: an endorser transaction without actions", i)
+    k = 0
+    for action in tx.actions:
+        cap = pb.ChaincodeActionPayload.FromString(action.payload)
+        prp = cap.action.proposal_response_payload
+        if not cap.action.endorsements:
+            work.report.add(R.MISSING_SIGNATURE, f"transaction {i}: an action without endorsements", i)
+        for e in cap.action.endorsements:
+            if not e.signature or not e.endorser:
+                work.report.add(R.MISSING_SIGNATURE, f"transaction {i}: endorsement {k} has no "
+                                                     f"{'signature' if e.endorser else 'endorser'}", i)
+            else:
+                work.sigs.append(SigItem(i, R.BAD_ENDORSEMENT_SIGNATURE, e.endorser, prp + e.endorser,
+                                         e.signature, f"endorsement {k}"))
+            k += 1
+
+
+def _orderer_sigs(work: BlockWork, genesis: bool) -> None:
+    raw, rep = work.raw, work.report
+    md = pb.Metadata.FromString(raw.metadata[0]) if raw.metadata else pb.Metadata()
+    if not md.signatures and not genesis:
+        rep.add(R.MISSING_SIGNATURE, f"block {raw.number}: no orderer signature in the SIGNATURES metadata")
+        return
+    hdr = None
+    for k, ms in enumerate(md.signatures):
+        if not ms.signature_header:
+            # BFT orderers (Fabric 2.5+) name themselves by consenter id, which needs the consenter set
+            rep.skip("orderer signature by identifier header (BFT), not checked")
+            continue
+        if not ms.signature:
+            rep.add(R.MISSING_SIGNATURE, f"block {raw.number}: orderer signature {k} is empty")
+            continue
+        shdr = pb.SignatureHeader.FromString(ms.signature_header)
+        if hdr is None:
+            hdr = der.header_der(raw.number, raw.previous_hash, raw.data_hash)
+        work.sigs.append(SigItem(None, R.BAD_ORDERER_SIGNATURE, shdr.creator,
+                                 md.value + ms.signature_header + hdr, ms.signature, f"orderer signature {k}"))
