@@ -22,15 +22,20 @@ skipped, and config blocks it meets are not adopted.
 """
 from __future__ import annotations
 
+from .blockfile import RawBlock, iter_blockfile
 from .report import CODES, FabricError, FabricReport
-from .validate import LedgerState, WINDOW_BLOCKS, WINDOW_SIGS
-from .blockfile import RawBlock, block_from_pb, iter_blockfile
+
+# Importing this package needs neither protobuf nor cryptography (the CLI registers its subcommand without
+# them and names the extra when it runs); validating does.
 
 
 def validate_block(block_bytes: bytes, previous: bytes | None = None, *, threads: int | None = None) \
         -> FabricReport:
     """One ``common.Block`` protobuf; ``previous`` (the parent block's protobuf) enables the previous_hash
     check.  A block that does not decode gives a report with ``malformed``."""
+    from .blockfile import block_from_pb
+    from .validate import LedgerState
+
     _check_bytes("block_bytes", block_bytes)
     state = LedgerState(threads)
     if previous is not None:
@@ -57,24 +62,50 @@ def validate_ledger(path_or_paths, *, threads: int | None = None):
     import os
 
     paths = [path_or_paths] if isinstance(path_or_paths, (str, os.PathLike)) else list(path_or_paths)
+    return _validate_files(paths, threads)
+
+
+def _validate_files(paths, threads):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .validate import WINDOW_BLOCKS, WINDOW_SIGS, LedgerState, Window
+
     state = LedgerState(threads)
-    window: list = []
-    nsigs = 0
-    for p in paths:
-        with open(p, "rb") as f:
-            data = f.read()
-        try:
-            for raw in iter_blockfile(data):
-                w = state.parse(raw)
-                window.append(w)
-                nsigs += len(w.sigs)
-                if nsigs >= WINDOW_SIGS or len(window) >= WINDOW_BLOCKS:
-                    yield from state.finish(window)
-                    window, nsigs = [], 0
-        except ValueError as e:
-            yield from state.finish(window)
-            raise ValueError(f"{p}: {e}") from None
-    yield from state.finish(window)
+    inflight: list = []  # (Window, Future): one window verifies on the helper while the next is parsed
+
+    def drain():
+        while inflight:
+            w, fut = inflight.pop(0)
+            yield from w.reports(fut.result())
+
+    def last(window: list):
+        # The last window runs here: a ledger of one window never waits on a thread hand-off.
+        yield from drain()
+        if window:
+            w = Window(state, window)
+            yield from w.reports(w.run())
+
+    with ThreadPoolExecutor(1, thread_name_prefix="ledgerval-fabric") as pool:
+        window: list = []
+        nsigs = 0
+        for p in paths:
+            with open(p, "rb") as f:
+                data = f.read()
+            try:
+                for raw in iter_blockfile(data):
+                    w = state.parse(raw)
+                    window.append(w)
+                    nsigs += len(w.sigs)
+                    if nsigs >= WINDOW_SIGS or len(window) >= WINDOW_BLOCKS:
+                        win = Window(state, window)
+                        fut = pool.submit(win.run)
+                        yield from drain()
+                        inflight.append((win, fut))
+                        window, nsigs = [], 0
+            except ValueError as e:
+                yield from last(window)
+                raise ValueError(f"{p}: {e}") from None
+        yield from last(window)
 
 
 def _check_bytes(name: str, v) -> None:

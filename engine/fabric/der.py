@@ -88,9 +88,9 @@ def children(buf: bytes, a: int, b: int) -> list[tuple[int, int, int, int]]:
     return out
 
 
-def spki_of_tbs(tbs: bytes) -> tuple[bytes, bytes]:
-    """(curve OID, public point) of an EC key in a TBSCertificate.  ValueError if the key is not an EC key
-    named by a curve OID."""
+def tbs_fields(tbs: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+    """(issuer Name DER, subject Name DER, curve OID, public point) of a TBSCertificate with an EC key named
+    by a curve OID; ValueError otherwise.  Names are compared as raw DER, as Go's x509 chains them."""
     tag, a, b = read_tlv(tbs, 0, len(tbs))
     if tag != 0x30 or b != len(tbs):
         raise ValueError("TBSCertificate is not one SEQUENCE")
@@ -98,6 +98,8 @@ def spki_of_tbs(tbs: bytes) -> tuple[bytes, bytes]:
     i = 1 if kids and kids[0][0] == 0xA0 else 0  # optional [0] version
     if len(kids) < i + 6:
         raise ValueError("TBSCertificate too short")
+    issuer = tbs[kids[i + 2][1]:kids[i + 2][3]]
+    subject = tbs[kids[i + 4][1]:kids[i + 4][3]]
     tag, _, sa, sb = kids[i + 5]
     parts = children(tbs, sa, sb) if tag == 0x30 else []
     if len(parts) != 2 or parts[0][0] != 0x30 or parts[1][0] != 0x03:
@@ -108,4 +110,47 @@ def spki_of_tbs(tbs: bytes) -> tuple[bytes, bytes]:
     bits = tbs[parts[1][2]:parts[1][3]]
     if not bits or bits[0] != 0:
         raise ValueError("public key BIT STRING has unused bits")
-    return tbs[alg[1][2]:alg[1][3]], bits[1:]
+    return issuer, subject, tbs[alg[1][2]:alg[1][3]], bits[1:]
+
+
+_P256_HALF_N = (0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551 >> 1).to_bytes(32, "big")
+
+
+def decode_ecdsa_sigs(sigs: list[bytes]):
+    """Vectorised ``decode_ecdsa_sig`` over a batch: (r||s (N, 64) uint8, ok (N,) bool, high (N,) bool).
+    ``ok`` holds exactly where ``decode_ecdsa_sig`` would accept (tests compare the two); ``high`` marks
+    s > n/2 for P-256.  Rows that fail are zeros.  Integers are copied out per (len r, len s) group, a
+    handful in practice: 9,000 signatures take about 2 ms, a Python loop about 20 ms."""
+    import numpy as np
+
+    from .._inputs import fixed_width
+
+    W = 72  # 2 + 2 * (2 + 33): the longest DER of two 256-bit integers
+    n = len(sigs)
+    buf, lens = fixed_width(sigs, W)
+    rows = np.arange(n)
+    rl = buf[:, 3].astype(np.intp)
+    si = np.minimum(4 + rl, W - 4)  # where s's tag must be (clipped so the reads stay inside)
+    sl = buf[rows, si + 1].astype(np.intp)
+    ok = ((lens >= 8) & (lens <= W) & (buf[:, 0] == 0x30) & (buf[:, 1] == lens - 2) & (buf[:, 2] == 0x02)
+          & (rl >= 1) & (rl <= 33) & (4 + rl == si) & (buf[rows, si] == 0x02) & (sl >= 1) & (sl <= 33)
+          & (6 + rl + sl == lens))
+    for first, second, ln in ((buf[:, 4], buf[:, 5], rl), (buf[rows, si + 2], buf[rows, si + 3], sl)):
+        # positive, minimal (a leading zero only before a byte >= 0x80), and at most 256 bits
+        ok &= (first < 0x80) & ~((ln > 1) & (first == 0) & (second < 0x80)) & ((ln < 33) | (first == 0))
+    out = np.zeros((n, 64), dtype=np.uint8)
+    shape = np.where(ok, rl * 64 + sl, -1)
+    for key in np.unique(shape).tolist():
+        if key < 0:
+            continue
+        idx = np.flatnonzero(shape == key)
+        r_len, s_len = divmod(key, 64)
+        tr, ts = min(r_len, 32), min(s_len, 32)
+        out[idx, 32 - tr:32] = buf[idx, 4 + r_len - tr:4 + r_len]
+        out[idx, 64 - ts:] = buf[idx, 6 + r_len + s_len - ts:6 + r_len + s_len]
+    s = out[:, 32:]
+    h = np.frombuffer(_P256_HALF_N, dtype=np.uint8)
+    diff = s != h
+    first = diff.argmax(axis=1)
+    high = ok & diff.any(axis=1) & (s[rows, first] > h[first])
+    return out, ok, high

@@ -45,10 +45,10 @@ def parse_cert(data: bytes) -> Cert:
         c = x509.load_pem_x509_certificate(data) if data.lstrip().startswith(b"-----") \
             else x509.load_der_x509_certificate(data)
         tbs = c.tbs_certificate_bytes
-        curve, point = der.spki_of_tbs(tbs)
+        issuer, subject, curve, point = der.tbs_fields(tbs)
         oid = c.signature_algorithm_oid.dotted_string
-        return Cert(c.public_bytes(_der_encoding()), c.subject.public_bytes(), c.issuer.public_bytes(), tbs,
-                    c.signature, _oid_contents(oid), der.SCHEME_BY_CURVE.get(curve), point)
+        return Cert(c.public_bytes(_der_encoding()), subject, issuer, tbs, c.signature, _oid_contents(oid),
+                    der.SCHEME_BY_CURVE.get(curve), point)
     except ValueError:
         raise
     except Exception as e:  # cryptography raises several types for a damaged certificate
@@ -82,41 +82,53 @@ class Identity:
 
 
 class Identities:
-    """SerializedIdentity bytes -> Identity, parsed once each (bounded: a ledger has few identities)."""
+    """SerializedIdentity bytes -> Identity, and certificate bytes -> Cert, each parsed once (bounded: a
+    ledger has few identities; config blocks repeat the same CA certificates)."""
 
     def __init__(self, maxsize: int = 65536):
         self._by_bytes: dict[bytes, Identity] = {}
+        self._certs: dict[bytes, Cert] = {}
         self._maxsize = maxsize
+
+    def cert(self, data: bytes) -> Cert:
+        c = self._certs.get(data)
+        if c is None:
+            c = parse_cert(data)
+            if len(self._certs) >= self._maxsize:
+                self._certs.clear()
+            self._certs[data] = c
+        return c
 
     def get(self, creator: bytes) -> Identity:
         ident = self._by_bytes.get(creator)
         if ident is None:
-            ident = _parse_identity(creator)
+            ident = self._parse(creator)
             if len(self._by_bytes) >= self._maxsize:
                 self._by_bytes.clear()
             self._by_bytes[creator] = ident
         return ident
 
 
-def _parse_identity(creator: bytes) -> Identity:
-    try:
-        sid = pb.SerializedIdentity.FromString(creator)
-    except (DecodeError, RecursionError):
-        return Identity("", None, "the creator is not a SerializedIdentity")
-    try:
-        cert = parse_cert(sid.id_bytes)
-    except ValueError as e:
-        return Identity(sid.mspid, None, str(e))
-    if cert.scheme is None:
-        return Identity(sid.mspid, cert, "the certificate's key is on neither P-256 nor SM2")
-    return Identity(sid.mspid, cert, None)
+    def _parse(self, creator: bytes) -> Identity:
+        try:
+            sid = pb.SerializedIdentity.FromString(creator)
+        except (DecodeError, RecursionError):
+            return Identity("", None, "the creator is not a SerializedIdentity")
+        try:
+            cert = self.cert(sid.id_bytes)
+        except ValueError as e:
+            return Identity(sid.mspid, None, str(e))
+        if cert.scheme is None:
+            return Identity(sid.mspid, cert, "the certificate's key is on neither P-256 nor SM2")
+        return Identity(sid.mspid, cert, None)
 
 
 class Trust:
     """One channel config's MSPs: id -> (root CAs, intermediate CAs), from a decoded ``common.Config``."""
 
-    def __init__(self, config, number: int):
+    def __init__(self, config, number: int, certs: Identities):
         self.block = number  # the config block it came from
+        self._certs = certs
         self.msps: dict[str, tuple[list[Cert], list[Cert]]] = {}
         self.unsupported: list[str] = []  # MSPs of a kind ledgerval does not read (idemix)
         self._walk(config.channel_group, 0)
@@ -136,8 +148,8 @@ class Trust:
             self.unsupported.append(f"type {cfg.type}")
             return
         f = pb.FabricMSPConfig.FromString(cfg.config)
-        roots = [parse_cert(c) for c in f.root_certs]
-        inter = [parse_cert(c) for c in f.intermediate_certs]
+        roots = [self._certs.cert(c) for c in f.root_certs]
+        inter = [self._certs.cert(c) for c in f.intermediate_certs]
         self.msps[f.name] = (roots, inter)
 
     def paths(self, cert: Cert, mspid: str) -> list[list[tuple[Cert, Cert]]]:

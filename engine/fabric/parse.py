@@ -14,7 +14,7 @@ from google.protobuf.message import DecodeError
 from . import der
 from . import report as R
 from .blockfile import RawBlock
-from .identity import Trust
+from .identity import Identities, Trust
 from .proto import lvfabric_pb2 as pb
 
 # ChannelHeader.type values (common.HeaderType)
@@ -23,14 +23,16 @@ CONFIG, ENDORSER_TRANSACTION = 1, 3
 _DECODE_ERRORS = (DecodeError, RecursionError, ValueError)
 
 
-@dataclass
-class SigItem:
-    tx_index: int | None  # None: the orderer's block signature
-    code: str             # the error code when it fails
-    creator: bytes        # the signer's SerializedIdentity bytes
-    message: bytes
-    signature: bytes      # DER r, s
-    what: str             # for the detail: "creator", "endorsement 2", "orderer signature 0"
+# A signature to check is a tuple (tx_index (None: the orderer's), error code when it fails, k (which
+# endorsement or orderer signature; -1 for the creator), signer's SerializedIdentity bytes, message, DER
+# signature): tuples, not objects, because a block of 1,000 transactions lists 3,000 of them.
+CREATOR = -1
+
+
+def describe(code: str, k: int) -> str:
+    if code == R.BAD_ORDERER_SIGNATURE:
+        return f"orderer signature {k}"
+    return "creator" if k == CREATOR else f"endorsement {k}"
 
 
 @dataclass
@@ -38,8 +40,9 @@ class BlockWork:
     raw: RawBlock
     report: R.FabricReport
     trust: Trust | None            # the config in force for this block's identity checks
-    sigs: list[SigItem] = field(default_factory=list)
+    sigs: list[tuple] = field(default_factory=list)
     new_trust: Trust | None = None  # the config this block carries, in force from the next block on
+    certs: Identities | None = None  # the ledger's certificate cache
 
 
 def check_links(raw: RawBlock, rep: R.FabricReport, prev: RawBlock | None) -> None:
@@ -57,10 +60,11 @@ def check_links(raw: RawBlock, rep: R.FabricReport, prev: RawBlock | None) -> No
         rep.add(R.BAD_PREV_HASH, f"block {raw.number} follows block {prev.number}")
 
 
-def parse_block(raw: RawBlock, trust: Trust | None, prev: RawBlock | None) -> BlockWork:
+def parse_block(raw: RawBlock, trust: Trust | None, prev: RawBlock | None, certs: Identities) -> BlockWork:
     rep = R.FabricReport(number=raw.number, n_tx=len(raw.envelopes))
     genesis = raw.number == 0 and prev is None
     work = BlockWork(raw, rep, trust)
+    work.certs = certs
     check_links(raw, rep, prev)
     for i, env_bytes in enumerate(raw.envelopes):
         try:
@@ -97,11 +101,11 @@ def _envelope(work: BlockWork, i: int, env_bytes: bytes, genesis: bool) -> None:
             raise ValueError("config transaction without a config")
         work.report.is_config = True
         if genesis or work.trust is not None:
-            work.new_trust = Trust(cenv.config, work.raw.number)
+            work.new_trust = Trust(cenv.config, work.raw.number, work.certs)
         else:
             rep.skip("config block without a trusted predecessor: its MSPs are not adopted")
     if env.signature:
-        work.sigs.append(SigItem(i, R.BAD_CREATOR_SIGNATURE, shdr.creator, env.payload, env.signature, "creator"))
+        work.sigs.append((i, R.BAD_CREATOR_SIGNATURE, CREATOR, shdr.creator, env.payload, env.signature))
     elif not genesis:
         rep.add(R.MISSING_SIGNATURE, f"transaction {i}: the envelope carries no signature", i)
     if chdr.type == ENDORSER_TRANSACTION:
@@ -123,8 +127,7 @@ def _endorsements(work: BlockWork, i: int, data: bytes) -> None:
                 work.report.add(R.MISSING_SIGNATURE, f"transaction {i}: endorsement {k} has no "
                                                      f"{'signature' if e.endorser else 'endorser'}", i)
             else:
-                work.sigs.append(SigItem(i, R.BAD_ENDORSEMENT_SIGNATURE, e.endorser, prp + e.endorser,
-                                         e.signature, f"endorsement {k}"))
+                work.sigs.append((i, R.BAD_ENDORSEMENT_SIGNATURE, k, e.endorser, prp + e.endorser, e.signature))
             k += 1
 
 
@@ -146,5 +149,5 @@ def _orderer_sigs(work: BlockWork, genesis: bool) -> None:
         shdr = pb.SignatureHeader.FromString(ms.signature_header)
         if hdr is None:
             hdr = der.header_der(raw.number, raw.previous_hash, raw.data_hash)
-        work.sigs.append(SigItem(None, R.BAD_ORDERER_SIGNATURE, shdr.creator,
-                                 md.value + ms.signature_header + hdr, ms.signature, f"orderer signature {k}"))
+        work.sigs.append((None, R.BAD_ORDERER_SIGNATURE, k, shdr.creator, md.value + ms.signature_header + hdr,
+                          ms.signature))

@@ -1,6 +1,7 @@
 """Validating Fabric blocks: parse a window of blocks, verify every signature of the window (and the
 certificate signatures of identities not seen before) in one plan, then map the verdicts to each block's
-report.
+report.  ``validate_ledger`` verifies one window on a helper thread while it parses the next (the kernels
+release the GIL).
 
 Signature checks, per item: the signer's identity must parse and carry a P-256 or SM2 key; the DER signature
 must decode; ECDSA must be low-S (``high_s``, as Fabric's IsLowS rejects it before verifying); then the
@@ -8,22 +9,32 @@ pipeline verifies it (ECDSA P-256 over the SHA-256 of the message, SM2 with SM3 
 The identity check is separate: the certificate must chain, by verified signatures, to a root CA of the MSP
 it names under the config in force at the block; without one (a ledger started after its config blocks)
 the check is counted in ``identities_skipped``, never passed.
+
+The per-item work is in columns (numpy over the window), not per-item Python: on a block of 1,000
+transactions (3,001 signatures) that took the Python part from about 60 ms to about 15 ms here.
 """
 from __future__ import annotations
 
+import numpy as np
+
+from ..native_threads import resolve_threads
 from ..pipeline import Plan
 from . import der
 from . import report as R
 from .blockfile import RawBlock
 from .identity import EdgeVerdicts, Identities, Trust, edge_check
-from .parse import BlockWork, parse_block
-
-_HALF_N_P256 = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551 >> 1
+from .parse import BlockWork, describe, parse_block
 
 # A window closes when it holds this many signatures or blocks: big enough that the kernels see full
-# batches, small enough that reports come out while a long ledger is read.
-WINDOW_SIGS = 8192
+# batches, small enough that one window verifies while the next is parsed.
+WINDOW_SIGS = 2048
 WINDOW_BLOCKS = 256
+
+# Below this many signatures a window verifies on one thread: on this 2-core VM under load, handing 60
+# signatures to a second thread cost 2-8 ms against 1 ms for verifying them all on one.
+SMALL_BATCH = 512
+
+_NONE, _P256, _SM2 = 0, 1, 2  # the key a signer's certificate carries (_NONE: the identity is unusable)
 
 
 class LedgerState:
@@ -38,10 +49,9 @@ class LedgerState:
         self._paths: dict[tuple[int, bytes], list] = {}  # (id of Trust, creator) -> chains
 
     def parse(self, raw: RawBlock) -> BlockWork:
-        work = parse_block(raw, self.trust, self.prev)
+        work = parse_block(raw, self.trust, self.prev, self.identities)
         if work.new_trust is not None:
             self.trust = work.new_trust
-            self._paths.clear()
         self.prev = raw
         return work
 
@@ -49,132 +59,137 @@ class LedgerState:
         key = (id(trust), creator)
         p = self._paths.get(key)
         if p is None:
+            if len(self._paths) > 65536:
+                self._paths.clear()
             p = self._paths[key] = trust.paths(cert, self.identities.get(creator).mspid)
         return p
 
     def finish(self, works: list[BlockWork]) -> list[R.FabricReport]:
-        return _verify_window(self, works)
+        w = Window(self, works)
+        return w.reports(w.run())
 
 
-class _Checks:
-    """Columns of the window's signature checks, by scheme."""
+class Window:
+    """The signature checks of consecutive blocks, as columns."""
 
-    def __init__(self) -> None:
-        self.ecdsa: tuple[list, list, list, list] = ([], [], [], [])  # keys, messages, r||s, owners
-        self.sm2: tuple[list, list, list, list] = ([], [], [], [])
-        self.edges_p256: tuple[list, list, list, list] = ([], [], [], [])  # digests, not messages
-        self.edges_sm2: tuple[list, list, list, list] = ([], [], [], [])
+    def __init__(self, state: LedgerState, works: list[BlockWork]):
+        self.state, self.works = state, works
+        items = [it for w in works for it in w.sigs]
+        self.n = n = len(items)
+        self.bounds = np.cumsum([0] + [len(w.sigs) for w in works])
+        self.items = items
+        cols = list(zip(*items)) if items else [()] * 6
+        self.msgs = cols[4]
+        uniq: dict[bytes, int] = {}
+        self.cidx = np.fromiter((uniq.setdefault(c, len(uniq)) for c in cols[3]), dtype=np.intp, count=n)
+        self.creators = list(uniq)
+        self.idents = [state.identities.get(c) for c in self.creators]
+        ukind = np.array([_NONE if i.error else (_P256 if i.cert.scheme == "ecdsa-p256" else _SM2)
+                          for i in self.idents] + [_NONE], dtype=np.int8)
+        self.kind = ukind[self.cidx]
+        self.rs, self.der_ok, high = der.decode_ecdsa_sigs(list(cols[5]))
+        self.high = high & (self.kind == _P256)
+        self.p256 = np.flatnonzero((self.kind == _P256) & self.der_ok & ~high)
+        self.sm2 = np.flatnonzero((self.kind == _SM2) & self.der_ok)
+        self.edges = self._pending_edges()
 
-    @staticmethod
-    def put(cols, key, msg, sig, owner) -> None:
-        cols[0].append(key)
-        cols[1].append(msg)
-        cols[2].append(sig)
-        cols[3].append(owner)
-
-
-def _verify_window(state: LedgerState, works: list[BlockWork]) -> list[R.FabricReport]:
-    checks = _Checks()
-    failed: dict[tuple[int, int], str] = {}  # (block slot, item) -> why, for items failing before verifying
-    idents = state.identities
-    pending_edges: dict[tuple[bytes, bytes], tuple] = {}
-    for b, work in enumerate(works):
-        for j, item in enumerate(work.sigs):
-            ident = idents.get(item.creator)
-            if ident.error is not None:
-                failed[(b, j)] = R.UNKNOWN_IDENTITY
+    def _pending_edges(self) -> list:
+        state, pending = self.state, {}
+        for b, work in enumerate(self.works):
+            if work.trust is None:
                 continue
-            cert = ident.cert
-            if work.trust is not None:
-                for path in state.paths(work.trust, item.creator, cert):
-                    for child, issuer in path:
-                        if state.edges.known(child, issuer) is None:
-                            pending_edges[(child.der, issuer.der)] = (child, issuer)
-            try:
-                r, s = der.decode_ecdsa_sig(item.signature)
-            except ValueError:
-                failed[(b, j)] = item.code
+            for c in np.unique(self.cidx[self.bounds[b]:self.bounds[b + 1]]).tolist():
+                ident = self.idents[c]
+                if ident.error is None:
+                    for path in state.paths(work.trust, self.creators[c], ident.cert):
+                        for child, issuer in path:
+                            if state.edges.known(child, issuer) is None:
+                                pending[(child.der, issuer.der)] = (child, issuer)
+        return list(pending.values())
+
+    def run(self):
+        """(verdicts (n,) bool for the window's signatures, {(child DER, issuer DER): bool}): one hash
+        batch, then one plan.  Safe on a helper thread: it reads the window and touches no shared state."""
+        threads = resolve_threads(self.state.threads)
+        if self.n < SMALL_BATCH:
+            threads = 1
+        keys = [self.idents[c].cert.key if self.idents[c].error is None else b"" for c in range(len(self.idents))]
+        plan = Plan()
+        tickets = []
+        if self.p256.size:
+            hplan = Plan()
+            ht = hplan.hashes("sha256", [self.msgs[i] for i in self.p256.tolist()])
+            digests = hplan.execute(threads=threads).digests(ht)
+            tickets.append(("sig", self.p256, plan.signatures(
+                "ecdsa-p256", [keys[c] for c in self.cidx[self.p256].tolist()], digests, self.rs[self.p256],
+                low_s=True)))
+        if self.sm2.size:
+            tickets.append(("sig", self.sm2, plan.signatures(
+                "sm2", [keys[c] for c in self.cidx[self.sm2].tolist()], [self.msgs[i] for i in self.sm2.tolist()],
+                self.rs[self.sm2])))
+        edge_owners = {"ecdsa-p256": ([], []), "sm2": ([], [])}
+        edge_ok: dict[tuple[bytes, bytes], bool] = {}
+        for child, issuer in self.edges:
+            e = edge_check(child, issuer)
+            if e is None:
+                edge_ok[(child.der, issuer.der)] = False
                 continue
-            rs = r.to_bytes(32, "big") + s.to_bytes(32, "big")
-            if cert.scheme == "ecdsa-p256":
-                if s > _HALF_N_P256:
-                    failed[(b, j)] = R.HIGH_S
-                    continue
-                checks.put(checks.ecdsa, cert.key, item.message, rs, (b, j))
+            owners, cols = edge_owners[e[0]]
+            owners.append((child.der, issuer.der))
+            cols.append(e[1:])
+        # Certificate signatures: CAs need not sign low-S (Fabric's MSP normalises S before its own x509 check).
+        for scheme, (owners, cols) in edge_owners.items():
+            if owners:
+                tickets.append(("edge", owners, plan.signatures(scheme, *zip(*cols))))
+        ok = np.zeros(self.n, dtype=bool)
+        if tickets:
+            res = plan.execute(threads=threads)
+            for kind, where, t in tickets:
+                if kind == "sig":
+                    ok[where] = res.verdicts(t)
+                else:
+                    edge_ok.update(zip(where, res.verdicts(t).tolist()))
+        return ok, edge_ok
+
+    def reports(self, verdicts) -> list[R.FabricReport]:
+        ok, edge_ok = verdicts
+        state = self.state
+        for child, issuer in self.edges:
+            state.edges.settle(child, issuer, edge_ok[(child.der, issuer.der)])
+        return [self._report(b, work, ok) for b, work in enumerate(self.works)]
+
+    def _report(self, b: int, work: BlockWork, ok: np.ndarray) -> R.FabricReport:
+        rep, state = work.report, self.state
+        a, z = int(self.bounds[b]), int(self.bounds[b + 1])
+        where = f"block {work.raw.number}"
+        rep.signatures_checked += z - a
+        for i in (np.flatnonzero(~ok[a:z]) + a).tolist():
+            tx, code, k = self.items[i][:3]
+            ident = self.idents[self.cidx[i]]
+            at = f"{where}{'' if tx is None else f' transaction {tx}'} {describe(code, k)}"
+            rep.signatures_failed += 1
+            if self.kind[i] == _NONE:
+                rep.add(R.UNKNOWN_IDENTITY, f"{at}: {ident.error}", tx)
+            elif not self.der_ok[i]:
+                rep.add(code, f"{at} ({ident.mspid}): the signature is not DER-encoded (r, s)", tx)
+            elif self.high[i]:
+                rep.add(R.HIGH_S, f"{at} ({ident.mspid}): s > n/2 (Fabric requires low S)", tx)
             else:
-                checks.put(checks.sm2, cert.key, item.message, rs, (b, j))
-    edge_owners = []
-    for child, issuer in pending_edges.values():
-        e = edge_check(child, issuer)
-        if e is None:
-            state.edges.settle(child, issuer, False)
-            continue
-        scheme, key, msg, rs = e
-        checks.put(checks.edges_p256 if scheme == "ecdsa-p256" else checks.edges_sm2, key, msg, rs, (child, issuer))
-        edge_owners.append((child, issuer))
-    ok = _run(checks, state.threads)
-    for child, issuer in edge_owners:
-        state.edges.settle(child, issuer, ok[(child.der, issuer.der)])
-    return [_report(state, work, b, ok, failed) for b, work in enumerate(works)]
-
-
-def _run(checks: _Checks, threads) -> dict:
-    """Verdicts by owner for every check of the window: one hash batch, then one plan."""
-    hplan = Plan()
-    ht = hplan.hashes("sha256", checks.ecdsa[1]) if checks.ecdsa[1] else None
-    digests = hplan.execute(threads=threads).digests(ht) if ht else []
-    plan = Plan()
-    tickets = []
-    if checks.ecdsa[0]:
-        tickets.append((plan.signatures("ecdsa-p256", checks.ecdsa[0], digests, checks.ecdsa[2], low_s=True),
-                        checks.ecdsa[3]))
-    if checks.sm2[0]:
-        tickets.append((plan.signatures("sm2", *checks.sm2[:3]), checks.sm2[3]))
-    # Certificate signatures: CAs need not sign low-S (Fabric's MSP normalises S before its own x509 check).
-    if checks.edges_p256[0]:
-        tickets.append((plan.signatures("ecdsa-p256", *checks.edges_p256[:3]),
-                        [(c.der, i.der) for c, i in checks.edges_p256[3]]))
-    if checks.edges_sm2[0]:
-        tickets.append((plan.signatures("sm2", *checks.edges_sm2[:3]),
-                        [(c.der, i.der) for c, i in checks.edges_sm2[3]]))
-    if not tickets:
-        return {}
-    res = plan.execute(threads=threads)
-    ok = {}
-    for t, owners in tickets:
-        ok.update(zip(owners, res.verdicts(t).tolist()))
-    return ok
-
-
-def _report(state: LedgerState, work: BlockWork, b: int, ok: dict, failed: dict) -> R.FabricReport:
-    rep = work.report
-    where = f"block {work.raw.number}"
-    chain_ok: dict[bytes, bool] = {}
-    for j, item in enumerate(work.sigs):
-        tx = "" if item.tx_index is None else f" transaction {item.tx_index}"
-        ident = state.identities.get(item.creator)
-        rep.signatures_checked += 1
-        code = failed.get((b, j))
-        if code is None and not ok[(b, j)]:
-            code = item.code
-        if code == R.UNKNOWN_IDENTITY:
-            rep.signatures_failed += 1
-            rep.add(code, f"{where}{tx} {item.what}: {ident.error}", item.tx_index)
-            continue
-        if code is not None:
-            rep.signatures_failed += 1
-            why = "s > n/2 (Fabric requires low S)" if code == R.HIGH_S else "does not verify"
-            rep.add(code, f"{where}{tx} {item.what} ({ident.mspid}): {why}", item.tx_index)
+                rep.add(code, f"{at} ({ident.mspid}): does not verify", tx)
+        usable = self.kind[a:z] != _NONE
         if work.trust is None:
-            rep.identities_skipped += 1
-            continue
-        rep.identities_checked += 1
-        good = chain_ok.get(item.creator)
-        if good is None:
-            good = chain_ok[item.creator] = state.edges.chain_ok(state.paths(work.trust, item.creator, ident.cert))
-        if not good:
-            rep.add(R.UNKNOWN_IDENTITY, f"{where}{tx} {item.what}: the certificate of {ident.mspid!r} is not "
-                                        f"issued by a CA of that MSP in the config of block {work.trust.block}",
-                    item.tx_index)
-    rep.ok = not rep.errors
-    return rep
+            rep.identities_skipped += int(usable.sum())
+        else:
+            rep.identities_checked += int(usable.sum())
+            for c in np.unique(self.cidx[a:z][usable]).tolist():
+                ident = self.idents[c]
+                if state.edges.chain_ok(state.paths(work.trust, self.creators[c], ident.cert)):
+                    continue
+                for i in (np.flatnonzero(self.cidx[a:z] == c) + a).tolist():
+                    tx, code, k = self.items[i][:3]
+                    rep.add(R.UNKNOWN_IDENTITY, f"{where}{'' if tx is None else f' transaction {tx}'} "
+                                                f"{describe(code, k)}: the certificate of {ident.mspid!r} is not "
+                                                f"issued by a CA of that MSP in the config of block "
+                                                f"{work.trust.block}", tx)
+        rep.ok = not rep.errors
+        return rep
