@@ -66,6 +66,8 @@ def parse_block(raw: RawBlock, trust: Trust | None, prev: RawBlock | None, certs
     work = BlockWork(raw, rep, trust)
     work.certs = certs
     check_links(raw, rep, prev)
+    if not raw.envelopes:
+        rep.add(R.MALFORMED, f"block {raw.number} has no transactions")  # VerifyTransactionsAreWellFormed
     for i, env_bytes in enumerate(raw.envelopes):
         try:
             _envelope(work, i, env_bytes, genesis)
