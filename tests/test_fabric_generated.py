@@ -223,3 +223,23 @@ def test_config_update_removes_an_msp(net, tmp_path):
     assert set(org2) == {(R.UNKNOWN_IDENTITY, t) for t in range(TXS)}
     assert (R.UNKNOWN_IDENTITY, 1) in org2 and reps[3].signatures_failed == 0
     assert all(e.detail.endswith("in the config of block 2") for e in reps[3].errors)
+
+
+@pytest.mark.parametrize("scheme", ["ecdsa-p256", "sm2"])
+def test_same_reports_at_every_tier(scheme, tmp_path):
+    from ledgerval.native import tier_mask, tiers_available
+
+    net = build.Network(scheme)
+    corrupt = {("creator", 1, 2): _flip_last, ("endorsement", 2, 0, 1): _flip_last}
+    if scheme == "ecdsa-p256":
+        corrupt[("orderer", 2)] = build.high_s
+    p = tmp_path / "blockfile"
+    p.write_bytes(build.ledger_bytes(build.build_ledger(net, BLOCKS, TXS, corrupt=corrupt)))
+    want = None
+    for name in tiers_available():
+        with tier_mask(name):
+            got = [(r.number, r.codes(), [e.tx_index for e in r.errors], r.signatures_checked)
+                   for r in fabric.validate_ledger(p, threads=1)]
+        want = want or got
+        assert got == want, name
+    assert want[1][1] == [R.BAD_CREATOR_SIGNATURE] and want[2][1][0] == R.BAD_ENDORSEMENT_SIGNATURE

@@ -11,6 +11,7 @@ OID_EC_PUBLIC_KEY = bytes.fromhex("2a8648ce3d0201")   # 1.2.840.10045.2.1
 OID_ECDSA_SHA256 = bytes.fromhex("2a8648ce3d040302")  # 1.2.840.10045.4.3.2
 OID_SM2_SM3 = bytes.fromhex("2a811ccf55018375")       # 1.2.156.10197.1.501
 SCHEME_BY_CURVE = {OID_P256: "ecdsa-p256", OID_SM2: "sm2"}
+DOTTED_ECDSA_SHA256, DOTTED_SM2_SM3 = "1.2.840.10045.4.3.2", "1.2.156.10197.1.501"
 
 
 def read_tlv(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:

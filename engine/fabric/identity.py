@@ -27,12 +27,12 @@ MAX_CHAIN = 8
 
 @dataclass(frozen=True)
 class Cert:
-    der: bytes
+    der: bytes        # the certificate as the config or identity carries it (PEM or DER): its cache key
     subject: bytes
     issuer: bytes
     tbs: bytes
     signature: bytes  # DER
-    sig_oid: bytes    # DER contents of the signature algorithm OID
+    sig_oid: str      # the signature algorithm, dotted
     scheme: str | None  # "ecdsa-p256" / "sm2" for the subject key; None when its curve is neither
     key: bytes          # SEC1 point of the subject key
 
@@ -46,32 +46,12 @@ def parse_cert(data: bytes) -> Cert:
             else x509.load_der_x509_certificate(data)
         tbs = c.tbs_certificate_bytes
         issuer, subject, curve, point = der.tbs_fields(tbs)
-        oid = c.signature_algorithm_oid.dotted_string
-        return Cert(c.public_bytes(_der_encoding()), subject, issuer, tbs, c.signature, _oid_contents(oid),
+        return Cert(bytes(data), subject, issuer, tbs, c.signature, c.signature_algorithm_oid.dotted_string,
                     der.SCHEME_BY_CURVE.get(curve), point)
     except ValueError:
         raise
     except Exception as e:  # cryptography raises several types for a damaged certificate
         raise ValueError(f"certificate does not parse: {e}") from None
-
-
-def _der_encoding():
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return Encoding.DER
-
-
-def _oid_contents(dotted: str) -> bytes:
-    arcs = [int(a) for a in dotted.split(".")]
-    out = bytearray([40 * arcs[0] + arcs[1]])
-    for a in arcs[2:]:
-        chunk = [a & 0x7F]
-        a >>= 7
-        while a:
-            chunk.append(0x80 | (a & 0x7F))
-            a >>= 7
-        out += bytes(reversed(chunk))
-    return bytes(out)
 
 
 @dataclass(frozen=True)
@@ -177,9 +157,9 @@ class Trust:
 def edge_check(child: Cert, issuer: Cert) -> tuple[str, bytes, bytes, bytes] | None:
     """(scheme, issuer key, message or digest, r||s) that verifies the child's certificate signature, or
     None when the signature cannot be right (algorithm and issuer key disagree, or it is not DER)."""
-    if issuer.scheme == "ecdsa-p256" and child.sig_oid == der.OID_ECDSA_SHA256:
+    if issuer.scheme == "ecdsa-p256" and child.sig_oid == der.DOTTED_ECDSA_SHA256:
         msg = hashlib.sha256(child.tbs).digest()
-    elif issuer.scheme == "sm2" and child.sig_oid == der.OID_SM2_SM3:
+    elif issuer.scheme == "sm2" and child.sig_oid == der.DOTTED_SM2_SM3:
         msg = child.tbs
     else:
         return None

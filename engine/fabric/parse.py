@@ -90,11 +90,11 @@ def _envelope(work: BlockWork, i: int, env_bytes: bytes, genesis: bool) -> None:
         # Fabric's VerifyTransactionsAreWellFormed: appended or repeated fields could rewrite a signed envelope
         rep.add(R.MALFORMED, f"transaction {i}: the envelope is not in canonical form", i)
         return
-    payload = pb.Payload.FromString(env.payload)
+    payload = pb.PayloadView.FromString(env.payload)  # header and both its parts in one decode
     if not payload.HasField("header"):
         raise ValueError("the payload has no header")
-    chdr = pb.ChannelHeader.FromString(payload.header.channel_header)
-    shdr = pb.SignatureHeader.FromString(payload.header.signature_header)
+    chdr = payload.header.channel_header
+    shdr = payload.header.signature_header
     if not shdr.creator:
         raise ValueError("the signature header names no creator")
     if chdr.type == CONFIG:
@@ -115,21 +115,23 @@ def _envelope(work: BlockWork, i: int, env_bytes: bytes, genesis: bool) -> None:
 
 
 def _endorsements(work: BlockWork, i: int, data: bytes) -> None:
-    tx = pb.Transaction.FromString(data)
+    tx = pb.TransactionView.FromString(data)  # actions, their payloads and endorsements in one decode
     if not tx.actions:
         work.report.add(R.MISSING_SIGNATURE, f"transaction {i}: an endorser transaction without actions", i)
     k = 0
+    sigs = work.sigs
     for action in tx.actions:
-        cap = pb.ChaincodeActionPayload.FromString(action.payload)
-        prp = cap.action.proposal_response_payload
-        if not cap.action.endorsements:
+        cea = action.payload.action
+        prp = cea.proposal_response_payload
+        if not cea.endorsements:
             work.report.add(R.MISSING_SIGNATURE, f"transaction {i}: an action without endorsements", i)
-        for e in cap.action.endorsements:
-            if not e.signature or not e.endorser:
+        for e in cea.endorsements:
+            endorser, sig = e.endorser, e.signature
+            if not sig or not endorser:
                 work.report.add(R.MISSING_SIGNATURE, f"transaction {i}: endorsement {k} has no "
-                                                     f"{'signature' if e.endorser else 'endorser'}", i)
+                                                     f"{'signature' if endorser else 'endorser'}", i)
             else:
-                work.sigs.append((i, R.BAD_ENDORSEMENT_SIGNATURE, k, e.endorser, prp + e.endorser, e.signature))
+                sigs.append((i, R.BAD_ENDORSEMENT_SIGNATURE, k, endorser, prp + endorser, sig))
             k += 1
 
 
