@@ -4,7 +4,7 @@ their chains verified once per identity — the ratio is measured in the same ru
 
 Two ledgers: the real Fabric 2.0 ledger ``v20_testchannel_blockfile_000000`` (20 blocks, 60 signatures,
 from ../shared/vectors/fabric) and a generated one (``ledgerval.fabric.build``: P-256, self-made CAs, a
-genesis block and 3 blocks of 1,000 transactions each endorsed by 2 peers: 9,001 signatures).
+genesis block and 3 blocks of 1,000 transactions each endorsed by 2 peers: 9,004 signatures).
 
 Under the normal test command (``--benchmark-disable``) each case runs once as a sanity test with a loose
 gate; ``pytest benches/bench_fabric.py --benchmark-enable`` gates on issue 13's floors (>= 3x on the real
@@ -188,10 +188,11 @@ def _native() -> bool:
 
 
 @pytest.fixture(scope="module")
-def big(tmp_path_factory):
+def big(request, tmp_path_factory):
     pytest.importorskip("google.protobuf")
-    enabled = True  # the sanity run uses a smaller ledger of the same shape
-    return big_ledger(tmp_path_factory.mktemp("fabric") / "big_blockfile", blocks=BIG_BLOCKS if enabled else 2)
+    # the sanity run uses a smaller ledger of the same shape (genesis and one block of 1,000 transactions)
+    blocks = BIG_BLOCKS if _enabled(request.config) else 2
+    return big_ledger(tmp_path_factory.mktemp("fabric") / "big_blockfile", blocks=blocks)
 
 
 def test_validate_real_ledger(benchmark):

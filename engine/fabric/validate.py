@@ -46,7 +46,8 @@ class LedgerState:
         self.identities = Identities()
         self.edges = EdgeVerdicts()
         self.threads = threads
-        self._paths: dict[tuple[int, bytes], list] = {}  # (id of Trust, creator) -> chains
+        # (Trust, creator) -> chains; keyed by the Trust object itself (identity hash, held alive by the key)
+        self._paths: dict[tuple[Trust, bytes], list] = {}
 
     def parse(self, raw: RawBlock) -> BlockWork:
         work = parse_block(raw, self.trust, self.prev, self.identities)
@@ -56,7 +57,7 @@ class LedgerState:
         return work
 
     def paths(self, trust: Trust, creator: bytes, cert) -> list:
-        key = (id(trust), creator)
+        key = (trust, creator)
         p = self._paths.get(key)
         if p is None:
             if len(self._paths) > 65536:
