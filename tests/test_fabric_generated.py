@@ -121,9 +121,8 @@ def test_unknown_msp(net, tmp_path):
     _only(_validate(tmp_path, blocks), 1, R.UNKNOWN_IDENTITY, 1)
 
 
-def test_creator_not_an_identity(net, tmp_path):
-    blocks = build.build_ledger(net, BLOCKS, TXS)
-    # an endorsement whose endorser bytes are not a SerializedIdentity with a certificate
+def test_creator_without_a_certificate(net, tmp_path):
+    # a creator whose identity carries no parsable certificate: nothing to verify against
     bad = build.Signer(net.scheme, "x")
     blocks = build.build_ledger(net, BLOCKS, TXS, creator_of=lambda b, t: ("Org1MSP", _NoCert(bad)) if (b, t) == (1, 0) else None)
     _only(_validate(tmp_path, blocks), 1, R.UNKNOWN_IDENTITY, 0)

@@ -63,8 +63,7 @@ def check_links(raw: RawBlock, rep: R.FabricReport, prev: RawBlock | None) -> No
 def parse_block(raw: RawBlock, trust: Trust | None, prev: RawBlock | None, certs: Identities) -> BlockWork:
     rep = R.FabricReport(number=raw.number, n_tx=len(raw.envelopes))
     genesis = raw.number == 0 and prev is None
-    work = BlockWork(raw, rep, trust)
-    work.certs = certs
+    work = BlockWork(raw, rep, trust, certs=certs)
     check_links(raw, rep, prev)
     if not raw.envelopes:
         rep.add(R.MALFORMED, f"block {raw.number} has no transactions")  # VerifyTransactionsAreWellFormed
