@@ -83,8 +83,8 @@ class _PeerMSPs:
                     try:
                         ca.public_key().verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(hashes.SHA256()))
                         chained = True
-                    except Exception:
-                        pass
+                    except Exception:  # noqa: BLE001, S112 - the peer's verdict: this CA did not sign it
+                        continue
             got = self.idents[creator] = (cert.public_key(), chained)
         return got
 
@@ -99,7 +99,7 @@ def _peer_verify(msps: _PeerMSPs, creator: bytes, msg: bytes, sig: bytes) -> boo
         if decode_dss_signature(sig)[1] > _HALF_N:
             return False
         key.verify(sig, msg, ec.ECDSA(hashes.SHA256()))
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure to decode or verify is a failed signature
         return False
     return chained
 

@@ -7,9 +7,9 @@ import pytest
 pytest.importorskip("google.protobuf", reason="the fabric extra (protobuf) is not installed")
 pytest.importorskip("cryptography", reason="the fabric extra (cryptography) is not installed")
 
-from ledgerval import fabric  # noqa: E402
-from ledgerval.fabric import blockfile, build  # noqa: E402
-from ledgerval.fabric import report as R  # noqa: E402
+from ledgerval import fabric
+from ledgerval.fabric import blockfile, build
+from ledgerval.fabric import report as R
 
 BLOCKS, TXS = 3, 4  # genesis + 2 blocks of 4 transactions, 2 endorsements each
 

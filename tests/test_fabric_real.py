@@ -2,6 +2,7 @@
 see its README), and on tampered copies of them: each damage reported with its code at its index."""
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,10 @@ if not V20.exists() or not PROD.exists():
 pytest.importorskip("google.protobuf", reason="the fabric extra (protobuf) is not installed")
 pytest.importorskip("cryptography", reason="the fabric extra (cryptography) is not installed")
 
-from ledgerval import fabric  # noqa: E402
-from ledgerval.fabric import blockfile, build, der  # noqa: E402
-from ledgerval.fabric import report as R  # noqa: E402
-from ledgerval.fabric.proto import lvfabric_pb2 as pb  # noqa: E402
+from ledgerval import fabric
+from ledgerval.fabric import blockfile, build, der
+from ledgerval.fabric import report as R
+from ledgerval.fabric.proto import lvfabric_pb2 as pb
 
 
 def _blocks(path=V20) -> list:
@@ -194,5 +195,5 @@ def test_header_der_matches_the_chain():
     blocks = _blocks()
     import hashlib
 
-    for a, b in zip(blocks, blocks[1:]):
+    for a, b in itertools.pairwise(blocks):
         assert hashlib.sha256(der.header_der(a.number, a.previous_hash, a.data_hash)).digest() == b.previous_hash

@@ -115,5 +115,12 @@ def _check_bytes(name: str, v) -> None:
         raise InvalidType(f"{name} must be bytes, not {type(v).__name__}")
 
 
-__all__ = ["validate_block", "validate_ledger", "FabricReport", "FabricError", "CODES", "RawBlock",
-           "iter_blockfile"]
+__all__ = [
+    "CODES",
+    "FabricError",
+    "FabricReport",
+    "RawBlock",
+    "iter_blockfile",
+    "validate_block",
+    "validate_ledger",
+]

@@ -137,7 +137,7 @@ def build_ledger(net: Network, blocks: int, txs: int, endorsers: int = 2, corrup
     the given ConfigEnvelope."""
     corrupt = corrupt or {}
     configs = {0: net.config(), **(configs or {})}
-    hook = lambda key, v: corrupt[key](v) if key in corrupt else v  # noqa: E731
+    hook = lambda key, v: corrupt[key](v) if key in corrupt else v
     out: list[RawBlock] = []
     prev = None
     for b in range(blocks):

@@ -56,8 +56,7 @@ def run(args) -> int:
     reports = []
     unreadable = None
     try:
-        for rep in _reports(args.files, args.threads):
-            reports.append(rep)
+        reports.extend(_reports(args.files, args.threads))  # keeps the reports made before an error
     except (OSError, ValueError, LedgervalError) as e:
         unreadable = str(e)
     by_code: dict[str, int] = {}

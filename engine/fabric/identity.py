@@ -50,7 +50,7 @@ def parse_cert(data: bytes) -> Cert:
                     der.SCHEME_BY_CURVE.get(curve), point)
     except ValueError:
         raise
-    except Exception as e:  # cryptography raises several types for a damaged certificate
+    except Exception as e:  # noqa: BLE001 - cryptography raises several types for a damaged certificate
         raise ValueError(f"certificate does not parse: {e}") from None
 
 
