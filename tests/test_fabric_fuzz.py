@@ -175,3 +175,37 @@ def test_der_batch_on_valid_encodings(pairs, rnd):
             assert ok[i] and rs[i].tobytes() == r.to_bytes(32, "big") + t.to_bytes(32, "big")
         except ValueError:
             assert not ok[i]
+
+
+def _block_of(envs: list[bytes], number: int = 1) -> bytes:
+    import hashlib
+
+    return blockfile.block_to_pb(blockfile.RawBlock(number, b"", hashlib.sha256(b"".join(envs)).digest(), envs, []))
+
+
+@FUZZ
+@given(st.binary(max_size=400))
+def test_random_payload_in_a_canonical_envelope(payload):
+    from ledgerval.fabric.proto import lvfabric_pb2 as pb
+
+    sig = _NET.clients[0][1].sign_many([payload])[0]
+    env = pb.Envelope(payload=payload, signature=sig).SerializeToString()
+    rep = fabric.validate_block(_block_of([env]))
+    assert not rep.ok and set(rep.codes()) <= set(R.CODES)
+
+
+@FUZZ
+@given(st.binary(max_size=400), st.sampled_from([0, 1, 3, 4]))
+def test_random_transaction_data_signed_by_its_creator(data, htype):
+    # a well-formed, correctly signed envelope whose data is junk for its type: a config or endorser
+    # transaction must be reported (malformed, or missing endorsements), never raise
+    from ledgerval.fabric.proto import lvfabric_pb2 as pb
+
+    mspid, client = _NET.clients[0]
+    payload = build._payload(_NET, htype, client.identity(mspid), data, "fuzz")
+    env = pb.Envelope(payload=payload, signature=client.sign_many([payload])[0]).SerializeToString()
+    rep = fabric.validate_block(_block_of([env]))
+    assert not rep.ok  # no orderer signature at least
+    assert set(rep.codes()) <= set(R.CODES)
+    if htype == 3:
+        assert {R.MALFORMED, R.MISSING_SIGNATURE, R.BAD_ENDORSEMENT_SIGNATURE, R.UNKNOWN_IDENTITY} & set(rep.codes())
