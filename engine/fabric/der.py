@@ -121,7 +121,7 @@ def decode_ecdsa_sigs(sigs: list[bytes]):
     """Vectorised ``decode_ecdsa_sig`` over a batch: (r||s (N, 64) uint8, ok (N,) bool, high (N,) bool).
     ``ok`` holds exactly where ``decode_ecdsa_sig`` would accept (tests compare the two); ``high`` marks
     s > n/2 for P-256.  Rows that fail are zeros.  Integers are copied out per (len r, len s) group, a
-    handful in practice: 9,000 signatures take about 2 ms, a Python loop about 20 ms."""
+    handful in practice: 9,000 signatures took about 3 ms here, a loop over ``decode_ecdsa_sig`` about 20 ms."""
     import numpy as np
 
     from .._inputs import fixed_width

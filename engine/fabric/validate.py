@@ -10,8 +10,9 @@ The identity check is separate: the certificate must chain, by verified signatur
 it names under the config in force at the block; without one (a ledger started after its config blocks)
 the check is counted in ``identities_skipped``, never passed.
 
-The per-item work is in columns (numpy over the window), not per-item Python: on a block of 1,000
-transactions (3,001 signatures) that took the Python part from about 60 ms to about 15 ms here.
+The per-item work is in columns (numpy over the window), not per-item Python: for the 9,004 signatures of
+the benchmark's generated ledger that took the Python part around verification from about 60 ms to 15-30 ms
+(2 loaded cores, so roughly).
 """
 from __future__ import annotations
 
