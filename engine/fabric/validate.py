@@ -84,6 +84,7 @@ class Window:
         self.msgs = cols[4]
         uniq: dict[bytes, int] = {}
         self.cidx = np.fromiter((uniq.setdefault(c, len(uniq)) for c in cols[3]), dtype=np.intp, count=n)
+        self.cidx_list = self.cidx.tolist()
         self.creators = list(uniq)
         self.idents = [state.identities.get(c) for c in self.creators]
         ukind = np.array([_NONE if i.error else (_P256 if i.cert.scheme == "ecdsa-p256" else _SM2)
@@ -95,12 +96,16 @@ class Window:
         self.sm2 = np.flatnonzero((self.kind == _SM2) & self.der_ok)
         self.edges = self._pending_edges()
 
+    def _signers(self, b: int) -> list[int]:
+        """The distinct signers of block ``b`` (a set, not np.unique: blocks are often a few signatures)."""
+        return sorted(set(self.cidx_list[self.bounds[b]:self.bounds[b + 1]]))
+
     def _pending_edges(self) -> list:
         state, pending = self.state, {}
         for b, work in enumerate(self.works):
             if work.trust is None:
                 continue
-            for c in np.unique(self.cidx[self.bounds[b]:self.bounds[b + 1]]).tolist():
+            for c in self._signers(b):
                 ident = self.idents[c]
                 if ident.error is None:
                     for path in state.paths(work.trust, self.creators[c], ident.cert):
@@ -183,8 +188,10 @@ class Window:
             rep.identities_skipped += int(usable.sum())
         else:
             rep.identities_checked += int(usable.sum())
-            for c in np.unique(self.cidx[a:z][usable]).tolist():
+            for c in self._signers(b):
                 ident = self.idents[c]
+                if ident.error is not None:
+                    continue
                 if state.edges.chain_ok(state.paths(work.trust, self.creators[c], ident.cert)):
                     continue
                 for i in (np.flatnonzero(self.cidx[a:z] == c) + a).tolist():
