@@ -48,7 +48,7 @@ class Ticket:
     batch: tuple         # ("sig", scheme, low_s) / ("hash", algo) / ("recover",)
     start: int
     stop: int
-    owners: tuple
+    owners: Sequence  # owners[i] is item i's owner (default: range(n), its position in the ticket)
     piece: int = 0
 
     def __len__(self) -> int:
@@ -365,9 +365,9 @@ def _check_algo(algo: str) -> None:
         raise InvalidArgument(f"unknown hash algorithm {algo!r}; expected one of {', '.join(HASHES)}")
 
 
-def _owners(owners, n: int) -> tuple:
+def _owners(owners, n: int) -> Sequence:
     if owners is None:
-        return tuple(range(n))
+        return range(n)  # positions in the ticket, without a tuple of n ints per ticket
     owners = tuple(owners)
     if len(owners) != n:
         raise InvalidArgument(f"{len(owners)} owners for {n} items")
