@@ -154,7 +154,11 @@ static void fe_mul_int(fe *r, uint64_t k) {
         r->n[2] = r2; r->n[3] = r3; r->n[4] = r4;                                                           \
     } while (0)
 
-static void fe_mul(fe *r, const fe *a, const fe *b) {
+/* Inlined everywhere: called out of line they cost the scalar chains 4-9% (cold 25.3 -> 23.1 us, split
+ * 13.4 -> 12.8 us a multi-scalar multiplication, three interleaved pairs of runs, one core). */
+#define FE_INLINE static inline __attribute__((always_inline))
+
+FE_INLINE void fe_mul(fe *r, const fe *a, const fe *b) {
     const uint64_t a0 = a->n[0], a1 = a->n[1], a2 = a->n[2], a3 = a->n[3], a4 = a->n[4];
     const uint64_t b0 = b->n[0], b1 = b->n[1], b2 = b->n[2], b3 = b->n[3], b4 = b->n[4];
     FE_VERIFY(a, 32);
@@ -170,7 +174,7 @@ static void fe_mul(fe *r, const fe *a, const fe *b) {
                 (u128)a0 * b4 + (u128)a1 * b3 + (u128)a2 * b2 + (u128)a3 * b1 + (u128)a4 * b0);
 }
 
-static void fe_sqr(fe *r, const fe *a) {
+FE_INLINE void fe_sqr(fe *r, const fe *a) {
     const uint64_t a0 = a->n[0], a1 = a->n[1], a2 = a->n[2], a3 = a->n[3], a4 = a->n[4];
     const uint64_t a0d = 2 * a0, a1d = 2 * a1, a2d = 2 * a2, a3d = 2 * a3;
     FE_VERIFY(a, 32);
