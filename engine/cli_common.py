@@ -230,15 +230,30 @@ def process_age() -> float | None:
     return max(uptime - started, 0.0)
 
 
+def _command_process() -> bool:
+    """Whether this process was started as the ``ledgerval`` command (console script or ``python -m``), so
+    that its age is the command's start-up (not, say, a test runner's)."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if spec is not None and spec.name.split(".")[0] == "ledgerval":
+        return True
+    return os.path.basename(sys.argv[0] or "") == "ledgerval"
+
+
+_process_start_counted = False
+
+
 class Clock:
     """Start-up phases timed apart from the work.  Create it first thing in ``run``; ``lap(name)`` closes a
-    start-up phase (``imports``, ``warm-up``), ``work()`` times the validation itself."""
+    start-up phase (``set-up``, ``kernel warm-up``), ``work()`` times the validation itself.  The first
+    Clock of a ``ledgerval`` process also counts the time before ``run``: interpreter start and imports."""
 
     def __init__(self):
+        global _process_start_counted
         self.phases: dict[str, float] = {}
-        age = process_age()
+        age = process_age() if not _process_start_counted and _command_process() else None
         if age is not None:
-            self.phases["process start and imports"] = age  # before run(): interpreter, package
+            self.phases["process start and imports"] = age
+            _process_start_counted = True
         self._t = time.perf_counter()
 
     def lap(self, name: str) -> None:
@@ -259,7 +274,7 @@ class Clock:
 
     def startup_line(self) -> str:
         parts = ", ".join(f"{k} {v:.2f} s" for k, v in self.phases.items())
-        return f"start-up {self.startup:.2f} s ({parts}), not counted in the rate"
+        return f"start-up {self.startup:.2f} s, not counted in the rate: {parts}"
 
 
 class _Stopwatch:

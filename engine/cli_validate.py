@@ -58,7 +58,7 @@ def _make_validator(args):
         raise C.Unusable(args.validators_file, str(exc)) from None
 
 
-def _warm_up(suite: str, threads: int) -> None:
+def _warm_up(suite: str, threads: int) -> list:
     """Validate a generated two-transaction block so that loading the kernels (Numba cache, first calls)
     is timed as start-up, not as the first real block."""
     from .gen import generate_chain
@@ -66,8 +66,7 @@ def _warm_up(suite: str, threads: int) -> None:
 
     chain = generate_chain(suite, blocks=1, txs=2, validators=1, seed=0, senders=1)
     v = Validator(suite, chain_id=chain.chain_id, validators=chain.validators, threads=threads)
-    for _ in v.validate_chain(chain.blocks):
-        pass
+    return list(v.validate_chain(chain.blocks))
 
 
 class _Progress:
