@@ -67,12 +67,13 @@ def _built() -> bytes:
 @pytest.mark.parametrize("kind,reason", [
     ("empty", "empty file"), ("random", "not a Bitcoin block: "), ("short", "not a Bitcoin block: truncated block header"),
     ("truncated", "not a Bitcoin block: transaction 0: truncated"), ("trailing", "trailing bytes after the last"),
-    ("odd_hex", "hex text that does not decode"), ("directory", "is a directory"), ("missing", "no such file")])
+    ("odd_hex", "hex text that does not decode"), ("blank_text", "not a Bitcoin block: truncated block header"), ("directory", "is a directory"), ("missing", "no such file")])
 def test_unusable_block_exit_2(tmp_path, capsys, kind, reason):
     good = _built()
     path = tmp_path / f"{kind}.raw"
     data = {"empty": b"", "random": random.Random(5).randbytes(1 << 20), "short": b"\x01\x00" * 30,
-            "truncated": good[:-3], "trailing": good + b"\x00", "odd_hex": good.hex()[:-1].encode()}.get(kind)
+            "truncated": good[:-3], "trailing": good + b"\x00", "odd_hex": good.hex()[:-1].encode(),
+            "blank_text": b" \n\n"}.get(kind)
     if data is not None:
         path.write_bytes(data)
     elif kind == "directory":
