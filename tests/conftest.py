@@ -10,12 +10,13 @@ import pytest
 # -- cross-checks run in CI (issue 17) ------------------------------------------------------------------------
 # A cross-check compares ledgerval with an independent implementation (a peer library of the ``test`` extra).
 # It skips where its peer is not installed; in CI (CI=true) a cross-check that skips although its peer IS
-# installed is a failure, since it would otherwise pass unnoticed.  A cross-check is a test that skips naming
-# a peer module (``pytest.importorskip``) or one marked ``@pytest.mark.crosscheck("peer")``.
+# installed is a failure, since it would otherwise pass unnoticed.  A cross-check is a test whose skip reason
+# names a peer (``pytest.importorskip`` does) or one marked ``@pytest.mark.crosscheck("peer")``.
 
 CROSSCHECK_PEERS = {"coincurve": "coincurve", "nacl": "pynacl", "cryptography": "cryptography",
                     "tongsuopy": "tongsuopy", "Crypto": "pycryptodome"}  # import name: distribution
-_CROSSCHECK_IMPORT_SKIP = re.compile(r"could not import '([\w.]+)'")
+_CROSSCHECK_NAMES = "|".join(sorted(set(CROSSCHECK_PEERS) | set(CROSSCHECK_PEERS.values()), key=len, reverse=True))
+_CROSSCHECK_NAMED = re.compile(rf"(?<![\w.])({_CROSSCHECK_NAMES})(?!\w)")
 
 
 def crosscheck_in_ci() -> bool:
@@ -38,10 +39,10 @@ def crosscheck_skipped_peer(report, item=None) -> str | None:
         return str(marker.args[0])
     longrepr = report.longrepr
     reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
-    m = _CROSSCHECK_IMPORT_SKIP.search(reason)
-    if m and m.group(1).split(".")[0] in CROSSCHECK_PEERS:
-        return m.group(1).split(".")[0]
-    return None
+    m = _CROSSCHECK_NAMED.search(reason)  # an importorskip's "could not import 'nacl.signing'", or prose
+    if m is None:
+        return None
+    return next((mod for mod, dist in CROSSCHECK_PEERS.items() if m.group(1) in (mod, dist)), None)
 
 
 def crosscheck_gate(report, item=None) -> None:
