@@ -16,6 +16,22 @@ Checks a command could not make (commit signatures without validator keys, input
 them into exit 1.  Long error lists are cut by :func:`print_limited`, which says how many were left out.
 Start-up (process start, imports, kernel loading, warm-up) is timed by :class:`Clock` apart from validation,
 so that tx/s is measured over validation only.
+
+An adapter's subcommand, in outline::
+
+    @guarded("fabric-validate")
+    def run(args):
+        clock = Clock()
+        data = read_input(args.blockfile)           # missing / directory / empty: exit 2 naming the path
+        ...                                         # framing broken: raise Unusable(args.blockfile, "why")
+        clock.lap("kernel warm-up")
+        with clock.work() as watch:
+            report = validate(...)
+        skips = [Skip("endorsements", n, "transactions", "no --msp-dir")]
+        print_limited(error_lines, args.max_errors)
+        print(clock.startup_line())
+        print_verdict("all blocks valid", invalid, skips, args.strict)
+        return exit_code(invalid, skips, args.strict)
 """
 from __future__ import annotations
 
@@ -154,14 +170,19 @@ def open_output(path: str, mode: str = "wb"):
 
 @dataclass(frozen=True)
 class Skip:
-    """A check the command could not make: ``count`` items of ``check`` (a stable name), because ``reason``."""
+    """A check the command could not make: ``check`` (a stable name such as ``commit_signatures``) of
+    ``count`` ``unit`` (blocks, inputs), because ``reason``."""
 
     check: str
     count: int
+    unit: str
     reason: str
 
+    def line(self) -> str:
+        return f"not checked: {self.check.replace('_', ' ')} of {self.count} {self.unit} ({self.reason})"
+
     def to_dict(self) -> dict:
-        return {"check": self.check, "count": self.count, "reason": self.reason}
+        return {"check": self.check, "count": self.count, "unit": self.unit, "reason": self.reason}
 
 
 def add_report_arguments(p, *, json_help: str = "print a JSON report instead of the summary") -> None:
@@ -189,7 +210,7 @@ def print_verdict(valid_text: str, invalid: bool, skips: Iterable[Skip], strict:
     out = out or sys.stdout
     skips = [s for s in skips if s.count]
     for s in skips:
-        print(f"  not checked: {s.count} {s.check.replace('_', ' ')} ({s.reason})", file=out)
+        print(f"  {s.line()}", file=out)
     if invalid:
         return
     if not skips:

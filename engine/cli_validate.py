@@ -124,7 +124,7 @@ def run(args) -> int:
     progress.update(size, blocks, txs, elapsed, force=True)
     progress.close()
 
-    skips = [] if v.validators else [C.Skip("commit_signatures", blocks, "no --validators-file")]
+    skips = [] if v.validators else [C.Skip("commit_signatures", blocks, "blocks", "no --validators-file")]
     code = C.exit_code(bool(invalid_blocks), skips, args.strict)
     summary = {"chain": args.chain, "suite": args.suite, "blocks": blocks, "transactions": txs,
                "seconds": elapsed, "tx_per_s": C.rate(txs, elapsed), **clock.to_dict(),

@@ -115,11 +115,11 @@ def test_empty_prevouts_file_is_said_with_the_skipped_count(tmp_path, capsys):
     args = ["bitcoin-validate", str(_need("block277647.raw")), "--prevouts", str(empty)]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "not checked: 670 inputs (prevout_missing; the --prevouts file is empty)" in out
+    assert "not checked: signatures of 670 inputs (prevout_missing; the --prevouts file is empty)" in out
     assert "block valid as far as checked" in out
     assert main(args + ["--strict", "--json"]) == 1
     doc = json.loads(capsys.readouterr().out)
-    assert doc["skipped"] == [{"check": "inputs", "count": 670,
+    assert doc["skipped"] == [{"check": "signatures", "count": 670, "unit": "inputs",
                                "reason": "prevout_missing; the --prevouts file is empty"}] and doc["exit"] == 1
 
 
@@ -130,7 +130,7 @@ def test_strict_fails_on_implied_scripts_only(capsys, with_prevouts, expected):
         args += ["--prevouts", str(_need("block277647_prevouts.jsonl"))]
     assert main(args) == expected
     out = capsys.readouterr().out
-    assert ("not checked: 670 prevout scripts" in out) == (not with_prevouts)
+    assert ("not checked: prevout scripts of 670 inputs" in out) == (not with_prevouts)
     assert "start-up" in out and "tx/s" in out
 
 

@@ -106,7 +106,7 @@ def test_validate_all_valid_exit_0_and_startup_apart(chain, capsys):
 def test_validate_without_validators_says_commit_signatures_skipped(chain, capsys):
     assert main(["validate", str(chain[0]), "--suite", SUITE]) == 0
     out = capsys.readouterr().out
-    assert "not checked: 3 commit signatures (no --validators-file)" in out
+    assert "not checked: commit signatures of 3 blocks (no --validators-file)" in out
     assert "all blocks valid as far as checked" in out and "\nall blocks valid\n" not in out
 
 
@@ -119,7 +119,8 @@ def test_validate_strict_fails_on_skipped_checks_only(chain, capsys, with_keys, 
     doc = json.loads(capsys.readouterr().out)
     assert doc["exit"] == expected and doc["strict"] is True
     assert doc["skipped"] == ([] if with_keys else
-                              [{"check": "commit_signatures", "count": 3, "reason": "no --validators-file"}])
+                              [{"check": "commit_signatures", "count": 3, "unit": "blocks",
+                                "reason": "no --validators-file"}])
 
 
 def test_validate_json_times_validation_apart_from_startup(chain, capsys):
@@ -201,12 +202,12 @@ def test_read_chain_does_not_allocate_what_a_damaged_prefix_announces(tmp_path):
 def test_print_limited_and_verdict(capsys):
     assert C.print_limited((f"  e{i}" for i in range(7)), 3) == 4
     assert capsys.readouterr().out.splitlines() == ["  e0", "  e1", "  e2", "  … and 4 more (--json lists all)"]
-    skips = [C.Skip("inputs", 2, "why"), C.Skip("other", 0, "never said")]
+    skips = [C.Skip("signatures", 2, "inputs", "why"), C.Skip("other", 0, "blocks", "never said")]
     assert C.exit_code(False, skips, strict=False) == 0 and C.exit_code(False, skips, strict=True) == 1
     assert C.exit_code(True, [], strict=False) == 1 and C.exit_code(False, skips[1:], strict=True) == 0
     C.print_verdict("ok", False, skips, strict=False)
     assert capsys.readouterr().out.splitlines() == [
-        "  not checked: 2 inputs (why)", "ok as far as checked (some checks skipped; --strict makes that exit 1)"]
+        "  not checked: signatures of 2 inputs (why)", "ok as far as checked (some checks skipped; --strict makes that exit 1)"]
 
 
 def test_process_age_is_plausible():

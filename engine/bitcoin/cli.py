@@ -78,9 +78,9 @@ def _skips(rep, prevouts_empty: bool) -> list[C.Skip]:
     skips = []
     for reason, n in sorted(rep.skipped_reasons.items()):
         why = f"{reason}; the --prevouts file is empty" if prevouts_empty and reason == "prevout_missing" else reason
-        skips.append(C.Skip("inputs", n, why))
+        skips.append(C.Skip("signatures", n, "inputs", why))
     if not rep.prevouts_used and rep.implied_scripts:
-        skips.append(C.Skip("prevout_scripts", rep.implied_scripts,
+        skips.append(C.Skip("prevout_scripts", rep.implied_scripts, "inputs",
                             "no --prevouts: inputs checked against the script their scriptSig implies"))
     return skips
 
