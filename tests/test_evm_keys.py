@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ledgerval.kernels.secp256k1_keys import LANES, decompress_batch
+from ledgerval.kernels.secp256k1_keys import CHUNK, decompress_batch
 
 P = (1 << 256) - 0x1000003D1
 G_X = 0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798
@@ -37,7 +37,7 @@ def test_against_coincurve():
     seed = 1234
     rng = np.random.default_rng(seed)
     keys, full = [], []
-    for _ in range(3 * LANES + 5):   # a ragged last group of lanes
+    for _ in range(2 * CHUNK + 5):   # a ragged last chunk
         k = coincurve.PrivateKey(rng.bytes(32))
         keys.append(k.public_key.format(True))
         full.append(k.public_key.format(False)[1:])

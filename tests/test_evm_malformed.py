@@ -240,3 +240,31 @@ def test_fuzz_json_transaction_fields(k, field, value):
         # only an equivalent value (a quantity with leading zeros, a field the encoding does not use) passes
         orig = evm.validate_block(_BLOCK_SMALL)
         assert rep.tx_hashes == orig.tx_hashes and rep.senders == orig.senders
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from([LEGACY, TYPED, SETCODE]), st.sampled_from(_TX_FIELDS + ["type", "yParity", "chainId"]),
+       _JSON_VALUES)
+def test_fuzz_fast_json_path_accepts_only_what_the_checked_path_accepts(k, field, value):
+    from ledgerval.evm.tx import TxError, _from_json_checked, _from_json_fast
+
+    t = copy.deepcopy(_BLOCK["transactions"][k])
+    t[field] = value
+    try:
+        fast = _from_json_fast(t)
+    except Exception:
+        return
+    try:
+        checked = _from_json_checked(t)
+    except TxError as exc:
+        raise AssertionError(f"the fast path accepted what the checked path refuses: {exc}") from None
+    assert (fast.encoded, fast.signing, fast.hash, fast.sender, fast.chain_id) == (
+        checked.encoded, checked.signing, checked.hash, checked.sender, checked.chain_id)
+
+
+def test_fast_and_checked_json_paths_agree_on_the_real_block():
+    from ledgerval.evm.tx import _from_json_checked, _from_json_fast
+
+    for t in _BLOCK["transactions"]:
+        a, b = _from_json_fast(t), _from_json_checked(t)
+        assert (a.encoded, a.signing, a.r, a.s, a.y) == (b.encoded, b.signing, b.r, b.s, b.y)
