@@ -168,21 +168,37 @@ def _decompress_one(key, out) -> bool:
     return True
 
 
+@njit(cache=True)
+def _run(keys, out, ok, start, stop):
+    for i in range(start, stop):
+        ok[i] = _decompress_one(keys[i], out[i])
+
+
 @njit(cache=True, parallel=True)
 def _kernel(keys, out, ok):
     n = keys.shape[0]
     for ch in prange(chunking(n, CHUNK)):
-        for i in range(ch * CHUNK, min(n, (ch + 1) * CHUNK)):
-            ok[i] = _decompress_one(keys[i], out[i])
+        _run(keys, out, ok, ch * CHUNK, min(n, (ch + 1) * CHUNK))
+
+
+# Below this many keys (~7 ms of one core) the batch runs on the calling thread: waking Numba's workers
+# for a block's few hundred keys (~1 ms) cost more than it saved on the shared 2-core machine (a block of
+# 376 keys took 15.9 ms over two workers against 1.5 ms on one thread, medians of 15, load average ~10).
+PARALLEL_MIN = 2048
 
 
 def decompress_batch(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """keys (N, 33) uint8 compressed SEC1 -> ((N, 64) uint8 x || y big-endian, (N,) bool ok).  A row that is
-    not a point on the curve (prefix not 2/3, x >= p, x^3 + 7 not a square) is not ok and left zero."""
+    not a point on the curve (prefix not 2/3, x >= p, x^3 + 7 not a square) is not ok and left zero.
+    Large batches spread over Numba's threads (``ledgerval.kernels.set_threads``)."""
     if not isinstance(keys, np.ndarray) or keys.dtype != np.uint8 or keys.ndim != 2 or keys.shape[1] != 33:
         raise TypeError("keys must be an (N, 33) uint8 array")
     keys = np.ascontiguousarray(keys)
-    out = np.zeros((keys.shape[0], 64), dtype=np.uint8)
-    ok = np.zeros(keys.shape[0], dtype=np.bool_)
-    _kernel(keys, out, ok)
+    n = keys.shape[0]
+    out = np.zeros((n, 64), dtype=np.uint8)
+    ok = np.zeros(n, dtype=np.bool_)
+    if n >= PARALLEL_MIN:
+        _kernel(keys, out, ok)
+    else:
+        _run(keys, out, ok, 0, n)
     return out, ok

@@ -196,3 +196,17 @@ def test_r_that_recovers_no_key():
     t["hash"] = "0x" + _keccak(from_json(t).encoded).hex()
     rep = evm.validate_block(b)
     assert codes(rep) == [("bad_signature", k), ("bad_tx_root", None)] and rep.senders[k] is None
+
+
+@pytest.mark.parametrize("tier", __import__("ledgerval.native", fromlist=["x"]).tiers_available())
+def test_every_cpu_tier_gives_the_same_report(tier):
+    from ledgerval.native import TIERS, cpu_mask, features_mask
+
+    b = block(0)
+    k = first_of_type(b, "0x2")
+    b["transactions"][k]["value"] = hex(int(b["transactions"][k]["value"], 16) + 1)
+    with cpu_mask(features_mask(TIERS[tier])):
+        good = evm.validate_block(block(0), threads=2)
+        bad = evm.validate_block(b, threads=1)
+    assert good.ok and good.senders == [bytes.fromhex(t["from"][2:]) for t in _BLOCKS[0]["transactions"]]
+    assert codes(bad) == [("bad_tx_hash", k), ("bad_tx_root", None), ("wrong_sender", k)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ledgerval.kernels.secp256k1_keys import CHUNK, decompress_batch
+from ledgerval.kernels.secp256k1_keys import CHUNK, PARALLEL_MIN, decompress_batch
 
 P = (1 << 256) - 0x1000003D1
 G_X = 0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798
@@ -67,3 +67,17 @@ def test_empty_and_misuse():
         decompress_batch(np.zeros((2, 65), dtype=np.uint8))
     with pytest.raises(TypeError):
         decompress_batch([b"\x02" * 33])
+
+
+def test_parallel_kernel_equals_the_serial_one():
+    from ledgerval import kernels
+
+    rng = np.random.default_rng(5)
+    keys = np.zeros((PARALLEL_MIN + 37, 33), dtype=np.uint8)
+    keys[:, 0] = 2 + rng.integers(0, 2, size=keys.shape[0])
+    keys[:, 1:] = rng.integers(0, 256, size=(keys.shape[0], 32))
+    kernels.set_threads(2)
+    out, ok = decompress_batch(keys)                      # the prange kernel
+    parts = [decompress_batch(keys[i:i + 500]) for i in range(0, keys.shape[0], 500)]   # the serial one
+    assert np.array_equal(out, np.concatenate([p[0] for p in parts]))
+    assert np.array_equal(ok, np.concatenate([p[1] for p in parts])) and 0 < ok.sum() < ok.size
