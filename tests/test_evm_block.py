@@ -210,3 +210,46 @@ def test_every_cpu_tier_gives_the_same_report(tier):
         bad = evm.validate_block(b, threads=1)
     assert good.ok and good.senders == [bytes.fromhex(t["from"][2:]) for t in _BLOCKS[0]["transactions"]]
     assert codes(bad) == [("bad_tx_hash", k), ("bad_tx_root", None), ("wrong_sender", k)]
+
+
+@pytest.mark.parametrize("fork,drop", [
+    ("cancun", ["requestsHash"]),
+    ("shanghai", ["requestsHash", "blobGasUsed", "excessBlobGas", "parentBeaconBlockRoot"]),
+    ("london", ["requestsHash", "blobGasUsed", "excessBlobGas", "parentBeaconBlockRoot", "withdrawalsRoot",
+                "withdrawals"]),
+    ("pre-london", ["requestsHash", "blobGasUsed", "excessBlobGas", "parentBeaconBlockRoot", "withdrawalsRoot",
+                    "withdrawals", "baseFeePerGas"]),
+])
+def test_earlier_fork_headers(fork, drop):
+    """The same block with an earlier fork's header fields: the fork is recognised and the hash, recomputed
+    here with pycryptodome over the fields of that fork, matches (as RLP input and as JSON)."""
+    from ledgerval.evm.header import BASE, FORKS
+    from ledgerval.evm.rlp import encode
+
+    b = block(0)
+    for name in drop:
+        del b[name]
+    names = [n for n, _ in BASE] + [n for f, g in FORKS for n, _ in g if n in b]
+
+    def value(name, v):
+        raw = bytes.fromhex(v[2:].rjust(len(v) - 2 + (len(v) & 1), "0"))
+        return raw.lstrip(b"\0") if name in ("difficulty", "number", "gasLimit", "gasUsed", "timestamp",
+                                             "baseFeePerGas", "blobGasUsed", "excessBlobGas") else raw
+
+    b["hash"] = "0x" + _keccak(encode([value(n, b[n]) for n in names])).hex()
+    rep = evm.validate_block(b)
+    assert rep.ok and rep.fork == fork and rep.header_hash_ok, rep.errors
+    assert rep.withdrawals_root_ok is (None if "withdrawals" in drop else True)
+    txs = b"".join(t.encoded if t.type == 0 else enc_bytes(t.encoded) for t in map(from_json, b["transactions"]))
+    tail = b"" if "withdrawals" in drop else enc_list(b"".join(withdrawal_from_json(w) for w in b["withdrawals"]))
+    raw = enc_list(header_from_json(b).encoded + enc_list(txs) + enc_list(b"") + tail)
+    rep = evm.validate_block(raw)
+    assert rep.ok and rep.fork == fork and rep.header_hash.hex() == b["hash"][2:]
+
+
+def test_a_later_fork_group_without_an_earlier_one_is_malformed():
+    b = block(0)
+    for name in ("blobGasUsed", "excessBlobGas", "parentBeaconBlockRoot"):
+        del b[name]
+    rep = evm.validate_block(b)
+    assert [(e.code, e.tx_index) for e in rep.errors] == [("malformed", None)] and "prague" in rep.errors[0].detail
