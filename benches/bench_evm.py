@@ -93,7 +93,7 @@ def _peer_sender(payload: bytes, y: int, r: int, s: int) -> bytes | None:
     try:
         key = coincurve.PublicKey.from_signature_and_message(
             r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes((y,)), _keccak(payload), hasher=None)
-    except Exception:  # coincurve raises for a signature that recovers no key
+    except ValueError:  # coincurve's error for a signature that recovers no key
         return None
     return _keccak(key.format(compressed=False)[1:])[12:]
 
@@ -226,7 +226,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args(argv)
     if a.list:
-        print("\n".join(["peer_rlp_coincurve_hexarytrie", "ledgerval_1t", "ledgerval_default_Nt"]))
+        print("peer_rlp_coincurve_hexarytrie", "ledgerval_1t", "ledgerval_default_Nt", sep="\n")
         return 0
     if a.quick:
         a.reps = 3

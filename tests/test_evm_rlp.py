@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledgerval.evm.rlp import RLPError, as_int, decode, decode_spans, enc_int, encode
+from ledgerval.evm.rlp import RLPError, as_int, decode, enc_int, encode
 
 items = st.recursive(st.binary(max_size=80), lambda kids: st.lists(kids, max_size=6), max_leaves=30)
 
@@ -70,14 +70,6 @@ def test_as_int_rules():
         as_int(b"\x01" * 33, "x")
     with pytest.raises(RLPError, match="list"):
         as_int([], "x")
-
-
-def test_decode_spans():
-    data = encode([b"ab", [b"c"], b"\x05"])
-    spans = decode_spans(data)
-    assert [(lst, data[a:b]) for lst, a, b in spans] == [(False, b"\x82ab"), (True, b"\xc1c"), (False, b"\x05")]
-    with pytest.raises(RLPError):
-        decode_spans(b"\x82ab")
 
 
 @settings(max_examples=400, deadline=None)

@@ -18,4 +18,4 @@ and the link to the parent block.
 from .report import CODES, Authorization, EvmError, Report
 from .validate import validate_block
 
-__all__ = ["validate_block", "Report", "EvmError", "Authorization", "CODES"]
+__all__ = ["CODES", "Authorization", "EvmError", "Report", "validate_block"]

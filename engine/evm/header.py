@@ -10,7 +10,7 @@ address, amount]) (amount in Gwei).
 from __future__ import annotations
 
 from .rlp import enc_bytes, enc_list
-from .tx import TxError, rlp_int, rlp_scalar, json_bytes, json_qty
+from .tx import TxError, json_bytes, json_qty, rlp_int, rlp_scalar
 
 # (JSON name, size in bytes or "int" or "data")
 BASE = [("parentHash", 32), ("sha3Uncles", 32), ("miner", 20), ("stateRoot", 32), ("transactionsRoot", 32),
@@ -28,7 +28,7 @@ WITHDRAWAL = [("index", "int"), ("validatorIndex", "int"), ("address", 20), ("am
 class Header:
     """A header's fields (name -> bytes: integers minimal big-endian), its fork and its encoding."""
 
-    __slots__ = ("fields", "fork", "encoded")
+    __slots__ = ("encoded", "fields", "fork")
 
     def __init__(self, fields: dict[str, bytes], fork: str, encoded: bytes):
         self.fields, self.fork, self.encoded = fields, fork, encoded

@@ -121,23 +121,6 @@ def decode(data: bytes):
     return item
 
 
-def decode_spans(data: bytes) -> list[tuple[bool, int, int]]:
-    """The top-level list's items as (is_list, start, stop) spans of ``data`` (each item's whole encoding),
-    so a caller can keep an item's exact bytes (a transaction's) without re-encoding it."""
-    is_list, start, stop = _header(data, 0, len(data))
-    if not is_list:
-        raise RLPError("expected a list")
-    if stop != len(data):
-        raise RLPError(f"{len(data) - stop} trailing bytes after the item")
-    spans = []
-    p = start
-    while p < stop:
-        sub_list, s, e = _header(data, p, stop)
-        spans.append((sub_list, p, e))
-        p = e
-    return spans
-
-
 def as_int(b: bytes, what: str, max_bytes: int = 32) -> int:
     """A decoded scalar: canonical (no leading zero byte) and at most ``max_bytes`` long."""
     if not isinstance(b, bytes):

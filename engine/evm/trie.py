@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import numpy as np
-
 from ..hashing import hash_batch
 from .rlp import enc_bytes, enc_int, enc_list
 

@@ -47,7 +47,7 @@ class TxError(ValueError):
 class Auth:
     """One EIP-7702 authorization: the encoding its signer signed, and the signature."""
 
-    __slots__ = ("signing", "r", "s", "y")
+    __slots__ = ("r", "s", "signing", "y")
 
     def __init__(self, signing: bytes, r: int, s: int, y: int):
         self.signing, self.r, self.s, self.y = signing, r, s, y
@@ -59,7 +59,7 @@ class Auth:
 
 
 class Tx:
-    __slots__ = ("type", "chain_id", "encoded", "signing", "r", "s", "y", "auths", "hash", "sender")
+    __slots__ = ("auths", "chain_id", "encoded", "hash", "r", "s", "sender", "signing", "type", "y")
 
     def __init__(self, type_: int, fields: list[bytes], chain_id: int | None, v: int, r: int, s: int,
                  auths: list[Auth], stated_hash: bytes | None = None, stated_sender: bytes | None = None,
