@@ -268,3 +268,21 @@ def test_fast_and_checked_json_paths_agree_on_the_real_block():
     for t in _BLOCK["transactions"]:
         a, b = _from_json_fast(t), _from_json_checked(t)
         assert (a.encoded, a.signing, a.r, a.s, a.y) == (b.encoded, b.signing, b.r, b.s, b.y)
+
+
+_BLOCK_FIELDS = sorted(k for k in _BLOCK_SMALL if k != "transactions")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_BLOCK_FIELDS + ["withdrawals.0", "withdrawals.3.amount", "transactions.5.accessList",
+                                        "transactions.0", "transactions.2.authorizationList"]), _JSON_VALUES)
+def test_fuzz_json_block_fields(path, value):
+    b = copy.deepcopy(_BLOCK_SMALL)
+    *parents, last = path.split(".")
+    target = b
+    for k in parents:
+        target = target[int(k)] if isinstance(target, list) else target[k]
+    target[int(last) if isinstance(target, list) else last] = value
+    rep = _only_clear_errors(b)
+    # a changed header field passes only when it is equivalent (leading zeros) or outside the header's RLP
+    assert rep is None or not rep.ok or (rep.header_hash_ok and rep.tx_root_ok)
