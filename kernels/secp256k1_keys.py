@@ -168,7 +168,7 @@ def _decompress_one(key, out) -> bool:
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _run(keys, out, ok, start, stop):
     for i in range(start, stop):
         ok[i] = _decompress_one(keys[i], out[i])
