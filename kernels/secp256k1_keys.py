@@ -4,7 +4,8 @@ uncompressed point, so every recovered key needs y = sqrt(x^3 + 7) mod p.
 
 Field elements are tuples of four uint64 limbs, least significant first.  Numba has no 128-bit product, so
 the field operations are LLVM intrinsics written on wide integers (i512 product, i320 folding): LLVM lowers
-them to the 64 x 64 -> 128 multiplications of the target.  p = 2^256 - 0x1000003D1, so the top half of a
+them to the 64 x 64 -> 128 multiplications of the target.  (llvmlite, which builds that IR, is Numba's own
+code generator, installed with it.)  p = 2^256 - 0x1000003D1, so the top half of a
 product folds back in as hi * 0x1000003D1.  Results are below 2^256 but may exceed p until ``_canon``.
 
 The square root is x^((p+1)/4) (p = 3 mod 4) along the usual addition chain for this p (x^(2^k - 1) for
@@ -12,7 +13,7 @@ k = 2, 3, 6, 9, 11, 22, 44, 88, 176, 220, 223, then the tail): 253 squarings and
 
 Performance experiment (2-core AMD EPYC, one thread, CPU time): ten 26-bit limbs in int64 with schoolbook
 products, scalar or eight keys side by side (LLVM vectorised the lane loops with vpmullq), took 23-28 ns
-per squaring per key, ~7 us a key; these intrinsics take ~12 ns (one dependent chain), ~3.3 us a key;
+per squaring per key, ~7 us a key; these intrinsics take ~12 ns (one dependent chain), ~3.5 us a key;
 CPython's pow(x, (p+1)//4, p) takes ~95 us.
 """
 from __future__ import annotations
