@@ -1,5 +1,5 @@
-"""``ledgerval evm-validate``: output, JSON, --chain-id, RLP files, exit codes (0 valid, 1 invalid, 2
-unreadable)."""
+"""``ledgerval evm-validate`` under the CLI contract (``ledgerval.cli_common``): output, JSON, --chain-id,
+RLP files and their skipped checks, --strict, exit codes (0 valid, 1 invalid, 2 unusable with one line)."""
 from __future__ import annotations
 
 import json
@@ -19,15 +19,18 @@ def test_valid_blocks_summary(capsys):
     assert main(["evm-validate", *map(str, FILES)]) == 0
     out = capsys.readouterr().out
     assert out.count("VALID") == 2 and "INVALID" not in out and "authorization 0: signer 0x" in out
+    assert out.rstrip().endswith("all blocks valid") and "start-up" in out and "tx/s" in out
 
 
 def test_json_and_chain_id(capsys):
     assert main(["evm-validate", str(FILES[0]), "--json", "--chain-id", "1", "--threads", "1"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc[0]["ok"] and doc[0]["header_hash_ok"] and doc[0]["transactions"] == 273
+    blk = doc["blocks"][0]
+    assert blk["ok"] and blk["header_hash_ok"] and blk["transactions"] == 273
+    assert doc["exit"] == 0 and doc["skipped"] == [] and doc["tx_per_s"] > 0 and "startup_seconds" in doc
     assert main(["evm-validate", str(FILES[0]), "--json", "--chain-id", "5"]) == 1
     doc = json.loads(capsys.readouterr().out)
-    assert {e["code"] for e in doc[0]["errors"]} == {"wrong_chain_id"}
+    assert {e["code"] for e in doc["blocks"][0]["errors"]} == {"wrong_chain_id"} and doc["exit"] == 1
 
 
 def test_invalid_block_exit_1_and_rlp_hex_file(tmp_path, capsys):
@@ -47,18 +50,35 @@ def test_invalid_block_exit_1_and_rlp_hex_file(tmp_path, capsys):
     (tmp_path / "b.rlp").write_bytes(raw)
     (tmp_path / "b.hex").write_text("0x" + raw.hex() + "\n")
     assert main(["evm-validate", str(tmp_path / "b.rlp"), str(tmp_path / "b.hex")]) == 0
-    assert capsys.readouterr().out.count("VALID") == 2
+    out = capsys.readouterr().out
+    assert out.count("VALID") == 2 and "as far as checked" in out
+    assert "not checked: sender comparisons of 752 transactions" in out and "block hash of 2 blocks" in out
+    assert main(["evm-validate", str(tmp_path / "b.rlp"), "--strict"]) == 1
 
 
-def test_unreadable_exit_2(tmp_path, capsys):
-    junk = tmp_path / "junk.json"
-    junk.write_text("{not json")
-    assert main(["evm-validate", str(FILES[0]), str(tmp_path / "missing.json"), str(junk)]) == 2
-    assert capsys.readouterr().err.count("cannot read") == 2
+def _one_line(capsys, path) -> str:
+    cap = capsys.readouterr()
+    lines = cap.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in cap.err + cap.out, cap.err
+    assert lines[0].startswith(f"ledgerval evm-validate: {path}: "), lines[0]
+    return lines[0]
 
 
-def test_malformed_rlp_is_invalid(tmp_path, capsys):
-    p = tmp_path / "b.rlp"
-    p.write_bytes(b"\xf9\x00\x10" + b"\x00" * 16)
-    assert main(["evm-validate", str(p), "--json"]) == 1
-    assert json.loads(capsys.readouterr().out)[0]["errors"][0]["code"] == "malformed"
+@pytest.mark.parametrize("content", [None, b"", b"{not json", b"\xf9\x00\x10" + b"\x00" * 16, b"0xzz12", b"[1, 2]",
+                                     b'{"transactions": []}', b"\xc3\x80\x80\x80"])
+def test_unusable_input_exit_2_with_one_line(tmp_path, capsys, content):
+    p = tmp_path / "b.json"
+    if content is not None:
+        p.write_bytes(content)
+    assert main(["evm-validate", str(FILES[0]), str(p)]) == 2
+    _one_line(capsys, p)
+
+
+def test_a_bad_transaction_inside_a_block_is_invalid_not_unusable(tmp_path, capsys):
+    b = json.loads(FILES[0].read_text())
+    b["transactions"][3]["type"] = "0x9"
+    p = tmp_path / "b.json"
+    p.write_text(json.dumps(b))
+    assert main(["evm-validate", str(p), "--max-errors", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "malformed [tx 3]" in out and "INVALID" in out

@@ -155,6 +155,8 @@ def validate_block(block, *, chain_id: int | None = None, threads: int | None = 
         addrs = _addresses(keys, ok, t)
         roots = _roots(txs, withdrawals, t)
     report.signatures_checked = len(sigs65)
+    report.unstated = {"tx_hash": sum(tx.hash is None for _, tx in good),
+                       "sender": sum(tx.sender is None for _, tx in good), "header_hash": int(stated_hash is None)}
 
     report.senders = [None] * len(txs)
     report.tx_hashes = [None] * len(txs)
