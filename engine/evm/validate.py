@@ -5,7 +5,8 @@
    every EIP-7702 authorization payload.
 3. One recovery batch (a second plan, since it needs step 2's digests): every sender and authorization
    signer; the compressed keys are decompressed in Numba and hashed into addresses in one more batch.
-4. The transactions and withdrawals tries, bottom up, one Keccak batch per height (``trie.ordered_roots``).
+4. The transactions and withdrawals tries, bottom up, one Keccak batch per height (``trie.ordered_roots``);
+   at two threads or more, on the calling thread while a helper computes step 3's addresses.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from .tx import HALF_N, Tx, TxError, from_json, from_rlp
 
 
 def _load(block):
-    """-> ("json", dict) or ("rlp", decoded block); raises InvalidArgument/InvalidType for non-blocks."""
+    """-> ("json", dict) or ("rlp", bytes); raises InvalidArgument/InvalidType for what is not a block."""
     if isinstance(block, (bytes, bytearray, memoryview)):
         data = bytes(block)
         if data.lstrip()[:1] == b"{":
