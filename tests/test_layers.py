@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # folder -> (import package, layer rank, third-party packages the layer may use besides the standard library)
 LAYERS = {
     "native": ("ledgerval.native", 0, {"numpy", "cffi"}),
-    "kernels": ("ledgerval.kernels", 1, {"numpy", "numba"}),
+    # llvmlite is Numba's own code generator (installed with it): numba.extending.intrinsic bodies build its IR
+    "kernels": ("ledgerval.kernels", 1, {"numpy", "numba", "llvmlite"}),
     "engine": ("ledgerval", 2, None),  # the engine composes everything; any installed package
 }
 
