@@ -17,6 +17,7 @@
 #define LV_PATH_PORTABLE   0
 #define LV_PATH_SHANI      1   /* SHA-256 only: two interleaved streams of SHA-NI */
 #define LV_PATH_AVX512     2   /* 16 lanes (SHA-256, SM3) or 8 states (Keccak) per instruction */
+#define LV_PATH_AVX2       3   /* 8 lanes (SHA-256, SM3) or 4 states (Keccak) per instruction */
 
 #define LV_HASH_OK             0
 #define LV_HASH_EBADALGO     (-1)

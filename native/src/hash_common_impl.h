@@ -75,6 +75,15 @@ typedef struct {
     void (*digest)(const void *state, int j, uint8_t *out);
 } mb_algo;
 
+/* The 16-lane state layout of the SHA-256 and SM3 kernels, [8 words][16 lanes]: set lane j to ``iv``,
+ * and write lane j's 32-byte big-endian digest. */
+static void mb16_set(void *state, int j, const uint32_t iv[8]) {
+    for (int i = 0; i < 8; i++) ((uint32_t *)state)[16 * i + j] = iv[i];
+}
+static void mb16_digest(const void *state, int j, uint8_t *out) {
+    for (int i = 0; i < 8; i++) wr_be32(out + 4 * i, ((const uint32_t *)state)[16 * i + j]);
+}
+
 typedef struct {
     const uint8_t *p;
     uint64_t len, k, nblk;
