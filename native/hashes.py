@@ -1,8 +1,8 @@
 """Thin layer over the C batch hash kernels (native/src/hash.h): checks buffers, maps return codes, no policy.
 
 Algorithms: ``sha256``, ``sha256d``, ``sm3``, ``keccak256``.  Paths: ``auto`` (the fastest the CPU has, as
-``lv_hash_best_path`` decides), ``portable``, ``shani`` (SHA-256 only), ``avx512``, ``avx2``.  One call covers a chunk
-of messages; cffi releases the GIL for its duration, so callers spread chunks over threads.
+``lv_hash_best_path`` decides), ``portable``, ``shani`` (SHA-256 only), ``avx512``, ``avx2``.  One call
+covers a chunk of messages; cffi releases the GIL for its duration, so callers spread chunks over threads.
 Bitcoin's HASH160 (``hash160_spans``) and RIPEMD-160 alone (``ripemd160_spans``) give 20-byte digests.
 """
 from __future__ import annotations

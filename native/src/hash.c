@@ -32,12 +32,22 @@ int lv_hash_path_ok(int algo, int path) {
 }
 
 /* AUTO: the fastest path, by measurement.  One core of the AMD EPYC target (Zen 4 class), best of 5 over
- * 65536 messages of 64 bytes, ns per message, span entry / 64-byte entry:
+ * 65536 messages of 64 bytes, ns per message, span entry / 64-byte entry (2026-11-28):
  *   sha256   portable 468/375   SHA-NI x2 75/57    AVX-512 x16 57/56
  *   sha256d  portable 692/599   SHA-NI x2 128/111  AVX-512 x16 89/79
  *   sm3      portable 801/795                      AVX-512 x16 70/75
  *   keccak   portable 365/338                      AVX-512 x8  105/77
- * AVX-512 ties SHA-NI on single SHA-256 of 64-byte messages and wins elsewhere, so it comes first. */
+ * AVX-512 ties SHA-NI on single SHA-256 of 64-byte messages and wins elsewhere, so it comes first.
+ * With the AVX2 paths (2026-12-03, same machine, each path forced, best of 40 over 8192 messages; ns per
+ * message, 64-byte entry / 65-byte spans through the lane scheduler; runs repeated 3 times under load from
+ * other jobs, the vector paths within ~5% of each other, the portable ones up to 2x):
+ *   sha256   portable 338/443   SHA-NI x2 59/73    AVX-512 x16 43/45  AVX2 2x8 73/97
+ *   sha256d  portable 570/768   SHA-NI x2 109/124  AVX-512 x16 60/70  AVX2 2x8 116/149
+ *   sm3      portable 500/795                      AVX-512 x16 60/57  AVX2 2x8 63/91
+ *   keccak   portable 273/315                      AVX-512 x8  40/70  AVX2 x4  96/122
+ * (64-byte spans now take the 64-byte entry, see spans_are_64.)  AVX-512 stays first everywhere.  On an AVX2
+ * CPU with SHA-NI, SHA-NI x2 beats AVX2 2x8 on SHA-256 (59 vs 73) and, narrowly, on SHA-256d (109 vs 116, 124
+ * vs 149 through the scheduler), so it comes before AVX2; AVX2 serves SHA-256 where SHA-NI is missing. */
 #define NPATHS 4
 static const int PATH_ORDER[4][NPATHS] = {
     /* sha256  */ {LV_PATH_AVX512, LV_PATH_SHANI, LV_PATH_AVX2, LV_PATH_PORTABLE},
