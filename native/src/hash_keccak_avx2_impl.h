@@ -27,8 +27,8 @@ TGT_AVX2 static void keccak_x4_f1600(__m256i A[25]) {
         __m256i B[25], C[5], D[5];
 #pragma GCC unroll 5
         for (int x = 0; x < 5; x++)
-            C[x] = _mm256_xor_si256(_mm256_xor_si256(_mm256_xor_si256(A[x], A[x + 5]), _mm256_xor_si256(A[x + 10], A[x + 15])),
-                                    A[x + 20]);
+            C[x] = _mm256_xor_si256(_mm256_xor_si256(_mm256_xor_si256(A[x], A[x + 5]),
+                                                     _mm256_xor_si256(A[x + 10], A[x + 15])), A[x + 20]);
 #pragma GCC unroll 5
         for (int x = 0; x < 5; x++) D[x] = _mm256_xor_si256(C[(x + 4) % 5], k4_rol(C[(x + 1) % 5], 1));
         /* theta, then rho and pi: (x, y) moves to (y, 2x + 3y) */
@@ -63,9 +63,10 @@ TGT_AVX2 static inline void k4_absorb(__m256i A[25], const uint8_t *base, size_t
         for (int k = 0; k < 4; k++) A[w + k] = _mm256_xor_si256(A[w + k], r[k]);
     }
     if (nwords % 4) {
+        const uint8_t *p = base + 8 * (nwords - 1);
         int w = nwords - 1;
-        __m256i v = _mm256_set_epi64x((long long)rd_le64(base + 3 * stride + 8 * w), (long long)rd_le64(base + 2 * stride + 8 * w),
-                                      (long long)rd_le64(base + stride + 8 * w), (long long)rd_le64(base + 8 * w));
+        __m256i v = _mm256_set_epi64x((long long)rd_le64(p + 3 * stride), (long long)rd_le64(p + 2 * stride),
+                                      (long long)rd_le64(p + stride), (long long)rd_le64(p));
         A[w] = _mm256_xor_si256(A[w], v);
     }
 }

@@ -13,30 +13,32 @@
 #define X8_BIGS1(e) V8_XOR(V8_XOR(V8_ROR(e, 6), V8_ROR(e, 11)), V8_ROR(e, 25))
 #define X8_SMALLS0(x) V8_XOR(V8_XOR(V8_ROR(x, 7), V8_ROR(x, 18)), _mm256_srli_epi32(x, 3))
 #define X8_SMALLS1(x) V8_XOR(V8_XOR(V8_ROR(x, 17), V8_ROR(x, 19)), _mm256_srli_epi32(x, 10))
-/* Ch = g ^ (e & (f ^ g)); Maj = (a & b) | (c & (a | b)). */
-#define X8_ROUND(a, b, c, d, e, f, g, h, kw)                                                       \
+/* Ch = g ^ (e & (f ^ g)); Maj = b ^ ((a ^ b) & (b ^ c)), where b ^ c is the previous round's a ^ b: the
+ * caller passes it in ``bc`` and gets this round's a ^ b back in ``ab`` (3 operations instead of 4). */
+#define X8_ROUND(a, b, c, d, e, f, g, h, kw, bc, ab)                                               \
     do {                                                                                           \
         __m256i ch_ = V8_XOR(g, V8_AND(e, V8_XOR(f, g)));                                          \
         __m256i t1_ = V8_ADD(V8_ADD(h, X8_BIGS1(e)), V8_ADD(ch_, (kw)));                           \
-        __m256i mj_ = V8_OR(V8_AND(a, b), V8_AND(c, V8_OR(a, b)));                                 \
-        __m256i t2_ = V8_ADD(X8_BIGS0(a), mj_);                                                    \
+        ab = V8_XOR(a, b);                                                                         \
+        __m256i t2_ = V8_ADD(X8_BIGS0(a), V8_XOR(b, V8_AND(ab, bc)));                              \
         d = V8_ADD(d, t1_);                                                                        \
         h = V8_ADD(t1_, t2_);                                                                      \
     } while (0)
 /* One round on both groups (see hash_lanes_avx2_impl.h); KW(g, t) is group g's K[t] + W[t]. */
-#define X8X2_ROUND(a, b, c, d, e, f, g, h, KW, t)                                                  \
+#define X8X2_ROUND(a, b, c, d, e, f, g, h, KW, t, P, Q)                                            \
     do {                                                                                           \
-        for (int g_ = 0; g_ < 2; g_++) X8_ROUND(a[g_], b[g_], c[g_], d[g_], e[g_], f[g_], g[g_], h[g_], KW(g_, t)); \
+        for (int g_ = 0; g_ < 2; g_++)                                                             \
+            X8_ROUND(a[g_], b[g_], c[g_], d[g_], e[g_], f[g_], g[g_], h[g_], KW(g_, t), P[g_], Q[g_]);\
     } while (0)
 #define X8X2_ROUNDS8(KW, t)                                                                        \
-    X8X2_ROUND(a, b, c, d, e, f, g, h, KW, (t) + 0);                                               \
-    X8X2_ROUND(h, a, b, c, d, e, f, g, KW, (t) + 1);                                               \
-    X8X2_ROUND(g, h, a, b, c, d, e, f, KW, (t) + 2);                                               \
-    X8X2_ROUND(f, g, h, a, b, c, d, e, KW, (t) + 3);                                               \
-    X8X2_ROUND(e, f, g, h, a, b, c, d, KW, (t) + 4);                                               \
-    X8X2_ROUND(d, e, f, g, h, a, b, c, KW, (t) + 5);                                               \
-    X8X2_ROUND(c, d, e, f, g, h, a, b, KW, (t) + 6);                                               \
-    X8X2_ROUND(b, c, d, e, f, g, h, a, KW, (t) + 7)
+    X8X2_ROUND(a, b, c, d, e, f, g, h, KW, (t) + 0, bc, ab);                                       \
+    X8X2_ROUND(h, a, b, c, d, e, f, g, KW, (t) + 1, ab, bc);                                       \
+    X8X2_ROUND(g, h, a, b, c, d, e, f, KW, (t) + 2, bc, ab);                                       \
+    X8X2_ROUND(f, g, h, a, b, c, d, e, KW, (t) + 3, ab, bc);                                       \
+    X8X2_ROUND(e, f, g, h, a, b, c, d, KW, (t) + 4, bc, ab);                                       \
+    X8X2_ROUND(d, e, f, g, h, a, b, c, KW, (t) + 5, ab, bc);                                       \
+    X8X2_ROUND(c, d, e, f, g, h, a, b, KW, (t) + 6, bc, ab);                                       \
+    X8X2_ROUND(b, c, d, e, f, g, h, a, KW, (t) + 7, ab, bc)
 
 TGT_AVX2 static inline __m256i x8_sched(__m256i *W, int t) {
     if (t >= 16)
@@ -51,6 +53,7 @@ TGT_AVX2 static inline __m256i x8_sched(__m256i *W, int t) {
         __m256i a[2] = {s0[0], s1[0]}, b[2] = {s0[1], s1[1]}, c[2] = {s0[2], s1[2]};               \
         __m256i d[2] = {s0[3], s1[3]}, e[2] = {s0[4], s1[4]}, f[2] = {s0[5], s1[5]};               \
         __m256i g[2] = {s0[6], s1[6]}, h[2] = {s0[7], s1[7]};                                      \
+        __m256i bc[2] = {V8_XOR(b[0], c[0]), V8_XOR(b[1], c[1])}, ab[2];                           \
         _Pragma("GCC unroll 8") for (int t = 0; t < 64; t += 8) { X8X2_ROUNDS8(KW, t); }           \
         __m256i *ss_[2] = {s0, s1};                                                                \
         for (int q_ = 0; q_ < 2; q_++) {                                                           \

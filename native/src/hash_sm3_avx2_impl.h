@@ -1,5 +1,6 @@
 /* SM3 over 16 messages at once with AVX2, as two groups of 8 lanes (see hash_lanes_avx2_impl.h); the
- * AVX-512 x16 kernel's round structure, with rotations as shift pairs and P0/P1 factored so that one rotation is a byte shuffle:
+ * AVX-512 x16 kernel's round structure, with rotations as shift pairs and P0/P1 factored so that one
+ * rotation is a byte shuffle:
  * x ^ rol(x, 9) ^ rol(x, 17) = x ^ rol(x ^ rol(x, 8), 9), and likewise P1 with 15 and 23. */
 #ifndef LV_HASH_SM3_AVX2_IMPL_H
 #define LV_HASH_SM3_AVX2_IMPL_H
