@@ -96,10 +96,10 @@ static void keccak256_spans_avx2(const uint8_t *buf, const int64_t *off, size_t 
 
 /* 64-byte messages: one block, whose padding words are constants (0x01 at byte 64, 0x80 at byte 135). */
 TGT_AVX2 static void keccak256_64_avx2(const uint8_t *in, size_t n, uint8_t *out) {
-    uint8_t tail[16 * 64];
+    uint8_t tail[4 * 64];
     for (size_t i = 0; i < n; i += 4) {
         size_t cnt;
-        const uint8_t *base = lanes_group64(in, i, n, 4, tail, &cnt);
+        const uint8_t *base = lanes_group(in, i, n, 4, 64, tail, &cnt);
         __m256i A[25];
         for (int w = 0; w < 25; w++) A[w] = _mm256_setzero_si256();
         k4_absorb(A, base, 64, 8);

@@ -73,17 +73,6 @@ TGT_AVX2 static inline void x8x2_store_digests(const __m256i s0[8], const __m256
     if (count > 8) x8_store_digests(s1, out + 256, count - 8);
 }
 
-/* Messages of 64 bytes, ``lanes`` (<= 16) at a time straight from the input; a last group of fewer is
- * copied into a zeroed buffer so that no load reads past the caller's array. */
-static inline const uint8_t *lanes_group64(const uint8_t *in, size_t i, size_t n, int lanes, uint8_t tail[16 * 64],
-                                           size_t *cnt) {
-    *cnt = n - i < (size_t)lanes ? n - i : (size_t)lanes;
-    if (*cnt == (size_t)lanes) return in + 64 * i;
-    memset(tail, 0, 64 * (size_t)lanes);
-    memcpy(tail, in + 64 * i, 64 * *cnt);
-    return tail;
-}
-
 /* The lane scheduler's 16-lane state [8 words][16 lanes] as two groups of 8 and back. */
 TGT_AVX2 static inline void x8x2_state_load(const void *state, __m256i s0[8], __m256i s1[8]) {
     const __m256i *st = (const __m256i *)state;

@@ -45,13 +45,8 @@ TGT_AVX2 static void rmd160_x8_compress(__m256i h[5], const __m256i X[16]) {
 TGT_AVX2 static void rmd160_32_avx2(const uint8_t *in, size_t n, uint8_t *out) {
     uint8_t tail[8 * 32];
     for (size_t i = 0; i < n; i += 8) {
-        size_t cnt = n - i < 8 ? n - i : 8;
-        const uint8_t *base = in + 32 * i;
-        if (cnt < 8) {
-            memset(tail, 0, sizeof(tail));
-            memcpy(tail, base, 32 * cnt);
-            base = tail;
-        }
+        size_t cnt;
+        const uint8_t *base = lanes_group(in, i, n, 8, 32, tail, &cnt);
         __m256i X[16], h[8];
         for (int j = 0; j < 8; j++) X[j] = _mm256_loadu_si256((const __m256i *)(base + 32 * j));
         x8_transpose(X);  /* little-endian words, as loaded */

@@ -96,7 +96,7 @@ TGT_AVX2 static void sha256_64_avx2(const uint8_t *in, size_t n, int dbl, uint8_
     uint8_t tail[16 * 64];
     for (size_t i = 0; i < n; i += 16) {
         size_t cnt;
-        const uint8_t *base = lanes_group64(in, i, n, 16, tail, &cnt);
+        const uint8_t *base = lanes_group(in, i, n, 16, 64, tail, &cnt);
         __m256i s0[8], s1[8], W0[16], W1[16];
         sha256_x8_iv(s0);
         sha256_x8_iv(s1);

@@ -100,13 +100,8 @@ TGT_AVX512 static void x16_store_digests(const __m512i s[8], uint8_t *out, size_
 TGT_AVX512 static void sha256_64_x16(const uint8_t *in, size_t n, int dbl, uint8_t *out) {
     uint8_t tail[16 * 64];
     for (size_t i = 0; i < n; i += 16) {
-        size_t cnt = n - i < 16 ? n - i : 16;
-        const uint8_t *base = in + 64 * i;
-        if (cnt < 16) {
-            memset(tail, 0, sizeof(tail));
-            memcpy(tail, base, 64 * cnt);
-            base = tail;
-        }
+        size_t cnt;
+        const uint8_t *base = lanes_group(in, i, n, 16, 64, tail, &cnt);
         __m512i s[8], W[16];
         x16_iv(s);
         x16_load_blocks(W, base, 64);

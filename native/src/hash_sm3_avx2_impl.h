@@ -109,7 +109,7 @@ TGT_AVX2 static void sm3_64_avx2(const uint8_t *in, size_t n, uint8_t *out) {
     for (int j = 0; j < 68; j++) PW[j] = V8_SET1(pw[j]);
     for (size_t i = 0; i < n; i += 16) {
         size_t cnt;
-        const uint8_t *base = lanes_group64(in, i, n, 16, tail, &cnt);
+        const uint8_t *base = lanes_group(in, i, n, 16, 64, tail, &cnt);
         __m256i V0[8], V1[8], W0[68], W1[68];
         sm3_x8_iv(V0);
         sm3_x8_iv(V1);

@@ -139,13 +139,8 @@ TGT_AVX512 static void sm3_64_x16(const uint8_t *in, size_t n, uint8_t *out) {
     sm3_pad64_words(pw);
     for (int j = 0; j < 68; j++) PW[j] = _mm512_set1_epi32((int)pw[j]);
     for (size_t i = 0; i < n; i += 16) {
-        size_t cnt = n - i < 16 ? n - i : 16;
-        const uint8_t *base = in + 64 * i;
-        if (cnt < 16) {
-            memset(tail, 0, sizeof(tail));
-            memcpy(tail, base, 64 * cnt);
-            base = tail;
-        }
+        size_t cnt;
+        const uint8_t *base = lanes_group(in, i, n, 16, 64, tail, &cnt);
         __m512i V[8], W[68];
         for (int k = 0; k < 8; k++) V[k] = _mm512_set1_epi32((int)SM3_IV[k]);
         x16_load_blocks(W, base, 64);
