@@ -1,8 +1,8 @@
 """Thin layer over the C batch hash kernels (native/src/hash.h): checks buffers, maps return codes, no policy.
 
 Algorithms: ``sha256``, ``sha256d``, ``sm3``, ``keccak256``.  Paths: ``auto`` (the fastest the CPU has, as
-``lv_hash_best_path`` decides), ``portable``, ``shani`` (SHA-256 only), ``avx512``.  One call covers a chunk
-of messages; cffi releases the GIL for its duration, so callers spread chunks over threads.
+``lv_hash_best_path`` decides), ``portable``, ``shani`` (SHA-256 only), ``avx512``, ``avx2``.  One call
+covers a chunk of messages; cffi releases the GIL for its duration, so callers spread chunks over threads.
 Bitcoin's HASH160 (``hash160_spans``) and RIPEMD-160 alone (``ripemd160_spans``) give 20-byte digests.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from ._pool import run_chunks
 from .errors import InvalidArgument, InvalidType, NativeMisuse
 
 ALGOS = ("sha256", "sha256d", "sm3", "keccak256")
-PATHS = ("portable", "shani", "avx512")
+PATHS = ("portable", "shani", "avx512", "avx2")  # index = the C path constant
 
 
 def available() -> bool:
@@ -125,7 +125,7 @@ def _spans_args(buf: np.ndarray, offsets: np.ndarray, out: np.ndarray, width: in
 
 def hash160_spans(buf: np.ndarray, offsets: np.ndarray, out: np.ndarray, path: str = "auto") -> None:
     """out[i] = RIPEMD-160(SHA-256(span i)), Bitcoin's HASH160; out is (N, 20) uint8.  ``path`` is the
-    SHA-256 path (RIPEMD-160 has the portable one only)."""
+    SHA-256 path; RIPEMD-160 runs 8 lanes with AVX2 when the CPU (under the mask) has it, else portable."""
     n = _spans_args(buf, offsets, out, 20)
     _check(lib.lv_hash160_spans(_path_id(path), ffi.from_buffer(buf), buf.shape[0],
                                 ffi.cast("int64_t *", ffi.from_buffer(offsets)), n,

@@ -29,6 +29,7 @@ KEEP = {
     "portable": 0,
     "shani": native.lib.LV_CPU_SHA | native.lib.LV_CPU_SSE41 if native.AVAILABLE else 0,
     "avx512": native.lib.LV_CPU_AVX512F | native.lib.LV_CPU_AVX512BW if native.AVAILABLE else 0,
+    "avx2": native.lib.LV_CPU_AVX2 if native.AVAILABLE else 0,
 }
 CASES = [(a, p) for a in nh.ALGOS for p in nh.PATHS if not (p == "shani" and a in ("sm3", "keccak256"))]
 
