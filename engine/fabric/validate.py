@@ -41,12 +41,13 @@ _NONE, _P256, _SM2 = 0, 1, 2  # the key a signer's certificate carries (_NONE: t
 class LedgerState:
     """What validation carries from block to block: the previous header, the config in force, the caches."""
 
-    def __init__(self, threads: int | None = None):
+    def __init__(self, threads: int | None = None, sig_cache=None):
         self.prev: RawBlock | None = None
         self.trust: Trust | None = None
         self.identities = Identities()
         self.edges = EdgeVerdicts()
         self.threads = threads
+        self.sig_cache = sig_cache  # thread-safe: windows verify on a helper thread
         # (Trust, creator) -> chains; keyed by the Trust object itself (identity hash, held alive by the key)
         self._paths: dict[tuple[Trust, bytes], list] = {}
 
@@ -150,7 +151,7 @@ class Window:
                 tickets.append(("edge", owners, plan.signatures(scheme, *zip(*cols))))
         ok = np.zeros(self.n, dtype=bool)
         if tickets:
-            res = plan.execute(threads=threads)
+            res = plan.execute(threads=threads, sig_cache=self.state.sig_cache)
             for kind, where, t in tickets:
                 if kind == "sig":
                     ok[where] = res.verdicts(t)
