@@ -13,6 +13,8 @@ Policy:
   depends on is inside: a changed key, message, signature or scheme is a miss.  The low-S policy is not: a
   lookup under ``low_s=True`` rejects cached high-S hits itself (see ``ledgerval.signatures``).
 - Items too long to be valid (keys over 65 bytes, signatures over 65) are never cached.
+- Scheme ``recover-secp256k1`` holds secp256k1 key recoveries that succeeded, keyed by the address they
+  recovered (``ledgerval.evm.validate`` says why a hit can only vouch for that exact address).
 - Bounded: ``max_entries`` slots (rounded down to a multiple of 4, at least 4) in buckets of four; inserting
   into a full bucket evicts a random slot of it.  The table never grows past its bound: 16 bytes per entry
   (``bytes_per_entry``), allocated once.

@@ -14,11 +14,10 @@ import numpy as np
 from . import hashing
 from ._inputs import as_items, flatten
 from .errors import InvalidArgument, InvalidType
-from .format import (HEADER_SIZE, MAX_PAYLOAD, SIG_SIZE, DecodedBlock, Header, Malformed, decode_block,
-                     decode_header)
+from .format import HEADER_SIZE, MAX_PAYLOAD, SIG_SIZE, DecodedBlock, Header, Malformed, decode_block, decode_header
 from .merkle import merkle_root
-from .pipeline import Plan, Results, Ticket
 from .native_threads import resolve_threads
+from .pipeline import Plan, Results, Ticket
 from .suites import BY_ID, Suite, get_suite
 
 # Stable error codes (never renamed; new ones may be added).

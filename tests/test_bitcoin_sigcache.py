@@ -5,12 +5,12 @@ from __future__ import annotations
 import struct
 
 import pytest
+from conftest import VECTORS_DIR, VECTORS_SKIP
 
 from ledgerval import SignatureCache
 from ledgerval.bitcoin import load_prevouts, validate_block
 from ledgerval.bitcoin.script import push_values
 from ledgerval.bitcoin.wire import parse_block
-from conftest import VECTORS_DIR, VECTORS_SKIP
 
 BLOCK = VECTORS_DIR / "bitcoin" / "block277647.raw"
 PREVOUTS = VECTORS_DIR / "bitcoin" / "block277647_prevouts.jsonl"

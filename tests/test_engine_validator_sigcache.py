@@ -5,16 +5,15 @@ from __future__ import annotations
 import struct
 import threading
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lvb1_builder import BlockBuilder
 
 import ledgerval
 from ledgerval import InvalidType, SignatureCache, Validator
 from ledgerval.format import decode_block
 from ledgerval.gen import generate_chain
-from lvb1_builder import BlockBuilder
 
 
 def _txs(block: bytes) -> list[bytes]:
@@ -132,7 +131,7 @@ def test_bounded_cache_under_four_threads_prechecking():
             for _ in range(3):
                 assert v.precheck(txs).all()
                 seen.append(len(cache))
-        except BaseException as exc:  # re-raised on the main thread below
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread below
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(p,)) for p in pools]

@@ -7,9 +7,9 @@ import copy
 import json
 
 import pytest
+from conftest import VECTORS_DIR, VECTORS_SKIP
 
 from ledgerval import SignatureCache, evm
-from conftest import VECTORS_DIR, VECTORS_SKIP
 
 FILE = VECTORS_DIR / "ethereum" / "mainnet_block24476000.json"
 if not FILE.exists():

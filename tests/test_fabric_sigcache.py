@@ -3,7 +3,6 @@ and warm, and a changed signature under a warm cache still fails at its envelope
 from __future__ import annotations
 
 import pytest
-
 from conftest import VECTORS_DIR, VECTORS_SKIP
 
 V20 = VECTORS_DIR / "fabric" / "v20_testchannel_blockfile_000000"
