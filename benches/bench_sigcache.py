@@ -18,14 +18,13 @@ CLI: ``python benches/bench_sigcache.py [--reps N] [--threads N] [--quick] [--js
 from __future__ import annotations
 
 import json
-import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from bench_bitcoin import _clear_key_cache, _native  # one definition for the benches of block 277647
 
 BTC = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "bitcoin"
 N_TX = 2000
@@ -46,13 +45,6 @@ def lvb1_setup(n_tx: int = N_TX):
     digests = hash_batch("sha256", [t[:-64] for t in txs])
     items = (dec.pubkeys(), digests, dec.signatures())
     return block, chain.validators, txs, items
-
-
-def _clear_key_cache() -> None:
-    from ledgerval.native import secp256k1
-
-    if secp256k1.AVAILABLE:
-        secp256k1.key_cache.clear()
 
 
 def measure(reps: int = 7, threads: int = 1, n_tx: int = N_TX, bitcoin: bool = True) -> dict:
@@ -119,12 +111,6 @@ def measure(reps: int = 7, threads: int = 1, n_tx: int = N_TX, bitcoin: bool = T
 
 # ---- pytest-benchmark ------------------------------------------------------------------------------------
 
-def _native() -> bool:
-    from ledgerval.signatures import native_backend
-
-    return native_backend("ecdsa-secp256k1") is not None
-
-
 def _enabled(request) -> bool:
     cfg = request.config
     return not cfg.getoption("benchmark_disable") or cfg.getoption("benchmark_enable")  # as pytest-benchmark
@@ -167,28 +153,12 @@ def test_gates(request):
 # ---- CLI ---------------------------------------------------------------------------------------------------
 
 def main(argv: list[str]) -> int:
-    import argparse
+    from benchcli import config_line, e2e_args
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=9)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--quick", action="store_true", help="3 reps")
-    ap.add_argument("--json", help="write results to this file")
-    ap.add_argument("--filter", default="", help="only print cases containing this")
-    ap.add_argument("--list", action="store_true")
-    a = ap.parse_args(argv)
-    if a.list:
-        print("\n".join(CASES))
+    a = e2e_args(__doc__, argv, CASES, extra=lambda ap: ap.add_argument("--threads", type=int, default=1))
+    if a is None:
         return 0
-    if a.quick:
-        a.reps = 3
-    import numpy as np
-
-    from ledgerval.native import cpu_features, tier
-
-    feats = [k for k, v in cpu_features().items() if v]
-    print(f"python {platform.python_version()}  numpy {np.__version__}  cpus {os.cpu_count()}  "
-          f"load {os.getloadavg()[0]:.1f}  tier {tier()}  native secp256k1 {_native()}  features {' '.join(feats)}")
+    print(f"{config_line()}  native secp256k1 {_native()}")
     print(f"{N_TX}-tx {SUITE} block, 90% prechecked; block 277647 twice  threads={a.threads} reps={a.reps}")
     r = measure(a.reps, a.threads)
     print(f"{'case':12s} {'min ms':>9s} {'median':>9s} {'max':>9s} {'items/s':>10s}")

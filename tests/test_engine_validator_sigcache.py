@@ -3,12 +3,12 @@ the verdicts never change: changed bytes under a cached signature are still ``ba
 from __future__ import annotations
 
 import struct
-import threading
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lvb1_builder import BlockBuilder
+from test_engine_sigcache import run_in_threads
 
 import ledgerval
 from ledgerval import InvalidType, SignatureCache, Validator
@@ -122,24 +122,15 @@ def test_bounded_cache_under_four_threads_prechecking():
     suite = "ed25519-sha256"
     pools = [_txs(_chain(suite, txs=60, bad_rate=0.0, seed=s).blocks[0]) for s in range(4)]
     cache = SignatureCache(64)
-    errors: list = []
     seen: list[int] = []
 
     def work(txs):
-        try:
-            v = Validator(suite, threads=1, sig_cache=cache)
-            for _ in range(3):
-                assert v.precheck(txs).all()
-                seen.append(len(cache))
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread below
-            errors.append(exc)
+        v = Validator(suite, threads=1, sig_cache=cache)
+        for _ in range(3):
+            assert v.precheck(txs).all()
+            seen.append(len(cache))
 
-    threads = [threading.Thread(target=work, args=(p,)) for p in pools]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    run_in_threads(work, pools)
     assert max(seen) <= 64 and 0 < len(cache) <= 64
     assert int((cache._table[:, 0] != 0).sum()) == len(cache)
 
