@@ -119,6 +119,15 @@ class SignatureCache:
         return fps, cacheable
 
 
+def check_sig_cache(sig_cache):
+    """``sig_cache`` itself when it is None or has the ``lookup``/``insert`` pair the pipeline calls;
+    otherwise misuse (InvalidType), raised where the caller passed it rather than deep in a batch."""
+    if sig_cache is not None and not (callable(getattr(sig_cache, "lookup", None))
+                                      and callable(getattr(sig_cache, "insert", None))):
+        raise InvalidType(f"sig_cache must be a SignatureCache (lookup and insert), not {type(sig_cache).__name__}")
+    return sig_cache
+
+
 def _kernels():
     # Imported on first use: the Numba import costs ~0.3 s that ``import ledgerval`` should not pay.
     from ledgerval.kernels import sigcache
@@ -133,4 +142,4 @@ def _bools(ok, n: int) -> np.ndarray:
     return arr
 
 
-__all__ = ["SignatureCache"]
+__all__ = ["SignatureCache", "check_sig_cache"]

@@ -18,6 +18,7 @@ from .format import HEADER_SIZE, MAX_PAYLOAD, SIG_SIZE, DecodedBlock, Header, Ma
 from .merkle import merkle_root
 from .native_threads import resolve_threads
 from .pipeline import Plan, Results, Ticket
+from .sigcache import check_sig_cache
 from .suites import BY_ID, Suite, get_suite
 
 # Stable error codes (never renamed; new ones may be added).
@@ -108,11 +109,7 @@ class Validator:
                  threshold: int | None = None, threads: int | None = None,
                  weights: Sequence[int] | None = None, sig_cache=None):
         self.suite: Suite = get_suite(suite)
-        if sig_cache is not None and not (callable(getattr(sig_cache, "lookup", None))
-                                          and callable(getattr(sig_cache, "insert", None))):
-            raise InvalidType(f"sig_cache must be a SignatureCache (lookup and insert), not "
-                              f"{type(sig_cache).__name__}")
-        self.sig_cache = sig_cache
+        self.sig_cache = check_sig_cache(sig_cache)
         if isinstance(chain_id, bool) or not isinstance(chain_id, int):
             raise InvalidType(f"chain_id must be an int, not {type(chain_id).__name__}")
         if not 0 <= chain_id < 1 << 32:

@@ -160,3 +160,14 @@ def test_precheck_never_raises_on_bytes(items):
     ok = Validator("secp256k1-sha256", threads=1, sig_cache=cache).precheck(items)
     assert ok.shape == (len(items),) and ok.dtype == bool
     assert not ok.any() and len(cache) == 0
+
+
+def test_adapters_reject_a_sig_cache_that_is_not_one():
+    from ledgerval import bitcoin, evm, fabric
+
+    with pytest.raises(InvalidType):
+        bitcoin.validate_block(b"\x00" * 81, sig_cache={})
+    with pytest.raises(InvalidType):
+        evm.validate_block({}, sig_cache=[])
+    with pytest.raises(InvalidType):
+        fabric.validate_ledger("nowhere", sig_cache="cache")

@@ -30,6 +30,7 @@ from ..errors import InvalidType
 from ..hashing import hash_spans
 from ..native_threads import resolve_threads
 from ..pipeline import Execution, Plan, Ticket, join
+from ..sigcache import check_sig_cache
 from . import report as R
 from .checkblock import MAX_MONEY, check_header, check_structure, check_witness_commitment, merkle_root
 from .checks import Batch, Rules
@@ -71,6 +72,7 @@ def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int |
     if prevouts is not None and not isinstance(prevouts, dict):
         raise InvalidType(f"prevouts must be a dict or None, not {type(prevouts).__name__}")
     t_threads = resolve_threads(threads)
+    check_sig_cache(sig_cache)
     rep = R.BitcoinReport(prevouts_used=prevouts is not None)
     t = _Timer(rep)
     try:

@@ -31,6 +31,7 @@ from ..errors import InvalidArgument, InvalidType
 from ..hashing import hash_batch
 from ..native_threads import resolve_threads
 from ..pipeline import Plan
+from ..sigcache import check_sig_cache
 from . import header as hdr
 from . import rlp
 from .report import Authorization, Report
@@ -131,6 +132,7 @@ def validate_block(block, *, chain_id: int | None = None, threads: int | None = 
     if chain_id is not None and (not isinstance(chain_id, int) or isinstance(chain_id, bool) or chain_id < 0):
         raise InvalidArgument(f"chain_id must be a non-negative int or None, not {chain_id!r}")
     t = resolve_threads(threads)
+    check_sig_cache(sig_cache)
     kind, data = _load(block)
     report = Report()
     try:

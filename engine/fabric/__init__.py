@@ -65,7 +65,9 @@ def validate_ledger(path_or_paths, *, threads: int | None = None, sig_cache=None
     import os
 
     paths = [path_or_paths] if isinstance(path_or_paths, (str, os.PathLike)) else list(path_or_paths)
-    return _validate_files(paths, threads, sig_cache)
+    from ..sigcache import check_sig_cache
+
+    return _validate_files(paths, threads, check_sig_cache(sig_cache))
 
 
 def _validate_files(paths, threads, sig_cache=None):

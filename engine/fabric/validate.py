@@ -20,6 +20,7 @@ import numpy as np
 
 from ..native_threads import resolve_threads
 from ..pipeline import Plan
+from ..sigcache import check_sig_cache
 from . import der
 from . import report as R
 from .blockfile import RawBlock
@@ -47,7 +48,7 @@ class LedgerState:
         self.identities = Identities()
         self.edges = EdgeVerdicts()
         self.threads = threads
-        self.sig_cache = sig_cache  # thread-safe: windows verify on a helper thread
+        self.sig_cache = check_sig_cache(sig_cache)  # thread-safe: windows verify on a helper thread
         # (Trust, creator) -> chains; keyed by the Trust object itself (identity hash, held alive by the key)
         self._paths: dict[tuple[Trust, bytes], list] = {}
 
