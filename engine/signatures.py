@@ -26,6 +26,27 @@ def native_backend(scheme: str):
     return mod if getattr(mod, "AVAILABLE", False) else None
 
 
+# The CPU features each native family needs for its 8-lane IFMA path: the same checks the C code makes
+# (native/src/ed25519.c, secp256k1_ecdsa_impl.h, wei3_ifma_impl.h; native/_wei3.py for P-256 and SM2).
+_IFMA_NEEDS = {"ecdsa-secp256k1": ("AVX512F", "AVX512IFMA"), "ecdsa-p256": ("AVX512F", "AVX512IFMA"),
+               "ed25519": ("AVX512F", "AVX512BW", "AVX512IFMA"), "sm2": ("AVX512F", "AVX512IFMA")}
+
+
+def paths() -> dict[str, str]:
+    """Which code path serves ``backend="auto"`` for each scheme now (after LEDGERVAL_CPU_FEATURES and any
+    ``cpu_mask``): ``native-ifma``, ``native-portable``, or ``reference`` when the kernel is not built."""
+    from ledgerval.native import cpu_features
+
+    feats = cpu_features()
+    out = {}
+    for scheme, needs in _IFMA_NEEDS.items():
+        if native_backend(scheme) is None:
+            out[scheme] = "reference"
+        else:
+            out[scheme] = "native-ifma" if all(feats[f] for f in needs) else "native-portable"
+    return out
+
+
 def verify_batch(scheme: str, pubkeys, messages, signatures, *, threads: int | None = None,
                  low_s: bool = False, backend: str = "auto", key_cache: bool = True) -> np.ndarray:
     """Verify signature i over message i under public key i; returns an (N,) bool array.

@@ -20,7 +20,7 @@ import re
 import sys
 import time
 
-from . import config, gate, report
+from . import config, gate, plot, report
 from .cases import default_cases
 from .harness import measure
 from .workloads import sizes as default_sizes
@@ -37,7 +37,10 @@ def register(sub) -> None:
                    help="thread counts to measure (default: 1, 2, 4, ... up to every core, plus every core)")
     p.add_argument("--repeat", type=int, metavar="N", help="timed runs per row (default 5, 3 with --quick)")
     p.add_argument("--json", metavar="FILE", help="write configuration and every run to FILE")
-    p.add_argument("--plot", metavar="FILE.png", help="draw throughput against threads (needs matplotlib)")
+    p.add_argument("--wide", action="store_true",
+                   help="every peer's ratio, the reference path's and the end-to-end stages (wider than 120)")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="draw each row's ratio to its best peer and the thread scaling (needs matplotlib)")
     p.add_argument("--gate", metavar="FLOORS.json", help="exit 1 when a row's ratio is below its floor")
     p.add_argument("--compare", metavar="OLD.json", help="print the change per row against a saved --json run")
     p.add_argument("--fail-above", type=float, metavar="PCT",
@@ -151,7 +154,7 @@ def run(args) -> int:
         rows.append(row)
     elapsed = time.perf_counter() - t_start
     print()
-    print(report.render(rows))
+    print(report.render(rows, wide=args.wide))
     print(f"\n{len(rows)} rows in {elapsed:.1f}s")
 
     status = 0
@@ -180,6 +183,6 @@ def run(args) -> int:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"config": cfg, "elapsed_s": elapsed, "rows": [r.to_dict() for r in rows]}, f, indent=1)
     if args.plot:
-        err = report.plot(rows, args.plot)
+        err = plot.draw(rows, args.plot, cfg)
         print(f"plot: {err}" if err else f"plot written to {args.plot}", file=sys.stderr if err else sys.stdout)
     return status
