@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from . import peers as P
 
-# Which per-call libraries can verify each scheme (the order is only the column order).
+# Which per-call libraries can verify each scheme, fastest first (as the verify rows measure them): an
+# end-to-end row times the first one installed (a loop over OpenSSL's secp256k1 would cost seconds a run and
+# never be the best peer).
 LOOP_LIBRARIES = {
     "ecdsa-secp256k1": ("coincurve", "cryptography"),
     "ecdsa-p256": ("cryptography",),
@@ -25,6 +27,20 @@ LOOP_LIBRARIES = {
 
 def peer_name(library: str) -> str:
     return "loop:" + library
+
+
+def first_loop_peer(suite: str, blocks: list[bytes], validators: list[bytes]) -> tuple[str, object]:
+    """(peer name, run) for the first installed library of the suite's scheme; raises LookupError naming
+    every library tried when none is installed."""
+    from ledgerval.suites import get_suite
+
+    why = []
+    for lib in LOOP_LIBRARIES[get_suite(suite).scheme]:
+        try:
+            return peer_name(lib), loop_peer(suite, blocks, validators, lib)
+        except (ImportError, LookupError) as exc:
+            why.append(f"{lib}: {exc}")
+    raise LookupError("; ".join(why))
 
 
 @dataclass
