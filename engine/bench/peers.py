@@ -37,6 +37,19 @@ def _der(sig: bytes, scheme: str, low_s: bool = False) -> bytes:
 # way that library's users call it, parsing the key every time.  The batch peers and the end-to-end loops
 # (engine/bench/e2e.py) share them.
 
+def _verdict(check, invalid):
+    """verify(k, m, s) -> bool for a library whose ``check`` raises ``invalid`` on a bad signature."""
+
+    def verify(k, m, s):
+        try:
+            check(k, m, s)
+            return True
+        except invalid:
+            return False
+
+    return verify
+
+
 def _coincurve(scheme):
     import coincurve
 
@@ -63,29 +76,14 @@ def _cryptography(scheme):
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
         load = Ed25519PublicKey.from_public_bytes
-
-        def verify_ed(k, m, s):
-            try:
-                load(k).verify(s, m)
-                return True
-            except InvalidSignature:
-                return False
-
-        return lambda k, s: (bytes(k), bytes(s)), verify_ed
+        return (lambda k, s: (bytes(k), bytes(s))), _verdict(lambda k, m, s: load(k).verify(s, m), InvalidSignature)
     curve = {"ecdsa-secp256k1": ec.SECP256K1(), "ecdsa-p256": ec.SECP256R1()}.get(scheme)
     if curve is None:
         raise LookupError("n/a")
     algo = ec.ECDSA(utils.Prehashed(hashes.SHA256()))
     load_ec = ec.EllipticCurvePublicKey.from_encoded_point
-
-    def verify(k, m, s):
-        try:
-            load_ec(curve, k).verify(s, m, algo)
-            return True
-        except InvalidSignature:
-            return False
-
-    return lambda k, s: (bytes(k), _der(bytes(s), scheme)), verify
+    return ((lambda k, s: (bytes(k), _der(bytes(s), scheme))),
+            _verdict(lambda k, m, s: load_ec(curve, k).verify(s, m, algo), InvalidSignature))
 
 
 def _pynacl(scheme):
@@ -94,14 +92,7 @@ def _pynacl(scheme):
     from nacl.bindings import crypto_sign_open
     from nacl.exceptions import BadSignatureError
 
-    def verify(k, m, s):
-        try:
-            crypto_sign_open(s + m, k)
-            return True
-        except BadSignatureError:
-            return False
-
-    return lambda k, s: (bytes(k), bytes(s)), verify
+    return (lambda k, s: (bytes(k), bytes(s))), _verdict(lambda k, m, s: crypto_sign_open(s + m, k), BadSignatureError)
 
 
 def _tongsuopy(scheme):
@@ -114,15 +105,8 @@ def _tongsuopy(scheme):
     algo = ec.ECDSA(hashes.SM3())
     load = ec.EllipticCurvePublicKey.from_encoded_point
     curve = ec.SM2()
-
-    def verify(k, m, s):
-        try:
-            load(curve, k).verify(s, m, algo)
-            return True
-        except InvalidSignature:
-            return False
-
-    return lambda k, s: (bytes(k), _der(bytes(s), scheme)), verify
+    return ((lambda k, s: (bytes(k), _der(bytes(s), scheme))),
+            _verdict(lambda k, m, s: load(curve, k).verify(s, m, algo), InvalidSignature))
 
 
 def _one_by_one(library):
