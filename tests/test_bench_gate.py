@@ -192,6 +192,28 @@ def test_cli_gate_fails_when_a_kernel_is_made_slower(tier, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert rc == 1, out
     assert "FELL SHORT" in out and "hash/sha256d" in out and "merkle/sha256d-bitcoin" in out
+    # a real regression falls short on every attempt
+    assert "measuring again (attempt 3 of 3)" in out
+
+
+def test_gate_measures_a_row_that_fell_short_again(monkeypatch, capsys):
+    """A burst of load that slows one measurement is forgiven; the verdict is on the last attempt."""
+    from ledgerval.bench import cli as bench_cli
+
+    calls = []
+    real = bench_cli.measure
+
+    def slow_once(case, *args, **kw):
+        calls.append(case.name)
+        if len(calls) == 1:
+            kw["slowdown"] = 60.0
+        return real(case, *args, **kw)
+
+    monkeypatch.setattr(bench_cli, "measure", slow_once)
+    rc = main(["bench", "--quick", "--quiet", "--threads", "1", "--filter", "^hash/sha256d$", "--gate", str(FLOORS)])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert calls == ["hash/sha256d", "hash/sha256d"] and "measuring again (attempt 2 of 3)" in out
 
 
 @pytest.mark.parametrize("tier", TIERS_HERE)

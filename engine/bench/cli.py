@@ -26,6 +26,10 @@ from .harness import measure
 from .workloads import sizes as default_sizes
 
 
+# A row that falls short of its floor is measured again, up to this many attempts in all.
+GATE_ATTEMPTS = 3
+
+
 def register(sub) -> None:
     p = sub.add_parser("bench", help="benchmark the kernels and the end-to-end pipeline against peers",
                        description="Measure ledgerval on an embedded workload, side by side with installed "
@@ -143,15 +147,17 @@ def run(args) -> int:
     sys.stdout.flush()
 
     prog = Progress(not args.quiet, len(cases))
-    rows = []
-    t_start = time.perf_counter()
-    for i, case in enumerate(cases, 1):
+
+    def measure_row(i, case):
         prog.start_row(i)
         factor = max([f for rx, f in slow if rx.search(case.name)], default=1.0)
         t0 = time.perf_counter()
         row = measure(case, sz, threads, repeat, slowdown=factor, progress=prog, min_run_s=sz["min_run_s"])
         prog.row_done(case.name, time.perf_counter() - t0, row.error)
-        rows.append(row)
+        return row
+
+    t_start = time.perf_counter()
+    rows = [measure_row(i, case) for i, case in enumerate(cases, 1)]
     elapsed = time.perf_counter() - t_start
     print()
     print(report.render(rows, wide=args.wide))
@@ -162,6 +168,17 @@ def run(args) -> int:
         status = 1
     if floors is not None:
         checks = gate.check_floors(rows, floors)
+        for attempt in range(2, GATE_ATTEMPTS + 1):
+            # Noise on a shared machine only ever slows a contender down, and a burst can hit ours more than
+            # the peer's; a real regression falls short on every attempt.  Judged on the last measurement.
+            short = {c.row for c in checks if c.status == "FAIL" and c.measured is not None}
+            if not short:
+                break
+            print(f"\nGate: {', '.join(sorted(short))} fell short; measuring again (attempt {attempt} of "
+                  f"{GATE_ATTEMPTS})")
+            rows = [measure_row(i, case) if case.name in short else row
+                    for i, (case, row) in enumerate(zip(cases, rows), 1)]
+            checks = gate.check_floors(rows, floors)
         failed = [c for c in checks if c.status == "FAIL"]
         print(f"\nGate {args.gate}: {len(checks) - len(failed)} of {len(checks)} checks pass"
               + (" (skipped rows count as passing)" if any(c.status == "skip" for c in checks) else ""))

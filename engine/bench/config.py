@@ -86,7 +86,7 @@ def format_header(cfg: dict) -> str:
         f"cpu: {cfg['cpu']} ({cfg['machine']}), {cfg['cores']} cores; threads measured: "
         + ", ".join(map(str, cfg["threads"])),
         f"tier: {cfg['tier']} (" + (f"LEDGERVAL_CPU_FEATURES={env}: only those features are used)" if env is not None
-                                    else "every feature the CPU has; LEDGERVAL_CPU_FEATURES=... caps it)"),
+                                    else "LEDGERVAL_CPU_FEATURES unset)"),
         *_wrap("cpu features the kernels may use: " + (" ".join(cfg["features"]) or "none (portable paths only)")),
     ]
     if cfg.get("paths"):
