@@ -25,7 +25,6 @@ from .cases import default_cases
 from .harness import measure
 from .workloads import sizes as default_sizes
 
-
 # A row that falls short of its floor is measured again, up to this many attempts in all.
 GATE_ATTEMPTS = 3
 

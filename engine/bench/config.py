@@ -55,7 +55,7 @@ def collect(threads: list[int]) -> dict:
         "features": sorted(k for k, v in feats.items() if v),
         "threads": threads,
         "tier": native.tier(),
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d"),
         "cpu_features_env": os.environ.get("LEDGERVAL_CPU_FEATURES"),
         "native": native.AVAILABLE,
         "native_error": native.IMPORT_ERROR,
@@ -80,8 +80,8 @@ def format_header(cfg: dict) -> str:
     peers = ", ".join(f"{k} {v}" if v else f"{k} absent" for k, v in cfg["peers"].items())
     env = cfg.get("cpu_features_env")
     lines = [
-        f"ledgerval {cfg['ledgerval']}  python {cfg['python']}  numpy {cfg['numpy']}  numba {cfg['numba']}  "
-        f"cffi {cfg['cffi']}  pycryptodome {cfg['pycryptodome']}",
+        (f"ledgerval {cfg['ledgerval']}  python {cfg['python']}  numpy {cfg['numpy']}  numba {cfg['numba']}  "
+         f"cffi {cfg['cffi']}  pycryptodome {cfg['pycryptodome']}"),
         *_wrap(f"peers: {peers}"),
         f"cpu: {cfg['cpu']} ({cfg['machine']}), {cfg['cores']} cores; threads measured: "
         + ", ".join(map(str, cfg["threads"])),

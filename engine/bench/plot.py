@@ -18,7 +18,7 @@ FAMILY_NAMES = {"e2e": "end to end", "verify": "verify_batch", "hash": "hash_bat
 
 def title(cfg: dict | None) -> str:
     cfg = cfg or {}
-    date = cfg.get("date") or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    date = cfg.get("date") or datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
     return (f"ledgerval bench: {cfg.get('cpu', 'unknown CPU')}, {cfg.get('cores', '?')} cores, "
             f"tier {cfg.get('tier', '?')}, {date}")
 

@@ -145,12 +145,14 @@ def absent_notes(rows: list[Row]) -> str:
 
 
 def _notes(rows: list[Row], wide: bool) -> str:
-    lines = ["vs best peer: ledgerval's throughput / the fastest installed peer's on the same work (>1: ledgerval "
-             "is faster);", "  peers run one item at a time on one thread, as their Python users call them; "
-             "loop:X = a Python loop over X" + ("." if wide else ";"), "  --wide shows every peer, ref "
-             "(ledgerval's own reference path) and the end-to-end stages."]
-    if wide:
-        lines.pop()
+    lines = [
+        "vs best peer: ledgerval's throughput / the fastest installed peer's on the same work "
+        "(>1: ledgerval is faster);",
+        "  peers run one item at a time on one thread, as their Python users call them; loop:X = a Python loop over X"
+        + ("." if wide else ";"),
+    ]
+    if not wide:
+        lines.append("  --wide shows every peer, ref (ledgerval's own reference path) and the end-to-end stages.")
     if any(noisy(r) for r in rows if not r.error):
         lines.append(f"{MARK} spread above {100 * NOISY:.0f}% (ours or the headline peer's): the machine was busy; "
                      "rerun with --repeat 9.")
