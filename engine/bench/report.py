@@ -146,8 +146,8 @@ def absent_notes(rows: list[Row]) -> str:
 
 def _notes(rows: list[Row], wide: bool) -> str:
     lines = [
-        "vs best peer: ledgerval's throughput / the fastest installed peer's on the same work "
-        "(>1: ledgerval is faster);",
+        ("vs best peer: ledgerval's throughput / the fastest installed peer's on the same work "
+         "(>1: ledgerval is faster);"),
         "  peers run one item at a time on one thread, as their Python users call them; loop:X = a Python loop over X"
         + ("." if wide else ";"),
     ]
