@@ -40,6 +40,9 @@ def _ratio_panel(ax, rows: list[Row]) -> None:
     lo = min(b[2] for b in bars)
     hi = max(b[2] for b in bars)
     ax.set_xlim(min(0.5, lo / 1.5), hi * 8)
+    from matplotlib.ticker import FuncFormatter
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}x"))
     ax.set_xlabel("ledgerval / best installed peer, same work (log; >1: ledgerval faster)")
     ax.set_title("ratio to the best peer", fontsize=10)
     ax.grid(True, axis="x", which="both", alpha=0.3)
