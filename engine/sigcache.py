@@ -27,8 +27,6 @@ import threading
 
 import numpy as np
 
-from ledgerval.kernels import sigcache as _table
-
 from ._inputs import as_items, fixed_width, same_length
 from .errors import InvalidArgument, InvalidType
 from .hashing import hash_batch
@@ -75,6 +73,7 @@ class SignatureCache:
         fps, cacheable = self._fingerprints(scheme, keys, messages, signatures)
         out = np.zeros(fps.shape[0], dtype=np.uint8)
         if fps.shape[0]:
+            _table = _kernels()
             with self._lock:
                 _table.lookup(self._table, fps, out)
         return out.view(bool) & cacheable
@@ -86,6 +85,7 @@ class SignatureCache:
         fps = np.ascontiguousarray(fps[keep])
         if not fps.shape[0]:
             return
+        _table = _kernels()
         with self._lock:
             rand = self._rng.integers(0, 1 << 32, size=fps.shape[0], dtype=np.uint64)
             self._count += int(_table.insert(self._table, fps, rand))
@@ -115,6 +115,13 @@ class SignatureCache:
         fps = hash_batch("sha256", rec, threads=1)[:, :16].copy().view(np.uint64)
         fps[:, 0] |= np.uint64(1 << 63)  # never all-zero: zero marks an empty slot
         return fps, cacheable
+
+
+def _kernels():
+    # Imported on first use: the Numba import costs ~0.3 s that ``import ledgerval`` should not pay.
+    from ledgerval.kernels import sigcache
+
+    return sigcache
 
 
 def _bools(ok, n: int) -> np.ndarray:
