@@ -43,12 +43,18 @@ def paths() -> dict[str, str]:
 
     from ledgerval.native import cpu_features
 
+    from ledgerval.native import has, lib
+
     feats = cpu_features()
     adx = feats["BMI2"] and feats["ADX"] and platform.machine().lower() in ("x86_64", "amd64")
     out = {}
     for scheme, needs in _IFMA_NEEDS.items():
         if native_backend(scheme) is None:
             out[scheme] = "reference"
+        elif scheme == "ecdsa-secp256k1" and has("lv_secp256k1_best_path"):
+            # the family's own dispatch says which path it takes
+            ifma = lib.lv_secp256k1_best_path() == lib.LV_SECP256K1_PATH_IFMA8
+            out[scheme] = "native-ifma" if ifma else "native-portable"
         elif all(feats[f] for f in needs):
             out[scheme] = "native-ifma"
         else:

@@ -29,3 +29,14 @@ def test_paths_at_every_tier(tier):
 def test_paths_without_the_native_kernels(monkeypatch):
     monkeypatch.setattr(signatures, "native_backend", lambda scheme: None)
     assert signatures.paths() == {s: "reference" for s in SCHEMES}
+
+
+def test_secp256k1_path_is_the_dispatchers_own():
+    from ledgerval.native import has, lib
+
+    if not has("lv_secp256k1_best_path"):
+        pytest.skip("this build has no secp256k1 dispatch table")
+    for tier in tiers_available():
+        with tier_mask(tier):
+            ifma = lib.lv_secp256k1_best_path() == lib.LV_SECP256K1_PATH_IFMA8
+            assert signatures.paths()["ecdsa-secp256k1"] == ("native-ifma" if ifma else "native-portable"), tier
