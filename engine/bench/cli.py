@@ -1,5 +1,7 @@
 """``ledgerval bench``: measure, print the configuration and the table, and gate.
 
+A row that falls below its floor is measured again, up to GATE_ATTEMPTS in all, and judged on the last.
+
 Exit status: 0 done (and every gate passed); 1 a gate failed, a row fell below its floor or regressed
 beyond ``--fail-above``, or ledgerval gave a wrong result on the workload; 2 bad arguments or unreadable
 floors/compare files.
