@@ -11,6 +11,8 @@ import time
 
 from ..suites import SUITES
 
+CONNECT_TIMEOUT = "20s"
+
 
 def register(sub) -> None:
     p = sub.add_parser("audit", help="validate whole chains on a Dask cluster (needs ledgerval[dist])",
@@ -60,7 +62,7 @@ def run(args) -> int:
     client = None
     try:
         if args.scheduler:
-            client = distributed.Client(args.scheduler, timeout="20s")
+            client = distributed.Client(args.scheduler, timeout=CONNECT_TIMEOUT)
     except (OSError, ValueError) as exc:
         return _fail(f"cannot reach the scheduler at {args.scheduler}: {exc}")
 

@@ -33,8 +33,9 @@ def cluster(client: Any, workers: int | None) -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     n = workers or os.cpu_count() or 1
-    # No dashboard and a random port: several audits (or engineers) may share one machine.
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+    # Random ports for the scheduler and its HTTP server (which runs even without the dashboard): several
+    # audits may share one machine.
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                       scheduler_port=0, host="127.0.0.1", silence_logs=logging.ERROR) as lc, \
             Client(lc) as c:
         yield c
