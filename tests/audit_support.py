@@ -2,6 +2,7 @@
 and the serial verdict (``Validator.validate_chain``) the audit must equal."""
 from __future__ import annotations
 
+import itertools
 import struct
 
 from ledgerval import Validator
@@ -47,7 +48,7 @@ def write_files(tmp_path, blocks: list[bytes], cuts: tuple[int, ...] = ()) -> li
     """The blocks as one .lvc file, or split before each index in ``cuts``."""
     bounds = [0, *cuts, len(blocks)]
     paths = []
-    for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(bounds)):
         p = tmp_path / f"chain{i}.lvc"
         with open(p, "wb") as f:
             write_chain(f, blocks[a:b])

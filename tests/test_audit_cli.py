@@ -70,7 +70,8 @@ def test_unreadable_input_exit_2(tmp_path, tampered, capsys):
                  "--validators-file", keys, "--workers", "1"]) == 2
     assert "nope.lvc" in capsys.readouterr().err
     truncated = tmp_path / "t.lvc"
-    truncated.write_bytes(open(paths[0], "rb").read()[:-3])
+    with open(paths[0], "rb") as f:
+        truncated.write_bytes(f.read()[:-3])
     assert main(["audit", str(truncated), "--suite", chain.suite, "--validators-file", keys]) == 2
     assert "bytes announced" in capsys.readouterr().err
     assert main(["audit", paths[0], "--suite", chain.suite, "--validators-file", str(tmp_path / "x")]) == 2
@@ -99,34 +100,33 @@ def _external_cluster(tmp_path, workers: int = 2, wait_s: float = 60):
     sched_file = tmp_path / "scheduler.json"
     dask = [sys.executable, "-m", "dask"]
     procs = []
-    logs = open(tmp_path / "dask.log", "w")
-    try:
-        procs.append(subprocess.Popen(dask + ["scheduler", "--host", "127.0.0.1", "--port", "0",
-                                              "--dashboard-address", "127.0.0.1:0", "--scheduler-file",
-                                              str(sched_file)], stdout=logs, stderr=logs))
-        deadline = time.monotonic() + wait_s
-        while not sched_file.exists() or not sched_file.read_text().strip():
-            assert time.monotonic() < deadline, "the scheduler did not start"
-            time.sleep(0.1)
-        for _ in range(workers):
-            procs.append(subprocess.Popen(dask + ["worker", "--scheduler-file", str(sched_file), "--nthreads", "1",
-                                                  "--host", "127.0.0.1", "--no-dashboard", "--death-timeout", "60"],
-                                          stdout=logs, stderr=logs))
-        from distributed import Client
+    with open(tmp_path / "dask.log", "w") as logs:
+        try:
+            procs.append(subprocess.Popen(dask + ["scheduler", "--host", "127.0.0.1", "--port", "0",
+                                                  "--dashboard-address", "127.0.0.1:0", "--scheduler-file",
+                                                  str(sched_file)], stdout=logs, stderr=logs))
+            deadline = time.monotonic() + wait_s
+            while not sched_file.exists() or not sched_file.read_text().strip():
+                assert time.monotonic() < deadline, "the scheduler did not start"
+                time.sleep(0.1)
+            for _ in range(workers):
+                procs.append(subprocess.Popen(dask + ["worker", "--scheduler-file", str(sched_file), "--nthreads", "1",
+                                                      "--host", "127.0.0.1", "--no-dashboard", "--death-timeout", "60"],
+                                              stdout=logs, stderr=logs))
+            from distributed import Client
 
-        with Client(scheduler_file=str(sched_file), timeout="30s") as c:
-            c.wait_for_workers(workers, timeout=wait_s)
-        yield json.loads(sched_file.read_text())["address"]
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in reversed(procs):
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=15)
-        logs.close()
+            with Client(scheduler_file=str(sched_file), timeout="30s") as c:
+                c.wait_for_workers(workers, timeout=wait_s)
+            yield json.loads(sched_file.read_text())["address"]
+        finally:
+            for p in reversed(procs):
+                p.terminate()
+            for p in reversed(procs):
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait(timeout=15)
 
 
 def test_external_scheduler_with_two_workers(tmp_path, tampered, capsys):

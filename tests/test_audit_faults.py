@@ -6,7 +6,7 @@ import os
 import signal
 
 import pytest
-from audit_support import shared_client, serial_errors, spec_of, tampered_chain, write_files
+from audit_support import serial_errors, shared_client, spec_of, tampered_chain, write_files
 
 from ledgerval import ChainFileError
 from ledgerval.audit import audit_chain
@@ -107,7 +107,8 @@ def test_unreadable_files_raise(tmp_path, tampered, client):
         _audit(chain, [paths[0], str(tmp_path / "missing.lvc")], client)
     with pytest.raises(IsADirectoryError):
         _audit(chain, [str(tmp_path)], client)
-    raw = open(paths[0], "rb").read()
+    with open(paths[0], "rb") as f:
+        raw = f.read()
     for cut_at, why in ((len(raw) - 2, "bytes announced"), (len(raw) - len(blocks[-1]) - 2, "length prefix")):
         bad = tmp_path / f"cut{cut_at}.lvc"
         bad.write_bytes(raw[:cut_at])

@@ -14,9 +14,10 @@ import os
 import random
 from pathlib import Path
 
-import ledgerval
 import numpy as np
 import pytest
+
+import ledgerval
 from ledgerval.native import secp256k1 as k1
 
 pytestmark = pytest.mark.skipif(not k1.AVAILABLE, reason="native secp256k1 kernel not built")

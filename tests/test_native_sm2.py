@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from ledgerval.native import sm2
 from ledgerval.reference import ecc
 

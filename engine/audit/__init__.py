@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import InvalidArgument, InvalidType
 from . import driver
@@ -20,9 +21,11 @@ from .checkpoint import Checkpoint
 from .lvb1 import LVC, ValidatorSpec
 from .partition import AuditError, PartitionResult, cut, default_blocks_per_partition
 
-# The smallest partition the default partitioning makes: at ~1 us of scheduler and worker overhead per
-# ... (measured figures and the choice are in docs/SCALING.md).
+# Default partition sizes (docs/SCALING.md has the measurements behind them): no partition under
+# MIN_PARTITION_BYTES keeps the per-partition overhead under 2%; none over MAX_PARTITION_BYTES keeps a retried
+# or re-run partition at about a minute of one core.
 MIN_PARTITION_BYTES = 4 << 20
+MAX_PARTITION_BYTES = 1 << 30
 
 DIST_HINT = "ledgerval's chain audit needs dask.distributed: pip install 'ledgerval[dist]'"
 
@@ -65,7 +68,8 @@ def audit_chain(paths, suite: str, validators: Sequence[bytes] = (), threshold: 
 
     ``client``: a ``distributed.Client`` to run on; without one an embedded LocalCluster of ``workers``
     single-threaded processes (default: one per core) is started and closed again.  ``partition_blocks``:
-    blocks per partition (default: four partitions per worker, none under MIN_PARTITION_BYTES).
+    blocks per partition (default: up to four partitions per worker, as many for each worker, none under
+    MIN_PARTITION_BYTES where the chain allows, none over MAX_PARTITION_BYTES).
     ``checkpoint``: a directory recording finished partitions, so a re-run redoes only the rest.
     ``progress(done_bytes, total_bytes, blocks, transactions)`` is called as partitions finish.
 
@@ -93,7 +97,8 @@ def audit_chain(paths, suite: str, validators: Sequence[bytes] = (), threshold: 
     with driver.cluster(client, workers) as c:
         nworkers = driver.worker_count(c)
         t2 = time.perf_counter()
-        k = partition_blocks or default_blocks_per_partition(offsets, nworkers, min_bytes=MIN_PARTITION_BYTES)
+        k = partition_blocks or default_blocks_per_partition(offsets, nworkers, min_bytes=MIN_PARTITION_BYTES,
+                                                                max_bytes=MAX_PARTITION_BYTES)
         parts = cut(paths, offsets, k)
         ck = Checkpoint(checkpoint, LVC.name, spec.fingerprint()) if checkpoint is not None else None
         results, reused = driver.run(c, LVC, parts, spec, checkpoint=ck, progress=progress)
@@ -127,4 +132,4 @@ def _spec(suite, validators, threshold, chain_id, weights) -> ValidatorSpec:
                          tuple(int(w) for w in weights) if weights is not None else None)
 
 
-__all__ = ["audit_chain", "AuditReport", "AuditError", "ValidatorSpec", "MIN_PARTITION_BYTES", "DIST_HINT"]
+__all__ = ["DIST_HINT", "MIN_PARTITION_BYTES", "AuditError", "AuditReport", "ValidatorSpec", "audit_chain"]

@@ -11,7 +11,8 @@ import contextlib
 import logging
 import os
 import uuid
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from .checkpoint import Checkpoint
 from .partition import ChainFormat, Partition, PartitionResult

@@ -149,11 +149,11 @@ def link(prev: PartitionResult, cur: PartitionResult) -> PartitionResult:
     if head["height"] != tail["height"] + 1:
         found.append((BAD_HEIGHT, f"height {head['height']}, parent is {tail['height']}"))
     if head["prev_hash"] != tail["hash"]:
-        found.append((BAD_PREV_HASH, f"prev_hash {head['prev_hash']} is not the parent's header hash "
-                                     f"{tail['hash']}"))
+        found.append((BAD_PREV_HASH, (f"prev_hash {head['prev_hash']} is not the parent's header hash "
+                                      f"{tail['hash']}")))
     if head["timestamp_ms"] < tail["timestamp_ms"]:
-        found.append((BAD_TIMESTAMP, f"timestamp_ms {head['timestamp_ms']} is before the parent's "
-                                     f"{tail['timestamp_ms']}"))
+        found.append((BAD_TIMESTAMP, (f"timestamp_ms {head['timestamp_ms']} is before the parent's "
+                                      f"{tail['timestamp_ms']}")))
     if not found:
         return cur
     new = [AuditError(cur.first_block, head["height"], code, None, detail) for code, detail in found]

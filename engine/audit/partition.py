@@ -13,8 +13,9 @@ Everything else (scheduling, retries, checkpoints, progress, merging in order) i
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +56,7 @@ class AuditError:
                 "detail": self.detail}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "AuditError":
+    def from_dict(cls, d: dict) -> AuditError:
         return cls(d["block"], d["height"], d["code"], d["index"], d["detail"])
 
 
@@ -82,11 +83,11 @@ class PartitionResult:
                 "head": self.head, "tail": self.tail}
 
     @classmethod
-    def from_json(cls, d: dict) -> "PartitionResult":
+    def from_json(cls, d: dict) -> PartitionResult:
         return cls(d["seq"], d["first_block"], d["blocks"], d["transactions"],
                    tuple(AuditError.from_dict(e) for e in d["errors"]), d["head"], d["tail"])
 
-    def with_errors(self, errors: Sequence[AuditError]) -> "PartitionResult":
+    def with_errors(self, errors: Sequence[AuditError]) -> PartitionResult:
         return replace(self, errors=tuple(errors))
 
 
@@ -126,14 +127,18 @@ def cut(paths: Sequence[str], offsets: Sequence[np.ndarray], blocks_per_partitio
     return parts
 
 
-def default_blocks_per_partition(offsets: Sequence[np.ndarray], workers: int, *, min_bytes: int,
+def default_blocks_per_partition(offsets: Sequence[np.ndarray], workers: int, *, min_bytes: int, max_bytes: int,
                                  per_worker: int = 4) -> int:
-    """Enough partitions for every worker to take ``per_worker`` of them (load balance), but none under
-    ``min_bytes`` of blocks so the per-partition overhead stays small (docs/SCALING.md measures both)."""
+    """Blocks per partition for a whole number of partitions per worker (so the last round keeps every
+    worker busy): ``per_worker`` each where the chain is big enough, fewer rather than any under
+    ``min_bytes`` (the per-partition overhead stays small), more where one would exceed ``max_bytes``
+    (a retried or checkpointed partition stays cheap).  docs/SCALING.md measures the overhead."""
     blocks = sum(len(o) - 1 for o in offsets)
     size = sum(int(o[-1] - o[0]) for o in offsets)
     if blocks == 0:
         return 1
-    by_balance = -(-blocks // (max(workers, 1) * per_worker))
-    by_overhead = -(-min_bytes * blocks // max(size, 1))
-    return max(1, min(blocks, max(by_balance, by_overhead)))
+    workers = max(workers, 1)
+    per = max(1, min(per_worker, size // (workers * min_bytes)))
+    parts = max(workers * per, -(-size // max_bytes))
+    parts = -(-parts // workers) * workers
+    return max(1, -(-blocks // parts))
