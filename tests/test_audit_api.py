@@ -87,8 +87,9 @@ def test_cut_never_spans_files_and_tiles_the_chain(tmp_path, tampered):
 
 
 @pytest.mark.parametrize("blocks, block_bytes, workers, expect_parts", [
-    (50, 350_000, 2, 4),         # 17 MB: two partitions a worker keep each over 4 MiB
-    (50, 350_000, 1, 4),         # the full four
+    (50, 350_000, 2, 2),         # 17.5 MB: one partition a worker keeps each over 8 MiB
+    (50, 350_000, 1, 2),         # two for one worker
+    (500, 350_000, 2, 8),        # 175 MB: the full four a worker
     (10, 1000, 4, 4),            # tiny chain: one partition a worker, whatever their size
     (3, 1000, 8, 3),             # fewer blocks than workers
     (100_000, 2_000_000, 4, 188),  # 200 GB: none over 1 GiB, 47 for each worker

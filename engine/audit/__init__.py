@@ -24,7 +24,7 @@ from .partition import AuditError, PartitionResult, cut, default_blocks_per_part
 # Default partition sizes (docs/SCALING.md has the measurements behind them): no partition under
 # MIN_PARTITION_BYTES keeps the per-partition overhead under 2%; none over MAX_PARTITION_BYTES keeps a retried
 # or re-run partition at about a minute of one core.
-MIN_PARTITION_BYTES = 4 << 20
+MIN_PARTITION_BYTES = 8 << 20
 MAX_PARTITION_BYTES = 1 << 30
 
 DIST_HINT = "ledgerval's chain audit needs dask.distributed: pip install 'ledgerval[dist]'"

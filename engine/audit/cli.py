@@ -29,7 +29,7 @@ def register(sub) -> None:
                        help="worker processes of the embedded cluster (default: one per core)")
     where.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask scheduler instead")
     p.add_argument("--partition-blocks", type=int, default=None, metavar="K",
-                   help="blocks per partition (default: 4 per worker, none under 4 MiB)")
+                   help="blocks per partition (default: up to 4 per worker, none under 8 MiB)")
     p.add_argument("--checkpoint", metavar="DIR",
                    help="record finished partitions in DIR; a re-run redoes only the others")
     p.add_argument("--json", action="store_true", help="print a JSON report instead of the summary")
