@@ -1,10 +1,13 @@
-"""``ledgerval gen``: write a generated chain file and its validator key file."""
+"""``ledgerval gen``: write a generated chain file and its validator key file (exit 2 naming the path when
+one cannot be written, see ``cli_common``)."""
 from __future__ import annotations
 
 import json
-import sys
 
+from . import cli_common as C
 from .suites import SUITES
+
+CMD = "gen"
 
 
 def validators_path(chain_path: str) -> str:
@@ -27,24 +30,26 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+@C.guarded(CMD)
 def run(args) -> int:
     from .chainfile import write_chain
-    from .errors import LedgervalError
     from .gen import generate_chain
 
-    try:
-        chain = generate_chain(args.suite, blocks=args.blocks, txs=args.txs, validators=args.validators,
-                               bad_rate=args.bad_rate, seed=args.seed, payload_size=args.payload_size,
-                               chain_id=args.chain_id)
-    except LedgervalError as exc:
-        print(f"ledgerval gen: {exc}", file=sys.stderr)
-        return 2
-    with open(args.output, "wb") as f:
-        write_chain(f, chain.blocks)
     keyfile = validators_path(args.output)
-    with open(keyfile, "w") as f:
-        json.dump({"suite": chain.suite, "chain_id": chain.chain_id,
-                   "validators": [k.hex() for k in chain.validators], "threshold": chain.threshold}, f, indent=1)
+    for path in (args.output, keyfile):  # before the work, not after it
+        C.check_output(path)
+    chain = generate_chain(args.suite, blocks=args.blocks, txs=args.txs, validators=args.validators,
+                           bad_rate=args.bad_rate, seed=args.seed, payload_size=args.payload_size,
+                           chain_id=args.chain_id)
+    try:
+        with C.open_output(args.output) as f:
+            write_chain(f, chain.blocks)
+        with C.open_output(keyfile, "w") as f:
+            json.dump({"suite": chain.suite, "chain_id": chain.chain_id,
+                       "validators": [k.hex() for k in chain.validators], "threshold": chain.threshold},
+                      f, indent=1)
+    except OSError as exc:  # a full disk, a quota: found while writing
+        raise C.Unusable(exc.filename or args.output, f"cannot write: {C.os_reason(exc)}") from None
     print(f"wrote {len(chain.blocks)} blocks, {chain.tx_count} transactions of {args.suite} to {args.output}")
     print(f"validator public keys: {keyfile}")
     if chain.corrupted:

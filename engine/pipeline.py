@@ -12,10 +12,9 @@ A plan may be executed in pieces: build one plan, start it, build the next while
 
 The signature cache (``sig_cache``) is any object with ``lookup(scheme, keys, messages, signatures) ->
 np.ndarray[bool]`` (True where a verified success is cached) and ``insert(scheme, keys, messages,
-signatures, ok)`` (stores the items where ``ok`` is True); the pipeline calls lookup once before a batch and
-insert once after it, and only the misses reach the kernels.  ``low_s`` checks are done here, not cached
-apart: a cached high-S success is still rejected under ``low_s=True`` because the key of the cache entry
-names the scheme only, so the low-S policy is applied to every item before the lookup.
+signatures, ok)`` (stores the items where ``ok`` is True), such as ``ledgerval.SignatureCache``: one lookup
+before each signature batch, one insert after it, and only the misses reach the kernels (see
+``ledgerval.signatures.start_verify_batch``).
 """
 from __future__ import annotations
 
@@ -30,13 +29,6 @@ from .hashing import hash_batch
 from .native_threads import resolve_threads
 from .signatures import recover_batch, start_verify_batch
 from .suites import HASHES, check_scheme
-
-# secp256k1 / P-256 / SM2 group orders halved: s above these is "high S" (only ECDSA has the rule).
-_HALF_N = {
-    "ecdsa-secp256k1": 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141 >> 1,
-    "ecdsa-p256": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551 >> 1,
-}
-
 
 @dataclass(frozen=True)
 class Ticket:
@@ -198,52 +190,11 @@ class _SigVerdicts:
     cached: int = 0
 
 
-def _take(items, idx: np.ndarray):
-    return items[idx] if isinstance(items, np.ndarray) else [items[i] for i in idx.tolist()]
-
-
-def _high_s(sigs, half: int) -> np.ndarray:
-    """(n,) bool: signature i is 64 bytes whose s exceeds ``half`` (vectorised big-endian comparison)."""
-    from ._inputs import fixed_width
-
-    arr, lens = fixed_width(sigs, 64)
-    s = arr[:, 32:]
-    h = np.frombuffer(half.to_bytes(32, "big"), dtype=np.uint8)
-    diff = s != h
-    first = diff.argmax(axis=1)
-    return (lens == 64) & diff.any(axis=1) & (s[np.arange(s.shape[0]), first] > h[first])
-
-
 def _start_sigs(scheme: str, low_s: bool, b: _Batch, threads: int, sig_cache, key_cache: bool):
     keys, msgs, sigs = b.columns()
-    n = b.size
-    ok = np.zeros(n, dtype=bool)
-    todo = np.ones(n, dtype=bool)
-    cached = 0
-    if sig_cache is not None and n:
-        hit = np.asarray(sig_cache.lookup(scheme, keys, msgs, sigs), dtype=bool)
-        if low_s and scheme in _HALF_N:
-            # The cache does not record the low-S policy an entry was verified under.
-            hit &= ~_high_s(sigs, _HALF_N[scheme])
-        ok |= hit
-        cached = int(hit.sum())
-        todo &= ~hit
-    idx = np.flatnonzero(todo)
-    whole = idx.size == n
-    pend = start_verify_batch(scheme, keys if whole else _take(keys, idx), msgs if whole else _take(msgs, idx),
-                              sigs if whole else _take(sigs, idx), threads=threads, low_s=low_s,
-                              key_cache=key_cache)
-
-    def finish() -> _SigVerdicts:
-        fresh = pend.result()
-        ok[idx] = fresh
-        if sig_cache is not None and fresh.any():
-            good = idx[fresh]
-            sig_cache.insert(scheme, _take(keys, good), _take(msgs, good), _take(sigs, good),
-                             np.ones(good.size, dtype=bool))
-        return _SigVerdicts(ok, cached)
-
-    return finish
+    pend = start_verify_batch(scheme, keys, msgs, sigs, threads=threads, low_s=low_s, key_cache=key_cache,
+                              sig_cache=sig_cache)
+    return lambda: _SigVerdicts(pend.result(), pend.cached)
 
 
 def _owners(owners, n: int) -> tuple:

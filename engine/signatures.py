@@ -27,7 +27,8 @@ def native_backend(scheme: str):
 
 
 def verify_batch(scheme: str, pubkeys, messages, signatures, *, threads: int | None = None,
-                 low_s: bool = False, backend: str = "auto", key_cache: bool = True) -> np.ndarray:
+                 low_s: bool = False, backend: str = "auto", key_cache: bool = True,
+                 sig_cache=None) -> np.ndarray:
     """Verify signature i over message i under public key i; returns an (N,) bool array.
 
     ECDSA schemes take 32-byte digests as messages (signed as they are); SM2 and Ed25519 take messages.
@@ -35,12 +36,16 @@ def verify_batch(scheme: str, pubkeys, messages, signatures, *, threads: int | N
     ``low_s=True`` rejects ECDSA signatures with s > n/2.  ``backend`` is ``auto``, ``native`` or
     ``reference`` (the slow oracle the fast paths are tested against).  ``key_cache=False`` skips the
     per-key cache of the secp256k1 and Ed25519 kernels (same verdicts; see ``start_verify_batch``).
+    ``sig_cache`` (a ``ledgerval.SignatureCache``) skips the items it holds and stores the new successes.
     """
-    return _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, False, key_cache).result()
+    return start_verify_batch(scheme, pubkeys, messages, signatures, threads=threads, low_s=low_s,
+                              backend=backend, key_cache=key_cache, sig_cache=sig_cache,
+                              _background=False).result()
 
 
 def start_verify_batch(scheme: str, pubkeys, messages, signatures, *, threads: int | None = None,
-                       low_s: bool = False, backend: str = "auto", key_cache: bool = True) -> PendingVerdicts:
+                       low_s: bool = False, backend: str = "auto", key_cache: bool = True,
+                       sig_cache=None, _background: bool = True) -> PendingVerdicts:
     """``verify_batch`` started in the background: returns at once with a handle whose ``result()`` gives
     the same (N,) bool array.  Until then ``threads - 1`` helper threads verify while the caller does other
     work (Python work, say, that holds the GIL), and at ``result()`` the caller's thread joins them, so the
@@ -51,16 +56,22 @@ def start_verify_batch(scheme: str, pubkeys, messages, signatures, *, threads: i
     verified here, before returning, and ``result()`` hands back the finished array.  ``key_cache=False``
     skips the per-key cache of the secp256k1 and Ed25519 kernels (same verdicts): its lookup runs on the
     calling thread before the helpers start, which only pays where keys come back (the Bitcoin adapter,
-    whose keys mostly sign once, starts faster without it).
+    whose keys mostly sign once, starts faster without it).  With ``sig_cache`` the cached items are
+    looked up here, only the misses are verified, and ``result()`` stores the new successes; the handle's
+    ``cached`` says how many items the cache vouched for.
     """
-    return _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, True, key_cache)
+    if sig_cache is None:
+        return _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, _background, key_cache)
+    return _verify_cached(scheme, pubkeys, messages, signatures, threads, low_s, backend, _background,
+                          key_cache, sig_cache)
 
 
 class PendingVerdicts:
-    """The handle ``start_verify_batch`` returns."""
+    """The handle ``start_verify_batch`` returns; ``cached`` counts the items a signature cache vouched for."""
 
-    def __init__(self, finish):
+    def __init__(self, finish, cached: int = 0):
         self._finish, self._out = finish, None
+        self.cached = cached
 
     def result(self) -> np.ndarray:
         if self._out is None:
@@ -115,6 +126,56 @@ def _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, star
             cache = {"cache": key_cache} if scheme == "ecdsa-secp256k1" else {}  # P-256 has no such switch
             res = mod.verify(key_arr, key_lens8, dig, sig_arr, low_s=low_s, threads=t, **cache)
     return _done(np.asarray(res, dtype=bool) & ok)
+
+
+# ECDSA group orders halved: s above these is "high S".  The cache does not record the low-S policy an
+# entry was verified under, so a lookup under low_s=True rejects high-S hits itself.
+_HALF_N = {
+    "ecdsa-secp256k1": 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141 >> 1,
+    "ecdsa-p256": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551 >> 1,
+}
+
+
+def _high_s(sigs, half: int) -> np.ndarray:
+    """(n,) bool: signature i is 64 bytes whose s exceeds ``half`` (vectorised big-endian comparison)."""
+    arr, lens = fixed_width(sigs, 64)
+    s = arr[:, 32:]
+    h = np.frombuffer(half.to_bytes(32, "big"), dtype=np.uint8)
+    diff = s != h
+    first = diff.argmax(axis=1)
+    return (lens == 64) & diff.any(axis=1) & (s[np.arange(s.shape[0]), first] > h[first])
+
+
+def _take(items, idx: np.ndarray):
+    return items[idx] if isinstance(items, np.ndarray) else [items[i] for i in idx.tolist()]
+
+
+def _verify_cached(scheme, pubkeys, messages, signatures, threads, low_s, backend, start, key_cache,
+                   sig_cache) -> PendingVerdicts:
+    """One lookup before the batch, one insert after it; only the misses reach the kernels."""
+    check_scheme(scheme)
+    keys = as_items("pubkeys", pubkeys)
+    msgs = as_items("messages", messages)
+    sigs = as_items("signatures", signatures)
+    n = same_length(pubkeys=keys, messages=msgs, signatures=sigs)
+    hit = np.asarray(sig_cache.lookup(scheme, keys, msgs, sigs), dtype=bool)
+    if low_s and scheme in _HALF_N and hit.any():
+        hit &= ~_high_s(sigs, _HALF_N[scheme])
+    idx = np.flatnonzero(~hit)
+    whole = idx.size == n
+    pending = _verify(scheme, keys if whole else _take(keys, idx), msgs if whole else _take(msgs, idx),
+                      sigs if whole else _take(sigs, idx), threads, low_s, backend, start, key_cache)
+
+    def finish() -> np.ndarray:
+        fresh = pending.result()
+        ok = hit.copy()
+        ok[idx] = fresh
+        good = idx[fresh]
+        if good.size:
+            sig_cache.insert(scheme, _take(keys, good), _take(msgs, good), _take(sigs, good))
+        return ok
+
+    return PendingVerdicts(finish, cached=int(hit.sum()))
 
 
 def _verify_reference(scheme, keys, msgs, sigs, low_s) -> np.ndarray:

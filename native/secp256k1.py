@@ -6,9 +6,10 @@ keys (N, 65) with the SEC1 key in the first ``key_lens[i]`` bytes of row i (33 o
 is an invalid item); digests (N, 32), the signed value itself (no hashing); signatures (N, 64) r || s;
 recoverable signatures (N, 65) r || s || v.
 
-On CPUs with AVX-512 IFMA, verification and recovery run eight items per vector (the C code picks the path
-at run time; ``ledgerval.native.cpu_mask(0)`` forces the portable one); verdicts never depend on the path or
-on the thread count.
+On CPUs with AVX-512 IFMA, verification and recovery run eight items per vector; elsewhere (AVX2-only
+servers, any other 64-bit CPU) the 5x52 scalar path runs.  The C code picks the path at run time from one
+measured order (``lv_secp256k1_best_path``), under ``LEDGERVAL_CPU_FEATURES`` and ``cpu_mask``; verdicts
+never depend on the path or on the thread count.
 
 Repeated keys (permissioned chains: the same senders again and again) hit ``key_cache``, a bounded,
 thread-safe cache of decoded keys and their per-key tables (native/_keyslots.py: keyed by the exact key
@@ -72,7 +73,10 @@ def _fill_slots(idents: np.ndarray, arena: np.ndarray, slots: np.ndarray) -> np.
     return ok.view(bool)
 
 
-# 4096 keys of 1368 bytes (5.6 MB, committed as slots fill).
+# 4096 keys of 16,472 bytes: 67 MB of address space, committed as slots fill (the scalar path's split table
+# fills a row, the IFMA table only its first 1,368 bytes).  Measured at the AVX2 tier (one core, CPU time,
+# noisy shared 2-core EPYC): the split table cuts a cached key's multi-scalar multiplication from ~30 to
+# ~15 us, and filling it costs ~100-140 us once per key, so a key pays back from its third signature on.
 key_cache = KeySlotCache(_fill_slots, lib.LV_SECP256K1_KEYSLOT_BYTES if _SLOTS else 8, maxsize=4096)
 
 

@@ -19,6 +19,7 @@ import pytest
 
 import ledgerval
 from ledgerval.native import secp256k1 as k1
+from ledgerval.native import tier_mask, tiers_available
 
 pytestmark = pytest.mark.skipif(not k1.AVAILABLE, reason="native secp256k1 kernel not built")
 
@@ -39,14 +40,41 @@ def _arr(rows: list[bytes], width: int) -> np.ndarray:
     return out
 
 
-def verify(keys: list[bytes], digests: list[bytes], sigs: list[bytes], low_s=False, threads=1) -> np.ndarray:
+def verify(keys: list[bytes], digests: list[bytes], sigs: list[bytes], low_s=False, threads=1,
+           cache=True) -> np.ndarray:
     """Items whose key or signature cannot be laid out (wrong length) are passed as key_len 0 / zeros."""
     lens = np.array([len(k) if len(k) in (33, 65) else 0 for k in keys], dtype=np.uint8)
     keys = [k if len(k) in (33, 65) else b"" for k in keys]
     ok_sig = np.array([len(s) == 64 for s in sigs])
     sigs = [s if len(s) == 64 else b"" for s in sigs]
-    res = k1.verify(_arr(keys, 65), lens, _arr(digests, 32), _arr(sigs, 64), low_s=low_s, threads=threads)
+    res = k1.verify(_arr(keys, 65), lens, _arr(digests, 32), _arr(sigs, 64), low_s=low_s, threads=threads,
+                    cache=cache)
     return res & ok_sig
+
+
+TIERS = tiers_available()
+
+
+def _every_way(keys, digests, sigs, low_s=False) -> np.ndarray:
+    """The verdicts at every CPU tier this machine has, without the key cache and with its tables (a fresh
+    cache: the first call fills the slots of keys seen twice, the second reads them), on 1 and 2 threads;
+    all of them must agree, and that one verdict array is returned."""
+    first = None
+    saved = k1.key_cache
+    try:
+        for name in TIERS:
+            k1.key_cache = k1.KeySlotCache(k1._fill_slots, k1.lib.LV_SECP256K1_KEYSLOT_BYTES, maxsize=512)
+            with tier_mask(name):
+                runs = [verify(keys, digests, sigs, low_s=low_s, threads=1, cache=False),
+                        verify(keys, digests, sigs, low_s=low_s, threads=2),
+                        verify(keys, digests, sigs, low_s=low_s, threads=1)]
+            assert k1.key_cache.fills > 0 or len(set(keys)) == len(keys)
+            for r in runs:
+                first = r if first is None else first
+                assert (r == first).all(), (name, np.flatnonzero(r != first))
+    finally:
+        k1.key_cache = saved
+    return first
 
 
 # --- strict DER (X.690 DER as BIP 66 requires it) ---
@@ -126,10 +154,10 @@ def _check_wycheproof(rows, der: bool, low_s: bool):
         keys.append(key)
         digests.append(digest)
         sigs.append(raw if raw is not None else b"")
-    # verify as uncompressed keys and again as compressed ones
+    # verify as uncompressed keys and again as compressed ones, at every tier, cached and not
     comp = [bytes([2 | (k[64] & 1)]) + k[1:33] for k in keys]
     for ks in (keys, comp):
-        got = verify(ks, digests, sigs, low_s=low_s, threads=2)
+        got = _every_way(ks, digests, sigs, low_s=low_s)
         for (_, _, _, result, tc), g in zip(rows, got):
             if result != "acceptable":
                 assert bool(g) == (result == "valid"), f"tcId {tc}: expected {result}, got {bool(g)}"
@@ -263,7 +291,9 @@ def test_cross_check_with_coincurve():
             except (ValueError, TypeError):
                 ok = False
             expect.append(ok)
-    got = verify(keys, digests, sigs)
+    # each key signs twice, so the cached runs read its split or IFMA table
+    keys, digests, sigs, expect = keys * 2, digests * 2, sigs * 2, expect * 2
+    got = _every_way(keys, digests, sigs)
     assert list(map(bool, got)) == expect
 
 
@@ -623,3 +653,15 @@ def test_verify_start_overlaps_python_work():
 
     if cpu_count() > 1:
         assert claimed >= 128, claimed
+
+
+def test_path_dispatch_follows_the_tier():
+    """The IFMA lanes run exactly where the tier keeps AVX-512 IFMA; the scalar path is always there."""
+    assert k1.lib.lv_secp256k1_path_ok(k1.lib.LV_SECP256K1_PATH_SCALAR)
+    assert not k1.lib.lv_secp256k1_path_ok(99)
+    for name in TIERS:
+        with tier_mask(name):
+            ifma = k1.lib.lv_secp256k1_path_ok(k1.lib.LV_SECP256K1_PATH_IFMA8)
+            assert ifma == (name == "avx512-ifma"), name
+            want = k1.lib.LV_SECP256K1_PATH_IFMA8 if ifma else k1.lib.LV_SECP256K1_PATH_SCALAR
+            assert k1.lib.lv_secp256k1_best_path() == want

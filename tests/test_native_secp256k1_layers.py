@@ -302,3 +302,37 @@ def test_vector_multi_scalar_path_and_its_fallback():
         pts, _ = _ecmult8(chunk)
         for (_, na, ng), got in zip(chunk, pts):
             assert got == mult[3 * na + ng], (na, ng)
+
+
+def _ecmult_split(key: bytes, na: int, ng: int):
+    out = ffi.new("uint8_t[65]")
+    split = ffi.new("int *")
+    rc = lib.lv_secp256k1_test_ecmult_split(key, len(key), _b(na), _b(ng), out, split)
+    assert rc in (0, 1) and split[0] == 1   # the GLV halves always fit the short chain
+    return _dec(out, rc)
+
+
+def test_split_table_chain_matches_python():
+    """The 32-doubling chain over a key's split table (cached keys on the scalar path): edge scalars whose
+    wNAF digits land on chunk boundaries, the carry position, infinity and meeting points, and random ones."""
+    seed = random.randrange(2**32)
+    print("seed", seed)
+    rnd = random.Random(seed)
+    A = _mul(rnd.randrange(1, N), G)
+    key = _enc(A)
+    cases = [(0, 0), (0, 1), (1, 0), (1, 1), (N - 1, N - 1), (2**32 - 1, 2**32), (2**96 + 2**64 + 2**32 + 1, 0),
+             (0, 2**224 + 2**192 + 2**160 + 2**128 + 2**96 + 2**64 + 2**32 + 1), (0, 2**256 - 1 - N),
+             (2**128 - 1, 2**256 - 2**32 - 1), (LAMBDA, N - 1), ((N + 1) // 2, (N - 1) // 2)]
+    cases += [(0, (2**k - 1) % N) for k in range(30, 260, 32)] + [((2**k - 1) % N, 0) for k in range(30, 260, 32)]
+    u = rnd.randrange(1, N)
+    for dd in range(1, 3):   # A = dd G: u A - u dd G is infinity; u A + u dd G doubles
+        A2 = _mul(dd, G)
+        for na, ng in [(u, (-u * dd) % N), (u, u * dd % N)]:
+            assert _ecmult_split(_enc(A2), na, ng) == _add(_mul(na, A2), _mul(ng, G)), (dd, na, ng)
+    cases += [(rnd.randrange(N), rnd.randrange(N)) for _ in range(ITERS // 50 + 4)]
+    for na, ng in cases:
+        assert _ecmult_split(key, na, ng) == _add(_mul(na, A), _mul(ng, G)), (hex(na), hex(ng))
+    comp = bytes([2 | (A[1] & 1)]) + _b(A[0])
+    assert _ecmult_split(comp, 5, 6) == _add(_mul(5, A), _mul(6, G))
+    for na in range(8 if QUICK else 24):   # every small multiple: each table entry and sign
+        assert _ecmult_split(_enc(_mul(3, G)), na, na + 1) == _mul(3 * na + na + 1, G)

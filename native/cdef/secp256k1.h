@@ -14,6 +14,10 @@ int lv_secp256k1_verify_slots(size_t n, const uint8_t *keys, const uint8_t *key_
 int lv_secp256k1_verify_shared(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
                                const uint8_t *sigs, int low_s, const uint8_t *arena, size_t arena_rows,
                                const int32_t *slots, uint8_t *status, int64_t *next);
+#define LV_SECP256K1_PATH_SCALAR ...
+#define LV_SECP256K1_PATH_IFMA8 ...
+int lv_secp256k1_best_path(void);
+int lv_secp256k1_path_ok(int path);
 int lv_secp256k1_recover(size_t n, const uint8_t *digests, const uint8_t *sigs65, uint8_t *out33,
                          uint8_t *status);
 /* Signing and key generation: NOT side-channel hardened, test data only. */
@@ -39,6 +43,8 @@ int lv_secp256k1_test_scalar(int op, const uint8_t *a, const uint8_t *b, uint8_t
 int lv_secp256k1_test_wnaf(const uint8_t *a, int w, int32_t *digits);
 int lv_secp256k1_test_ecmult(const uint8_t *key, size_t key_len, const uint8_t *na, const uint8_t *ng,
                              uint8_t *out65);
+int lv_secp256k1_test_ecmult_split(const uint8_t *key, size_t key_len, const uint8_t *na, const uint8_t *ng,
+                                   uint8_t *out65, int *split);
 int lv_secp256k1_test_add(const uint8_t *a65, const uint8_t *b65, int mode, uint8_t *out65);
 int lv_secp256k1_test_sqrt8(const uint8_t *in256, uint8_t *out256);
 int lv_secp256k1_test_ecmult8(const uint8_t *keys65, const uint8_t *na32, const uint8_t *ng32, uint8_t *out65, int *redone);

@@ -81,6 +81,9 @@ int lv_secp256k1_keyslots_fill(size_t n, const uint8_t *keys, const uint8_t *key
     return LV_SECP256K1_OK;
 }
 
+int lv_secp256k1_best_path(void) { return k1_best_path(); }
+int lv_secp256k1_path_ok(int path) { return k1_path_ok(path); }
+
 int lv_secp256k1_recover(size_t n, const uint8_t *digests, const uint8_t *sigs65, uint8_t *out33,
                          uint8_t *status) {
     k1_group g;
@@ -221,6 +224,24 @@ int lv_secp256k1_test_ecmult(const uint8_t *key, size_t key_len, const uint8_t *
         ecmult_tables_var(pre, pre_lam, &A, 1, jac, zs, zis);
     }
     ecmult_strauss_var(&R, have ? pre : NULL, have ? pre_lam : NULL, &a, &g);
+    return ge_out65(out65, &R);
+}
+
+int lv_secp256k1_test_ecmult_split(const uint8_t *key, size_t key_len, const uint8_t *na, const uint8_t *ng,
+                                   uint8_t *out65, int *split) {
+    static uint8_t tab[KT_BYTES]; /* test-only, single-threaded use */
+    static k1_group g;
+    scalar a, b;
+    ge A;
+    gej R;
+    int o;
+    ecmult_init_split();
+    scalar_set_b32(&a, na, &o);
+    scalar_set_b32(&b, ng, &o);
+    if (!k1_pubkey_parse_var(&A, key, key_len)) return -3;
+    kt_build_var(tab, &A, g.jac, g.pre, g.zs, g.zis);
+    *split = ecmult_split_var(&R, tab, &a, &b);
+    if (!*split) ecmult_cached_var(&R, tab, &a, &b);
     return ge_out65(out65, &R);
 }
 

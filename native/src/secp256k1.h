@@ -24,7 +24,7 @@ int lv_secp256k1_verify(size_t n, const uint8_t *keys, const uint8_t *key_lens, 
  * verify_slots: lv_secp256k1_verify with slots[i] >= 0 naming a row filled from exactly key i's bytes
  * (keys[i] is then not read), or -1 to decode key i here.  Both return LV_SECP256K1_ERR_SLOT for a slot
  * outside [-1, arena_rows) (fill: [0, arena_rows)). */
-#define LV_SECP256K1_KEYSLOT_BYTES 1368
+#define LV_SECP256K1_KEYSLOT_BYTES 16472
 #define LV_SECP256K1_ERR_SLOT (-2)
 int lv_secp256k1_keyslots_fill(size_t n, const uint8_t *keys, const uint8_t *key_lens, uint8_t *arena,
                                size_t arena_rows, const int32_t *slots, uint8_t *ok);
@@ -41,6 +41,15 @@ int lv_secp256k1_verify_slots(size_t n, const uint8_t *keys, const uint8_t *key_
 int lv_secp256k1_verify_shared(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
                                const uint8_t *sigs, int low_s, const uint8_t *arena, size_t arena_rows,
                                const int32_t *slots, uint8_t *status, int64_t *next);
+
+/* Paths (secp256k1_ecdsa_impl.h's K1_PATH_ORDER): PATH_IFMA8 runs eight items per AVX-512 IFMA vector;
+ * PATH_SCALAR is the 5x52 path every x86-64 (and any other 64-bit CPU) has, with split per-key tables for
+ * cached keys.  best_path: the one the entry points above use now (honouring lv_cpu_features' mask);
+ * path_ok: whether this CPU and build have it. */
+#define LV_SECP256K1_PATH_SCALAR 0
+#define LV_SECP256K1_PATH_IFMA8 1
+int lv_secp256k1_best_path(void);
+int lv_secp256k1_path_ok(int path);
 
 /* sigs65: n x 65 (r || s || v, v in 0..3 or 27..30: bit 0 = parity of y(R), bit 1 = x(R) is r + n).
  * out33: n x 33 compressed keys (zeros where status is 0). */
@@ -85,6 +94,12 @@ int lv_secp256k1_test_ecmult(const uint8_t *key, size_t key_len, const uint8_t *
 
 /* out65 = A + B by the mixed (mode 0) or Jacobian (mode 1) addition, or 2A (mode 2); keys as 65-byte 04
  * keys.  Returns 1, 0 for infinity, -3 for an invalid key. */
+/* out65 = na*A + ng*G through A's split per-key table (the scalar path for cached keys; key as above),
+ * all zero bytes for infinity.  Returns 1, 0 for infinity, -3 for an invalid key.  *split = 0 when the
+ * short chain refused the scalars and the cold chain ran. */
+int lv_secp256k1_test_ecmult_split(const uint8_t *key, size_t key_len, const uint8_t *na, const uint8_t *ng,
+                                   uint8_t *out65, int *split);
+
 int lv_secp256k1_test_add(const uint8_t *a65, const uint8_t *b65, int mode, uint8_t *out65);
 
 /* out256 = the eight 32-byte big-endian in256 values raised to (p+1)/4 (their square roots when squares),

@@ -6,6 +6,7 @@
 #define LV_SECP256K1_ECDSA_IMPL_H
 #include "cpu.h"
 #include "secp256k1_ecmult_impl.h"
+#include "secp256k1_keytab_impl.h"
 #include "secp256k1_field_ifma_impl.h"
 #include "secp256k1_ecmult_ifma_impl.h"
 
@@ -32,29 +33,55 @@ static int k1_pubkey_parse_var(ge *r, const uint8_t *key, size_t len) {
     return 0;
 }
 
-static int k1_have_ifma(void) {
+/* Paths, chosen the way hash.c chooses them: the first path in K1_PATH_ORDER that the CPU has (under
+ * lv_cpu_features' mask, so LEDGERVAL_CPU_FEATURES).  One core of the AMD EPYC target, us a verification,
+ * interleaved runs (benches/bench_native_secp256k1.py):
+ *                      keys seen once    keys seen again (cached tables)
+ *   IFMA, 8 lanes      10.4              9.1
+ *   scalar 5x52        ~30 (128-doubling chain)   ~15 (split tables, 32-doubling chain)
+ * Tried on the scalar path and left out: the same code compiled for BMI2/ADX (mulx, shlx; gcc emits no
+ * adcx/adox from C) measured 2-3% faster (cold chain 22.7 -> 22.0 us, split chain 12.3 -> 11.9 us, three
+ * interleaved pairs), too little for a second copy of the layers and of the static G tables.  4-way AVX2 field arithmetic (26-bit limbs) is not written yet: by count, 100 vpmuludq per
+ * four products against 25 mulx per product leaves no clear margin on AVX2-only cores. */
+static const int K1_PATH_ORDER[] = {LV_SECP256K1_PATH_IFMA8, LV_SECP256K1_PATH_SCALAR};
+
+static int k1_path_ok(int path) {
+    if (path == LV_SECP256K1_PATH_SCALAR) return 1;
 #ifdef LV_K1_IFMA
-    const uint32_t need = LV_CPU_AVX512F | LV_CPU_AVX512IFMA;
-    return (lv_cpu_features() & need) == need;
-#else
-    return 0;
+    if (path == LV_SECP256K1_PATH_IFMA8) {
+        const uint32_t need = LV_CPU_AVX512F | LV_CPU_AVX512IFMA;
+        return (lv_cpu_features() & need) == need;
+    }
 #endif
+    return 0;
 }
+
+static int k1_best_path(void) {
+    for (size_t i = 0; i < sizeof K1_PATH_ORDER / sizeof K1_PATH_ORDER[0]; i++)
+        if (k1_path_ok(K1_PATH_ORDER[i])) return K1_PATH_ORDER[i];
+    return LV_SECP256K1_PATH_SCALAR;
+}
+
+static int k1_have_ifma(void) { return k1_best_path() == LV_SECP256K1_PATH_IFMA8; }
 
 /* A key slot of the per-key cache (rows of a numpy arena that native/secp256k1.py owns; C only reads
  * them, or writes the rows a fill call is handed): the decoded key, and the per-key table of the path
  * that built it (each path uses only its own kind; a slot without it still saves the decoding).
- *   [0, 8)      tag: K1_SLOT_KEY | K1_SLOT_TAB_V8 or K1_SLOT_TAB_PORT, little-endian uint64
+ *   [0, 8)      tag: K1_SLOT_KEY | K1_SLOT_TAB_V8 or K1_SLOT_TAB_SPLIT, little-endian uint64
  *   [8, 88)     x, y: 5 + 5 normalized 52-bit limbs
- *   [88, 1368)  table, 160 uint64: IFMA: (e+1)A and lambda (e+1)A, e < 8, as [s][e][10 limbs] (v8_tables'
- *               lane slice); portable: the 8 odd multiples of A then their lambda images, 10 limbs each.
- * Only decoding results are stored, never verdicts, and only keys that decode get a slot. */
+ *   [88, ...)   table: IFMA (1280 bytes): (e+1)A and lambda (e+1)A, e < 8, as [s][e][10 limbs]
+ *               (v8_tables' lane slice); scalar path (KT_BYTES): the split table of
+ *               secp256k1_keytab_impl.h, KT_BASES rows of KT_TABLE points in 64-byte storage form.
+ * Only decoding results are stored, never verdicts, and only keys that decode get a slot.  The two table
+ * kinds share the bytes, so the row is as long as the longer one. */
 #define K1_SLOT_KEY 1u
 #define K1_SLOT_TAB_V8 2u
-#define K1_SLOT_TAB_PORT 4u
+#define K1_SLOT_TAB_SPLIT 8u  /* 4 was the older portable window table, which nothing writes now */
 #define K1_SLOT_XY 8
 #define K1_SLOT_TAB 88
-_Static_assert(K1_SLOT_TAB + 2 * ECMULT_TABLE_A * 80 == LV_SECP256K1_KEYSLOT_BYTES, "key slot layout");
+#define K1_SLOT_V8_BYTES (2 * ECMULT_TABLE_A * 80)
+_Static_assert(K1_SLOT_TAB + (KT_BYTES > K1_SLOT_V8_BYTES ? KT_BYTES : K1_SLOT_V8_BYTES)
+                   == LV_SECP256K1_KEYSLOT_BYTES, "key slot layout");
 
 static uint64_t k1_slot_tag(const uint8_t *slot) {
     uint64_t t;
@@ -142,7 +169,8 @@ static int k1_xr_matches_var(const gej *R, const scalar *r) {
     return fe_equal_var(&t, &R->x);
 }
 
-/* Scratch of one group, kept by the caller (on its stack) so nothing is allocated. */
+/* Scratch of one group, kept by the caller (on its stack) so nothing is allocated.  kt_build_var borrows
+ * jac, pre, zs and zis for one key's split table. */
 typedef struct {
     ge pts[K1_GROUP];
     scalar na[K1_GROUP], ng[K1_GROUP], a[K1_GROUP], ainv[K1_GROUP];
@@ -152,6 +180,7 @@ typedef struct {
     size_t idx[K1_GROUP];
     const uint8_t *tab[K1_GROUP];   /* this path's cached table of pts[j] (slot bytes), or NULL */
 } k1_group;
+_Static_assert(KT_BASES * KT_TABLE <= K1_GROUP * ECMULT_TABLE_A, "a split table fits the group scratch");
 
 #ifdef LV_K1_IFMA
 /* R[j] = na[j] pts[j] + ng[j] G for the group's c items, eight lanes at a time (the last block padded with
@@ -226,7 +255,8 @@ static void k1_verify_group(k1_group *g, size_t m, const uint8_t *keys, const ui
     int ready[K1_GROUP], odd[K1_GROUP], okd[K1_GROUP];
     const uint8_t *tab[K1_GROUP];
     size_t cidx[K1_GROUP], nc = 0, c = 0;
-    const uint64_t tab_kind = k1_have_ifma() ? K1_SLOT_TAB_V8 : K1_SLOT_TAB_PORT;
+    const int ifma = k1_have_ifma(); /* once: the cached tables read must be the kind the path uses */
+    const uint64_t tab_kind = ifma ? K1_SLOT_TAB_V8 : K1_SLOT_TAB_SPLIT;
     /* parse everything, queueing compressed keys for one batched decompression */
     for (size_t i = 0; i < m; i++) {
         const uint8_t *key = keys + 65 * i;
@@ -282,7 +312,7 @@ static void k1_verify_group(k1_group *g, size_t m, const uint8_t *keys, const ui
         scalar_mul(&g->na[j], &r[j], &g->ainv[j]); /* u2 = r/s */
     }
 #ifdef LV_K1_IFMA
-    if (c >= 4 && k1_have_ifma()) {
+    if (c >= 4 && ifma) {
         gej R[K1_GROUP];
         k1_ecmult_lanes_ifma(g, c, R);
         for (size_t j = 0; j < c; j++) status[g->idx[j]] = (uint8_t)k1_xr_matches_var(&R[j], &r[j]);
@@ -290,20 +320,17 @@ static void k1_verify_group(k1_group *g, size_t m, const uint8_t *keys, const ui
     }
 #endif
     /* with IFMA present, groups of fewer than 4 items still come here, and their cached tables are the
-     * lanes' kind: only portable-kind tables are read here */
-    if (tab_kind != K1_SLOT_TAB_PORT) ct = 0;
-    for (size_t j = 0; j < ct; j++)
-        for (int k = 0; k < ECMULT_TABLE_A; k++) {
-            k1_slot_get_ge(&g->pre[j * ECMULT_TABLE_A + k], g->tab[j] + 80 * k);
-            k1_slot_get_ge(&g->pre_lam[j * ECMULT_TABLE_A + k], g->tab[j] + 80 * (ECMULT_TABLE_A + k));
-        }
+     * lanes' kind: only split tables are read here */
+    if (tab_kind != K1_SLOT_TAB_SPLIT) ct = 0;
+    if (ct) ecmult_init_split();
     if (c > ct)
         ecmult_tables_var(g->pre + ct * ECMULT_TABLE_A, g->pre_lam + ct * ECMULT_TABLE_A, g->pts + ct, c - ct,
                           g->jac, g->zs, g->zis);
     for (size_t j = 0; j < c; j++) {
         gej R;
-        ecmult_strauss_var(&R, g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A, &g->na[j],
-                           &g->ng[j]);
+        if (j < ct) ecmult_cached_var(&R, g->tab[j], &g->na[j], &g->ng[j]);
+        else ecmult_strauss_var(&R, g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A, &g->na[j],
+                                &g->ng[j]);
         status[g->idx[j]] = (uint8_t)k1_xr_matches_var(&R, &r[j]);
     }
 }
@@ -404,7 +431,7 @@ static void k1_fill_group(k1_group *g, size_t m, const uint8_t *keys, const uint
         g->pts[c] = dec[j];
         g->idx[c++] = cidx[j];
     }
-    uint64_t kind = K1_SLOT_TAB_PORT;
+    uint64_t kind = K1_SLOT_TAB_SPLIT;
 #ifdef LV_K1_IFMA
     if (k1_have_ifma()) {
         enum { NB = (K1_GROUP + 7) / 8 };
@@ -427,14 +454,10 @@ static void k1_fill_group(k1_group *g, size_t m, const uint8_t *keys, const uint
         }
     } else
 #endif
-    if (c) {
-        ecmult_tables_var(g->pre, g->pre_lam, g->pts, c, g->jac, g->zs, g->zis);
+    {
+        /* one key per inversion: the group's scratch holds one key's KT_BASES * KT_TABLE points */
         for (size_t j = 0; j < c; j++)
-            for (int k = 0; k < ECMULT_TABLE_A; k++) {
-                k1_slot_put_ge(out[g->idx[j]] + K1_SLOT_TAB + 80 * k, &g->pre[j * ECMULT_TABLE_A + k]);
-                k1_slot_put_ge(out[g->idx[j]] + K1_SLOT_TAB + 80 * (ECMULT_TABLE_A + k),
-                               &g->pre_lam[j * ECMULT_TABLE_A + k]);
-            }
+            kt_build_var(out[g->idx[j]] + K1_SLOT_TAB, &g->pts[j], g->jac, g->pre, g->zs, g->zis);
     }
     for (size_t j = 0; j < c; j++) {
         uint8_t *slot = out[g->idx[j]];

@@ -27,9 +27,15 @@ static const ge GE_G = {{{0x2815B16F81798ULL, 0xDB2DCE28D959FULL, 0xE870B07029BF
                           0x483ADA7726A3ULL}},
                         0};
 
-static ge_storage ecmult_g_pre[ECMULT_TABLE_G];     /* (2i+1) G */
-static ge_storage ecmult_g128_pre[ECMULT_TABLE_G];  /* (2i+1) 2^128 G */
+/* ecmult_g_tabs[j][i] = (2i+1) 2^(32j) G.  Rows 0 and 4 serve the 128-doubling chain of keys seen once
+ * (ng = lo + 2^128 hi) and are built on first use; the other six serve the 32-doubling chain of keys with a
+ * split per-key table (secp256k1_keytab_impl.h) and are built the first time that path runs. */
+#define ECMULT_G_ROWS 8
+static ge_storage ecmult_g_tabs[ECMULT_G_ROWS][ECMULT_TABLE_G];
+#define ecmult_g_pre (ecmult_g_tabs[0])     /* (2i+1) G */
+#define ecmult_g128_pre (ecmult_g_tabs[4])  /* (2i+1) 2^128 G */
 static pthread_once_t ecmult_once = PTHREAD_ONCE_INIT;
+static pthread_once_t ecmult_split_once = PTHREAD_ONCE_INIT;
 
 /* Odd multiples of the affine point b into out[0..count), converting to affine 64 points per inversion. */
 static void ecmult_fill_table(ge_storage *out, const ge *b, int count) {
@@ -51,30 +57,41 @@ static void ecmult_fill_table(ge_storage *out, const ge *b, int count) {
     }
 }
 
-static void ecmult_build_tables(void) {
+/* Row j of ecmult_g_tabs from 2^(32j) G, for each j in the bit set `rows`. */
+static void ecmult_build_rows(unsigned rows) {
     gej t;
-    ge g128;
+    ge b;
     fe z, zi;
-    ecmult_fill_table(ecmult_g_pre, &GE_G, ECMULT_TABLE_G);
     gej_set_ge(&t, &GE_G);
-    for (int i = 0; i < 128; i++) gej_double_var(&t, &t);
-    ge_set_all_gej_var(&g128, &t, 1, &z, &zi);
-    ecmult_fill_table(ecmult_g128_pre, &g128, ECMULT_TABLE_G);
+    for (int j = 0; j < ECMULT_G_ROWS; j++) {
+        if (j) for (int i = 0; i < 32; i++) gej_double_var(&t, &t);
+        if (!(rows >> j & 1)) continue;
+        ge_set_all_gej_var(&b, &t, 1, &z, &zi);
+        ecmult_fill_table(ecmult_g_tabs[j], &b, ECMULT_TABLE_G);
+    }
 }
+
+static void ecmult_build_tables(void) { ecmult_build_rows(0x11); }
+static void ecmult_build_split_tables(void) { ecmult_build_rows(0xEE); }
 
 /* The static tables are built once, by whichever thread first needs them. */
 static void ecmult_init(void) { pthread_once(&ecmult_once, ecmult_build_tables); }
+static void ecmult_init_split(void) {
+    ecmult_init();
+    pthread_once(&ecmult_split_once, ecmult_build_split_tables);
+}
 
-/* Odd multiples of each of m affine points (none at infinity): pre[j*8 + i] = (2i+1) pts[j] and
- * pre_lam[j*8 + i] = lambda * that, with one field inversion for the whole group.  Scratch sizes are
- * m*ECMULT_TABLE_A each.
+/* Odd multiples of each of m affine points (none at infinity): pre[j*count + i] = (2i+1) pts[j], with one
+ * field inversion for the whole group; scratch, zs and zis hold m*count each.  ecmult_tables_var: the
+ * per-key window of the Strauss chain, count = 8, and pre_lam[j*8 + i] = lambda * pre[j*8 + i].
  * The additions of D = 2P are mixed ones although D is Jacobian (X, Y, Z): the map (x, y) -> (x Z^2, y Z^3)
  * is an isomorphism onto y^2 = x^3 + 7 Z^6, where D is the affine (X, Y); the a = 0 formulas never use
  * the curve constant, so we add there and map back by multiplying each result's Z by Z (saves an inversion
  * or 7 x (4M + 1S) of full Jacobian additions). */
-static void ecmult_tables_var(ge *pre, ge *pre_lam, const ge *pts, size_t m, gej *scratch, fe *zs, fe *zis) {
+static void ecmult_odd_multiples_var(ge *pre, const ge *pts, size_t m, int count, gej *scratch, fe *zs,
+                                     fe *zis) {
     for (size_t j = 0; j < m; j++) {
-        gej d, *row = scratch + j * ECMULT_TABLE_A;
+        gej d, *row = scratch + j * (size_t)count;
         ge d_iso, p_iso;
         fe zz;
         VERIFY_CHECK(!pts[j].infinity);
@@ -87,10 +104,14 @@ static void ecmult_tables_var(ge *pre, ge *pre_lam, const ge *pts, size_t m, gej
         fe_mul(&p_iso.y, &pts[j].y, &zz);
         p_iso.infinity = 0;
         gej_set_ge(&row[0], &p_iso);
-        for (int i = 1; i < ECMULT_TABLE_A; i++) gej_add_ge_var(&row[i], &row[i - 1], &d_iso);
-        for (int i = 0; i < ECMULT_TABLE_A; i++) fe_mul(&row[i].z, &row[i].z, &d.z);
+        for (int i = 1; i < count; i++) gej_add_ge_var(&row[i], &row[i - 1], &d_iso);
+        for (int i = 0; i < count; i++) fe_mul(&row[i].z, &row[i].z, &d.z);
     }
-    ge_set_all_gej_var(pre, scratch, m * ECMULT_TABLE_A, zs, zis);
+    ge_set_all_gej_var(pre, scratch, m * (size_t)count, zs, zis);
+}
+
+static void ecmult_tables_var(ge *pre, ge *pre_lam, const ge *pts, size_t m, gej *scratch, fe *zs, fe *zis) {
+    ecmult_odd_multiples_var(pre, pts, m, ECMULT_TABLE_A, scratch, zs, zis);
     for (size_t k = 0; k < m * ECMULT_TABLE_A; k++) ge_mul_lambda(&pre_lam[k], &pre[k]);
 }
 

@@ -65,7 +65,12 @@ static void fe_normalize_weak(fe *r) {
 static int fe_is_zero_norm(const fe *a) { return (a->n[0] | a->n[1] | a->n[2] | a->n[3] | a->n[4]) == 0; }
 static int fe_is_odd_norm(const fe *a) { return (int)(a->n[0] & 1); }
 
+/* Zero mod p.  After folding the bits above 2^256 the value is below 2p, so it is zero only as 0 or p, and
+ * its low 52 bits (which later carries never change) are then 0 or p's: most nonzero values leave here
+ * after two operations (the addition formulas call this every time). */
 static int fe_normalizes_to_zero_var(const fe *a) {
+    uint64_t z0 = (a->n[0] + (a->n[4] >> 48) * FE_R) & FE_M52;
+    if (z0 != 0 && z0 != FE_P0) return 0;
     fe t = *a;
     fe_normalize(&t);
     return fe_is_zero_norm(&t);
@@ -149,7 +154,11 @@ static void fe_mul_int(fe *r, uint64_t k) {
         r->n[2] = r2; r->n[3] = r3; r->n[4] = r4;                                                           \
     } while (0)
 
-static void fe_mul(fe *r, const fe *a, const fe *b) {
+/* Inlined everywhere: called out of line they cost the scalar chains 4-9% (cold 25.3 -> 23.1 us, split
+ * 13.4 -> 12.8 us a multi-scalar multiplication, three interleaved pairs of runs, one core). */
+#define FE_INLINE static inline __attribute__((always_inline))
+
+FE_INLINE void fe_mul(fe *r, const fe *a, const fe *b) {
     const uint64_t a0 = a->n[0], a1 = a->n[1], a2 = a->n[2], a3 = a->n[3], a4 = a->n[4];
     const uint64_t b0 = b->n[0], b1 = b->n[1], b2 = b->n[2], b3 = b->n[3], b4 = b->n[4];
     FE_VERIFY(a, 32);
@@ -165,7 +174,7 @@ static void fe_mul(fe *r, const fe *a, const fe *b) {
                 (u128)a0 * b4 + (u128)a1 * b3 + (u128)a2 * b2 + (u128)a3 * b1 + (u128)a4 * b0);
 }
 
-static void fe_sqr(fe *r, const fe *a) {
+FE_INLINE void fe_sqr(fe *r, const fe *a) {
     const uint64_t a0 = a->n[0], a1 = a->n[1], a2 = a->n[2], a3 = a->n[3], a4 = a->n[4];
     const uint64_t a0d = 2 * a0, a1d = 2 * a1, a2d = 2 * a2, a3d = 2 * a3;
     FE_VERIFY(a, 32);

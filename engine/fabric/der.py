@@ -1,0 +1,157 @@
+"""The few ASN.1 DER structures Fabric signs or hashes: ECDSA signatures, the block header, and the parts of
+an X.509 certificate the identity checks need (the subject public key).  Strict DER only: a non-minimal
+length or integer, or trailing bytes, is an error (ValueError), as Go's encoding/asn1 makes it for Fabric.
+"""
+from __future__ import annotations
+
+# Curve OIDs (DER contents) of the keys Fabric signs with: NIST P-256 and the Chinese SM2 curve.
+OID_P256 = bytes.fromhex("2a8648ce3d030107")          # 1.2.840.10045.3.1.7
+OID_SM2 = bytes.fromhex("2a811ccf5501822d")           # 1.2.156.10197.1.301
+OID_EC_PUBLIC_KEY = bytes.fromhex("2a8648ce3d0201")   # 1.2.840.10045.2.1
+OID_ECDSA_SHA256 = bytes.fromhex("2a8648ce3d040302")  # 1.2.840.10045.4.3.2
+OID_SM2_SM3 = bytes.fromhex("2a811ccf55018375")       # 1.2.156.10197.1.501
+SCHEME_BY_CURVE = {OID_P256: "ecdsa-p256", OID_SM2: "sm2"}
+DOTTED_ECDSA_SHA256, DOTTED_SM2_SM3 = "1.2.840.10045.4.3.2", "1.2.156.10197.1.501"
+
+
+def read_tlv(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
+    """(tag, start of contents, end of contents) of the element at buf[pos]; single-byte tags only."""
+    if end - pos < 2:
+        raise ValueError("truncated DER element")
+    tag, n = buf[pos], buf[pos + 1]
+    pos += 2
+    if n & 0x80:
+        k = n & 0x7F
+        if k == 0 or k > 4 or end - pos < k or buf[pos] == 0:
+            raise ValueError("bad DER length")
+        n = int.from_bytes(buf[pos:pos + k], "big")
+        if n < 0x80 or (k > 1 and n < 1 << (8 * (k - 1))):
+            raise ValueError("non-minimal DER length")
+        pos += k
+    if n > end - pos:
+        raise ValueError("DER element runs past its container")
+    return tag, pos, pos + n
+
+
+def _uint(buf: bytes, a: int, b: int) -> int:
+    if a == b or buf[a] & 0x80 or (b - a > 1 and buf[a] == 0 and not buf[a + 1] & 0x80):
+        raise ValueError("not a minimal positive DER INTEGER")
+    return int.from_bytes(buf[a:b], "big")
+
+
+def decode_ecdsa_sig(sig: bytes) -> tuple[int, int]:
+    """(r, s) of a DER ``SEQUENCE { INTEGER r, INTEGER s }`` with nothing after it."""
+    tag, a, b = read_tlv(sig, 0, len(sig))
+    if tag != 0x30 or b != len(sig):
+        raise ValueError("not a DER SEQUENCE of exactly the signature's length")
+    tag, ra, rb = read_tlv(sig, a, b)
+    if tag != 0x02:
+        raise ValueError("r is not an INTEGER")
+    tag, sa, sb = read_tlv(sig, rb, b)
+    if tag != 0x02 or sb != b:
+        raise ValueError("s is not an INTEGER ending the SEQUENCE")
+    r, s = _uint(sig, ra, rb), _uint(sig, sa, sb)
+    if r.bit_length() > 256 or s.bit_length() > 256:
+        raise ValueError("r or s wider than 256 bits")
+    return r, s
+
+
+def encode_ecdsa_sig(r: int, s: int) -> bytes:
+    return tlv(0x30, der_uint(r) + der_uint(s))
+
+
+def tlv(tag: int, body: bytes) -> bytes:
+    n = len(body)
+    if n < 0x80:
+        return bytes((tag, n)) + body
+    ln = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(ln))) + ln + body
+
+
+def der_uint(v: int) -> bytes:
+    """A non-negative INTEGER (minimal two's complement)."""
+    return tlv(0x02, v.to_bytes(v.bit_length() // 8 + 1, "big"))
+
+
+def header_der(number: int, previous_hash: bytes, data_hash: bytes) -> bytes:
+    """Fabric's ``BlockHeaderBytes``: SEQUENCE { INTEGER number, OCTET STRING previous_hash, OCTET STRING
+    data_hash }, the bytes whose SHA-256 the next block names as its previous_hash."""
+    return tlv(0x30, der_uint(number) + tlv(0x04, previous_hash) + tlv(0x04, data_hash))
+
+
+def children(buf: bytes, a: int, b: int) -> list[tuple[int, int, int, int]]:
+    """(tag, element start, contents start, contents end) of each element in buf[a:b]."""
+    out = []
+    while a < b:
+        tag, ca, cb = read_tlv(buf, a, b)
+        out.append((tag, a, ca, cb))
+        a = cb
+    return out
+
+
+def tbs_fields(tbs: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+    """(issuer Name DER, subject Name DER, curve OID, public point) of a TBSCertificate with an EC key named
+    by a curve OID; ValueError otherwise.  Names are compared as raw DER, as Go's x509 chains them."""
+    tag, a, b = read_tlv(tbs, 0, len(tbs))
+    if tag != 0x30 or b != len(tbs):
+        raise ValueError("TBSCertificate is not one SEQUENCE")
+    kids = children(tbs, a, b)
+    i = 1 if kids and kids[0][0] == 0xA0 else 0  # optional [0] version
+    if len(kids) < i + 6:
+        raise ValueError("TBSCertificate too short")
+    issuer = tbs[kids[i + 2][1]:kids[i + 2][3]]
+    subject = tbs[kids[i + 4][1]:kids[i + 4][3]]
+    tag, _, sa, sb = kids[i + 5]
+    parts = children(tbs, sa, sb) if tag == 0x30 else []
+    if len(parts) != 2 or parts[0][0] != 0x30 or parts[1][0] != 0x03:
+        raise ValueError("SubjectPublicKeyInfo is not SEQUENCE { AlgorithmIdentifier, BIT STRING }")
+    alg = children(tbs, parts[0][2], parts[0][3])
+    if len(alg) != 2 or alg[0][0] != 0x06 or alg[1][0] != 0x06 or tbs[alg[0][2]:alg[0][3]] != OID_EC_PUBLIC_KEY:
+        raise ValueError("the subject key is not an EC key on a named curve")
+    bits = tbs[parts[1][2]:parts[1][3]]
+    if not bits or bits[0] != 0:
+        raise ValueError("public key BIT STRING has unused bits")
+    return issuer, subject, tbs[alg[1][2]:alg[1][3]], bits[1:]
+
+
+_P256_HALF_N = (0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551 >> 1).to_bytes(32, "big")
+
+
+def decode_ecdsa_sigs(sigs: list[bytes]):
+    """Vectorised ``decode_ecdsa_sig`` over a batch: (r||s (N, 64) uint8, ok (N,) bool, high (N,) bool).
+    ``ok`` holds exactly where ``decode_ecdsa_sig`` would accept (tests compare the two); ``high`` marks
+    s > n/2 for P-256.  Rows that fail are zeros.  Integers are copied out per (len r, len s) group, a
+    handful in practice: 9,000 signatures took about 3 ms here, a loop over ``decode_ecdsa_sig`` about 20 ms."""
+    import numpy as np
+
+    from .._inputs import fixed_width
+
+    W = 72  # 2 + 2 * (2 + 33): the longest DER of two 256-bit integers
+    n = len(sigs)
+    buf, lens = fixed_width(sigs, W)
+    rows = np.arange(n)
+    rl = buf[:, 3].astype(np.intp)
+    si = np.minimum(4 + rl, W - 4)  # where s's tag must be (clipped so the reads stay inside)
+    sl = buf[rows, si + 1].astype(np.intp)
+    ok = ((lens >= 8) & (lens <= W) & (buf[:, 0] == 0x30) & (buf[:, 1] == lens - 2) & (buf[:, 2] == 0x02)
+          & (rl >= 1) & (rl <= 33) & (4 + rl == si) & (buf[rows, si] == 0x02) & (sl >= 1) & (sl <= 33)
+          & (6 + rl + sl == lens))
+    for first, second, ln in ((buf[:, 4], buf[:, 5], rl), (buf[rows, si + 2], buf[rows, si + 3], sl)):
+        # positive, minimal (a leading zero only before a byte >= 0x80), and at most 256 bits
+        ok &= (first < 0x80) & ~((ln > 1) & (first == 0) & (second < 0x80)) & ((ln < 33) | (first == 0))
+    out = np.zeros((n, 64), dtype=np.uint8)
+    shape = np.where(ok, rl * 64 + sl, -1)
+    for key in np.unique(shape).tolist():
+        if key < 0:
+            continue
+        idx = np.flatnonzero(shape == key)
+        r_len, s_len = divmod(key, 64)
+        tr, ts = min(r_len, 32), min(s_len, 32)
+        out[idx, 32 - tr:32] = buf[idx, 4 + r_len - tr:4 + r_len]
+        out[idx, 64 - ts:] = buf[idx, 6 + r_len + s_len - ts:6 + r_len + s_len]
+    s = out[:, 32:]
+    h = np.frombuffer(_P256_HALF_N, dtype=np.uint8)
+    diff = s != h
+    first = diff.argmax(axis=1)
+    high = ok & diff.any(axis=1) & (s[rows, first] > h[first])
+    return out, ok, high

@@ -1,0 +1,187 @@
+"""Identities: certificates parsed once per distinct identity, MSPs read from config blocks, and the chain
+checks (a signer's certificate must be issued by a root or intermediate CA of its MSP).
+
+Caches, and why each is safe to keep for a whole ledger:
+- ``Identities`` maps a ``SerializedIdentity``'s exact bytes to its parsed form (MSP id, certificate, key):
+  parsing does not depend on any config, so an identity seen in 10,000 transactions is parsed once.
+- ``EdgeVerdicts`` maps (child certificate DER, issuer certificate DER) to whether the issuer's key signed
+  the child: a fact of the two certificates, valid under every config.  The certificates' signatures are
+  checked in batches, with the block's own signatures (``pending``/``settle``).
+- A ``Trust`` is one channel config's view: MSP id -> its CA certificates.  A new config block makes a new
+  Trust; chain verdicts are derived per Trust from the edge cache, so an MSP dropped by a config update
+  stops vouching for its identities at once.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from google.protobuf.message import DecodeError
+
+from . import der
+from .proto import lvfabric_pb2 as pb
+
+# A chain longer than this is not a Fabric MSP's (root, at most a few intermediates, signer).
+MAX_CHAIN = 8
+
+
+@dataclass(frozen=True)
+class Cert:
+    der: bytes        # the certificate as the config or identity carries it (PEM or DER): its cache key
+    subject: bytes
+    issuer: bytes
+    tbs: bytes
+    signature: bytes  # DER
+    sig_oid: str      # the signature algorithm, dotted
+    scheme: str | None  # "ecdsa-p256" / "sm2" for the subject key; None when its curve is neither
+    key: bytes          # SEC1 point of the subject key
+
+
+def parse_cert(data: bytes) -> Cert:
+    """A certificate from PEM or DER; ValueError when it does not parse."""
+    from cryptography import x509
+
+    try:
+        c = x509.load_pem_x509_certificate(data) if data.lstrip().startswith(b"-----") \
+            else x509.load_der_x509_certificate(data)
+        tbs = c.tbs_certificate_bytes
+        issuer, subject, curve, point = der.tbs_fields(tbs)
+        return Cert(bytes(data), subject, issuer, tbs, c.signature, c.signature_algorithm_oid.dotted_string,
+                    der.SCHEME_BY_CURVE.get(curve), point)
+    except ValueError:
+        raise
+    except Exception as e:  # noqa: BLE001 - cryptography raises several types for a damaged certificate
+        raise ValueError(f"certificate does not parse: {e}") from None
+
+
+@dataclass(frozen=True)
+class Identity:
+    mspid: str
+    cert: Cert | None
+    error: str | None  # why the identity cannot be used (it does not decode, its key is unsupported)
+
+
+class Identities:
+    """SerializedIdentity bytes -> Identity, and certificate bytes -> Cert, each parsed once (bounded: a
+    ledger has few identities; config blocks repeat the same CA certificates)."""
+
+    def __init__(self, maxsize: int = 65536):
+        self._by_bytes: dict[bytes, Identity] = {}
+        self._certs: dict[bytes, Cert] = {}
+        self._maxsize = maxsize
+
+    def cert(self, data: bytes) -> Cert:
+        c = self._certs.get(data)
+        if c is None:
+            c = parse_cert(data)
+            if len(self._certs) >= self._maxsize:
+                self._certs.clear()
+            self._certs[data] = c
+        return c
+
+    def get(self, creator: bytes) -> Identity:
+        ident = self._by_bytes.get(creator)
+        if ident is None:
+            ident = self._parse(creator)
+            if len(self._by_bytes) >= self._maxsize:
+                self._by_bytes.clear()
+            self._by_bytes[creator] = ident
+        return ident
+
+
+    def _parse(self, creator: bytes) -> Identity:
+        try:
+            sid = pb.SerializedIdentity.FromString(creator)
+        except (DecodeError, RecursionError):
+            return Identity("", None, "the creator is not a SerializedIdentity")
+        try:
+            cert = self.cert(sid.id_bytes)
+        except ValueError as e:
+            return Identity(sid.mspid, None, str(e))
+        if cert.scheme is None:
+            return Identity(sid.mspid, cert, "the certificate's key is on neither P-256 nor SM2")
+        return Identity(sid.mspid, cert, None)
+
+
+class Trust:
+    """One channel config's MSPs: id -> (root CAs, intermediate CAs), from a decoded ``common.Config``."""
+
+    def __init__(self, config, number: int, certs: Identities):
+        self.block = number  # the config block it came from
+        self._certs = certs
+        self.msps: dict[str, tuple[list[Cert], list[Cert]]] = {}
+        self.unsupported: list[str] = []  # MSPs of a kind ledgerval does not read (idemix)
+        self._walk(config.channel_group, 0)
+
+    def _walk(self, group, depth: int) -> None:
+        if depth > 16:
+            raise ValueError("config groups nested deeper than 16")
+        msp = group.values.get("MSP")
+        if msp is not None:
+            self._add(msp.value)
+        for name in sorted(group.groups):
+            self._walk(group.groups[name], depth + 1)
+
+    def _add(self, value: bytes) -> None:
+        cfg = pb.MSPConfig.FromString(value)
+        if cfg.type != 0:  # 0 = FABRIC (X.509); 1 = IDEMIX
+            self.unsupported.append(f"type {cfg.type}")
+            return
+        f = pb.FabricMSPConfig.FromString(cfg.config)
+        roots = [self._certs.cert(c) for c in f.root_certs]
+        inter = [self._certs.cert(c) for c in f.intermediate_certs]
+        self.msps[f.name] = (roots, inter)
+
+    def paths(self, cert: Cert, mspid: str) -> list[list[tuple[Cert, Cert]]]:
+        """Every chain of (child, issuer) edges from ``cert`` up to a root CA of ``mspid`` (matched by
+        name; whether each issuer really signed is decided by the edge verdicts)."""
+        if mspid not in self.msps:
+            return []
+        roots, inter = self.msps[mspid]
+        out: list[list[tuple[Cert, Cert]]] = []
+
+        def up(c: Cert, chain: list, depth: int) -> None:
+            if depth > MAX_CHAIN:
+                return
+            for r in roots:
+                if r.subject == c.issuer and r.der != c.der:
+                    out.append(chain + [(c, r)])
+            for i in inter:
+                if i.subject == c.issuer and i.der != c.der and all(i.der != e[0].der for e in chain):
+                    up(i, chain + [(c, i)], depth + 1)
+
+        up(cert, [], 0)
+        return out
+
+
+def edge_check(child: Cert, issuer: Cert) -> tuple[str, bytes, bytes, bytes] | None:
+    """(scheme, issuer key, message or digest, r||s) that verifies the child's certificate signature, or
+    None when the signature cannot be right (algorithm and issuer key disagree, or it is not DER)."""
+    if issuer.scheme == "ecdsa-p256" and child.sig_oid == der.DOTTED_ECDSA_SHA256:
+        msg = hashlib.sha256(child.tbs).digest()
+    elif issuer.scheme == "sm2" and child.sig_oid == der.DOTTED_SM2_SM3:
+        msg = child.tbs
+    else:
+        return None
+    try:
+        r, s = der.decode_ecdsa_sig(child.signature)
+    except ValueError:
+        return None
+    return issuer.scheme, issuer.key, msg, r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+class EdgeVerdicts:
+    """(child DER, issuer DER) -> bool, filled in batches: ``pending`` lists the edges still unknown,
+    the caller verifies them with the block's signatures and hands the verdicts to ``settle``."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[bytes, bytes], bool] = {}
+
+    def known(self, child: Cert, issuer: Cert) -> bool | None:
+        return self._known.get((child.der, issuer.der))
+
+    def settle(self, child: Cert, issuer: Cert, ok: bool) -> None:
+        self._known[(child.der, issuer.der)] = bool(ok)
+
+    def chain_ok(self, paths) -> bool:
+        return any(all(self._known.get((c.der, i.der), False) for c, i in p) for p in paths)

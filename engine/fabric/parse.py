@@ -1,0 +1,156 @@
+"""Parsing one Fabric block into the work its checks need: the hash checks done inline, every signature
+listed with its signer and the exact bytes it covers, the config it carries read into a ``Trust``.
+
+Per-transaction failures are recorded in the block's report as they are found; nothing here verifies a
+signature (``validate`` batches them across blocks).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from google.protobuf.message import DecodeError
+
+from . import der
+from . import report as R
+from .blockfile import RawBlock
+from .identity import Identities, Trust
+from .proto import lvfabric_pb2 as pb
+
+# ChannelHeader.type values (common.HeaderType)
+CONFIG, ENDORSER_TRANSACTION = 1, 3
+
+_DECODE_ERRORS = (DecodeError, RecursionError, ValueError)
+
+
+# A signature to check is a tuple (tx_index (None: the orderer's), error code when it fails, k (which
+# endorsement or orderer signature; -1 for the creator), signer's SerializedIdentity bytes, message, DER
+# signature): tuples, not objects, because a block of 1,000 transactions lists 3,000 of them.
+CREATOR = -1
+
+
+def describe(code: str, k: int) -> str:
+    if code == R.BAD_ORDERER_SIGNATURE:
+        return f"orderer signature {k}"
+    return "creator" if k == CREATOR else f"endorsement {k}"
+
+
+@dataclass
+class BlockWork:
+    raw: RawBlock
+    report: R.FabricReport
+    trust: Trust | None            # the config in force for this block's identity checks
+    sigs: list[tuple] = field(default_factory=list)
+    new_trust: Trust | None = None  # the config this block carries, in force from the next block on
+    certs: Identities | None = None  # the ledger's certificate cache
+
+
+def check_links(raw: RawBlock, rep: R.FabricReport, prev: RawBlock | None) -> None:
+    data_hash = hashlib.sha256(b"".join(raw.envelopes)).digest()
+    if data_hash != raw.data_hash:
+        rep.add(R.BAD_DATA_HASH, f"block {raw.number}: data_hash {raw.data_hash.hex()} but the envelopes "
+                                 f"hash to {data_hash.hex()}")
+    if prev is None:
+        return
+    want = hashlib.sha256(der.header_der(prev.number, prev.previous_hash, prev.data_hash)).digest()
+    if raw.previous_hash != want:
+        rep.add(R.BAD_PREV_HASH, f"block {raw.number}: previous_hash {raw.previous_hash.hex()} but block "
+                                 f"{prev.number}'s header hashes to {want.hex()}")
+    elif raw.number != prev.number + 1:
+        rep.add(R.BAD_PREV_HASH, f"block {raw.number} follows block {prev.number}")
+
+
+def parse_block(raw: RawBlock, trust: Trust | None, prev: RawBlock | None, certs: Identities) -> BlockWork:
+    rep = R.FabricReport(number=raw.number, n_tx=len(raw.envelopes))
+    genesis = raw.number == 0 and prev is None
+    work = BlockWork(raw, rep, trust, certs=certs)
+    check_links(raw, rep, prev)
+    if not raw.envelopes:
+        rep.add(R.MALFORMED, f"block {raw.number} has no transactions")  # VerifyTransactionsAreWellFormed
+    for i, env_bytes in enumerate(raw.envelopes):
+        try:
+            _envelope(work, i, env_bytes, genesis)
+        except _DECODE_ERRORS as e:
+            rep.add(R.MALFORMED, f"transaction {i}: {e or 'does not decode'}", i)
+    if genesis and work.new_trust is not None:
+        work.trust = work.new_trust  # the genesis block is the trust anchor: its config vouches for itself
+    try:
+        _orderer_sigs(work, genesis)
+    except _DECODE_ERRORS as e:
+        rep.add(R.MALFORMED, f"block {raw.number}: SIGNATURES metadata does not decode ({e})")
+    return work
+
+
+def _envelope(work: BlockWork, i: int, env_bytes: bytes, genesis: bool) -> None:
+    rep = work.report
+    env = pb.Envelope.FromString(env_bytes)
+    env.DiscardUnknownFields()
+    if env.SerializeToString() != env_bytes:
+        # Fabric's VerifyTransactionsAreWellFormed: appended or repeated fields could rewrite a signed envelope
+        rep.add(R.MALFORMED, f"transaction {i}: the envelope is not in canonical form", i)
+        return
+    payload = pb.PayloadView.FromString(env.payload)  # header and both its parts in one decode
+    if not payload.HasField("header"):
+        raise ValueError("the payload has no header")
+    chdr = payload.header.channel_header
+    shdr = payload.header.signature_header
+    if not shdr.creator:
+        raise ValueError("the signature header names no creator")
+    if chdr.type == CONFIG:
+        cenv = pb.ConfigEnvelope.FromString(payload.data)
+        if not cenv.HasField("config"):
+            raise ValueError("config transaction without a config")
+        work.report.is_config = True
+        if genesis or work.trust is not None:
+            work.new_trust = Trust(cenv.config, work.raw.number, work.certs)
+        else:
+            rep.skip("config block without a trusted predecessor: its MSPs are not adopted")
+    if env.signature:
+        work.sigs.append((i, R.BAD_CREATOR_SIGNATURE, CREATOR, shdr.creator, env.payload, env.signature))
+    elif not genesis:
+        rep.add(R.MISSING_SIGNATURE, f"transaction {i}: the envelope carries no signature", i)
+    if chdr.type == ENDORSER_TRANSACTION:
+        _endorsements(work, i, payload.data)
+
+
+def _endorsements(work: BlockWork, i: int, data: bytes) -> None:
+    tx = pb.TransactionView.FromString(data)  # actions, their payloads and endorsements in one decode
+    if not tx.actions:
+        work.report.add(R.MISSING_SIGNATURE, f"transaction {i}: an endorser transaction without actions", i)
+    k = 0
+    sigs = work.sigs
+    for action in tx.actions:
+        cea = action.payload.action
+        prp = cea.proposal_response_payload
+        if not cea.endorsements:
+            work.report.add(R.MISSING_SIGNATURE, f"transaction {i}: an action without endorsements", i)
+        for e in cea.endorsements:
+            endorser, sig = e.endorser, e.signature
+            if not sig or not endorser:
+                work.report.add(R.MISSING_SIGNATURE, f"transaction {i}: endorsement {k} has no "
+                                                     f"{'signature' if endorser else 'endorser'}", i)
+            else:
+                sigs.append((i, R.BAD_ENDORSEMENT_SIGNATURE, k, endorser, prp + endorser, sig))
+            k += 1
+
+
+def _orderer_sigs(work: BlockWork, genesis: bool) -> None:
+    raw, rep = work.raw, work.report
+    md = pb.Metadata.FromString(raw.metadata[0]) if raw.metadata else pb.Metadata()
+    if not md.signatures and not genesis:
+        rep.add(R.MISSING_SIGNATURE, f"block {raw.number}: no orderer signature in the SIGNATURES metadata")
+        return
+    hdr = None
+    for k, ms in enumerate(md.signatures):
+        if not ms.signature_header:
+            # BFT orderers (Fabric 2.5+) name themselves by consenter id, which needs the consenter set
+            rep.skip("orderer signature by identifier header (BFT), not checked")
+            continue
+        if not ms.signature:
+            rep.add(R.MISSING_SIGNATURE, f"block {raw.number}: orderer signature {k} is empty")
+            continue
+        shdr = pb.SignatureHeader.FromString(ms.signature_header)
+        if hdr is None:
+            hdr = der.header_der(raw.number, raw.previous_hash, raw.data_hash)
+        work.sigs.append((None, R.BAD_ORDERER_SIGNATURE, k, shdr.creator, md.value + ms.signature_header + hdr,
+                          ms.signature))

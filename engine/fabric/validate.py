@@ -1,0 +1,204 @@
+"""Validating Fabric blocks: parse a window of blocks, verify every signature of the window (and the
+certificate signatures of identities not seen before) in one plan, then map the verdicts to each block's
+report.  ``validate_ledger`` verifies one window on a helper thread while it parses the next (the kernels
+release the GIL).
+
+Signature checks, per item: the signer's identity must parse and carry a P-256 or SM2 key; the DER signature
+must decode; ECDSA must be low-S (``high_s``, as Fabric's IsLowS rejects it before verifying); then the
+pipeline verifies it (ECDSA P-256 over the SHA-256 of the message, SM2 with SM3 and the default user ID).
+The identity check is separate: the certificate must chain, by verified signatures, to a root CA of the MSP
+it names under the config in force at the block; without one (a ledger started after its config blocks)
+the check is counted in ``identities_skipped``, never passed.
+
+The per-item work is in columns (numpy over the window), not per-item Python: for the 9,004 signatures of
+the benchmark's generated ledger that took the Python part around verification from about 60 ms to 15-30 ms
+(2 loaded cores, so roughly).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..native_threads import resolve_threads
+from ..pipeline import Plan
+from . import der
+from . import report as R
+from .blockfile import RawBlock
+from .identity import EdgeVerdicts, Identities, Trust, edge_check
+from .parse import BlockWork, describe, parse_block
+
+# A window closes when it holds this many signatures or blocks: big enough that the kernels see full
+# batches, small enough that one window verifies while the next is parsed.
+WINDOW_SIGS = 2048
+WINDOW_BLOCKS = 256
+
+# Below this many signatures a window verifies on one thread: on this 2-core VM under load, handing 60
+# signatures to a second thread cost 2-8 ms against 1 ms for verifying them all on one.
+SMALL_BATCH = 512
+
+_NONE, _P256, _SM2 = 0, 1, 2  # the key a signer's certificate carries (_NONE: the identity is unusable)
+
+
+class LedgerState:
+    """What validation carries from block to block: the previous header, the config in force, the caches."""
+
+    def __init__(self, threads: int | None = None):
+        self.prev: RawBlock | None = None
+        self.trust: Trust | None = None
+        self.identities = Identities()
+        self.edges = EdgeVerdicts()
+        self.threads = threads
+        # (Trust, creator) -> chains; keyed by the Trust object itself (identity hash, held alive by the key)
+        self._paths: dict[tuple[Trust, bytes], list] = {}
+
+    def parse(self, raw: RawBlock) -> BlockWork:
+        work = parse_block(raw, self.trust, self.prev, self.identities)
+        if work.new_trust is not None:
+            self.trust = work.new_trust
+        self.prev = raw
+        return work
+
+    def paths(self, trust: Trust, creator: bytes, cert) -> list:
+        key = (trust, creator)
+        p = self._paths.get(key)
+        if p is None:
+            if len(self._paths) > 65536:
+                self._paths.clear()
+            p = self._paths[key] = trust.paths(cert, self.identities.get(creator).mspid)
+        return p
+
+    def finish(self, works: list[BlockWork]) -> list[R.FabricReport]:
+        w = Window(self, works)
+        return w.reports(w.run())
+
+
+class Window:
+    """The signature checks of consecutive blocks, as columns."""
+
+    def __init__(self, state: LedgerState, works: list[BlockWork]):
+        self.state, self.works = state, works
+        items = [it for w in works for it in w.sigs]
+        self.n = n = len(items)
+        self.bounds = np.cumsum([0] + [len(w.sigs) for w in works])
+        self.items = items
+        cols = list(zip(*items)) if items else [()] * 6
+        self.msgs = cols[4]
+        uniq: dict[bytes, int] = {}
+        self.cidx = np.fromiter((uniq.setdefault(c, len(uniq)) for c in cols[3]), dtype=np.intp, count=n)
+        self.cidx_list = self.cidx.tolist()
+        self.creators = list(uniq)
+        self.idents = [state.identities.get(c) for c in self.creators]
+        ukind = np.array([_NONE if i.error else (_P256 if i.cert.scheme == "ecdsa-p256" else _SM2)
+                          for i in self.idents] + [_NONE], dtype=np.int8)
+        self.kind = ukind[self.cidx]
+        self.rs, self.der_ok, high = der.decode_ecdsa_sigs(list(cols[5]))
+        self.high = high & (self.kind == _P256)
+        self.p256 = np.flatnonzero((self.kind == _P256) & self.der_ok & ~high)
+        self.sm2 = np.flatnonzero((self.kind == _SM2) & self.der_ok)
+        self.edges = self._pending_edges()
+
+    def _signers(self, b: int) -> list[int]:
+        """The distinct signers of block ``b`` (a set, not np.unique: blocks are often a few signatures)."""
+        return sorted(set(self.cidx_list[self.bounds[b]:self.bounds[b + 1]]))
+
+    def _pending_edges(self) -> list:
+        state, pending = self.state, {}
+        for b, work in enumerate(self.works):
+            if work.trust is None:
+                continue
+            for c in self._signers(b):
+                ident = self.idents[c]
+                if ident.error is None:
+                    for path in state.paths(work.trust, self.creators[c], ident.cert):
+                        for child, issuer in path:
+                            if state.edges.known(child, issuer) is None:
+                                pending[(child.der, issuer.der)] = (child, issuer)
+        return list(pending.values())
+
+    def run(self):
+        """(verdicts (n,) bool for the window's signatures, {(child DER, issuer DER): bool}): one hash
+        batch, then one plan.  Safe on a helper thread: it reads the window and touches no shared state."""
+        threads = resolve_threads(self.state.threads)
+        if self.n < SMALL_BATCH:
+            threads = 1
+        keys = [self.idents[c].cert.key if self.idents[c].error is None else b"" for c in range(len(self.idents))]
+        plan = Plan()
+        tickets = []
+        if self.p256.size:
+            hplan = Plan()
+            ht = hplan.hashes("sha256", [self.msgs[i] for i in self.p256.tolist()])
+            digests = hplan.execute(threads=threads).digests(ht)
+            tickets.append(("sig", self.p256, plan.signatures(
+                "ecdsa-p256", [keys[c] for c in self.cidx[self.p256].tolist()], digests, self.rs[self.p256],
+                low_s=True)))
+        if self.sm2.size:
+            tickets.append(("sig", self.sm2, plan.signatures(
+                "sm2", [keys[c] for c in self.cidx[self.sm2].tolist()], [self.msgs[i] for i in self.sm2.tolist()],
+                self.rs[self.sm2])))
+        edge_owners = {"ecdsa-p256": ([], []), "sm2": ([], [])}
+        edge_ok: dict[tuple[bytes, bytes], bool] = {}
+        for child, issuer in self.edges:
+            e = edge_check(child, issuer)
+            if e is None:
+                edge_ok[(child.der, issuer.der)] = False
+                continue
+            owners, cols = edge_owners[e[0]]
+            owners.append((child.der, issuer.der))
+            cols.append(e[1:])
+        # Certificate signatures: CAs need not sign low-S (Fabric's MSP normalises S before its own x509 check).
+        for scheme, (owners, cols) in edge_owners.items():
+            if owners:
+                tickets.append(("edge", owners, plan.signatures(scheme, *zip(*cols))))
+        ok = np.zeros(self.n, dtype=bool)
+        if tickets:
+            res = plan.execute(threads=threads)
+            for kind, where, t in tickets:
+                if kind == "sig":
+                    ok[where] = res.verdicts(t)
+                else:
+                    edge_ok.update(zip(where, res.verdicts(t).tolist()))
+        return ok, edge_ok
+
+    def reports(self, verdicts) -> list[R.FabricReport]:
+        ok, edge_ok = verdicts
+        state = self.state
+        for child, issuer in self.edges:
+            state.edges.settle(child, issuer, edge_ok[(child.der, issuer.der)])
+        return [self._report(b, work, ok) for b, work in enumerate(self.works)]
+
+    def _report(self, b: int, work: BlockWork, ok: np.ndarray) -> R.FabricReport:
+        rep, state = work.report, self.state
+        a, z = int(self.bounds[b]), int(self.bounds[b + 1])
+        where = f"block {work.raw.number}"
+        rep.signatures_checked += z - a
+        for i in (np.flatnonzero(~ok[a:z]) + a).tolist():
+            tx, code, k = self.items[i][:3]
+            ident = self.idents[self.cidx[i]]
+            at = f"{where}{'' if tx is None else f' transaction {tx}'} {describe(code, k)}"
+            rep.signatures_failed += 1
+            if self.kind[i] == _NONE:
+                rep.add(R.UNKNOWN_IDENTITY, f"{at}: {ident.error}", tx)
+            elif not self.der_ok[i]:
+                rep.add(code, f"{at} ({ident.mspid}): the signature is not DER-encoded (r, s)", tx)
+            elif self.high[i]:
+                rep.add(R.HIGH_S, f"{at} ({ident.mspid}): s > n/2 (Fabric requires low S)", tx)
+            else:
+                rep.add(code, f"{at} ({ident.mspid}): does not verify", tx)
+        usable = self.kind[a:z] != _NONE
+        if work.trust is None:
+            rep.identities_skipped += int(usable.sum())
+        else:
+            rep.identities_checked += int(usable.sum())
+            for c in self._signers(b):
+                ident = self.idents[c]
+                if ident.error is not None:
+                    continue
+                if state.edges.chain_ok(state.paths(work.trust, self.creators[c], ident.cert)):
+                    continue
+                for i in (np.flatnonzero(self.cidx[a:z] == c) + a).tolist():
+                    tx, code, k = self.items[i][:3]
+                    rep.add(R.UNKNOWN_IDENTITY, f"{where}{'' if tx is None else f' transaction {tx}'} "
+                                                f"{describe(code, k)}: the certificate of {ident.mspid!r} is not "
+                                                f"issued by a CA of that MSP in the config of block "
+                                                f"{work.trust.block}", tx)
+        rep.ok = not rep.errors
+        return rep

@@ -1,0 +1,134 @@
+"""``SignatureCache``: a bounded, salted, thread-safe memory of verified signatures.
+
+A node sees most transactions before the block that includes them (gossip, its pool).  Verifying them then
+and remembering the successes lets block validation verify only what is new, as Bitcoin Core's signature
+cache does.
+
+Policy:
+- Only successes are stored.  A failure is never cached, so a cached entry can only ever turn a would-be
+  success into a skipped verification.
+- An entry is a 128-bit fingerprint: the first 16 bytes of SHA-256(salt || scheme || len(key) || key ||
+  len(sig) || sig || len(message) || SHA-256(message)), fixed-width fields.  The salt is 16 random bytes per
+  cache (so per process), so nobody can craft colliding items offline, and every field that a verdict
+  depends on is inside: a changed key, message, signature or scheme is a miss.  The low-S policy is not: a
+  lookup under ``low_s=True`` rejects cached high-S hits itself (see ``ledgerval.signatures``).
+- Items too long to be valid (keys over 65 bytes, signatures over 65) are never cached.
+- Bounded: ``max_entries`` slots (rounded down to a multiple of 4, at least 4) in buckets of four; inserting
+  into a full bucket evicts a random slot of it.  The table never grows past its bound: 16 bytes per entry
+  (``bytes_per_entry``), allocated once.
+- Fingerprints are computed in one batch (two ``hash_batch`` calls over numpy records, no Python loop per
+  item), and the table is probed by a Numba kernel under one lock per batch.  The hashing runs on the
+  calling thread: for a 2,000-item block it is ~0.6 ms of work, less than a thread-pool hand-off costs.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+
+from ._inputs import as_items, fixed_width, same_length
+from .errors import InvalidArgument, InvalidType
+from .hashing import hash_batch
+from .suites import SCHEMES
+
+_KEY_W = 65
+_SIG_W = 65
+_SALT_W = 16
+# record layout: salt | scheme | key_len | key | sig_len | sig | msg_len (u64 LE) | SHA-256(msg)
+_REC_W = _SALT_W + 1 + 1 + _KEY_W + 1 + _SIG_W + 8 + 32
+_SCHEME_IDS = {s: i + 1 for i, s in enumerate(SCHEMES)}
+_SCHEME_IDS["recover-secp256k1"] = len(SCHEMES) + 1
+
+
+class SignatureCache:
+    """Bounded, thread-safe cache of verified (scheme, key, message, signature) items; see the module doc."""
+
+    def __init__(self, max_entries: int = 1 << 20):
+        if isinstance(max_entries, bool) or not isinstance(max_entries, int):
+            raise InvalidType(f"max_entries must be an int, not {type(max_entries).__name__}")
+        if max_entries < 4:
+            raise InvalidArgument(f"max_entries must be at least 4, got {max_entries}")
+        self.max_entries = (max_entries // 4) * 4
+        self._table = np.zeros((self.max_entries, 2), dtype=np.uint64)
+        self._salt = np.frombuffer(os.urandom(_SALT_W), dtype=np.uint8)
+        self._rng = np.random.default_rng(int.from_bytes(os.urandom(8), "little"))
+        self._lock = threading.Lock()
+        self._count = 0
+
+    @property
+    def bytes_per_entry(self) -> float:
+        return self._table.nbytes / self.max_entries
+
+    def __len__(self) -> int:
+        return self._count
+
+    def clear(self) -> None:
+        with self._lock:
+            self._table[:] = 0
+            self._count = 0
+
+    def lookup(self, scheme: str, keys, messages, signatures) -> np.ndarray:
+        """(N,) bool: True where item i was stored by an earlier ``insert``."""
+        fps, cacheable = self._fingerprints(scheme, keys, messages, signatures)
+        out = np.zeros(fps.shape[0], dtype=np.uint8)
+        if fps.shape[0]:
+            _table = _kernels()
+            with self._lock:
+                _table.lookup(self._table, fps, out)
+        return out.view(bool) & cacheable
+
+    def insert(self, scheme: str, keys, messages, signatures, ok=None) -> None:
+        """Store the items where ``ok`` is True (every item when ``ok`` is None): verified successes only."""
+        fps, cacheable = self._fingerprints(scheme, keys, messages, signatures)
+        keep = cacheable if ok is None else cacheable & _bools(ok, fps.shape[0])
+        fps = np.ascontiguousarray(fps[keep])
+        if not fps.shape[0]:
+            return
+        _table = _kernels()
+        with self._lock:
+            rand = self._rng.integers(0, 1 << 32, size=fps.shape[0], dtype=np.uint64)
+            self._count += int(_table.insert(self._table, fps, rand))
+
+    def _fingerprints(self, scheme: str, keys, messages, signatures) -> tuple[np.ndarray, np.ndarray]:
+        sid = _SCHEME_IDS.get(scheme)
+        if sid is None:
+            raise InvalidArgument(f"unknown scheme {scheme!r}; expected one of {', '.join(_SCHEME_IDS)}")
+        k, m, s = as_items("keys", keys), as_items("messages", messages), as_items("signatures", signatures)
+        n = same_length(keys=k, messages=m, signatures=s)
+        if n == 0:
+            return np.zeros((0, 2), dtype=np.uint64), np.zeros(0, dtype=bool)
+        k_arr, k_len = fixed_width(k, _KEY_W)
+        s_arr, s_len = fixed_width(s, _SIG_W)
+        cacheable = (k_len <= _KEY_W) & (s_len <= _SIG_W)
+        m_len = (np.full(n, m.shape[1], dtype=np.int64) if isinstance(m, np.ndarray)
+                 else np.fromiter(map(len, m), dtype=np.int64, count=n))
+        rec = np.empty((n, _REC_W), dtype=np.uint8)
+        o = 0
+        for width, col in ((_SALT_W, self._salt), (1, sid), (1, np.minimum(k_len, 255)), (_KEY_W, k_arr),
+                           (1, np.minimum(s_len, 255)), (_SIG_W, s_arr),
+                           (8, m_len.astype("<u8").view(np.uint8).reshape(n, 8)),
+                           (32, hash_batch("sha256", m, threads=1))):
+            rec[:, o:o + width] = np.asarray(col).reshape(-1, width) if width > 1 else \
+                np.asarray(col, dtype=np.uint8).reshape(-1, 1)
+            o += width
+        fps = hash_batch("sha256", rec, threads=1)[:, :16].copy().view(np.uint64)
+        fps[:, 0] |= np.uint64(1 << 63)  # never all-zero: zero marks an empty slot
+        return fps, cacheable
+
+
+def _kernels():
+    # Imported on first use: the Numba import costs ~0.3 s that ``import ledgerval`` should not pay.
+    from ledgerval.kernels import sigcache
+
+    return sigcache
+
+
+def _bools(ok, n: int) -> np.ndarray:
+    arr = np.asarray(ok, dtype=bool)
+    if arr.shape != (n,):
+        raise InvalidArgument(f"ok must have {n} entries, got shape {arr.shape}")
+    return arr
+
+
+__all__ = ["SignatureCache"]

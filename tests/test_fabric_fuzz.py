@@ -1,0 +1,211 @@
+"""Bad input to the Fabric adapter: truncated files, random bytes, absurd length prefixes, protobufs nested
+past any sane depth.  Each gives a report with ``malformed`` (or another failure) or a clear ValueError from
+the block file reader: never another exception, never a pass."""
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("google.protobuf", reason="the fabric extra (protobuf) is not installed")
+pytest.importorskip("cryptography", reason="the fabric extra (cryptography) is not installed")
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ledgerval import fabric
+from ledgerval.fabric import blockfile, build, der
+from ledgerval.fabric import report as R
+
+_NET = build.Network("ecdsa-p256")
+_BLOCKS = build.build_ledger(_NET, 3, 2)
+_FILE = build.ledger_bytes(_BLOCKS)
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _ledger(data: bytes, tmp_path) -> list:
+    """Reports for ``data`` as a block file; the reader's ValueError is an accepted outcome."""
+    p = tmp_path / "blockfile"
+    p.write_bytes(data)
+    out = []
+    try:
+        out.extend(fabric.validate_ledger(p, threads=1))  # keeps the reports made before an error
+    except ValueError:
+        out.append(None)
+    return out
+
+
+def test_truncated_file_every_cut(tmp_path):
+    step = max(1, len(_FILE) // 300)
+    for cut in range(1, len(_FILE), step):
+        reps = _ledger(_FILE[:cut], tmp_path)
+        assert reps[-1] is None  # the damaged record is refused, the blocks before it reported
+        assert all(r.ok for r in reps[:-1])
+
+
+def test_absurd_length_prefixes():
+    for prefix in (b"\xff\xff\xff\xff\x0f", b"\xff" * 11, b"\x80" * 10 + b"\x01", b"\x00"):
+        with pytest.raises(ValueError):
+            list(blockfile.iter_blockfile(prefix + _FILE))
+    # a record whose envelope count is absurd
+    rec = blockfile._enc_varint(0) + blockfile._enc_bytes(b"") + blockfile._enc_bytes(b"") + b"\xff\xff\xff\xff\x0f"
+    with pytest.raises(ValueError, match="cannot fit"):
+        list(blockfile.iter_blockfile(blockfile._enc_varint(len(rec)) + rec))
+
+
+@FUZZ
+@given(st.binary(max_size=400))
+def test_random_bytes_as_block_file(data):
+    try:
+        blocks = list(blockfile.iter_blockfile(data))
+    except ValueError:
+        return
+    for b in blocks:  # framing that happens to parse: whatever is inside must not pass
+        rep = fabric.validate_block(blockfile.block_to_pb(b))
+        assert not rep.ok
+
+
+def _signed_spans() -> list[tuple[int, int]]:
+    """Where the file's envelopes and orderer signatures (SIGNATURES metadata) lie: every byte there is
+    covered by a hash or a signature.  The other metadata entries (LAST_CONFIG, TRANSACTIONS_FILTER, ...)
+    are not, in Fabric either."""
+    spans, pos = [], 0
+    for b in _BLOCKS:
+        for part in b.envelopes + b.metadata[:1]:
+            if part:
+                pos = _FILE.index(part, pos)
+                spans.append((pos, pos + len(part)))
+                pos += len(part)
+    return spans
+
+
+_SPANS = _signed_spans()
+
+
+@FUZZ
+@given(st.data())
+def test_mutated_block_file_never_passes(tmp_path_factory, data):
+    raw = bytearray(_FILE)
+    for _ in range(data.draw(st.integers(1, 4))):
+        a, z = _SPANS[data.draw(st.integers(0, len(_SPANS) - 1))]
+        raw[data.draw(st.integers(a, z - 1))] ^= data.draw(st.integers(1, 255))
+    if raw == _FILE:
+        return
+    reps = _ledger(bytes(raw), tmp_path_factory.mktemp("fz"))
+    assert not all(r is not None and r.ok for r in reps)
+
+
+@FUZZ
+@given(st.lists(st.binary(max_size=300), min_size=1, max_size=4))
+def test_random_envelopes_are_malformed_or_fail(envs):
+    import hashlib
+
+    blk = blockfile.RawBlock(1, b"", hashlib.sha256(b"".join(envs)).digest(), envs, [])
+    rep = fabric.validate_block(blockfile.block_to_pb(blk))
+    assert not rep.ok
+    assert set(rep.codes()) <= set(R.CODES)
+
+
+@FUZZ
+@given(st.binary(max_size=600))
+def test_random_bytes_as_block_protobuf(data):
+    rep = fabric.validate_block(data)
+    assert not rep.ok
+
+
+def _nest(depth: int, leaf: bytes) -> bytes:
+    """ConfigGroup.groups[""] nested ``depth`` deep (field 2, a map entry whose value is field 2)."""
+    from ledgerval.fabric.proto import lvfabric_pb2 as pb
+
+    msg = leaf
+    for _ in range(depth):
+        entry = b"\x12" + blockfile._enc_bytes(msg)  # map entry: value = 2
+        msg = b"\x12" + blockfile._enc_bytes(entry)   # ConfigGroup.groups = 2
+    return pb.ConfigEnvelope(config=pb.Config()).SerializeToString()[:0] + msg
+
+
+@pytest.mark.parametrize("depth", [50, 200, 5000])
+def test_deeply_nested_config_is_malformed(depth):
+    from ledgerval.fabric.proto import lvfabric_pb2 as pb
+
+    group = _nest(depth, b"")
+    config = b"\x12" + blockfile._enc_bytes(group)           # Config.channel_group = 2
+    cenv = b"\x0a" + blockfile._enc_bytes(config)            # ConfigEnvelope.config = 1
+    ident = _NET.orderer[1].identity("OrdererMSP")
+    payload = build._payload(_NET, 1, ident, cenv, "deep")
+    sig = _NET.orderer[1].sign_many([payload])[0]
+    env = pb.Envelope(payload=payload, signature=sig).SerializeToString()
+    import hashlib
+
+    blk = blockfile.RawBlock(0, b"", hashlib.sha256(env).digest(), [env], [])
+    rep = fabric.validate_block(blockfile.block_to_pb(blk))
+    assert not rep.ok and rep.codes()[0] == R.MALFORMED, rep.errors
+
+
+def test_deeply_nested_block_protobuf():
+    # Block.header (field 1) nested inside itself: not a block
+    msg = b""
+    for _ in range(10000):
+        msg = b"\x0a" + blockfile._enc_bytes(msg)
+    rep = fabric.validate_block(msg)
+    assert not rep.ok
+
+
+@FUZZ
+@given(st.binary(max_size=80))
+def test_der_batch_equals_scalar(sig):
+    rs, ok, high = der.decode_ecdsa_sigs([sig])
+    try:
+        r, s = der.decode_ecdsa_sig(sig)
+    except ValueError:
+        assert not ok[0] and not rs.any()
+        return
+    assert ok[0] and rs[0].tobytes() == r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    assert high[0] == (s > 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551 >> 1)
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, 2**256 - 1), st.integers(0, 2**256 - 1)), min_size=1, max_size=20),
+       st.randoms(use_true_random=False))
+def test_der_batch_on_valid_encodings(pairs, rnd):
+    sigs = [der.encode_ecdsa_sig(r, s) for r, s in pairs]
+    sigs = [s if rnd.random() < 0.7 else s[: rnd.randrange(len(s))] for s in sigs]
+    rs, ok, _ = der.decode_ecdsa_sigs(sigs)
+    for i, s in enumerate(sigs):
+        try:
+            r, t = der.decode_ecdsa_sig(s)
+            assert ok[i] and rs[i].tobytes() == r.to_bytes(32, "big") + t.to_bytes(32, "big")
+        except ValueError:
+            assert not ok[i]
+
+
+def _block_of(envs: list[bytes], number: int = 1) -> bytes:
+    import hashlib
+
+    return blockfile.block_to_pb(blockfile.RawBlock(number, b"", hashlib.sha256(b"".join(envs)).digest(), envs, []))
+
+
+@FUZZ
+@given(st.binary(max_size=400))
+def test_random_payload_in_a_canonical_envelope(payload):
+    from ledgerval.fabric.proto import lvfabric_pb2 as pb
+
+    sig = _NET.clients[0][1].sign_many([payload])[0]
+    env = pb.Envelope(payload=payload, signature=sig).SerializeToString()
+    rep = fabric.validate_block(_block_of([env]))
+    assert not rep.ok and set(rep.codes()) <= set(R.CODES)
+
+
+@FUZZ
+@given(st.binary(max_size=400), st.sampled_from([0, 1, 3, 4]))
+def test_random_transaction_data_signed_by_its_creator(data, htype):
+    # a well-formed, correctly signed envelope whose data is junk for its type: a config or endorser
+    # transaction must be reported (malformed, or missing endorsements), never raise
+    from ledgerval.fabric.proto import lvfabric_pb2 as pb
+
+    mspid, client = _NET.clients[0]
+    payload = build._payload(_NET, htype, client.identity(mspid), data, "fuzz")
+    env = pb.Envelope(payload=payload, signature=client.sign_many([payload])[0]).SerializeToString()
+    rep = fabric.validate_block(_block_of([env]))
+    assert not rep.ok  # no orderer signature at least
+    assert set(rep.codes()) <= set(R.CODES)
+    if htype == 3:
+        assert {R.MALFORMED, R.MISSING_SIGNATURE, R.BAD_ENDORSEMENT_SIGNATURE, R.UNKNOWN_IDENTITY} & set(rep.codes())

@@ -1,0 +1,244 @@
+"""The Fabric adapter on ledgers signed here (ledgerval.fabric.build): P-256 and SM2 (the GM variant),
+clean and with exactly one thing damaged per case, each reported with its code at its exact index."""
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("google.protobuf", reason="the fabric extra (protobuf) is not installed")
+pytest.importorskip("cryptography", reason="the fabric extra (cryptography) is not installed")
+
+from ledgerval import fabric
+from ledgerval.fabric import blockfile, build
+from ledgerval.fabric import report as R
+
+BLOCKS, TXS = 3, 4  # genesis + 2 blocks of 4 transactions, 2 endorsements each
+
+
+@pytest.fixture(scope="module", params=["ecdsa-p256", "sm2"])
+def net(request):
+    return build.Network(request.param)
+
+
+def _flip_last(sig: bytes) -> bytes:
+    return sig[:-1] + bytes([sig[-1] ^ 1])
+
+
+def _validate(tmp_path, blocks) -> list:
+    p = tmp_path / "blockfile_000000"
+    p.write_bytes(build.ledger_bytes(blocks))
+    return list(fabric.validate_ledger(p, threads=1))
+
+
+def _only(reports, number: int, code: str, tx_index):
+    """Every block valid but ``number``, whose only error is ``code`` at ``tx_index``."""
+    for r in reports:
+        if r.number == number:
+            assert [(e.code, e.tx_index) for e in r.errors] == [(code, tx_index)], r.errors
+            assert not r.ok
+        else:
+            assert r.ok, (r.number, r.errors)
+
+
+def test_clean_ledger(net, tmp_path):
+    reps = _validate(tmp_path, build.build_ledger(net, BLOCKS, TXS))
+    assert [r.number for r in reps] == [0, 1, 2]
+    assert all(r.ok and r.fully_checked for r in reps)
+    # per block: 4 creators + 8 endorsements + 1 orderer signature; the genesis envelope's creator
+    assert [r.signatures_checked for r in reps] == [1, 13, 13]
+    assert [r.identities_checked for r in reps] == [1, 13, 13]
+    assert reps[1].signatures_failed == 0 and reps[0].is_config
+
+
+@pytest.mark.parametrize("key, code, number, tx", [
+    (("creator", 1, 2), R.BAD_CREATOR_SIGNATURE, 1, 2),
+    (("endorsement", 2, 3, 1), R.BAD_ENDORSEMENT_SIGNATURE, 2, 3),
+    (("orderer", 2), R.BAD_ORDERER_SIGNATURE, 2, None),
+    (("creator", 0, 0), R.BAD_CREATOR_SIGNATURE, 0, 0),
+])
+def test_bad_signature(net, tmp_path, key, code, number, tx):
+    reps = _validate(tmp_path, build.build_ledger(net, BLOCKS, TXS, corrupt={key: _flip_last}))
+    _only(reps, number, code, tx)
+    assert reps[number].signatures_failed == 1
+
+
+def test_signature_not_der(net, tmp_path):
+    reps = _validate(tmp_path, build.build_ledger(net, BLOCKS, TXS, corrupt={("creator", 1, 1): lambda s: s + b"\0"}))
+    _only(reps, 1, R.BAD_CREATOR_SIGNATURE, 1)
+
+
+def test_high_s(tmp_path):
+    net = build.Network("ecdsa-p256")
+    for key, number, tx in ((("creator", 1, 3), 1, 3), (("endorsement", 1, 0, 0), 1, 0), (("orderer", 2), 2, None)):
+        reps = _validate(tmp_path, build.build_ledger(net, BLOCKS, TXS, corrupt={key: build.high_s}))
+        _only(reps, number, R.HIGH_S, tx)
+
+
+def test_malformed_envelope_duplicated_field(net, tmp_path):
+    # a second signature field: protobuf keeps the last, so the envelope decodes, but not canonically
+    reps = _validate(tmp_path, build.build_ledger(net, BLOCKS, TXS,
+                                                  corrupt={("envelope", 2, 1): lambda e: e + b"\x12\x01\x00"}))
+    _only(reps, 2, R.MALFORMED, 1)
+
+
+def test_malformed_envelope_undecodable(net, tmp_path):
+    reps = _validate(tmp_path, build.build_ledger(net, BLOCKS, TXS, corrupt={("envelope", 1, 0): lambda e: e[:-5]}))
+    _only(reps, 1, R.MALFORMED, 0)
+
+
+def test_malformed_envelope_unknown_field(net, tmp_path):
+    reps = _validate(tmp_path, build.build_ledger(net, BLOCKS, TXS,
+                                                  corrupt={("envelope", 1, 3): lambda e: e + b"\x18\x01"}))
+    _only(reps, 1, R.MALFORMED, 3)
+
+
+def test_bad_data_hash(net, tmp_path):
+    reps = _validate(tmp_path, build.build_ledger(net, BLOCKS, TXS, corrupt={("data_hash", 1): _flip_last}))
+    _only(reps, 1, R.BAD_DATA_HASH, None)
+
+
+def test_bad_prev_hash(net, tmp_path):
+    reps = _validate(tmp_path, build.build_ledger(net, BLOCKS, TXS, corrupt={("prev_hash", 2): _flip_last}))
+    _only(reps, 2, R.BAD_PREV_HASH, None)
+
+
+def test_block_out_of_order(net, tmp_path):
+    blocks = build.build_ledger(net, BLOCKS, TXS)
+    reps = _validate(tmp_path, [blocks[0], blocks[2]])
+    _only(reps, 2, R.BAD_PREV_HASH, None)
+
+
+def test_unknown_identity(net, tmp_path):
+    # signed correctly, by a certificate whose issuer has Org2's CA name but another key
+    blocks = build.build_ledger(net, BLOCKS, TXS, creator_of=lambda b, t: net.rogue if (b, t) == (2, 2) else None)
+    reps = _validate(tmp_path, blocks)
+    _only(reps, 2, R.UNKNOWN_IDENTITY, 2)
+    assert reps[2].signatures_failed == 0
+
+
+def test_unknown_msp(net, tmp_path):
+    stranger = ("Org9MSP", net.clients[0][1])
+    blocks = build.build_ledger(net, BLOCKS, TXS, creator_of=lambda b, t: stranger if (b, t) == (1, 1) else None)
+    _only(_validate(tmp_path, blocks), 1, R.UNKNOWN_IDENTITY, 1)
+
+
+def test_creator_without_a_certificate(net, tmp_path):
+    # a creator whose identity carries no parsable certificate: nothing to verify against
+    bad = build.Signer(net.scheme, "x")
+    blocks = build.build_ledger(net, BLOCKS, TXS, creator_of=lambda b, t: ("Org1MSP", _NoCert(bad)) if (b, t) == (1, 0) else None)
+    _only(_validate(tmp_path, blocks), 1, R.UNKNOWN_IDENTITY, 0)
+
+
+class _NoCert:
+    """A signer whose identity carries garbage instead of a certificate."""
+
+    def __init__(self, signer):
+        self._s = signer
+        self.scheme, self.priv = signer.scheme, signer.priv
+        self.pem = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+
+    def identity(self, mspid):
+        return build.Signer.identity(self, mspid)
+
+
+@pytest.mark.parametrize("key, tx", [(("creator", 1, 2), 2), (("endorsement", 1, 1, 0), 1)])
+def test_missing_signature(net, tmp_path, key, tx):
+    reps = _validate(tmp_path, build.build_ledger(net, BLOCKS, TXS, corrupt={key: lambda s: b""}))
+    _only(reps, 1, R.MISSING_SIGNATURE, tx)
+
+
+def test_missing_orderer_signature(net, tmp_path):
+    blocks = build.build_ledger(net, BLOCKS, TXS)
+    blocks[2].metadata[0] = b""
+    _only(_validate(tmp_path, blocks), 2, R.MISSING_SIGNATURE, None)
+
+
+def test_no_endorsements(net, tmp_path):
+    reps = _validate(tmp_path, build.build_ledger(net, BLOCKS, TXS, endorsers=0))
+    assert [(e.code, e.tx_index) for e in reps[1].errors] == [(R.MISSING_SIGNATURE, t) for t in range(TXS)]
+
+
+def test_genesis_may_be_unsigned(net, tmp_path):
+    reps = _validate(tmp_path, build.build_ledger(net, BLOCKS, TXS, corrupt={("creator", 0, 0): lambda s: b""}))
+    assert all(r.ok for r in reps)
+    assert reps[0].signatures_checked == 0
+
+
+def test_without_config_identities_are_skipped(net, tmp_path):
+    blocks = build.build_ledger(net, BLOCKS, TXS, corrupt={("creator", 2, 1): _flip_last})
+    reps = _validate(tmp_path, blocks[1:])  # as from a snapshot: no config block precedes
+    assert reps[0].ok and not reps[0].fully_checked
+    assert reps[0].identities_skipped == 13 and reps[0].identities_checked == 0
+    _only(reps, 2, R.BAD_CREATOR_SIGNATURE, 1)  # signatures are still verified
+
+
+def test_many_errors_in_one_block(net, tmp_path):
+    corrupt = {("creator", 1, 0): _flip_last, ("endorsement", 1, 2, 1): _flip_last, ("orderer", 1): _flip_last}
+    reps = _validate(tmp_path, build.build_ledger(net, BLOCKS, TXS, corrupt=corrupt))
+    assert sorted((e.code, e.tx_index if e.tx_index is not None else -1) for e in reps[1].errors) == sorted([
+        (R.BAD_CREATOR_SIGNATURE, 0), (R.BAD_ENDORSEMENT_SIGNATURE, 2), (R.BAD_ORDERER_SIGNATURE, -1)])
+    assert reps[1].signatures_failed == 3 and reps[2].ok
+
+
+def test_validate_block_protobuf(net):
+    blocks = build.build_ledger(net, BLOCKS, TXS)
+    pbs = [blockfile.block_to_pb(b) for b in blocks]
+    rep = fabric.validate_block(pbs[2], pbs[1])
+    # a lone block has no config before it: its identities are skipped, its signatures verified
+    assert rep.ok and rep.number == 2 and rep.signatures_checked == 13 and rep.identities_skipped == 13
+    g = fabric.validate_block(pbs[0])
+    assert g.ok and g.fully_checked and g.identities_checked == 1
+    bad = blockfile.block_to_pb(build.build_ledger(net, BLOCKS, TXS, corrupt={("prev_hash", 2): _flip_last})[2])
+    assert [e.code for e in fabric.validate_block(bad, pbs[1]).errors] == [R.BAD_PREV_HASH]
+
+
+def test_windows_and_threads_agree(net, tmp_path, monkeypatch):
+    from ledgerval.fabric import validate
+
+    corrupt = {("creator", 1, 2): _flip_last, ("orderer", 2): build.high_s if net.scheme == "ecdsa-p256" else _flip_last}
+    blocks = build.build_ledger(net, 4, TXS, corrupt=corrupt)
+    p = tmp_path / "blockfile"
+    p.write_bytes(build.ledger_bytes(blocks))
+    want = [r.to_dict() for r in fabric.validate_ledger(p, threads=1)]
+    monkeypatch.setattr(validate, "WINDOW_SIGS", 5)  # a window per block, verified on the helper thread
+    assert [r.to_dict() for r in fabric.validate_ledger(p, threads=2)] == want
+
+
+def test_misuse_raises():
+    from ledgerval.errors import InvalidArgument, InvalidType
+
+    with pytest.raises(InvalidType):
+        fabric.validate_block("not bytes")
+    with pytest.raises(InvalidArgument):
+        fabric.validate_block(b"", previous=b"\xff\xff")
+
+
+def test_config_update_removes_an_msp(net, tmp_path):
+    # block 2 is a config block without Org2MSP: from block 3 on, Org2's signers are unknown
+    blocks = build.build_ledger(net, 4, TXS, configs={2: net.config(drop=("Org2MSP",))})
+    reps = _validate(tmp_path, blocks)
+    assert reps[1].ok and reps[2].ok and reps[2].is_config
+    org2 = [(e.code, e.tx_index) for e in reps[3].errors]
+    # clients alternate Org1/Org2 (tx 1 and 3 by Org2); peers alternate too, so every tx has an Org2 endorser
+    assert set(org2) == {(R.UNKNOWN_IDENTITY, t) for t in range(TXS)}
+    assert (R.UNKNOWN_IDENTITY, 1) in org2 and reps[3].signatures_failed == 0
+    assert all(e.detail.endswith("in the config of block 2") for e in reps[3].errors)
+
+
+@pytest.mark.parametrize("scheme", ["ecdsa-p256", "sm2"])
+def test_same_reports_at_every_tier(scheme, tmp_path):
+    from ledgerval.native import tier_mask, tiers_available
+
+    net = build.Network(scheme)
+    corrupt = {("creator", 1, 2): _flip_last, ("endorsement", 2, 0, 1): _flip_last}
+    if scheme == "ecdsa-p256":
+        corrupt[("orderer", 2)] = build.high_s
+    p = tmp_path / "blockfile"
+    p.write_bytes(build.ledger_bytes(build.build_ledger(net, BLOCKS, TXS, corrupt=corrupt)))
+    want = None
+    for name in tiers_available():
+        with tier_mask(name):
+            got = [(r.number, r.codes(), [e.tx_index for e in r.errors], r.signatures_checked)
+                   for r in fabric.validate_ledger(p, threads=1)]
+        want = want or got
+        assert got == want, name
+    assert want[1][1] == [R.BAD_CREATOR_SIGNATURE] and want[2][1][0] == R.BAD_ENDORSEMENT_SIGNATURE
