@@ -133,15 +133,7 @@ def _clusters(counts):
         clients = {w: stack.enter_context(driver.cluster(None, w)) for w in counts}
         for w, c in clients.items():
             c.wait_for_workers(w, timeout=120)
-            c.run(_load_kernels)
         yield clients
-
-
-def _load_kernels() -> None:
-    """Run in every worker before timing: its first block loads the JIT kernels (about a second; one warm-up
-    audit need not reach every worker)."""
-    chain = generate_chain(SUITE, blocks=1, txs=2, validators=1)
-    Validator(SUITE, validators=chain.validators, threads=1).validate_block(chain.blocks[0])
 
 
 def test_audit_scaling(benchmark):

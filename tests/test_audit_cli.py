@@ -62,20 +62,55 @@ def test_valid_chain_exit_0_and_checkpoint(tmp_path, capsys, address):
     assert doc["partitions_reused"] == doc["partitions"] == 2 and doc["errors"] == []
 
 
-def test_unreadable_input_exit_2(tmp_path, tampered, capsys):
+def test_unusable_input_exit_2_with_one_line(tmp_path, tampered, capsys):
     chain, blocks = tampered
     paths = write_files(tmp_path, blocks)
     keys = _keyfile(tmp_path, chain)
-    assert main(["audit", paths[0], str(tmp_path / "nope.lvc"), "--suite", chain.suite,
-                 "--validators-file", keys, "--workers", "1"]) == 2
-    assert "nope.lvc" in capsys.readouterr().err
-    truncated = tmp_path / "t.lvc"
+    truncated, empty, foreign = tmp_path / "t.lvc", tmp_path / "e.lvc", tmp_path / "f.lvc"
     with open(paths[0], "rb") as f:
         truncated.write_bytes(f.read()[:-3])
-    assert main(["audit", str(truncated), "--suite", chain.suite, "--validators-file", keys]) == 2
-    assert "bytes announced" in capsys.readouterr().err
+    empty.write_bytes(b"")
+    foreign.write_bytes(b"\x08\x00\x00\x00GIF89a..")
+    cases = [([paths[0], str(tmp_path / "nope.lvc")], "nope.lvc: no such file"),
+             ([str(tmp_path)], "is a directory"),
+             ([paths[0], str(empty)], "e.lvc: empty file"),
+             ([str(foreign)], "f.lvc: record 0 does not start with LVB1"),
+             ([str(truncated)], f"t.lvc: record 13: {len(blocks[13])} bytes announced, {len(blocks[13]) - 3} present"),
+             ]
+    for files, why in cases:
+        assert main(["audit", *files, "--suite", chain.suite, "--validators-file", keys, "--workers", "1"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("ledgerval audit: ") and why in err and err.count("\n") == 1, (why, err)
     assert main(["audit", paths[0], "--suite", chain.suite, "--validators-file", str(tmp_path / "x")]) == 2
-    assert "validator key file" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"ledgerval audit: {tmp_path / 'x'}: no such file\n"
+    bad_ck = tmp_path / "file"
+    bad_ck.write_text("")
+    assert main(["audit", paths[0], "--suite", chain.suite, "--checkpoint", str(bad_ck / "ck"),
+                 "--partition-blocks", "100", "--workers", "1"]) == 2
+    assert "ledgerval audit: " in capsys.readouterr().err
+
+
+def test_without_keys_the_commit_is_a_skipped_check(tmp_path, capsys, address):
+    chain = generate_chain("ed25519-sha256", blocks=3, txs=4, validators=2, seed=5)
+    paths = write_files(tmp_path, chain.blocks)
+    args = ["audit", *paths, "--suite", chain.suite, "--scheduler", address]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "not checked: commit signatures of 3 blocks (no --validators-file)" in out
+    assert main(args + ["--strict", "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["exit"] == 1 and doc["skipped"][0]["check"] == "commit_signatures" and doc["errors"] == []
+
+
+def test_max_errors_cuts_the_summary_not_the_json(tmp_path, tampered, capsys, address):
+    chain, blocks = tampered
+    paths = write_files(tmp_path, blocks)
+    args = ["audit", *paths, "--suite", chain.suite, "--validators-file", _keyfile(tmp_path, chain),
+            "--scheduler", address]
+    assert main(args + ["--max-errors", "3"]) == 1
+    out = capsys.readouterr().out
+    total = len(serial_errors(spec_of(chain), blocks))
+    assert f"… and {total - 3} more (--json lists all)" in out and "start-up" in out
 
 
 def test_missing_dask_names_the_extra(tmp_path, monkeypatch, capsys):
@@ -131,13 +166,13 @@ def _external_cluster(tmp_path, workers: int = 2, wait_s: float = 60):
 
 def test_external_scheduler_with_two_workers(tmp_path, tampered, capsys):
     chain, blocks = tampered
-    paths = write_files(tmp_path, blocks, (7,))
+    paths = write_files(tmp_path, blocks, (6,))
     with _external_cluster(tmp_path) as address:
         assert address.startswith("tcp://127.0.0.1:")
         rc = main(["audit", *paths, "--suite", chain.suite, "--validators-file", _keyfile(tmp_path, chain),
                    "--scheduler", address, "--partition-blocks", "2", "--json"])
     doc = json.loads(capsys.readouterr().out)
-    assert rc == 1 and doc["workers"] == 2 and doc["partitions"] == 8
+    assert rc == 1 and doc["workers"] == 2 and doc["partitions"] == 7
     expected = serial_errors(spec_of(chain), blocks)
     assert [(e["block"], e["code"], e["index"]) for e in doc["errors"]] == \
         [(e.block, e.code, e.index) for e in expected]

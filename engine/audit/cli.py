@@ -1,7 +1,7 @@
-"""``ledgerval audit``: validate a whole chain (one or more .lvc files) on a Dask cluster.
-
-Exit 0 when every block is valid, 1 when some block is invalid, 2 on unreadable input, a scheduler that
-cannot be reached, or dask.distributed missing (the message names ``pip install 'ledgerval[dist]'``).
+"""``ledgerval audit``: validate a whole chain (one or more .lvc files) on a Dask cluster, under the exit-code
+contract of ``cli_common``: 0 every block valid, 1 some block invalid (or, with --strict, a check skipped),
+2 unusable input, a scheduler that cannot be reached, or dask.distributed missing (the line names
+``pip install 'ledgerval[dist]'``).
 """
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import json
 import sys
 import time
 
+from .. import cli_common as C
 from ..suites import SUITES
 
+CMD = "audit"
 CONNECT_TIMEOUT = "20s"
 
 
@@ -19,10 +21,11 @@ def register(sub) -> None:
                        description="Validate every block of a chain stored in one or more .lvc files (one chain, "
                                    "in the order given) on a Dask cluster: an embedded one of N worker "
                                    "processes, or an existing scheduler. Exit status: 0 all valid, 1 some "
-                                   "block invalid, 2 unreadable input.")
+                                   "block invalid (or, with --strict, a check skipped), 2 unusable input.")
     p.add_argument("chain", nargs="+", help="chain files (.lvc), in chain order")
     p.add_argument("--suite", required=True, choices=SUITES)
-    p.add_argument("--validators-file", help="JSON validator key file (as written by `ledgerval gen`)")
+    p.add_argument("--validators-file", help="JSON validator key file (as written by `ledgerval gen`); "
+                                             "without it commit signatures are not checked")
     p.add_argument("--chain-id", type=int, default=None, help="expected chain id (default: the key file's, or 0)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=None,
@@ -32,39 +35,49 @@ def register(sub) -> None:
                    help="blocks per partition (default: up to 4 per worker, none under 8 MiB)")
     p.add_argument("--checkpoint", metavar="DIR",
                    help="record finished partitions in DIR; a re-run redoes only the others")
-    p.add_argument("--json", action="store_true", help="print a JSON report instead of the summary")
-    p.set_defaults(func=run)
+    C.add_report_arguments(p)
+    p.set_defaults(func=run, threads=1)  # threads: the validator built here only checks the arguments
 
 
-def _fail(msg: str) -> int:
-    print(f"ledgerval audit: {msg}", file=sys.stderr)
-    return 2
+def _check_chain_files(paths: list[str]) -> None:
+    """Every file usable and framed as LVB1 before any cluster starts (the workers read them later)."""
+    from ..format import MAGIC
+
+    for path in paths:
+        C.check_input(path)
+        with C.open_input(path) as f:
+            head = f.read(4 + len(MAGIC))
+        if len(head) == 4 + len(MAGIC) and head[4:] != MAGIC:
+            raise C.Unusable(path, f"record 0 does not start with {MAGIC.decode()}: not a chain file of this "
+                                   f"format")
 
 
+def _client(args):
+    """A client of the --scheduler, or None (audit_chain then starts an embedded cluster)."""
+    import distributed
+
+    if not args.scheduler:
+        return None
+    try:
+        return distributed.Client(args.scheduler, timeout=CONNECT_TIMEOUT)
+    except (OSError, ValueError) as exc:
+        raise C.Unusable(None, f"cannot reach the scheduler at {args.scheduler}: {exc}") from None
+
+
+@C.guarded(CMD)
 def run(args) -> int:
-    from ..cli_validate import _load_validators, _Progress
+    from ..cli_validate import _make_validator, _Progress
     from ..errors import LedgervalError
     from . import DIST_HINT, audit_chain
 
+    clock = C.Clock()
     try:
-        import distributed
+        import distributed  # noqa: F401
     except ImportError:
-        return _fail(DIST_HINT)
-    validators, threshold, chain_id, weights = [], None, 0, None
-    try:
-        if args.validators_file:
-            validators, threshold, chain_id, weights = _load_validators(args.validators_file)
-    except (OSError, ValueError) as exc:
-        return _fail(f"validator key file {args.validators_file}: {exc}")
-    if args.chain_id is not None:
-        chain_id = args.chain_id
-
-    client = None
-    try:
-        if args.scheduler:
-            client = distributed.Client(args.scheduler, timeout=CONNECT_TIMEOUT)
-    except (OSError, ValueError) as exc:
-        return _fail(f"cannot reach the scheduler at {args.scheduler}: {exc}")
+        raise C.Unusable(None, DIST_HINT) from None
+    v = _make_validator(args)
+    _check_chain_files(args.chain)
+    clock.lap("set-up")
 
     bar: _Progress | None = None
     start = time.perf_counter()
@@ -75,36 +88,41 @@ def run(args) -> int:
             bar = _Progress(total)
         bar.update(done, blocks, txs, time.perf_counter() - start, force=done == total)
 
+    client = _client(args)
     try:
-        report = audit_chain(args.chain, args.suite, validators=validators, threshold=threshold,
-                             chain_id=chain_id, client=client, workers=args.workers,
-                             partition_blocks=args.partition_blocks, weights=weights,
+        report = audit_chain(args.chain, args.suite, validators=v.validators, threshold=v.threshold,
+                             chain_id=v.chain_id, client=client, workers=args.workers,
+                             partition_blocks=args.partition_blocks, weights=[int(w) for w in v.weights],
                              checkpoint=args.checkpoint, progress=progress)
-    except (OSError, ValueError, LedgervalError) as exc:
-        return _fail(f"unreadable input: {exc}")
+    except (OSError, LedgervalError) as exc:
+        raise C.Unusable(None, str(exc)) from None
     finally:
         if bar is not None:
             bar.close()
         if client is not None:
             client.close()
+    clock.phases["cluster start and kernel warm-up"] = report.startup_seconds
 
+    skips = [] if v.validators else [C.Skip("commit_signatures", report.blocks, "blocks", "no --validators-file")]
+    code = C.exit_code(not report.ok, skips, args.strict)
     if args.json:
         json.dump({"blocks": report.blocks, "transactions": report.transactions,
                    "errors": [e.to_dict() for e in report.errors], "workers": report.workers,
-                   "seconds": report.seconds, "partitions": report.partitions,
-                   "partitions_reused": report.partitions_reused}, sys.stdout, indent=1)
+                   "seconds": report.seconds, "tx_per_s": C.rate(report.transactions, report.seconds),
+                   "partitions": report.partitions, "partitions_reused": report.partitions_reused,
+                   **clock.to_dict(), "skipped": [s.to_dict() for s in skips if s.count], "strict": args.strict,
+                   "exit": code}, sys.stdout, indent=1)
         print()
-    else:
-        rate = report.transactions / report.seconds if report.seconds > 0 else 0.0
-        print(f"{report.blocks} blocks, {report.transactions} transactions in {report.seconds:.2f} s "
-              f"({rate:,.0f} tx/s) on {report.workers} workers, {report.partitions} partitions"
-              + (f" ({report.partitions_reused} from the checkpoint)" if report.partitions_reused else ""))
-        if report.errors:
-            bad = len({e.block for e in report.errors})
-            print(f"{bad} invalid blocks, {len(report.errors)} errors:")
-            for e in report.errors[:50]:
-                print(f"  block {e.block} (height {e.height}): {e.code} {e.index if e.index is not None else '-'}: "
-                      f"{e.detail}")
-        else:
-            print("all blocks valid")
-    return 0 if report.ok else 1
+        return code
+    reused = f" ({report.partitions_reused} from the checkpoint)" if report.partitions_reused else ""
+    print(f"{report.blocks} blocks, {report.transactions} transactions validated in {report.seconds:.3f} s "
+          f"({C.rate(report.transactions, report.seconds) or 0:,.0f} tx/s) on {report.workers} workers, "
+          f"{report.partitions} partitions{reused}")
+    print(clock.startup_line())
+    if report.errors:
+        print(f"{len({e.block for e in report.errors})} invalid blocks, {len(report.errors)} errors:")
+        C.print_limited((f"  block {e.block} (height {e.height}): {e.code}"
+                         f"{'' if e.index is None else ' [' + str(e.index) + ']'}: {e.detail}"
+                         for e in report.errors), args.max_errors)
+    C.print_verdict("all blocks valid", not report.ok, skips, args.strict)
+    return code

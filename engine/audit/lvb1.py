@@ -72,6 +72,22 @@ def _validator(spec: ValidatorSpec) -> Validator:
     return spec.build(threads=1)
 
 
+_warm: set[ValidatorSpec] = set()
+
+
+def warm_worker(spec: ValidatorSpec) -> None:
+    """Load the kernels in this worker process (its first block would otherwise pay about a second of
+    Numba cache loading inside the timing) and decode the validator keys; once per process and spec."""
+    if spec in _warm:
+        return
+    from ..gen import generate_chain
+
+    _validator(spec)
+    chain = generate_chain(spec.suite, blocks=1, txs=2, validators=1, seed=0, senders=1)
+    Validator(spec.suite, validators=chain.validators, threads=1).validate_block(chain.blocks[0])
+    _warm.add(spec)
+
+
 def errors_of(block: int, report: Report) -> list[AuditError]:
     """The serial report's errors for chain position ``block``, as audit errors."""
     return [AuditError(block, report.height, e.code, e.index, e.detail) for e in report.errors]
@@ -162,4 +178,4 @@ def link(prev: PartitionResult, cur: PartitionResult) -> PartitionResult:
     return cur.with_errors(errs[:at] + new + errs[at:])
 
 
-LVC = ChainFormat("lvc", index_lvc, validate_partition, link)
+LVC = ChainFormat("lvc", index_lvc, validate_partition, link, warm_worker)

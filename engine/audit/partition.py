@@ -102,6 +102,8 @@ class ChainFormat:
       returns a PartitionResult.  Runs on a worker, so it must be a module-level function.
     - ``link(prev, cur)``: ``cur`` with the errors that linking its first block to ``prev``'s last block
       adds, placed where the serial validator puts them.  Runs on the driver, in chain order.
+    - ``warm(spec)``: run once in every worker before the partitions, so loading kernels is start-up, not
+      validation time.  Module-level, like ``validate``.
     - ``name``: recorded in checkpoints, so a checkpoint of one format is never taken for another.
     """
 
@@ -109,6 +111,7 @@ class ChainFormat:
     index: Callable[[str], np.ndarray]
     validate: Callable[[Partition, Any], PartitionResult]
     link: Callable[[PartitionResult, PartitionResult], PartitionResult]
+    warm: Callable[[Any], None]
 
 
 def cut(paths: Sequence[str], offsets: Sequence[np.ndarray], blocks_per_partition: int) -> list[Partition]:
