@@ -1,17 +1,13 @@
-"""One package error; misuse raises these, bad data never does (it is reported as data)."""
+"""One package error; misuse raises these, bad data never does (it is reported as data).
 
-
-class LedgervalError(Exception):
-    """Base class of every exception ledgerval raises on purpose."""
-
-
-class InvalidArgument(LedgervalError, ValueError):
-    """A value is out of range or unknown: an unknown suite, scheme or algorithm, mismatched lengths."""
-
-
-class InvalidType(LedgervalError, TypeError):
-    """An argument has the wrong type."""
+The classes live in ``ledgerval.native.errors`` (the bottom layer, so the native wrappers raise the same
+ones without importing the engine); this module re-exports them and adds the engine's own.
+"""
+from ledgerval.native.errors import InvalidArgument, InvalidType, LedgervalError, NativeMisuse
 
 
 class ChainFileError(LedgervalError, ValueError):
     """A chain file cannot be read (truncated record framing, not a file)."""
+
+
+__all__ = ["LedgervalError", "InvalidArgument", "InvalidType", "NativeMisuse", "ChainFileError"]

@@ -1,12 +1,13 @@
 """``hash_batch`` and ``hash_spans``: one call hashes a whole batch of messages.
 
-Backends: ``native`` (the C multi-buffer kernels: AVX-512 16 lanes, SHA-NI, portable C, chosen at run time
-by CPU detection; chunks spread over a thread pool, the GIL released), ``numba`` (kernels/, prange over
-messages; a structure-of-arrays kernel for 64-byte SHA-256), ``reference`` (one Python call per message;
-for tests).  ``auto`` is native when the compiled module is there, else numba: on one core of the AMD EPYC
-target, ns per 64-byte message, native auto serves SHA-256 at ~56, SHA-256d ~80, SM3 ~70-75, Keccak-256
-~77-105 against the Numba kernels' ~140-230 (SoA SHA-256) and ~600-1300 (per-message SM3/Keccak), see
-native/src/hash.c and benches/bench_kernels_hashes.py.
+Backends: ``native`` (the C multi-buffer kernels: AVX-512 16 lanes, AVX2 2x8 lanes (4 for Keccak), SHA-NI,
+portable C, chosen at run time by CPU detection and capped by LEDGERVAL_CPU_FEATURES; chunks spread over a
+thread pool, the GIL released), ``numba`` (kernels/, prange over messages; a structure-of-arrays kernel for
+64-byte SHA-256), ``reference`` (one Python call per message; for tests).  ``auto`` is native when the
+compiled module is there, else numba: on one core of the AMD EPYC target, ns per 64-byte message, native
+auto serves SHA-256 at ~45-55, SHA-256d ~60-80, SM3 ~55-70, Keccak-256 ~40-77 (AVX2 tier: SM3 ~64,
+Keccak-256 ~95, SHA-256/SHA-256d ~72/115 with SHA-NI masked) against the Numba kernels' ~140-230 (SoA
+SHA-256) and ~600-1300 (per-message SM3/Keccak), see native/src/hash.c and benches/bench_kernels_hashes.py.
 """
 from __future__ import annotations
 
@@ -20,10 +21,7 @@ from .suites import HASHES, check_hash
 BACKENDS = ("auto", "numba", "native", "reference")
 # Messages per thread-pool chunk: below ~100 us of work a chunk costs more in hand-off than it saves.
 MIN_CHUNK = 1024
-# Spans are split by bytes (plus one block's worth per message for padding and the call): one chunk is at
-# least MIN_CHUNK 64-byte messages' worth, so long spans (Bitcoin sighash preimages, ~1 KB each and
-# quadratic in a transaction's inputs) spread over threads long before there are MIN_CHUNK of them.
-_SPAN_OVERHEAD = 64
+# Native spans are split over threads by bytes: see native/hashes.py's SPAN_CHUNK_BYTES.
 
 
 def _native():
@@ -75,11 +73,8 @@ def _spans(algo: str, buf: np.ndarray, offsets: np.ndarray, threads: int, backen
     if n == 0:
         return out
     if backend == "native":
-        nh = _native()
-        cost = offsets + _SPAN_OVERHEAD * np.arange(n + 1, dtype=np.int64) if threads > 1 else None
-        run_chunks(n, threads, lambda a, b: nh.hash_spans(algo, buf, offsets[a:b + 1], out[a:b]),
-                   min_chunk=MIN_CHUNK * (_SPAN_OVERHEAD + 64), cost=cost)
-    elif backend == "numba":
+        return _native().hash_spans_threaded(algo, buf, offsets, threads)
+    if backend == "numba":
         from ledgerval import kernels
         from ledgerval.kernels import keccak, sha256, sm3
 

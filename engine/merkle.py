@@ -9,12 +9,13 @@ Rules (the same as ``ledgerval.reference.merkle``, which the tests compare again
 - ``fisco``: leaves are 32-byte nodes; H(l || r); an odd level's last node is hashed alone, H(c); one leaf
   is the root as is; zero leaves give H(b"").
 
-Every level is one batch call (kernels/merkle.py holds the level loop); the pairs of a level are its rows
-2p, 2p+1 side by side, i.e. consecutive 64-byte messages, the hot path of the hash kernels.
+Every level is one batch call (``_merkle_levels`` below, over the native or Numba pair kernels); the pairs
+of a level are its rows 2p, 2p+1 side by side, i.e. consecutive 64-byte messages, the hot path of the hash kernels.
 """
 from __future__ import annotations
 
 import operator
+from typing import Callable
 
 import numpy as np
 
@@ -103,9 +104,43 @@ def _pair_fn(algo: str, rule: str, threads: int, backend: str):
     return pairs
 
 
-def _levels(algo: str, leaves, rule: str, threads, backend: str, keep: bool):
-    from ledgerval.kernels.merkle import merkle_levels
+# (nodes (m, 32), npairs, out (npairs, 32), check) -> whether some pair (2p, 2p+1) is two equal nodes
+# (asked only when ``check``; the hashing backend does it per chunk, beside the hashing).
+PairFn = Callable[[np.ndarray, int, np.ndarray, bool], bool]
+OneFn = Callable[[np.ndarray], np.ndarray]  # 32-byte node -> its hash (32,)
 
+
+def _merkle_levels(nodes: np.ndarray, rule: str, pairs: PairFn, single: OneFn, keep: bool = False):
+    """Reduce level by level to one node.  Returns (levels, mutated): levels is every level from ``nodes`` up
+    to the root when ``keep``, else only [root level]; mutated is Bitcoin's CVE-2012-2459 flag (some level
+    pairs two identical nodes, not counting an odd node paired with itself)."""
+    level = nodes
+    levels = [level] if keep else []
+    mutated = False
+    while level.shape[0] > 1:
+        m = level.shape[0]
+        npairs = m // 2
+        out = np.empty(((m + 1) // 2, 32), dtype=np.uint8)
+        if pairs(level, npairs, out[:npairs], rule == "bitcoin" and not mutated):
+            mutated = True
+        if m & 1:
+            last = level[m - 1]
+            if rule == "rfc6962":
+                out[npairs] = last
+            elif rule == "bitcoin":
+                twin = np.concatenate([last, last]).reshape(2, 32)
+                pairs(twin, 1, out[npairs:], False)
+            else:
+                out[npairs] = single(last)
+        level = out
+        if keep:
+            levels.append(level)
+    if not keep:
+        levels = [level]
+    return levels, mutated
+
+
+def _levels(algo: str, leaves, rule: str, threads, backend: str, keep: bool):
     t = resolve_threads(threads)
     level = _level0(algo, leaves, rule, t, backend)
     if level.shape[0] == 0:
@@ -115,7 +150,7 @@ def _levels(algo: str, leaves, rule: str, threads, backend: str, keep: bool):
     def single(node):
         return np.frombuffer(_digest(algo, node.tobytes()), dtype=np.uint8)
 
-    levels, mutated = merkle_levels(level, rule, _pair_fn(algo, rule, t, backend), single, keep)
+    levels, mutated = _merkle_levels(level, rule, _pair_fn(algo, rule, t, backend), single, keep)
     return levels, mutated, level.shape[0]
 
 

@@ -15,8 +15,8 @@ from . import hashing
 from .errors import InvalidArgument, InvalidType
 from .format import HEADER_SIZE, DecodedBlock, Header, Malformed, decode_block, decode_header
 from .merkle import merkle_root
+from .pipeline import Plan, Results, Ticket
 from .native_threads import resolve_threads
-from .signatures import verify_batch
 from .suites import BY_ID, Suite, get_suite
 
 # Stable error codes (never renamed; new ones may be added).
@@ -84,13 +84,6 @@ def _first_seen(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     _, first, inverse = np.unique(view.reshape(-1), return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
     return inverse, first[inverse]
-
-
-def _hash_spans(algo: str, raw: np.ndarray, starts: np.ndarray, ends: np.ndarray, threads: int) -> np.ndarray:
-    from ledgerval.kernels.lvb1_scan import gather_spans
-
-    buf, offsets = gather_spans(raw, starts, ends)
-    return hashing.hash_spans(algo, buf, offsets, threads=threads)
 
 
 class Validator:
@@ -219,94 +212,134 @@ class Validator:
         t2 = time.perf_counter()
         timings["header"] = t2 - t1
 
-        tx_hashes = _hash_spans(algo, dec.raw, dec.tx_start, dec.sig_off, self.threads)
+        # One plan for the block: the transactions' hashes, then their signatures over those hashes and the
+        # commit's signatures over the header hash, in one batch of the suite's scheme.
+        from ledgerval.kernels.lvb1_scan import gather_spans  # Numba loads on the first block, not at import
+
+        plan = Plan()
+        buf, offsets = gather_spans(dec.raw, dec.tx_start, dec.sig_off)
+        hashes = plan.hash_spans(algo, buf, offsets)
+        pubkeys = dec.pubkeys()
+        tx_sigs = plan.signatures(self.suite.scheme, pubkeys, plan.digests_of(hashes), dec.signatures())
+        commit = self._commit_plan(dec, report.header_hash, plan) if self.validators else None
+        run = plan.start(threads=self.threads)
+        tx_hashes = run.digests(hashes)
         t3 = time.perf_counter()
-        timings["tx_hash"] = t3 - t2
+        timings["tx_hash"] = t3 - t2 - run.timings["sig"]  # start() also started the signatures
+        # the Merkle root and the transaction rules run here while secp256k1 signatures verify on helpers
         root = merkle_root(algo, tx_hashes, "rfc6962")
         if root != h.tx_root:
             errors.append(Error(BAD_TX_ROOT, None, f"tx_root {h.tx_root.hex()}, computed {root.hex()}"))
         t4 = time.perf_counter()
         timings["merkle"] = t4 - t3
-
-        pubkeys = dec.pubkeys()
-        sig_ok = verify_batch(self.suite.scheme, pubkeys, tx_hashes, dec.signatures(), threads=self.threads)
+        flags = _tx_flags(dec, pubkeys, tx_hashes)
         t5 = time.perf_counter()
-        timings["signatures"] = t5 - t4
-
-        tx_errors = self._tx_errors(dec, pubkeys, tx_hashes, sig_ok)
-        errors.extend(tx_errors)
+        res = run.result()
         t6 = time.perf_counter()
-        timings["tx_rules"] = t6 - t5
-        if self.validators:
-            errors.extend(self._commit_errors(dec, report.header_hash))
+        timings["signatures"] = res.timings["sig"]  # started in plan.start, joined just above
+        errors.extend(_tx_errors(flags, tx_hashes, res.verdicts(tx_sigs)))
         t7 = time.perf_counter()
-        timings["commit"] = t7 - t6
-        timings["total"] = t7 - t0
+        timings["tx_rules"] = t7 - t6 + t5 - t4
+        if commit is not None:
+            errors.extend(self._commit_errors(dec, commit, res))
+        t8 = time.perf_counter()
+        timings["commit"] = t8 - t7
+        timings["total"] = t8 - t0
         return report
 
-    def _tx_errors(self, dec: DecodedBlock, pubkeys, tx_hashes, sig_ok) -> list[Error]:
-        n = dec.tx_count
-        if n == 0:
-            return []
-        idx = np.arange(n)
-        _, first_hash = _first_seen(tx_hashes)
-        dup = first_hash != idx
-        # (pubkey, nonce) replay: an earlier transaction with the same pair but another tx_hash exists iff the
-        # group's first member hashes differently, or some member before i already differs from the first.
-        pk_nonce = np.concatenate([pubkeys, dec.nonces().view(np.uint8).reshape(n, 8)], axis=1)
-        group, first_pair = _first_seen(pk_nonce)
-        same_as_first = first_hash == first_hash[first_pair]
-        first_diff = np.full(group.max() + 1, n, dtype=np.int64)
-        np.minimum.at(first_diff, group[~same_as_first], idx[~same_as_first])
-        replay = ~same_as_first | (first_diff[group] < idx)
-        bad = ~sig_ok | dup | replay
-        out: list[Error] = []
-        nonces = dec.nonces()
-        for i in np.flatnonzero(bad).tolist():
-            who = f"transaction {i} (tx_hash {tx_hashes[i].tobytes().hex()})"
-            if not sig_ok[i]:
-                out.append(Error(BAD_SIGNATURE, i, f"{who}: signature does not verify under its public key"))
-            if dup[i]:
-                out.append(Error(DUPLICATE_TX, i, f"{who}: same tx_hash as transaction {int(first_hash[i])}"))
-            if replay[i]:
-                j = int(first_pair[i]) if not same_as_first[i] else int(first_diff[group[i]])
-                out.append(Error(REPLAYED_NONCE, i, f"{who}: nonce {int(nonces[i])} of this key was already "
-                                                    f"used by transaction {j}"))
-        return out
-
-    def _commit_errors(self, dec: DecodedBlock, header_hash: bytes) -> list[Error]:
+    def _commit_plan(self, dec: DecodedBlock, header_hash: bytes, plan: Plan) -> _Commit:
+        """The commit's index errors now; its candidates' signatures over the header hash join ``plan``."""
         nv = len(self.validators)
-        m = dec.commit_index.shape[0]
-        out: list[Error] = []
+        errors: list[Error] = []
         seen: set[int] = set()
         candidates: list[int] = []
         for k, vi in enumerate(dec.commit_index.tolist()):
             if vi >= nv:
-                out.append(Error(UNKNOWN_VALIDATOR, k, f"commit entry {k}: validator index {vi} >= {nv} "
-                                                       f"validators"))
+                errors.append(Error(UNKNOWN_VALIDATOR, k, f"commit entry {k}: validator index {vi} >= {nv} "
+                                                          f"validators"))
             elif vi in seen:
-                out.append(Error(DUPLICATE_VALIDATOR, k, f"commit entry {k}: validator {vi} already signed"))
+                errors.append(Error(DUPLICATE_VALIDATOR, k, f"commit entry {k}: validator {vi} already signed"))
             else:
                 candidates.append(k)
             if vi < nv:
                 seen.add(vi)
+        keys = [self.validators[int(dec.commit_index[k])] for k in candidates]
+        ticket = plan.signatures(self.suite.scheme, keys, [header_hash] * len(candidates),
+                                 dec.commit_sig[candidates], owners=candidates)
+        return _Commit(errors, ticket)
+
+    def _commit_errors(self, dec: DecodedBlock, commit: _Commit, res: Results) -> list[Error]:
+        out = list(commit.errors)
         weight = 0
-        if candidates:
-            keys = [self.validators[int(dec.commit_index[k])] for k in candidates]
-            ok = verify_batch(self.suite.scheme, keys, [header_hash] * len(candidates),
-                              dec.commit_sig[candidates], threads=self.threads)
-            for k, good in zip(candidates, ok.tolist()):
-                vi = int(dec.commit_index[k])
-                if good:
-                    weight += int(self.weights[vi])
-                else:
-                    out.append(Error(BAD_COMMIT_SIGNATURE, k, f"commit entry {k}: validator {vi}'s signature "
-                                                              f"over the header hash does not verify"))
+        for k, good in zip(commit.ticket.owners, res.verdicts(commit.ticket).tolist()):
+            vi = int(dec.commit_index[k])
+            if good:
+                weight += int(self.weights[vi])
+            else:
+                out.append(Error(BAD_COMMIT_SIGNATURE, k, f"commit entry {k}: validator {vi}'s signature "
+                                                          f"over the header hash does not verify"))
         out.sort(key=lambda e: e.index)
         if weight < self.threshold:
+            m = dec.commit_index.shape[0]
             out.append(Error(INSUFFICIENT_QUORUM, None, f"valid distinct commit signatures weigh {weight} "
                                                         f"({m} entries), quorum threshold is {self.threshold}"))
         return out
+
+
+@dataclass
+class _Commit:
+    errors: list[Error]  # unknown and duplicate validators, found before any signature is checked
+    ticket: Ticket       # the candidates' signatures; owners are their commit entry indices
+
+
+@dataclass
+class _TxFlags:
+    dup: np.ndarray
+    replay: np.ndarray
+    first_hash: np.ndarray
+    first_pair: np.ndarray
+    same_as_first: np.ndarray
+    first_diff: np.ndarray
+    group: np.ndarray
+    nonces: np.ndarray
+
+
+def _tx_flags(dec: DecodedBlock, pubkeys, tx_hashes) -> _TxFlags | None:
+    """Duplicate transactions and replayed nonces: the rules that need no signature verdict."""
+    n = dec.tx_count
+    if n == 0:
+        return None
+    idx = np.arange(n)
+    _, first_hash = _first_seen(tx_hashes)
+    dup = first_hash != idx
+    # (pubkey, nonce) replay: an earlier transaction with the same pair but another tx_hash exists iff the
+    # group's first member hashes differently, or some member before i already differs from the first.
+    nonces = dec.nonces()
+    pk_nonce = np.concatenate([pubkeys, nonces.view(np.uint8).reshape(n, 8)], axis=1)
+    group, first_pair = _first_seen(pk_nonce)
+    same_as_first = first_hash == first_hash[first_pair]
+    first_diff = np.full(group.max() + 1, n, dtype=np.int64)
+    np.minimum.at(first_diff, group[~same_as_first], idx[~same_as_first])
+    replay = ~same_as_first | (first_diff[group] < idx)
+    return _TxFlags(dup, replay, first_hash, first_pair, same_as_first, first_diff, group, nonces)
+
+
+def _tx_errors(f: _TxFlags | None, tx_hashes, sig_ok) -> list[Error]:
+    if f is None:
+        return []
+    bad = ~sig_ok | f.dup | f.replay
+    out: list[Error] = []
+    for i in np.flatnonzero(bad).tolist():
+        who = f"transaction {i} (tx_hash {tx_hashes[i].tobytes().hex()})"
+        if not sig_ok[i]:
+            out.append(Error(BAD_SIGNATURE, i, f"{who}: signature does not verify under its public key"))
+        if f.dup[i]:
+            out.append(Error(DUPLICATE_TX, i, f"{who}: same tx_hash as transaction {int(f.first_hash[i])}"))
+        if f.replay[i]:
+            j = int(f.first_pair[i]) if not f.same_as_first[i] else int(f.first_diff[f.group[i]])
+            out.append(Error(REPLAYED_NONCE, i, f"{who}: nonce {int(f.nonces[i])} of this key was already "
+                                                f"used by transaction {j}"))
+    return out
 
 
 def _as_bytes(name: str, data) -> bytes:

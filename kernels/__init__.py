@@ -1,4 +1,5 @@
-"""Numba kernels (``ledgerval.kernels``): whole-batch hashing and Merkle level loops.
+"""Numba kernels (``ledgerval.kernels``): whole-batch hashing, Merkle pair hashing, LVB1 block scanning and
+Bitcoin's P2PKH (pay-to-public-key-hash) fast path.  They import only numba, numpy and ``ledgerval.native``.
 
 Importing this package picks Numba's threading layer before any parallel kernel runs.  The default
 ``workqueue`` layer is not safe when several Python threads launch parallel kernels at once (it aborts the
@@ -29,10 +30,3 @@ def threading_layer() -> str | None:
         return numba.threading_layer()
     except ValueError:
         return None
-
-
-def info() -> dict[str, str]:
-    """Which code path serves ``hash_batch``'s default backend for each algorithm (for benchmark reports)."""
-    from ledgerval.hashing import paths
-
-    return paths()

@@ -1,4 +1,5 @@
-"""Bitcoin's P2PKH fast path over a whole block, and the RIPEMD-160 it needs for HASH160.
+"""Bitcoin's P2PKH (pay-to-public-key-hash) fast path over a whole block, and the RIPEMD-160 it needs for
+HASH160 (RIPEMD-160 of SHA-256, the hash a P2PKH script commits to).
 
 ``p2pkh_all_batch`` takes, per candidate input, its transaction's bytes inside the raw block, the input's
 index and the 25-byte scriptPubKey it spends, and does the work ``engine.bitcoin.inputs`` does per input in
@@ -308,8 +309,21 @@ def hash160_numba(buf: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return ripemd160_batch(mids.reshape(-1), np.arange(mids.shape[0] + 1, dtype=np.int64) * 32)
 
 
+def hash160_spans(buf: np.ndarray, offsets: np.ndarray, native: bool = True) -> np.ndarray:
+    """(N, 20) HASH160 of each span: the native kernel (SHA-NI/AVX-512 SHA-256, then RIPEMD-160 in C, several
+    times faster) when ``native`` and it is built, else ``hash160_numba``."""
+    if native:
+        from ledgerval.native import hashes as nh
+
+        if nh.available() and nh.has("lv_hash160_spans"):  # (a native build from before HASH160 lacks it)
+            out = np.empty((offsets.shape[0] - 1, 20), dtype=np.uint8)
+            nh.hash160_spans(np.ascontiguousarray(buf), np.ascontiguousarray(offsets), out)
+            return out
+    return hash160_numba(buf, offsets)
+
+
 def p2pkh_all_batch(raw: np.ndarray, tx_lo: np.ndarray, tx_hi: np.ndarray, kin: np.ndarray, spk: np.ndarray,
-                    hash160=None):
+                    native: bool = True):
     """The P2PKH SIGHASH_ALL fast path for N candidate inputs.
 
     ``raw``: the block, 1-D uint8.  Candidate i spends input ``kin[i]`` of the witness-free transaction
@@ -319,8 +333,8 @@ def p2pkh_all_batch(raw: np.ndarray, tx_lo: np.ndarray, tx_hi: np.ndarray, kin: 
     (zeros where r or s >= n) and its key ``raw[key_pos[i]:key_pos[i]+key_len[i]]``.
 
     Two Numba passes with the keys' HASH160 between them, so that an input whose key does not match is
-    declined before its preimage is written: ``hash160(buf, offsets) -> (M, 20)`` over the keys laid back to
-    back (``hash160_numba`` unless given; the adapter passes the native one, several times faster).
+    declined before its preimage is written (``hash160_spans`` over the keys laid back to back; ``native=False``
+    keeps it in Numba).
     """
     n = kin.shape[0]
     if raw.dtype != np.uint8 or raw.ndim != 1 or spk.shape != (n, 25) or spk.dtype != np.uint8:
@@ -343,7 +357,7 @@ def p2pkh_all_batch(raw: np.ndarray, tx_lo: np.ndarray, tx_hi: np.ndarray, kin: 
         offs = np.zeros(took.size + 1, dtype=np.int64)
         np.cumsum(lens, out=offs[1:])
         keys = raw[np.repeat(key_pos[took] - offs[:-1], lens) + np.arange(offs[-1])]
-        h = (hash160 or hash160_numba)(keys, offs)
+        h = hash160_spans(keys, offs, native)
         ok[took[(h != spk[took, 3:23]).any(axis=1)]] = 0
     # each preimage is at most its transaction's length + 29 (its scriptPubKey and the hash type, less
     # the at least one CompactSize byte per scriptSig that becomes one zero byte)

@@ -1,4 +1,5 @@
-"""Numba kernels that find the transactions of an LVB1 block without a per-transaction Python loop.
+"""Numba kernels that find the transactions of an LVB1 block (ledgerval's own block format, version 1:
+docs/FORMAT.md) without a per-transaction Python loop.
 
 Byte order: every integer in the format is little-endian; the kernels assemble them byte by byte so they
 never depend on the host's order or on alignment.

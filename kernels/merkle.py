@@ -1,5 +1,5 @@
-"""Merkle trees over a chosen hash: the level loop shared by every backend, and the Numba kernel that hashes
-one level's pairs.
+"""Merkle trees over a chosen hash: the Numba kernel that hashes one level's pairs (the level loop, which
+also drives the native kernels, is the engine's: engine/merkle.py).
 
 Nodes are (m, 32) uint8 arrays.  A level's pairs are the rows (2p, 2p+1), which lie back to back in memory,
 so hashing a level is hashing m//2 consecutive 64-byte messages (65 with RFC 6962's 0x01 prefix) and needs
@@ -9,8 +9,6 @@ no copy.  Rules (what happens to an odd level's last node):
   ``fisco``    hashed alone, H(c).
 """
 from __future__ import annotations
-
-from typing import Callable
 
 import numpy as np
 from numba import njit, prange
@@ -77,12 +75,6 @@ def hash_pairs(algo: str, data: np.ndarray, prefix: int = -1) -> np.ndarray:
     return out
 
 
-# (nodes (m, 32), npairs, out (npairs, 32), check) -> whether some pair (2p, 2p+1) is two equal nodes
-# (asked only when ``check``; the hashing backend does it per chunk, beside the hashing).
-PairFn = Callable[[np.ndarray, int, np.ndarray, bool], bool]
-OneFn = Callable[[np.ndarray], np.ndarray]  # 32-byte node -> its hash (32,)
-
-
 @njit(cache=True)
 def any_equal_halves(flat, n):
     """True when some flat[64p:64p+32] equals flat[64p+32:64p+64], p < n."""
@@ -95,59 +87,3 @@ def any_equal_halves(flat, n):
         if same:
             return True
     return False
-
-
-def merkle_levels(nodes: np.ndarray, rule: str, pairs: PairFn, single: OneFn, keep: bool = False):
-    """Reduce level by level to one node.  Returns (levels, mutated): levels is every level from ``nodes`` up
-    to the root when ``keep``, else only [root level]; mutated is Bitcoin's CVE-2012-2459 flag (some level
-    pairs two identical nodes, not counting an odd node paired with itself)."""
-    level = nodes
-    levels = [level] if keep else []
-    mutated = False
-    while level.shape[0] > 1:
-        m = level.shape[0]
-        npairs = m // 2
-        out = np.empty(((m + 1) // 2, 32), dtype=np.uint8)
-        if pairs(level, npairs, out[:npairs], rule == "bitcoin" and not mutated):
-            mutated = True
-        if m & 1:
-            last = level[m - 1]
-            if rule == "rfc6962":
-                out[npairs] = last
-            elif rule == "bitcoin":
-                twin = np.concatenate([last, last]).reshape(2, 32)
-                pairs(twin, 1, out[npairs:], False)
-            else:
-                out[npairs] = single(last)
-        level = out
-        if keep:
-            levels.append(level)
-    if not keep:
-        levels = [level]
-    return levels, mutated
-
-
-def _numba_pairs(algo: str, prefix: int) -> PairFn:
-    def pairs(level: np.ndarray, npairs: int, out: np.ndarray, check: bool) -> bool:
-        flat = np.ascontiguousarray(level[: 2 * npairs]).reshape(-1)
-        pairs_into(algo, prefix, flat, npairs, out)
-        return check and any_equal_halves(flat, npairs)
-
-    return pairs
-
-
-def merkle_root(algo: str, nodes: np.ndarray, rule: str) -> tuple[bytes, bool]:
-    """(root, mutated) over (m >= 1, 32) level-0 nodes with the Numba kernels (leaf hashing for rfc6962 is
-    the caller's).  See merkle_levels."""
-    from .sha256 import sha256_batch, sha256d_batch
-    from .sm3 import sm3_batch
-    from .keccak import keccak256_batch
-
-    batch = {"sha256": sha256_batch, "sha256d": sha256d_batch, "sm3": sm3_batch, "keccak256": keccak256_batch}[algo]
-    check_nodes(nodes, 32)
-
-    def single(node: np.ndarray) -> np.ndarray:
-        return batch(np.ascontiguousarray(node), np.array([0, 32], dtype=np.int64))[0]
-
-    levels, mutated = merkle_levels(nodes, rule, _numba_pairs(algo, 1 if rule == "rfc6962" else -1), single)
-    return levels[-1][0].tobytes(), mutated

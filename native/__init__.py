@@ -7,6 +7,9 @@ not built); the engine then serves every call from its reference path.
 from __future__ import annotations
 
 import os as _os
+import warnings as _warnings
+
+from .errors import InvalidArgument as _InvalidArgument
 
 
 def _load():
@@ -33,6 +36,11 @@ except ImportError as exc:  # pragma: no cover - exercised only on unbuilt check
     ffi = lib = None
     AVAILABLE = False
     IMPORT_ERROR = str(exc)
+    # Said once, at import: without the module every call takes the pure-Python reference path, about a
+    # thousand times slower, and the results stay correct, so nothing else would tell.
+    _warnings.warn(f"ledgerval's C kernels are not built ({exc}); every call falls back to the slow reference "
+                   "path.  Build them with `python native/build_native.py` (or reinstall: pip install -e .)",
+                   RuntimeWarning, stacklevel=2)
 
 _FEATURE_NAMES = ("SSE41", "AVX2", "BMI2", "ADX", "SHA", "AVX512F", "AVX512BW", "AVX512VL",
                   "AVX512IFMA", "AVX512VBMI")
@@ -58,7 +66,7 @@ def features_mask(names) -> int:
             continue
         name = _ALIASES.get(name, name)
         if name not in _FEATURE_NAMES:
-            raise ValueError(f"unknown CPU feature {raw.strip()!r}; known: {', '.join(_FEATURE_NAMES)}")
+            raise _InvalidArgument(f"unknown CPU feature {raw.strip()!r}; known: {', '.join(_FEATURE_NAMES)}")
         if AVAILABLE:
             mask |= getattr(lib, "LV_CPU_" + name)
     return mask
@@ -73,7 +81,7 @@ def _env_mask() -> int:
     try:
         return features_mask(spec.split(","))
     except ValueError as exc:
-        raise ValueError(f"LEDGERVAL_CPU_FEATURES={spec!r}: {exc}") from None
+        raise _InvalidArgument(f"LEDGERVAL_CPU_FEATURES={spec!r}: {exc}") from None
 
 
 ENV_MASK = _env_mask()
@@ -141,6 +149,6 @@ class tier_mask(cpu_mask):
 
     def __init__(self, name: str):
         if name not in TIERS:
-            raise ValueError(f"unknown tier {name!r}; known: {', '.join(TIERS)}")
+            raise _InvalidArgument(f"unknown tier {name!r}; known: {', '.join(TIERS)}")
         super().__init__(features_mask(TIERS[name]))
         self.name = name

@@ -29,6 +29,8 @@ from typing import Callable
 
 import numpy as np
 
+from .errors import InvalidArgument
+
 _EMPTY_U64 = np.zeros(0, dtype=np.uint64)
 
 
@@ -238,7 +240,7 @@ class KeySlotCache:
                 self._width = w
                 self._words = np.zeros((self._max, uwords.shape[1]), dtype=np.uint64)
             if self._width != w:
-                raise ValueError(f"key identities are {self._width} bytes wide, not {w}")
+                raise InvalidArgument(f"key identities are {self._width} bytes wide, not {w}")
             arena = self._arena
             slot_of = self._find(uwords, uf)
             hit = slot_of >= 0

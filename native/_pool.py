@@ -12,6 +12,8 @@ from typing import Callable
 
 import numpy as np
 
+from .errors import InvalidArgument, InvalidType
+
 _pools: dict[int, ThreadPoolExecutor] = {}
 _lock = threading.Lock()
 
@@ -27,12 +29,8 @@ def resolve_threads(threads: int | None) -> int:
     if threads is None:
         return cpu_count()
     if isinstance(threads, bool) or not isinstance(threads, int):
-        from ledgerval.errors import InvalidType
-
         raise InvalidType(f"threads must be an int or None, not {type(threads).__name__}")
     if threads < 1:
-        from ledgerval.errors import InvalidArgument
-
         raise InvalidArgument(f"threads must be >= 1, got {threads}")
     return threads
 

@@ -1,5 +1,9 @@
-"""Shared helpers of the two a = -3 curve wrappers (native/p256.py, native/sm2.py): argument checks,
-chunk pointers and the bounded, thread-safe cache of decompressed public keys."""
+"""Shared helpers of the two "wei3" curve wrappers (native/p256.py, native/sm2.py): argument checks, chunk
+pointers and the bounded, thread-safe cache of decompressed public keys.
+
+wei3: short Weierstrass curves with a = -3, y^2 = x^3 - 3x + b over a 256-bit prime field (NIST P-256 and
+SM2's sm2p256v1), which share their C field/group/scalar-multiplication layers (native/src/wei3_*_impl.h).
+"""
 from __future__ import annotations
 
 import threading
@@ -7,9 +11,9 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ledgerval.errors import InvalidArgument, InvalidType, LedgervalError
 
 from . import ffi, lib
+from .errors import InvalidArgument, InvalidType, NativeMisuse
 
 
 def lanes_outrun_tables() -> bool:
@@ -20,10 +24,6 @@ def lanes_outrun_tables() -> bool:
         return False
     need = lib.LV_CPU_AVX512F | lib.LV_CPU_AVX512IFMA
     return (lib.lv_cpu_features() & need) == need
-
-
-class NativeError(LedgervalError, RuntimeError):
-    """A native kernel reported misuse (a bug in the wrapper, never bad data)."""
 
 
 def u8(name: str, a, width: int | None) -> np.ndarray:
@@ -65,7 +65,7 @@ def ptr(a: np.ndarray, row: int = 0):
 
 def check_rc(rc: int, what: str) -> None:
     if rc != 0:
-        raise NativeError(f"{what} reported misuse (code {rc})")
+        raise NativeMisuse(f"{what} reported misuse (code {rc})")
 
 
 class KeyCache:

@@ -38,10 +38,10 @@ import os
 
 import numpy as np
 
-from ledgerval.errors import InvalidArgument, InvalidType
 
 from . import AVAILABLE as _NATIVE, ffi, has, lib
 from ._keyslots import KeySlotCache
+from .errors import InvalidArgument, InvalidType, NativeMisuse
 from ._pool import run_chunks
 
 AVAILABLE: bool = _NATIVE and has("lv_ed25519_verify_batch")
@@ -62,9 +62,9 @@ def _check(rc: int) -> None:
     if rc == lib.LV_ED25519_OK:
         return
     if rc == lib.LV_ED25519_ESCRATCH:
-        raise InvalidArgument("ed25519: scratch buffer too small")
-    raise InvalidArgument(f"ed25519: invalid arguments to the native call (code {rc}): offsets must be "
-                     "non-decreasing and within the message buffer")
+        raise NativeMisuse("ed25519: scratch buffer too small")
+    raise NativeMisuse(f"ed25519: invalid arguments to the native call (code {rc}): offsets must be "
+                       "non-decreasing and within the message buffer")
 
 
 def _u8(name: str, a, ndim: int, width: int | None = None) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""ECDSA over NIST P-256 through the C kernels (native/src/p256.c and the shared wei3_* layers).
+"""ECDSA over NIST P-256 through the C kernels (native/src/p256.c and the shared wei3_* layers: short
+Weierstrass, a = -3).
 
 Thin layer: checks dtypes and shapes, passes numpy buffers without copies, spreads chunks over threads
 (cffi releases the GIL), and keeps the bounded caches of decompressed keys and of per-key tables (a key
@@ -12,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ledgerval.errors import InvalidArgument
 
 from . import has, lib
+from .errors import InvalidArgument
 from ._wei3 import (
     KeyCache,
     KeyTableCache,

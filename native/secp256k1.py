@@ -25,6 +25,7 @@ import numpy as np
 from . import ffi, has, lib
 from ._keyslots import KeySlotCache
 from ._pool import run_chunks, start_shared
+from .errors import InvalidArgument, InvalidType, NativeMisuse
 
 AVAILABLE = has("lv_secp256k1_verify")
 _SLOTS = has("lv_secp256k1_verify_slots")
@@ -33,14 +34,7 @@ _SLOTS = has("lv_secp256k1_verify_slots")
 _MIN_CHUNK = 16
 
 
-def _errors():
-    from ledgerval.errors import InvalidArgument, InvalidType, LedgervalError
-
-    return InvalidArgument, InvalidType, LedgervalError
-
-
 def _rows(name: str, a, width: int, n: int | None = None) -> np.ndarray:
-    InvalidArgument, InvalidType, _ = _errors()
     if not isinstance(a, np.ndarray):
         raise InvalidType(f"{name} must be a numpy array, not {type(a).__name__}")
     if a.dtype != np.uint8:
@@ -54,7 +48,7 @@ def _rows(name: str, a, width: int, n: int | None = None) -> np.ndarray:
 
 def _check(rc: int) -> None:
     if rc != lib.LV_SECP256K1_OK:
-        raise _errors()[2](f"secp256k1 kernel reported misuse (code {rc})")
+        raise NativeMisuse(f"secp256k1 kernel reported misuse (code {rc})")
 
 
 def _need() -> None:
@@ -96,7 +90,7 @@ def _plan(keys, key_lens, digests, sigs, cache: bool):
     n = keys.shape[0]
     key_lens = np.ascontiguousarray(key_lens)
     if key_lens.dtype != np.uint8 or key_lens.shape != (n,):
-        raise _errors()[1](f"key_lens must be a uint8 array of shape ({n},)")
+        raise InvalidType(f"key_lens must be a uint8 array of shape ({n},)")
     digests = _rows("digests", digests, 32, n)
     sigs = _rows("sigs", sigs, 64, n)
     status = np.zeros(n, dtype=np.uint8)
@@ -216,7 +210,7 @@ def recover(digests: np.ndarray, sigs65: np.ndarray, *, threads: int | None = No
 def _raise_failed(what: str, status: np.ndarray) -> None:
     bad = np.flatnonzero(status == 0)
     if bad.size:
-        raise _errors()[0](f"{what} failed for item {int(bad[0])} ({bad.size} in all): a scalar is 0 or >= n, "
+        raise InvalidArgument(f"{what} failed for item {int(bad[0])} ({bad.size} in all): a scalar is 0 or >= n, "
                            "or r or s came out 0 for that nonce")
 
 

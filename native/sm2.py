@@ -1,20 +1,24 @@
 """SM2 signatures (GB/T 32918.2, curve sm2p256v1, default user ID) through the C kernels
-(native/src/sm2.c and the shared wei3_* layers).
+(native/src/sm2.c and the shared wei3_* layers: short Weierstrass, a = -3).
 
-The C kernel takes e = SM3(Z_A || M); this layer computes e with the batch hash API and keeps one bounded,
-thread-safe slot cache per key of its uncompressed form and Z_A (no per-key Python: native/_keyslots.py),
-next to the cache of per-key tables (a key seen again verifies through its table).  Where the CPU has AVX-512 IFMA
-every key takes the 8-lane kernel instead (native/src/wei3_ifma_impl.h, chosen at run time; it beats the
-tables too, so none are built; ``ledgerval.native.cpu_mask`` forces the 4x64 paths).  Signing exists for test data only: it is NOT hardened
+The C kernel takes e = SM3(Z_A || M), Z_A being the SM3 hash of the signer's user ID, the curve parameters and
+the public key (GB/T 32918.2 section 5.5); this layer computes e with the native SM3 over spans
+(native/hashes.py) and keeps one bounded, thread-safe slot cache per key of its uncompressed form and Z_A (no
+per-key Python: native/_keyslots.py), next to the cache of per-key tables (a key seen again verifies through
+its table). Where the CPU has AVX-512 IFMA every key takes the 8-lane kernel instead
+(native/src/wei3_ifma_impl.h, chosen at run time; it beats the tables too, so none are built;
+``ledgerval.native.cpu_mask`` forces the 4x64 paths). Signing exists for test data only: it is NOT hardened
 against side channels.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ledgerval.errors import InvalidArgument
 
 from . import has, lib
+from ._pool import resolve_threads
+from .errors import InvalidArgument
+from .hashes import hash_spans_threaded
 from ._keyslots import KeySlotCache
 from ._wei3 import (
     KeyTableCache,
@@ -41,10 +45,9 @@ _MIN_CHUNK = 8
 
 
 def _hash_spans(buf: np.ndarray, offsets: np.ndarray, threads: int | None = 1) -> np.ndarray:
-    """(N, 32) SM3 digests of buf[offsets[i]:offsets[i+1]] through the package's batch hash API."""
-    from ledgerval.hashing import hash_spans
-
-    return hash_spans("sm3", buf, offsets, threads=threads)
+    """(N, 32) SM3 digests of buf[offsets[i]:offsets[i+1]], on the native multi-buffer SM3."""
+    return hash_spans_threaded("sm3", np.ascontiguousarray(buf), np.ascontiguousarray(offsets),
+                               resolve_threads(threads))
 
 
 if AVAILABLE:

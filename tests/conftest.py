@@ -1,11 +1,21 @@
-"""Shared test configuration.  Each concern below keeps to its own clearly named functions."""
+"""Shared test configuration.  Each concern below keeps to its own clearly named functions.
+
+Test vectors: ``../shared/vectors`` beside the repository (its README says where each file comes from).
+``vector_file(*parts)`` (also the ``vectors`` fixture) is the one place that finds them; a test whose file is
+absent is skipped with the one reason ``VECTORS_SKIP``, so a run that skipped vectors says so in one line of
+the summary.  In CI (``CI=true``) with ``../shared`` present, such a skip is a failure: the vectors are
+expected there, and a run that silently skipped Wycheproof would pass for the wrong reason.
+"""
 from __future__ import annotations
 
 import importlib.util
 import os
 import re
+from pathlib import Path
 
 import pytest
+
+pytest_plugins = ["pytester"]  # tests/test_engine_conftest.py runs the vector hooks in a scratch project
 
 # -- cross-checks run in CI (issue 17) ------------------------------------------------------------------------
 # A cross-check compares ledgerval with an independent implementation (a peer library of the ``test`` extra).
@@ -81,3 +91,53 @@ def pytest_crosscheck_terminal_summary(terminalreporter):
     if missing:
         terminalreporter.write_line(f"cross-checks skipped: peer libraries not installed: {', '.join(missing)} "
                                     f"(pip install -e '.[test]' installs them)", yellow=True)
+
+
+# -- test vectors (issue 12) ----------------------------------------------------------------------------------
+
+SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
+VECTORS_DIR = SHARED_DIR / "vectors"
+VECTORS_SKIP = "test vectors absent: ../shared/vectors (see its README for the sources)"
+
+
+def vector_file(*parts: str) -> Path:
+    """The path of ``../shared/vectors/<parts>``; skips the calling test (with ``VECTORS_SKIP``) when it is
+    absent."""
+    path = VECTORS_DIR.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(VECTORS_SKIP)
+    return path
+
+
+@pytest.fixture
+def vectors():
+    """``vector_file`` as a fixture: ``vectors("bitcoin", "block277647.raw")``."""
+    return vector_file
+
+
+def vectors_required() -> bool:
+    """In CI with ../shared present every vector test must run."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes") and SHARED_DIR.is_dir()
+
+
+def vectors_gate(report) -> None:
+    """Turn a skip for missing vectors into a failure where ``vectors_required``."""
+    longrepr = report.longrepr
+    if not (report.skipped and isinstance(longrepr, tuple) and len(longrepr) == 3
+            and str(longrepr[2]).endswith(VECTORS_SKIP)) or not vectors_required():
+        return
+    report.outcome = "failed"
+    report.longrepr = (f"{VECTORS_SKIP}, but CI=true and {SHARED_DIR} exists: a vector file this test needs "
+                       "is missing")
+
+
+@pytest.hookimpl(hookwrapper=True, specname="pytest_runtest_makereport")
+def pytest_vectors_runtest_makereport(item, call):
+    outcome = yield
+    vectors_gate(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True, specname="pytest_make_collect_report")
+def pytest_vectors_make_collect_report(collector):
+    outcome = yield
+    vectors_gate(outcome.get_result())  # a module-level skip for missing vectors

@@ -3,7 +3,6 @@ python-bitcoinlib's CheckBlock cases, proof of work against nBits."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -13,16 +12,13 @@ from ledgerval.bitcoin.checkblock import POW_LIMIT, check_pow, decode_compact
 from ledgerval.bitcoin.script import push_values
 from ledgerval.bitcoin.sighash import sha256d
 from ledgerval.bitcoin.wire import parse_block
+from conftest import vector_file
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "bitcoin"
 BLOCK_HASH = "0000000000000000054a714e580b16c583701712ab91060e92dbde6eb1e052a8"
 
 
-def _need(name: str) -> Path:
-    path = VECTORS / name
-    if not path.exists():
-        pytest.skip("../shared/vectors/bitcoin is absent")
-    return path
+def _need(name: str):
+    return vector_file("bitcoin", name)
 
 
 @pytest.fixture(scope="module")

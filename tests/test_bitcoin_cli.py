@@ -6,19 +6,16 @@ import json
 import random
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from ledgerval.cli import main
+from conftest import vector_file
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "bitcoin"
 
 
 def _need(name):
-    p = VECTORS / name
-    if not p.exists():
-        pytest.skip("../shared/vectors/bitcoin is absent")
+    p = vector_file("bitcoin", name)
     return p
 
 

@@ -5,7 +5,6 @@ reads against Reader's field-by-field reads, and the sigop pre-scan against a pl
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -20,9 +19,9 @@ from ledgerval.bitcoin.der import N
 from ledgerval.bitcoin.script import OP_CHECKMULTISIG, get_op, hash160, legacy_sigop_count, p2pkh_script, push_script
 from ledgerval.bitcoin.sighash import legacy_sighash
 from ledgerval.bitcoin.wire import parse_transaction
+from conftest import vector_file
 
 SEED = 20240612
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "bitcoin"
 
 
 def _report_tuple(rep):
@@ -72,13 +71,11 @@ def _reencode(sig: bytes, rng: random.Random) -> bytes:
 def test_fast_path_agrees_with_general_path_on_block_277647(monkeypatch):
     """Re-encoded and corrupted signatures in the real block: both paths give the same report, detail for
     detail (the scriptSigs change, so the Merkle root fails the same way in both)."""
-    path = VECTORS / "block277647.raw"
-    if not path.exists():
-        pytest.skip("../shared/vectors/bitcoin is absent")
+    path = vector_file("bitcoin", "block277647.raw")
     from ledgerval.bitcoin import load_prevouts
 
     raw = path.read_bytes()
-    prevouts = load_prevouts(VECTORS / "block277647_prevouts.jsonl")
+    prevouts = load_prevouts(vector_file("bitcoin", "block277647_prevouts.jsonl"))
     fast, slow = _both(monkeypatch, raw, prevouts)
     assert fast == slow and fast[0] and fast[2] == 732
     rng = random.Random(SEED)
@@ -232,14 +229,12 @@ def test_sigop_prescan_matches_opcode_walk(pieces, cut):
 def test_failure_during_overlap_still_joins_the_background_verification(monkeypatch):
     """A bug raising in the block checks (which run while signatures verify in the background) propagates,
     after the background work is joined and its key slots released."""
-    path = VECTORS / "block277647.raw"
-    if not path.exists():
-        pytest.skip("../shared/vectors/bitcoin is absent")
+    path = vector_file("bitcoin", "block277647.raw")
     from ledgerval.bitcoin import load_prevouts
     from ledgerval.native import secp256k1
 
     raw = path.read_bytes()
-    prevouts = load_prevouts(VECTORS / "block277647_prevouts.jsonl")
+    prevouts = load_prevouts(vector_file("bitcoin", "block277647_prevouts.jsonl"))
 
     def boom(*a):
         raise RuntimeError("check failed")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from ledgerval.bitcoin import validate_block
 from ledgerval.bitcoin.build import block, coinbase, pubkey, ser_tx, sign, witness_commitment_output
-from ledgerval.bitcoin.inputs import InputCheck
+from ledgerval.bitcoin.checks import InputCheck
 from ledgerval.bitcoin.script import hash160, p2pkh_script, push_script, sha256
 from ledgerval.bitcoin.sighash import ONE, bip143_sighash, legacy_sighash, sha256d
 from ledgerval.bitcoin.wire import parse_transaction

@@ -2,23 +2,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
 
 from ledgerval import verify_batch
 from ledgerval.bitcoin.der import parse_der_lax
 from ledgerval.bitcoin.script import p2pkh_script
 from ledgerval.bitcoin.sighash import ONE, bip143_preimage, bip143_sighash, legacy_preimage, legacy_sighash
 from ledgerval.bitcoin.wire import parse_transaction
+from conftest import vector_file
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "bitcoin"
 
 
 def _rows():
-    path = VECTORS / "sighash.json"
-    if not path.exists():
-        pytest.skip("../shared/vectors/bitcoin is absent")
+    path = vector_file("bitcoin", "sighash.json")
     return [r for r in json.loads(path.read_text()) if len(r) == 5]
 
 

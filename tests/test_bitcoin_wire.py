@@ -3,7 +3,6 @@ truncations, bit flips) that must only ever give a ``malformed`` verdict or an i
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +13,8 @@ from ledgerval.bitcoin import validate_block
 from ledgerval.bitcoin.build import ser_tx
 from ledgerval.bitcoin.sighash import sha256d
 from ledgerval.bitcoin.wire import Malformed, Reader, parse_block, parse_transaction
+from conftest import vector_file
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "bitcoin"
 
 # BIP143's native P2WPKH example (published data): signed and unsigned forms
 SIGNED = bytes.fromhex(
@@ -29,9 +28,7 @@ SIGNED = bytes.fromhex(
 
 
 def _small_block() -> bytes:
-    path = VECTORS / "checkblock_valid.json"
-    if not path.exists():
-        pytest.skip("../shared/vectors/bitcoin is absent")
+    path = vector_file("bitcoin", "checkblock_valid.json")
     rows = [r for r in json.loads(path.read_text()) if len(r) == 5 and r[0].startswith("Block 99960")]
     return bytes.fromhex(rows[0][4])
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 
@@ -12,11 +11,12 @@ from ledgerval import evm
 from ledgerval.evm.header import header_from_json, withdrawal_from_json
 from ledgerval.evm.rlp import enc_bytes, enc_list
 from ledgerval.evm.tx import N, from_json
+from conftest import VECTORS_DIR, VECTORS_SKIP
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "ethereum"
+VECTORS = VECTORS_DIR / "ethereum"
 FILES = [VECTORS / f"mainnet_block{n}.json" for n in (24476000, 24476001)]
 if not all(p.exists() for p in FILES):
-    pytest.skip("../shared/vectors/ethereum is absent", allow_module_level=True)
+    pytest.skip(VECTORS_SKIP, allow_module_level=True)
 
 P = (1 << 256) - 0x1000003D1
 _BLOCKS = [json.loads(p.read_text()) for p in FILES]

@@ -3,16 +3,16 @@ RLP files and their skipped checks, --strict, exit codes (0 valid, 1 invalid, 2 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from ledgerval.cli import main
+from conftest import VECTORS_DIR, VECTORS_SKIP
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "ethereum"
+VECTORS = VECTORS_DIR / "ethereum"
 FILES = [VECTORS / f"mainnet_block{n}.json" for n in (24476000, 24476001)]
 if not all(p.exists() for p in FILES):
-    pytest.skip("../shared/vectors/ethereum is absent", allow_module_level=True)
+    pytest.skip(VECTORS_SKIP, allow_module_level=True)
 
 
 def test_valid_blocks_summary(capsys):

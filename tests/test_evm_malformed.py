@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,11 +15,12 @@ from ledgerval.errors import LedgervalError
 from ledgerval.evm.header import header_from_json, withdrawal_from_json
 from ledgerval.evm.rlp import enc_bytes, enc_list
 from ledgerval.evm.tx import N, from_json
+from conftest import VECTORS_DIR, VECTORS_SKIP
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "ethereum"
+VECTORS = VECTORS_DIR / "ethereum"
 FILE = VECTORS / "mainnet_block24476000.json"
 if not FILE.exists():
-    pytest.skip("../shared/vectors/ethereum is absent", allow_module_level=True)
+    pytest.skip(VECTORS_SKIP, allow_module_level=True)
 
 _BLOCK = json.loads(FILE.read_text())
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 
 from ledgerval import evm
 from ledgerval.evm.tx import from_json
+from conftest import VECTORS_DIR, VECTORS_SKIP
 
 coincurve = pytest.importorskip("coincurve")
 rlp = pytest.importorskip("rlp")
 trie = pytest.importorskip("trie")
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "ethereum"
+VECTORS = VECTORS_DIR / "ethereum"
 FILE = VECTORS / "mainnet_block24476000.json"
 
 
@@ -82,7 +82,7 @@ def synthetic_txs() -> tuple[list[dict], list[bytes]]:
 
 def test_synthetic_block_validates_and_a_tamper_fails():
     if not FILE.exists():
-        pytest.skip("../shared/vectors/ethereum is absent")
+        pytest.skip(VECTORS_SKIP)
     b = json.loads(FILE.read_text())
     txs, raws = synthetic_txs()
     real = copy.deepcopy(b["transactions"][:3])

@@ -3,15 +3,15 @@ see its README), and on tampered copies of them: each damage reported with its c
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import pytest
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "fabric"
-V20 = VECTORS / "v20_testchannel_blockfile_000000"
-PROD = VECTORS / "sample_prod_mychannel_blockfile_000000"
+from conftest import VECTORS_DIR, VECTORS_SKIP
+
+V20 = VECTORS_DIR / "fabric" / "v20_testchannel_blockfile_000000"
+PROD = VECTORS_DIR / "fabric" / "sample_prod_mychannel_blockfile_000000"
 if not V20.exists() or not PROD.exists():
-    pytest.skip("../shared/vectors/fabric is absent", allow_module_level=True)
+    pytest.skip(VECTORS_SKIP, allow_module_level=True)
 pytest.importorskip("google.protobuf", reason="the fabric extra (protobuf) is not installed")
 pytest.importorskip("cryptography", reason="the fabric extra (cryptography) is not installed")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,9 +17,9 @@ from ledgerval.bitcoin.script import hash160, hash160_spans, p2pkh_script, push_
 from ledgerval.bitcoin.sighash import legacy_preimage, legacy_sighash
 from ledgerval.bitcoin.wire import parse_block, parse_transaction
 from ledgerval.kernels.bitcoin_p2pkh import hash160_numba, p2pkh_all_batch, ripemd160_batch
+from conftest import vector_file
 
 SEED = 20261128
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "bitcoin"
 
 # Dobbertin, Bosselaers, Preneel, "RIPEMD-160: A Strengthened Version of RIPEMD", test vectors
 RIPEMD160_VECTORS = [
@@ -65,17 +64,17 @@ def _reference(raw: bytes, tx, k: int, spk: bytes):
     return legacy_preimage(tx, k, spk, 1, clean=True), parse_der_lax(sig[:-1]), key
 
 
-def _run(raw: bytes, blk, cands, hash160=None):
-    """The kernel over (transaction index, input index, scriptPubKey) candidates of a parsed block; unless
-    a HASH160 is named, run with the Numba one and with the native one, which must agree."""
+def _run(raw: bytes, blk, cands, native=False):
+    """The kernel over (transaction index, input index, scriptPubKey) candidates of a parsed block, run with
+    the Numba HASH160 and with the native one, which must agree (``native=True``: the native one alone)."""
     ends = block_ends(blk)
     lo = np.array([ends[t] - len(blk.txs[t].raw) for t, _, _ in cands], dtype=np.int64)
     hi = np.array([ends[t] for t, _, _ in cands], dtype=np.int64)
     kin = np.array([k for _, k, _ in cands], dtype=np.int64)
     spk = np.frombuffer(b"".join(s for _, _, s in cands), dtype=np.uint8).reshape(-1, 25)
-    out = p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, kin, spk, hash160=hash160)
-    if hash160 is None:
-        other = p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, kin, spk, hash160=hash160_spans)
+    out = p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, kin, spk, native=native)
+    if not native:
+        other = p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, kin, spk, native=True)
         ok, pre, pre_off, *rest = out
         ok2, pre2, pre_off2, *rest2 = other
         assert np.array_equal(ok, ok2) and np.array_equal(pre_off, pre_off2)
@@ -90,12 +89,10 @@ def block_ends(blk):
 
 
 def test_block_277647_every_input_as_the_python_path_reads_it():
-    if not (VECTORS / "block277647.raw").exists():
-        pytest.skip("../shared/vectors/bitcoin is absent")
+    raw = vector_file("bitcoin", "block277647.raw").read_bytes()
     from ledgerval.bitcoin import load_prevouts
 
-    raw = (VECTORS / "block277647.raw").read_bytes()
-    prevouts = load_prevouts(VECTORS / "block277647_prevouts.jsonl")
+    prevouts = load_prevouts(vector_file("bitcoin", "block277647_prevouts.jsonl"))
     blk = parse_block(raw)
     cands = [(ti, k, prevouts[(t.prev_hash[::-1].hex(), t.prev_n)][1])
              for ti, tx in enumerate(blk.txs[1:], 1) for k, t in enumerate(tx.vin)]

@@ -6,7 +6,6 @@ import hashlib
 import hmac as _hmac
 import json
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +16,8 @@ from ledgerval.kernels.merkle import hash_pairs
 from ledgerval.kernels.sha256 import sha256_batch, sha256d_batch
 from ledgerval.kernels.sm3 import sm3_batch
 from ledgerval.reference.sm3 import sm3 as ref_sm3
+from conftest import vector_file
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 SEED = 20261128
 
 
@@ -83,9 +82,7 @@ def test_empty_batch():
 
 
 def test_gmt_sm3_examples():
-    path = VECTORS / "gm" / "sm2_sm3_vectors.json"
-    if not path.exists():
-        pytest.skip("shared vectors absent")
+    path = vector_file("gm", "sm2_sm3_vectors.json")
     cases = json.loads(path.read_text())["sm3"]
     buf, off = spans([c["msg_ascii"].encode() for c in cases])
     out = sm3_batch(buf, off)
@@ -106,9 +103,7 @@ def hmac_batch(hash_batch, keys: list[bytes], msgs: list[bytes]) -> list[bytes]:
 
 
 def test_wycheproof_hmac_sm3():
-    path = VECTORS / "wycheproof" / "hmac_sm3_test.json"
-    if not path.exists():
-        pytest.skip("shared vectors absent")
+    path = vector_file("wycheproof", "hmac_sm3_test.json")
     groups = json.loads(path.read_text())["testGroups"]
     tests = [(g["tagSize"] // 8, t) for g in groups for t in g["tests"]]
     tags = hmac_batch(sm3_batch, [bytes.fromhex(t["key"]) for _, t in tests],

@@ -9,13 +9,13 @@ import hashlib
 import json
 import os
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ledgerval.native import cpu_features, cpu_mask
 from ledgerval.native import ed25519 as E
+from conftest import vector_file
 
 pytestmark = pytest.mark.skipif(not E.AVAILABLE, reason="native ed25519 kernels not built")
 
@@ -23,7 +23,6 @@ SEED = int(os.environ.get("LV_TEST_SEED", "8032"))
 # Sanitizer runs (tests/test_native_sanitizers.py) ask for fewer random iterations.
 SANITIZE = os.environ.get("LEDGERVAL_TEST_QUICK") == "1"
 ITER = 12 if SANITIZE else 120
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 
 # ---- a small independent model of the curve (affine, Python ints) used to build test points ------------
 P = 2**255 - 19
@@ -198,9 +197,7 @@ def test_rfc8032_vectors(cpu_path):
 # ---- Wycheproof ---------------------------------------------------------------------------------------
 
 def wycheproof():
-    path = VECTORS / "wycheproof" / "ed25519_test.json"
-    if not path.exists():
-        pytest.skip(f"{path} not present")
+    path = vector_file("wycheproof", "ed25519_test.json")
     data = json.loads(path.read_text())
     out = []
     for g in data["testGroups"]:

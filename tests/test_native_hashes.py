@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from Crypto.Hash import keccak as _keccak
 
+import ledgerval
 from ledgerval import native
 from ledgerval.native import hashes as nh
 from ledgerval.reference.sm3 import sm3 as ref_sm3
@@ -28,6 +29,7 @@ KEEP = {
     "portable": 0,
     "shani": native.lib.LV_CPU_SHA | native.lib.LV_CPU_SSE41 if native.AVAILABLE else 0,
     "avx512": native.lib.LV_CPU_AVX512F | native.lib.LV_CPU_AVX512BW if native.AVAILABLE else 0,
+    "avx2": native.lib.LV_CPU_AVX2 if native.AVAILABLE else 0,
 }
 CASES = [(a, p) for a in nh.ALGOS for p in nh.PATHS if not (p == "shani" and a in ("sm3", "keccak256"))]
 
@@ -126,9 +128,18 @@ def test_unavailable_path_is_an_error():
 
 
 def test_empty_batches():
-    out = np.zeros((0, 32), dtype=np.uint8)
-    nh.hash_spans("keccak256", np.zeros(0, np.uint8), np.zeros(1, np.int64), out)
-    nh.hash_64("sha256", np.zeros((0, 64), np.uint8), out)
+    """An empty batch writes nothing (the rows around its empty output stay as they were) and still has its
+    arguments checked."""
+    big = np.full((3, 32), 0xA5, dtype=np.uint8)
+    for algo in ("sha256", "sha256d", "sm3", "keccak256"):
+        assert nh.hash_spans(algo, np.zeros(0, np.uint8), np.zeros(1, np.int64), big[1:1]) is None
+        assert nh.hash_64(algo, np.zeros((0, 64), np.uint8), big[1:1]) is None
+    assert (big == 0xA5).all()
+    with pytest.raises(ValueError):   # the one offset must lie within the (empty) buffer
+        nh.hash_spans("sha256", np.zeros(0, np.uint8), np.array([1], np.int64), big[1:1])
+    with pytest.raises(ValueError):
+        nh.hash_spans("md5", np.zeros(0, np.uint8), np.zeros(1, np.int64), big[1:1])
+    assert ledgerval.hash_batch("sm3", []).shape == (0, 32)
 
 
 def test_pairs_equal():

@@ -10,17 +10,16 @@ import hashlib
 import json
 import os
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ledgerval.native import p256
 from ledgerval.reference import ecc
+from conftest import vector_file
 
 pytestmark = pytest.mark.skipif(not p256.AVAILABLE, reason="native P-256 kernel not built")
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 SEED = int(os.environ.get("LV_TEST_SEED", "2561"))
 SAN = os.environ.get("LEDGERVAL_TEST_QUICK") == "1"
 NRAND = 12 if SAN else 120
@@ -86,9 +85,7 @@ def der_parse_strict(b: bytes):
 
 
 def wycheproof_rows(name, der):
-    path = VECTORS / "wycheproof" / name
-    if not path.exists():
-        pytest.skip(f"{path} not found")
+    path = vector_file("wycheproof", name)
     data = json.loads(path.read_text())
     rows, expect, ids = [], [], []
     for g in data["testGroups"]:

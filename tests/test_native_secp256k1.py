@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,13 +19,13 @@ import pytest
 import ledgerval
 from ledgerval.native import secp256k1 as k1
 from ledgerval.native import tier_mask, tiers_available
+from conftest import vector_file
 
 pytestmark = pytest.mark.skipif(not k1.AVAILABLE, reason="native secp256k1 kernel not built")
 
 P = 2**256 - 2**32 - 977
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 QUICK = os.environ.get("LEDGERVAL_TEST_QUICK") == "1"
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "wycheproof"
 
 
 def _b(x: int) -> bytes:
@@ -133,9 +132,7 @@ def parse_der(sig: bytes) -> bytes | None:
 
 
 def _wycheproof(name: str):
-    path = VECTORS / name
-    if not path.exists():
-        pytest.skip(f"{path} not present")
+    path = vector_file("wycheproof", name)
     data = json.loads(path.read_text())
     rows = []
     for group in data["testGroups"]:

@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 import os
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ledgerval.native import sm2
 from ledgerval.reference import ecc
+from conftest import vector_file
 
 pytestmark = pytest.mark.skipif(not sm2.AVAILABLE, reason="native SM2 kernel not built")
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 SEED = int(os.environ.get("LV_TEST_SEED", "3291"))
 SAN = os.environ.get("LEDGERVAL_TEST_QUICK") == "1"
 NRAND = 10 if SAN else 80
@@ -45,9 +44,7 @@ def run(rows, threads=1):
 
 
 def test_gmt_example_with_intermediates():
-    path = VECTORS / "gm" / "sm2_sm3_vectors.json"
-    if not path.exists():
-        pytest.skip(f"{path} not found")
+    path = vector_file("gm", "sm2_sm3_vectors.json")
     v = json.loads(path.read_text())["sm2_verify"][0]
     assert v["id_ascii"] == "1234567812345678"
     key = b"\x04" + bytes.fromhex(v["public_key_x"] + v["public_key_y"])

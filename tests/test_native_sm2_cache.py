@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,10 +13,10 @@ from keyslot_contract import run_in_threads
 
 from ledgerval.native import sm2
 from ledgerval.reference import ecc
+from conftest import vector_file
 
 pytestmark = pytest.mark.skipif(not sm2.AVAILABLE, reason="native SM2 kernel not built")
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 SEED = int(os.environ.get("LV_TEST_SEED", "7741"))
 SAN = os.environ.get("LEDGERVAL_TEST_QUICK") == "1"
 C = ecc.SM2
@@ -146,9 +145,7 @@ def test_tiny_bound_four_threads(fresh):
 
 
 def test_gmt_example_through_the_cache(fresh):
-    path = VECTORS / "gm" / "sm2_sm3_vectors.json"
-    if not path.exists():
-        pytest.skip(f"{path} not found")
+    path = vector_file("gm", "sm2_sm3_vectors.json")
     v = json.loads(path.read_text())["sm2_verify"][0]
     key = b"\x04" + bytes.fromhex(v["public_key_x"] + v["public_key_y"])
     msg = v["msg_ascii"].encode()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -13,16 +12,14 @@ from hypothesis import strategies as st
 
 from ledgerval.reference import ecc
 from ledgerval.reference.sm3 import sm3
+from conftest import vector_file
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 CURVES = {"secp256k1": ecc.SECP256K1, "secp256r1": ecc.P256}
 SEED = 20240602
 
 
 def _load(name: str) -> dict:
-    path = VECTORS / "wycheproof" / name
-    if not path.is_file():
-        pytest.skip(f"{path} not available")
+    path = vector_file("wycheproof", name)
     return json.loads(path.read_text())
 
 
@@ -150,9 +147,7 @@ def test_wycheproof_bitcoin_low_s():
 # --- SM2: the GM/T 0003.5 example -----------------------------------------------------------------------------
 
 def _gm() -> dict:
-    path = VECTORS / "gm" / "sm2_sm3_vectors.json"
-    if not path.is_file():
-        pytest.skip(f"{path} not available")
+    path = vector_file("gm", "sm2_sm3_vectors.json")
     return json.loads(path.read_text())
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledgerval.reference import ed25519 as ed
+from conftest import vector_file
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 SEED = 8032
 
 # RFC 8032 section 7.1, TEST 1 and TEST 2.
@@ -42,9 +41,7 @@ def test_rfc8032_vectors():
 
 
 def test_wycheproof():
-    path = VECTORS / "wycheproof" / "ed25519_test.json"
-    if not path.is_file():
-        pytest.skip(f"{path} not available")
+    path = vector_file("wycheproof", "ed25519_test.json")
     data = json.loads(path.read_text())
     failures = []
     count = 0

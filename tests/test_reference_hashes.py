@@ -6,7 +6,6 @@ import hashlib
 import hmac as std_hmac
 import json
 import random
-from pathlib import Path
 
 import pytest
 
@@ -14,17 +13,15 @@ from ledgerval.errors import InvalidArgument
 from ledgerval.reference import hashes
 from ledgerval.reference.keccak import keccak256
 from ledgerval.reference.sm3 import sm3
+from conftest import vector_file
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 SEED = 32905
 # Lengths around the 64-byte SM3/SHA-256 block, its 55/56-byte padding edge and Keccak's 136-byte rate.
 EDGE_LENGTHS = [0, 1, 3, 54, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 135, 136, 137, 271, 272, 273, 1000]
 
 
 def _load(*parts) -> dict:
-    path = VECTORS.joinpath(*parts)
-    if not path.is_file():
-        pytest.skip(f"{path} not available")
+    path = vector_file(*parts)
     return json.loads(path.read_text())
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from pathlib import Path
 
 import pytest
 
 from ledgerval.errors import InvalidArgument
 from ledgerval.reference import merkle
 from ledgerval.reference.hashes import digest
+from conftest import vector_file
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 SEED = 6962
 
 
@@ -130,18 +129,14 @@ def _txids(block: bytes) -> list[bytes]:
 
 
 def _checkblock(name: str) -> list[tuple[str, bytes]]:
-    path = VECTORS / "bitcoin" / name
-    if not path.is_file():
-        pytest.skip(f"{path} not available")
+    path = vector_file("bitcoin", name)
     rows = json.loads(path.read_text())
     return [(r[0], bytes.fromhex(r[4])) for r in rows if isinstance(r, list) and len(r) == 5]
 
 
 def test_bitcoin_real_blocks():
     blocks = _checkblock("checkblock_valid.json")
-    raw = VECTORS / "bitcoin" / "block277647.raw"
-    if raw.is_file():
-        blocks.append(("block 277647", raw.read_bytes()))
+    blocks.append(("block 277647", vector_file("bitcoin", "block277647.raw").read_bytes()))
     full = [(name, b) for name, b in blocks if len(b) > 80]
     assert len(full) >= 3
     for name, block in full:

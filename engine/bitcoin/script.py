@@ -50,19 +50,10 @@ def hash160(data: bytes) -> bytes:
 
 def hash160_spans(buf, offsets):
     """(N, 20) uint8 HASH160 of each span ``buf[offsets[i]:offsets[i+1]]`` (1-D uint8, (N+1,) int64): the
-    native kernel (SHA-NI/AVX-512 SHA-256, then RIPEMD-160 in C) when it is built, else the Numba one."""
-    import numpy as np
+    native kernel when it is built, else the Numba one."""
+    from ..kernels.bitcoin_p2pkh import hash160_spans as spans
 
-    from ..hashing import _native
-
-    nh = _native()
-    if nh is None or not nh.has("lv_hash160_spans"):  # (a native build from before HASH160)
-        from ..kernels.bitcoin_p2pkh import hash160_numba
-
-        return hash160_numba(buf, offsets)
-    out = np.empty((offsets.shape[0] - 1, 20), dtype=np.uint8)
-    nh.hash160_spans(np.ascontiguousarray(buf), np.ascontiguousarray(offsets), out)
-    return out
+    return spans(buf, offsets)
 
 
 def sha256(data: bytes) -> bytes:

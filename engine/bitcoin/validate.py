@@ -4,11 +4,12 @@ Order, per piece of the block (two pieces from two threads on: the first 40% of 
 one piece otherwise): parse (wire.BlockParser); txids in one hash batch; input classification
 (double spends, values, prevouts, hash/template checks, sighash preimages: P2PKH SIGHASH_ALL spends of
 pre-BIP66 blocks in one Numba kernel call, kernels/bitcoin_p2pkh.py, every other input through the Python
-classifier in inputs.py, the reference the kernel is tested against); one SHA-256d batch over the kernel's
-preimages, whose signatures then start verifying on helper threads (``start_verify_batch``).  Then, on this
-thread while they verify: header PoW, Merkle root and mutation, CheckBlock structure rules, witness
-commitment, the inputs the kernel declined, one SHA-256d batch and one ``verify_batch`` over the remaining
-(signature, key) pairs; last, the join and the replay of each input's CHECKSIG/CHECKMULTISIG over the
+classifier in inputs.py, the reference the kernel is tested against); the kernel's preimages and their
+signatures form one piece of the block's ``ledgerval.pipeline.Plan``, started at once (one SHA-256d batch,
+then the signatures verifying on helper threads).  Then, on this thread while they verify: header PoW,
+Merkle root and mutation, CheckBlock structure rules, witness commitment, the inputs the kernel declined,
+and the plan's last piece: one SHA-256d batch and one verify batch over the remaining (signature, key)
+pairs; last, the join of every piece and the replay of each input's CHECKSIG/CHECKMULTISIG over the
 verdicts.
 
 Why the pieces and the overlap: the Python stages hold the GIL, so on a second core the only parallel work
@@ -28,11 +29,12 @@ import numpy as np
 from ..errors import InvalidType
 from ..hashing import hash_spans
 from ..native_threads import resolve_threads
-from ..signatures import start_verify_batch, verify_batch
+from ..pipeline import Execution, Plan, Ticket, join
 from . import report as R
 from .checkblock import MAX_MONEY, check_header, check_structure, check_witness_commitment, merkle_root
-from .inputs import Batch, Classifier, Rules
-from .script import coinbase_height, hash160_spans
+from .checks import Batch, Rules
+from .inputs import Classifier
+from .script import coinbase_height
 from .sighash import ONE
 from .wire import Block, BlockParser, Malformed, display_hex
 
@@ -193,9 +195,10 @@ class _InputRun:
     """The inputs of one block, fed a piece of its transactions at a time (``feed``), then ``close``d and
     ``finish``ed.  Each piece: the per-input loop (double spends, values, prevouts, classification), then
     the P2PKH kernel over the candidates of the pre-BIP66 rules (a 25-byte prevout script in a witness-free
-    transaction), their preimages hashed and their signatures started on helper threads
-    (``start_verify_batch``).  ``finish`` classifies what the kernel declined, verifies the general batch,
-    joins the background verification and replays every input's checks over the verdicts.  ``abandon``
+    transaction), their preimages hashed and their signatures started on helper threads (one piece of
+    ``self.plan``, owners (transaction, input)).  ``finish`` classifies what the kernel declined, runs the
+    general batch as the plan's last piece, joins the others and replays every input's checks over the
+    verdicts.  ``abandon``
     joins whatever was started (its helpers stop, nothing else is read) when the run ends early."""
 
     def __init__(self, block: Block, raw: bytes, starts: list[int], prevouts, rep: R.BitcoinReport, threads):
@@ -212,8 +215,9 @@ class _InputRun:
         self.cand_k: list[int] = []
         self.cand_pv: list = []
         self.taken: list[np.ndarray] = []
-        self.acc: list[np.ndarray] = []
-        self.pending: list = []
+        self.plan = Plan()  # started once per piece (P2PKH kernel pairs), then for the general batch
+        self.fast: list[Ticket] = []  # the kernel pairs' tickets, one per started piece
+        self.pending: list[Execution] = []
 
     def feed(self, first: int, t) -> None:
         """Check the inputs of transactions ``first`` to the last one parsed."""
@@ -288,16 +292,18 @@ class _InputRun:
         acc = np.flatnonzero(taken)
         if not len(acc):
             return
-        self.acc.append(acc + c0)
         # declined candidates have empty spans, so the taken ones lie back to back; once helpers verify,
         # every other core is theirs: hash on this thread alone
         offs = np.append(pre_off[acc], pre_off[-1])
-        digests = hash_spans("sha256d", pre, offs, threads=1 if self.pending else threads)
         keys = [raw[a : a + m] for a, m in zip(key_pos[acc].tolist(), key_len[acc].tolist())]
+        plan = self.plan
+        digests = plan.hash_spans("sha256d", pre, offs)
+        owners = [(ct[i], ck[i]) for i in acc.tolist()]  # (transaction, input)
+        self.fast.append(plan.signatures("ecdsa-secp256k1", keys, plan.digests_of(digests), rs_k[acc], owners))
         # without the key cache: its lookup would run here, ahead of the helpers, and Bitcoin keys mostly
         # sign once (block 277647 at 2 threads: no slower warm, a little faster cold)
-        self.pending.append(start_verify_batch("ecdsa-secp256k1", keys, digests, rs_k[acc], threads=threads,
-                                               key_cache=False))
+        self.pending.append(plan.start(threads=threads, hash_threads=1 if self.pending else threads,
+                                       key_cache=False))
 
     def close(self) -> None:
         """After the last piece: Core's ConnectBlock rule on the coinbase amount."""
@@ -314,11 +320,10 @@ class _InputRun:
     def abandon(self) -> None:
         pending, self.pending = self.pending, []
         with suppress(Exception):  # the run is being abandoned: its verdicts are not read
-            _results(pending)
+            join(pending)
 
     def finish(self, threads, t) -> None:
         txs, batch, rep = self.block.txs, self.batch, self.rep
-        acc = np.concatenate(self.acc) if self.acc else np.zeros(0, dtype=np.int64)
         try:
             if self.taken:
                 implied_ok = self.prevouts is None
@@ -327,19 +332,21 @@ class _InputRun:
                 for c in np.flatnonzero(np.concatenate(self.taken) == 0).tolist():
                     classify(txs[cand_t[c]], cand_t[c], cand_k[c], cand_pv[c], implied_ok)
             t.lap("classify")
-            verdict = _verify_general(batch, threads)
+            # verified here, on this thread (and ``threads`` helpers), while the pieces' helpers go on
+            general = _plan_general(batch, self.plan)
+            res = self.plan.execute(threads=threads, key_cache=False)
+            verdict = res.verdicts(general) if general is not None else np.zeros(0, dtype=bool)
             t.lap("general")
         finally:
             pending, self.pending = self.pending, []
-            fast_ok = _results(pending)
+            fast_res = join(pending)
         t.lap("verify")
 
-        if len(acc):
-            cand_t, cand_k = self.cand_t, self.cand_k
-            rep.inputs_checked += len(acc)
-            rep.sigs_checked += len(acc)
-            for i in acc[~fast_ok].tolist():
-                ti, k = cand_t[i], cand_k[i]
+        # the P2PKH kernel's pairs: owners are (transaction, input)
+        for ticket, res in zip(self.fast, fast_res):
+            rep.inputs_checked += len(ticket)
+            rep.sigs_checked += len(ticket)
+            for ti, k in res.failed(ticket):
                 rep.sigs_failed += 1
                 rep.add(R.BAD_SIGNATURE, f"transaction {ti} input {k}: P2PKH: signature does not verify", ti, k)
         if batch.fast_pair:
@@ -366,38 +373,20 @@ class _InputRun:
                         f"{what}", chk.tx_index, chk.input_index)
 
 
-def _results(pending: list) -> np.ndarray:
-    """The verdicts of every background verification, in order; each is joined even if one raises."""
-    out, err = [], None
-    for p in pending:
-        try:
-            out.append(p.result())
-        except BaseException as e:  # noqa: BLE001 - re-raised below, after the others released their slots
-            err = err or e
-    if err is not None:
-        raise err
-    return np.concatenate(out) if out else np.zeros(0, dtype=bool)
-
-
-def _verify_general(batch: Batch, threads) -> np.ndarray:
-    """Hash the general batch's preimages and verify its (signature, key) pairs; the verdicts."""
+def _plan_general(batch: Batch, plan: Plan) -> Ticket | None:
+    """Add the general batch to ``plan``: its preimages' SHA-256d, then its (signature, key) pairs over
+    them (Core's uint256(1) where a signature's digest source is -1); the pairs' ticket."""
     n_pre = len(batch.pre_lens)
-    n_gen = len(batch.pair_sig)
-    if not n_gen:
-        return np.zeros(0, dtype=bool)
-    # one extra row for Core's uint256(1): signatures with digest source -1 index it from the end
-    digests = np.empty((n_pre + 1, 32), dtype=np.uint8)
-    digests[-1] = np.frombuffer(ONE, dtype=np.uint8)
-    if n_pre:
-        offsets = np.zeros(n_pre + 1, dtype=np.int64)
-        np.cumsum(np.asarray(batch.pre_lens, dtype=np.int64), out=offsets[1:])
-        buf = np.frombuffer(b"".join(batch.parts), dtype=np.uint8)
-        digests[:-1] = hash_spans("sha256d", buf, offsets, threads=threads)
+    if not batch.pair_sig:
+        return None
+    offsets = np.zeros(n_pre + 1, dtype=np.int64)
+    np.cumsum(np.asarray(batch.pre_lens, dtype=np.int64), out=offsets[1:])
+    pre = plan.hash_spans("sha256d", np.frombuffer(b"".join(batch.parts), dtype=np.uint8), offsets)
     rs = np.frombuffer(b"".join(x or _ZERO64 for x in batch.sig_rs), dtype=np.uint8).reshape(-1, 64)
     ps = np.asarray(batch.pair_sig, dtype=np.int64)
     src = np.asarray(batch.sig_digest, dtype=np.int64)[ps]
     # no key cache, as for the kernel's pairs: its lookup costs a few numpy calls even for two keys
-    return verify_batch("ecdsa-secp256k1", batch.pair_key, digests[src], rs[ps], threads=threads, key_cache=False)
+    return plan.signatures("ecdsa-secp256k1", batch.pair_key, plan.digests_of(pre, src, fill=ONE), rs[ps])
 
 
 def _check_values(tx, ti: int, value_in: int, rep: R.BitcoinReport) -> int:
@@ -421,8 +410,7 @@ def _kernel_fast(block: Block, raw: bytes, starts: list[int], cand_t, cand_k, ca
     lo = np.asarray(starts, dtype=np.int64)[ct]
     hi = lo + np.fromiter((len(txs[i].raw) for i in cand_t), dtype=np.int64, count=len(cand_t))
     spk = np.frombuffer(b"".join(cand_spk), dtype=np.uint8).reshape(-1, 25)
-    return p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, np.asarray(cand_k, dtype=np.int64), spk,
-                           hash160=hash160_spans)
+    return p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, np.asarray(cand_k, dtype=np.int64), spk)
 
 
 class _Timer:

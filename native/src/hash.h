@@ -17,6 +17,7 @@
 #define LV_PATH_PORTABLE   0
 #define LV_PATH_SHANI      1   /* SHA-256 only: two interleaved streams of SHA-NI */
 #define LV_PATH_AVX512     2   /* 16 lanes (SHA-256, SM3) or 8 states (Keccak) per instruction */
+#define LV_PATH_AVX2       3   /* 8 lanes (SHA-256, SM3) or 4 states (Keccak) per instruction */
 
 #define LV_HASH_OK             0
 #define LV_HASH_EBADALGO     (-1)
@@ -42,7 +43,8 @@ int lv_hash_64(int algo, int path, const uint8_t *in, size_t n, uint8_t *out);
 int lv_hash_pairs_equal(const uint8_t *in, size_t n);
 
 /* Bitcoin's HASH160, RIPEMD-160(SHA-256(m)), of each span (as lv_hash_spans, SHA-256 on the path ``path``
- * names or picks); out receives n*20 bytes.  Public-key hashes of P2PKH and P2WPKH outputs. */
+ * names or picks; RIPEMD-160 with AVX2 8 lanes when the CPU has it); out receives n*20 bytes.  Public-key
+ * hashes of P2PKH and P2WPKH outputs. */
 int lv_hash160_spans(int path, const uint8_t *buf, size_t buf_len, const int64_t *offsets, size_t n,
                      uint8_t *out);
 

@@ -56,6 +56,18 @@ static inline void kk_block(uint8_t *dst, const uint8_t *p, uint64_t len, uint64
     dst[KECCAK_RATE - 1] ^= 0x80;
 }
 
+/* Fixed-size messages of ``width`` bytes, ``lanes`` at a time straight from the input (i: the first of the
+ * group); a last group of fewer is copied into ``tail`` (lanes * width bytes) and zero-filled, so that no
+ * whole-group load reads past the caller's array.  *cnt: the real messages in the group. */
+static inline const uint8_t *lanes_group(const uint8_t *in, size_t i, size_t n, size_t lanes, size_t width,
+                                         uint8_t *tail, size_t *cnt) {
+    *cnt = n - i < lanes ? n - i : lanes;
+    if (*cnt == lanes) return in + width * i;
+    memset(tail, 0, width * lanes);
+    memcpy(tail, in + width * i, width * *cnt);
+    return tail;
+}
+
 /* The lane scheduler of every multi-buffer kernel.  Each lane works through one message block by block;
  * when a message ends, its digest is written and the lane takes the next message, so lanes stay busy when
  * lengths differ.  Compression runs on all lanes at once; a lane with no message left computes on stale
@@ -74,6 +86,15 @@ typedef struct {
     /* write lane j's 32-byte digest */
     void (*digest)(const void *state, int j, uint8_t *out);
 } mb_algo;
+
+/* The 16-lane state layout of the SHA-256 and SM3 kernels, [8 words][16 lanes]: set lane j to ``iv``,
+ * and write lane j's 32-byte big-endian digest. */
+static void mb16_set(void *state, int j, const uint32_t iv[8]) {
+    for (int i = 0; i < 8; i++) ((uint32_t *)state)[16 * i + j] = iv[i];
+}
+static void mb16_digest(const void *state, int j, uint8_t *out) {
+    for (int i = 0; i < 8; i++) wr_be32(out + 4 * i, ((const uint32_t *)state)[16 * i + j]);
+}
 
 typedef struct {
     const uint8_t *p;

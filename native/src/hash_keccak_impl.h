@@ -108,13 +108,8 @@ TGT_AVX512F static void keccak256_64_x8(const uint8_t *in, size_t n, uint8_t *ou
     uint8_t tail[8 * 64];
     const __m512i idx = _mm512_set_epi64(7 * 64, 6 * 64, 5 * 64, 4 * 64, 3 * 64, 2 * 64, 64, 0);
     for (size_t i = 0; i < n; i += 8) {
-        size_t cnt = n - i < 8 ? n - i : 8;
-        const uint8_t *base = in + 64 * i;
-        if (cnt < 8) {
-            memset(tail, 0, sizeof(tail));
-            memcpy(tail, base, 64 * cnt);
-            base = tail;
-        }
+        size_t cnt;
+        const uint8_t *base = lanes_group(in, i, n, 8, 64, tail, &cnt);
         __m512i A[25];
         for (int w = 0; w < 8; w++)
             A[w] = _mm512_i64gather_epi64(_mm512_add_epi64(idx, _mm512_set1_epi64(8 * w)), (const void *)base, 1);

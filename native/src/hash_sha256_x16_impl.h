@@ -100,13 +100,8 @@ TGT_AVX512 static void x16_store_digests(const __m512i s[8], uint8_t *out, size_
 TGT_AVX512 static void sha256_64_x16(const uint8_t *in, size_t n, int dbl, uint8_t *out) {
     uint8_t tail[16 * 64];
     for (size_t i = 0; i < n; i += 16) {
-        size_t cnt = n - i < 16 ? n - i : 16;
-        const uint8_t *base = in + 64 * i;
-        if (cnt < 16) {
-            memset(tail, 0, sizeof(tail));
-            memcpy(tail, base, 64 * cnt);
-            base = tail;
-        }
+        size_t cnt;
+        const uint8_t *base = lanes_group(in, i, n, 16, 64, tail, &cnt);
         __m512i s[8], W[16];
         x16_iv(s);
         x16_load_blocks(W, base, 64);
@@ -126,15 +121,10 @@ TGT_AVX512 static void x16_mb_compress(void *state, const uint8_t *blocks) {
     x16_compress_w(s, W);
     for (int i = 0; i < 8; i++) _mm512_storeu_si512((void *)(st + 16 * i), s[i]);
 }
-static void x16_mb_reset_sha256(void *state, int j) {
-    for (int i = 0; i < 8; i++) ((uint32_t *)state)[16 * i + j] = SHA256_IV[i];
-}
-static void x16_mb_digest(const void *state, int j, uint8_t *out) {
-    for (int i = 0; i < 8; i++) wr_be32(out + 4 * i, ((const uint32_t *)state)[16 * i + j]);
-}
+static void x16_mb_reset_sha256(void *state, int j) { mb16_set(state, j, SHA256_IV); }
 
 static void sha256_spans_x16(const uint8_t *buf, const int64_t *off, size_t n, int dbl, uint8_t *out) {
-    mb_algo A = {16, 0, dbl, x16_mb_compress, x16_mb_reset_sha256, x16_mb_digest};
+    mb_algo A = {16, 0, dbl, x16_mb_compress, x16_mb_reset_sha256, mb16_digest};
     uint32_t state[8 * 16] __attribute__((aligned(64)));
     uint8_t blocks[16 * MB_MAX_BLOCK] __attribute__((aligned(64)));
     mb_run(&A, state, blocks, buf, off, n, out);

@@ -121,12 +121,10 @@ TGT_AVX512 static void sm3_x16_mb_compress(void *state, const uint8_t *blocks) {
     sm3_x16_compress_w(V, W);
     for (int i = 0; i < 8; i++) _mm512_storeu_si512((void *)(st + 16 * i), V[i]);
 }
-static void sm3_x16_mb_reset(void *state, int j) {
-    for (int i = 0; i < 8; i++) ((uint32_t *)state)[16 * i + j] = SM3_IV[i];
-}
+static void sm3_x16_mb_reset(void *state, int j) { mb16_set(state, j, SM3_IV); }
 
 static void sm3_spans_x16(const uint8_t *buf, const int64_t *off, size_t n, uint8_t *out) {
-    mb_algo A = {16, 0, 0, sm3_x16_mb_compress, sm3_x16_mb_reset, x16_mb_digest};
+    mb_algo A = {16, 0, 0, sm3_x16_mb_compress, sm3_x16_mb_reset, mb16_digest};
     uint32_t state[8 * 16] __attribute__((aligned(64)));
     uint8_t blocks[16 * MB_MAX_BLOCK] __attribute__((aligned(64)));
     mb_run(&A, state, blocks, buf, off, n, out);
@@ -141,13 +139,8 @@ TGT_AVX512 static void sm3_64_x16(const uint8_t *in, size_t n, uint8_t *out) {
     sm3_pad64_words(pw);
     for (int j = 0; j < 68; j++) PW[j] = _mm512_set1_epi32((int)pw[j]);
     for (size_t i = 0; i < n; i += 16) {
-        size_t cnt = n - i < 16 ? n - i : 16;
-        const uint8_t *base = in + 64 * i;
-        if (cnt < 16) {
-            memset(tail, 0, sizeof(tail));
-            memcpy(tail, base, 64 * cnt);
-            base = tail;
-        }
+        size_t cnt;
+        const uint8_t *base = lanes_group(in, i, n, 16, 64, tail, &cnt);
         __m512i V[8], W[68];
         for (int k = 0; k < 8; k++) V[k] = _mm512_set1_epi32((int)SM3_IV[k]);
         x16_load_blocks(W, base, 64);
