@@ -90,6 +90,7 @@ def audit_chain(paths, suite: str, validators: Sequence[bytes] = (), threshold: 
     except ImportError as exc:
         raise ImportError(DIST_HINT) from exc
 
+    ck = Checkpoint(checkpoint, LVC.name, spec.fingerprint()) if checkpoint is not None else None
     t0 = time.perf_counter()
     offsets = [LVC.index(p) for p in paths]
     t_index = time.perf_counter() - t0
@@ -101,7 +102,6 @@ def audit_chain(paths, suite: str, validators: Sequence[bytes] = (), threshold: 
         k = partition_blocks or default_blocks_per_partition(offsets, nworkers, min_bytes=MIN_PARTITION_BYTES,
                                                                 max_bytes=MAX_PARTITION_BYTES)
         parts = cut(paths, offsets, k)
-        ck = Checkpoint(checkpoint, LVC.name, spec.fingerprint()) if checkpoint is not None else None
         results, reused = driver.run(c, LVC, parts, spec, checkpoint=ck, progress=progress)
         t3 = time.perf_counter()
     return AuditReport(blocks=sum(r.blocks for r in results), transactions=sum(r.transactions for r in results),

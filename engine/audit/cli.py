@@ -106,10 +106,7 @@ def run(args) -> int:
     skips = [] if v.validators else [C.Skip("commit_signatures", report.blocks, "blocks", "no --validators-file")]
     code = C.exit_code(not report.ok, skips, args.strict)
     if args.json:
-        json.dump({"blocks": report.blocks, "transactions": report.transactions,
-                   "errors": [e.to_dict() for e in report.errors], "workers": report.workers,
-                   "seconds": report.seconds, "tx_per_s": C.rate(report.transactions, report.seconds),
-                   "partitions": report.partitions, "partitions_reused": report.partitions_reused,
+        json.dump({**report.to_dict(), "tx_per_s": C.rate(report.transactions, report.seconds),
                    **clock.to_dict(), "skipped": [s.to_dict() for s in skips if s.count], "strict": args.strict,
                    "exit": code}, sys.stdout, indent=1)
         print()
