@@ -138,6 +138,26 @@ def test_avx2_forced_matches_portable(algo):
         assert [bytes(r) for r in out] == [REFS[algo](m) for m in msgs[a:b]], (a, b)
 
 
+def test_keccak_avx2_without_bmi2():
+    """The AVX2 Keccak path runs a fifth, scalar state beside the vector four only where BMI2 is there;
+    with BMI2 masked off it takes the vector four alone: both forms against pycryptodome, through both
+    entries, for lane counts that are not multiples of 4 or 5 and lengths around the 136-byte rate."""
+    if not nh.path_ok("keccak256", "avx2"):
+        pytest.skip("this CPU has no AVX2")
+    rng = random.Random(SEED + 5)
+    print("seed", SEED + 5)
+    msgs = [rng.randbytes(n) for n in list(range(0, 300, 7)) + [64] * 9 + [135, 136, 137, 271, 272, 273]]
+    rows = np.frombuffer(rng.randbytes(64 * 23), dtype=np.uint8).reshape(23, 64)
+    for keep in (("SSE41", "AVX2"), ("SSE41", "AVX2", "BMI2")):
+        with native.cpu_mask(native.features_mask(keep)):
+            assert nh.best_path("keccak256") == "avx2", keep
+            for n in (1, 3, 4, 5, 6, 9, 10, 11, 23):
+                want = [REFS["keccak256"](bytes(r)) for r in rows[:n]]
+                assert digests64("keccak256", rows[:n], "avx2", 1) == want, (keep, n)
+            got = digests("keccak256", msgs, "avx2", 3)
+            assert got == [REFS["keccak256"](m) for m in msgs], keep
+
+
 def test_published_answers_on_avx2():
     """FIPS 180-2's "abc", Keccak-256 of the empty string (Ethereum's empty-code hash), GM/T 0004's "abc"."""
     if not nh.path_ok("sha256", "avx2"):
