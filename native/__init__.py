@@ -10,6 +10,7 @@ import os as _os
 import warnings as _warnings
 
 from .errors import InvalidArgument as _InvalidArgument
+from .errors import NativeMisuse as _NativeMisuse
 
 
 def _load():
@@ -118,6 +119,28 @@ def tiers_available() -> list[str]:
             seen.add(bits)
             out.append(name)
     return out
+
+
+# What each shared misuse code (native/src/lv_status.h) means, for the exception's message.
+_MISUSE = {
+    "LV_EMISUSE": "a NULL buffer, an unknown op or a size out of range",
+    "LV_EBADALGO": "unknown algorithm",
+    "LV_EBADPATH": "this path is not available for this algorithm on this CPU",
+    "LV_EBADOFFSETS": "offsets must be nondecreasing and within the buffer",
+    "LV_EBADSLOT": "a cache row index is outside the arena",
+    "LV_ESCRATCH": "the scratch buffer is too small",
+}
+
+
+def check_rc(rc: int, what: str) -> None:
+    """Turn a kernel's return code into ``NativeMisuse`` (every family shares the codes of lv_status.h);
+    LV_OK and the non-negative counts some test entry points return pass."""
+    if rc >= 0:
+        return
+    for name, meaning in _MISUSE.items():
+        if rc == getattr(lib, name):
+            raise _NativeMisuse(f"{what}: {meaning} ({name})")
+    raise _NativeMisuse(f"{what} reported misuse (code {rc})")
 
 
 def has(symbol: str) -> bool:

@@ -12,8 +12,8 @@ from collections import OrderedDict
 import numpy as np
 
 
-from . import ffi, lib
-from .errors import InvalidArgument, InvalidType, NativeMisuse
+from . import check_rc, ffi, lib
+from .errors import InvalidArgument, InvalidType
 
 
 def lanes_outrun_tables() -> bool:
@@ -61,11 +61,6 @@ def ptr(a: np.ndarray, row: int = 0):
     """uint8_t* to row ``row`` of a C-contiguous array (whole buffer for row 0)."""
     p = ffi.cast("uint8_t *", ffi.from_buffer(a))
     return p + row * (a.strides[0] if a.ndim > 1 else a.itemsize)
-
-
-def check_rc(rc: int, what: str) -> None:
-    if rc != 0:
-        raise NativeMisuse(f"{what} reported misuse (code {rc})")
 
 
 class KeyCache:

@@ -205,7 +205,7 @@ def verify_e(keys, key_lens, e, sigs, *, threads: int | None = None) -> np.ndarr
         return np.zeros(0, dtype=bool)
 
     def tab_call(tabs, idx_p, ev, sig, a, b, res):
-        check_rc(lib.lv_sm2_verify_e_tab(ptr(tabs), len(tabs), idx_p, ptr(ev, a), ptr(sig, a), b - a, ptr(res, a)),
+        check_rc(lib.lv_sm2_verify_e_tab(ptr(ev, a), ptr(sig, a), b - a, ptr(tabs), len(tabs), idx_p, ptr(res, a)),
                  "lv_sm2_verify_e_tab")
 
     def plain_call(k, lens, ev, sig, a, b, res):

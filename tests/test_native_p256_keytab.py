@@ -231,10 +231,10 @@ def test_verify_tab_index_out_of_range_is_misuse():
     out = np.zeros(1, np.uint8)
     for bad in (1, -1):
         idx = np.array([bad], np.int32)
-        rc = lib.lv_p256_verify_tab(ptr(tabs), 1, ffi.cast("int32_t *", ffi.from_buffer(idx)), ptr(dig),
-                                    ptr(sig), 1, 0, ptr(out))
-        assert rc == lib.LV_P256_EMISUSE
+        rc = lib.lv_p256_verify_tab(ptr(dig), ptr(sig), 1, 0, ptr(tabs), 1, ffi.cast("int32_t *", ffi.from_buffer(idx)),
+                                    ptr(out))
+        assert rc == lib.LV_EBADSLOT
     e = np.zeros((1, 32), np.uint8)
     idx = np.array([2], np.int32)
-    assert lib.lv_sm2_verify_e_tab(ptr(tabs), 1, ffi.cast("int32_t *", ffi.from_buffer(idx)), ptr(e), ptr(sig), 1,
-                                   ptr(out)) == lib.LV_SM2_EMISUSE
+    assert lib.lv_sm2_verify_e_tab(ptr(e), ptr(sig), 1, ptr(tabs), 1, ffi.cast("int32_t *", ffi.from_buffer(idx)),
+                                   ptr(out)) == lib.LV_EBADSLOT

@@ -14,10 +14,8 @@
  * Layers, each a static *_impl.h included once here: SHA-512, field, scalar, group, msm, scheme. */
 #include "ed25519.h"
 #include "cpu.h"
-
-#ifdef LV_VERIFY
-#include <assert.h>
-#endif
+#include "lv_status.h"
+#include "lv_verify.h"
 
 #include "ed25519_sha512_impl.h"
 #include "ed25519_field_impl.h"
@@ -121,21 +119,22 @@ static void ed_verify_impl(const uint8_t *keys, const uint8_t *sigs, const uint8
 
 int lv_ed25519_verify(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
                       const int64_t *offsets, size_t n, uint8_t *status) {
-    if (n == 0) return LV_ED25519_OK;
-    if (!keys || !sigs || !status || !ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_ED25519_EINVAL;
+    if (n == 0) return LV_OK;
+    if (!keys || !sigs || !status) return LV_EMISUSE;
+    if (!ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_EBADOFFSETS;
     ed_verify_impl(keys, sigs, msg_buf, offsets, n, NULL, NULL, status);
-    return LV_ED25519_OK;
+    return LV_OK;
 }
 
 int lv_ed25519_verify_slots(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
                             const int64_t *offsets, size_t n, const uint8_t *arena, size_t arena_rows,
                             const int32_t *slots, uint8_t *status) {
-    if (n == 0) return LV_ED25519_OK;
-    if (!keys || !sigs || !status || !slots || (arena_rows && !arena) || !ed_offsets_ok(msg_buf, msg_len, offsets, n))
-        return LV_ED25519_EINVAL;
-    if (!ed_slots_ok(slots, n, arena_rows, 1)) return LV_ED25519_EINVAL;
+    if (n == 0) return LV_OK;
+    if (!keys || !sigs || !status || !slots || (arena_rows && !arena)) return LV_EMISUSE;
+    if (!ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_EBADOFFSETS;
+    if (!ed_slots_ok(slots, n, arena_rows, 1)) return LV_EBADSLOT;
     ed_verify_impl(keys, sigs, msg_buf, offsets, n, arena, slots, status);
-    return LV_ED25519_OK;
+    return LV_OK;
 }
 
 /* Tables of odd multiples for npts points: eight at a time on IFMA lanes, the rest one by one. */
@@ -153,8 +152,9 @@ static void ed_build_tables(ge_cached *const *tabs, const gej *const *pts, size_
 int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size_t arena_rows, const int32_t *slots,
                              uint8_t *ok) {
     enum { CH = 64 };
-    if (n == 0) return LV_ED25519_OK;
-    if (!keys || !arena || !slots || !ok || !ed_slots_ok(slots, n, arena_rows, 0)) return LV_ED25519_EINVAL;
+    if (n == 0) return LV_OK;
+    if (!keys || !arena || !slots || !ok) return LV_EMISUSE;
+    if (!ed_slots_ok(slots, n, arena_rows, 0)) return LV_EBADSLOT;
     int use_ifma = ed_use_ifma();
     for (size_t base = 0; base < n; base += CH) {
         size_t m = n - base < CH ? n - base : CH, c = 0;
@@ -183,7 +183,7 @@ int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size
             memcpy(row, &tag, 8);
         }
     }
-    return LV_ED25519_OK;
+    return LV_OK;
 }
 
 /* Rows of the transposed digits: two columns per item, padded to whole 64-byte loads. */
@@ -206,12 +206,13 @@ int lv_ed25519_verify_batch_slots(const uint8_t *keys, const uint8_t *sigs, cons
                                   const int64_t *offsets, const uint8_t *rand16, size_t n, size_t batch_size,
                                   uint8_t *scratch, size_t scratch_len, const uint8_t *arena, size_t arena_rows,
                                   const int32_t *slots, uint8_t *status) {
-    if (n == 0) return LV_ED25519_OK;
-    if (!keys || !sigs || !status || !rand16 || !scratch || !ed_offsets_ok(msg_buf, msg_len, offsets, n))
-        return LV_ED25519_EINVAL;
-    if (batch_size == 0 || batch_size > LV_ED25519_BATCH_MAX) return LV_ED25519_EINVAL;
-    if (scratch_len < lv_ed25519_batch_scratch_bytes(batch_size)) return LV_ED25519_ESCRATCH;
-    if (slots && ((arena_rows && !arena) || !ed_slots_ok(slots, n, arena_rows, 1))) return LV_ED25519_EINVAL;
+    if (n == 0) return LV_OK;
+    if (!keys || !sigs || !status || !rand16 || !scratch) return LV_EMISUSE;
+    if (!ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_EBADOFFSETS;
+    if (batch_size == 0 || batch_size > LV_ED25519_BATCH_MAX) return LV_EMISUSE;
+    if (scratch_len < lv_ed25519_batch_scratch_bytes(batch_size)) return LV_ESCRATCH;
+    if (slots && arena_rows && !arena) return LV_EMISUSE;
+    if (slots && !ed_slots_ok(slots, n, arena_rows, 1)) return LV_EBADSLOT;
     ed_batch_item *items = (ed_batch_item *)(void *)(scratch + ((64 - ((uintptr_t)scratch & 63)) & 63));
     const size_t stride = ed_naf_stride(batch_size);
     int8_t *naf_t = (int8_t *)(void *)(items + batch_size);
@@ -332,40 +333,42 @@ int lv_ed25519_verify_batch_slots(const uint8_t *keys, const uint8_t *sigs, cons
         single_mode = fails * 16 > w;
         cur_bs = single_mode ? first_bs : (2 * cur_bs < batch_size ? 2 * cur_bs : batch_size);
     }
-    return LV_ED25519_OK;
+    return LV_OK;
 }
 
 int lv_ed25519_sign(const uint8_t *seeds, const uint8_t *msg_buf, size_t msg_len, const int64_t *offsets,
                     size_t n, uint8_t *sigs) {
-    if (n == 0) return LV_ED25519_OK;
-    if (!seeds || !sigs || !ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_ED25519_EINVAL;
+    if (n == 0) return LV_OK;
+    if (!seeds || !sigs) return LV_EMISUSE;
+    if (!ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_EBADOFFSETS;
     for (size_t i = 0; i < n; i++)
         ed25519_sign_one_var(sigs + 64 * i, seeds + 32 * i, ed_msg(msg_buf, offsets, i),
                              (size_t)(offsets[i + 1] - offsets[i]));
-    return LV_ED25519_OK;
+    return LV_OK;
 }
 
 int lv_ed25519_pubkeys(const uint8_t *seeds, size_t n, uint8_t *keys) {
-    if (n == 0) return LV_ED25519_OK;
-    if (!seeds || !keys) return LV_ED25519_EINVAL;
+    if (n == 0) return LV_OK;
+    if (!seeds || !keys) return LV_EMISUSE;
     for (size_t i = 0; i < n; i++) {
         scalar a;
         uint8_t prefix[32];
         ed25519_expand_seed(&a, prefix, keys + 32 * i, seeds + 32 * i);
     }
-    return LV_ED25519_OK;
+    return LV_OK;
 }
 
 int lv_ed25519_sha512(const uint8_t *msg_buf, size_t msg_len, const int64_t *offsets, size_t n, uint8_t *out) {
-    if (n == 0) return LV_ED25519_OK;
-    if (!out || !ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_ED25519_EINVAL;
+    if (n == 0) return LV_OK;
+    if (!out) return LV_EMISUSE;
+    if (!ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_EBADOFFSETS;
     for (size_t i = 0; i < n; i++) {
         sha512_ctx ctx;
         sha512_init(&ctx);
         sha512_update(&ctx, ed_msg(msg_buf, offsets, i), (size_t)(offsets[i + 1] - offsets[i]));
         sha512_final(&ctx, out + 64 * i);
     }
-    return LV_ED25519_OK;
+    return LV_OK;
 }
 
 /* ---- test-only entry points ------------------------------------------------------------------------- */
@@ -375,7 +378,7 @@ int lv_ed25519_sha512(const uint8_t *msg_buf, size_t msg_len, const int64_t *off
 int lv_ed25519_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out) {
     fe x, y, r;
     int ret = 1;
-    if (!a || !b || !out) return LV_ED25519_EINVAL;
+    if (!a || !b || !out) return LV_EMISUSE;
     fe_frombytes(&x, a);
     fe_frombytes(&y, b);
     switch (op) {
@@ -391,7 +394,7 @@ int lv_ed25519_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out)
     case 9: { fe s; fe_add_nc(&s, &x, &y); fe_add_nc(&s, &s, &s); fe_sq(&r, &s); fe_mul(&r, &r, &s); } break;
     case 10: { fe s[3], inv[3], scratch[3]; s[0] = x; s[1] = y; fe_mul(&s[2], &x, &y);
                fe_batch_invert(inv, s, scratch, 3); fe_add(&r, &inv[0], &inv[1]); fe_add(&r, &r, &inv[2]); } break;
-    default: return LV_ED25519_EINVAL;
+    default: return LV_EMISUSE;
     }
     fe_tobytes(out, &r);
     return ret;
@@ -403,28 +406,28 @@ int lv_ed25519_test_decode_many(const uint8_t *encs, size_t n, uint8_t *ok, uint
     gej pts[64];
     gej *out[64] = {0};
     const uint8_t *enc[64] = {0};
-    if (n > 64 || (n && (!encs || !ok || !reenc))) return LV_ED25519_EINVAL;
+    if (n > 64 || (n && (!encs || !ok || !reenc))) return LV_EMISUSE;
     for (size_t i = 0; i < n; i++) { enc[i] = encs + 32 * i; out[i] = &pts[i]; }
     ge_decode_many_var(out, ok, enc, n, ed_use_ifma());
     for (size_t i = 0; i < n; i++) {
         if (ok[i]) gej_to_bytes(reenc + 32 * i, &pts[i]);
         else memset(reenc + 32 * i, 0, 32);
     }
-    return LV_ED25519_OK;
+    return LV_OK;
 }
 
 /* Scalar ops: 0 reduce a (64 bytes); 1 a*b mod L (32 bytes each, any value); 2 (a mod L)+(b mod L);
  * 3 -(a mod L); 4 returns 1 when a < L (out untouched). */
 int lv_ed25519_test_sc(int op, const uint8_t *a, const uint8_t *b, uint8_t *out) {
     scalar x, y, r;
-    if (!a || !b || !out) return LV_ED25519_EINVAL;
+    if (!a || !b || !out) return LV_EMISUSE;
     switch (op) {
     case 0: sc_from_bytes64(&r, a); break;
     case 1: sc_from_bytes_raw(&x, a); sc_from_bytes_raw(&y, b); sc_mul(&r, &x, &y); break;
     case 2: sc_from_bytes32_reduce(&x, a); sc_from_bytes32_reduce(&y, b); sc_add(&r, &x, &y); break;
     case 3: sc_from_bytes32_reduce(&x, a); sc_neg(&r, &x); break;
     case 4: return sc_bytes_canonical(a);
-    default: return LV_ED25519_EINVAL;
+    default: return LV_EMISUSE;
     }
     sc_to_bytes(out, &r);
     return 1;
@@ -438,14 +441,14 @@ int lv_ed25519_test_ge(int op, const uint8_t *a, const uint8_t *b, uint8_t *out)
     scalar s, zero = {{0, 0, 0, 0}};
     ge_p1p1 t;
     ge_cached c;
-    if (!a || !b || !out) return LV_ED25519_EINVAL;
-    if (op < 0 || op > 5) return LV_ED25519_EINVAL;
+    if (!a || !b || !out) return LV_EMISUSE;
+    if (op < 0 || op > 5) return LV_EMISUSE;
     if (op != 2 && !gej_from_bytes_var(&P, a)) return 0;
     switch (op) {
     case 0: R = P; break;
     case 1:
         sc_from_bytes_raw(&s, b);
-        if (s.v[3] >> 61) return LV_ED25519_EINVAL;
+        if (s.v[3] >> 61) return LV_EMISUSE;
         ge_double_scalarmult_var(&R, &P, &s, &zero);
         break;
     case 2: sc_from_bytes32_reduce(&s, b); ge_scalarmult_base_var(&R, &s); break;

@@ -22,12 +22,7 @@
 #include <string.h>
 #include "cpu.h"
 
-#ifdef LV_VERIFY
-#include <assert.h>
-#define W3_CHECK(c) assert(c)
-#else
-#define W3_CHECK(c) ((void)0)
-#endif
+#include "lv_verify.h"
 
 #define W3_INLINE static inline __attribute__((always_inline))
 

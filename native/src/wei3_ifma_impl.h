@@ -84,7 +84,7 @@ static void w3v_consts_build(void) {
     w3v_k8p[0] += 1ULL << 52;
     for (int i = 1; i < 4; i++) w3v_k8p[i] += (1ULL << 52) - 1;
     w3v_k8p[4] -= 1;
-    W3_CHECK(w3v_k8p[4] >= (1ULL << 49));
+    VERIFY_CHECK(w3v_k8p[4] >= (1ULL << 49));
     bw = 0;
     bw = _subborrow_u64(bw, W3_FE_P[0], 2, (unsigned long long *)&w3v_pm2[0]);
     for (int i = 1; i < 4; i++) bw = _subborrow_u64(bw, W3_FE_P[i], 0, (unsigned long long *)&w3v_pm2[i]);
@@ -389,7 +389,7 @@ static void w3v_recode(int *d, const scalar *k, int w, int nwin) {
         carry = v > (1 << (w - 1));
         d[j] = v - (carry << w);
     }
-    W3_CHECK(carry == 0);
+    VERIFY_CHECK(carry == 0);
 }
 
 W3V_TARGET static inline void fe8_load_lanes(fe8 *r, uint64_t l[5][8]) {
@@ -644,7 +644,7 @@ W3V_TARGET static void w3v_verify(const ge *q, const scalar *u1, const scalar *u
     gej r[8];
     fe8 one;
     int ng = (m + 7) / 8;
-    W3_CHECK(m >= 1 && m <= W3V_BATCH);
+    VERIFY_CHECK(m >= 1 && m <= W3V_BATCH);
     if (m < 1 || m > W3V_BATCH) return;
     for (int k = 0; k < 5; k++) one.v[k] = _mm512_set1_epi64((long long)w3v_one52[k]);
     for (int g = 0; g < ng; g++) {
