@@ -2,12 +2,14 @@
 re-exports the same classes, and every native family turns a misuse return code into ``NativeMisuse``."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import ledgerval
-from ledgerval import errors
-from ledgerval import native
+from ledgerval import errors, native
 from ledgerval.native import errors as nerrors
 
 pytestmark = pytest.mark.skipif(not native.AVAILABLE, reason="native module not built")
@@ -41,9 +43,6 @@ def test_every_family_raises_native_misuse_for_a_misuse_code():
 
 def test_one_set_of_return_codes_in_c():
     """No family keeps its own misuse codes: native/src/lv_status.h is the one place they are defined."""
-    from pathlib import Path
-    import re
-
     src = Path(native.__file__).resolve().parent / "src"
     own = [(f.name, m) for f in sorted(src.glob("*.[ch]")) if f.name != "lv_status.h"
            for m in re.findall(r"#define\s+(LV_\w*_(?:OK|E[A-Z]+|ERR_\w+))\b", f.read_text())]
