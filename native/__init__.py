@@ -143,6 +143,37 @@ def check_rc(rc: int, what: str) -> None:
     raise _NativeMisuse(f"{what} reported misuse (code {rc})")
 
 
+# Each signature family's code paths, in the order of their C constants (LV_<FAMILY>_PATH_*); the C side
+# picks one from a measured table (lv_<family>_best_path), as hash.c does for the hashes (native/hashes.py).
+FAMILY_PATHS = {
+    "secp256k1": ("scalar", "ifma8"),
+    "p256": ("portable", "adx", "ifma8"),
+    "sm2": ("portable", "adx", "ifma8"),
+    "ed25519": ("portable", "ifma8"),
+}
+
+
+def _family(family: str) -> tuple[str, ...]:
+    if family not in FAMILY_PATHS:
+        raise _InvalidArgument(f"unknown kernel family {family!r}; known: {', '.join(FAMILY_PATHS)}")
+    if not has(f"lv_{family}_best_path"):
+        raise NotImplementedError(f"the native {family} kernel is not built into this install")
+    return FAMILY_PATHS[family]
+
+
+def best_path(family: str) -> str:
+    """The path ``family``'s kernels take now (CPU features after LEDGERVAL_CPU_FEATURES and ``cpu_mask``)."""
+    return _family(family)[getattr(lib, f"lv_{family}_best_path")()]
+
+
+def path_ok(family: str, path: str) -> bool:
+    """True when this CPU (after any mask) and build have ``path`` for ``family``."""
+    paths = _family(family)
+    if path not in paths:
+        raise _InvalidArgument(f"unknown {family} path {path!r}; known: {', '.join(paths)}")
+    return bool(getattr(lib, f"lv_{family}_path_ok")(paths.index(path)))
+
+
 def has(symbol: str) -> bool:
     """True when the compiled module exports ``symbol`` (a kernel family is built in)."""
     return AVAILABLE and hasattr(lib, symbol)

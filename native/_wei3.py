@@ -20,10 +20,9 @@ def lanes_outrun_tables() -> bool:
     """True when the 8-lane AVX-512 IFMA first-sighting kernel is active (CPU features after any
     ``cpu_mask``).  It then beats the per-key tables as well (measured, 256 cached keys, one core:
     P-256 14.2 against 18.3 us per verification), so the wrappers skip the tables and never build them."""
-    if not hasattr(lib, "lv_cpu_features"):
+    if not hasattr(lib, "lv_p256_best_path"):
         return False
-    need = lib.LV_CPU_AVX512F | lib.LV_CPU_AVX512IFMA
-    return (lib.lv_cpu_features() & need) == need
+    return lib.lv_p256_best_path() == lib.LV_P256_PATH_IFMA8  # sm2 shares the table (wei3_path_impl.h)
 
 
 def u8(name: str, a, width: int | None) -> np.ndarray:

@@ -24,3 +24,7 @@ int lv_ed25519_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out)
 int lv_ed25519_test_sc(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
 int lv_ed25519_test_ge(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
 int lv_ed25519_test_decode_many(const uint8_t *encs, size_t n, uint8_t *ok, uint8_t *reenc);
+#define LV_ED25519_PATH_PORTABLE ...
+#define LV_ED25519_PATH_IFMA8 ...
+int lv_ed25519_best_path(void);
+int lv_ed25519_path_ok(int path);

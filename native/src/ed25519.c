@@ -41,14 +41,33 @@ static inline const uint8_t *ed_msg(const uint8_t *msg_buf, const int64_t *offse
     return msg_buf ? msg_buf + offsets[i] : empty;
 }
 
-static int ed_use_ifma(void) {
+/* Paths, chosen the way hash.c chooses them: the first path in ED_PATH_ORDER that this build has and the
+ * CPU reports (under lv_cpu_features' mask, so LEDGERVAL_CPU_FEATURES).  One core of the AMD EPYC target,
+ * us a signature, 32-byte messages (benches/bench_native_ed25519.py, 2026-12-03, medians of 2 runs, noisy
+ * shared machine):
+ *                         batch of 64    single
+ *   IFMA x8 (decoding, tables, multi-scalar columns)   5.5     28.2
+ *   portable 5x51                                      16.1    32.2 */
+static const int ED_PATH_ORDER[] = {LV_ED25519_PATH_IFMA8, LV_ED25519_PATH_PORTABLE};
+
+int lv_ed25519_path_ok(int path) {
+    if (path == LV_ED25519_PATH_PORTABLE) return 1;
 #ifdef ED_HAVE_IFMA
-    const uint32_t need = LV_CPU_AVX512F | LV_CPU_AVX512BW | LV_CPU_AVX512IFMA;
-    return (lv_cpu_features() & need) == need;
-#else
-    return 0;
+    if (path == LV_ED25519_PATH_IFMA8) {
+        const uint32_t need = LV_CPU_AVX512F | LV_CPU_AVX512BW | LV_CPU_AVX512IFMA;
+        return (lv_cpu_features() & need) == need;
+    }
 #endif
+    return 0;
 }
+
+int lv_ed25519_best_path(void) {
+    for (size_t i = 0; i < sizeof ED_PATH_ORDER / sizeof ED_PATH_ORDER[0]; i++)
+        if (lv_ed25519_path_ok(ED_PATH_ORDER[i])) return ED_PATH_ORDER[i];
+    return LV_ED25519_PATH_PORTABLE;
+}
+
+static int ed_use_ifma(void) { return lv_ed25519_best_path() == LV_ED25519_PATH_IFMA8; }
 
 /* A key slot of the per-key cache (rows of a numpy arena that native/ed25519.py owns; C reads them, or
  * writes the rows a fill call is handed): only what the key bytes alone determine, never a verdict, and

@@ -28,6 +28,9 @@
 #include "wei3_ifma_impl.h"
 #include "wei3_api_impl.h"
 
+_Static_assert(LV_P256_PATH_PORTABLE == W3_PATH_PORTABLE && LV_P256_PATH_ADX == W3_PATH_ADX &&
+               LV_P256_PATH_IFMA8 == W3_PATH_IFMA8, "public path numbers are wei3_path_impl.h's");
+
 /* SEC1 4.1.4 over one block of at most W3_INV_BLOCK items, the s^-1 shared by Montgomery's trick.
  * Keys come either as SEC1 rows (keys, key_lens) or, when tabs != NULL, as key tables
  * tabs + W3_KEYTAB_BYTES * tab_idx[i] (indices checked by the caller). */

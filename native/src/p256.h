@@ -40,4 +40,13 @@ int lv_p256_test_ecmult(const uint8_t *u1_32, const uint8_t *key, unsigned key_l
  * AVX-512 IFMA (or it is masked off), LV_EMISUSE for an input >= p or an unknown op. */
 int lv_p256_test_field8(int op, const uint8_t *a256, const uint8_t *b256, uint8_t *out256);
 
+/* Paths (wei3_path_impl.h's measured W3_PATH_ORDER): IFMA8 runs eight verifications per AVX-512 IFMA
+ * vector, ADX the 4x64 field in MULX/ADX assembly, PORTABLE the 4x64 field in C.  best_path: the one the
+ * entry points use now (honouring lv_cpu_features' mask); path_ok: whether this CPU and build have it. */
+#define LV_P256_PATH_PORTABLE 0
+#define LV_P256_PATH_ADX 1
+#define LV_P256_PATH_IFMA8 2
+int lv_p256_best_path(void);
+int lv_p256_path_ok(int path);
+
 #endif

@@ -28,6 +28,9 @@
 #include "wei3_ifma_impl.h"
 #include "wei3_api_impl.h"
 
+_Static_assert(LV_SM2_PATH_PORTABLE == W3_PATH_PORTABLE && LV_SM2_PATH_ADX == W3_PATH_ADX &&
+               LV_SM2_PATH_IFMA8 == W3_PATH_IFMA8, "public path numbers are wei3_path_impl.h's");
+
 /* Unlike ECDSA no inversion is needed: (x1, y1) = s*G + t*P_A with t = r + s, and (e + x1) mod n = r
  * becomes x1 = (r - e) mod n, tested projectively by gej_eq_x_mod_n_var (x1 is reduced: both x1 = c and
  * x1 = c + n < p are candidates). */

@@ -36,6 +36,9 @@ static int w3_mul_g(ge *r, const scalar *k) {
     return 1;
 }
 
+int W3_API(best_path)(void) { return w3_best_path(); }
+int W3_API(path_ok)(int path) { return w3_path_ok(path); }
+
 /* out33[i] = compressed d_i*G; status[i] = 0 when d_i is not in [1, n-1]. */
 int W3_API(pubkeys)(const uint8_t *privs, size_t n, uint8_t *out33, uint8_t *status) {
     if (n && (!privs || !out33 || !status)) return LV_EMISUSE;
