@@ -10,13 +10,14 @@ import argparse
 import sys
 
 from . import cli_gen, cli_validate
+from .audit import cli as audit_cli
 from .bench import cli as bench_cli
 from .bitcoin import cli as bitcoin_cli
 from .evm import cli as evm_cli
 from .fabric import cli as fabric_cli
 
 # each registers one or more subcommands that set ``func`` (returning the exit code)
-_SUBCOMMAND_MODULES = (cli_gen, cli_validate, bench_cli, bitcoin_cli, fabric_cli, evm_cli)
+_SUBCOMMAND_MODULES = (cli_gen, cli_validate, bench_cli, bitcoin_cli, fabric_cli, evm_cli, audit_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:

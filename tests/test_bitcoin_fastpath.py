@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledgerval.bitcoin import validate_block
 from ledgerval.bitcoin import inputs as I
 from ledgerval.bitcoin import validate as V
+from ledgerval.bitcoin import validate_block
 from ledgerval.bitcoin import wire as W
 from ledgerval.bitcoin.build import block, coinbase, der, pubkey, ser_tx, sign
 from ledgerval.bitcoin.der import N

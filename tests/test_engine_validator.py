@@ -4,12 +4,11 @@ from __future__ import annotations
 import struct
 
 import pytest
+from lvb1_builder import BlockBuilder, flip
 
 import ledgerval
 from ledgerval import InvalidArgument, InvalidType, Validator
 from ledgerval.gen import generate_chain
-
-from lvb1_builder import BlockBuilder, flip
 
 SUITES = list(ledgerval.SUITES)
 

@@ -13,9 +13,10 @@ import json
 import os
 import random
 
-import ledgerval
 import numpy as np
 import pytest
+
+import ledgerval
 from ledgerval.native import secp256k1 as k1
 from ledgerval.native import tier_mask, tiers_available
 from conftest import vector_file

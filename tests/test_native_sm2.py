@@ -8,6 +8,7 @@ import random
 
 import numpy as np
 import pytest
+
 from ledgerval.native import sm2
 from ledgerval.reference import ecc
 from conftest import vector_file
