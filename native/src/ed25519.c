@@ -16,6 +16,7 @@
 #include "cpu.h"
 #include "lv_status.h"
 #include "lv_verify.h"
+#include "lv_dispatch.h"
 
 #include "ed25519_sha512_impl.h"
 #include "ed25519_field_impl.h"
@@ -56,11 +57,7 @@ int lv_ed25519_path_ok(int path) {
     return 0;
 }
 
-int lv_ed25519_best_path(void) {
-    for (size_t i = 0; i < sizeof ED_PATH_ORDER / sizeof ED_PATH_ORDER[0]; i++)
-        if (lv_ed25519_path_ok(ED_PATH_ORDER[i])) return ED_PATH_ORDER[i];
-    return LV_ED25519_PATH_PORTABLE;
-}
+int lv_ed25519_best_path(void) { return LV_BEST_PATH(ED_PATH_ORDER, lv_ed25519_path_ok); }
 
 static int ed_use_ifma(void) { return lv_ed25519_best_path() == LV_ED25519_PATH_IFMA8; }
 

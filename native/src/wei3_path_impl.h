@@ -13,6 +13,7 @@
 #ifndef LV_WEI3_PATH_IMPL_H
 #define LV_WEI3_PATH_IMPL_H
 #include "cpu.h"
+#include "lv_dispatch.h"
 
 #define W3_PATH_PORTABLE 0
 #define W3_PATH_ADX 1
@@ -36,10 +37,6 @@ static int w3_path_ok(int path) {
     return 0;
 }
 
-static int w3_best_path(void) {
-    for (size_t i = 0; i < sizeof W3_PATH_ORDER / sizeof W3_PATH_ORDER[0]; i++)
-        if (w3_path_ok(W3_PATH_ORDER[i])) return W3_PATH_ORDER[i];
-    return W3_PATH_PORTABLE;
-}
+static int w3_best_path(void) { return LV_BEST_PATH(W3_PATH_ORDER, w3_path_ok); }
 
 #endif
