@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from ledgerval.native import cpu_features
+from ledgerval.native import cpu_features, tier
 
 
 def run(argv: list[str], *, doc: str, cases: list[str], measure: Callable[[int, int], dict], peer: str,
@@ -37,7 +37,7 @@ def run(argv: list[str], *, doc: str, cases: list[str], measure: Callable[[int, 
     peer_mod = importlib.import_module(peer)
     feats = " ".join(k for k, v in cpu_features().items() if v)
     print(f"python {platform.python_version()}  numpy {np.__version__}  {peer} "
-          f"{getattr(peer_mod, '__version__', '?')}  cpus {os.cpu_count()}  features {feats}")
+          f"{getattr(peer_mod, '__version__', '?')}  cpus {os.cpu_count()}  tier {tier()}  features {feats}")
     print(f"n={a.n} reps={a.reps}  {workload}")
     r = measure(a.n, a.reps)
     ratios = r[ratio_key]

@@ -42,13 +42,44 @@ def test_header_table_and_json(tmp_path, capsys):
     # configuration first: versions, CPU, features, threads; then the table
     assert lines[0].startswith("ledgerval ") and "numba" in lines[0] and "cffi" in lines[0]
     assert any(l.startswith("cpu: ") and "cores" in l for l in lines[:6])
-    assert any("features" in l for l in lines[:6])
-    assert "hash/sha256" in cap.out and "hashlib" in cap.out and "ref" in cap.out
+    assert any("features" in l for l in lines[:8])
+    from ledgerval.hashing import paths
+    from ledgerval.native import tier
+
+    # the tier the kernels ran at, and the path the row took, in its own column
+    assert f"tier: {tier()} " in cap.out
+    (line,) = [l for l in lines if l.startswith("hash/sha256 ")]
+    assert line.split()[1] == paths()["sha256"] and re.search(r"\dx (hashlib|pycryptodome)$", line), line
+    assert max(map(len, lines)) <= 120, max(lines, key=len)
     data = json.loads(out_json.read_text())
     assert data["config"]["cores"] >= 1 and data["config"]["threads"] == [1]
+    assert data["config"]["tier"] == tier() and data["config"]["paths"]["sha256"] == paths()["sha256"]
     (row,) = data["rows"]
     assert row["name"] == "hash/sha256" and row["items_per_s"] > 0 and row["error"] is None
+    assert row["path"] == paths()["sha256"]
     assert "ratio" in row["peers"]["hashlib"] and "ratio" in row["peers"]["ref"]
+
+
+def test_wide_shows_every_peer_and_ref(capsys):
+    rc, cap = _bench(capsys, "--filter", FAST, "--wide")
+    assert rc == 0
+    head = next(l for l in cap.out.splitlines() if l.startswith("primitive "))
+    assert head.split()[-1] == "ref" and "hashlib" in head.split()
+
+
+def test_tier_from_the_environment_is_in_the_header(tmp_path):
+    """LEDGERVAL_CPU_FEATURES is read at import: a fresh process at the portable tier says so."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, LEDGERVAL_CPU_FEATURES="")
+    out = subprocess.run([sys.executable, "-m", "ledgerval", "bench", "--quick", "--quiet", "--threads", "1",
+                          "--repeat", "1", "--filter", FAST],
+                         env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "tier: portable (LEDGERVAL_CPU_FEATURES=: only those features are used)" in out.stdout
+    assert re.search(r"^hash/sha256\s+native-portable\s", out.stdout, re.MULTILINE), out.stdout
 
 
 def test_compare_fail_above(tmp_path, capsys):
@@ -74,6 +105,7 @@ def test_plot(tmp_path, capsys):
                "--plot", str(png)])
     assert rc == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"plot written to {png}" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("args", [["--filter", "("], ["--threads", "0"], ["--threads", "x"],

@@ -1,5 +1,7 @@
 """``ledgerval bench``: measure, print the configuration and the table, and gate.
 
+A row that falls below its floor is measured again, up to GATE_ATTEMPTS in all, and judged on the last.
+
 Exit status: 0 done (and every gate passed); 1 a gate failed, a row fell below its floor or regressed
 beyond ``--fail-above``, or ledgerval gave a wrong result on the workload; 2 bad arguments or unreadable
 floors/compare files.
@@ -20,10 +22,13 @@ import re
 import sys
 import time
 
-from . import config, gate, report
+from . import config, gate, plot, report
 from .cases import default_cases
 from .harness import measure
 from .workloads import sizes as default_sizes
+
+# A row that falls short of its floor is measured again, up to this many attempts in all.
+GATE_ATTEMPTS = 3
 
 
 def register(sub) -> None:
@@ -37,7 +42,10 @@ def register(sub) -> None:
                    help="thread counts to measure (default: 1, 2, 4, ... up to every core, plus every core)")
     p.add_argument("--repeat", type=int, metavar="N", help="timed runs per row (default 5, 3 with --quick)")
     p.add_argument("--json", metavar="FILE", help="write configuration and every run to FILE")
-    p.add_argument("--plot", metavar="FILE.png", help="draw throughput against threads (needs matplotlib)")
+    p.add_argument("--wide", action="store_true",
+                   help="every peer's ratio, the reference path's and the end-to-end stages (wider than 120)")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="draw each row's ratio to its best peer and the thread scaling (needs matplotlib)")
     p.add_argument("--gate", metavar="FLOORS.json", help="exit 1 when a row's ratio is below its floor")
     p.add_argument("--compare", metavar="OLD.json", help="print the change per row against a saved --json run")
     p.add_argument("--fail-above", type=float, metavar="PCT",
@@ -140,18 +148,20 @@ def run(args) -> int:
     sys.stdout.flush()
 
     prog = Progress(not args.quiet, len(cases))
-    rows = []
-    t_start = time.perf_counter()
-    for i, case in enumerate(cases, 1):
+
+    def measure_row(i, case):
         prog.start_row(i)
         factor = max([f for rx, f in slow if rx.search(case.name)], default=1.0)
         t0 = time.perf_counter()
         row = measure(case, sz, threads, repeat, slowdown=factor, progress=prog, min_run_s=sz["min_run_s"])
         prog.row_done(case.name, time.perf_counter() - t0, row.error)
-        rows.append(row)
+        return row
+
+    t_start = time.perf_counter()
+    rows = [measure_row(i, case) for i, case in enumerate(cases, 1)]
     elapsed = time.perf_counter() - t_start
     print()
-    print(report.render(rows))
+    print(report.render(rows, wide=args.wide))
     print(f"\n{len(rows)} rows in {elapsed:.1f}s")
 
     status = 0
@@ -159,6 +169,17 @@ def run(args) -> int:
         status = 1
     if floors is not None:
         checks = gate.check_floors(rows, floors)
+        for attempt in range(2, GATE_ATTEMPTS + 1):
+            # Noise on a shared machine only ever slows a contender down, and a burst can hit ours more than
+            # the peer's; a real regression falls short on every attempt.  Judged on the last measurement.
+            short = {c.row for c in checks if c.status == "FAIL" and c.measured is not None}
+            if not short:
+                break
+            print(f"\nGate: {', '.join(sorted(short))} fell short; measuring again (attempt {attempt} of "
+                  f"{GATE_ATTEMPTS})")
+            rows = [measure_row(i, case) if case.name in short else row
+                    for i, (case, row) in enumerate(zip(cases, rows), 1)]
+            checks = gate.check_floors(rows, floors)
         failed = [c for c in checks if c.status == "FAIL"]
         print(f"\nGate {args.gate}: {len(checks) - len(failed)} of {len(checks)} checks pass"
               + (" (skipped rows count as passing)" if any(c.status == "skip" for c in checks) else ""))
@@ -180,6 +201,6 @@ def run(args) -> int:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"config": cfg, "elapsed_s": elapsed, "rows": [r.to_dict() for r in rows]}, f, indent=1)
     if args.plot:
-        err = report.plot(rows, args.plot)
+        err = plot.draw(rows, args.plot, cfg)
         print(f"plot: {err}" if err else f"plot written to {args.plot}", file=sys.stderr if err else sys.stdout)
     return status

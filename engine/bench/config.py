@@ -1,8 +1,10 @@
 """The configuration header: what was measured on, so a table can be read and compared."""
 from __future__ import annotations
 
-import importlib
+import datetime
+import os
 import platform
+import textwrap
 from importlib import metadata
 
 _DISTS = (("numpy", "numpy"), ("numba", "numba"), ("cffi", "cffi"), ("pycryptodome", "pycryptodome"))
@@ -28,37 +30,17 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _native_paths() -> dict[str, str]:
-    """Which implementation serves each primitive, from whatever the kernel modules expose."""
-    out: dict[str, str] = {}
-    for scheme, mod in (("ecdsa-secp256k1", "secp256k1"), ("ecdsa-p256", "p256"), ("ed25519", "ed25519"),
-                        ("sm2", "sm2")):
-        try:
-            m = importlib.import_module("ledgerval.native." + mod)
-        except ImportError:
-            out[scheme] = "reference (native kernel not built)"
-            continue
-        if not getattr(m, "AVAILABLE", False):
-            out[scheme] = "reference (native kernel not built)"
-            continue
-        path = getattr(m, "path", None) or getattr(m, "active_path", None)
-        try:
-            out[scheme] = "native " + (str(path()) if callable(path) else str(path) if path else "C")
-        except Exception:  # a wrapper's introspection must never stop a benchmark
-            out[scheme] = "native"
-    try:
-        hashing = importlib.import_module("ledgerval.hashing")
-        paths = getattr(hashing, "paths", None)
-        if callable(paths):
-            for algo, p in dict(paths()).items():
-                out[algo] = str(p)
-    except Exception:
-        pass
-    return out
+def _paths() -> dict[str, str]:
+    """The code path serving each scheme and hash algorithm now (after LEDGERVAL_CPU_FEATURES)."""
+    from ledgerval.hashing import paths as hash_paths
+    from ledgerval.signatures import paths as sig_paths
+
+    return {**sig_paths(), **hash_paths()}
 
 
 def collect(threads: list[int]) -> dict:
     import ledgerval
+    from ledgerval import native
     from ledgerval.native import _pool, cpu_features
 
     feats = cpu_features()
@@ -72,7 +54,12 @@ def collect(threads: list[int]) -> dict:
         "cores": _pool.cpu_count(),
         "features": sorted(k for k, v in feats.items() if v),
         "threads": threads,
-        "paths": _native_paths(),
+        "tier": native.tier(),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d"),
+        "cpu_features_env": os.environ.get("LEDGERVAL_CPU_FEATURES"),
+        "native": native.AVAILABLE,
+        "native_error": native.IMPORT_ERROR,
+        "paths": _paths(),
     }
     try:
         from . import cryptomb
@@ -85,18 +72,29 @@ def collect(threads: list[int]) -> dict:
     return cfg
 
 
+def _wrap(text: str) -> list[str]:
+    return textwrap.wrap(text, 120, subsequent_indent="  ", break_on_hyphens=False)
+
+
 def format_header(cfg: dict) -> str:
     peers = ", ".join(f"{k} {v}" if v else f"{k} absent" for k, v in cfg["peers"].items())
+    env = cfg.get("cpu_features_env")
     lines = [
-        f"ledgerval {cfg['ledgerval']}  python {cfg['python']}  numpy {cfg['numpy']}  numba {cfg['numba']}  "
-        f"cffi {cfg['cffi']}  pycryptodome {cfg['pycryptodome']}",
-        f"peers: {peers}",
+        (f"ledgerval {cfg['ledgerval']}  python {cfg['python']}  numpy {cfg['numpy']}  numba {cfg['numba']}  "
+         f"cffi {cfg['cffi']}  pycryptodome {cfg['pycryptodome']}"),
+        *_wrap(f"peers: {peers}"),
         f"cpu: {cfg['cpu']} ({cfg['machine']}), {cfg['cores']} cores; threads measured: "
         + ", ".join(map(str, cfg["threads"])),
-        "cpu features the kernels may use: " + (" ".join(cfg["features"]) or "none (portable paths only)"),
+        f"tier: {cfg['tier']} (" + (f"LEDGERVAL_CPU_FEATURES={env}: only those features are used)" if env is not None
+                                    else "LEDGERVAL_CPU_FEATURES unset)"),
+        *_wrap("cpu features the kernels may use: " + (" ".join(cfg["features"]) or "none (portable paths only)")),
     ]
     if cfg.get("paths"):
-        lines.append("paths: " + "; ".join(f"{k}: {v}" for k, v in cfg["paths"].items()))
+        lines += _wrap("paths: " + ", ".join(f"{k} {v}" for k, v in cfg["paths"].items()))
     if cfg.get("crypto_mb_note"):
-        lines.append("crypto_mb: " + cfg["crypto_mb_note"])
+        lines += _wrap("crypto_mb: " + cfg["crypto_mb_note"])
+    if not cfg.get("native", True):
+        lines += _wrap(f"WARNING: the compiled module ledgerval.native is missing ({cfg.get('native_error')}): "
+                       "every row runs on the Numba or reference paths, far slower than an install; rebuild with "
+                       "`python native/build_native.py` or reinstall with `pip install -e .`")
     return "\n".join(lines)

@@ -28,9 +28,22 @@ def _candidates() -> list[str]:
     return dirs + ["/usr/lib", "/usr/local/lib", "/usr/lib/x86_64-linux-gnu"]
 
 
+def _masked() -> str | None:
+    """Why crypto_mb is out at the current tier: an operator sizing an AVX2 server with LEDGERVAL_CPU_FEATURES
+    must not see a peer that could not run there (crypto_mb's own dispatch ignores our mask)."""
+    from ledgerval.native import cpu_features
+
+    f = cpu_features()
+    if f["AVX512F"] and f["AVX512IFMA"]:
+        return None
+    return "crypto_mb needs AVX-512 IFMA, which this tier lacks (CPU or LEDGERVAL_CPU_FEATURES)"
+
+
 def load():
     """The loaded library, or None (``reason()`` then says why)."""
     global _lib, _error
+    if _masked():
+        return None
     if _lib is not None or _error is not None:
         return _lib
     for d in _candidates():
@@ -62,7 +75,7 @@ def load():
 
 def reason() -> str | None:
     load()
-    return _error
+    return _masked() or _error
 
 
 def _limbs(v: int) -> ctypes.Array:

@@ -1,16 +1,28 @@
 """Regression gates: ratio floors (``--gate FLOORS.json``) and change against a saved run (``--compare``).
 
-Floors file::
+Floors are keyed by row, then by the code path the row took in this run (``Row.path``: ``native-avx512``,
+``native-avx2``, ``native-shani``, ``native-portable`` for hashing and Merkle rows, ``native-ifma`` or
+``native-portable`` for signatures)::
 
-    {"floors": {"verify/ecdsa-p256": {"cryptography": 1.2, "ref": 50},
-                "merkle/sha256-rfc6962": {"hashlib": 2.0, "ref": 5, "scaling": 1.2}}}
+    {"floors": {"hash/sm3": {"native-avx512": {"hashlib": 8, "ref": 1000},
+                             "native-portable": {"hashlib": 1.2, "ref": 100}},
+                "verify/ecdsa-p256": {"native-ifma": {"cryptography": 2.5, "ref": 50, "scaling": 1.3}}}}
 
-For each row the references are tried in the order written and the first one measured in this run is
+So one file serves AVX-512, AVX2 and portable machines (and ``LEDGERVAL_CPU_FEATURES`` runs): each row is
+held to the floors of the path it actually took, and a kernel that slows down on its path fails.  A row
+whose path has no floors in the file FAILS, loudly: a new or unexpected path (a kernel family that fell
+back to ``reference`` or ``numba`` because the compiled module is missing, or a new dispatch path nobody
+measured yet) must be looked at and given floors, never pass unchecked.  That the dispatcher picks the best
+path the CPU allows is the dispatch tests' business (tests/test_native_hashes.py and the tier tests); the
+gate trusts the path a row reports.
+
+Within a path, the references are tried in the order written and the first one measured in this run is
 checked: ledgerval's throughput divided by that reference's must be at least the floor.  ``ref`` (the
 reference path) is always measured, so listing it last means a row always has a ratio, whichever peers the
 machine has.  ``scaling`` (throughput at the most threads / at one thread) is checked on its own when the
-row had a thread sweep.  A row in the file that was filtered out of the run is skipped; a row that failed
-(wrong result, missing API) fails the gate.
+row had a thread sweep.  Rows not in the file are not gated; a row in the file that was filtered out of the
+run is skipped; a row that failed (wrong result, missing API) fails the gate.  Keys starting with ``_`` are
+comments, at every level.
 """
 from __future__ import annotations
 
@@ -20,10 +32,13 @@ from dataclasses import dataclass
 from .harness import Row
 from .report import si, table
 
+Floors = dict[str, dict[str, dict[str, float]]]  # row -> path -> reference -> minimum ratio
+
 
 @dataclass
 class Check:
     row: str
+    path: str
     against: str
     measured: float | None
     floor: float | None
@@ -31,57 +46,69 @@ class Check:
     note: str = ""
 
 
-def load_floors(path: str) -> dict[str, dict[str, float]]:
+def _entries(d: dict) -> dict:
+    return {k: v for k, v in d.items() if not k.startswith("_")}
+
+
+def load_floors(path: str) -> Floors:
     with open(path, encoding="utf-8") as f:
         data = json.load(f)
-    floors = data.get("floors", data)
+    floors = data.get("floors", data) if isinstance(data, dict) else data
     if not isinstance(floors, dict):
-        raise ValueError(f"{path}: 'floors' must map row names to {{reference: floor}}")
-    out = {}
-    for name, refs in floors.items():
-        if name.startswith("_"):
-            continue
-        if not isinstance(refs, dict) or not all(isinstance(v, (int, float)) for k, v in refs.items()
-                                                 if not k.startswith("_")):
-            raise ValueError(f"{path}: floors[{name!r}] must map reference names to numbers")
-        out[name] = {k: float(v) for k, v in refs.items() if not k.startswith("_")}
+        raise ValueError(f"{path}: 'floors' must map row names to {{path: {{reference: floor}}}}")
+    out: Floors = {}
+    for name, by_path in _entries(floors).items():
+        if not isinstance(by_path, dict) or not all(isinstance(v, dict) for v in _entries(by_path).values()):
+            raise ValueError(f"{path}: floors[{name!r}] must map code paths (native-avx512, native-portable, "
+                             "...) to {reference: floor}")
+        out[name] = {}
+        for code_path, refs in _entries(by_path).items():
+            refs = _entries(refs)
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in refs.values()):
+                raise ValueError(f"{path}: floors[{name!r}][{code_path!r}] must map reference names to numbers")
+            out[name][code_path] = {k: float(v) for k, v in refs.items()}
     return out
 
 
-def check_floors(rows: list[Row], floors: dict[str, dict[str, float]]) -> list[Check]:
+def check_floors(rows: list[Row], floors: Floors) -> list[Check]:
     by_name = {r.name: r for r in rows}
     checks: list[Check] = []
-    for name, refs in floors.items():
+    for name, by_path in floors.items():
         row = by_name.get(name)
         if row is None:
-            checks.append(Check(name, "-", None, None, "skip", "not in this run (filtered out)"))
+            checks.append(Check(name, "-", "-", None, None, "skip", "not in this run (filtered out)"))
             continue
         if row.error:
-            checks.append(Check(name, "-", None, None, "FAIL", row.error))
+            checks.append(Check(name, row.path or "-", "-", None, None, "FAIL", row.error))
+            continue
+        refs = by_path.get(row.path)
+        if refs is None:
+            checks.append(Check(name, row.path or "-", "-", None, None, "FAIL",
+                                f"no floors for path {row.path or '(none)'}; the file has: {', '.join(by_path)}"))
             continue
         ratio_refs = [k for k in refs if k != "scaling"]
         if ratio_refs:
             chosen = next((k for k in ratio_refs if row.ratio(k) is not None), None)
             if chosen is None:
-                checks.append(Check(name, "/".join(ratio_refs), None, None, "FAIL",
+                checks.append(Check(name, row.path, "/".join(ratio_refs), None, None, "FAIL",
                                     "none of the references was measured"))
             else:
                 got, floor = row.ratio(chosen), refs[chosen]
-                checks.append(Check(name, chosen, got, floor, "pass" if got >= floor else "FAIL"))
+                checks.append(Check(name, row.path, chosen, got, floor, "pass" if got >= floor else "FAIL"))
         if "scaling" in refs:
-            sc = row.scaling()
+            sc, floor = row.scaling(), refs["scaling"]
             if sc is None:
-                checks.append(Check(name, "scaling", None, refs["scaling"], "skip", "no thread sweep in this run"))
+                checks.append(Check(name, row.path, "scaling", None, floor, "skip", "no thread sweep in this run"))
             else:
-                checks.append(Check(name, "scaling", sc, refs["scaling"], "pass" if sc >= refs["scaling"] else "FAIL"))
+                checks.append(Check(name, row.path, "scaling", sc, floor, "pass" if sc >= floor else "FAIL"))
     return checks
 
 
 def render_checks(checks: list[Check], only_failures: bool = False) -> str:
     shown = [c for c in checks if c.status == "FAIL"] if only_failures else checks
-    body = [[c.row, c.against, "-" if c.measured is None else f"{c.measured:.2f}x",
+    body = [[c.row, c.path, c.against, "-" if c.measured is None else f"{c.measured:.2f}x",
              "-" if c.floor is None else f"{c.floor:.2f}x", c.status, c.note] for c in shown]
-    return table(["row", "against", "ratio", "floor", "result", "note"], body)
+    return table(["row", "path", "against", "ratio", "floor", "result", "note"], body, align_left=3)
 
 
 # --- --compare OLD.json ---------------------------------------------------------------------------------------

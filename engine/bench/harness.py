@@ -36,6 +36,7 @@ class Prepared:
     stages: Callable[[object], dict[str, float]] | None = None
     threaded: bool = True
     extra: dict = field(default_factory=dict)  # e.g. txs per block for blocks/s
+    path: str = ""  # the code path ledgerval's side takes (native-avx512, native-ifma, ...): the gate keys on it
 
 
 @dataclass
@@ -59,6 +60,7 @@ class Row:
     stages: dict[str, float] = field(default_factory=dict)  # seconds per block (median over runs)
     extra: dict = field(default_factory=dict)
     error: str | None = None
+    path: str = ""
 
     def median_rate(self, threads: int | None = None) -> float:
         runs = self.rates.get(self.threads if threads is None else threads) or []
@@ -80,13 +82,25 @@ class Row:
         p = self.peers.get(peer)
         return None if not p or "ratio" not in p else p["ratio"]
 
+    def best_peer(self) -> tuple[str, float] | None:
+        """The headline: the fastest peer measured on this row's work (ledgerval's own reference path
+        excluded) and ledgerval's ratio to it, the smallest of the peer ratios."""
+        got = [(r, name) for name in self.peers if name != "ref" and (r := self.ratio(name)) is not None]
+        if not got:
+            return None
+        r, name = min(got)
+        return name, r
+
+    def peer_spread(self, peer: str) -> float:
+        return (self.peers.get(peer) or {}).get("spread", 0.0)
+
     def to_dict(self) -> dict:
         d = {"name": self.name, "kind": self.kind, "unit": self.unit, "items": self.items,
              "threads": self.threads, "items_per_s": self.median_rate(), "spread": self.spread(),
              "runs": {str(t): v for t, v in self.rates.items()},
              "sweep": {str(t): self.median_rate(t) for t in sorted(self.rates)},
              "scaling": self.scaling(), "peers": self.peers, "stages": self.stages, "extra": self.extra,
-             "error": self.error}
+             "error": self.error, "path": self.path}
         return d
 
     @classmethod
@@ -94,7 +108,7 @@ class Row:
         r = cls(d["name"], d.get("kind", ""), d.get("unit", ""), d.get("items", 0), d.get("threads", 1))
         r.rates = {int(t): list(v) for t, v in d.get("runs", {}).items()}
         r.peers, r.stages, r.extra = d.get("peers", {}), d.get("stages", {}), d.get("extra", {})
-        r.error = d.get("error")
+        r.error, r.path = d.get("error"), d.get("path", "")
         return r
 
 
@@ -135,7 +149,7 @@ def measure(case: Case, sizes: dict, threads: list[int], repeat: int, *, slowdow
     except (ImportError, LookupError) as exc:
         row.error = f"not available: {exc}"
         return row
-    row.items, row.extra = prep.items, dict(prep.extra)
+    row.items, row.extra, row.path = prep.items, dict(prep.extra), prep.path
     ts = sorted(set(threads)) if prep.threaded else [min(threads)]
     row.threads = ts[0]
     say(f"{case.name}: warm-up and checks")

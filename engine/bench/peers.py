@@ -32,108 +32,101 @@ def _der(sig: bytes, scheme: str, low_s: bool = False) -> bytes:
 
 
 # --- verify_batch peers ---------------------------------------------------------------------------------------
+# Each library gives (prepare, verify): ``prepare(key, sig)`` does, once and outside timing, the conversions
+# the library needs and ledgerval does not (DER, low S); ``verify(key, msg, sig)`` checks one signature the
+# way that library's users call it, parsing the key every time.  The batch peers and the end-to-end loops
+# (engine/bench/e2e.py) share them.
 
-def _coincurve(w):
+def _verdict(check, invalid):
+    """verify(k, m, s) -> bool for a library whose ``check`` raises ``invalid`` on a bad signature."""
+
+    def verify(k, m, s):
+        try:
+            check(k, m, s)
+            return True
+        except invalid:
+            return False
+
+    return verify
+
+
+def _coincurve(scheme):
     import coincurve
 
-    if w.scheme != "ecdsa-secp256k1":
+    if scheme != "ecdsa-secp256k1":
         raise LookupError("n/a")
-    # libsecp256k1 accepts only low-S signatures; its verdict on the normalised twin is the same question.
-    items = [(bytes(k), m, _der(bytes(s), w.scheme, low_s=True)) for k, m, s in zip(w.keys, w.messages, w.signatures)]
     PublicKey = coincurve.PublicKey
 
-    def run():
-        return [PublicKey(k).verify(s, m, hasher=None) for k, m, s in items]
+    def prepare(k, s):
+        # libsecp256k1 accepts only low-S signatures; its verdict on the normalised twin is the same question.
+        return bytes(k), _der(bytes(s), scheme, low_s=True)
 
-    return run
+    def verify(k, m, s):
+        return PublicKey(k).verify(s, m, hasher=None)
+
+    return prepare, verify
 
 
-def _cryptography(w):
+def _cryptography(scheme):
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, utils
 
-    if w.scheme == "ed25519":
+    if scheme == "ed25519":
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-        items = [(bytes(k), m, bytes(s)) for k, m, s in zip(w.keys, w.messages, w.signatures)]
         load = Ed25519PublicKey.from_public_bytes
-
-        def run():
-            out = []
-            for k, m, s in items:
-                try:
-                    load(k).verify(s, m)
-                    out.append(True)
-                except InvalidSignature:
-                    out.append(False)
-            return out
-
-        return run
-    curve = {"ecdsa-secp256k1": ec.SECP256K1(), "ecdsa-p256": ec.SECP256R1()}.get(w.scheme)
+        return (lambda k, s: (bytes(k), bytes(s))), _verdict(lambda k, m, s: load(k).verify(s, m), InvalidSignature)
+    curve = {"ecdsa-secp256k1": ec.SECP256K1(), "ecdsa-p256": ec.SECP256R1()}.get(scheme)
     if curve is None:
         raise LookupError("n/a")
     algo = ec.ECDSA(utils.Prehashed(hashes.SHA256()))
-    items = [(bytes(k), m, _der(bytes(s), w.scheme)) for k, m, s in zip(w.keys, w.messages, w.signatures)]
-    load = ec.EllipticCurvePublicKey.from_encoded_point
-
-    def run():
-        out = []
-        for k, m, s in items:
-            try:
-                load(curve, k).verify(s, m, algo)
-                out.append(True)
-            except InvalidSignature:
-                out.append(False)
-        return out
-
-    return run
+    load_ec = ec.EllipticCurvePublicKey.from_encoded_point
+    return ((lambda k, s: (bytes(k), _der(bytes(s), scheme))),
+            _verdict(lambda k, m, s: load_ec(curve, k).verify(s, m, algo), InvalidSignature))
 
 
-def _pynacl(w):
-    if w.scheme != "ed25519":
+def _pynacl(scheme):
+    if scheme != "ed25519":
         raise LookupError("n/a")
     from nacl.bindings import crypto_sign_open
     from nacl.exceptions import BadSignatureError
 
-    items = [(bytes(k), bytes(s) + m) for k, m, s in zip(w.keys, w.messages, w.signatures)]
-
-    def run():
-        out = []
-        for k, sm in items:
-            try:
-                crypto_sign_open(sm, k)
-                out.append(True)
-            except BadSignatureError:
-                out.append(False)
-        return out
-
-    return run
+    return (lambda k, s: (bytes(k), bytes(s))), _verdict(lambda k, m, s: crypto_sign_open(s + m, k), BadSignatureError)
 
 
-def _tongsuopy(w):
-    if w.scheme != "sm2":
+def _tongsuopy(scheme):
+    if scheme != "sm2":
         raise LookupError("n/a")
     from tongsuopy.crypto import hashes
     from tongsuopy.crypto.asymciphers import ec
     from tongsuopy.crypto.exceptions import InvalidSignature
 
-    items = [(bytes(k), m, _der(bytes(s), w.scheme)) for k, m, s in zip(w.keys, w.messages, w.signatures)]
     algo = ec.ECDSA(hashes.SM3())
     load = ec.EllipticCurvePublicKey.from_encoded_point
     curve = ec.SM2()
+    return ((lambda k, s: (bytes(k), _der(bytes(s), scheme))),
+            _verdict(lambda k, m, s: load(curve, k).verify(s, m, algo), InvalidSignature))
 
-    def run():
-        out = []
-        for k, m, s in items:
-            try:
-                load(curve, k).verify(s, m, algo)
-                out.append(True)
-            except InvalidSignature:
-                out.append(False)
-        return out
 
-    return run
+def _one_by_one(library):
+    """A batch peer from a library's (prepare, verify): the whole workload, one signature at a time."""
+
+    def build(w):
+        prepare, verify = library(w.scheme)
+        items = [(*prepare(k, s), m) for k, m, s in zip(w.keys, w.messages, w.signatures)]
+
+        def run():
+            return [verify(k, m, s) for k, s, m in items]
+
+        return run
+
+    return build
+
+
+# The libraries that verify one signature per call, as their Python users do.
+SINGLE_VERIFIERS: dict[str, Callable] = {"coincurve": _coincurve, "cryptography": _cryptography,
+                                         "pynacl": _pynacl, "tongsuopy": _tongsuopy}
 
 
 def _crypto_mb_verify(w):
@@ -146,10 +139,8 @@ def _crypto_mb_verify(w):
     raise LookupError("n/a")
 
 
-VERIFY_PEERS: dict[str, Callable] = {
-    "coincurve": _coincurve, "cryptography": _cryptography, "pynacl": _pynacl, "tongsuopy": _tongsuopy,
-    "crypto_mb": _crypto_mb_verify,
-}
+VERIFY_PEERS: dict[str, Callable] = {name: _one_by_one(lib) for name, lib in SINGLE_VERIFIERS.items()}
+VERIFY_PEERS["crypto_mb"] = _crypto_mb_verify
 # Which peers apply to which scheme (the others are "n/a", an empty cell, not "absent").
 VERIFY_APPLIES = {
     "ecdsa-secp256k1": ("coincurve", "cryptography"),
@@ -235,17 +226,21 @@ HASH_APPLIES = {
 
 # --- merkle_root peer: the straightforward Python loop over the best per-call hash --------------------------
 
-def _best_hash(algo: str):
-    try:
-        return _hashlib_fn(algo)
-    except LookupError:
-        return _pycryptodome_fn(algo)
+def best_hash(algo: str):
+    """One-message hash function for ``algo`` from the first library that has it (hashlib, pycryptodome,
+    tongsuopy)."""
+    for lib in (_hashlib_fn, _pycryptodome_fn):
+        try:
+            return lib(algo)
+        except LookupError:
+            pass
+    return _tongsuopy_fn(algo)
 
 
 def python_merkle_root(algo: str, leaves: list[bytes], rule: str, h=None) -> bytes:
     """Bottom-up levels.  For rfc6962 a lone last node moves up unchanged, which is the same tree as RFC 6962's
     split at the largest power of two; for bitcoin it is paired with itself."""
-    h = h or _best_hash(algo)
+    h = h or best_hash(algo)
     if rule == "rfc6962":
         if not leaves:
             return h(b"")

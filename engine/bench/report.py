@@ -1,8 +1,19 @@
-"""Plain-text tables (and the optional plot) from measured rows."""
+"""Plain-text tables from measured rows: 120 columns by default, every peer under ``--wide``.
+
+Each row has one headline ratio, ledgerval's throughput over the fastest installed peer's on the same work
+(``Row.best_peer``), with that peer's name beside it.  ``--wide`` adds a column per peer and ``ref``
+(ledgerval's own slow reference path, a sanity check rather than a claim), and the end-to-end stage columns.
+Peers that could not run are listed once, after the tables.
+"""
 from __future__ import annotations
 
 from .harness import Row
 from .peers import PEER_COLUMNS
+
+WIDTH = 120
+# Above this spread ((max - min) / median of the runs), ours or the headline peer's, a row gets a mark.
+NOISY = 0.20
+MARK = "!"
 
 
 def si(x: float | None) -> str:
@@ -14,12 +25,21 @@ def si(x: float | None) -> str:
     return f"{x:.3g}"
 
 
+def per_item(rate: float) -> str:
+    """Time per item from items/s: 9.71 us, 64.5 ns."""
+    if not rate:
+        return "-"
+    s = 1.0 / rate
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if s >= scale:
+            return f"{s / scale:.3g} {unit}"
+    return f"{s / 1e-9:.3g} ns"
+
+
 def ratio_cell(row: Row, peer: str) -> str:
     p = row.peers.get(peer)
-    if p is None:
+    if p is None or "absent" in p:
         return ""
-    if "absent" in p:
-        return "absent"
     return "-" if p.get("ratio") is None else f"{p['ratio']:.2f}x"
 
 
@@ -34,8 +54,18 @@ def table(header: list[str], body: list[list[str]], align_left: int = 1) -> str:
     return "\n".join([fmt(header), rule] + [fmt(r) for r in body])
 
 
-def _error_rows(rows: list[Row]) -> list[str]:
-    return [f"  {r.name}: {r.error}" for r in rows if r.error]
+def noisy(r: Row) -> bool:
+    best = r.best_peer()
+    return r.spread() > NOISY or (best is not None and r.peer_spread(best[0]) > NOISY)
+
+
+def spread_cell(r: Row) -> str:
+    return f"{100 * r.spread():.0f}%" + (f" {MARK}" if noisy(r) else "  ")
+
+
+def headline_cell(r: Row) -> str:
+    best = r.best_peer()
+    return "no peer installed" if best is None else f"{best[1]:.2f}x {best[0]}"
 
 
 def first_call_cell(r: Row) -> str:
@@ -44,18 +74,50 @@ def first_call_cell(r: Row) -> str:
     return "" if v is None else f"{1e3 * v:.0f} ms"
 
 
-def primitives_table(rows: list[Row]) -> str:
+def _peer_columns(rows: list[Row]) -> list[str]:
+    """Peers measured on some row, in the fixed column order, then the end-to-end loops, then ``ref``."""
+    names = {n for r in rows for n, p in r.peers.items() if "ratio" in p}
+    fixed = [c for c in PEER_COLUMNS if c in names]
+    loops = sorted(n for n in names if n not in PEER_COLUMNS and n != "ref")
+    return fixed + loops + (["ref"] if "ref" in names else [])
+
+
+def primitives_table(rows: list[Row], wide: bool = False) -> str:
     rows = [r for r in rows if r.kind != "e2e" and not r.error]
     if not rows:
         return ""
-    cols = [c for c in PEER_COLUMNS + ("ref",) if any(c in r.peers for r in rows)]
+    cols = _peer_columns(rows) if wide else []
     body = []
     for r in rows:
         med = r.median_rate()
-        body.append([r.name, str(r.items), str(r.threads), f"{si(med)}/s", f"{1e3 * r.items / med:.2f}" if med else "-",
-                     f"{100 * r.spread():.0f}%", first_call_cell(r)] + [ratio_cell(r, c) for c in cols])
-    head = ["primitive", "items", "thr", "items/s", "ms/run", "spread", "1st call"] + cols
-    return table(head, body)
+        body.append([r.name, r.path or "-", str(r.items), str(r.threads), f"{si(med)}/s", per_item(med),
+                     spread_cell(r), first_call_cell(r), headline_cell(r)] + [ratio_cell(r, c) for c in cols])
+    head = ["primitive", "path", "items", "thr", "items/s", "per item", "spread", "1st call", "vs best peer"]
+    return table(head + cols, body, align_left=2)
+
+
+def e2e_table(rows: list[Row], wide: bool = False) -> str:
+    rows = [r for r in rows if r.kind == "e2e" and not r.error]
+    if not rows:
+        return ""
+    stage_names = list(dict.fromkeys(k for r in rows for k in r.stages if k != "total")) if wide else []
+    cols = _peer_columns(rows) if wide else []
+    body = []
+    for r in rows:
+        med = r.median_rate()
+        total = r.stages.get("total") or sum(v for k, v in r.stages.items() if k != "total") or 0.0
+        sig = r.stages.get("signatures")
+        cells = [r.name.split("/", 1)[1], r.path or "-", str(r.extra.get("blocks", "")),
+                 str(r.extra.get("txs_per_block", "")), str(r.threads), f"{si(med)}/s", per_item(med),
+                 spread_cell(r), first_call_cell(r), f"{100 * sig / total:.0f}%" if sig and total else "-",
+                 headline_cell(r)]
+        for k in stage_names:
+            v = r.stages.get(k)
+            cells.append("" if v is None else f"{1e3 * v:.1f} ({100 * v / total:.0f}%)" if total else f"{1e3 * v:.1f}")
+        body.append(cells + [ratio_cell(r, c) for c in cols])
+    head = ["end to end", "path", "blocks", "tx/blk", "thr", "tx/s", "per tx", "spread", "1st call", "sigs",
+            "vs best peer"] + [f"{k} ms" for k in stage_names] + cols
+    return table(head, body, align_left=2)
 
 
 def sweep_table(rows: list[Row]) -> str:
@@ -63,34 +125,14 @@ def sweep_table(rows: list[Row]) -> str:
     if not rows:
         return ""
     ts = sorted({t for r in rows for t in r.rates})
-    body = [[r.name] + [f"{si(r.median_rate(t))}/s" if t in r.rates else "" for t in ts]
-            + [f"{r.scaling():.2f}x" if r.scaling() else "-"] for r in rows]
-    return table(["thread sweep"] + [f"{t} thr" for t in ts] + [f"scaling {ts[-1]}/{ts[0]}"], body)
-
-
-def e2e_table(rows: list[Row]) -> str:
-    rows = [r for r in rows if r.kind == "e2e" and not r.error]
-    if not rows:
-        return ""
-    stage_names = []
-    for r in rows:
-        for k in r.stages:
-            if k != "total" and k not in stage_names:
-                stage_names.append(k)
     body = []
     for r in rows:
-        med = r.median_rate()
-        per_block = r.extra.get("txs_per_block") or 1
-        total = r.stages.get("total") or sum(v for k, v in r.stages.items() if k != "total") or 0.0
-        cells = [r.name.split("/", 1)[1], str(r.extra.get("blocks", "")), str(per_block), str(r.threads),
-                 f"{med / per_block:.2f}", f"{si(med)}", f"{100 * r.spread():.0f}%", first_call_cell(r)]
-        for k in stage_names:
-            v = r.stages.get(k)
-            cells.append("" if v is None else f"{1e3 * v:.1f} ({100 * v / total:.0f}%)" if total else f"{1e3 * v:.1f}")
-        body.append(cells)
-    head = ["end to end", "blocks", "tx/block", "thr", "blocks/s", "tx/s", "spread", "1st call"] + \
-        [f"{k} ms" for k in stage_names]
-    return table(head, body)
+        mine = sorted(r.rates)
+        sc = r.scaling()
+        ideal = mine[-1] / mine[0]
+        body.append([r.name] + [f"{si(r.median_rate(t))}/s" if t in r.rates else "" for t in ts]
+                    + [f"{sc:.2f}x" if sc else "-", f"{100 * sc / ideal:.0f}%" if sc else "-"])
+    return table(["thread sweep"] + [f"{t} thr" for t in ts] + [f"scaling {ts[-1]}/{ts[0]}", "of ideal"], body)
 
 
 def absent_notes(rows: list[Row]) -> str:
@@ -102,57 +144,35 @@ def absent_notes(rows: list[Row]) -> str:
     return "\n".join(f"  {k}: {v}" for k, v in seen.items())
 
 
-def render(rows: list[Row]) -> str:
+def _notes(rows: list[Row], wide: bool) -> str:
+    lines = [
+        ("vs best peer: ledgerval's throughput / the fastest installed peer's on the same work "
+         "(>1: ledgerval is faster);"),
+        "  peers run one item at a time on one thread, as their Python users call them; loop:X = a Python loop over X"
+        + ("." if wide else ";"),
+    ]
+    if not wide:
+        lines.append("  --wide shows every peer, ref (ledgerval's own reference path) and the end-to-end stages.")
+    if any(noisy(r) for r in rows if not r.error):
+        lines.append(f"{MARK} spread above {100 * NOISY:.0f}% (ours or the headline peer's): the machine was busy; "
+                     "rerun with --repeat 9.")
+    return "\n".join(lines)
+
+
+def render(rows: list[Row], wide: bool = False) -> str:
     parts = []
-    for title, text in (("End to end (stage columns: ms per block, share of the block's total)", e2e_table(rows)),
-                        ("Primitives (peer columns: ledgerval's throughput / the peer's, >1 means ledgerval is faster;"
-                         " peers run single-threaded)", primitives_table(rows)),
+    for title, text in (("End to end (tx/s over generated blocks; sigs: signatures' share of a block's time)",
+                         e2e_table(rows, wide)),
+                        ("Primitives", primitives_table(rows, wide)),
                         ("Thread sweep", sweep_table(rows))):
         if text:
             parts.append(f"{title}\n{text}")
+    if any(not r.error for r in rows):
+        parts.append(_notes(rows, wide))
     notes = absent_notes(rows)
     if notes:
         parts.append("Absent peers\n" + notes)
-    errs = _error_rows(rows)
+    errs = [f"  {r.name}: {r.error}" for r in rows if r.error]
     if errs:
         parts.append("Rows not measured\n" + "\n".join(errs))
     return "\n\n".join(parts)
-
-
-def plot(rows: list[Row], path: str, title: str = "ledgerval throughput by thread count") -> str | None:
-    """Throughput against threads, one line per row, one log-scale panel per kind (their units and scales
-    differ by orders of magnitude).  Returns what went wrong, or None."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return "matplotlib is not installed (pip install 'ledgerval[plot]')"
-    kinds = [k for k in ("e2e", "verify", "hash", "merkle")
-             if any(r.kind == k and r.rates and not r.error for r in rows)]
-    if not kinds:
-        return "nothing to plot"
-    cols = 2 if len(kinds) > 2 else len(kinds)
-    nrows = (len(kinds) + cols - 1) // cols
-    fig, axes = plt.subplots(nrows, cols, figsize=(5.2 * cols, 3.6 * nrows), squeeze=False)
-    for ax in axes.flat[len(kinds):]:
-        ax.set_visible(False)
-    for ax, kind in zip(axes.flat, kinds):
-        for r in rows:
-            if r.kind != kind or r.error or not r.rates:
-                continue
-            ts = sorted(r.rates)
-            ax.plot(ts, [r.median_rate(t) for t in ts], marker="o", label=r.name.split("/", 1)[1])
-        ax.set_title({"e2e": "end to end (tx/s)", "verify": "verify_batch (sig/s)", "hash": "hash_batch (msg/s)",
-                      "merkle": "merkle_root (leaf/s)"}[kind], fontsize=10)
-        ax.set_xlabel("threads")
-        ax.set_yscale("log")
-        ax.set_xticks(sorted({t for r in rows for t in r.rates}))
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7, loc="best")
-    fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return None

@@ -15,10 +15,10 @@ import numpy as np
 # The default sizes: the README's main table is measured with FULL, CI's gate with QUICK.
 FULL = {"verify": 1024, "hash": 16384, "hash_size": 64, "merkle": 1 << 20, "blocks": 3, "txs": 2000,
         "ref_verify": 24, "ref_hash": 2048, "ref_merkle": 4096, "peer_verify": 1024,
-        "peer_merkle": 1 << 16, "min_run_s": 0.05}
+        "peer_merkle": 1 << 16, "peer_blocks": 1, "min_run_s": 0.05}
 QUICK = {"verify": 256, "hash": 4096, "hash_size": 64, "merkle": 1 << 16, "blocks": 1, "txs": 2000,
-         "ref_verify": 8, "ref_hash": 512, "ref_merkle": 1024, "peer_verify": 256,
-         "peer_merkle": 1 << 14, "min_run_s": 0.02}
+         "ref_verify": 8, "ref_hash": 256, "ref_merkle": 256, "peer_verify": 256,
+         "peer_merkle": 1 << 14, "peer_blocks": 1, "min_run_s": 0.02}
 
 
 def sizes(quick: bool) -> dict:
