@@ -67,7 +67,7 @@ typedef struct {
 
 /* The multipliers and digits of item it (the batch equation's row col): z odd keeps it non-zero mod L,
  * 127 random bits, a 2^-127 chance that a bad batch passes. */
-static void ed_batch_item_scalars(const ed_batch_run *r, ed_batch_item *it, size_t col) {
+ED_INLINE void ed_batch_item_scalars(const ed_batch_run *r, ed_batch_item *it, size_t col) {
     size_t idx = it->index;
     scalar S, k, z, zk;
     const uint8_t *sig = r->sigs + 64 * idx, *pk = r->keys + 32 * idx;
@@ -92,7 +92,7 @@ static void ed_batch_item_scalars(const ed_batch_run *r, ed_batch_item *it, size
 /* The next sub-batch from item *next on, up to max_items: items with S >= L fail here, the others' A and R
  * are decoded together, and those that decode are compacted to the front of r->items (with their scalars
  * unless single).  Returns how many were kept; *next moves past every item looked at. */
-static size_t ed_batch_gather(const ed_batch_run *r, size_t n, size_t *next, size_t max_items, int single) {
+ED_INLINE size_t ed_batch_gather(const ed_batch_run *r, size_t n, size_t *next, size_t max_items, int single) {
     const uint8_t *enc[2 * LV_ED25519_BATCH_MAX];
     gej *out[2 * LV_ED25519_BATCH_MAX];
     uint8_t ok[2 * LV_ED25519_BATCH_MAX];
