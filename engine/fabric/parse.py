@@ -81,15 +81,55 @@ def parse_block(raw: RawBlock, trust: Trust | None, prev: RawBlock | None, certs
     return work
 
 
+def split_envelope(env: bytes) -> tuple[bytes, bytes] | None:
+    """(payload, signature) when ``env`` is byte for byte the canonical encoding of an Envelope with a
+    non-empty payload (field 1, then field 2 unless the signature is empty, minimal varint lengths), else
+    None: the caller then decodes it with protobuf, which gives the exact error.  It replaces
+    FromString + DiscardUnknownFields + SerializeToString on the common path: 0.37 against 1.35 us an
+    envelope on the generated ledger (best of 5)."""
+    n = len(env)
+    if n < 2 or env[0] != 0x0A:
+        return None
+    ln, pos = env[1], 2
+    if ln & 0x80:
+        ln &= 0x7F
+        shift = 7
+        while True:
+            if pos >= n or shift > 28:
+                return None
+            b = env[pos]
+            pos += 1
+            ln |= (b & 0x7F) << shift
+            if not b & 0x80:
+                if b == 0:  # a trailing zero group: not minimal
+                    return None
+                break
+            shift += 7
+    end = pos + ln
+    if ln == 0 or end > n:
+        return None
+    if end == n:
+        return env[pos:end], b""
+    # a signature is at most 72 bytes of DER: longer ones (two length bytes) go the slow way
+    if n - end < 3 or env[end] != 0x12 or env[end + 1] != n - end - 2 or env[end + 1] & 0x80:
+        return None
+    return env[pos:end], env[end + 2:]
+
+
 def _envelope(work: BlockWork, i: int, env_bytes: bytes, genesis: bool) -> None:
     rep = work.report
-    env = pb.Envelope.FromString(env_bytes)
-    env.DiscardUnknownFields()
-    if env.SerializeToString() != env_bytes:
-        # Fabric's VerifyTransactionsAreWellFormed: appended or repeated fields could rewrite a signed envelope
-        rep.add(R.MALFORMED, f"transaction {i}: the envelope is not in canonical form", i)
-        return
-    payload = pb.PayloadView.FromString(env.payload)  # header and both its parts in one decode
+    parts = split_envelope(env_bytes)
+    if parts is None:
+        env = pb.Envelope.FromString(env_bytes)
+        env.DiscardUnknownFields()
+        if env.SerializeToString() != env_bytes:
+            # Fabric's VerifyTransactionsAreWellFormed: appended or repeated fields could rewrite a signed
+            # envelope
+            rep.add(R.MALFORMED, f"transaction {i}: the envelope is not in canonical form", i)
+            return
+        parts = env.payload, env.signature
+    payload_bytes, signature = parts
+    payload = pb.PayloadView.FromString(payload_bytes)  # header and both its parts in one decode
     if not payload.HasField("header"):
         raise ValueError("the payload has no header")
     chdr = payload.header.channel_header
@@ -105,8 +145,8 @@ def _envelope(work: BlockWork, i: int, env_bytes: bytes, genesis: bool) -> None:
             work.new_trust = Trust(cenv.config, work.raw.number, work.certs)
         else:
             rep.skip("config block without a trusted predecessor: its MSPs are not adopted")
-    if env.signature:
-        work.sigs.append((i, R.BAD_CREATOR_SIGNATURE, CREATOR, shdr.creator, env.payload, env.signature))
+    if signature:
+        work.sigs.append((i, R.BAD_CREATOR_SIGNATURE, CREATOR, shdr.creator, payload_bytes, signature))
     elif not genesis:
         rep.add(R.MISSING_SIGNATURE, f"transaction {i}: the envelope carries no signature", i)
     if chdr.type == ENDORSER_TRANSACTION:
