@@ -94,6 +94,12 @@ class Identities:
             self._by_bytes[creator] = ident
         return ident
 
+    def clear(self) -> None:
+        """Forget everything parsed (the benchmark's cold case: a fresh process)."""
+        self._by_bytes.clear()
+        self._certs.clear()
+        self._msps.clear()
+
     def msp(self, value: bytes) -> tuple:
         """An ``MSPConfig``'s bytes -> (0, name, root Certs, intermediate Certs), or (type,) for an MSP
         kind ledgerval does not read; DecodeError/ValueError (not cached) when it does not parse."""

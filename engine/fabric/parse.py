@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from google.protobuf.message import DecodeError
 
-from . import der
 from . import report as R
 from .blockfile import RawBlock
 from .identity import Identities, Trust
@@ -52,7 +51,7 @@ def check_links(raw: RawBlock, rep: R.FabricReport, prev: RawBlock | None) -> No
                                  f"hash to {data_hash.hex()}")
     if prev is None:
         return
-    want = hashlib.sha256(der.header_der(prev.number, prev.previous_hash, prev.data_hash)).digest()
+    want = hashlib.sha256(prev.header_der()).digest()
     if raw.previous_hash != want:
         rep.add(R.BAD_PREV_HASH, f"block {raw.number}: previous_hash {raw.previous_hash.hex()} but block "
                                  f"{prev.number}'s header hashes to {want.hex()}")
@@ -191,6 +190,6 @@ def _orderer_sigs(work: BlockWork, genesis: bool) -> None:
             continue
         shdr = pb.SignatureHeader.FromString(ms.signature_header)
         if hdr is None:
-            hdr = der.header_der(raw.number, raw.previous_hash, raw.data_hash)
+            hdr = raw.header_der()
         work.sigs.append((None, R.BAD_ORDERER_SIGNATURE, k, shdr.creator, md.value + ms.signature_header + hdr,
                           ms.signature))

@@ -103,13 +103,14 @@ class Window:
         return sorted(set(self.cidx_list[self.bounds[b]:self.bounds[b + 1]]))
 
     def _pending_edges(self) -> list:
-        state, pending = self.state, {}
+        state, pending, seen = self.state, {}, set()
         for b, work in enumerate(self.works):
             if work.trust is None:
                 continue
             for c in self._signers(b):
                 ident = self.idents[c]
-                if ident.error is None:
+                if ident.error is None and (id(work.trust), c) not in seen:
+                    seen.add((id(work.trust), c))  # the window's works hold every trust: ids stay unique
                     for path in state.paths(work.trust, self.creators[c], ident.cert):
                         for child, issuer in path:
                             if state.edges.known(child, issuer) is None:
@@ -126,12 +127,10 @@ class Window:
         plan = Plan()
         tickets = []
         if self.p256.size:
-            hplan = Plan()
-            ht = hplan.hashes("sha256", [self.msgs[i] for i in self.p256.tolist()])
-            digests = hplan.execute(threads=threads).digests(ht)
+            ht = plan.hashes("sha256", [self.msgs[i] for i in self.p256.tolist()])
             tickets.append(("sig", self.p256, plan.signatures(
-                "ecdsa-p256", [keys[c] for c in self.cidx[self.p256].tolist()], digests, self.rs[self.p256],
-                low_s=True)))
+                "ecdsa-p256", [keys[c] for c in self.cidx[self.p256].tolist()], plan.digests_of(ht),
+                self.rs[self.p256], low_s=True)))
         if self.sm2.size:
             tickets.append(("sig", self.sm2, plan.signatures(
                 "sm2", [keys[c] for c in self.cidx[self.sm2].tolist()], [self.msgs[i] for i in self.sm2.tolist()],
