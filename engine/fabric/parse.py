@@ -131,11 +131,12 @@ def _envelope(work: BlockWork, i: int, env_bytes: bytes, genesis: bool) -> None:
     payload = pb.PayloadView.FromString(payload_bytes)  # header and both its parts in one decode
     if not payload.HasField("header"):
         raise ValueError("the payload has no header")
-    chdr = payload.header.channel_header
-    shdr = payload.header.signature_header
-    if not shdr.creator:
+    hdr = payload.header
+    htype = hdr.channel_header.type
+    creator = hdr.signature_header.creator
+    if not creator:
         raise ValueError("the signature header names no creator")
-    if chdr.type == CONFIG:
+    if htype == CONFIG:
         cenv = pb.ConfigEnvelope.FromString(payload.data)
         if not cenv.HasField("config"):
             raise ValueError("config transaction without a config")
@@ -145,25 +146,26 @@ def _envelope(work: BlockWork, i: int, env_bytes: bytes, genesis: bool) -> None:
         else:
             rep.skip("config block without a trusted predecessor: its MSPs are not adopted")
     if signature:
-        work.sigs.append((i, R.BAD_CREATOR_SIGNATURE, CREATOR, shdr.creator, payload_bytes, signature))
+        work.sigs.append((i, R.BAD_CREATOR_SIGNATURE, CREATOR, creator, payload_bytes, signature))
     elif not genesis:
         rep.add(R.MISSING_SIGNATURE, f"transaction {i}: the envelope carries no signature", i)
-    if chdr.type == ENDORSER_TRANSACTION:
+    if htype == ENDORSER_TRANSACTION:
         _endorsements(work, i, payload.data)
 
 
 def _endorsements(work: BlockWork, i: int, data: bytes) -> None:
-    tx = pb.TransactionView.FromString(data)  # actions, their payloads and endorsements in one decode
-    if not tx.actions:
+    actions = pb.TransactionView.FromString(data).actions  # actions, payloads, endorsements: one decode
+    if not actions:
         work.report.add(R.MISSING_SIGNATURE, f"transaction {i}: an endorser transaction without actions", i)
     k = 0
     sigs = work.sigs
-    for action in tx.actions:
+    for action in actions:
         cea = action.payload.action
         prp = cea.proposal_response_payload
-        if not cea.endorsements:
+        endorsements = cea.endorsements
+        if not endorsements:
             work.report.add(R.MISSING_SIGNATURE, f"transaction {i}: an action without endorsements", i)
-        for e in cea.endorsements:
+        for e in endorsements:
             endorser, sig = e.endorser, e.signature
             if not sig or not endorser:
                 work.report.add(R.MISSING_SIGNATURE, f"transaction {i}: endorsement {k} has no "
