@@ -236,10 +236,11 @@ def _gate(request, path: Path, reps: int, floor: float, sanity: float) -> None:
     assert best >= (floor if enabled else sanity), r
 
 
-# Issue 13 asks >= 3x (real) and >= 10x (generated).  Measured here (README, "Fabric ledgers") on 2 cores
-# shared under a load of 7-10, best case by medians: 1.56x-1.93x and 3.75x-3.93x.  The gates sit below
-# those, so a regression fails them; the issue's floors stand unmet (see the README for why).
-REAL_FLOOR, BIG_FLOOR = 1.0, 2.5
+# Issue 13 asks >= 3x (real) and >= 10x (generated).  Measured here (README, "Fabric ledgers"; tier
+# avx512-ifma, 2 cores shared, load 1.7-2.7), best case by medians over 3 runs of --reps 21: 2.28x-2.54x
+# and 3.83x-4.50x.  The gates sit below those, so a regression fails them; the issue's floors stand unmet
+# (see the README for why).
+REAL_FLOOR, BIG_FLOOR = 1.5, 2.5
 
 
 def test_ratio_real(request):
