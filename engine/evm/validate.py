@@ -7,6 +7,19 @@
    signer; the compressed keys are decompressed in Numba and hashed into addresses in one more batch.
 4. The transactions and withdrawals tries, bottom up, one Keccak batch per height (``trie.ordered_roots``);
    at two threads or more, on the calling thread while a helper computes step 3's addresses.
+
+With a ``sig_cache`` (``ledgerval.SignatureCache``), step 3 skips the recoveries the cache vouches for.  An
+entry is stored only for a full success, under scheme ``recover-secp256k1`` with key = the 20-byte address
+the recovered key hashes to, message = the signed digest and signature = the 65-byte r || s || recovery id.
+Recovery is a function of (digest, signature), so an entry says "this exact signature over this exact digest
+recovers a key whose address is exactly this one".  A lookup is made only for a transaction that states its
+sender (`from`), with that address as the key: a hit vouches for exactly the address the report would show
+(any other address, or a signature that does not recover, is a different fingerprint, and failures are
+never stored), so a cached entry cannot make a different sender or a failed recovery pass.  What a hit does
+not give is the 33-byte key itself, which the adapter does not report; a different key with the same
+address would take a 160-bit Keccak collision, the assumption Ethereum's addresses already rest on.
+Authorization signers and RLP input state no address, so they are always recovered (their successes are
+stored all the same).
 """
 from __future__ import annotations
 
@@ -18,6 +31,7 @@ from ..errors import InvalidArgument, InvalidType
 from ..hashing import hash_batch
 from ..native_threads import resolve_threads
 from ..pipeline import Plan
+from ..sigcache import check_sig_cache
 from . import header as hdr
 from . import rlp
 from .report import Authorization, Report
@@ -108,13 +122,17 @@ def _addresses(keys33: np.ndarray, ok: np.ndarray, threads: int) -> list[bytes |
     return [d[12:].tobytes() if good else None for d, good in zip(digests, ok.tolist())]
 
 
-def validate_block(block, *, chain_id: int | None = None, threads: int | None = None) -> Report:
+def validate_block(block, *, chain_id: int | None = None, threads: int | None = None,
+                   sig_cache=None) -> Report:
     """Validate one block: a JSON-RPC ``eth_getBlockByNumber(n, true)`` object (dict, or JSON text), or the
     block's canonical RLP bytes.  Failures are data in the report; misuse (not a block at all, a bad
-    ``chain_id``) raises ``InvalidArgument``/``InvalidType``."""
+    ``chain_id``) raises ``InvalidArgument``/``InvalidType``.  ``sig_cache`` skips the sender recoveries it
+    vouches for (the module doc says by which rule) and counts them in ``report.cached_signatures``; the
+    report is otherwise the same without it."""
     if chain_id is not None and (not isinstance(chain_id, int) or isinstance(chain_id, bool) or chain_id < 0):
         raise InvalidArgument(f"chain_id must be a non-negative int or None, not {chain_id!r}")
     t = resolve_threads(threads)
+    check_sig_cache(sig_cache)
     kind, data = _load(block)
     report = Report()
     try:
@@ -143,7 +161,11 @@ def validate_block(block, *, chain_id: int | None = None, threads: int | None = 
     sigs65 = [tx.sig65() for _, tx in good] + [
         a.r.to_bytes(32, "big") + a.s.to_bytes(32, "big") + bytes((a.y,)) for _, _, a in usable]
     digests = np.concatenate([hashes.digests(th_sig), hashes.digests(th_auth)])
-    tr = rec.recoveries(digests, sigs65)
+    stated = [tx.sender for _, tx in good]
+    hit = _cached(sig_cache, stated, digests, sigs65)
+    miss = np.flatnonzero(~hit)
+    m_digests, m_sigs = digests[miss], [sigs65[k] for k in miss.tolist()]
+    tr = rec.recoveries(m_digests, m_sigs)
     recovered = rec.execute(threads=t)
     keys, ok = recovered.keys(tr), recovered.verdicts(tr)
     if t > 1:
@@ -151,10 +173,16 @@ def validate_block(block, *, chain_id: int | None = None, threads: int | None = 
         # the tries in Python: ~2 ms of a block's ~9 ms after parsing, on two cores
         pending = _helper().submit(_addresses, keys, ok, 1)
         roots = _roots(txs, withdrawals, 1)
-        addrs = pending.result()
+        m_addrs = pending.result()
     else:
-        addrs = _addresses(keys, ok, t)
+        m_addrs = _addresses(keys, ok, t)
         roots = _roots(txs, withdrawals, t)
+    addrs: list[bytes | None] = [stated[k] if h else None for k, h in enumerate(hit.tolist())]
+    for k, a in zip(miss.tolist(), m_addrs):
+        addrs[k] = a
+    if sig_cache is not None:
+        _remember(sig_cache, m_addrs, m_digests, m_sigs)
+    report.cached_signatures = int(hit.sum())
     report.signatures_checked = len(sigs65)
     report.unstated = {"tx_hash": sum(tx.hash is None for _, tx in good),
                        "sender": sum(tx.sender is None for _, tx in good), "header_hash": int(stated_hash is None)}
@@ -186,6 +214,26 @@ def validate_block(block, *, chain_id: int | None = None, threads: int | None = 
             report.add("bad_header_hash", None, f"header hashes to 0x{report.header_hash.hex()}, stated "
                                                 f"0x{stated_hash.hex()}")
     return report
+
+
+_RECOVER = "recover-secp256k1"
+
+
+def _cached(sig_cache, stated: list, digests: np.ndarray, sigs65: list) -> np.ndarray:
+    """(n,) bool: the recoveries the cache vouches for; only transactions (the first ``len(stated)`` items)
+    that state their sender are looked up, under that address."""
+    hit = np.zeros(len(sigs65), dtype=bool)
+    ask = [k for k, a in enumerate(stated) if a is not None]
+    if sig_cache is not None and ask:
+        hit[ask] = sig_cache.lookup(_RECOVER, [stated[k] for k in ask], digests[ask], [sigs65[k] for k in ask])
+    return hit
+
+
+def _remember(sig_cache, addrs: list, digests: np.ndarray, sigs65: list) -> None:
+    """Store the recoveries that gave an address (successes only), keyed by that address."""
+    good = [k for k, a in enumerate(addrs) if a is not None]
+    if good:
+        sig_cache.insert(_RECOVER, [addrs[k] for k in good], digests[good], [sigs65[k] for k in good])
 
 
 _HELPER = None
