@@ -26,14 +26,20 @@ __attribute__((always_inline)) TGT_AVX2 static inline __m256i k4_rol(__m256i x, 
  * spills) measured the same (94 ns a 64-byte message either way), so the simpler form stays.  One group of
  * 4 states is enough for the vector units: a round has 25 independent lanes, so unlike SHA-256/SM3 it is
  * not latency-bound but ALU-bound (about 175 vector ops a round). */
-__attribute__((always_inline)) TGT_AVX2 static inline void k4_round(__m256i A[25], uint64_t rc) {
-    __m256i B[25], C[5], D[5];
+/* theta's column parities, folded: D[x] = C[x - 1] ^ rol(C[x + 1], 1). */
+__attribute__((always_inline)) TGT_AVX2 static inline void k4_theta_d(const __m256i A[25], __m256i D[5]) {
+    __m256i C[5];
 #pragma GCC unroll 5
     for (int x = 0; x < 5; x++)
         C[x] = _mm256_xor_si256(_mm256_xor_si256(_mm256_xor_si256(A[x], A[x + 5]),
                                                  _mm256_xor_si256(A[x + 10], A[x + 15])), A[x + 20]);
 #pragma GCC unroll 5
     for (int x = 0; x < 5; x++) D[x] = _mm256_xor_si256(C[(x + 4) % 5], k4_rol(C[(x + 1) % 5], 1));
+}
+
+__attribute__((always_inline)) TGT_AVX2 static inline void k4_round(__m256i A[25], uint64_t rc) {
+    __m256i B[25], D[5];
+    k4_theta_d(A, D);
     /* theta, then rho and pi: (x, y) moves to (y, 2x + 3y) */
 #pragma GCC unroll 25
     for (int i = 0; i < 25; i++) {
@@ -51,13 +57,8 @@ __attribute__((always_inline)) TGT_AVX2 static inline void k4_round(__m256i A[25
 /* The last round when only the digest is read: words 0..3 come from B[0..4], which come from the diagonal
  * A[0], A[6], A[12], A[18], A[24] (pi sends (x, x) to (x, 0)). */
 __attribute__((always_inline)) TGT_AVX2 static inline void k4_round_last(__m256i A[25], uint64_t rc) {
-    __m256i B[5], C[5], D[5];
-#pragma GCC unroll 5
-    for (int x = 0; x < 5; x++)
-        C[x] = _mm256_xor_si256(_mm256_xor_si256(_mm256_xor_si256(A[x], A[x + 5]),
-                                                 _mm256_xor_si256(A[x + 10], A[x + 15])), A[x + 20]);
-#pragma GCC unroll 5
-    for (int x = 0; x < 5; x++) D[x] = _mm256_xor_si256(C[(x + 4) % 5], k4_rol(C[(x + 1) % 5], 1));
+    __m256i B[5], D[5];
+    k4_theta_d(A, D);
 #pragma GCC unroll 5
     for (int x = 0; x < 5; x++) B[x] = k4_rol(_mm256_xor_si256(A[6 * x], D[x]), KECCAK_RHO[6 * x]);
 #pragma GCC unroll 4
@@ -71,12 +72,16 @@ __attribute__((always_inline)) TGT_AVX2 static inline void k4_round_last(__m256i
  * AVX2: 84 -> 76 ns a message).  Without BMI the scalar round needs flag-writing rotates, mov copies and
  * separate NOTs, and the pair is slower than the vector four alone (87 vs 84 ns), so it is never built so.
  * A second scalar state (six messages) spilled and took 107 ns. */
-__attribute__((always_inline)) static inline void k1_round(uint64_t S[25], uint64_t rc) {
-    uint64_t B[25], C[5], D[5];
+__attribute__((always_inline)) static inline void k1_theta_d(const uint64_t S[25], uint64_t D[5]) {
+    uint64_t C[5];
 #pragma GCC unroll 5
     for (int x = 0; x < 5; x++) C[x] = S[x] ^ S[x + 5] ^ S[x + 10] ^ S[x + 15] ^ S[x + 20];
 #pragma GCC unroll 5
     for (int x = 0; x < 5; x++) D[x] = C[(x + 4) % 5] ^ rol64(C[(x + 1) % 5], 1);
+}
+__attribute__((always_inline)) static inline void k1_round(uint64_t S[25], uint64_t rc) {
+    uint64_t B[25], D[5];
+    k1_theta_d(S, D);
 #pragma GCC unroll 25
     for (int i = 0; i < 25; i++) {
         int x = i % 5, y = i / 5;
@@ -90,11 +95,8 @@ __attribute__((always_inline)) static inline void k1_round(uint64_t S[25], uint6
     S[0] ^= rc;
 }
 __attribute__((always_inline)) static inline void k1_round_last(uint64_t S[25], uint64_t rc) {
-    uint64_t B[5], C[5], D[5];
-#pragma GCC unroll 5
-    for (int x = 0; x < 5; x++) C[x] = S[x] ^ S[x + 5] ^ S[x + 10] ^ S[x + 15] ^ S[x + 20];
-#pragma GCC unroll 5
-    for (int x = 0; x < 5; x++) D[x] = C[(x + 4) % 5] ^ rol64(C[(x + 1) % 5], 1);
+    uint64_t B[5], D[5];
+    k1_theta_d(S, D);
 #pragma GCC unroll 5
     for (int x = 0; x < 5; x++) B[x] = rol64(S[6 * x] ^ D[x], KECCAK_RHO[6 * x]);
 #pragma GCC unroll 4
