@@ -19,7 +19,7 @@ from ..native_threads import resolve_threads
 from . import header as hdr
 from . import rlp
 from .report import Authorization, Report
-from .senders import Senders
+from .senders import Senders, quick_gil_handoff
 from .trie import ordered_roots
 from .tx import HALF_N, Tx, TxError, from_json, from_rlp
 
@@ -123,19 +123,20 @@ def validate_block(block, *, chain_id: int | None = None, threads: int | None = 
     kind, data = _load(block)
     report = Report()
     senders = Senders(t)
-    try:
-        header, items, read_one, rest = (_open_json if kind == "json" else _open_rlp)(data)
-        txs, withdrawals, stated_hash = _read(header, items, read_one, rest, report, senders)
-    except TxError as exc:
-        senders.parts()  # nothing left running on the helper
-        report.add("malformed", None, str(exc))
-        return report
+    with quick_gil_handoff(t > 1):
+        try:
+            header, items, read_one, rest = (_open_json if kind == "json" else _open_rlp)(data)
+            txs, withdrawals, stated_hash = _read(header, items, read_one, rest, report, senders)
+        except TxError as exc:
+            senders.parts()  # nothing left running on the helper
+            report.add("malformed", None, str(exc))
+            return report
+        # on the calling thread while the helper recovers the last chunk
+        report.header_hash = hash_batch("keccak256", [header.encoded], threads=1)[0].tobytes()
+        roots = _roots(txs, withdrawals, 1)
+        parts = senders.parts()
     report.fork = header.fork
     report.number = int.from_bytes(header.fields["number"], "big")
-    # on the calling thread while the helper recovers the last chunk
-    report.header_hash = hash_batch("keccak256", [header.encoded], threads=1)[0].tobytes()
-    roots = _roots(txs, withdrawals, 1)
-    parts = senders.parts()
     good = [g for p in parts for g in p.txs]
     report.signatures_checked = senders.signatures
     report.unstated = {"tx_hash": sum(tx.hash is None for _, tx in good),
