@@ -7,8 +7,10 @@ Keccak batch that turns them into addresses run on a helper thread while the cal
 chunk: all three release the GIL, so on two cores the helper's ~12 us a transaction hides behind the
 reader's Python.  On one thread the whole block is one chunk, run inline.
 
-Measured on the two mainnet blocks (649 transactions, 2-core AMD EPYC, tier avx512-ifma, medians of 25):
-one chunk in sequence 17.7 ms; chunks of 96 over a helper ~11 ms (see the README's EVM section).
+Measured on the two mainnet blocks (649 transactions, 2-core AMD EPYC, tier avx512-ifma, CPU time, medians
+of 30): with a helper, 8.2 ms on the calling thread and 7.7 ms on the helper, against ~15.5 ms for one
+thread alone; the wall-clock gain needs the second core free, which this shared machine did not give while
+other sessions ran (the README's EVM section has the numbers).
 """
 from __future__ import annotations
 
@@ -23,8 +25,8 @@ from ..hashing import hash_batch
 from ..pipeline import Plan
 
 # Transactions per chunk when a helper thread recovers: small enough that the helper starts early (the
-# reader takes ~5 us a transaction), large enough that the per-chunk plan overhead (~0.1 ms) stays small.
-CHUNK = 96
+# reader takes ~7 us a transaction), large enough that the per-chunk plans' overhead (~0.15 ms) stays small.
+CHUNK = 128
 
 
 def addresses(keys33: np.ndarray, ok: np.ndarray, threads: int) -> list[bytes | None]:
