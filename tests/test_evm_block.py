@@ -285,6 +285,8 @@ def test_chunks_on_helpers_give_the_same_report_as_one_thread(fmt):
         assert evm.validate_block(data, threads=threads).to_json() == one
     assert sys.getswitchinterval() == before   # the shorter interval lasts only while a block is read
     got = {(e["code"], e["tx_index"]) for e in one["errors"]}
-    assert ("high_s", 2 * CHUNK + 5) in got and ("bad_tx_root", None) in got
-    if fmt == "json":   # RLP states no hashes and no `from`
+    assert ("high_s", 2 * CHUNK + 5) in got
+    if fmt == "json":   # RLP states no hashes and no `from`; the unreadable transaction leaves no tx root
         assert {("bad_tx_hash", CHUNK - 1), ("malformed", CHUNK + 1), ("wrong_sender", CHUNK + 3)} <= got
+    else:
+        assert ("bad_tx_root", None) in got
