@@ -153,11 +153,21 @@ def ours_validate(path: Path, threads=None) -> tuple[bool, int]:
 
 # ---- measurement ---------------------------------------------------------------------------------------
 
+def ours_cold(path: Path, threads=None) -> tuple[bool, int]:
+    """As a fresh process would: the process-wide certificate cache emptied first."""
+    from ledgerval.fabric.identity import SHARED
+
+    SHARED.clear()
+    return ours_validate(path, threads)
+
+
 def measure(path: Path, reps: int = 7, threads: list[int] | None = None) -> dict:
     threads = threads or [1, 2]
     cases = {"peer_cryptography": lambda: peer_validate(path)}
     for t in threads:
         cases[f"ledgerval_{t}t"] = lambda t=t: ours_validate(path, threads=t)
+    # the warm cases reuse certificates parsed by earlier runs; the peer parses them on each run
+    cases[f"ledgerval_{threads[0]}t_cold"] = lambda: ours_cold(path, threads=threads[0])
     want = peer_validate(path)
     assert want[0], "the peer rejects the ledger"
     for k, c in cases.items():  # warm-up (JIT kernels, thread pools) and agreement
@@ -226,10 +236,11 @@ def _gate(request, path: Path, reps: int, floor: float, sanity: float) -> None:
     assert best >= (floor if enabled else sanity), r
 
 
-# Issue 13 asks >= 3x (real) and >= 10x (generated).  Measured here (README, "Fabric ledgers") on 2 cores
-# shared under a load of 7-10, best case by medians: 1.56x-1.93x and 3.75x-3.93x.  The gates sit below
-# those, so a regression fails them; the issue's floors stand unmet (see the README for why).
-REAL_FLOOR, BIG_FLOOR = 1.0, 2.5
+# Issue 13 asks >= 3x (real) and >= 10x (generated).  Measured here (README, "Fabric ledgers"; tier
+# avx512-ifma, 2 cores shared, load 1.7-2.7), best case by medians over 3 runs of --reps 21: 2.28x-2.54x
+# and 3.83x-4.50x.  The gates sit below those, so a regression fails them; the issue's floors stand unmet
+# (see the README for why).
+REAL_FLOOR, BIG_FLOOR = 1.5, 2.5
 
 
 def test_ratio_real(request):
@@ -255,7 +266,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args(argv)
     if a.list:
-        print("real: peer_cryptography ledgerval_1t ledgerval_2t\nbig: peer_cryptography ledgerval_1t ledgerval_2t")
+        cases = "peer_cryptography ledgerval_1t ledgerval_2t ledgerval_1t_cold"
+        print(f"real: {cases}\nbig: {cases}")
         return 0
     if a.quick:
         a.reps = 3

@@ -55,6 +55,35 @@ def run(argv: list[str], *, doc: str, cases: list[str], measure: Callable[[int, 
     return 0
 
 
+def e2e_args(doc: str, argv: list[str], cases: list[str], reps: int = 9, extra=None):
+    """The options every end-to-end bench CLI takes (--reps, --quick: 3 reps, --json, --filter, --list),
+    plus those ``extra(parser)`` adds; None after printing the cases when --list was asked."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=reps)
+    ap.add_argument("--quick", action="store_true", help="3 reps")
+    ap.add_argument("--json", help="write results to this file")
+    ap.add_argument("--filter", default="", help="only print cases containing this")
+    ap.add_argument("--list", action="store_true")
+    if extra is not None:
+        extra(ap)
+    a = ap.parse_args(argv)
+    if a.list:
+        print("\n".join(cases))
+        return None
+    if a.quick:
+        a.reps = 3
+    return a
+
+
+def config_line() -> str:
+    """Versions, cores, load, the CPU tier and features: the first line every bench CLI prints."""
+    from ledgerval.native import tier
+
+    feats = " ".join(k for k, v in cpu_features().items() if v)
+    return (f"python {platform.python_version()}  numpy {np.__version__}  cpus {os.cpu_count()}  "
+            f"load {os.getloadavg()[0]:.1f}  tier {tier()}  features {feats}")
+
+
 def interleaved(cases: dict[str, Callable[[], object]], n: int, reps: int) -> dict[str, dict]:
     """Time each case ``reps`` times, the cases interleaved so load from other processes hits them alike
     (after one untimed warm-up call each); per case: min/median/max microseconds per item and items/s."""

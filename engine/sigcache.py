@@ -13,6 +13,8 @@ Policy:
   depends on is inside: a changed key, message, signature or scheme is a miss.  The low-S policy is not: a
   lookup under ``low_s=True`` rejects cached high-S hits itself (see ``ledgerval.signatures``).
 - Items too long to be valid (keys over 65 bytes, signatures over 65) are never cached.
+- Scheme ``recover-secp256k1`` holds secp256k1 key recoveries that succeeded, keyed by the address they
+  recovered (``ledgerval.evm.validate`` says why a hit can only vouch for that exact address).
 - Bounded: ``max_entries`` slots (rounded down to a multiple of 4, at least 4) in buckets of four; inserting
   into a full bucket evicts a random slot of it.  The table never grows past its bound: 16 bytes per entry
   (``bytes_per_entry``), allocated once.
@@ -117,6 +119,15 @@ class SignatureCache:
         return fps, cacheable
 
 
+def check_sig_cache(sig_cache):
+    """``sig_cache`` itself when it is None or has the ``lookup``/``insert`` pair the pipeline calls;
+    otherwise misuse (InvalidType), raised where the caller passed it rather than deep in a batch."""
+    if sig_cache is not None and not (callable(getattr(sig_cache, "lookup", None))
+                                      and callable(getattr(sig_cache, "insert", None))):
+        raise InvalidType(f"sig_cache must be a SignatureCache (lookup and insert), not {type(sig_cache).__name__}")
+    return sig_cache
+
+
 def _kernels():
     # Imported on first use: the Numba import costs ~0.3 s that ``import ledgerval`` should not pay.
     from ledgerval.kernels import sigcache
@@ -131,4 +142,4 @@ def _bools(ok, n: int) -> np.ndarray:
     return arr
 
 
-__all__ = ["SignatureCache"]
+__all__ = ["SignatureCache", "check_sig_cache"]

@@ -12,11 +12,13 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from . import hashing
+from ._inputs import as_items, flatten
 from .errors import InvalidArgument, InvalidType
-from .format import HEADER_SIZE, DecodedBlock, Header, Malformed, decode_block, decode_header
+from .format import HEADER_SIZE, MAX_PAYLOAD, SIG_SIZE, DecodedBlock, Header, Malformed, decode_block, decode_header
 from .merkle import merkle_root
-from .pipeline import Plan, Results, Ticket
 from .native_threads import resolve_threads
+from .pipeline import Plan, Results, Ticket
+from .sigcache import check_sig_cache
 from .suites import BY_ID, Suite, get_suite
 
 # Stable error codes (never renamed; new ones may be added).
@@ -58,6 +60,7 @@ class Report:
     height: int | None = None
     tx_count: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    cached_signatures: int = 0  # signatures the Validator's sig_cache vouched for (not verified again)
 
     @property
     def ok(self) -> bool:
@@ -69,7 +72,8 @@ class Report:
     def to_dict(self) -> dict:
         return {"ok": self.ok, "height": self.height, "tx_count": self.tx_count,
                 "header_hash": self.header_hash.hex() if self.header_hash is not None else None,
-                "errors": [e.to_dict() for e in self.errors], "timings": dict(self.timings)}
+                "errors": [e.to_dict() for e in self.errors], "timings": dict(self.timings),
+                "cached_signatures": self.cached_signatures}
 
 
 def _digest(algo: str, data: bytes) -> bytes:
@@ -92,12 +96,20 @@ class Validator:
     ``validators`` are the public keys (bytes) of the consortium's validators, in index order; when given,
     each block's commit is checked against them.  ``threshold`` is the quorum (default floor(2n/3) + 1 of n
     validators, or of the total weight when ``weights`` are given).  ``threads=None`` uses every core.
+
+    ``sig_cache`` (a ``ledgerval.SignatureCache``, which may be shared by several validators and threads)
+    remembers verified signatures: ``precheck`` fills it with transactions seen before their block (a pool),
+    and ``validate_block`` then verifies only the signatures it does not hold (transactions' and the
+    commit's alike), stores the new successes, and says in ``report.cached_signatures`` how many it skipped.
+    The verdicts are the same with and without it: an entry is a salted fingerprint of the scheme, key,
+    message and signature, and only successes are stored (see ``ledgerval.sigcache``).
     """
 
     def __init__(self, suite: str, *, chain_id: int = 0, validators: Sequence[bytes] = (),
                  threshold: int | None = None, threads: int | None = None,
-                 weights: Sequence[int] | None = None):
+                 weights: Sequence[int] | None = None, sig_cache=None):
         self.suite: Suite = get_suite(suite)
+        self.sig_cache = check_sig_cache(sig_cache)
         if isinstance(chain_id, bool) or not isinstance(chain_id, int):
             raise InvalidType(f"chain_id must be an int, not {type(chain_id).__name__}")
         if not 0 <= chain_id < 1 << 32:
@@ -144,6 +156,43 @@ class Validator:
         block = _as_bytes("block", block)
         parent_header = self._parent_header(parent) if parent is not None else None
         return self._validate(block, parent_header)
+
+    def precheck(self, transactions) -> np.ndarray:
+        """Verify raw LVB1 transactions (each ``pubkey | nonce | payload_len | payload | signature``, the bytes
+        as they sit in a block) in one batch; returns an (N,) bool array and caches the successes in
+        ``sig_cache``, so a block that includes them later verifies only the others.
+
+        The signed message is the transaction hash, as ``validate_block`` computes it.  A transaction that is
+        not framed exactly (too short, payload_len over 1 MiB or not matching its length) is False, like one
+        whose key does not decode or whose signature fails; none of them is cached.  Misuse (not a sequence
+        of bytes) raises ``InvalidType``.  Without a ``sig_cache`` it only verifies.
+        """
+        items = as_items("transactions", transactions)
+        n = len(items)
+        ok = np.zeros(n, dtype=bool)
+        if n == 0:
+            return ok
+        buf, offs = flatten(items)
+        start, end = offs[:-1], offs[1:]
+        k = self.suite.key_len
+        fixed = k + 12  # pubkey | nonce u64 | payload_len u32
+        framed = end - start >= fixed + SIG_SIZE
+        plen = np.zeros(n, dtype=np.int64)
+        at = start[framed] + fixed - 4
+        plen[framed] = np.ascontiguousarray(buf[at[:, None] + np.arange(4)]).view("<u4").reshape(-1)
+        framed &= (plen <= MAX_PAYLOAD) & (end - start == fixed + plen + SIG_SIZE)
+        idx = np.flatnonzero(framed)
+        if idx.size == 0:
+            return ok
+        from ledgerval.kernels.lvb1_scan import gather_spans  # Numba loads on first use, not at import
+
+        s, sig_at = start[idx], end[idx] - SIG_SIZE
+        plan = Plan()
+        hashes = plan.hash_spans(self.suite.hash, *gather_spans(buf, s, sig_at))
+        tx_sigs = plan.signatures(self.suite.scheme, buf[s[:, None] + np.arange(k)], plan.digests_of(hashes),
+                                  buf[sig_at[:, None] + np.arange(SIG_SIZE)])
+        ok[idx] = plan.execute(threads=self.threads, sig_cache=self.sig_cache).verdicts(tx_sigs)
+        return ok
 
     def validate_chain(self, blocks: Iterable[bytes]) -> Iterator[Report]:
         """Validate blocks in order, each linked to the one before (the first has no parent).
@@ -222,7 +271,7 @@ class Validator:
         pubkeys = dec.pubkeys()
         tx_sigs = plan.signatures(self.suite.scheme, pubkeys, plan.digests_of(hashes), dec.signatures())
         commit = self._commit_plan(dec, report.header_hash, plan) if self.validators else None
-        run = plan.start(threads=self.threads)
+        run = plan.start(threads=self.threads, sig_cache=self.sig_cache)
         tx_hashes = run.digests(hashes)
         t3 = time.perf_counter()
         timings["tx_hash"] = t3 - t2 - run.timings["sig"]  # start() also started the signatures
@@ -237,6 +286,7 @@ class Validator:
         res = run.result()
         t6 = time.perf_counter()
         timings["signatures"] = res.timings["sig"]  # started in plan.start, joined just above
+        report.cached_signatures = res.cached_signatures
         errors.extend(_tx_errors(flags, tx_hashes, res.verdicts(tx_sigs)))
         t7 = time.perf_counter()
         timings["tx_rules"] = t7 - t6 + t5 - t4

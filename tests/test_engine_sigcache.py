@@ -108,28 +108,38 @@ def test_low_s_policy_applies_to_cached_hits():
     assert not verify_batch(scheme, pubs[:1], msgs[:1], [twin], low_s=True, sig_cache=cache).any()
 
 
+def run_in_threads(work, args: list) -> None:
+    """``work(a)`` for each ``a`` on its own thread, all at once; the first failure is raised here."""
+    errors: list = []
+
+    def guarded(a):
+        try:
+            work(a)
+        except BaseException as exc:  # noqa: BLE001 - collected and re-raised on the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(a,)) for a in args]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
 def test_bounded_under_four_threads_and_evicts():
     cache = SignatureCache(101)          # rounded down to 100 slots
     assert cache.max_entries == 100
     assert cache.bytes_per_entry == 16
     scheme = "ed25519"
     batches = [_batch(scheme, 64, tag=b"t%d" % t) for t in range(4)]
-    errors = []
 
     def work(b):
-        try:
-            for _ in range(3):
-                verify_batch(scheme, *b, sig_cache=cache)
-                assert len(cache) <= 100
-        except BaseException as exc:  # collected and re-raised on the main thread
-            errors.append(exc)
+        for _ in range(3):
+            verify_batch(scheme, *b, sig_cache=cache)
+            assert len(cache) <= 100
 
-    threads = [threading.Thread(target=work, args=(b,)) for b in batches]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    run_in_threads(work, batches)
     assert 0 < len(cache) <= 100
     occupied = int((cache._table[:, 0] != 0).sum())
     assert occupied == len(cache)

@@ -242,3 +242,24 @@ def test_same_reports_at_every_tier(scheme, tmp_path):
         want = want or got
         assert got == want, name
     assert want[1][1] == [R.BAD_CREATOR_SIGNATURE] and want[2][1][0] == R.BAD_ENDORSEMENT_SIGNATURE
+
+
+def test_shared_identity_cache_never_vouches_for_another_config(net, tmp_path):
+    # The process-wide cache holds parsed identities; trust is decided per config.  The same signers,
+    # already parsed and trusted under the first ledger's genesis, must be unknown under a genesis
+    # config without their MSP.
+    from ledgerval.fabric.identity import SHARED
+
+    trusted = build.build_ledger(net, BLOCKS, TXS)
+    assert all(r.ok for r in _validate(tmp_path, trusted))
+    org2 = net.clients[1][1].identity(net.clients[1][0])
+    parsed = SHARED.get(org2)
+    untrusted = build.build_ledger(net, BLOCKS, TXS, configs={0: net.config(drop=("Org2MSP",))})
+    reps = _validate(tmp_path, untrusted)
+    assert SHARED.get(org2) is parsed  # the cache served the second ledger
+    # every transaction has an Org2 creator or endorser (see test_config_update_removes_an_msp)
+    for r in reps[1:]:
+        assert {(e.code, e.tx_index) for e in r.errors} == {(R.UNKNOWN_IDENTITY, t) for t in range(TXS)}
+        assert r.signatures_failed == 0
+    # and trusted again under the first config, from the same cache
+    assert all(r.ok for r in _validate(tmp_path, trusted))

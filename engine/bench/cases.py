@@ -221,11 +221,79 @@ def _prepare_e2e(suite: str, sizes: dict) -> Prepared:
                            "validators": len(chain.validators)})
 
 
+class _Frozen:
+    """A signature cache's lookups with its inserts dropped: every timed call of the prechecked row sees the
+    same 90% held (validation would otherwise store the other 10% and the next call find everything)."""
+
+    def __init__(self, cache):
+        self.lookup = cache.lookup
+
+    def insert(self, *args, **kwargs) -> None:
+        return None
+
+
+PRECHECKED = "secp256k1-sha256"
+
+
+def _prepare_e2e_prechecked(suite: str, sizes: dict) -> Prepared:
+    """Blocks whose transactions were 90% verified before they arrived (``Validator.precheck`` into a
+    ``SignatureCache``, untimed): the row times ``validate_chain`` with that cache, and its peer ``cold`` is
+    the same validation without one, at the same thread count (issue 15)."""
+    import ledgerval
+    from ledgerval.format import SIG_SIZE, decode_block
+
+    chain = W.chain_workload(suite, sizes["blocks"], sizes["txs"])
+    blocks = list(chain.blocks)
+    cache = ledgerval.SignatureCache(1 << 20)
+    held = []
+    for raw in blocks:
+        dec = decode_block(raw)
+        txs = [raw[a:b + SIG_SIZE] for a, b in zip(dec.tx_start.tolist(), dec.sig_off.tolist())]
+        pre = [t for i, t in enumerate(txs) if i % 10]   # 90%, spread over the block
+        if not ledgerval.Validator(suite, threads=1, sig_cache=cache).precheck(pre).all():
+            raise LookupError("the generated transactions did not precheck")
+        held.append(len(pre))
+    frozen = _Frozen(cache)
+    last = {"t": 1}
+
+    def validator(t, sig_cache):
+        return ledgerval.Validator(suite, chain_id=chain.chain_id, validators=chain.validators,
+                                   threshold=chain.threshold, threads=t, sig_cache=sig_cache)
+
+    def ours(t):
+        last["t"] = t
+        return list(validator(t, frozen).validate_chain(blocks))
+
+    def check(reports):
+        if len(reports) != len(blocks):
+            return f"{len(reports)} reports for {len(blocks)} blocks"
+        bad = [(i, r.codes()[:3], r.cached_signatures) for i, r, h in zip(range(len(blocks)), reports, held)
+               if not r.ok or r.cached_signatures != h]
+        return f"blocks not valid or not 90% cached: {bad[:3]}" if bad else None
+
+    def cold():
+        return [r.ok for r in validator(last["t"], None).validate_chain(blocks)]
+
+    peers = {"cold": Contender(cold, items=chain.tx_count, check=lambda res: all(res))}
+    return Prepared(chain.tx_count, ours, check, peers, threaded=False, path=_sig_path(_scheme(suite)),
+                    extra={"blocks": len(blocks), "txs_per_block": sizes["txs"],
+                           "validators": len(chain.validators), "prechecked": 0.9})
+
+
+def _scheme(suite: str) -> str:
+    from ledgerval.suites import get_suite
+
+    return get_suite(suite).scheme
+
+
 def default_cases() -> list[Case]:
     from ledgerval import SUITES
 
     cases = [Case(f"e2e/{s}", "e2e", "tx", partial(_prepare_e2e, s), "generated blocks validated end to end")
              for s in SUITES]
+    cases.append(Case(f"e2e/{PRECHECKED}/prechecked90", "e2e", "tx", partial(_prepare_e2e_prechecked, PRECHECKED),
+                      "the same blocks with 90% of their transactions prechecked into a signature cache; peer "
+                      "`cold`: validated without it"))
     for s in VERIFY_SCHEMES:
         cases.append(Case(f"verify/{s}", "verify", "sig", partial(_prepare_verify, s),
                           "verify_batch, valid signatures, keys seen again (warm key caches)"))

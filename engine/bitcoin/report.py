@@ -74,6 +74,7 @@ class BitcoinReport:
     inputs_checked: int = 0
     sigs_checked: int = 0
     sigs_failed: int = 0
+    cached_signatures: int = 0  # signatures a sig_cache vouched for (not verified again)
     inputs_skipped: int = 0
     skipped_reasons: dict[str, int] = field(default_factory=dict)
     implied_scripts: int = 0

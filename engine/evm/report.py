@@ -49,6 +49,7 @@ class Report:
     withdrawals_root_ok: bool | None = None  # None: the block has no withdrawals root
     header_hash_ok: bool | None = None    # None: no stated hash to compare with (RLP input)
     signatures_checked: int = 0           # transaction and authorization signatures recovered
+    cached_signatures: int = 0            # of those, vouched for by a sig_cache instead of recovered
     # checks the input gave nothing to compare with (RLP states no hashes or senders): transactions without
     # a stated hash, transactions without a stated `from`, and 1 when the block's hash is not stated
     unstated: dict = field(default_factory=lambda: {"tx_hash": 0, "sender": 0, "header_hash": 0})
@@ -67,7 +68,8 @@ class Report:
             "ok": self.ok, "number": self.number, "fork": self.fork, "header_hash": hx(self.header_hash),
             "header_hash_ok": self.header_hash_ok, "tx_root_ok": self.tx_root_ok,
             "withdrawals_root_ok": self.withdrawals_root_ok, "transactions": len(self.senders),
-            "signatures_checked": self.signatures_checked, "unstated": dict(self.unstated),
+            "signatures_checked": self.signatures_checked, "cached_signatures": self.cached_signatures,
+            "unstated": dict(self.unstated),
             "errors": [{"code": e.code, "tx_index": e.tx_index, "detail": e.detail} for e in self.errors],
             "senders": [hx(s) for s in self.senders],
             "authorizations": [{"tx_index": a.tx_index, "auth_index": a.auth_index, "signer": hx(a.signer)}

@@ -42,9 +42,35 @@ def addresses(keys33: np.ndarray, ok: np.ndarray, threads: int) -> list[bytes | 
     return [flat[20 * k:20 * k + 20] if good else None for k, good in enumerate(ok.tolist())]
 
 
-def _recover(plan: Plan, ticket, threads: int) -> list[bytes | None]:
-    res = plan.execute(threads=threads)
-    return addresses(res.keys(ticket), res.verdicts(ticket), threads)
+_RECOVER = "recover-secp256k1"   # the sig_cache scheme of a recovery (validate.py's doc gives the rule)
+
+
+def _cached(sig_cache, stated: list, digests: np.ndarray, sigs65: list) -> np.ndarray:
+    """(n,) bool: the recoveries the cache vouches for; only transactions (the first ``len(stated)`` items)
+    that state their sender are looked up, under that address."""
+    hit = np.zeros(len(sigs65), dtype=bool)
+    ask = [k for k, a in enumerate(stated) if a is not None]
+    if sig_cache is not None and ask:
+        hit[ask] = sig_cache.lookup(_RECOVER, [stated[k] for k in ask], digests[ask], [sigs65[k] for k in ask])
+    return hit
+
+
+def _recover(plan: Plan | None, ticket, threads: int, sig_cache, stated: list, hit: np.ndarray,
+             digests: np.ndarray, sigs65: list) -> list[bytes | None]:
+    """Addresses of every item: the stated sender where the cache vouched for it, else recovered by
+    ``plan`` (the misses, in order); the recovered successes are stored in the cache."""
+    miss = np.flatnonzero(~hit).tolist()
+    addrs: list[bytes | None] = [stated[k] if k < len(stated) and h else None for k, h in enumerate(hit.tolist())]
+    if plan is not None:
+        res = plan.execute(threads=threads)
+        got = addresses(res.keys(ticket), res.verdicts(ticket), threads)
+        for k, a in zip(miss, got):
+            addrs[k] = a
+        if sig_cache is not None:
+            good = [k for k in miss if addrs[k] is not None]
+            if good:
+                sig_cache.insert(_RECOVER, [addrs[k] for k in good], digests[good], [sigs65[k] for k in good])
+    return addrs
 
 
 class _Now:
@@ -63,17 +89,18 @@ class Part:
     """One chunk: its transactions ((index, Tx) pairs), usable authorizations ((tx index, auth index, Auth)),
     their transaction hashes, and the pending addresses (senders first, then signers)."""
 
-    __slots__ = ("auths", "pending", "tx_hashes", "txs")
+    __slots__ = ("auths", "cached", "pending", "tx_hashes", "txs")
 
-    def __init__(self, txs: list, auths: list, tx_hashes: np.ndarray, pending):
+    def __init__(self, txs: list, auths: list, tx_hashes: np.ndarray, pending, cached: int):
         self.txs, self.auths, self.tx_hashes, self.pending = txs, auths, tx_hashes, pending
+        self.cached = cached   # recoveries the sig_cache vouched for
 
 
 class Senders:
     """Chunks of a block's transactions sent to recovery as they are read (``add``), joined by ``parts``."""
 
-    def __init__(self, threads: int):
-        self.threads = threads
+    def __init__(self, threads: int, sig_cache=None):
+        self.threads, self.sig_cache = threads, sig_cache
         self.chunk = CHUNK if threads > 1 else None   # None: the whole block in one chunk
         self._pool = _pool(threads - 1) if threads > 1 else None
         self._parts: list[Part] = []
@@ -94,12 +121,17 @@ class Senders:
         digests = hashes.digests(th_sig)
         if usable:
             digests = np.concatenate([digests, hashes.digests(th_auth)])
-        rec = Plan()
-        tr = rec.recoveries(digests, sigs65)
+        stated = [tx.sender for _, tx in good]
+        hit = _cached(self.sig_cache, stated, digests, sigs65)
+        rec = tr = None
+        if not hit.all():
+            miss = np.flatnonzero(~hit)
+            rec = Plan()
+            tr = rec.recoveries(digests[miss], [sigs65[k] for k in miss.tolist()])
         self.signatures += len(sigs65)
-        pending = (self._pool.submit(_recover, rec, tr, 1) if self._pool is not None
-                   else _Now(_recover(rec, tr, t)))
-        self._parts.append(Part(good, usable, hashes.digests(th_tx), pending))
+        args = (rec, tr, 1 if self._pool is not None else t, self.sig_cache, stated, hit, digests, sigs65)
+        pending = self._pool.submit(_recover, *args) if self._pool is not None else _Now(_recover(*args))
+        self._parts.append(Part(good, usable, hashes.digests(th_tx), pending, int(hit.sum())))
 
     def parts(self) -> list[Part]:
         """Every chunk, its addresses ready (``part.pending.result()``)."""

@@ -8,6 +8,19 @@
    thread reads the next; on one thread the block is one chunk.
 3. The header hash and the transactions and withdrawals tries, bottom up, one Keccak batch per height
    (``trie.ordered_roots``), on the calling thread while the helper finishes the last chunk.
+
+With a ``sig_cache`` (``ledgerval.SignatureCache``), step 2 skips the recoveries the cache vouches for.  An
+entry is stored only for a full success, under scheme ``recover-secp256k1`` with key = the 20-byte address
+the recovered key hashes to, message = the signed digest and signature = the 65-byte r || s || recovery id.
+Recovery is a function of (digest, signature), so an entry says "this exact signature over this exact digest
+recovers a key whose address is exactly this one".  A lookup is made only for a transaction that states its
+sender (`from`), with that address as the key: a hit vouches for exactly the address the report would show
+(any other address, or a signature that does not recover, is a different fingerprint, and failures are
+never stored), so a cached entry cannot make a different sender or a failed recovery pass.  What a hit does
+not give is the 33-byte key itself, which the adapter does not report; a different key with the same
+address would take a 160-bit Keccak collision, the assumption Ethereum's addresses already rest on.
+Authorization signers and RLP input state no address, so they are always recovered (their successes are
+stored all the same).
 """
 from __future__ import annotations
 
@@ -16,6 +29,7 @@ import json
 from ..errors import InvalidArgument, InvalidType
 from ..hashing import hash_batch
 from ..native_threads import resolve_threads
+from ..sigcache import check_sig_cache
 from . import header as hdr
 from . import rlp
 from .report import Authorization, Report
@@ -113,16 +127,20 @@ def _read(header, items: list, read_one, rest, report: Report, senders: Senders)
     return txs, withdrawals, stated
 
 
-def validate_block(block, *, chain_id: int | None = None, threads: int | None = None) -> Report:
+def validate_block(block, *, chain_id: int | None = None, threads: int | None = None,
+                   sig_cache=None) -> Report:
     """Validate one block: a JSON-RPC ``eth_getBlockByNumber(n, true)`` object (dict, or JSON text), or the
     block's canonical RLP bytes.  Failures are data in the report; misuse (not a block at all, a bad
-    ``chain_id``) raises ``InvalidArgument``/``InvalidType``."""
+    ``chain_id``) raises ``InvalidArgument``/``InvalidType``.  ``sig_cache`` skips the sender recoveries it
+    vouches for (the module doc says by which rule) and counts them in ``report.cached_signatures``; the
+    report is otherwise the same without it."""
     if chain_id is not None and (not isinstance(chain_id, int) or isinstance(chain_id, bool) or chain_id < 0):
         raise InvalidArgument(f"chain_id must be a non-negative int or None, not {chain_id!r}")
     t = resolve_threads(threads)
+    check_sig_cache(sig_cache)
     kind, data = _load(block)
     report = Report()
-    senders = Senders(t)
+    senders = Senders(t, sig_cache)
     with quick_gil_handoff(t > 1):
         try:
             header, items, read_one, rest = (_open_json if kind == "json" else _open_rlp)(data)
@@ -139,6 +157,7 @@ def validate_block(block, *, chain_id: int | None = None, threads: int | None = 
     report.number = int.from_bytes(header.fields["number"], "big")
     good = [g for p in parts for g in p.txs]
     report.signatures_checked = senders.signatures
+    report.cached_signatures = sum(p.cached for p in parts)
     report.unstated = {"tx_hash": sum(tx.hash is None for _, tx in good),
                        "sender": sum(tx.sender is None for _, tx in good), "header_hash": int(stated_hash is None)}
 

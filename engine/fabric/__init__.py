@@ -29,15 +29,17 @@ from .report import CODES, FabricError, FabricReport
 # them and names the extra when it runs); validating does.
 
 
-def validate_block(block_bytes: bytes, previous: bytes | None = None, *, threads: int | None = None) \
-        -> FabricReport:
+def validate_block(block_bytes: bytes, previous: bytes | None = None, *, threads: int | None = None,
+                   sig_cache=None) -> FabricReport:
     """One ``common.Block`` protobuf; ``previous`` (the parent block's protobuf) enables the previous_hash
-    check.  A block that does not decode gives a report with ``malformed``."""
+    check.  A block that does not decode gives a report with ``malformed``.  ``sig_cache`` (a
+    ``ledgerval.SignatureCache``) skips the signatures it holds and stores the new successes (block and
+    certificate signatures alike); the reports are the same without it."""
     from .blockfile import block_from_pb
     from .validate import LedgerState
 
     _check_bytes("block_bytes", block_bytes)
-    state = LedgerState(threads)
+    state = LedgerState(threads, sig_cache)
     if previous is not None:
         _check_bytes("previous", previous)
         try:
@@ -55,22 +57,25 @@ def validate_block(block_bytes: bytes, previous: bytes | None = None, *, threads
     return state.finish([state.parse(raw)])[0]
 
 
-def validate_ledger(path_or_paths, *, threads: int | None = None):
+def validate_ledger(path_or_paths, *, threads: int | None = None, sig_cache=None):
     """Reports per block over block store files (a path or a list of paths, read in the order given, the
     way ``blockfile_000000``, ``blockfile_000001``... continue each other).  A file whose framing breaks
-    raises ValueError after the reports of the blocks before the damage."""
+    raises ValueError after the reports of the blocks before the damage.  ``sig_cache``: as in
+    ``validate_block``."""
     import os
 
     paths = [path_or_paths] if isinstance(path_or_paths, (str, os.PathLike)) else list(path_or_paths)
-    return _validate_files(paths, threads)
+    from ..sigcache import check_sig_cache
+
+    return _validate_files(paths, threads, check_sig_cache(sig_cache))
 
 
-def _validate_files(paths, threads):
+def _validate_files(paths, threads, sig_cache=None):
     from concurrent.futures import ThreadPoolExecutor
 
     from .validate import WINDOW_BLOCKS, WINDOW_SIGS, LedgerState, Window
 
-    state = LedgerState(threads)
+    state = LedgerState(threads, sig_cache)
     inflight: list = []  # (Window, Future): one window verifies on the helper while the next is parsed
 
     def drain():

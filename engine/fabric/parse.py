@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from google.protobuf.message import DecodeError
 
-from . import der
 from . import report as R
 from .blockfile import RawBlock
 from .identity import Identities, Trust
@@ -52,7 +51,7 @@ def check_links(raw: RawBlock, rep: R.FabricReport, prev: RawBlock | None) -> No
                                  f"hash to {data_hash.hex()}")
     if prev is None:
         return
-    want = hashlib.sha256(der.header_der(prev.number, prev.previous_hash, prev.data_hash)).digest()
+    want = hashlib.sha256(prev.header_der()).digest()
     if raw.previous_hash != want:
         rep.add(R.BAD_PREV_HASH, f"block {raw.number}: previous_hash {raw.previous_hash.hex()} but block "
                                  f"{prev.number}'s header hashes to {want.hex()}")
@@ -81,22 +80,63 @@ def parse_block(raw: RawBlock, trust: Trust | None, prev: RawBlock | None, certs
     return work
 
 
+def split_envelope(env: bytes) -> tuple[bytes, bytes] | None:
+    """(payload, signature) when ``env`` is byte for byte the canonical encoding of an Envelope with a
+    non-empty payload (field 1, then field 2 unless the signature is empty, minimal varint lengths), else
+    None: the caller then decodes it with protobuf, which gives the exact error.  It replaces
+    FromString + DiscardUnknownFields + SerializeToString on the common path: 0.37 against 1.35 us an
+    envelope on the generated ledger (best of 5)."""
+    n = len(env)
+    if n < 2 or env[0] != 0x0A:
+        return None
+    ln, pos = env[1], 2
+    if ln & 0x80:
+        ln &= 0x7F
+        shift = 7
+        while True:
+            if pos >= n or shift > 28:
+                return None
+            b = env[pos]
+            pos += 1
+            ln |= (b & 0x7F) << shift
+            if not b & 0x80:
+                if b == 0:  # a trailing zero group: not minimal
+                    return None
+                break
+            shift += 7
+    end = pos + ln
+    if ln == 0 or end > n:
+        return None
+    if end == n:
+        return env[pos:end], b""
+    # a signature is at most 72 bytes of DER: longer ones (two length bytes) go the slow way
+    if n - end < 3 or env[end] != 0x12 or env[end + 1] != n - end - 2 or env[end + 1] & 0x80:
+        return None
+    return env[pos:end], env[end + 2:]
+
+
 def _envelope(work: BlockWork, i: int, env_bytes: bytes, genesis: bool) -> None:
     rep = work.report
-    env = pb.Envelope.FromString(env_bytes)
-    env.DiscardUnknownFields()
-    if env.SerializeToString() != env_bytes:
-        # Fabric's VerifyTransactionsAreWellFormed: appended or repeated fields could rewrite a signed envelope
-        rep.add(R.MALFORMED, f"transaction {i}: the envelope is not in canonical form", i)
-        return
-    payload = pb.PayloadView.FromString(env.payload)  # header and both its parts in one decode
+    parts = split_envelope(env_bytes)
+    if parts is None:
+        env = pb.Envelope.FromString(env_bytes)
+        env.DiscardUnknownFields()
+        if env.SerializeToString() != env_bytes:
+            # Fabric's VerifyTransactionsAreWellFormed: appended or repeated fields could rewrite a signed
+            # envelope
+            rep.add(R.MALFORMED, f"transaction {i}: the envelope is not in canonical form", i)
+            return
+        parts = env.payload, env.signature
+    payload_bytes, signature = parts
+    payload = pb.PayloadView.FromString(payload_bytes)  # header and both its parts in one decode
     if not payload.HasField("header"):
         raise ValueError("the payload has no header")
-    chdr = payload.header.channel_header
-    shdr = payload.header.signature_header
-    if not shdr.creator:
+    hdr = payload.header
+    htype = hdr.channel_header.type
+    creator = hdr.signature_header.creator
+    if not creator:
         raise ValueError("the signature header names no creator")
-    if chdr.type == CONFIG:
+    if htype == CONFIG:
         cenv = pb.ConfigEnvelope.FromString(payload.data)
         if not cenv.HasField("config"):
             raise ValueError("config transaction without a config")
@@ -105,26 +145,27 @@ def _envelope(work: BlockWork, i: int, env_bytes: bytes, genesis: bool) -> None:
             work.new_trust = Trust(cenv.config, work.raw.number, work.certs)
         else:
             rep.skip("config block without a trusted predecessor: its MSPs are not adopted")
-    if env.signature:
-        work.sigs.append((i, R.BAD_CREATOR_SIGNATURE, CREATOR, shdr.creator, env.payload, env.signature))
+    if signature:
+        work.sigs.append((i, R.BAD_CREATOR_SIGNATURE, CREATOR, creator, payload_bytes, signature))
     elif not genesis:
         rep.add(R.MISSING_SIGNATURE, f"transaction {i}: the envelope carries no signature", i)
-    if chdr.type == ENDORSER_TRANSACTION:
+    if htype == ENDORSER_TRANSACTION:
         _endorsements(work, i, payload.data)
 
 
 def _endorsements(work: BlockWork, i: int, data: bytes) -> None:
-    tx = pb.TransactionView.FromString(data)  # actions, their payloads and endorsements in one decode
-    if not tx.actions:
+    actions = pb.TransactionView.FromString(data).actions  # actions, payloads, endorsements: one decode
+    if not actions:
         work.report.add(R.MISSING_SIGNATURE, f"transaction {i}: an endorser transaction without actions", i)
     k = 0
     sigs = work.sigs
-    for action in tx.actions:
+    for action in actions:
         cea = action.payload.action
         prp = cea.proposal_response_payload
-        if not cea.endorsements:
+        endorsements = cea.endorsements
+        if not endorsements:
             work.report.add(R.MISSING_SIGNATURE, f"transaction {i}: an action without endorsements", i)
-        for e in cea.endorsements:
+        for e in endorsements:
             endorser, sig = e.endorser, e.signature
             if not sig or not endorser:
                 work.report.add(R.MISSING_SIGNATURE, f"transaction {i}: endorsement {k} has no "
@@ -151,6 +192,6 @@ def _orderer_sigs(work: BlockWork, genesis: bool) -> None:
             continue
         shdr = pb.SignatureHeader.FromString(ms.signature_header)
         if hdr is None:
-            hdr = der.header_der(raw.number, raw.previous_hash, raw.data_hash)
+            hdr = raw.header_der()
         work.sigs.append((None, R.BAD_ORDERER_SIGNATURE, k, shdr.creator, md.value + ms.signature_header + hdr,
                           ms.signature))
