@@ -27,6 +27,8 @@ from ..pipeline import Plan
 # Transactions per chunk when a helper thread recovers: small enough that the helper starts early (the
 # reader takes ~7 us a transaction), large enough that the per-chunk plans' overhead (~0.15 ms) stays small.
 CHUNK = 128
+# The first chunk is smaller: the helper idles until it is read.
+FIRST_CHUNK = 32
 
 
 def addresses(keys33: np.ndarray, ok: np.ndarray, threads: int) -> list[bytes | None]:
@@ -101,10 +103,16 @@ class Senders:
 
     def __init__(self, threads: int, sig_cache=None):
         self.threads, self.sig_cache = threads, sig_cache
-        self.chunk = CHUNK if threads > 1 else None   # None: the whole block in one chunk
         self._pool = _pool(threads - 1) if threads > 1 else None
         self._parts: list[Part] = []
         self.signatures = 0
+
+    def bounds(self, n: int) -> list[tuple[int, int]]:
+        """The chunks of n transactions: all of them on one thread, else FIRST_CHUNK then CHUNK at a time."""
+        if self._pool is None or n == 0:
+            return [(0, n)]
+        cuts = [0] + list(range(min(FIRST_CHUNK, n), n, CHUNK)) + [n]
+        return list(zip(cuts, cuts[1:]))
 
     def add(self, good: list) -> None:
         """Hash the transactions of ``good`` ((index, Tx) pairs) and start recovering their signers."""

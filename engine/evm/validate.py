@@ -109,10 +109,9 @@ def _read(header, items: list, read_one, rest, report: Report, senders: Senders)
     """Read every transaction, handing each chunk to ``senders`` as soon as it is read; then the rest of the
     block.  -> (transactions, None where unreadable; withdrawals; stated hash)."""
     txs: list[Tx | None] = []
-    step = senders.chunk or max(1, len(items))
-    for lo in range(0, len(items), step):
+    for lo, hi in senders.bounds(len(items)):
         good = []
-        for i in range(lo, min(lo + step, len(items))):
+        for i in range(lo, hi):
             try:
                 tx = read_one(items[i])
                 good.append((i, tx))
