@@ -10,6 +10,7 @@ import os as _os
 import warnings as _warnings
 
 from .errors import InvalidArgument as _InvalidArgument
+from .errors import NativeMisuse as _NativeMisuse
 
 
 def _load():
@@ -118,6 +119,59 @@ def tiers_available() -> list[str]:
             seen.add(bits)
             out.append(name)
     return out
+
+
+# What each shared misuse code (native/src/lv_status.h) means, for the exception's message.
+_MISUSE = {
+    "LV_EMISUSE": "a NULL buffer, an unknown op or a size out of range",
+    "LV_EBADALGO": "unknown algorithm",
+    "LV_EBADPATH": "this path is not available for this algorithm on this CPU",
+    "LV_EBADOFFSETS": "offsets must be nondecreasing and within the buffer",
+    "LV_EBADSLOT": "a cache row index is outside the arena",
+    "LV_ESCRATCH": "the scratch buffer is too small",
+}
+
+
+def check_rc(rc: int, what: str) -> None:
+    """Turn a kernel's return code into ``NativeMisuse`` (every family shares the codes of lv_status.h);
+    LV_OK and the non-negative counts some test entry points return pass."""
+    if rc >= 0:
+        return
+    for name, meaning in _MISUSE.items():
+        if rc == getattr(lib, name):
+            raise _NativeMisuse(f"{what}: {meaning} ({name})")
+    raise _NativeMisuse(f"{what} reported misuse (code {rc})")
+
+
+# Each signature family's code paths, in the order of their C constants (LV_<FAMILY>_PATH_*); the C side
+# picks one from a measured table (lv_<family>_best_path), as hash.c does for the hashes (native/hashes.py).
+FAMILY_PATHS = {
+    "secp256k1": ("scalar", "ifma8"),
+    "p256": ("portable", "adx", "ifma8"),
+    "sm2": ("portable", "adx", "ifma8"),
+    "ed25519": ("portable", "ifma8"),
+}
+
+
+def _family(family: str) -> tuple[str, ...]:
+    if family not in FAMILY_PATHS:
+        raise _InvalidArgument(f"unknown kernel family {family!r}; known: {', '.join(FAMILY_PATHS)}")
+    if not has(f"lv_{family}_best_path"):
+        raise NotImplementedError(f"the native {family} kernel is not built into this install")
+    return FAMILY_PATHS[family]
+
+
+def best_path(family: str) -> str:
+    """The path ``family``'s kernels take now (CPU features after LEDGERVAL_CPU_FEATURES and ``cpu_mask``)."""
+    return _family(family)[getattr(lib, f"lv_{family}_best_path")()]
+
+
+def path_ok(family: str, path: str) -> bool:
+    """True when this CPU (after any mask) and build have ``path`` for ``family``."""
+    paths = _family(family)
+    if path not in paths:
+        raise _InvalidArgument(f"unknown {family} path {path!r}; known: {', '.join(paths)}")
+    return bool(getattr(lib, f"lv_{family}_path_ok")(paths.index(path)))
 
 
 def has(symbol: str) -> bool:

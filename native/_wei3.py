@@ -1,29 +1,25 @@
 """Shared helpers of the two "wei3" curve wrappers (native/p256.py, native/sm2.py): argument checks, chunk
-pointers and the bounded, thread-safe cache of decompressed public keys.
+pointers and the per-key caches of decompressed keys and key tables (both KeySlotCaches, native/_keyslots.py).
 
 wei3: short Weierstrass curves with a = -3, y^2 = x^3 - 3x + b over a 256-bit prime field (NIST P-256 and
 SM2's sm2p256v1), which share their C field/group/scalar-multiplication layers (native/src/wei3_*_impl.h).
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 import numpy as np
 
-
-from . import ffi, lib
-from .errors import InvalidArgument, InvalidType, NativeMisuse
+from . import check_rc, ffi, lib
+from ._keyslots import KeySlotCache, SlotLease
+from .errors import InvalidArgument, InvalidType
 
 
 def lanes_outrun_tables() -> bool:
     """True when the 8-lane AVX-512 IFMA first-sighting kernel is active (CPU features after any
     ``cpu_mask``).  It then beats the per-key tables as well (measured, 256 cached keys, one core:
     P-256 14.2 against 18.3 us per verification), so the wrappers skip the tables and never build them."""
-    if not hasattr(lib, "lv_cpu_features"):
+    if not hasattr(lib, "lv_p256_best_path"):
         return False
-    need = lib.LV_CPU_AVX512F | lib.LV_CPU_AVX512IFMA
-    return (lib.lv_cpu_features() & need) == need
+    return lib.lv_p256_best_path() == lib.LV_P256_PATH_IFMA8  # sm2 shares the table (wei3_path_impl.h)
 
 
 def u8(name: str, a, width: int | None) -> np.ndarray:
@@ -63,30 +59,41 @@ def ptr(a: np.ndarray, row: int = 0):
     return p + row * (a.strides[0] if a.ndim > 1 else a.itemsize)
 
 
-def check_rc(rc: int, what: str) -> None:
-    if rc != 0:
-        raise NativeMisuse(f"{what} reported misuse (code {rc})")
+# A SEC1 key's identity in the slot caches below: its length byte, then its bytes zero-padded to 65 (so the
+# 33- and 65-byte forms of one point never share a slot, and bytes past a compressed key are not part of
+# it), padded to 72 so the slot cache reads it as whole words without a copy.
+_IDENT_BYTES = 72
 
 
-class KeyCache:
-    """Compressed SEC1 key (33 bytes) -> its 65-byte uncompressed form (None when it does not decode).
+def key_idents(keys: np.ndarray, key_lens: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(M, 72) identities of the keys in ``rows`` of (N, 65) keys with lengths key_lens."""
+    whole = rows.size == len(keys)
+    ck, cl = (keys, key_lens) if whole else (keys[rows], key_lens[rows])
+    ident = np.empty((rows.size, _IDENT_BYTES), dtype=np.uint8)
+    ident[:, 0] = cl
+    ident[:, 1:34] = ck[:, :33]
+    np.multiply(ck[:, 33:65], (cl == 65)[:, None], out=ident[:, 34:66])
+    ident[:, 66:] = 0
+    return ident
+
+
+class KeyCache(KeySlotCache):
+    """Compressed SEC1 key (33 bytes) -> its 65-byte uncompressed form, in a KeySlotCache (native/_keyslots.py:
+    bounded, thread-safe, vectorised; a key gets a row on its second sighting, one that does not decode
+    never, and is decompressed in C each time until then).
 
     Decompression costs a square root (an exponentiation, about a third of a verification); permissioned
-    chains see the same keys again and again.  Bounded (least recently inserted goes first), thread-safe.
+    chains see the same keys again and again.
     """
 
     def __init__(self, decompress, maxsize: int = 65536):
         self._decompress = decompress      # (keys (M,65), lens (M,)) -> (out (M,65), ok (M,))
-        self._max = maxsize
-        self._d: OrderedDict[bytes, bytes | None] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(self._fill_rows, 65, maxsize=maxsize)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._d.clear()
-
-    def __len__(self) -> int:
-        return len(self._d)
+    def _fill_rows(self, ident: np.ndarray, arena: np.ndarray, slots: np.ndarray) -> np.ndarray:
+        out, ok = self._decompress(np.ascontiguousarray(ident[:, 1:66]), np.ascontiguousarray(ident[:, 0]))
+        arena[slots] = out
+        return ok
 
     def uncompressed(self, keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(keys65, lens): compressed rows replaced by their uncompressed form (length 65, or 0 when the
@@ -94,183 +101,66 @@ class KeyCache:
         comp = np.flatnonzero(key_lens == 33)
         if comp.size == 0:
             return keys, key_lens
-        sub = np.ascontiguousarray(keys[comp, :33])
-        uniq, inv = np.unique(sub.view(np.dtype((np.void, 33))).ravel(), return_inverse=True)
-        ubytes = [u.tobytes() for u in uniq]
-        found: list[bytes | None] = [None] * len(ubytes)
-        miss = []
-        with self._lock:
-            for j, b in enumerate(ubytes):
-                if b in self._d:
-                    found[j] = self._d[b]
-                else:
-                    miss.append(j)
-        if miss:
-            mk = np.zeros((len(miss), 65), dtype=np.uint8)
-            mk[:, :33] = np.frombuffer(b"".join(ubytes[j] for j in miss), dtype=np.uint8).reshape(-1, 33)
-            out, ok = self._decompress(mk, np.full(len(miss), 33, dtype=np.uint8))
-            with self._lock:
-                for t, j in enumerate(miss):
-                    v = out[t].tobytes() if ok[t] else None
-                    found[j] = v
-                    self._d[ubytes[j]] = v
-                while len(self._d) > self._max:
-                    self._d.popitem(last=False)
-        table = np.zeros((len(ubytes), 65), dtype=np.uint8)
-        tlens = np.zeros(len(ubytes), dtype=np.uint8)
-        for j, v in enumerate(found):
-            if v is not None:
-                table[j] = np.frombuffer(v, dtype=np.uint8)
-                tlens[j] = 65
-        keys2 = keys.copy()
-        lens2 = key_lens.copy()
-        keys2[comp] = table[inv.ravel()]
-        lens2[comp] = tlens[inv.ravel()]
+        keys2, lens2 = keys.copy(), key_lens.copy()
+        with self.lookup(key_idents(keys, key_lens, comp), comp, len(keys)) as lease:
+            hit = comp[lease.slots[comp] >= 0]
+            if hit.size:
+                keys2[hit] = lease.arena[lease.slots[hit]]
+                lens2[hit] = 65
+        miss = comp[lease.slots[comp] < 0]
+        if miss.size:
+            out, ok = self._decompress(np.ascontiguousarray(keys[miss]), np.ascontiguousarray(key_lens[miss]))
+            keys2[miss] = out
+            lens2[miss] = np.where(ok, 65, 0)
         return keys2, lens2
 
 
 class TableLease:
     """Key tables for one batch: ``has[i]`` when item i has a table, at row ``idx[i]`` of ``tabs`` (the
-    cache's buffer; the rows in use are pinned until ``release()``, so no eviction can overwrite them)."""
+    cache's arena; the rows in use are pinned until ``release()``, so no eviction can overwrite them)."""
 
-    def __init__(self, cache, tabs, idx, has, slots):
-        self._cache, self.tabs, self.idx, self.has, self._slots = cache, tabs, idx, has, slots
+    def __init__(self, lease: SlotLease | None, tabs, idx, has):
+        self._lease, self.tabs, self.idx, self.has = lease, tabs, idx, has
 
     def release(self) -> None:
-        if self._slots:
-            self._cache._unpin(self._slots)
-            self._slots = []
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
 
 
-class KeyTableCache:
+class KeyTableCache(KeySlotCache):
     """SEC1 public key (as encoded: 33 or 65 bytes) -> its key table (precomputed multiples for the split
-    joint multiplication in native/src/wei3_keytab_impl.h, ``table_bytes`` opaque bytes).
+    joint multiplication in native/src/wei3_keytab_impl.h, ``table_bytes`` opaque bytes), in a
+    KeySlotCache (native/_keyslots.py holds the policy: bounded, thread-safe, a row on a key's second
+    sighting or at once when it appears twice in a batch, never for a key that does not decode, the least
+    recently used unpinned row evicted first, rows pinned by a batch until its lease is released).
 
     A table (16 KiB) costs about two plain verifications to build and makes every later verification under
-    that key about 3.5x faster, so a key gets one on its second sighting (or at once when it appears twice in
-    a batch); keys seen once stay in a bounded ``seen`` set.  Keyed by the encoding as given, so a hit also
-    skips decompression.  Tables live in one numpy buffer owned here (C never allocates), 1024 tables
-    (16 MiB) by default; the least recently used unpinned table goes first.  Thread-safe: a lookup pins
-    the rows it hands out until the lease is released (measured: handing out copies instead cost about
-    1 us per signature).  Results never depend on the cache's state (both paths verify the same
-    equation; tests check they agree); keys that do not decode never get a table.
+    that key about 3.5x faster.  Keyed by the encoding as given, so a hit also skips decompression.  1024
+    tables (16 MiB of address space, committed as rows fill) by default.  Results never depend on the
+    cache's state (both paths verify the same equation; tests check they agree).
     """
 
     def __init__(self, build, table_bytes: int, maxsize: int = 1024, seen_max: int = 16384):
         self._build = build            # (keys (M,65), lens (M,)) -> (tabs (M,table_bytes), ok (M,))
         self._tb = table_bytes
-        self._max = maxsize
-        self._seen_max = seen_max
-        self._buf = np.zeros((0, table_bytes), dtype=np.uint8)
-        self._slots: OrderedDict[bytes, int] = OrderedDict()
-        self._free: list[int] = []
-        self._pins: dict[int, int] = {}
-        self._orphans: set[int] = set()     # slots dropped by clear() while pinned
-        self._seen: OrderedDict[bytes, None] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(self._fill_rows, table_bytes, maxsize=maxsize, seen_max=seen_max)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._slots.clear()
-            self._seen.clear()
-            self._orphans = set(self._pins)
-            self._free = [s for s in range(len(self._buf)) if s not in self._pins]
-
-    def __len__(self) -> int:
-        return len(self._slots)
-
-    def _unpin(self, slots) -> None:
-        with self._lock:
-            for s in slots:
-                c = self._pins[s] - 1
-                if c:
-                    self._pins[s] = c
-                else:
-                    del self._pins[s]
-                    if s in self._orphans:
-                        self._orphans.discard(s)
-                        self._free.append(s)
-
-    def _slot(self):
-        """A row for a new table (lock held): a free one, a new one up to maxsize, else the least recently
-        used unpinned one; None when every row is pinned."""
-        if self._free:
-            return self._free.pop()
-        if len(self._buf) < self._max:
-            old = len(self._buf)
-            grown = np.zeros((min(self._max, max(16, 2 * old)), self._tb), dtype=np.uint8)
-            grown[:old] = self._buf          # leases keep the old buffer alive; pinned rows never change
-            self._buf = grown
-            self._free = list(range(len(grown) - 1, old, -1))
-            return old
-        for key, s in self._slots.items():
-            if s not in self._pins:
-                del self._slots[key]
-                return s
-        return None
+    def _fill_rows(self, ident: np.ndarray, arena: np.ndarray, slots: np.ndarray) -> np.ndarray:
+        tabs, ok = self._build(np.ascontiguousarray(ident[:, 1:66]), np.ascontiguousarray(ident[:, 0]))
+        arena[slots] = tabs
+        return ok
 
     def lookup(self, keys: np.ndarray, key_lens: np.ndarray, enabled: bool = True) -> TableLease:
         """Tables for the (N, 65) rows holding SEC1 keys of key_lens bytes; release the lease after use.
         ``enabled=False`` gives a lease without tables and records no sighting."""
         n = len(keys)
-        idx = np.zeros(n, dtype=np.int32)
-        has = np.zeros(n, dtype=bool)
         rows = np.flatnonzero((key_lens == 33) | (key_lens == 65))
-        if self._max <= 0 or rows.size == 0 or not enabled:
-            return TableLease(self, self._buf, idx, has, [])
-        ident = np.empty((rows.size, 66), dtype=np.uint8)
-        ident[:, 0] = key_lens[rows]
-        ident[:, 1:] = keys[rows]
-        ident[ident[:, 0] == 33, 34:] = 0    # bytes past a compressed key are not part of it
-        uniq, inv, counts = np.unique(ident.view(np.dtype((np.void, 66))).ravel(), return_inverse=True,
-                                      return_counts=True)
-        ub = [u.tobytes() for u in uniq]
-        slot_of = np.full(len(ub), -1, dtype=np.int64)
-        pinned: list[int] = []
-        build = []
-        with self._lock:
-            for j, b in enumerate(ub):
-                s = self._slots.get(b)
-                if s is not None:
-                    self._slots.move_to_end(b)
-                    slot_of[j] = s
-                    self._pins[s] = self._pins.get(s, 0) + 1
-                    pinned.append(s)
-                elif counts[j] > 1 or b in self._seen:
-                    build.append(j)
-                else:
-                    self._seen[b] = None
-                    while len(self._seen) > self._seen_max:
-                        self._seen.popitem(last=False)
-            buf = self._buf
-        if build:
-            bk = np.zeros((len(build), 65), dtype=np.uint8)
-            bl = np.zeros(len(build), dtype=np.uint8)
-            for t, j in enumerate(build):
-                bl[t] = ub[j][0]
-                bk[t] = np.frombuffer(ub[j][1:], dtype=np.uint8)
-            built, ok = self._build(bk, bl)
-            with self._lock:
-                for t, j in enumerate(build):
-                    self._seen.pop(ub[j], None)
-                    if not ok[t]:
-                        continue                 # not a valid key: the plain path rejects it
-                    s = self._slots.get(ub[j])   # another thread may have built it meanwhile
-                    if s is None:
-                        s = self._slot()
-                        if s is None:
-                            continue             # every row pinned: this batch uses the plain path
-                        self._buf[s] = built[t]
-                        self._slots[ub[j]] = s
-                    slot_of[j] = s
-                    self._pins[s] = self._pins.get(s, 0) + 1
-                    pinned.append(s)
-                buf = self._buf                  # newest buffer: holds every pinned row
-        item_slot = slot_of[inv.ravel()]
-        sel = item_slot >= 0
-        has[rows[sel]] = True
-        idx[rows[sel]] = item_slot[sel]
-        return TableLease(self, buf, idx, has, pinned)
+        if not enabled or rows.size == 0 or self.maxsize == 0:
+            return TableLease(None, None, np.zeros(n, dtype=np.int32), np.zeros(n, dtype=bool))
+        lease = super().lookup(key_idents(keys, key_lens, rows), rows, n)
+        has = lease.slots >= 0
+        return TableLease(lease, lease.arena, np.where(has, lease.slots, 0).astype(np.int32), has)
 
 
 def key_decoders(curve: str):

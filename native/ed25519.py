@@ -39,9 +39,9 @@ import os
 import numpy as np
 
 
-from . import AVAILABLE as _NATIVE, ffi, has, lib
+from . import AVAILABLE as _NATIVE, check_rc, ffi, has, lib
 from ._keyslots import KeySlotCache
-from .errors import InvalidArgument, InvalidType, NativeMisuse
+from .errors import InvalidArgument, InvalidType
 from ._pool import run_chunks
 
 AVAILABLE: bool = _NATIVE and has("lv_ed25519_verify_batch")
@@ -59,12 +59,7 @@ METHODS = ("auto", "single", "batch")
 
 
 def _check(rc: int) -> None:
-    if rc == lib.LV_ED25519_OK:
-        return
-    if rc == lib.LV_ED25519_ESCRATCH:
-        raise NativeMisuse("ed25519: scratch buffer too small")
-    raise NativeMisuse(f"ed25519: invalid arguments to the native call (code {rc}): offsets must be "
-                       "non-decreasing and within the message buffer")
+    check_rc(rc, "ed25519")
 
 
 def _u8(name: str, a, ndim: int, width: int | None = None) -> np.ndarray:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import AVAILABLE, ffi, has, lib
+from . import AVAILABLE, check_rc, ffi, has, lib
 from ._pool import run_chunks
-from .errors import InvalidArgument, InvalidType, NativeMisuse
+from .errors import InvalidArgument, InvalidType
 
 ALGOS = ("sha256", "sha256d", "sm3", "keccak256")
 PATHS = ("portable", "shani", "avx512", "avx2")  # index = the C path constant
@@ -49,13 +49,7 @@ def best_path(algo: str) -> str:
 
 
 def _check(rc: int) -> None:
-    if rc == lib.LV_HASH_OK:
-        return
-    if rc == lib.LV_HASH_EBADPATH:
-        raise NativeMisuse("this hash path is not available for this algorithm on this CPU")
-    if rc == lib.LV_HASH_EBADOFFSETS:
-        raise NativeMisuse("offsets must be nondecreasing and within the buffer")
-    raise NativeMisuse(f"native hash call failed with code {rc}")
+    check_rc(rc, "native hash")
 
 
 def _u8(name: str, a: np.ndarray, ndim: int) -> None:

@@ -52,7 +52,7 @@ def verify(keys, key_lens, digests, sigs, *, low_s: bool = False, threads: int |
     flag = 1 if low_s else 0
 
     def tab_call(tabs, idx_p, dig, sig, a, b, res):
-        check_rc(lib.lv_p256_verify_tab(ptr(tabs), len(tabs), idx_p, ptr(dig, a), ptr(sig, a), b - a, flag,
+        check_rc(lib.lv_p256_verify_tab(ptr(dig, a), ptr(sig, a), b - a, flag, ptr(tabs), len(tabs), idx_p,
                                         ptr(res, a)), "lv_p256_verify_tab")
 
     def plain_call(k, lens, dig, sig, a, b, res):

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ffi, has, lib
+from . import check_rc, ffi, has, lib
 from ._keyslots import KeySlotCache
 from ._pool import run_chunks, start_shared
-from .errors import InvalidArgument, InvalidType, NativeMisuse
+from .errors import InvalidArgument, InvalidType
 
 AVAILABLE = has("lv_secp256k1_verify")
 _SLOTS = has("lv_secp256k1_verify_slots")
@@ -47,8 +47,7 @@ def _rows(name: str, a, width: int, n: int | None = None) -> np.ndarray:
 
 
 def _check(rc: int) -> None:
-    if rc != lib.LV_SECP256K1_OK:
-        raise NativeMisuse(f"secp256k1 kernel reported misuse (code {rc})")
+    check_rc(rc, "secp256k1 kernel")
 
 
 def _need() -> None:
@@ -62,7 +61,7 @@ def _fill_slots(idents: np.ndarray, arena: np.ndarray, slots: np.ndarray) -> np.
     lens = np.ascontiguousarray(idents[:, 0])
     ok = np.zeros(len(slots), dtype=np.uint8)
     pa = ffi.cast("uint8_t *", ffi.from_buffer(arena))
-    _check(lib.lv_secp256k1_keyslots_fill(len(slots), ffi.from_buffer(keys), ffi.from_buffer(lens), pa, len(arena),
+    _check(lib.lv_secp256k1_keyslots_fill(ffi.from_buffer(keys), ffi.from_buffer(lens), len(slots), pa, len(arena),
                                           ffi.cast("int32_t *", ffi.from_buffer(slots)), ffi.from_buffer(ok)))
     return ok.view(bool)
 
@@ -115,14 +114,14 @@ def verify(keys: np.ndarray, key_lens: np.ndarray, digests: np.ndarray, sigs: np
     try:
         if lease is None:
             def chunk(a: int, b: int) -> None:
-                _check(lib.lv_secp256k1_verify(b - a, pk + 65 * a, pl + a, pd + 32 * a, ps + 64 * a, flag, po + a))
+                _check(lib.lv_secp256k1_verify(pk + 65 * a, pl + a, pd + 32 * a, ps + 64 * a, b - a, flag, po + a))
         else:
             arena, slots = lease.arena, lease.slots
             pa = ffi.cast("uint8_t *", ffi.from_buffer(arena))
             psl = ffi.cast("int32_t *", ffi.from_buffer(slots))
 
             def chunk(a: int, b: int) -> None:
-                _check(lib.lv_secp256k1_verify_slots(b - a, pk + 65 * a, pl + a, pd + 32 * a, ps + 64 * a, flag,
+                _check(lib.lv_secp256k1_verify_slots(pk + 65 * a, pl + a, pd + 32 * a, ps + 64 * a, b - a, flag,
                                                      pa, len(arena), psl + a, po + a))
 
         run_chunks(n, threads, chunk, _MIN_CHUNK)
@@ -149,7 +148,7 @@ class PendingVerify:
             rows, psl = len(lease.arena), ffi.cast("int32_t *", ffi.from_buffer(lease.slots))
 
         def drain() -> None:
-            _check(lib.lv_secp256k1_verify_shared(n, pk, pl, pd, ps, flag, pa, rows, psl, po, pn))
+            _check(lib.lv_secp256k1_verify_shared(pk, pl, pd, ps, n, flag, pa, rows, psl, pn, po))
 
         chunk = lib.LV_SECP256K1_SHARED_CHUNK
         try:
@@ -201,7 +200,7 @@ def recover(digests: np.ndarray, sigs65: np.ndarray, *, threads: int | None = No
     pd, ps, pout, pst = (ffi.cast("uint8_t *", ffi.from_buffer(a)) for a in (digests, sigs65, out, status))
 
     def chunk(a: int, b: int) -> None:
-        _check(lib.lv_secp256k1_recover(b - a, pd + 32 * a, ps + 65 * a, pout + 33 * a, pst + a))
+        _check(lib.lv_secp256k1_recover(pd + 32 * a, ps + 65 * a, b - a, pout + 33 * a, pst + a))
 
     run_chunks(n, threads, chunk, _MIN_CHUNK)
     return out, status.astype(bool)
@@ -224,7 +223,7 @@ def sign(privs: np.ndarray, digests: np.ndarray, nonces: np.ndarray) -> np.ndarr
     nonces = _rows("nonces", nonces, 32, n)
     out = np.zeros((n, 64), dtype=np.uint8)
     status = np.zeros(n, dtype=np.uint8)
-    _check(lib.lv_secp256k1_sign(n, ffi.from_buffer(privs), ffi.from_buffer(digests), ffi.from_buffer(nonces),
+    _check(lib.lv_secp256k1_sign(ffi.from_buffer(privs), ffi.from_buffer(digests), ffi.from_buffer(nonces), n,
                                  ffi.from_buffer(out), ffi.from_buffer(status)))
     _raise_failed("signing", status)
     return out
@@ -237,6 +236,6 @@ def pubkeys(privs: np.ndarray) -> np.ndarray:
     n = privs.shape[0]
     out = np.zeros((n, 33), dtype=np.uint8)
     status = np.zeros(n, dtype=np.uint8)
-    _check(lib.lv_secp256k1_pubkeys(n, ffi.from_buffer(privs), ffi.from_buffer(out), ffi.from_buffer(status)))
+    _check(lib.lv_secp256k1_pubkeys(ffi.from_buffer(privs), n, ffi.from_buffer(out), ffi.from_buffer(status)))
     _raise_failed("public key derivation", status)
     return out

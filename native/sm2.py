@@ -24,6 +24,7 @@ from ._wei3 import (
     KeyTableCache,
     check_rc,
     key_decoders,
+    key_idents,
     offsets_of,
     ptr,
     same_n,
@@ -59,9 +60,6 @@ if AVAILABLE:
 _ROW_ZA = 65
 _ROW_OK = 97
 _ROW_BYTES = 98
-# A key's identity: its length byte, then its bytes zero-padded to 65 (so 33- and 65-byte forms of one
-# point never share a slot), padded to 72 so the slot cache reads it as whole words without a copy.
-_IDENT_BYTES = 72
 
 
 def za(keys65: np.ndarray) -> np.ndarray:
@@ -152,13 +150,7 @@ def _decoded(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.nda
     cand = np.flatnonzero((key_lens == 33) | (key_lens == 65))
     if cand.size:
         whole = cand.size == n
-        ck, cl = (keys, key_lens) if whole else (keys[cand], key_lens[cand])
-        ident = np.empty((cand.size, _IDENT_BYTES), dtype=np.uint8)
-        ident[:, 0] = cl
-        ident[:, 1:34] = ck[:, :33]
-        # bytes past a compressed key are not part of it
-        np.multiply(ck[:, 33:65], (cl == 65)[:, None], out=ident[:, 34:66])
-        ident[:, 66:] = 0
+        ident = key_idents(keys, key_lens, cand)
         cache = za_cache
         lease = cache.lookup(ident, cand, n)
         try:
@@ -205,7 +197,7 @@ def verify_e(keys, key_lens, e, sigs, *, threads: int | None = None) -> np.ndarr
         return np.zeros(0, dtype=bool)
 
     def tab_call(tabs, idx_p, ev, sig, a, b, res):
-        check_rc(lib.lv_sm2_verify_e_tab(ptr(tabs), len(tabs), idx_p, ptr(ev, a), ptr(sig, a), b - a, ptr(res, a)),
+        check_rc(lib.lv_sm2_verify_e_tab(ptr(ev, a), ptr(sig, a), b - a, ptr(tabs), len(tabs), idx_p, ptr(res, a)),
                  "lv_sm2_verify_e_tab")
 
     def plain_call(k, lens, ev, sig, a, b, res):

@@ -98,8 +98,8 @@ def test_every_cdef_has_its_header():
 
 @pytest.mark.parametrize("cdef", CDEFS, ids=[c.stem for c in CDEFS])
 def test_cdef_matches_the_header(cdef):
-    funcs, _ = parse_header(cdef.read_text())
-    assert funcs, f"{cdef.name} declares no function"
+    funcs, defines = parse_header(cdef.read_text())
+    assert funcs or defines, f"{cdef.name} declares nothing"  # lv_status.h: constants only
     problems = drift(cdef.read_text(), (NATIVE / "src" / cdef.name).read_text())
     assert not problems, "\n".join(problems)
 

@@ -119,7 +119,7 @@ def test_slot_misuse_is_an_error():
         rc = lib.lv_ed25519_verify_slots(ffi.from_buffer(keys), ffi.from_buffer(sigs), ffi.from_buffer(buf), len(buf),
                                          ffi.from_buffer("int64_t[]", offs), 4, ffi.from_buffer(arena), 2,
                                          ffi.cast("int32_t *", ffi.from_buffer(slots)), ffi.from_buffer(st))
-        assert rc == lib.LV_ED25519_EINVAL
+        assert rc == lib.LV_EBADSLOT
     with pytest.raises(InvalidArgument):
         ed._fill_slots(keys[:1], arena, np.array([2], np.int32))
     arena[1] = 7

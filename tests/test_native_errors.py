@@ -2,12 +2,14 @@
 re-exports the same classes, and every native family turns a misuse return code into ``NativeMisuse``."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import ledgerval
-from ledgerval import errors
-from ledgerval import native
+from ledgerval import errors, native
 from ledgerval.native import errors as nerrors
 
 pytestmark = pytest.mark.skipif(not native.AVAILABLE, reason="native module not built")
@@ -25,21 +27,26 @@ def test_every_family_raises_native_misuse_for_a_misuse_code():
     from ledgerval.native import _wei3, ed25519, hashes, secp256k1
 
     lib = native.lib
-    cases = [
-        (hashes._check, lib.LV_HASH_EBADOFFSETS),
-        (hashes._check, lib.LV_HASH_EBADPATH),
-        (secp256k1._check, lib.LV_SECP256K1_ERR_NULL),
-        (lambda rc: _wei3.check_rc(rc, "p256 verify"), lib.LV_P256_EMISUSE),
-        (lambda rc: _wei3.check_rc(rc, "sm2 verify"), lib.LV_SM2_EMISUSE),
-        (ed25519._check, lib.LV_ED25519_EINVAL),
-        (ed25519._check, lib.LV_ED25519_ESCRATCH),
-    ]
-    for check, rc in cases:
-        with pytest.raises(nerrors.NativeMisuse):
-            check(rc)
-    for check, ok in [(hashes._check, lib.LV_HASH_OK), (secp256k1._check, lib.LV_SECP256K1_OK),
-                      (ed25519._check, lib.LV_ED25519_OK)]:
-        assert check(ok) is None
+    checks = [hashes._check, secp256k1._check, lambda rc: _wei3.check_rc(rc, "p256 verify"),
+              lambda rc: _wei3.check_rc(rc, "sm2 verify"), ed25519._check]
+    codes = {name: getattr(lib, name) for name in ("LV_EMISUSE", "LV_EBADALGO", "LV_EBADPATH", "LV_EBADOFFSETS",
+                                                   "LV_EBADSLOT", "LV_ESCRATCH")}
+    assert lib.LV_OK == 0 and len(set(codes.values())) == len(codes) and all(v < 0 for v in codes.values())
+    for check in checks:
+        for name, rc in codes.items():
+            with pytest.raises(nerrors.NativeMisuse, match=name):
+                check(rc)
+        with pytest.raises(nerrors.NativeMisuse, match="code -99"):
+            check(-99)
+        assert check(lib.LV_OK) is None
+
+
+def test_one_set_of_return_codes_in_c():
+    """No family keeps its own misuse codes: native/src/lv_status.h is the one place they are defined."""
+    src = Path(native.__file__).resolve().parent / "src"
+    own = [(f.name, m) for f in sorted(src.glob("*.[ch]")) if f.name != "lv_status.h"
+           for m in re.findall(r"#define\s+(LV_\w*_(?:OK|E[A-Z]+|ERR_\w+))\b", f.read_text())]
+    assert not own, own
 
 
 def test_a_real_misuse_code_from_c():

@@ -1,8 +1,9 @@
 """Key tables of the a = -3 curves (P-256 and SM2): the split path (per-key tables, native/src/
 wei3_keytab_impl.h) and the plain path give the same verdicts as the reference on random valid and
 corrupted signatures and on the x(R) >= n corner, on both field paths (MULX/ADX and portable); the Python
-cache (native/_wei3.py KeyTableCache) builds on a key's second sighting, stays bounded, never tables an
-invalid key, and stays correct under concurrent evictions."""
+cache (native/_wei3.py KeyTableCache, a KeySlotCache) builds on a key's second sighting, stays bounded, never
+tables an invalid key, and stays correct under concurrent evictions; it and the decompressed-key cache pass
+keyslot_contract like every per-key cache."""
 from __future__ import annotations
 
 import os
@@ -10,10 +11,11 @@ import random
 
 import numpy as np
 import pytest
-from keyslot_contract import run_in_threads
+from keyslot_contract import check_concurrent_use, check_eviction, run_in_threads
 
-from ledgerval.native import cpu_mask, ffi, lib, p256, sm2
-from ledgerval.native._wei3 import KeyTableCache, ptr
+from ledgerval.native import cpu_mask, features_mask, ffi, lib, p256, sm2
+from ledgerval.native._keyslots import KeySlotCache
+from ledgerval.native._wei3 import KeyCache, KeyTableCache, ptr
 from ledgerval.reference import ecc
 
 pytestmark = pytest.mark.skipif(not (p256.AVAILABLE and sm2.AVAILABLE and hasattr(lib, "lv_p256_verify_tab")),
@@ -231,10 +233,48 @@ def test_verify_tab_index_out_of_range_is_misuse():
     out = np.zeros(1, np.uint8)
     for bad in (1, -1):
         idx = np.array([bad], np.int32)
-        rc = lib.lv_p256_verify_tab(ptr(tabs), 1, ffi.cast("int32_t *", ffi.from_buffer(idx)), ptr(dig),
-                                    ptr(sig), 1, 0, ptr(out))
-        assert rc == lib.LV_P256_EMISUSE
+        rc = lib.lv_p256_verify_tab(ptr(dig), ptr(sig), 1, 0, ptr(tabs), 1, ffi.cast("int32_t *", ffi.from_buffer(idx)),
+                                    ptr(out))
+        assert rc == lib.LV_EBADSLOT
     e = np.zeros((1, 32), np.uint8)
     idx = np.array([2], np.int32)
-    assert lib.lv_sm2_verify_e_tab(ptr(tabs), 1, ffi.cast("int32_t *", ffi.from_buffer(idx)), ptr(e), ptr(sig), 1,
-                                   ptr(out)) == lib.LV_SM2_EMISUSE
+    assert lib.lv_sm2_verify_e_tab(ptr(e), ptr(sig), 1, ptr(tabs), 1, ffi.cast("int32_t *", ffi.from_buffer(idx)),
+                                   ptr(out)) == lib.LV_EBADSLOT
+
+
+def _contract_batches(curve, seeds):
+    """Batches with different keys, each row twice (a key's second sighting in one batch fills its row), and
+    their reference verdicts."""
+    batches, wants = [], []
+    for s in seeds:
+        keys, lens, d, sg, expect = (p256_rows if curve == "p256" else sm2_rows)(random.Random(s), 6)
+        two = np.repeat(np.arange(len(keys)), 2)
+        batches.append(tuple(np.ascontiguousarray(a[two]) for a in (keys, lens, d, sg)))
+        wants.append(np.array(expect)[two])
+    return batches, wants
+
+
+@pytest.mark.parametrize("curve", ["p256", "sm2"])
+@pytest.mark.parametrize("check", [check_eviction, check_concurrent_use], ids=["eviction", "concurrent"])
+def test_table_cache_keeps_the_keyslot_contract(curve, check, monkeypatch):
+    """KeyTableCache is a KeySlotCache and passes the same contract as every per-key cache (keyslot_contract),
+    on the ADX 4x64 path where the tables are used."""
+    batches, wants = _contract_batches(curve, [SEED + 30, SEED + 31])
+    cache = KeyTableCache(_mod(curve).keytabs, _mod(curve).table_cache._tb, maxsize=4)
+    assert isinstance(cache, KeySlotCache)
+    monkeypatch.setattr(_mod(curve), "table_cache", cache)
+    with cpu_mask(features_mask(["BMI2", "ADX"])):
+        check(lambda b, r: np.array(_verify(curve, b, threads=1 + r % 2)), batches, wants, cache)
+
+
+@pytest.mark.parametrize("check", [check_eviction, check_concurrent_use], ids=["eviction", "concurrent"])
+def test_decompressed_key_cache_keeps_the_keyslot_contract(check, monkeypatch):
+    """p256's KeyCache (compressed key -> uncompressed form) is a KeySlotCache under the same contract; with
+    no key tables every compressed key of the plain path goes through it."""
+    batches, wants = _contract_batches("p256", [SEED + 32, SEED + 33])
+    cache = KeyCache(p256.decompress, maxsize=3)
+    assert isinstance(cache, KeySlotCache)
+    monkeypatch.setattr(p256, "key_cache", cache)
+    monkeypatch.setattr(p256, "table_cache", KeyTableCache(p256.keytabs, p256.table_cache._tb, maxsize=0))
+    with cpu_mask(features_mask(["BMI2", "ADX"])):
+        check(lambda b, r: np.array(_verify("p256", b, threads=1 + r % 2)), batches, wants, cache)

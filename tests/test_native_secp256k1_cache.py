@@ -152,19 +152,19 @@ def test_slot_misuse_is_an_error():
     st = np.zeros(4, np.uint8)
     for bad in ([0, 0, 2, -1], [0, -2, 0, 0]):
         slots = np.array(bad, np.int32)
-        rc = lib.lv_secp256k1_verify_slots(4, ffi.from_buffer(keys), ffi.from_buffer(lens), ffi.from_buffer(digests),
-                                           ffi.from_buffer(sigs), 0, ffi.from_buffer(arena), 2,
+        rc = lib.lv_secp256k1_verify_slots(ffi.from_buffer(keys), ffi.from_buffer(lens), ffi.from_buffer(digests),
+                                           ffi.from_buffer(sigs), 4, 0, ffi.from_buffer(arena), 2,
                                            ffi.cast("int32_t *", ffi.from_buffer(slots)), ffi.from_buffer(st))
-        assert rc == lib.LV_SECP256K1_ERR_SLOT
+        assert rc == lib.LV_EBADSLOT
         nxt = np.zeros(1, np.int64)
-        rc = lib.lv_secp256k1_verify_shared(4, ffi.from_buffer(keys), ffi.from_buffer(lens), ffi.from_buffer(digests),
-                                            ffi.from_buffer(sigs), 0, ffi.from_buffer(arena), 2,
-                                            ffi.cast("int32_t *", ffi.from_buffer(slots)), ffi.from_buffer(st),
-                                            ffi.cast("int64_t *", ffi.from_buffer(nxt)))
-        assert rc == lib.LV_SECP256K1_ERR_SLOT
-    rc = lib.lv_secp256k1_verify_shared(4, ffi.from_buffer(keys), ffi.from_buffer(lens), ffi.from_buffer(digests),
-                                        ffi.from_buffer(sigs), 0, ffi.NULL, 0, ffi.NULL, ffi.from_buffer(st), ffi.NULL)
-    assert rc == lib.LV_SECP256K1_ERR_NULL  # no claim counter
+        rc = lib.lv_secp256k1_verify_shared(ffi.from_buffer(keys), ffi.from_buffer(lens), ffi.from_buffer(digests),
+                                            ffi.from_buffer(sigs), 4, 0, ffi.from_buffer(arena), 2,
+                                            ffi.cast("int32_t *", ffi.from_buffer(slots)),
+                                            ffi.cast("int64_t *", ffi.from_buffer(nxt)), ffi.from_buffer(st))
+        assert rc == lib.LV_EBADSLOT
+    rc = lib.lv_secp256k1_verify_shared(ffi.from_buffer(keys), ffi.from_buffer(lens), ffi.from_buffer(digests),
+                                        ffi.from_buffer(sigs), 4, 0, ffi.NULL, 0, ffi.NULL, ffi.NULL, ffi.from_buffer(st))
+    assert rc == lib.LV_EMISUSE  # no claim counter
     with pytest.raises(LedgervalError):
         k1._fill_slots(np.zeros((1, 66), np.uint8), arena, np.array([2], np.int32))
     # a fill of a key that does not decode zeroes its row and reports it

@@ -1,29 +1,26 @@
 /* ECDSA over secp256k1 (native/src/secp256k1.h): batch entry points, one status byte per item. */
-#define LV_SECP256K1_OK ...
-#define LV_SECP256K1_ERR_NULL ...
-int lv_secp256k1_verify(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
-                        const uint8_t *sigs, int low_s, uint8_t *status);
+int lv_secp256k1_verify(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests, const uint8_t *sigs,
+                        size_t n, int low_s, uint8_t *status);
 #define LV_SECP256K1_KEYSLOT_BYTES ...
-#define LV_SECP256K1_ERR_SLOT ...
-int lv_secp256k1_keyslots_fill(size_t n, const uint8_t *keys, const uint8_t *key_lens, uint8_t *arena,
+int lv_secp256k1_keyslots_fill(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *arena,
                                size_t arena_rows, const int32_t *slots, uint8_t *ok);
-int lv_secp256k1_verify_slots(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
-                              const uint8_t *sigs, int low_s, const uint8_t *arena, size_t arena_rows,
+int lv_secp256k1_verify_slots(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
+                              const uint8_t *sigs, size_t n, int low_s, const uint8_t *arena, size_t arena_rows,
                               const int32_t *slots, uint8_t *status);
 #define LV_SECP256K1_SHARED_CHUNK ...
-int lv_secp256k1_verify_shared(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
-                               const uint8_t *sigs, int low_s, const uint8_t *arena, size_t arena_rows,
-                               const int32_t *slots, uint8_t *status, int64_t *next);
+int lv_secp256k1_verify_shared(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
+                               const uint8_t *sigs, size_t n, int low_s, const uint8_t *arena, size_t arena_rows,
+                               const int32_t *slots, int64_t *next, uint8_t *status);
 #define LV_SECP256K1_PATH_SCALAR ...
 #define LV_SECP256K1_PATH_IFMA8 ...
 int lv_secp256k1_best_path(void);
 int lv_secp256k1_path_ok(int path);
-int lv_secp256k1_recover(size_t n, const uint8_t *digests, const uint8_t *sigs65, uint8_t *out33,
+int lv_secp256k1_recover(const uint8_t *digests, const uint8_t *sigs65, size_t n, uint8_t *out33,
                          uint8_t *status);
 /* Signing and key generation: NOT side-channel hardened, test data only. */
-int lv_secp256k1_sign(size_t n, const uint8_t *privs, const uint8_t *digests, const uint8_t *nonces,
+int lv_secp256k1_sign(const uint8_t *privs, const uint8_t *digests, const uint8_t *nonces, size_t n,
                       uint8_t *sigs, uint8_t *status);
-int lv_secp256k1_pubkeys(size_t n, const uint8_t *privs, uint8_t *out33, uint8_t *status);
+int lv_secp256k1_pubkeys(const uint8_t *privs, size_t n, uint8_t *out33, uint8_t *status);
 
 /* TEST-ONLY: internal layers exposed for the field/scalar/group tests; not part of the API. */
 #define LV_K1_FE_MUL ...
@@ -47,4 +44,5 @@ int lv_secp256k1_test_ecmult_split(const uint8_t *key, size_t key_len, const uin
                                    uint8_t *out65, int *split);
 int lv_secp256k1_test_add(const uint8_t *a65, const uint8_t *b65, int mode, uint8_t *out65);
 int lv_secp256k1_test_sqrt8(const uint8_t *in256, uint8_t *out256);
-int lv_secp256k1_test_ecmult8(const uint8_t *keys65, const uint8_t *na32, const uint8_t *ng32, uint8_t *out65, int *redone);
+int lv_secp256k1_test_ecmult8(const uint8_t *keys65, const uint8_t *na32, const uint8_t *ng32, uint8_t *out65,
+                              int *redone);

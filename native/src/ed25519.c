@@ -11,13 +11,12 @@
  * ones, so batch and single verification agree on every input (the argument of ZIP-215), whereas the
  * cofactorless equation can disagree with batching on points with a torsion component.
  *
- * Layers, each a static *_impl.h included once here: SHA-512, field, scalar, group, msm, scheme. */
+ * Layers, each a static *_impl.h included once here: SHA-512, field, scalar, group, msm, scheme, batch. */
 #include "ed25519.h"
 #include "cpu.h"
-
-#ifdef LV_VERIFY
-#include <assert.h>
-#endif
+#include "lv_status.h"
+#include "lv_verify.h"
+#include "lv_dispatch.h"
 
 #include "ed25519_sha512_impl.h"
 #include "ed25519_field_impl.h"
@@ -27,6 +26,7 @@
 #include "ed25519_msm_impl.h"
 #include "ed25519_msm_ifma_impl.h"
 #include "ed25519_scheme_impl.h"
+#include "ed25519_batch_impl.h"
 
 static int ed_offsets_ok(const uint8_t *msg_buf, size_t msg_len, const int64_t *offsets, size_t n) {
     if (!offsets) return 0;
@@ -37,47 +37,29 @@ static int ed_offsets_ok(const uint8_t *msg_buf, size_t msg_len, const int64_t *
     return (uint64_t)offsets[n] <= (uint64_t)msg_len;
 }
 
-/* A zero-length message may come with a NULL buffer; never form NULL + offset. */
-static inline const uint8_t *ed_msg(const uint8_t *msg_buf, const int64_t *offsets, size_t i) {
-    static const uint8_t empty[1] = {0};
-    return msg_buf ? msg_buf + offsets[i] : empty;
-}
+/* Paths, chosen the way hash.c chooses them: the first path in ED_PATH_ORDER that this build has and the
+ * CPU reports (under lv_cpu_features' mask, so LEDGERVAL_CPU_FEATURES).  One core of the AMD EPYC target,
+ * us a signature, 32-byte messages (benches/bench_native_ed25519.py, 2026-12-03, medians of 2 runs, noisy
+ * shared machine):
+ *                         batch of 64    single
+ *   IFMA x8 (decoding, tables, multi-scalar columns)   5.5     28.2
+ *   portable 5x51                                      16.1    32.2 */
+static const int ED_PATH_ORDER[] = {LV_ED25519_PATH_IFMA8, LV_ED25519_PATH_PORTABLE};
 
-static int ed_use_ifma(void) {
+int lv_ed25519_path_ok(int path) {
+    if (path == LV_ED25519_PATH_PORTABLE) return 1;
 #ifdef ED_HAVE_IFMA
-    const uint32_t need = LV_CPU_AVX512F | LV_CPU_AVX512BW | LV_CPU_AVX512IFMA;
-    return (lv_cpu_features() & need) == need;
-#else
-    return 0;
+    if (path == LV_ED25519_PATH_IFMA8) {
+        const uint32_t need = LV_CPU_AVX512F | LV_CPU_AVX512BW | LV_CPU_AVX512IFMA;
+        return (lv_cpu_features() & need) == need;
+    }
 #endif
+    return 0;
 }
 
-/* A key slot of the per-key cache (rows of a numpy arena that native/ed25519.py owns; C reads them, or
- * writes the rows a fill call is handed): only what the key bytes alone determine, never a verdict, and
- * only for keys that decode under the policy above.
- *   [0, 8)       tag ED_SLOT_KEY, little-endian uint64 (0: an empty row, never handed to a verify call)
- *   [8, 168)     A as gej (X, Y, Z, T limbs)
- *   [168, 1448)  A's ED_TAB_VAR odd multiples as ge_cached (the batch equation's per-item table) */
-#define ED_SLOT_KEY 1u
-#define ED_SLOT_A 8
-#define ED_SLOT_TAB (ED_SLOT_A + sizeof(gej))
-_Static_assert(ED_SLOT_TAB + ED_TAB_VAR * sizeof(ge_cached) == LV_ED25519_KEYSLOT_BYTES, "key slot layout");
+int lv_ed25519_best_path(void) { return LV_BEST_PATH(ED_PATH_ORDER, lv_ed25519_path_ok); }
 
-static int ed_slots_ok(const int32_t *slots, size_t n, size_t rows, int allow_none) {
-    for (size_t i = 0; i < n; i++)
-        if (slots[i] < (allow_none ? -1 : 0) || (slots[i] >= 0 && (size_t)slots[i] >= rows)) return 0;
-    return 1;
-}
-
-/* Item i's slot, or NULL when it has none (or an empty row). */
-static const uint8_t *ed_slot(const uint8_t *arena, const int32_t *slots, size_t i) {
-    uint64_t tag;
-    const uint8_t *row;
-    if (!slots || slots[i] < 0) return NULL;
-    row = arena + (size_t)slots[i] * LV_ED25519_KEYSLOT_BYTES;
-    memcpy(&tag, row, 8);
-    return (tag & ED_SLOT_KEY) ? row : NULL;
-}
+static int ed_use_ifma(void) { return lv_ed25519_best_path() == LV_ED25519_PATH_IFMA8; }
 
 #define ED_VERIFY_BLOCK 8
 
@@ -121,40 +103,30 @@ static void ed_verify_impl(const uint8_t *keys, const uint8_t *sigs, const uint8
 
 int lv_ed25519_verify(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
                       const int64_t *offsets, size_t n, uint8_t *status) {
-    if (n == 0) return LV_ED25519_OK;
-    if (!keys || !sigs || !status || !ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_ED25519_EINVAL;
+    if (n == 0) return LV_OK;
+    if (!keys || !sigs || !status) return LV_EMISUSE;
+    if (!ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_EBADOFFSETS;
     ed_verify_impl(keys, sigs, msg_buf, offsets, n, NULL, NULL, status);
-    return LV_ED25519_OK;
+    return LV_OK;
 }
 
 int lv_ed25519_verify_slots(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
                             const int64_t *offsets, size_t n, const uint8_t *arena, size_t arena_rows,
                             const int32_t *slots, uint8_t *status) {
-    if (n == 0) return LV_ED25519_OK;
-    if (!keys || !sigs || !status || !slots || (arena_rows && !arena) || !ed_offsets_ok(msg_buf, msg_len, offsets, n))
-        return LV_ED25519_EINVAL;
-    if (!ed_slots_ok(slots, n, arena_rows, 1)) return LV_ED25519_EINVAL;
+    if (n == 0) return LV_OK;
+    if (!keys || !sigs || !status || !slots || (arena_rows && !arena)) return LV_EMISUSE;
+    if (!ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_EBADOFFSETS;
+    if (!ed_slots_ok(slots, n, arena_rows, 1)) return LV_EBADSLOT;
     ed_verify_impl(keys, sigs, msg_buf, offsets, n, arena, slots, status);
-    return LV_ED25519_OK;
-}
-
-/* Tables of odd multiples for npts points: eight at a time on IFMA lanes, the rest one by one. */
-static void ed_build_tables(ge_cached *const *tabs, const gej *const *pts, size_t npts, int use_ifma) {
-    size_t t = 0;
-#ifdef ED_HAVE_IFMA
-    if (use_ifma)
-        for (; t + 8 <= npts; t += 8) gej_odd_multiples_cached_x8(tabs + t, pts + t);
-#else
-    (void)use_ifma;
-#endif
-    for (; t < npts; t++) gej_odd_multiples_cached(tabs[t], pts[t], ED_TAB_VAR);
+    return LV_OK;
 }
 
 int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size_t arena_rows, const int32_t *slots,
                              uint8_t *ok) {
     enum { CH = 64 };
-    if (n == 0) return LV_ED25519_OK;
-    if (!keys || !arena || !slots || !ok || !ed_slots_ok(slots, n, arena_rows, 0)) return LV_ED25519_EINVAL;
+    if (n == 0) return LV_OK;
+    if (!keys || !arena || !slots || !ok) return LV_EMISUSE;
+    if (!ed_slots_ok(slots, n, arena_rows, 0)) return LV_EBADSLOT;
     int use_ifma = ed_use_ifma();
     for (size_t base = 0; base < n; base += CH) {
         size_t m = n - base < CH ? n - base : CH, c = 0;
@@ -183,11 +155,8 @@ int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size
             memcpy(row, &tag, 8);
         }
     }
-    return LV_ED25519_OK;
+    return LV_OK;
 }
-
-/* Rows of the transposed digits: two columns per item, padded to whole 64-byte loads. */
-static size_t ed_naf_stride(size_t batch_size) { return (2 * batch_size + 63) & ~(size_t)63; }
 
 /* Items, then the transposed digits (ED_WNAF_LEN rows and one spare row for the last row's loads), plus
  * alignment slack. */
@@ -206,166 +175,62 @@ int lv_ed25519_verify_batch_slots(const uint8_t *keys, const uint8_t *sigs, cons
                                   const int64_t *offsets, const uint8_t *rand16, size_t n, size_t batch_size,
                                   uint8_t *scratch, size_t scratch_len, const uint8_t *arena, size_t arena_rows,
                                   const int32_t *slots, uint8_t *status) {
-    if (n == 0) return LV_ED25519_OK;
-    if (!keys || !sigs || !status || !rand16 || !scratch || !ed_offsets_ok(msg_buf, msg_len, offsets, n))
-        return LV_ED25519_EINVAL;
-    if (batch_size == 0 || batch_size > LV_ED25519_BATCH_MAX) return LV_ED25519_EINVAL;
-    if (scratch_len < lv_ed25519_batch_scratch_bytes(batch_size)) return LV_ED25519_ESCRATCH;
-    if (slots && ((arena_rows && !arena) || !ed_slots_ok(slots, n, arena_rows, 1))) return LV_ED25519_EINVAL;
-    ed_batch_item *items = (ed_batch_item *)(void *)(scratch + ((64 - ((uintptr_t)scratch & 63)) & 63));
-    const size_t stride = ed_naf_stride(batch_size);
-    int8_t *naf_t = (int8_t *)(void *)(items + batch_size);
-    ed_batch_ctx ctx = {keys, msg_buf ? msg_buf : (const uint8_t *)"", sigs, offsets, status, items, naf_t, stride, 0};
-    int use_ifma = ed_use_ifma();
-    ctx.use_ifma = use_ifma;
-    const uint8_t *enc[2 * LV_ED25519_BATCH_MAX];
-    gej *out[2 * LV_ED25519_BATCH_MAX];
-    uint8_t ok[2 * LV_ED25519_BATCH_MAX];
-    size_t ai[LV_ED25519_BATCH_MAX], ri[LV_ED25519_BATCH_MAX];
-    ge_cached *tabs[2 * LV_ED25519_BATCH_MAX];
-    const gej *tpts[2 * LV_ED25519_BATCH_MAX];   /* decode positions of A (SIZE_MAX: cached) and R */
-    /* Bisection spends about log2(w) batch checks per failing item: measured on the IFMA path, one failure
-     * in 128 costs about 18 single verifications, so past about one failure in 16 the next sub-batch is
-     * verified item by item (same verdicts), and a sub-batch with fewer failures switches back.  This keeps
-     * inputs full of bad signatures near the cost of single verification. */
-    int single_mode = 0;
-    /* After a run of bad signatures, sub-batches restart at 32 items and double while clean, so that the
-     * next bad run costs a small bisection before the switch.  The first sub-batch is full size: valid
-     * input is the common case (an all-bad first sub-batch of 128 costs about 4x single verification). */
-    const size_t first_bs = batch_size < 32 ? batch_size : 32;
-    size_t cur_bs = batch_size;
-    size_t i = 0;
-    while (i < n) {
-        /* The next sub-batch: items with S >= L fail here, the rest are decoded together. */
-        size_t m = 0, nd = 0;
-        for (; i < n && m < cur_bs; i++) {
-            if (!sc_bytes_canonical(sigs + 64 * i + 32)) {
-                status[i] = 0;
-                continue;
-            }
-            items[m].index = i;
-            items[m].slot = ed_slot(arena, slots, i);
-            if (items[m].slot) {
-                memcpy(&items[m].A, items[m].slot + ED_SLOT_A, sizeof(gej));
-                ai[m] = SIZE_MAX;
-            } else {
-                enc[nd] = keys + 32 * i;
-                out[nd] = &items[m].A;
-                ai[m] = nd++;
-            }
-            enc[nd] = sigs + 64 * i;
-            out[nd] = &items[m].R;
-            ri[m] = nd++;
-            m++;
-        }
-        ge_decode_many_var(out, ok, enc, nd, use_ifma);
-        /* Items whose A or R does not decode fail outside the batch; the others are compacted to the front. */
-        size_t w = 0;
-        for (size_t j = 0; j < m; j++) {
-            size_t idx = items[j].index;
-            if ((ai[j] != SIZE_MAX && !ok[ai[j]]) || !ok[ri[j]]) {
-                status[idx] = 0;
-                continue;
-            }
-            ed_batch_item *it = &items[w++];
-            if (it != &items[j]) {
-                it->A = items[j].A;
-                it->R = items[j].R;
-                it->index = idx;
-                it->slot = items[j].slot;
-            }
-            if (single_mode) continue;
-            scalar S, k, z, zk;
-            const uint8_t *sig = sigs + 64 * idx, *pk = keys + 32 * idx;
-            sc_from_bytes_raw(&S, sig + 32);
-            ed25519_challenge(&k, sig, pk, ed_msg(msg_buf, offsets, idx), (size_t)(offsets[idx + 1] - offsets[idx]));
-            /* z odd keeps it non-zero mod L: 127 random bits, a 2^-127 chance that a bad batch passes. */
-            z.v[0] = sc_load64_le(rand16 + 16 * idx) | 1;
-            z.v[1] = sc_load64_le(rand16 + 16 * idx + 8);
-            z.v[2] = z.v[3] = 0;
-            sc_mul(&zk, &z, &k);
-            sc_mul(&it->zS, &z, &S);
-            it->topR = wnaf_var(it->nafR, &z, ED_W_VAR);
-            it->topA = wnaf_var(it->nafA, &zk, ED_W_VAR);
-            if (use_ifma) {
-                size_t col = 2 * (size_t)(it - items);
-                for (size_t b = 0; b < ED_WNAF_LEN; b++) {
-                    naf_t[b * stride + col] = it->nafR[b];
-                    naf_t[b * stride + col + 1] = it->nafA[b];
-                }
-            }
-        }
+    if (n == 0) return LV_OK;
+    if (!keys || !sigs || !status || !rand16 || !scratch) return LV_EMISUSE;
+    if (!ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_EBADOFFSETS;
+    if (batch_size == 0 || batch_size > LV_ED25519_BATCH_MAX) return LV_EMISUSE;
+    if (scratch_len < lv_ed25519_batch_scratch_bytes(batch_size)) return LV_ESCRATCH;
+    if (slots && arena_rows && !arena) return LV_EMISUSE;
+    if (slots && !ed_slots_ok(slots, n, arena_rows, 1)) return LV_EBADSLOT;
+    ed_batch_run run = {keys, sigs, msg_buf, rand16, arena, offsets, slots, status, NULL, NULL,
+                        ed_naf_stride(batch_size), ed_use_ifma()};
+    run.items = (ed_batch_item *)(void *)(scratch + ((64 - ((uintptr_t)scratch & 63)) & 63));
+    run.naf_t = (int8_t *)(void *)(run.items + batch_size);
+    ed_batch_ctx ctx = {keys, msg_buf ? msg_buf : (const uint8_t *)"", sigs, offsets, status, run.items, run.naf_t,
+                        run.stride, run.use_ifma};
+    ed_batch_sched sched = {batch_size, batch_size < 32 ? batch_size : 32, batch_size, 0};
+    for (size_t i = 0; i < n;) {
+        size_t w = ed_batch_gather(&run, n, &i, sched.size, sched.single);
         if (w == 0) continue;
-        size_t fails = 0;
-        if (single_mode) {
-            for (size_t j = 0; j < w; j++) {
-                size_t idx = items[j].index;
-                status[idx] = (uint8_t)ed25519_verify_equation_var(&items[j].A, &items[j].R, keys + 32 * idx,
-                                                                   sigs + 64 * idx, ed_msg(msg_buf, offsets, idx),
-                                                                   (size_t)(offsets[idx + 1] - offsets[idx]));
-                fails += !status[idx];
-            }
-            single_mode = fails * 16 > w;
-            if (!single_mode) cur_bs = first_bs;
-            continue;
-        }
-        /* Tables of odd multiples: every R's, and A's unless its slot has it. */
-        size_t nt = 0;
-        for (size_t t = 0; t < w; t++) {
-            tabs[nt] = items[t].tabR;
-            tpts[nt++] = &items[t].R;
-            if (items[t].slot) {
-                memcpy(items[t].tabA, items[t].slot + ED_SLOT_TAB, sizeof items[t].tabA);
-            } else {
-                tabs[nt] = items[t].tabA;
-                tpts[nt++] = &items[t].A;
-            }
-        }
-        ed_build_tables(tabs, tpts, nt, use_ifma);
-        if (ed25519_batch_check_any_var(&ctx, 0, w)) {
-            ed25519_batch_mark(&ctx, 0, w, 1);
-            cur_bs = 2 * cur_bs < batch_size ? 2 * cur_bs : batch_size;
-            continue;
-        }
-        ed25519_batch_bisect_var(&ctx, 0, w);
-        for (size_t j = 0; j < w; j++) fails += !status[items[j].index];
-        single_mode = fails * 16 > w;
-        cur_bs = single_mode ? first_bs : (2 * cur_bs < batch_size ? 2 * cur_bs : batch_size);
+        size_t fails = sched.single ? ed_batch_verify_single(&run, w) : ed_batch_verify_equation(&run, &ctx, w);
+        ed_batch_schedule(&sched, fails, w);
     }
-    return LV_ED25519_OK;
+    return LV_OK;
 }
 
 int lv_ed25519_sign(const uint8_t *seeds, const uint8_t *msg_buf, size_t msg_len, const int64_t *offsets,
                     size_t n, uint8_t *sigs) {
-    if (n == 0) return LV_ED25519_OK;
-    if (!seeds || !sigs || !ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_ED25519_EINVAL;
+    if (n == 0) return LV_OK;
+    if (!seeds || !sigs) return LV_EMISUSE;
+    if (!ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_EBADOFFSETS;
     for (size_t i = 0; i < n; i++)
         ed25519_sign_one_var(sigs + 64 * i, seeds + 32 * i, ed_msg(msg_buf, offsets, i),
                              (size_t)(offsets[i + 1] - offsets[i]));
-    return LV_ED25519_OK;
+    return LV_OK;
 }
 
 int lv_ed25519_pubkeys(const uint8_t *seeds, size_t n, uint8_t *keys) {
-    if (n == 0) return LV_ED25519_OK;
-    if (!seeds || !keys) return LV_ED25519_EINVAL;
+    if (n == 0) return LV_OK;
+    if (!seeds || !keys) return LV_EMISUSE;
     for (size_t i = 0; i < n; i++) {
         scalar a;
         uint8_t prefix[32];
         ed25519_expand_seed(&a, prefix, keys + 32 * i, seeds + 32 * i);
     }
-    return LV_ED25519_OK;
+    return LV_OK;
 }
 
 int lv_ed25519_sha512(const uint8_t *msg_buf, size_t msg_len, const int64_t *offsets, size_t n, uint8_t *out) {
-    if (n == 0) return LV_ED25519_OK;
-    if (!out || !ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_ED25519_EINVAL;
+    if (n == 0) return LV_OK;
+    if (!out) return LV_EMISUSE;
+    if (!ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_EBADOFFSETS;
     for (size_t i = 0; i < n; i++) {
         sha512_ctx ctx;
         sha512_init(&ctx);
         sha512_update(&ctx, ed_msg(msg_buf, offsets, i), (size_t)(offsets[i + 1] - offsets[i]));
         sha512_final(&ctx, out + 64 * i);
     }
-    return LV_ED25519_OK;
+    return LV_OK;
 }
 
 /* ---- test-only entry points ------------------------------------------------------------------------- */
@@ -375,7 +240,7 @@ int lv_ed25519_sha512(const uint8_t *msg_buf, size_t msg_len, const int64_t *off
 int lv_ed25519_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out) {
     fe x, y, r;
     int ret = 1;
-    if (!a || !b || !out) return LV_ED25519_EINVAL;
+    if (!a || !b || !out) return LV_EMISUSE;
     fe_frombytes(&x, a);
     fe_frombytes(&y, b);
     switch (op) {
@@ -391,7 +256,7 @@ int lv_ed25519_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out)
     case 9: { fe s; fe_add_nc(&s, &x, &y); fe_add_nc(&s, &s, &s); fe_sq(&r, &s); fe_mul(&r, &r, &s); } break;
     case 10: { fe s[3], inv[3], scratch[3]; s[0] = x; s[1] = y; fe_mul(&s[2], &x, &y);
                fe_batch_invert(inv, s, scratch, 3); fe_add(&r, &inv[0], &inv[1]); fe_add(&r, &r, &inv[2]); } break;
-    default: return LV_ED25519_EINVAL;
+    default: return LV_EMISUSE;
     }
     fe_tobytes(out, &r);
     return ret;
@@ -403,28 +268,28 @@ int lv_ed25519_test_decode_many(const uint8_t *encs, size_t n, uint8_t *ok, uint
     gej pts[64];
     gej *out[64] = {0};
     const uint8_t *enc[64] = {0};
-    if (n > 64 || (n && (!encs || !ok || !reenc))) return LV_ED25519_EINVAL;
+    if (n > 64 || (n && (!encs || !ok || !reenc))) return LV_EMISUSE;
     for (size_t i = 0; i < n; i++) { enc[i] = encs + 32 * i; out[i] = &pts[i]; }
     ge_decode_many_var(out, ok, enc, n, ed_use_ifma());
     for (size_t i = 0; i < n; i++) {
         if (ok[i]) gej_to_bytes(reenc + 32 * i, &pts[i]);
         else memset(reenc + 32 * i, 0, 32);
     }
-    return LV_ED25519_OK;
+    return LV_OK;
 }
 
 /* Scalar ops: 0 reduce a (64 bytes); 1 a*b mod L (32 bytes each, any value); 2 (a mod L)+(b mod L);
  * 3 -(a mod L); 4 returns 1 when a < L (out untouched). */
 int lv_ed25519_test_sc(int op, const uint8_t *a, const uint8_t *b, uint8_t *out) {
     scalar x, y, r;
-    if (!a || !b || !out) return LV_ED25519_EINVAL;
+    if (!a || !b || !out) return LV_EMISUSE;
     switch (op) {
     case 0: sc_from_bytes64(&r, a); break;
     case 1: sc_from_bytes_raw(&x, a); sc_from_bytes_raw(&y, b); sc_mul(&r, &x, &y); break;
     case 2: sc_from_bytes32_reduce(&x, a); sc_from_bytes32_reduce(&y, b); sc_add(&r, &x, &y); break;
     case 3: sc_from_bytes32_reduce(&x, a); sc_neg(&r, &x); break;
     case 4: return sc_bytes_canonical(a);
-    default: return LV_ED25519_EINVAL;
+    default: return LV_EMISUSE;
     }
     sc_to_bytes(out, &r);
     return 1;
@@ -438,14 +303,14 @@ int lv_ed25519_test_ge(int op, const uint8_t *a, const uint8_t *b, uint8_t *out)
     scalar s, zero = {{0, 0, 0, 0}};
     ge_p1p1 t;
     ge_cached c;
-    if (!a || !b || !out) return LV_ED25519_EINVAL;
-    if (op < 0 || op > 5) return LV_ED25519_EINVAL;
+    if (!a || !b || !out) return LV_EMISUSE;
+    if (op < 0 || op > 5) return LV_EMISUSE;
     if (op != 2 && !gej_from_bytes_var(&P, a)) return 0;
     switch (op) {
     case 0: R = P; break;
     case 1:
         sc_from_bytes_raw(&s, b);
-        if (s.v[3] >> 61) return LV_ED25519_EINVAL;
+        if (s.v[3] >> 61) return LV_EMISUSE;
         ge_double_scalarmult_var(&R, &P, &s, &zero);
         break;
     case 2: sc_from_bytes32_reduce(&s, b); ge_scalarmult_base_var(&R, &s); break;

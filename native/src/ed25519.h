@@ -3,11 +3,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Return codes of the entry points: LV_ED25519_OK, or misuse (bad pointers, offsets out of the buffer or
- * decreasing, scratch too small, unknown test op).  Bad data is never an error: it is a 0 status byte. */
-#define LV_ED25519_OK 0
-#define LV_ED25519_EINVAL (-1)
-#define LV_ED25519_ESCRATCH (-2)
+/* Return codes of the entry points (lv_status.h): LV_OK, or misuse: LV_EMISUSE (bad pointers, batch size,
+ * unknown test op), LV_EBADOFFSETS (offsets out of the buffer or decreasing), LV_EBADSLOT, LV_ESCRATCH
+ * (scratch too small).  Bad data is never an error: it is a 0 status byte. */
+#include "lv_status.h"
 #define LV_ED25519_BATCH_MAX 256
 
 /* Message i of a call is msg_buf[offsets[i] : offsets[i+1]], all offsets within [0, msg_len]. */
@@ -22,7 +21,7 @@ int lv_ed25519_verify_batch(const uint8_t *keys, const uint8_t *sigs, const uint
  * zeroed when the key does not decode.  The rows must be distinct and not read by any call meanwhile.
  * verify_slots / verify_batch_slots: as the calls above, with slots[i] >= 0 naming a row filled from
  * exactly key i's bytes, or -1 to decode key i here.  A slot outside [-1, arena_rows) (fill: [0,
- * arena_rows)) is LV_ED25519_EINVAL. */
+ * arena_rows)) is LV_EBADSLOT. */
 #define LV_ED25519_KEYSLOT_BYTES 1448
 int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size_t arena_rows, const int32_t *slots,
                              uint8_t *ok);
@@ -43,5 +42,13 @@ int lv_ed25519_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out)
 int lv_ed25519_test_sc(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
 int lv_ed25519_test_ge(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
 int lv_ed25519_test_decode_many(const uint8_t *encs, size_t n, uint8_t *ok, uint8_t *reenc);
+
+/* Paths (ed25519.c's measured ED_PATH_ORDER): IFMA8 decodes points, builds tables and runs the batch
+ * equation's columns eight lanes per AVX-512 IFMA vector; PORTABLE is the 5x51 C code.  best_path: the one
+ * the entry points use now (honouring lv_cpu_features' mask); path_ok: whether this CPU and build have it. */
+#define LV_ED25519_PATH_PORTABLE 0
+#define LV_ED25519_PATH_IFMA8 1
+int lv_ed25519_best_path(void);
+int lv_ed25519_path_ok(int path);
 
 #endif

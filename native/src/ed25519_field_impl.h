@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include "lv_verify.h"
 
 typedef struct { uint64_t v[5]; } fe;
 
@@ -20,14 +21,13 @@ typedef unsigned __int128 lv_u128;
 
 #define FE_MASK51 ((uint64_t)0x7ffffffffffffULL)
 
-#ifdef LV_VERIFY
-#include <assert.h>
-#define FE_VERIFY_LOOSE(a) do { for (int i_ = 0; i_ < 5; i_++) assert((a)->v[i_] < ((uint64_t)1 << 52)); } while (0)
-#define FE_VERIFY_BOUND(a, b) do { for (int i_ = 0; i_ < 5; i_++) assert((a)->v[i_] < ((uint64_t)1 << (b))); } while (0)
-#else
-#define FE_VERIFY_LOOSE(a) ((void)0)
-#define FE_VERIFY_BOUND(a, b) ((void)0)
-#endif
+/* 1 when every limb of a is below 2^bits (checked builds only: VERIFY_CHECK(fe_limbs_below(a, 52)) for a
+ * loose element). */
+static int fe_limbs_below(const fe *a, int bits) {
+    for (int i = 0; i < 5; i++)
+        if (a->v[i] >= ((uint64_t)1 << bits)) return 0;
+    return 1;
+}
 
 static const fe FE_ZERO = {{0, 0, 0, 0, 0}};
 static const fe FE_ONE = {{1, 0, 0, 0, 0}};
@@ -56,7 +56,7 @@ ED_INLINE void fe_add_nc(fe *r, const fe *a, const fe *b) {
 
 /* a + 4p - b keeps every limb non-negative for loose b (4p's limbs are 2^53 - 76 and 2^53 - 4). */
 ED_INLINE void fe_sub(fe *r, const fe *a, const fe *b) {
-    FE_VERIFY_LOOSE(b);
+    VERIFY_CHECK(fe_limbs_below(b, 52));
     r->v[0] = a->v[0] + 0x1fffffffffffb4ULL - b->v[0];
     r->v[1] = a->v[1] + 0x1ffffffffffffcULL - b->v[1];
     r->v[2] = a->v[2] + 0x1ffffffffffffcULL - b->v[2];
@@ -68,8 +68,8 @@ ED_INLINE void fe_sub(fe *r, const fe *a, const fe *b) {
 ED_INLINE void fe_neg(fe *r, const fe *a) { fe_sub(r, &FE_ZERO, a); }
 
 ED_INLINE void fe_mul(fe *r, const fe *a, const fe *b) {
-    FE_VERIFY_BOUND(a, 54);
-    FE_VERIFY_BOUND(b, 54);
+    VERIFY_CHECK(fe_limbs_below(a, 54));
+    VERIFY_CHECK(fe_limbs_below(b, 54));
     uint64_t a0 = a->v[0], a1 = a->v[1], a2 = a->v[2], a3 = a->v[3], a4 = a->v[4];
     uint64_t b0 = b->v[0], b1 = b->v[1], b2 = b->v[2], b3 = b->v[3], b4 = b->v[4];
     /* 2^255 = 19 mod p: limb products that land at 2^(51k), k >= 5, fold back multiplied by 19. */
@@ -91,7 +91,7 @@ ED_INLINE void fe_mul(fe *r, const fe *a, const fe *b) {
 }
 
 ED_INLINE void fe_sq(fe *r, const fe *a) {
-    FE_VERIFY_BOUND(a, 54);
+    VERIFY_CHECK(fe_limbs_below(a, 54));
     uint64_t a0 = a->v[0], a1 = a->v[1], a2 = a->v[2], a3 = a->v[3], a4 = a->v[4];
     uint64_t d0 = 2 * a0, d1 = 2 * a1, d2 = 2 * a2;
     uint64_t a3_19 = 19 * a3, a4_19 = 19 * a4;

@@ -50,9 +50,7 @@ static int wnaf_var(int8_t naf[ED_WNAF_LEN], const scalar *s, int w) {
         top = bit + 1;
         bit += now;
     }
-#ifdef LV_VERIFY
-    assert(carry == 0);
-#endif
+    VERIFY_CHECK(carry == 0);
     return top;
 }
 

@@ -73,9 +73,7 @@ static void sc_reduce_wide(scalar *r, const uint64_t x[8]) {
         borrow = (uint64_t)(d >> 64) & 1;
     }
     while (sc_geq_L5(a)) sc_sub_L5(a);
-#ifdef LV_VERIFY
-    assert(a[4] == 0);
-#endif
+    VERIFY_CHECK(a[4] == 0);
     memcpy(r->v, a, 32);
 }
 

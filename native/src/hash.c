@@ -58,25 +58,25 @@ static const int PATH_ORDER[4][NPATHS] = {
 };
 
 int lv_hash_best_path(int algo) {
-    if (algo < LV_HASH_SHA256 || algo > LV_HASH_KECCAK256) return LV_HASH_EBADALGO;
+    if (algo < LV_HASH_SHA256 || algo > LV_HASH_KECCAK256) return LV_EBADALGO;
     for (int i = 0; i < NPATHS; i++)
         if (lv_hash_path_ok(algo, PATH_ORDER[algo][i])) return PATH_ORDER[algo][i];
     return LV_PATH_PORTABLE;
 }
 
 static int resolve(int algo, int *path) {
-    if (algo < LV_HASH_SHA256 || algo > LV_HASH_KECCAK256) return LV_HASH_EBADALGO;
+    if (algo < LV_HASH_SHA256 || algo > LV_HASH_KECCAK256) return LV_EBADALGO;
     if (*path == LV_PATH_AUTO) *path = lv_hash_best_path(algo);
-    if (!lv_hash_path_ok(algo, *path)) return LV_HASH_EBADPATH;
-    return LV_HASH_OK;
+    if (!lv_hash_path_ok(algo, *path)) return LV_EBADPATH;
+    return LV_OK;
 }
 
 static int check_offsets(size_t buf_len, const int64_t *offsets, size_t n) {
-    if (offsets[0] < 0) return LV_HASH_EBADOFFSETS;
+    if (offsets[0] < 0) return LV_EBADOFFSETS;
     for (size_t i = 0; i < n; i++)
-        if (offsets[i + 1] < offsets[i]) return LV_HASH_EBADOFFSETS;
-    if ((uint64_t)offsets[n] > (uint64_t)buf_len) return LV_HASH_EBADOFFSETS;
-    return LV_HASH_OK;
+        if (offsets[i + 1] < offsets[i]) return LV_EBADOFFSETS;
+    if ((uint64_t)offsets[n] > (uint64_t)buf_len) return LV_EBADOFFSETS;
+    return LV_OK;
 }
 
 /* One function per algorithm and entry, each a switch over the paths built into this module. */
@@ -134,12 +134,12 @@ int lv_hash_spans(int algo, int path, const uint8_t *buf, size_t buf_len, const 
     if (rc) return rc;
     rc = check_offsets(buf_len, offsets, n);
     if (rc) return rc;
-    if (n == 0) return LV_HASH_OK;
+    if (n == 0) return LV_OK;
     if (spans_are_64(offsets, n)) return lv_hash_64(algo, path, buf + offsets[0], n, out);
     if (algo == LV_HASH_SM3) spans_sm3(path, buf, offsets, n, out);
     else if (algo == LV_HASH_KECCAK256) spans_keccak(path, buf, offsets, n, out);
     else spans_sha256(path, buf, offsets, n, algo == LV_HASH_SHA256D, out);
-    return LV_HASH_OK;
+    return LV_OK;
 }
 
 static void h64_sha256(int path, const uint8_t *in, size_t n, int dbl, uint8_t *out) {
@@ -185,11 +185,11 @@ static void h64_keccak(int path, const uint8_t *in, size_t n, uint8_t *out) {
 int lv_hash_64(int algo, int path, const uint8_t *in, size_t n, uint8_t *out) {
     int rc = resolve(algo, &path);
     if (rc) return rc;
-    if (n == 0) return LV_HASH_OK;
+    if (n == 0) return LV_OK;
     if (algo == LV_HASH_SM3) h64_sm3(path, in, n, out);
     else if (algo == LV_HASH_KECCAK256) h64_keccak(path, in, n, out);
     else h64_sha256(path, in, n, algo == LV_HASH_SHA256D, out);
-    return LV_HASH_OK;
+    return LV_OK;
 }
 
 int lv_hash_pairs_equal(const uint8_t *in, size_t n) {
@@ -202,7 +202,7 @@ int lv_ripemd160_spans(const uint8_t *buf, size_t buf_len, const int64_t *offset
     int rc = check_offsets(buf_len, offsets, n);
     if (rc) return rc;
     for (size_t i = 0; i < n; i++) rmd160_one(buf + offsets[i], (uint64_t)(offsets[i + 1] - offsets[i]), out + 20 * i);
-    return LV_HASH_OK;
+    return LV_OK;
 }
 
 /* RIPEMD-160 of n 32-byte SHA-256 digests: AVX2 x8 where the CPU (after the mask) has it, 111 -> 25 ns a
@@ -228,5 +228,5 @@ int lv_hash160_spans(int path, const uint8_t *buf, size_t buf_len, const int64_t
         if (rc) return rc;
         rmd160_32_batch(mid, m, out + 20 * base);
     }
-    return LV_HASH_OK;
+    return LV_OK;
 }

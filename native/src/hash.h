@@ -2,6 +2,7 @@
 #define LV_HASH_H
 #include <stddef.h>
 #include <stdint.h>
+#include "lv_status.h"
 
 /* Batch hashing: SHA-256, SHA-256d, SM3 and Keccak-256 over whole batches of messages.
  *
@@ -19,10 +20,8 @@
 #define LV_PATH_AVX512     2   /* 16 lanes (SHA-256, SM3) or 8 states (Keccak) per instruction */
 #define LV_PATH_AVX2       3   /* 8 lanes (SHA-256, SM3) or 4 states (Keccak) per instruction */
 
-#define LV_HASH_OK             0
-#define LV_HASH_EBADALGO     (-1)
-#define LV_HASH_EBADPATH     (-2)  /* the path does not exist for this algorithm or this CPU lacks it */
-#define LV_HASH_EBADOFFSETS  (-3)  /* offsets decrease, are negative, or run past buf_len */
+/* Return codes (lv_status.h): LV_OK, LV_EBADALGO, LV_EBADPATH (the path does not exist for this algorithm
+ * or this CPU lacks it), LV_EBADOFFSETS (offsets decrease, are negative, or run past buf_len). */
 
 /* The path LV_PATH_AUTO resolves to for ``algo`` on this CPU (after lv_cpu_set_mask); < 0 for a bad algo. */
 int lv_hash_best_path(int algo);

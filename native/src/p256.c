@@ -28,6 +28,9 @@
 #include "wei3_ifma_impl.h"
 #include "wei3_api_impl.h"
 
+_Static_assert(LV_P256_PATH_PORTABLE == W3_PATH_PORTABLE && LV_P256_PATH_ADX == W3_PATH_ADX &&
+               LV_P256_PATH_IFMA8 == W3_PATH_IFMA8, "public path numbers are wei3_path_impl.h's");
+
 /* SEC1 4.1.4 over one block of at most W3_INV_BLOCK items, the s^-1 shared by Montgomery's trick.
  * Keys come either as SEC1 rows (keys, key_lens) or, when tabs != NULL, as key tables
  * tabs + W3_KEYTAB_BYTES * tab_idx[i] (indices checked by the caller). */
@@ -103,33 +106,33 @@ static void p256_verify_block(const uint8_t *keys, const uint8_t *key_lens, cons
 
 int lv_p256_verify(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests, const uint8_t *sigs,
                    size_t n, int low_s, uint8_t *out) {
-    if (n && (!keys || !key_lens || !digests || !sigs || !out)) return LV_P256_EMISUSE;
+    if (n && (!keys || !key_lens || !digests || !sigs || !out)) return LV_EMISUSE;
     w3_ecmult_init();
     for (size_t i = 0; i < n; i += W3_INV_BLOCK) {
         int m = (int)(n - i < W3_INV_BLOCK ? n - i : W3_INV_BLOCK);
         p256_verify_block(keys + 65 * i, key_lens + i, NULL, NULL, digests + 32 * i, sigs + 64 * i, m, low_s,
                           out + i);
     }
-    return 0;
+    return LV_OK;
 }
 
-int lv_p256_verify_tab(const uint8_t *tabs, size_t ntabs, const int32_t *tab_idx, const uint8_t *digests,
-                       const uint8_t *sigs, size_t n, int low_s, uint8_t *out) {
-    if (n && (!tabs || !tab_idx || !digests || !sigs || !out)) return LV_P256_EMISUSE;
+int lv_p256_verify_tab(const uint8_t *digests, const uint8_t *sigs, size_t n, int low_s, const uint8_t *tabs,
+                       size_t ntabs, const int32_t *tab_idx, uint8_t *out) {
+    if (n && (!tabs || !tab_idx || !digests || !sigs || !out)) return LV_EMISUSE;
     for (size_t i = 0; i < n; i++) {
-        if (tab_idx[i] < 0 || (size_t)tab_idx[i] >= ntabs) return LV_P256_EMISUSE;
+        if (tab_idx[i] < 0 || (size_t)tab_idx[i] >= ntabs) return LV_EBADSLOT;
     }
     w3_ecmult_init();
     for (size_t i = 0; i < n; i += W3_INV_BLOCK) {
         int m = (int)(n - i < W3_INV_BLOCK ? n - i : W3_INV_BLOCK);
         p256_verify_block(NULL, NULL, tabs, tab_idx + i, digests + 32 * i, sigs + 64 * i, m, low_s, out + i);
     }
-    return 0;
+    return LV_OK;
 }
 
 int lv_p256_sign(const uint8_t *privs, const uint8_t *digests, const uint8_t *nonces, size_t n, uint8_t *sigs,
                  uint8_t *status) {
-    if (n && (!privs || !digests || !nonces || !sigs || !status)) return LV_P256_EMISUSE;
+    if (n && (!privs || !digests || !nonces || !sigs || !status)) return LV_EMISUSE;
     w3_ecmult_init();
     for (size_t i = 0; i < n; i++) {
         scalar d, k, e, r, s, t;
@@ -152,5 +155,5 @@ int lv_p256_sign(const uint8_t *privs, const uint8_t *digests, const uint8_t *no
         scalar_get_b32(sigs + 64 * i + 32, &s);
         status[i] = 1;
     }
-    return 0;
+    return LV_OK;
 }

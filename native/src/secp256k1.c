@@ -5,45 +5,45 @@
 
 _Static_assert(LV_SECP256K1_SHARED_CHUNK <= K1_GROUP, "a claim is one verification group at most");
 
-int lv_secp256k1_verify(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
-                        const uint8_t *sigs, int low_s, uint8_t *status) {
+int lv_secp256k1_verify(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests, const uint8_t *sigs,
+                        size_t n, int low_s, uint8_t *status) {
     k1_group g;
-    if (n == 0) return LV_SECP256K1_OK;
-    if (!keys || !key_lens || !digests || !sigs || !status) return LV_SECP256K1_ERR_NULL;
+    if (n == 0) return LV_OK;
+    if (!keys || !key_lens || !digests || !sigs || !status) return LV_EMISUSE;
     ecmult_init();
     for (size_t base = 0; base < n; base += K1_GROUP) {
         size_t m = n - base < K1_GROUP ? n - base : K1_GROUP;
         k1_verify_group(&g, m, keys + 65 * base, key_lens + base, digests + 32 * base, sigs + 64 * base,
                         low_s, NULL, NULL, status + base);
     }
-    return LV_SECP256K1_OK;
+    return LV_OK;
 }
 
-int lv_secp256k1_verify_slots(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
-                              const uint8_t *sigs, int low_s, const uint8_t *arena, size_t arena_rows,
+int lv_secp256k1_verify_slots(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
+                              const uint8_t *sigs, size_t n, int low_s, const uint8_t *arena, size_t arena_rows,
                               const int32_t *slots, uint8_t *status) {
     k1_group g;
-    if (n == 0) return LV_SECP256K1_OK;
+    if (n == 0) return LV_OK;
     if (!keys || !key_lens || !digests || !sigs || !status || !slots || (arena_rows && !arena))
-        return LV_SECP256K1_ERR_NULL;
+        return LV_EMISUSE;
     for (size_t i = 0; i < n; i++)
-        if (slots[i] < -1 || (slots[i] >= 0 && (size_t)slots[i] >= arena_rows)) return LV_SECP256K1_ERR_SLOT;
+        if (slots[i] < -1 || (slots[i] >= 0 && (size_t)slots[i] >= arena_rows)) return LV_EBADSLOT;
     ecmult_init();
     for (size_t base = 0; base < n; base += K1_GROUP) {
         size_t m = n - base < K1_GROUP ? n - base : K1_GROUP;
         k1_verify_group(&g, m, keys + 65 * base, key_lens + base, digests + 32 * base, sigs + 64 * base,
                         low_s, arena, slots + base, status + base);
     }
-    return LV_SECP256K1_OK;
+    return LV_OK;
 }
 
-int lv_secp256k1_verify_shared(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
-                               const uint8_t *sigs, int low_s, const uint8_t *arena, size_t arena_rows,
-                               const int32_t *slots, uint8_t *status, int64_t *next) {
+int lv_secp256k1_verify_shared(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
+                               const uint8_t *sigs, size_t n, int low_s, const uint8_t *arena, size_t arena_rows,
+                               const int32_t *slots, int64_t *next, uint8_t *status) {
     k1_group g;
-    if (n == 0) return LV_SECP256K1_OK;
+    if (n == 0) return LV_OK;
     if (!keys || !key_lens || !digests || !sigs || !status || !next || (slots && arena_rows && !arena))
-        return LV_SECP256K1_ERR_NULL;
+        return LV_EMISUSE;
     ecmult_init();
     for (;;) {
         int64_t claimed = __atomic_fetch_add(next, (int64_t)LV_SECP256K1_SHARED_CHUNK, __ATOMIC_RELAXED);
@@ -53,22 +53,22 @@ int lv_secp256k1_verify_shared(size_t n, const uint8_t *keys, const uint8_t *key
         if (slots) {
             /* checked per claim: a bad slot stops this call, the rest of its group stays unverified (0) */
             for (size_t i = base; i < base + m; i++)
-                if (slots[i] < -1 || (slots[i] >= 0 && (size_t)slots[i] >= arena_rows)) return LV_SECP256K1_ERR_SLOT;
+                if (slots[i] < -1 || (slots[i] >= 0 && (size_t)slots[i] >= arena_rows)) return LV_EBADSLOT;
         }
         k1_verify_group(&g, m, keys + 65 * base, key_lens + base, digests + 32 * base, sigs + 64 * base,
                         low_s, slots ? arena : NULL, slots ? slots + base : NULL, status + base);
     }
-    return LV_SECP256K1_OK;
+    return LV_OK;
 }
 
-int lv_secp256k1_keyslots_fill(size_t n, const uint8_t *keys, const uint8_t *key_lens, uint8_t *arena,
+int lv_secp256k1_keyslots_fill(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *arena,
                                size_t arena_rows, const int32_t *slots, uint8_t *ok) {
     k1_group g;
     uint8_t *rows[K1_GROUP];
-    if (n == 0) return LV_SECP256K1_OK;
-    if (!keys || !key_lens || !arena || !slots || !ok) return LV_SECP256K1_ERR_NULL;
+    if (n == 0) return LV_OK;
+    if (!keys || !key_lens || !arena || !slots || !ok) return LV_EMISUSE;
     for (size_t i = 0; i < n; i++)
-        if (slots[i] < 0 || (size_t)slots[i] >= arena_rows) return LV_SECP256K1_ERR_SLOT;
+        if (slots[i] < 0 || (size_t)slots[i] >= arena_rows) return LV_EBADSLOT;
     ecmult_init();
 #ifdef LV_K1_IFMA
     if (k1_have_ifma()) v8_init();
@@ -78,40 +78,40 @@ int lv_secp256k1_keyslots_fill(size_t n, const uint8_t *keys, const uint8_t *key
         for (size_t j = 0; j < m; j++) rows[j] = arena + (size_t)slots[base + j] * LV_SECP256K1_KEYSLOT_BYTES;
         k1_fill_group(&g, m, keys + 65 * base, key_lens + base, rows, ok + base);
     }
-    return LV_SECP256K1_OK;
+    return LV_OK;
 }
 
 int lv_secp256k1_best_path(void) { return k1_best_path(); }
 int lv_secp256k1_path_ok(int path) { return k1_path_ok(path); }
 
-int lv_secp256k1_recover(size_t n, const uint8_t *digests, const uint8_t *sigs65, uint8_t *out33,
+int lv_secp256k1_recover(const uint8_t *digests, const uint8_t *sigs65, size_t n, uint8_t *out33,
                          uint8_t *status) {
     k1_group g;
-    if (n == 0) return LV_SECP256K1_OK;
-    if (!digests || !sigs65 || !out33 || !status) return LV_SECP256K1_ERR_NULL;
+    if (n == 0) return LV_OK;
+    if (!digests || !sigs65 || !out33 || !status) return LV_EMISUSE;
     ecmult_init();
     for (size_t base = 0; base < n; base += K1_GROUP) {
         size_t m = n - base < K1_GROUP ? n - base : K1_GROUP;
         k1_recover_group(&g, m, digests + 32 * base, sigs65 + 65 * base, out33 + 33 * base, status + base);
     }
-    return LV_SECP256K1_OK;
+    return LV_OK;
 }
 
-int lv_secp256k1_sign(size_t n, const uint8_t *privs, const uint8_t *digests, const uint8_t *nonces,
+int lv_secp256k1_sign(const uint8_t *privs, const uint8_t *digests, const uint8_t *nonces, size_t n,
                       uint8_t *sigs, uint8_t *status) {
-    if (n == 0) return LV_SECP256K1_OK;
-    if (!privs || !digests || !nonces || !sigs || !status) return LV_SECP256K1_ERR_NULL;
+    if (n == 0) return LV_OK;
+    if (!privs || !digests || !nonces || !sigs || !status) return LV_EMISUSE;
     ecmult_init();
     for (size_t i = 0; i < n; i++) {
         status[i] = (uint8_t)k1_sign_var(sigs + 64 * i, privs + 32 * i, digests + 32 * i, nonces + 32 * i);
         if (!status[i]) memset(sigs + 64 * i, 0, 64);
     }
-    return LV_SECP256K1_OK;
+    return LV_OK;
 }
 
-int lv_secp256k1_pubkeys(size_t n, const uint8_t *privs, uint8_t *out33, uint8_t *status) {
-    if (n == 0) return LV_SECP256K1_OK;
-    if (!privs || !out33 || !status) return LV_SECP256K1_ERR_NULL;
+int lv_secp256k1_pubkeys(const uint8_t *privs, size_t n, uint8_t *out33, uint8_t *status) {
+    if (n == 0) return LV_OK;
+    if (!privs || !out33 || !status) return LV_EMISUSE;
     ecmult_init();
     for (size_t i = 0; i < n; i++) {
         ge P;
@@ -119,7 +119,7 @@ int lv_secp256k1_pubkeys(size_t n, const uint8_t *privs, uint8_t *out33, uint8_t
         if (status[i]) k1_pubkey_serialize(out33 + 33 * i, &P);
         else memset(out33 + 33 * i, 0, 33);
     }
-    return LV_SECP256K1_OK;
+    return LV_OK;
 }
 
 /* ---- test-only entry points ---- */
@@ -158,7 +158,7 @@ int lv_secp256k1_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *ou
         fe_get_b32(out, &ti[0]);
         fe_get_b32(out + 32, &ti[1]);
         return 1;
-    default: return -2;
+    default: return LV_EMISUSE;
     }
     fe_normalize(&z);
     fe_get_b32(out, &z);
@@ -179,7 +179,7 @@ int lv_secp256k1_test_scalar(int op, const uint8_t *a, const uint8_t *b, uint8_t
         scalar_split_lambda(&z, &z2, &x);
         scalar_get_b32(out + 32, &z2);
         break;
-    default: return -2;
+    default: return LV_EMISUSE;
     }
     scalar_get_b32(out, &z);
     return 1;
@@ -188,7 +188,7 @@ int lv_secp256k1_test_scalar(int op, const uint8_t *a, const uint8_t *b, uint8_t
 int lv_secp256k1_test_wnaf(const uint8_t *a, int w, int32_t *digits) {
     scalar x;
     int o, tmp[WNAF_LEN], len;
-    if (w < 2 || w > 16) return -2;
+    if (w < 2 || w > 16) return LV_EMISUSE;
     scalar_set_b32(&x, a, &o);
     len = scalar_wnaf_var(tmp, WNAF_LEN, &x, w);
     for (int i = 0; i < WNAF_LEN; i++) digits[i] = tmp[i];
@@ -259,7 +259,7 @@ int lv_secp256k1_test_add(const uint8_t *a65, const uint8_t *b65, int mode, uint
     else if (mode == 1) { gej_double_var(&K, &K); gej_add_ge_var(&K, &K, &B); ge_neg(&B, &B);
                           gej_add_ge_var(&K, &K, &B); gej_add_ge_var(&K, &K, &B); gej_add_var(&J, &J, &K); }
     else if (mode == 2) gej_double_var(&J, &J);
-    else return -2;
+    else return LV_EMISUSE;
     return ge_out65(out65, &J);
 }
 

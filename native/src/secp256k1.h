@@ -2,34 +2,32 @@
  *
  * Every entry point takes n items in flat row-major buffers, writes one status byte per item (1 = valid /
  * done, 0 = invalid / failed) and allocates nothing.  The return value reports misuse only:
- * LV_SECP256K1_OK, or LV_SECP256K1_ERR_NULL for a NULL buffer with n > 0. */
+ * LV_OK, or LV_EMISUSE for a NULL buffer with n > 0 (lv_status.h). */
 #ifndef LV_SECP256K1_H
 #define LV_SECP256K1_H
 #include <stddef.h>
 #include <stdint.h>
 
-#define LV_SECP256K1_OK 0
-#define LV_SECP256K1_ERR_NULL (-1)
+#include "lv_status.h"
 
 /* keys: n x 65 bytes, row i holding a SEC1 key in its first key_lens[i] bytes (33: 02/03 || x, 65:
  * 04 || x || y; any other length, e.g. 0, is an invalid item).  digests: n x 32 (the signed value e, big-endian,
  * taken mod n).  sigs: n x 64 (r || s big-endian).  low_s != 0 rejects s > n/2. */
-int lv_secp256k1_verify(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
-                        const uint8_t *sigs, int low_s, uint8_t *status);
+int lv_secp256k1_verify(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests, const uint8_t *sigs,
+                        size_t n, int low_s, uint8_t *status);
 
 /* Per-key slot cache (rows of an arena the caller owns; see secp256k1_ecdsa_impl.h for the layout).
  * keyslots_fill: row slots[i] of arena gets key i (as in lv_secp256k1_verify) decoded, with the per-key
  * table of the path in use; ok[i] = 0 and the row zeroed when the key does not decode.  The slots must be
  * distinct and not read by any other call meanwhile.
  * verify_slots: lv_secp256k1_verify with slots[i] >= 0 naming a row filled from exactly key i's bytes
- * (keys[i] is then not read), or -1 to decode key i here.  Both return LV_SECP256K1_ERR_SLOT for a slot
+ * (keys[i] is then not read), or -1 to decode key i here.  Both return LV_EBADSLOT for a slot
  * outside [-1, arena_rows) (fill: [0, arena_rows)). */
 #define LV_SECP256K1_KEYSLOT_BYTES 16472
-#define LV_SECP256K1_ERR_SLOT (-2)
-int lv_secp256k1_keyslots_fill(size_t n, const uint8_t *keys, const uint8_t *key_lens, uint8_t *arena,
+int lv_secp256k1_keyslots_fill(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *arena,
                                size_t arena_rows, const int32_t *slots, uint8_t *ok);
-int lv_secp256k1_verify_slots(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
-                              const uint8_t *sigs, int low_s, const uint8_t *arena, size_t arena_rows,
+int lv_secp256k1_verify_slots(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
+                              const uint8_t *sigs, size_t n, int low_s, const uint8_t *arena, size_t arena_rows,
                               const int32_t *slots, uint8_t *status);
 
 /* verify_shared: the items of one batch shared by every thread that calls it with the same arguments: each
@@ -38,9 +36,9 @@ int lv_secp256k1_verify_slots(size_t n, const uint8_t *keys, const uint8_t *key_
  * times without a lock or a scheduler.  slots may be NULL (every key decoded here), else as in
  * verify_slots. */
 #define LV_SECP256K1_SHARED_CHUNK 32
-int lv_secp256k1_verify_shared(size_t n, const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
-                               const uint8_t *sigs, int low_s, const uint8_t *arena, size_t arena_rows,
-                               const int32_t *slots, uint8_t *status, int64_t *next);
+int lv_secp256k1_verify_shared(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
+                               const uint8_t *sigs, size_t n, int low_s, const uint8_t *arena, size_t arena_rows,
+                               const int32_t *slots, int64_t *next, uint8_t *status);
 
 /* Paths (secp256k1_ecdsa_impl.h's K1_PATH_ORDER): PATH_IFMA8 runs eight items per AVX-512 IFMA vector;
  * PATH_SCALAR is the 5x52 path every x86-64 (and any other 64-bit CPU) has, with split per-key tables for
@@ -53,17 +51,17 @@ int lv_secp256k1_path_ok(int path);
 
 /* sigs65: n x 65 (r || s || v, v in 0..3 or 27..30: bit 0 = parity of y(R), bit 1 = x(R) is r + n).
  * out33: n x 33 compressed keys (zeros where status is 0). */
-int lv_secp256k1_recover(size_t n, const uint8_t *digests, const uint8_t *sigs65, uint8_t *out33,
+int lv_secp256k1_recover(const uint8_t *digests, const uint8_t *sigs65, size_t n, uint8_t *out33,
                          uint8_t *status);
 
 /* NOT side-channel hardened (variable-time): for test data only.  privs, nonces: n x 32 big-endian
  * scalars in [1, n-1]; sigs: n x 64 r || s (s not normalised to low S).  Status 0 when d or k is out of
  * range or r or s comes out 0. */
-int lv_secp256k1_sign(size_t n, const uint8_t *privs, const uint8_t *digests, const uint8_t *nonces,
+int lv_secp256k1_sign(const uint8_t *privs, const uint8_t *digests, const uint8_t *nonces, size_t n,
                       uint8_t *sigs, uint8_t *status);
 
 /* out33: n x 33 compressed keys d*G; status 0 when d is 0 or >= n.  Not side-channel hardened. */
-int lv_secp256k1_pubkeys(size_t n, const uint8_t *privs, uint8_t *out33, uint8_t *status);
+int lv_secp256k1_pubkeys(const uint8_t *privs, size_t n, uint8_t *out33, uint8_t *status);
 
 /* ---- Test-only entry points: internal layers exposed for known-answer and random tests. ---- */
 #define LV_K1_FE_MUL 0      /* out = a*b */
@@ -73,7 +71,7 @@ int lv_secp256k1_pubkeys(size_t n, const uint8_t *privs, uint8_t *out33, uint8_t
 #define LV_K1_FE_SUB 4      /* out = a - b */
 #define LV_K1_FE_MUL_MAG 5  /* a*b with both inputs first raised to a high magnitude (headroom check) */
 #define LV_K1_FE_INV_ALL 6  /* a, b inverted together by Montgomery's trick; out = 1/a || 1/b (64 bytes) */
-/* a, b: 32-byte big-endian, < 2^256 (taken mod p).  Returns 1, or 0 (sqrt of a non-square), -2 unknown op. */
+/* a, b: 32-byte big-endian, < 2^256 (taken mod p).  Returns 1, or 0 (sqrt of a non-square), LV_EMISUSE for an unknown op. */
 int lv_secp256k1_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
 
 #define LV_K1_SC_MUL 0      /* out = a*b mod n */
@@ -81,7 +79,7 @@ int lv_secp256k1_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *ou
 #define LV_K1_SC_NEG 2      /* out = -a mod n */
 #define LV_K1_SC_INV 3      /* out = 1/a mod n */
 #define LV_K1_SC_SPLIT 4    /* out = k1 || k2 (64 bytes, each mod n) with a = k1 + lambda*k2 */
-/* a, b: 32-byte big-endian (reduced mod n first).  Returns 1, or -2 for an unknown op. */
+/* a, b: 32-byte big-endian (reduced mod n first).  Returns 1, or LV_EMISUSE for an unknown op. */
 int lv_secp256k1_test_scalar(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
 
 /* digits: 257 ints, the width-w NAF of the 32-byte big-endian a (reduced mod n); returns its length. */

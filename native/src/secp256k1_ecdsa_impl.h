@@ -5,6 +5,7 @@
 #ifndef LV_SECP256K1_ECDSA_IMPL_H
 #define LV_SECP256K1_ECDSA_IMPL_H
 #include "cpu.h"
+#include "lv_dispatch.h"
 #include "secp256k1_ecmult_impl.h"
 #include "secp256k1_keytab_impl.h"
 #include "secp256k1_field_ifma_impl.h"
@@ -56,11 +57,7 @@ static int k1_path_ok(int path) {
     return 0;
 }
 
-static int k1_best_path(void) {
-    for (size_t i = 0; i < sizeof K1_PATH_ORDER / sizeof K1_PATH_ORDER[0]; i++)
-        if (k1_path_ok(K1_PATH_ORDER[i])) return K1_PATH_ORDER[i];
-    return LV_SECP256K1_PATH_SCALAR;
-}
+static int k1_best_path(void) { return LV_BEST_PATH(K1_PATH_ORDER, k1_path_ok); }
 
 static int k1_have_ifma(void) { return k1_best_path() == LV_SECP256K1_PATH_IFMA8; }
 

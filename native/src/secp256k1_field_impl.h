@@ -16,15 +16,12 @@ typedef struct { uint64_t n[5]; } fe;
 #define FE_R 0x1000003D1ULL
 #define FE_P0 0xFFFFEFFFFFC2FULL
 
-#ifdef LV_VERIFY
-static void fe_verify_mag(const fe *a, int m) {
-    for (int i = 0; i < 4; i++) VERIFY_CHECK(a->n[i] <= 2ULL * (uint64_t)m * FE_M52);
-    VERIFY_CHECK(a->n[4] <= 2ULL * (uint64_t)m * FE_M48);
+/* 1 when a has magnitude at most m (checked builds only: VERIFY_CHECK(fe_mag_ok(a, m))). */
+static int fe_mag_ok(const fe *a, int m) {
+    for (int i = 0; i < 4; i++)
+        if (a->n[i] > 2ULL * (uint64_t)m * FE_M52) return 0;
+    return a->n[4] <= 2ULL * (uint64_t)m * FE_M48;
 }
-#define FE_VERIFY(a, m) fe_verify_mag((a), (m))
-#else
-#define FE_VERIFY(a, m) do { } while (0)
-#endif
 
 static void fe_set_int(fe *r, uint64_t v) { r->n[0] = v; r->n[1] = r->n[2] = r->n[3] = r->n[4] = 0; }
 
@@ -113,7 +110,7 @@ static void fe_get_b32(uint8_t *b, const fe *a) {
 /* r = -a for a of magnitude <= m; the result has magnitude m + 1. */
 static void fe_negate(fe *r, const fe *a, int m) {
     uint64_t k = 2 * (uint64_t)(m + 1);
-    FE_VERIFY(a, m);
+    VERIFY_CHECK(fe_mag_ok(a, m));
     r->n[0] = k * FE_P0 - a->n[0];
     r->n[1] = k * FE_M52 - a->n[1];
     r->n[2] = k * FE_M52 - a->n[2];
@@ -161,8 +158,8 @@ static void fe_mul_int(fe *r, uint64_t k) {
 FE_INLINE void fe_mul(fe *r, const fe *a, const fe *b) {
     const uint64_t a0 = a->n[0], a1 = a->n[1], a2 = a->n[2], a3 = a->n[3], a4 = a->n[4];
     const uint64_t b0 = b->n[0], b1 = b->n[1], b2 = b->n[2], b3 = b->n[3], b4 = b->n[4];
-    FE_VERIFY(a, 32);
-    FE_VERIFY(b, 32);
+    VERIFY_CHECK(fe_mag_ok(a, 32));
+    VERIFY_CHECK(fe_mag_ok(b, 32));
     FE_MUL_BODY((u128)a1 * b4 + (u128)a2 * b3 + (u128)a3 * b2 + (u128)a4 * b1,
                 (u128)a2 * b4 + (u128)a3 * b3 + (u128)a4 * b2,
                 (u128)a3 * b4 + (u128)a4 * b3,
@@ -177,7 +174,7 @@ FE_INLINE void fe_mul(fe *r, const fe *a, const fe *b) {
 FE_INLINE void fe_sqr(fe *r, const fe *a) {
     const uint64_t a0 = a->n[0], a1 = a->n[1], a2 = a->n[2], a3 = a->n[3], a4 = a->n[4];
     const uint64_t a0d = 2 * a0, a1d = 2 * a1, a2d = 2 * a2, a3d = 2 * a3;
-    FE_VERIFY(a, 32);
+    VERIFY_CHECK(fe_mag_ok(a, 32));
     FE_MUL_BODY((u128)a1d * a4 + (u128)a2d * a3,
                 (u128)a2d * a4 + (u128)a3 * a3,
                 (u128)a3d * a4,

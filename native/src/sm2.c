@@ -28,6 +28,9 @@
 #include "wei3_ifma_impl.h"
 #include "wei3_api_impl.h"
 
+_Static_assert(LV_SM2_PATH_PORTABLE == W3_PATH_PORTABLE && LV_SM2_PATH_ADX == W3_PATH_ADX &&
+               LV_SM2_PATH_IFMA8 == W3_PATH_IFMA8, "public path numbers are wei3_path_impl.h's");
+
 /* Unlike ECDSA no inversion is needed: (x1, y1) = s*G + t*P_A with t = r + s, and (e + x1) mod n = r
  * becomes x1 = (r - e) mod n, tested projectively by gej_eq_x_mod_n_var (x1 is reduced: both x1 = c and
  * x1 = c + n < p are candidates). */
@@ -48,7 +51,7 @@ static uint8_t sm2_verify_one(const ge *qtab, const uint8_t *tab, const uint8_t 
 
 int lv_sm2_verify_e(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *e, const uint8_t *sigs,
                     size_t n, uint8_t *out) {
-    if (n && (!keys || !key_lens || !e || !sigs || !out)) return LV_SM2_EMISUSE;
+    if (n && (!keys || !key_lens || !e || !sigs || !out)) return LV_EMISUSE;
     w3_ecmult_init();
 #ifdef W3V_OK
     if (w3v_available()) {   /* first-sighting keys: 8 items per vector, W3V_BATCH per table inversion */
@@ -80,7 +83,7 @@ int lv_sm2_verify_e(const uint8_t *keys, const uint8_t *key_lens, const uint8_t 
                 m = 0;
             }
         }
-        return 0;
+        return LV_OK;
     }
 #endif
     for (size_t g = 0; g < n; g += W3_QGROUP) {
@@ -96,26 +99,26 @@ int lv_sm2_verify_e(const uint8_t *keys, const uint8_t *key_lens, const uint8_t 
             out[g + j] = sm2_verify_one(&qt[slot[j] * W3_QTAB], NULL, e + 32 * (g + j), sigs + 64 * (g + j));
         }
     }
-    return 0;
+    return LV_OK;
 }
 
-int lv_sm2_verify_e_tab(const uint8_t *tabs, size_t ntabs, const int32_t *tab_idx, const uint8_t *e,
-                        const uint8_t *sigs, size_t n, uint8_t *out) {
-    if (n && (!tabs || !tab_idx || !e || !sigs || !out)) return LV_SM2_EMISUSE;
+int lv_sm2_verify_e_tab(const uint8_t *e, const uint8_t *sigs, size_t n, const uint8_t *tabs, size_t ntabs,
+                        const int32_t *tab_idx, uint8_t *out) {
+    if (n && (!tabs || !tab_idx || !e || !sigs || !out)) return LV_EMISUSE;
     for (size_t i = 0; i < n; i++) {
-        if (tab_idx[i] < 0 || (size_t)tab_idx[i] >= ntabs) return LV_SM2_EMISUSE;
+        if (tab_idx[i] < 0 || (size_t)tab_idx[i] >= ntabs) return LV_EBADSLOT;
     }
     w3_ecmult_init();
     for (size_t i = 0; i < n; i++) {
         out[i] = sm2_verify_one(NULL, tabs + (size_t)W3_KEYTAB_BYTES * (size_t)tab_idx[i], e + 32 * i,
                                 sigs + 64 * i);
     }
-    return 0;
+    return LV_OK;
 }
 
 int lv_sm2_sign_e(const uint8_t *privs, const uint8_t *e, const uint8_t *nonces, size_t n, uint8_t *sigs,
                   uint8_t *status) {
-    if (n && (!privs || !e || !nonces || !sigs || !status)) return LV_SM2_EMISUSE;
+    if (n && (!privs || !e || !nonces || !sigs || !status)) return LV_EMISUSE;
     w3_ecmult_init();
     for (size_t i = 0; i < n; i++) {
         scalar d, k, ee, x1, r, s, t, one = {{1, 0, 0, 0}};
@@ -142,5 +145,5 @@ int lv_sm2_sign_e(const uint8_t *privs, const uint8_t *e, const uint8_t *nonces,
         scalar_get_b32(sigs + 64 * i + 32, &s);
         status[i] = 1;
     }
-    return 0;
+    return LV_OK;
 }

@@ -1,10 +1,9 @@
 /* Entry points shared by both a = -3 curves, named through W3_API(x) (lv_p256_x, lv_sm2_x): public keys
  * for test data and test-only windows onto the field, scalar and group layers.  Misuse (NULL buffers,
- * unknown op) returns LV_W3_EMISUSE; bad data is a status byte. */
+ * unknown op) returns LV_EMISUSE; bad data is a status byte. */
 #ifndef LV_WEI3_API_IMPL_H
 #define LV_WEI3_API_IMPL_H
 
-#define LV_W3_EMISUSE (-1)
 
 /* Batch size of Montgomery's trick for the per-signature scalar inversions: one exponentiation (about
  * 320 products mod n) per 64 signatures plus 3 products each, on the stack. */
@@ -37,9 +36,12 @@ static int w3_mul_g(ge *r, const scalar *k) {
     return 1;
 }
 
+int W3_API(best_path)(void) { return w3_best_path(); }
+int W3_API(path_ok)(int path) { return w3_path_ok(path); }
+
 /* out33[i] = compressed d_i*G; status[i] = 0 when d_i is not in [1, n-1]. */
 int W3_API(pubkeys)(const uint8_t *privs, size_t n, uint8_t *out33, uint8_t *status) {
-    if (n && (!privs || !out33 || !status)) return LV_W3_EMISUSE;
+    if (n && (!privs || !out33 || !status)) return LV_EMISUSE;
     w3_ecmult_init();
     for (size_t i = 0; i < n; i++) {
         scalar d;
@@ -48,14 +50,14 @@ int W3_API(pubkeys)(const uint8_t *privs, size_t n, uint8_t *out33, uint8_t *sta
         status[i] = scalar_set_b32_nonzero(&d, privs + 32 * i) && w3_mul_g(&p, &d);
         if (status[i]) ge_serialize(out33 + 33 * i, &p, 1);
     }
-    return 0;
+    return LV_OK;
 }
 
 /* SEC1 keys (row stride 65, length key_lens[i]) to 65-byte uncompressed rows; status 0 when a key does
  * not decode.  Lets the caller cache decompressed keys. */
 int W3_API(decompress)(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *out65,
                        uint8_t *status) {
-    if (n && (!keys || !key_lens || !out65 || !status)) return LV_W3_EMISUSE;
+    if (n && (!keys || !key_lens || !out65 || !status)) return LV_EMISUSE;
     w3_select_impl();
 #ifdef W3V_OK
     if (w3v_available()) {   /* square roots 8 at a time in the IFMA lanes */
@@ -68,7 +70,7 @@ int W3_API(decompress)(const uint8_t *keys, const uint8_t *key_lens, size_t n, u
                 if (status[i + j]) ge_serialize(out65 + 65 * (i + j), &q[j], 0);
             }
         }
-        return 0;
+        return LV_OK;
     }
 #endif
     for (size_t i = 0; i < n; i++) {
@@ -77,16 +79,16 @@ int W3_API(decompress)(const uint8_t *keys, const uint8_t *key_lens, size_t n, u
         status[i] = (uint8_t)ge_parse_sec1_var(&p, keys + 65 * i, key_lens[i]);
         if (status[i]) ge_serialize(out65 + 65 * i, &p, 0);
     }
-    return 0;
+    return LV_OK;
 }
 
 /* Test only: field op on plain big-endian a, b < p (0 mul, 1 sqr, 2 add, 3 sub, 4 neg, 5 inv, 6 sqrt).
- * Returns 1 (0 for sqrt of a non-residue), LV_W3_EMISUSE for an input >= p or an unknown op. */
+ * Returns 1 (0 for sqrt of a non-residue), LV_EMISUSE for an input >= p or an unknown op. */
 int W3_API(test_field)(int op, const uint8_t *a32, const uint8_t *b32, uint8_t *out32) {
     fe a, b, r;
     int ok = 1;
     w3_select_impl();
-    if (!a32 || !b32 || !out32 || !fe_set_b32(&a, a32) || !fe_set_b32(&b, b32)) return LV_W3_EMISUSE;
+    if (!a32 || !b32 || !out32 || !fe_set_b32(&a, a32) || !fe_set_b32(&b, b32)) return LV_EMISUSE;
     switch (op) {
     case 0: fe_mul(&r, &a, &b); break;
     case 1: fe_sqr(&r, &a); break;
@@ -95,7 +97,7 @@ int W3_API(test_field)(int op, const uint8_t *a32, const uint8_t *b32, uint8_t *
     case 4: fe_neg(&r, &a); break;
     case 5: fe_inv(&r, &a); break;
     case 6: memset(&r, 0, sizeof r); ok = fe_sqrt(&r, &a); break;
-    default: return LV_W3_EMISUSE;
+    default: return LV_EMISUSE;
     }
     fe_get_b32(out32, &r);
     return ok;
@@ -105,7 +107,7 @@ int W3_API(test_field)(int op, const uint8_t *a32, const uint8_t *b32, uint8_t *
  * 5 batch inverse of a and b through Montgomery's trick, out = a^-1 || b^-1 (64 bytes)). */
 int W3_API(test_scalar)(int op, const uint8_t *a32, const uint8_t *b32, uint8_t *out) {
     scalar a, b, r;
-    if (!a32 || !b32 || !out) return LV_W3_EMISUSE;
+    if (!a32 || !b32 || !out) return LV_EMISUSE;
     scalar_set_b32(&a, a32);
     scalar_set_b32(&b, b32);
     switch (op) {
@@ -116,7 +118,7 @@ int W3_API(test_scalar)(int op, const uint8_t *a32, const uint8_t *b32, uint8_t 
     case 4: r = a; break;
     case 5: {
         scalar in[2] = {a, b}, inv[2], pre[2], one = {{1, 0, 0, 0}};
-        if (scalar_is_zero(&a) || scalar_is_zero(&b)) return LV_W3_EMISUSE;
+        if (scalar_is_zero(&a) || scalar_is_zero(&b)) return LV_EMISUSE;
         scalar_inv_all_mont_var(inv, in, pre, 2);
         scalar_mont_mul(&r, &inv[0], &one);
         scalar_get_b32(out, &r);
@@ -124,7 +126,7 @@ int W3_API(test_scalar)(int op, const uint8_t *a32, const uint8_t *b32, uint8_t 
         scalar_get_b32(out + 32, &r);
         return 1;
     }
-    default: return LV_W3_EMISUSE;
+    default: return LV_EMISUSE;
     }
     scalar_get_b32(out, &r);
     return 1;
@@ -133,7 +135,7 @@ int W3_API(test_scalar)(int op, const uint8_t *a32, const uint8_t *b32, uint8_t 
 /* Key tables (wei3_keytab_impl.h) of SEC1 keys (row stride 65, length key_lens[i]): out row i
  * (W3_KEYTAB_BYTES) filled and status[i] = 1, or zeroed and status[i] = 0 when key i does not decode. */
 int W3_API(keytab)(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *tabs, uint8_t *status) {
-    if (n && (!keys || !key_lens || !tabs || !status)) return LV_W3_EMISUSE;
+    if (n && (!keys || !key_lens || !tabs || !status)) return LV_EMISUSE;
     w3_ecmult_init();
     for (size_t i = 0; i < n; i++) {
         ge q;
@@ -141,7 +143,7 @@ int W3_API(keytab)(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8
         status[i] = (uint8_t)ge_parse_sec1_var(&q, keys + 65 * i, key_lens[i]);
         if (status[i]) keytab_build_var(row, &q); else memset(row, 0, W3_KEYTAB_BYTES);
     }
-    return 0;
+    return LV_OK;
 }
 
 /* Test only: u1*G + u2*Q through the key-table path (table built here), output as test_ecmult's. */
@@ -151,7 +153,7 @@ int W3_API(test_ecmult_tab)(const uint8_t *u1_32, const uint8_t *key, unsigned k
     ge q, r;
     gej j;
     uint8_t tab[W3_KEYTAB_BYTES];
-    if (!u1_32 || !key || !u2_32 || !out65 || !ge_parse_sec1_var(&q, key, key_len)) return LV_W3_EMISUSE;
+    if (!u1_32 || !key || !u2_32 || !out65 || !ge_parse_sec1_var(&q, key, key_len)) return LV_EMISUSE;
     w3_ecmult_init();
     keytab_build_var(tab, &q);
     scalar_set_b32(&u1, u1_32);
@@ -165,13 +167,13 @@ int W3_API(test_ecmult_tab)(const uint8_t *u1_32, const uint8_t *key, unsigned k
 }
 
 /* Test only: u1*G + u2*Q (scalars reduced mod n) as 65 uncompressed bytes.  Returns 1 for a finite
- * result, 0 for infinity, LV_W3_EMISUSE when the key does not decode. */
+ * result, 0 for infinity, LV_EMISUSE when the key does not decode. */
 int W3_API(test_ecmult)(const uint8_t *u1_32, const uint8_t *key, unsigned key_len, const uint8_t *u2_32,
                         uint8_t *out65) {
     scalar u1, u2;
     ge q, r;
     gej j;
-    if (!u1_32 || !key || !u2_32 || !out65 || !ge_parse_sec1_var(&q, key, key_len)) return LV_W3_EMISUSE;
+    if (!u1_32 || !key || !u2_32 || !out65 || !ge_parse_sec1_var(&q, key, key_len)) return LV_EMISUSE;
     w3_ecmult_init();
     scalar_set_b32(&u1, u1_32);
     scalar_set_b32(&u2, u2_32);
@@ -184,11 +186,11 @@ int W3_API(test_ecmult)(const uint8_t *u1_32, const uint8_t *key, unsigned key_l
 }
 
 int W3_API(test_field8)(int op, const uint8_t *a256, const uint8_t *b256, uint8_t *out256) {
-    if (!a256 || !b256 || !out256 || op < 0 || op > 7) return LV_W3_EMISUSE;
+    if (!a256 || !b256 || !out256 || op < 0 || op > 7) return LV_EMISUSE;
     w3_select_impl();
     fe a[8], b[8];
     for (int i = 0; i < 8; i++)
-        if (!fe_set_b32(&a[i], a256 + 32 * i) || !fe_set_b32(&b[i], b256 + 32 * i)) return LV_W3_EMISUSE;
+        if (!fe_set_b32(&a[i], a256 + 32 * i) || !fe_set_b32(&b[i], b256 + 32 * i)) return LV_EMISUSE;
 #ifdef W3V_OK
     if (!w3v_available()) return 0;
     fe r[8];

@@ -130,7 +130,7 @@ W3_INLINE void w3_add_digit_var(gej *r, const ge *tab, int d) {
 static void w3_qtabs_affine_var(ge *tabs, const ge *q, int m) {
     gej jt[W3_QGROUP * W3_QTAB], qj;
     fe scratch[W3_QGROUP * W3_QTAB];
-    W3_CHECK(m >= 1 && m <= W3_QGROUP);
+    VERIFY_CHECK(m >= 1 && m <= W3_QGROUP);
     for (int i = 0; i < m; i++) {
         gej_set_ge(&qj, &q[i]);
         w3_odd_multiples_var(&jt[i * W3_QTAB], &qj, W3_QTAB);

@@ -21,13 +21,9 @@
 #include <stdint.h>
 #include <string.h>
 #include "cpu.h"
+#include "wei3_path_impl.h"
 
-#ifdef LV_VERIFY
-#include <assert.h>
-#define W3_CHECK(c) assert(c)
-#else
-#define W3_CHECK(c) ((void)0)
-#endif
+#include "lv_verify.h"
 
 #define W3_INLINE static inline __attribute__((always_inline))
 
@@ -184,7 +180,7 @@ W3_INLINE void w3_mod_sub(uint64_t r[4], const uint64_t a[4], const uint64_t b[4
  * products, loaded 2-core EPYC): 16.4 ns latency and 14.0 ns throughput per product, against 28 ns
  * and 40 ns for the _addcarry_u64 C version below; the GCC-only build of the same algorithm
  * cannot do better because it serialises both chains through CF. */
-#if defined(__x86_64__) && defined(__GNUC__)
+#ifdef W3_HAVE_X86_PATHS
 #define W3_HAVE_ADX_ASM 1
 static const uint64_t W3_FE_PC[5] = {W3_P_0, W3_P_1, W3_P_2, W3_P_3, W3_P_1 + 1};
 
@@ -347,14 +343,13 @@ W3_INLINE void w3_fe_add_asm(uint64_t r[4], const uint64_t a[4], const uint64_t 
 #endif
 
 /* Nonzero when fe_mul/fe_sqr take the MULX/ADX path: set by w3_select_impl() at every entry point from
- * lv_cpu_features() (so cpu_mask() in the tests forces the portable path); relaxed atomics because
- * concurrent calls store the same value. */
+ * w3_path_ok (so cpu_mask() in the tests forces the portable path); relaxed atomics because concurrent
+ * calls store the same value. */
 static int w3_use_adx;
 
 static void w3_select_impl(void) {
 #ifdef W3_HAVE_ADX_ASM
-    uint32_t need = LV_CPU_BMI2 | LV_CPU_ADX;
-    __atomic_store_n(&w3_use_adx, (lv_cpu_features() & need) == need, __ATOMIC_RELAXED);
+    __atomic_store_n(&w3_use_adx, w3_path_ok(W3_PATH_ADX), __ATOMIC_RELAXED);
 #endif
 }
 

@@ -176,7 +176,7 @@ static void gej_add_var(gej *r, const gej *a, const gej *b) {
 /* Affine form of a finite Jacobian point (one field inversion). */
 static void ge_set_gej(ge *r, const gej *a) {
     fe zi, zi2, zi3;
-    W3_CHECK(!a->infinity);
+    VERIFY_CHECK(!a->infinity);
     fe_inv(&zi, &a->z);
     fe_sqr(&zi2, &zi);
     fe_mul(&zi3, &zi2, &zi);

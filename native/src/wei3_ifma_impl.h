@@ -1,7 +1,7 @@
 /* 8-lane verification core with AVX-512 IFMA for the a = -3 curves: R = u1*G + u2*Q for eight items at
  * once, for keys without a key table (where this path runs, the wrappers build no tables: it beats them).
- * Compiled per function with a target attribute and used only when lv_cpu_features() reports AVX512F and
- * AVX512IFMA (ledgerval.native.cpu_mask forces the 4x64 paths).  Also: compressed keys' square roots,
+ * Compiled per function with a target attribute and used only when W3_PATH_IFMA8 is the best path
+ * (wei3_path_impl.h; ledgerval.native.cpu_mask forces the 4x64 paths).  Also: compressed keys' square roots,
  * 8 at a time (w3v_parse_keys).
  *
  * Field: Montgomery over five 52-bit limbs, R' = 2^260, lane i of each vector holding item i.  Both primes
@@ -25,7 +25,7 @@
  * The including file defines W3_P_0..W3_P_3 (p as four 64-bit limbs) before the field layer. */
 #ifndef LV_WEI3_IFMA_IMPL_H
 #define LV_WEI3_IFMA_IMPL_H
-#if defined(__x86_64__) && defined(__GNUC__)
+#ifdef W3_HAVE_X86_PATHS
 #include <immintrin.h>
 
 #define W3V_OK 1
@@ -84,7 +84,7 @@ static void w3v_consts_build(void) {
     w3v_k8p[0] += 1ULL << 52;
     for (int i = 1; i < 4; i++) w3v_k8p[i] += (1ULL << 52) - 1;
     w3v_k8p[4] -= 1;
-    W3_CHECK(w3v_k8p[4] >= (1ULL << 49));
+    VERIFY_CHECK(w3v_k8p[4] >= (1ULL << 49));
     bw = 0;
     bw = _subborrow_u64(bw, W3_FE_P[0], 2, (unsigned long long *)&w3v_pm2[0]);
     for (int i = 1; i < 4; i++) bw = _subborrow_u64(bw, W3_FE_P[i], 0, (unsigned long long *)&w3v_pm2[i]);
@@ -367,9 +367,9 @@ static void w3v_build(void) {
     }
 }
 
+/* 1 when W3_PATH_IFMA8 is the best path now (its static tables then built). */
 static int w3v_available(void) {
-    uint32_t need = LV_CPU_AVX512F | LV_CPU_AVX512IFMA;
-    if ((lv_cpu_features() & need) != need) return 0;
+    if (w3_best_path() != W3_PATH_IFMA8) return 0;
     pthread_once(&w3v_once, w3v_build);
     return 1;
 }
@@ -389,7 +389,7 @@ static void w3v_recode(int *d, const scalar *k, int w, int nwin) {
         carry = v > (1 << (w - 1));
         d[j] = v - (carry << w);
     }
-    W3_CHECK(carry == 0);
+    VERIFY_CHECK(carry == 0);
 }
 
 W3V_TARGET static inline void fe8_load_lanes(fe8 *r, uint64_t l[5][8]) {
@@ -644,7 +644,7 @@ W3V_TARGET static void w3v_verify(const ge *q, const scalar *u1, const scalar *u
     gej r[8];
     fe8 one;
     int ng = (m + 7) / 8;
-    W3_CHECK(m >= 1 && m <= W3V_BATCH);
+    VERIFY_CHECK(m >= 1 && m <= W3V_BATCH);
     if (m < 1 || m > W3V_BATCH) return;
     for (int k = 0; k < 5; k++) one.v[k] = _mm512_set1_epi64((long long)w3v_one52[k]);
     for (int g = 0; g < ng; g++) {

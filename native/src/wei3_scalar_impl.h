@@ -106,7 +106,7 @@ static int scalar_wnaf_var(int16_t *wnaf, const scalar *a, int w) {
         last = bit;
         bit += now;
     }
-    W3_CHECK(carry == 0);
+    VERIFY_CHECK(carry == 0);
     return last + 1;
 }
 

@@ -1,0 +1,202 @@
+/* The Ed25519 batch verifier's pieces (included once, by ed25519.c): the per-key slot layout, table
+ * building, and the scheduler of lv_ed25519_verify_batch_slots, split into static helpers: gather a
+ * sub-batch (decode, compact, scalars), verify it by the batch equation or item by item, and choose the
+ * next sub-batch's size and mode. */
+#ifndef LV_ED25519_BATCH_IMPL_H
+#define LV_ED25519_BATCH_IMPL_H
+
+/* A zero-length message may come with a NULL buffer; never form NULL + offset. */
+static inline const uint8_t *ed_msg(const uint8_t *msg_buf, const int64_t *offsets, size_t i) {
+    static const uint8_t empty[1] = {0};
+    return msg_buf ? msg_buf + offsets[i] : empty;
+}
+
+/* A key slot of the per-key cache (rows of a numpy arena that native/ed25519.py owns; C reads them, or
+ * writes the rows a fill call is handed): only what the key bytes alone determine, never a verdict, and
+ * only for keys that decode under the verification policy (ed25519.c).
+ *   [0, 8)       tag ED_SLOT_KEY, little-endian uint64 (0: an empty row, never handed to a verify call)
+ *   [8, 168)     A as gej (X, Y, Z, T limbs)
+ *   [168, 1448)  A's ED_TAB_VAR odd multiples as ge_cached (the batch equation's per-item table) */
+#define ED_SLOT_KEY 1u
+#define ED_SLOT_A 8
+#define ED_SLOT_TAB (ED_SLOT_A + sizeof(gej))
+_Static_assert(ED_SLOT_TAB + ED_TAB_VAR * sizeof(ge_cached) == LV_ED25519_KEYSLOT_BYTES, "key slot layout");
+
+static int ed_slots_ok(const int32_t *slots, size_t n, size_t rows, int allow_none) {
+    for (size_t i = 0; i < n; i++)
+        if (slots[i] < (allow_none ? -1 : 0) || (slots[i] >= 0 && (size_t)slots[i] >= rows)) return 0;
+    return 1;
+}
+
+/* Item i's slot, or NULL when it has none (or an empty row). */
+static const uint8_t *ed_slot(const uint8_t *arena, const int32_t *slots, size_t i) {
+    uint64_t tag;
+    const uint8_t *row;
+    if (!slots || slots[i] < 0) return NULL;
+    row = arena + (size_t)slots[i] * LV_ED25519_KEYSLOT_BYTES;
+    memcpy(&tag, row, 8);
+    return (tag & ED_SLOT_KEY) ? row : NULL;
+}
+
+/* Tables of odd multiples for npts points: eight at a time on IFMA lanes, the rest one by one. */
+static void ed_build_tables(ge_cached *const *tabs, const gej *const *pts, size_t npts, int use_ifma) {
+    size_t t = 0;
+#ifdef ED_HAVE_IFMA
+    if (use_ifma)
+        for (; t + 8 <= npts; t += 8) gej_odd_multiples_cached_x8(tabs + t, pts + t);
+#else
+    (void)use_ifma;
+#endif
+    for (; t < npts; t++) gej_odd_multiples_cached(tabs[t], pts[t], ED_TAB_VAR);
+}
+
+/* Rows of the transposed digits: two columns per item, padded to whole 64-byte loads. */
+static size_t ed_naf_stride(size_t batch_size) { return (2 * batch_size + 63) & ~(size_t)63; }
+
+/* One lv_ed25519_verify_batch_slots call: its buffers and the scratch carved out for the sub-batches. */
+typedef struct {
+    const uint8_t *keys, *sigs, *msg_buf, *rand16, *arena;
+    const int64_t *offsets;
+    const int32_t *slots;
+    uint8_t *status;
+    ed_batch_item *items;      /* the current sub-batch, batch_size rows of scratch */
+    int8_t *naf_t;             /* its transposed digits (IFMA path) */
+    size_t stride;
+    int use_ifma;
+} ed_batch_run;
+
+/* The multipliers and digits of item it (the batch equation's row col): z odd keeps it non-zero mod L,
+ * 127 random bits, a 2^-127 chance that a bad batch passes. */
+ED_INLINE void ed_batch_item_scalars(const ed_batch_run *r, ed_batch_item *it, size_t col) {
+    size_t idx = it->index;
+    scalar S, k, z, zk;
+    const uint8_t *sig = r->sigs + 64 * idx, *pk = r->keys + 32 * idx;
+    sc_from_bytes_raw(&S, sig + 32);
+    ed25519_challenge(&k, sig, pk, ed_msg(r->msg_buf, r->offsets, idx),
+                      (size_t)(r->offsets[idx + 1] - r->offsets[idx]));
+    z.v[0] = sc_load64_le(r->rand16 + 16 * idx) | 1;
+    z.v[1] = sc_load64_le(r->rand16 + 16 * idx + 8);
+    z.v[2] = z.v[3] = 0;
+    sc_mul(&zk, &z, &k);
+    sc_mul(&it->zS, &z, &S);
+    it->topR = wnaf_var(it->nafR, &z, ED_W_VAR);
+    it->topA = wnaf_var(it->nafA, &zk, ED_W_VAR);
+    if (r->use_ifma) {
+        for (size_t b = 0; b < ED_WNAF_LEN; b++) {
+            r->naf_t[b * r->stride + 2 * col] = it->nafR[b];
+            r->naf_t[b * r->stride + 2 * col + 1] = it->nafA[b];
+        }
+    }
+}
+
+/* The next sub-batch from item *next on, up to max_items: items with S >= L fail here, the others' A and R
+ * are decoded together, and those that decode are compacted to the front of r->items (with their scalars
+ * unless single).  Returns how many were kept; *next moves past every item looked at. */
+ED_INLINE size_t ed_batch_gather(const ed_batch_run *r, size_t n, size_t *next, size_t max_items, int single) {
+    const uint8_t *enc[2 * LV_ED25519_BATCH_MAX];
+    gej *out[2 * LV_ED25519_BATCH_MAX];
+    uint8_t ok[2 * LV_ED25519_BATCH_MAX];
+    size_t ai[LV_ED25519_BATCH_MAX], ri[LV_ED25519_BATCH_MAX];  /* decode positions of A (SIZE_MAX: cached), R */
+    ed_batch_item *items = r->items;
+    size_t m = 0, nd = 0, i = *next;
+    for (; i < n && m < max_items; i++) {
+        if (!sc_bytes_canonical(r->sigs + 64 * i + 32)) {
+            r->status[i] = 0;
+            continue;
+        }
+        items[m].index = i;
+        items[m].slot = ed_slot(r->arena, r->slots, i);
+        if (items[m].slot) {
+            memcpy(&items[m].A, items[m].slot + ED_SLOT_A, sizeof(gej));
+            ai[m] = SIZE_MAX;
+        } else {
+            enc[nd] = r->keys + 32 * i;
+            out[nd] = &items[m].A;
+            ai[m] = nd++;
+        }
+        enc[nd] = r->sigs + 64 * i;
+        out[nd] = &items[m].R;
+        ri[m] = nd++;
+        m++;
+    }
+    *next = i;
+    if (nd) ge_decode_many_var(out, ok, enc, nd, r->use_ifma);
+    size_t w = 0;
+    for (size_t j = 0; j < m; j++) {
+        if ((ai[j] != SIZE_MAX && !ok[ai[j]]) || !ok[ri[j]]) {
+            r->status[items[j].index] = 0;   /* A or R does not decode: fails outside the batch */
+            continue;
+        }
+        ed_batch_item *it = &items[w++];
+        if (it != &items[j]) {
+            it->A = items[j].A;
+            it->R = items[j].R;
+            it->index = items[j].index;
+            it->slot = items[j].slot;
+        }
+        if (!single) ed_batch_item_scalars(r, it, (size_t)(it - items));
+    }
+    return w;
+}
+
+/* The w gathered items verified one by one; returns how many failed. */
+static size_t ed_batch_verify_single(const ed_batch_run *r, size_t w) {
+    size_t fails = 0;
+    for (size_t j = 0; j < w; j++) {
+        const ed_batch_item *it = &r->items[j];
+        size_t idx = it->index;
+        r->status[idx] = (uint8_t)ed25519_verify_equation_var(&it->A, &it->R, r->keys + 32 * idx, r->sigs + 64 * idx,
+                                                              ed_msg(r->msg_buf, r->offsets, idx),
+                                                              (size_t)(r->offsets[idx + 1] - r->offsets[idx]));
+        fails += !r->status[idx];
+    }
+    return fails;
+}
+
+/* The w gathered items through the batch equation, bisecting when it fails; returns how many failed. */
+static size_t ed_batch_verify_equation(const ed_batch_run *r, const ed_batch_ctx *ctx, size_t w) {
+    ge_cached *tabs[2 * LV_ED25519_BATCH_MAX];
+    const gej *tpts[2 * LV_ED25519_BATCH_MAX];
+    ed_batch_item *items = r->items;
+    size_t nt = 0, fails = 0;
+    /* Tables of odd multiples: every R's, and A's unless its slot has it. */
+    for (size_t t = 0; t < w; t++) {
+        tabs[nt] = items[t].tabR;
+        tpts[nt++] = &items[t].R;
+        if (items[t].slot) {
+            memcpy(items[t].tabA, items[t].slot + ED_SLOT_TAB, sizeof items[t].tabA);
+        } else {
+            tabs[nt] = items[t].tabA;
+            tpts[nt++] = &items[t].A;
+        }
+    }
+    ed_build_tables(tabs, tpts, nt, r->use_ifma);
+    if (ed25519_batch_check_any_var(ctx, 0, w)) {
+        ed25519_batch_mark(ctx, 0, w, 1);
+        return 0;
+    }
+    ed25519_batch_bisect_var(ctx, 0, w);
+    for (size_t j = 0; j < w; j++) fails += !r->status[items[j].index];
+    return fails;
+}
+
+/* The scheduler between sub-batches.  Bisection spends about log2(w) batch checks per failing item:
+ * measured on the IFMA path, one failure in 128 costs about 18 single verifications, so past about one
+ * failure in 16 the next sub-batch is verified item by item (same verdicts), and a sub-batch with fewer
+ * failures switches back.  This keeps inputs full of bad signatures near the cost of single verification.
+ * After a run of bad signatures, sub-batches restart at first_size (32) items and double while clean, so
+ * that the next bad run costs a small bisection before the switch.  The first sub-batch is full size:
+ * valid input is the common case (an all-bad first sub-batch of 128 costs about 4x single verification). */
+typedef struct {
+    size_t size, first_size, max_size;
+    int single;
+} ed_batch_sched;
+
+static void ed_batch_schedule(ed_batch_sched *s, size_t fails, size_t w) {
+    int was_single = s->single;
+    s->single = fails * 16 > w;
+    if (s->single || was_single) s->size = s->first_size;
+    else s->size = 2 * s->size < s->max_size ? 2 * s->size : s->max_size;
+}
+
+#endif
