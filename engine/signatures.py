@@ -26,39 +26,24 @@ def native_backend(scheme: str):
     return mod if getattr(mod, "AVAILABLE", False) else None
 
 
-# The CPU features each native family needs for its 8-lane IFMA path: the same checks the C code makes
-# (native/src/ed25519.c, secp256k1_ecdsa_impl.h, wei3_ifma_impl.h; native/_wei3.py for P-256 and SM2).
-_IFMA_NEEDS = {"ecdsa-secp256k1": ("AVX512F", "AVX512IFMA"), "ecdsa-p256": ("AVX512F", "AVX512IFMA"),
-               "ed25519": ("AVX512F", "AVX512BW", "AVX512IFMA"), "sm2": ("AVX512F", "AVX512IFMA")}
-# Below IFMA the a = -3 family (P-256, SM2) multiplies field elements with MULX/ADX assembly where the CPU
-# has BMI2 and ADX (native/src/wei3_field_impl.h, x86-64 builds), about twice the plain C's speed.
-_ADX_SCHEMES = ("ecdsa-p256", "sm2")
+# The native family behind each scheme, and the bench's names for the families' paths
+_FAMILY = {"ecdsa-secp256k1": "secp256k1", "ecdsa-p256": "p256", "ed25519": "ed25519", "sm2": "sm2"}
+_PATH_NAMES = {"ifma8": "ifma", "scalar": "portable"}
 
 
 def paths() -> dict[str, str]:
     """Which code path serves ``backend="auto"`` for each scheme now (after LEDGERVAL_CPU_FEATURES and any
-    ``cpu_mask``): ``native-ifma``, ``native-adx`` (P-256 and SM2), ``native-portable``, or ``reference``
-    when the kernel is not built."""
-    import platform
+    ``cpu_mask``), as each kernel family's own dispatch table says: ``native-ifma``, ``native-adx`` (P-256
+    and SM2), ``native-portable``, or ``reference`` when the kernel is not built."""
+    from ledgerval.native import best_path
 
-    from ledgerval.native import cpu_features
-
-    from ledgerval.native import has, lib
-
-    feats = cpu_features()
-    adx = feats["BMI2"] and feats["ADX"] and platform.machine().lower() in ("x86_64", "amd64")
     out = {}
-    for scheme, needs in _IFMA_NEEDS.items():
+    for scheme, family in _FAMILY.items():
         if native_backend(scheme) is None:
             out[scheme] = "reference"
-        elif scheme == "ecdsa-secp256k1" and has("lv_secp256k1_best_path"):
-            # the family's own dispatch says which path it takes
-            ifma = lib.lv_secp256k1_best_path() == lib.LV_SECP256K1_PATH_IFMA8
-            out[scheme] = "native-ifma" if ifma else "native-portable"
-        elif all(feats[f] for f in needs):
-            out[scheme] = "native-ifma"
-        else:
-            out[scheme] = "native-adx" if adx and scheme in _ADX_SCHEMES else "native-portable"
+            continue
+        path = best_path(family)
+        out[scheme] = "native-" + _PATH_NAMES.get(path, path)
     return out
 
 

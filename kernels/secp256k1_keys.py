@@ -14,7 +14,8 @@ k = 2, 3, 6, 9, 11, 22, 44, 88, 176, 220, 223, then the tail): 253 squarings and
 Performance experiment (2-core AMD EPYC, one thread, CPU time): ten 26-bit limbs in int64 with schoolbook
 products, scalar or eight keys side by side (LLVM vectorised the lane loops with vpmullq), took 23-28 ns
 per squaring per key, ~7 us a key; these intrinsics take ~12 ns (one dependent chain), ~3.5 us a key;
-CPython's pow(x, (p+1)//4, p) takes ~95 us.
+CPython's pow(x, (p+1)//4, p) takes ~95 us.  Four keys' square roots interleaved (``_sqrt4``), so that the
+core overlaps four dependent chains, took 1.25 ms for 672 keys against 2.0 ms one at a time (medians of 15).
 """
 from __future__ import annotations
 
@@ -128,6 +129,38 @@ def _sqrt(a):
 
 
 @njit(cache=True)
+def _sqr_n4(a, b, c, d, n):
+    for _ in range(n):
+        a, b, c, d = _mulmod(a, a), _mulmod(b, b), _mulmod(c, c), _mulmod(d, d)
+    return a, b, c, d
+
+
+@njit(cache=True)
+def _mul4(a, b, c, d, e, f, g, h):
+    return _mulmod(a, e), _mulmod(b, f), _mulmod(c, g), _mulmod(d, h)
+
+
+@njit(cache=True)
+def _sqrt4(a, b, c, d):
+    """``_sqrt`` of four elements, their chains interleaved: one chain waits on each multiplication's
+    latency, four keep the multiplier busy."""
+    x2 = _mul4(*_sqr_n4(a, b, c, d, 1), a, b, c, d)
+    x3 = _mul4(*_sqr_n4(*x2, 1), a, b, c, d)
+    x6 = _mul4(*_sqr_n4(*x3, 3), *x3)
+    x9 = _mul4(*_sqr_n4(*x6, 3), *x3)
+    x11 = _mul4(*_sqr_n4(*x9, 2), *x2)
+    x22 = _mul4(*_sqr_n4(*x11, 11), *x11)
+    x44 = _mul4(*_sqr_n4(*x22, 22), *x22)
+    x88 = _mul4(*_sqr_n4(*x44, 44), *x44)
+    x176 = _mul4(*_sqr_n4(*x88, 88), *x88)
+    x220 = _mul4(*_sqr_n4(*x176, 44), *x44)
+    x223 = _mul4(*_sqr_n4(*x220, 3), *x3)
+    t = _mul4(*_sqr_n4(*x223, 23), *x22)
+    t = _mul4(*_sqr_n4(*t, 6), *x2)
+    return _sqr_n4(*t, 2)
+
+
+@njit(cache=True)
 def _load_be(src):
     """32 big-endian bytes -> four little-endian uint64 limbs."""
     limbs = [np.uint64(0)] * 4
@@ -151,15 +184,24 @@ def _store_be(a, dst):
 _SEVEN = (np.uint64(7), np.uint64(0), np.uint64(0), np.uint64(0))
 
 
+_ZERO = (np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0))
+
+
 @njit(cache=True)
-def _decompress_one(key, out) -> bool:
+def _rhs(key):
+    """(whether the key can be a point: prefix 2 or 3, x < p; x^3 + 7 in canonical form, or zero)."""
     if key[0] != 2 and key[0] != 3:
-        return False
+        return False, _ZERO
     x = _load_be(key[1:])
     if _canon(x) != x:                 # x >= p
-        return False
-    rhs = _canon(_addmod(_mulmod(_mulmod(x, x), x), _SEVEN))
-    y = _canon(_sqrt(rhs))
+        return False, _ZERO
+    return True, _canon(_addmod(_mulmod(_mulmod(x, x), x), _SEVEN))
+
+
+@njit(cache=True)
+def _finish(key, rhs, root, out) -> bool:
+    """Store x || y from the square root candidate ``root`` of ``rhs``; False when rhs is not a square."""
+    y = _canon(root)
     if _canon(_mulmod(y, y)) != rhs:   # x^3 + 7 is not a square: x is not on the curve
         return False
     if (y[0] & np.uint64(1)) != np.uint64(key[0] & 1):
@@ -169,10 +211,29 @@ def _decompress_one(key, out) -> bool:
     return True
 
 
+@njit(cache=True)
+def _decompress_one(key, out) -> bool:
+    good, rhs = _rhs(key)
+    return good and _finish(key, rhs, _sqrt(rhs), out)
+
+
 @njit(cache=True, nogil=True)
 def _run(keys, out, ok, start, stop):
-    for i in range(start, stop):
+    i = start
+    while i + 4 <= stop:   # four keys at a time through _sqrt4 (1.6x the throughput of one at a time)
+        g0, r0 = _rhs(keys[i])
+        g1, r1 = _rhs(keys[i + 1])
+        g2, r2 = _rhs(keys[i + 2])
+        g3, r3 = _rhs(keys[i + 3])
+        y0, y1, y2, y3 = _sqrt4(r0, r1, r2, r3)
+        ok[i] = g0 and _finish(keys[i], r0, y0, out[i])
+        ok[i + 1] = g1 and _finish(keys[i + 1], r1, y1, out[i + 1])
+        ok[i + 2] = g2 and _finish(keys[i + 2], r2, y2, out[i + 2])
+        ok[i + 3] = g3 and _finish(keys[i + 3], r3, y3, out[i + 3])
+        i += 4
+    while i < stop:
         ok[i] = _decompress_one(keys[i], out[i])
+        i += 1
 
 
 @njit(cache=True, parallel=True)

@@ -253,3 +253,40 @@ def test_a_later_fork_group_without_an_earlier_one_is_malformed():
         del b[name]
     rep = evm.validate_block(b)
     assert [(e.code, e.tx_index) for e in rep.errors] == [("malformed", None)] and "prague" in rep.errors[0].detail
+
+
+@pytest.mark.parametrize("fmt", ["json", "rlp"])
+def test_chunks_on_helpers_give_the_same_report_as_one_thread(fmt):
+    """With threads > 1 the senders are recovered chunk by chunk on helpers while the block is read; errors
+    in every chunk (its first and last transaction, a malformed one, a wrong sender, a high S) land at the
+    same indexes with the same details as on one thread."""
+    import sys
+
+    from ledgerval.evm.senders import CHUNK
+
+    b = block(0)
+    assert len(b["transactions"]) > 2 * CHUNK
+    for i in (0, CHUNK - 1, CHUNK, 2 * CHUNK + 1, len(b["transactions"]) - 1):
+        b["transactions"][i]["value"] = hex(int(b["transactions"][i]["value"], 16) + 1)   # bad_tx_hash...
+    b["transactions"][CHUNK + 3]["from"] = "0x" + "11" * 20
+    t = b["transactions"][2 * CHUNK + 5]
+    t["s"] = hex(N - int(t["s"], 16))
+    key = "yParity" if "yParity" in t else "v"
+    t[key] = hex(int(t[key], 16) ^ 1)
+    if key == "yParity" and "v" in t:
+        t["v"] = t["yParity"]
+    data = to_rlp(b) if fmt == "rlp" else b
+    if fmt == "json":
+        b["transactions"][CHUNK + 1]["nonce"] = "0xzz"
+    before = sys.getswitchinterval()
+    one = evm.validate_block(data, threads=1).to_json()
+    assert one["errors"] and not one["ok"]
+    for threads in (2, 3):
+        assert evm.validate_block(data, threads=threads).to_json() == one
+    assert sys.getswitchinterval() == before   # the shorter interval lasts only while a block is read
+    got = {(e["code"], e["tx_index"]) for e in one["errors"]}
+    assert ("high_s", 2 * CHUNK + 5) in got
+    if fmt == "json":   # RLP states no hashes and no `from`; the unreadable transaction leaves no tx root
+        assert {("bad_tx_hash", CHUNK - 1), ("malformed", CHUNK + 1), ("wrong_sender", CHUNK + 3)} <= got
+    else:
+        assert ("bad_tx_root", None) in got

@@ -81,3 +81,21 @@ def test_parallel_kernel_equals_the_serial_one():
     parts = [decompress_batch(keys[i:i + 500]) for i in range(0, keys.shape[0], 500)]   # the serial one
     assert np.array_equal(out, np.concatenate([p[0] for p in parts]))
     assert np.array_equal(ok, np.concatenate([p[1] for p in parts])) and 0 < ok.sum() < ok.size
+
+
+def test_four_at_a_time_equals_one_at_a_time_in_every_slot():
+    """The kernel takes keys four at a time (interleaved square roots) and the rest one at a time: a bad key
+    in any slot of a group, or in the tail, changes nothing for its neighbours."""
+    seed = 77
+    rng = np.random.default_rng(seed)
+    good = b"\x03" + G_X.to_bytes(32, "big")
+    bad = [b"\x04" + G_X.to_bytes(32, "big"), b"\x02" + P.to_bytes(32, "big"), b"\x02" + bytes(32)]
+    mixed = [good if rng.random() < 0.5 else bad[int(rng.integers(3))] for _ in range(4 * 9 + 3)]
+    mixed += [bytes((2 + int(rng.integers(2)),)) + rng.bytes(32) for _ in range(27)]
+    rng.shuffle(mixed)
+    arr = np.frombuffer(b"".join(mixed), dtype=np.uint8).reshape(-1, 33)
+    out, ok = decompress_batch(arr)
+    for i in range(arr.shape[0]):
+        o1, k1 = decompress_batch(arr[i:i + 1])
+        assert (bool(ok[i]), out[i].tobytes()) == (bool(k1[0]), o1[0].tobytes()), f"seed {seed}, key {i}"
+    check(mixed)

@@ -25,6 +25,8 @@ class RLPError(ValueError):
 def _length_prefix(n: int, short: int) -> bytes:
     if n < 56:
         return bytes((short + n,))
+    if n < 256:   # most transactions and trie nodes: one length byte, without to_bytes
+        return bytes((short + 56, n))
     lb = n.to_bytes((n.bit_length() + 7) // 8, "big")
     return bytes((short + 55 + len(lb),)) + lb
 
