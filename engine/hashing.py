@@ -104,7 +104,8 @@ def hash_64(algo: str, data: np.ndarray, threads: int, backend: str) -> np.ndarr
         return out
     if backend == "native":
         nh = _native()
-        run_chunks(n, threads, lambda a, b: nh.hash_64(algo, data[a:b], out[a:b]), min_chunk=MIN_CHUNK)
+        run_chunks(n, threads, lambda a, b: nh.hash_64(algo, data[a:b], out[a:b]), min_chunk=MIN_CHUNK,
+                   guided=True)
     else:
         from ledgerval import kernels
         from ledgerval.kernels.merkle import pairs_into

@@ -105,3 +105,84 @@ def test_start_shared_hands_over_to_an_idle_helper(monkeypatch):
     first.join()
     second.join()
     assert _pool._active_helpers == 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 5000), min_size=0, max_size=200), st.integers(1, 6), st.integers(1, 20000),
+       st.booleans())
+def test_run_chunks_guided_covers_each_item_once(costs, threads, min_chunk, by_cost):
+    n = len(costs)
+    cum = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(costs, out=cum[1:])
+    seen = np.zeros(n, dtype=np.int64)
+    lock = threading.Lock()
+
+    def fn(a, b):
+        assert 0 <= a < b <= n
+        with lock:
+            seen[a:b] += 1
+
+    run_chunks(n, threads, fn, min_chunk=min(min_chunk, 50) if not by_cost else min_chunk,
+               cost=cum if by_cost else None, guided=True)
+    assert (seen == 1).all()
+
+
+def test_run_chunks_guided_pieces_shrink_and_respect_the_minimum():
+    got = []
+    lock = threading.Lock()
+
+    def fn(a, b):
+        with lock:
+            got.append((a, b))
+
+    run_chunks(16384, 2, fn, min_chunk=1024, guided=True)
+    got.sort()
+    sizes = [b - a for a, b in got]
+    assert got[0][0] == 0 and got[-1][1] == 16384
+    assert all(got[i][1] == got[i + 1][0] for i in range(len(got) - 1))
+    assert sizes[0] == 16384 // 4  # remaining / (2 * threads)
+    assert all(s >= 1024 for s in sizes)
+    assert sizes[:-1] == sorted(sizes[:-1], reverse=True)
+    assert sizes[-1] < 2 * 1024  # a tail below the minimum joins the last piece
+
+
+def test_run_chunks_guided_late_helper_claims_less():
+    """A helper that wakes late finds most of the work claimed by the caller; nothing is left undone."""
+    main = threading.get_ident()
+    release = threading.Event()
+    by_thread = {}
+
+    def fn(a, b):
+        me = threading.get_ident()
+        if me != main:
+            release.wait(1.0)
+        by_thread[me] = by_thread.get(me, 0) + (b - a)
+
+    # the caller claims pieces while the helper's first piece is held back
+    def caller_fn(a, b):
+        fn(a, b)
+        if threading.get_ident() == main and sum(by_thread.values()) > 8000:
+            release.set()
+
+    run_chunks(16384, 2, caller_fn, min_chunk=256, guided=True)
+    release.set()
+    assert sum(by_thread.values()) == 16384
+    assert by_thread[main] > 16384 // 2
+
+
+def test_run_chunks_guided_stops_and_reraises():
+    calls = []
+
+    def fn(a, b):
+        calls.append((a, b))
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        run_chunks(100_000, 2, fn, min_chunk=10, guided=True)
+    assert len(calls) <= 2  # each thread stops at its first failure
+
+
+def test_run_chunks_guided_one_chunk_runs_inline():
+    got = []
+    run_chunks(500, 4, lambda a, b: got.append((a, b, threading.get_ident())), min_chunk=1024, guided=True)
+    assert got == [(0, 500, threading.get_ident())]
