@@ -104,8 +104,7 @@ def hash_64(algo: str, data: np.ndarray, threads: int, backend: str) -> np.ndarr
         return out
     if backend == "native":
         nh = _native()
-        run_chunks(n, threads, lambda a, b: nh.hash_64(algo, data[a:b], out[a:b]), min_chunk=MIN_CHUNK,
-                   guided=True)
+        run_chunks(n, threads, lambda a, b: nh.hash_64(algo, data[a:b], out[a:b]), min_chunk=MIN_CHUNK)
     else:
         from ledgerval import kernels
         from ledgerval.kernels.merkle import pairs_into

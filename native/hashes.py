@@ -81,7 +81,7 @@ def hash_spans_threaded(algo: str, buf: np.ndarray, offsets: np.ndarray, threads
         return out
     cost = offsets + SPAN_OVERHEAD * np.arange(n + 1, dtype=np.int64) if threads > 1 else None
     run_chunks(n, threads, lambda a, b: hash_spans(algo, buf, offsets[a:b + 1], out[a:b]),
-               min_chunk=SPAN_CHUNK_BYTES, cost=cost, guided=True)
+               min_chunk=SPAN_CHUNK_BYTES, cost=cost)
     return out
 
 
