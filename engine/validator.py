@@ -5,6 +5,7 @@ batch, then the commit.  Per-transaction failures are data: every error is repor
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Sequence
@@ -80,14 +81,17 @@ def _digest(algo: str, data: bytes) -> bytes:
     return hashing.hash_batch(algo, [data], threads=1)[0].tobytes()
 
 
-def _first_seen(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each row, (group id, index of the first row equal to it)."""
+def _first_seen(rows: np.ndarray) -> np.ndarray:
+    """For each row, the index of the first row equal to it (a hash table in one pass; see kernels/rows.py)."""
     if rows.shape[0] == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    view = np.ascontiguousarray(rows).view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1])))
-    _, first, inverse = np.unique(view.reshape(-1), return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    return inverse, first[inverse]
+        return np.zeros(0, np.int64)
+    from ledgerval.kernels.rows import first_seen  # Numba loads on first use, not at import
+
+    return first_seen(rows, _ROW_HASH_MULT)
+
+
+# Random per process, so rows cannot be crafted offline to collide in first_seen's table.
+_ROW_HASH_MULT = int.from_bytes(os.urandom(8), "little") | 1
 
 
 class Validator:
@@ -360,15 +364,16 @@ def _tx_flags(dec: DecodedBlock, pubkeys, tx_hashes) -> _TxFlags | None:
     if n == 0:
         return None
     idx = np.arange(n)
-    _, first_hash = _first_seen(tx_hashes)
+    first_hash = _first_seen(tx_hashes)
     dup = first_hash != idx
     # (pubkey, nonce) replay: an earlier transaction with the same pair but another tx_hash exists iff the
     # group's first member hashes differently, or some member before i already differs from the first.
     nonces = dec.nonces()
     pk_nonce = np.concatenate([pubkeys, nonces.view(np.uint8).reshape(n, 8)], axis=1)
-    group, first_pair = _first_seen(pk_nonce)
+    first_pair = _first_seen(pk_nonce)
+    group = first_pair  # a pair's group is named by its first member
     same_as_first = first_hash == first_hash[first_pair]
-    first_diff = np.full(group.max() + 1, n, dtype=np.int64)
+    first_diff = np.full(n, n, dtype=np.int64)
     np.minimum.at(first_diff, group[~same_as_first], idx[~same_as_first])
     replay = ~same_as_first | (first_diff[group] < idx)
     return _TxFlags(dup, replay, first_hash, first_pair, same_as_first, first_diff, group, nonces)
