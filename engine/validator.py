@@ -83,8 +83,6 @@ def _digest(algo: str, data: bytes) -> bytes:
 
 def _first_seen(rows: np.ndarray) -> np.ndarray:
     """For each row, the index of the first row equal to it (a hash table in one pass; see kernels/rows.py)."""
-    if rows.shape[0] == 0:
-        return np.zeros(0, np.int64)
     from ledgerval.kernels.rows import first_seen  # Numba loads on first use, not at import
 
     return first_seen(rows, _ROW_HASH_MULT)
@@ -285,7 +283,7 @@ class Validator:
             errors.append(Error(BAD_TX_ROOT, None, f"tx_root {h.tx_root.hex()}, computed {root.hex()}"))
         t4 = time.perf_counter()
         timings["merkle"] = t4 - t3
-        flags = _tx_flags(dec, pubkeys, tx_hashes)
+        flags = _tx_flags(dec, tx_hashes)
         t5 = time.perf_counter()
         res = run.result()
         t6 = time.perf_counter()
@@ -355,10 +353,10 @@ class _TxFlags:
     same_as_first: np.ndarray
     first_diff: np.ndarray
     group: np.ndarray
-    nonces: np.ndarray
+    dec: DecodedBlock  # its nonces are read only when a replay is reported
 
 
-def _tx_flags(dec: DecodedBlock, pubkeys, tx_hashes) -> _TxFlags | None:
+def _tx_flags(dec: DecodedBlock, tx_hashes) -> _TxFlags | None:
     """Duplicate transactions and replayed nonces: the rules that need no signature verdict."""
     n = dec.tx_count
     if n == 0:
@@ -368,15 +366,16 @@ def _tx_flags(dec: DecodedBlock, pubkeys, tx_hashes) -> _TxFlags | None:
     dup = first_hash != idx
     # (pubkey, nonce) replay: an earlier transaction with the same pair but another tx_hash exists iff the
     # group's first member hashes differently, or some member before i already differs from the first.
-    nonces = dec.nonces()
-    pk_nonce = np.concatenate([pubkeys, nonces.view(np.uint8).reshape(n, 8)], axis=1)
-    first_pair = _first_seen(pk_nonce)
+    from ledgerval.kernels.rows import first_seen_spans
+
+    # a transaction starts with its public key and nonce: the pairs are read in place from the block
+    first_pair = first_seen_spans(dec.raw, dec.tx_start, dec.suite.key_len + 8, _ROW_HASH_MULT)
     group = first_pair  # a pair's group is named by its first member
     same_as_first = first_hash == first_hash[first_pair]
     first_diff = np.full(n, n, dtype=np.int64)
     np.minimum.at(first_diff, group[~same_as_first], idx[~same_as_first])
     replay = ~same_as_first | (first_diff[group] < idx)
-    return _TxFlags(dup, replay, first_hash, first_pair, same_as_first, first_diff, group, nonces)
+    return _TxFlags(dup, replay, first_hash, first_pair, same_as_first, first_diff, group, dec)
 
 
 def _tx_errors(f: _TxFlags | None, tx_hashes, sig_ok) -> list[Error]:
@@ -384,6 +383,7 @@ def _tx_errors(f: _TxFlags | None, tx_hashes, sig_ok) -> list[Error]:
         return []
     bad = ~sig_ok | f.dup | f.replay
     out: list[Error] = []
+    nonces = f.dec.nonces() if f.replay.any() else None
     for i in np.flatnonzero(bad).tolist():
         who = f"transaction {i} (tx_hash {tx_hashes[i].tobytes().hex()})"
         if not sig_ok[i]:
@@ -392,7 +392,7 @@ def _tx_errors(f: _TxFlags | None, tx_hashes, sig_ok) -> list[Error]:
             out.append(Error(DUPLICATE_TX, i, f"{who}: same tx_hash as transaction {int(f.first_hash[i])}"))
         if f.replay[i]:
             j = int(f.first_pair[i]) if not f.same_as_first[i] else int(f.first_diff[f.group[i]])
-            out.append(Error(REPLAYED_NONCE, i, f"{who}: nonce {int(f.nonces[i])} of this key was already "
+            out.append(Error(REPLAYED_NONCE, i, f"{who}: nonce {int(nonces[i])} of this key was already "
                                                 f"used by transaction {j}"))
     return out
 

@@ -37,8 +37,18 @@ def _tx_flags_ref(n, nonces, pubkeys, tx_hashes):
 
 
 class _Dec:
-    def __init__(self, nonces):
-        self.tx_count = len(nonces)
+    """What ``_tx_flags`` reads of a DecodedBlock: transactions laid out as key (33) | nonce (8) | 3 more."""
+
+    class suite:
+        key_len = 33
+
+    def __init__(self, pubkeys, nonces):
+        n = len(nonces)
+        rows = np.concatenate([pubkeys, nonces.astype("<u8").view(np.uint8).reshape(n, 8),
+                               np.full((n, 3), 0xAB, np.uint8)], axis=1)
+        self.raw = np.concatenate([np.zeros(5, np.uint8), rows.reshape(-1)])
+        self.tx_start = 5 + 44 * np.arange(n, dtype=np.int64)
+        self.tx_count = n
         self._nonces = nonces
 
     def nonces(self):
@@ -66,7 +76,8 @@ def _block(n, tx_ids, key_ids, nonce_ids):
 def test_tx_flags_match_the_unique_based_code(case):
     n, tx_ids, key_ids, nonce_ids = case
     tx_hashes, pubkeys, nonces = _block(n, tx_ids, key_ids, nonce_ids)
-    f = val._tx_flags(_Dec(nonces), pubkeys, tx_hashes)
+    dec = _Dec(pubkeys, nonces)
+    f = val._tx_flags(dec, tx_hashes)
     dup, replay, first_hash, first_pair, same, first_diff = _tx_flags_ref(n, nonces, pubkeys, tx_hashes)
     assert (f.dup == dup).all() and (f.replay == replay).all()
     assert (f.first_hash == first_hash).all() and (f.first_pair == first_pair).all()
@@ -74,7 +85,7 @@ def test_tx_flags_match_the_unique_based_code(case):
     ok = np.ones(n, bool)
     ok[::7] = False
     assert val._tx_errors(f, tx_hashes, ok) == val._tx_errors(
-        val._TxFlags(dup, replay, first_hash, first_pair, same, first_diff, np.arange(n), nonces), tx_hashes, ok)
+        val._TxFlags(dup, replay, first_hash, first_pair, same, first_diff, np.arange(n), dec), tx_hashes, ok)
 
 
 @settings(max_examples=200, deadline=None)
@@ -84,6 +95,16 @@ def test_first_seen_matches_unique(n, width, distinct, mult):
     rows = rng.integers(0, distinct, size=(n, width), dtype=np.uint8)
     want = _first_seen_ref(rows)[1] if n else np.zeros(0, np.int64)
     assert (first_seen(rows, mult) == want).all()
+
+
+def test_first_seen_spans_checks_bounds():
+    from ledgerval.kernels.rows import first_seen_spans
+
+    buf = np.arange(10, dtype=np.uint8)
+    assert first_seen_spans(buf, np.array([0, 5, 0]), 5, 3).tolist() == [0, 1, 0]
+    for starts in ([6], [-1]):
+        with pytest.raises(ValueError):
+            first_seen_spans(buf, np.array(starts), 5, 3)
 
 
 def test_first_seen_with_a_degenerate_multiplier_stays_exact():
