@@ -243,24 +243,17 @@ def test_ratio(request):
 # ---- CLI ---------------------------------------------------------------------------------------------------
 
 def main(argv: list[str]) -> int:
-    import argparse
+    from benchcli import e2e_args, threads_arg
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=9)
-    ap.add_argument("--threads", type=int, default=None, help="only this thread count (default: 1 and 2)")
-    ap.add_argument("--quick", action="store_true", help="3 reps")
-    ap.add_argument("--json", help="write results to this file")
-    ap.add_argument("--filter", default="", help="only print cases containing this")
-    ap.add_argument("--list", action="store_true")
-    ap.add_argument("--python-classifier", action="store_true",
-                    help="also time validate_block with the P2PKH kernel off (python_classifier_Nt)")
-    a = ap.parse_args(argv)
-    if a.list:
-        print("\n".join(["peer_coincurve_loop", "ledgerval_1t", "ledgerval_2t", "python_classifier_1t",
-                         "python_classifier_2t"]))
+    def extra(ap):
+        threads_arg(ap)
+        ap.add_argument("--python-classifier", action="store_true",
+                        help="also time validate_block with the P2PKH kernel off (python_classifier_Nt)")
+
+    a = e2e_args(__doc__, argv, ["peer_coincurve_loop", "ledgerval_1t", "ledgerval_2t", "python_classifier_1t",
+                                 "python_classifier_2t"], extra=extra)
+    if a is None:
         return 0
-    if a.quick:
-        a.reps = 3
     import coincurve
     import numpy as np
 

@@ -234,20 +234,11 @@ GATES = {"avx512-ifma": (5.0, 5.0), "avx512": (2.5, 2.5), "avx2": (2.5, 2.5), "a
 # ---- CLI ---------------------------------------------------------------------------------------------------
 
 def main(argv: list[str]) -> int:
-    import argparse
+    from benchcli import e2e_args
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=9)
-    ap.add_argument("--quick", action="store_true", help="3 reps")
-    ap.add_argument("--json", help="write results to this file")
-    ap.add_argument("--filter", default="", help="only print cases containing this")
-    ap.add_argument("--list", action="store_true")
-    a = ap.parse_args(argv)
-    if a.list:
-        print("peer_rlp_coincurve_hexarytrie", "ledgerval_1t", "ledgerval_default_Nt", sep="\n")
+    a = e2e_args(__doc__, argv, ["peer_rlp_coincurve_hexarytrie", "ledgerval_1t", "ledgerval_default_Nt"])
+    if a is None:
         return 0
-    if a.quick:
-        a.reps = 3
     import coincurve
     import numpy as np
     import trie

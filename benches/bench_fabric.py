@@ -255,22 +255,12 @@ def test_ratio_big(request, big):
 # ---- CLI ---------------------------------------------------------------------------------------------------
 
 def main(argv: list[str]) -> int:
-    import argparse
+    from benchcli import e2e_args, threads_arg
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=9)
-    ap.add_argument("--threads", type=int, default=None, help="only this thread count (default: 1 and 2)")
-    ap.add_argument("--quick", action="store_true", help="3 reps")
-    ap.add_argument("--json", help="write results to this file")
-    ap.add_argument("--filter", default="", help="only the ledgers whose name contains this (real, big)")
-    ap.add_argument("--list", action="store_true")
-    a = ap.parse_args(argv)
-    if a.list:
-        cases = "peer_cryptography ledgerval_1t ledgerval_2t ledgerval_1t_cold"
-        print(f"real: {cases}\nbig: {cases}")
+    cases = "peer_cryptography ledgerval_1t ledgerval_2t ledgerval_1t_cold"
+    a = e2e_args(__doc__, argv, [f"real: {cases}", f"big: {cases}"], extra=threads_arg)
+    if a is None:
         return 0
-    if a.quick:
-        a.reps = 3
     import cryptography
     import google.protobuf
     import numpy as np

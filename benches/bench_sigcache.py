@@ -61,7 +61,9 @@ def measure(reps: int = 7, threads: int = 1, n_tx: int = N_TX, bitcoin: bool = T
 
     def warm_run():
         rep = state["v"].validate_block(block)
-        assert rep.ok and rep.cached_signatures == len(pre), rep.errors
+        # A bounded cache evicts at random from a full bucket of four: at 1,800 of 65,536 slots about one
+        # setup in 500 loses an entry, and the block then verifies that signature itself.
+        assert rep.ok and len(pre) - 4 <= rep.cached_signatures <= len(pre), (rep.errors, rep.cached_signatures)
 
     lookup_cache = SignatureCache(1 << 16)
     lookup_cache.insert("ecdsa-secp256k1", *items)
@@ -138,13 +140,15 @@ def test_gates(request):
     print(json.dumps(r, indent=1))
     q = r["ratios"]
     # The issue's floors (5x, 3x) hold where verification dominates a cold block, as at the AVX2 tier that
-    # users and CI reviewers have (measured 5.8x-6.7x and 4.8x-5.3x).  At the AVX-512 IFMA tier a signature
-    # verifies in ~8 us, so the block's own work (hashing, Merkle root, rules, parsing: ~1.7 ms of LVB1,
-    # ~5 ms of Python for block 277647) bounds the warm run: measured 3.5x-5.2x and 2.2x-2.7x there, so the gate
-    # sits below those (README: "Signature cache and pre-verified transactions").  Sanity floors (one shot
-    # on shared cores) only catch a cache that stopped skipping work.
+    # users and CI reviewers have (measured 6.9x-7.0x and 5.8x-6.1x).  At the AVX-512 IFMA tier a signature
+    # verifies in ~6 us, so the block's own work bounds the warm run: ~1.5 ms of LVB1 (hashing, Merkle root,
+    # fingerprints; the 200 misses verify in ~1.2 ms), ~3 ms of Python parsing and classification for block
+    # 277647.  Measured there after the cheaper fingerprints and duplicate rules: 4.4x-4.9x (was 3.5x-5.2x
+    # under more load) and 2.3x-2.4x, so the gates sit below those (README: "Signature cache and
+    # pre-verified transactions").  Sanity floors (one shot on shared cores) only catch a cache that
+    # stopped skipping work.
     ifma = tier() == "avx512-ifma"
-    assert q["lvb1_90pct_speedup"] >= ((3.0 if ifma else 5.0) if enabled else 1.5), q
+    assert q["lvb1_90pct_speedup"] >= ((4.0 if ifma else 5.0) if enabled else 1.5), q
     assert q["lookup_share_of_cold"] <= (0.05 if enabled else 0.25), q
     if "btc_warm_speedup" in q:
         assert q["btc_warm_speedup"] >= ((1.8 if ifma else 3.0) if enabled else 1.3), q

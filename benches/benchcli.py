@@ -75,6 +75,11 @@ def e2e_args(doc: str, argv: list[str], cases: list[str], reps: int = 9, extra=N
     return a
 
 
+def threads_arg(ap) -> None:
+    """``--threads N``: only that thread count (the end-to-end benches time 1 and 2 by default)."""
+    ap.add_argument("--threads", type=int, default=None, help="only this thread count (default: 1 and 2)")
+
+
 def config_line() -> str:
     """Versions, cores, load, the CPU tier and features: the first line every bench CLI prints."""
     from ledgerval.native import tier

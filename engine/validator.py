@@ -5,6 +5,7 @@ batch, then the commit.  Per-transaction failures are data: every error is repor
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Sequence
@@ -80,14 +81,22 @@ def _digest(algo: str, data: bytes) -> bytes:
     return hashing.hash_batch(algo, [data], threads=1)[0].tobytes()
 
 
-def _first_seen(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each row, (group id, index of the first row equal to it)."""
-    if rows.shape[0] == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    view = np.ascontiguousarray(rows).view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1])))
-    _, first, inverse = np.unique(view.reshape(-1), return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    return inverse, first[inverse]
+def _first_seen(rows: np.ndarray) -> np.ndarray:
+    """For each row, the index of the first row equal to it (a hash table in one pass; see kernels/rows.py)."""
+    from ledgerval.kernels.rows import first_seen  # Numba loads on first use, not at import
+
+    return first_seen(rows, _ROW_HASH_MULT)
+
+
+def _spans(raw: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """(N, width) rows ``raw[starts[i]:starts[i] + width]`` (decode_block checked that they lie in ``raw``)."""
+    from ledgerval.kernels.lvb1_scan import gather_spans
+
+    return gather_spans(raw, starts, starts + width)[0].reshape(-1, width)
+
+
+# Random per process, so rows cannot be crafted offline to collide in first_seen's table.
+_ROW_HASH_MULT = int.from_bytes(os.urandom(8), "little") | 1
 
 
 class Validator:
@@ -268,8 +277,11 @@ class Validator:
         plan = Plan()
         buf, offsets = gather_spans(dec.raw, dec.tx_start, dec.sig_off)
         hashes = plan.hash_spans(algo, buf, offsets)
-        pubkeys = dec.pubkeys()
-        tx_sigs = plan.signatures(self.suite.scheme, pubkeys, plan.digests_of(hashes), dec.signatures())
+        # the keys and signatures copied by the gather kernel: half the time of DecodedBlock's fancy indexing
+        # (0.09 against 0.19 ms for 2,000 transactions), which counts in a warm block
+        pubkeys = _spans(dec.raw, dec.tx_start, self.suite.key_len)
+        tx_sigs = plan.signatures(self.suite.scheme, pubkeys, plan.digests_of(hashes),
+                                  _spans(dec.raw, dec.sig_off, SIG_SIZE))
         commit = self._commit_plan(dec, report.header_hash, plan) if self.validators else None
         run = plan.start(threads=self.threads, sig_cache=self.sig_cache)
         tx_hashes = run.digests(hashes)
@@ -281,7 +293,7 @@ class Validator:
             errors.append(Error(BAD_TX_ROOT, None, f"tx_root {h.tx_root.hex()}, computed {root.hex()}"))
         t4 = time.perf_counter()
         timings["merkle"] = t4 - t3
-        flags = _tx_flags(dec, pubkeys, tx_hashes)
+        flags = _tx_flags(dec, tx_hashes)
         t5 = time.perf_counter()
         res = run.result()
         t6 = time.perf_counter()
@@ -351,27 +363,29 @@ class _TxFlags:
     same_as_first: np.ndarray
     first_diff: np.ndarray
     group: np.ndarray
-    nonces: np.ndarray
+    dec: DecodedBlock  # its nonces are read only when a replay is reported
 
 
-def _tx_flags(dec: DecodedBlock, pubkeys, tx_hashes) -> _TxFlags | None:
+def _tx_flags(dec: DecodedBlock, tx_hashes) -> _TxFlags | None:
     """Duplicate transactions and replayed nonces: the rules that need no signature verdict."""
     n = dec.tx_count
     if n == 0:
         return None
     idx = np.arange(n)
-    _, first_hash = _first_seen(tx_hashes)
+    first_hash = _first_seen(tx_hashes)
     dup = first_hash != idx
     # (pubkey, nonce) replay: an earlier transaction with the same pair but another tx_hash exists iff the
     # group's first member hashes differently, or some member before i already differs from the first.
-    nonces = dec.nonces()
-    pk_nonce = np.concatenate([pubkeys, nonces.view(np.uint8).reshape(n, 8)], axis=1)
-    group, first_pair = _first_seen(pk_nonce)
+    from ledgerval.kernels.rows import first_seen_spans
+
+    # a transaction starts with its public key and nonce: the pairs are read in place from the block
+    first_pair = first_seen_spans(dec.raw, dec.tx_start, dec.suite.key_len + 8, _ROW_HASH_MULT)
+    group = first_pair  # a pair's group is named by its first member
     same_as_first = first_hash == first_hash[first_pair]
-    first_diff = np.full(group.max() + 1, n, dtype=np.int64)
+    first_diff = np.full(n, n, dtype=np.int64)
     np.minimum.at(first_diff, group[~same_as_first], idx[~same_as_first])
     replay = ~same_as_first | (first_diff[group] < idx)
-    return _TxFlags(dup, replay, first_hash, first_pair, same_as_first, first_diff, group, nonces)
+    return _TxFlags(dup, replay, first_hash, first_pair, same_as_first, first_diff, group, dec)
 
 
 def _tx_errors(f: _TxFlags | None, tx_hashes, sig_ok) -> list[Error]:
@@ -379,6 +393,7 @@ def _tx_errors(f: _TxFlags | None, tx_hashes, sig_ok) -> list[Error]:
         return []
     bad = ~sig_ok | f.dup | f.replay
     out: list[Error] = []
+    nonces = f.dec.nonces() if f.replay.any() else None
     for i in np.flatnonzero(bad).tolist():
         who = f"transaction {i} (tx_hash {tx_hashes[i].tobytes().hex()})"
         if not sig_ok[i]:
@@ -387,7 +402,7 @@ def _tx_errors(f: _TxFlags | None, tx_hashes, sig_ok) -> list[Error]:
             out.append(Error(DUPLICATE_TX, i, f"{who}: same tx_hash as transaction {int(f.first_hash[i])}"))
         if f.replay[i]:
             j = int(f.first_pair[i]) if not f.same_as_first[i] else int(f.first_diff[f.group[i]])
-            out.append(Error(REPLAYED_NONCE, i, f"{who}: nonce {int(f.nonces[i])} of this key was already "
+            out.append(Error(REPLAYED_NONCE, i, f"{who}: nonce {int(nonces[i])} of this key was already "
                                                 f"used by transaction {j}"))
     return out
 
