@@ -14,7 +14,9 @@
 #define X8_SMALLS0(x) V8_XOR(V8_XOR(V8_ROR(x, 7), V8_ROR(x, 18)), _mm256_srli_epi32(x, 3))
 #define X8_SMALLS1(x) V8_XOR(V8_XOR(V8_ROR(x, 17), V8_ROR(x, 19)), _mm256_srli_epi32(x, 10))
 /* Ch = g ^ (e & (f ^ g)); Maj = b ^ ((a ^ b) & (b ^ c)), where b ^ c is the previous round's a ^ b: the
- * caller passes it in ``bc`` and gets this round's a ^ b back in ``ab`` (3 operations instead of 4). */
+ * caller passes it in ``bc`` and gets this round's a ^ b back in ``ab`` (3 operations instead of 4).
+ * Summing t1 as ((h + kw) + ch) + Sigma1(e), to shorten the path from e, was slower: 68-74 -> 94-97 ns a
+ * 64-byte message (2026-12-03, kernel microbench, best of 25); the compiler scheduled the two groups worse. */
 #define X8_ROUND(a, b, c, d, e, f, g, h, kw, bc, ab)                                               \
     do {                                                                                           \
         __m256i ch_ = V8_XOR(g, V8_AND(e, V8_XOR(f, g)));                                          \
