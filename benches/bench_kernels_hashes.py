@@ -29,6 +29,10 @@ from ledgerval.hashing import hash_batch, paths
 from ledgerval.merkle import merkle_root
 
 FLOORS = {"sha256d": 4.0, "sm3": 4.0, "keccak256": 3.0, "merkle_2t": 1.7}
+# On the portable path (LEDGERVAL_CPU_FEATURES= , or a CPU without AVX2/SHA-NI) scalar SHA-256d runs at about
+# hashlib's speed (measured 0.95x at 563 ns), so those floors are the portable kernels' own: a gross
+# regression still fails them.
+PORTABLE_FLOORS = {"sha256d": 0.5, "sm3": 1.0, "keccak256": 3.0}
 # issue 10: (tier, floor) per algorithm at the AVX2 tier; SHA-256 is measured with SHA-NI masked off, so the
 # row times the AVX2 x8 kernel rather than SHA-NI
 AVX2_FLOORS = {"sm3": ("avx2", 15.0), "keccak256": ("avx2", 40.0), "sha256": ("avx2-nosha", 4.0),
@@ -207,7 +211,10 @@ def test_hash_vs_python_loop(benchmark, request, algo):
     benchmark(hash_batch, algo, arr, threads=1)
     print(algo, res)
     # sanity mode runs on a loaded 2-core box: only a gross regression should fail it
-    floor = FLOORS[algo] if full else 1.5
+    if paths()[algo].endswith("portable"):
+        floor = PORTABLE_FLOORS[algo]
+    else:
+        floor = FLOORS[algo] if full else 1.5
     assert res["ratio_array"] >= floor, res
 
 
