@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import platform
 import statistics
 import struct
 import sys
@@ -243,7 +241,7 @@ def test_ratio(request):
 # ---- CLI ---------------------------------------------------------------------------------------------------
 
 def main(argv: list[str]) -> int:
-    from benchcli import e2e_args, threads_arg
+    from benchcli import config_line, e2e_args, threads_arg, write_json
 
     def extra(ap):
         threads_arg(ap)
@@ -255,13 +253,8 @@ def main(argv: list[str]) -> int:
     if a is None:
         return 0
     import coincurve
-    import numpy as np
 
-    from ledgerval.native import cpu_features
-
-    feats = [k for k, v in cpu_features().items() if v]
-    print(f"python {platform.python_version()}  numpy {np.__version__}  coincurve {coincurve.__version__}  "
-          f"cpus {os.cpu_count()}  native secp256k1 {_native()}  features {' '.join(feats)}")
+    print(f"{config_line()}  coincurve {coincurve.__version__}  native secp256k1 {_native()}")
     print(f"block 277647 (732 P2PKH inputs, prevouts given)  reps={a.reps}")
     r = measure(a.reps, a.threads, a.python_classifier)
     print(f"{'case':22s} {'min ms':>9s} {'median':>9s} {'max':>9s} {'inputs/s':>10s} {'x peer':>7s} "
@@ -271,9 +264,7 @@ def main(argv: list[str]) -> int:
             print(f"{k:22s} {v['min_ms']:9.2f} {v['median_ms']:9.2f} {v['max_ms']:9.2f} {v['inputs_per_s']:10.0f} "
                   f"{r['ratio_vs_peer'][k]:7.2f} {r['median_ratio_vs_peer'][k]:7.2f}")
     print("stages (s):", " ".join(f"{k}={v:.4f}" for k, v in r["stages_s"].items()))
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(r, f, indent=1)
+    write_json(a.json, r)
     return 0
 
 

@@ -15,8 +15,6 @@ by the process's CPU time (``x cpu``: the work, without the waits a loaded machi
 from __future__ import annotations
 
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -234,22 +232,15 @@ GATES = {"avx512-ifma": (5.0, 5.0), "avx512": (2.5, 2.5), "avx2": (2.5, 2.5), "a
 # ---- CLI ---------------------------------------------------------------------------------------------------
 
 def main(argv: list[str]) -> int:
-    from benchcli import e2e_args
+    from benchcli import config_line, e2e_args, write_json
 
     a = e2e_args(__doc__, argv, ["peer_rlp_coincurve_hexarytrie", "ledgerval_1t", "ledgerval_default_Nt"])
     if a is None:
         return 0
     import coincurve
-    import numpy as np
     import trie
 
-    from ledgerval import native
-    from ledgerval.native import cpu_features
-
-    feats = [k for k, v in cpu_features().items() if v]
-    print(f"python {platform.python_version()}  numpy {np.__version__}  coincurve {coincurve.__version__}  "
-          f"trie {getattr(trie, '__version__', '?')}  cpus {os.cpu_count()}  tier {native.tier()}  "
-          f"features {' '.join(feats)}")
+    print(f"{config_line()}  coincurve {coincurve.__version__}  trie {getattr(trie, '__version__', '?')}")
     print(f"mainnet blocks 24476000 + 24476001 (649 transactions)  reps={a.reps}")
     r = measure(a.reps)
     print(f"{'case':32s} {'min ms':>9s} {'median':>9s} {'max':>9s} {'tx/s':>9s} {'x med':>7s} {'x min':>7s} "
@@ -259,9 +250,7 @@ def main(argv: list[str]) -> int:
             print(f"{k:32s} {v['min_ms']:9.2f} {v['median_ms']:9.2f} {v['max_ms']:9.2f} {v['tx_per_s']:9.0f} "
                   f"{r['median_ratio_vs_peer'][k]:7.2f} {r['min_ratio_vs_peer'][k]:7.2f} "
                   f"{v['cpu_median_ms']:8.2f} {r['cpu_ratio_vs_peer'][k]:7.2f}")
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(r, f, indent=1)
+    write_json(a.json, r)
     return 0
 
 

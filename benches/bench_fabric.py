@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -255,7 +253,7 @@ def test_ratio_big(request, big):
 # ---- CLI ---------------------------------------------------------------------------------------------------
 
 def main(argv: list[str]) -> int:
-    from benchcli import e2e_args, threads_arg
+    from benchcli import config_line, e2e_args, threads_arg, write_json
 
     cases = "peer_cryptography ledgerval_1t ledgerval_2t ledgerval_1t_cold"
     a = e2e_args(__doc__, argv, [f"real: {cases}", f"big: {cases}"], extra=threads_arg)
@@ -263,14 +261,8 @@ def main(argv: list[str]) -> int:
         return 0
     import cryptography
     import google.protobuf
-    import numpy as np
 
-    from ledgerval.native import cpu_features, tier
-
-    feats = [k for k, v in cpu_features().items() if v]
-    print(f"python {platform.python_version()}  numpy {np.__version__}  cryptography {cryptography.__version__}  "
-          f"protobuf {google.protobuf.__version__}  cpus {os.cpu_count()}  tier {tier()}  "
-          f"features {' '.join(feats)}")
+    print(f"{config_line()}  cryptography {cryptography.__version__}  protobuf {google.protobuf.__version__}")
     out = {}
     with tempfile.TemporaryDirectory() as d:
         ledgers = {"real": REAL if REAL.exists() else None, "big": big_ledger(Path(d) / "big_blockfile")}
@@ -284,9 +276,7 @@ def main(argv: list[str]) -> int:
             for k, v in r["cases"].items():
                 print(f"{k:20s} {v['min_ms']:9.2f} {v['median_ms']:9.2f} {v['max_ms']:9.2f} {v['sigs_per_s']:10.0f} "
                       f"{r['median_ratio_vs_peer'][k]:13.2f}")
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(out, f, indent=1)
+    write_json(a.json, out)
     return 0
 
 

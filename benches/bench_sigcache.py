@@ -157,7 +157,7 @@ def test_gates(request):
 # ---- CLI ---------------------------------------------------------------------------------------------------
 
 def main(argv: list[str]) -> int:
-    from benchcli import config_line, e2e_args
+    from benchcli import config_line, e2e_args, write_json
 
     a = e2e_args(__doc__, argv, CASES, extra=lambda ap: ap.add_argument("--threads", type=int, default=1))
     if a is None:
@@ -176,9 +176,7 @@ def main(argv: list[str]) -> int:
     if "btc_warm_speedup" in q:
         print(f"block 277647 second time vs cold: {q['btc_warm_speedup']:.2f}x by medians "
               f"({q['btc_warm_speedup_min']:.2f}x by minimums; issue 15: >= 3x)")
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(r, f, indent=1)
+    write_json(a.json, r)
     return 0
 
 

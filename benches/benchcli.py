@@ -80,6 +80,13 @@ def threads_arg(ap) -> None:
     ap.add_argument("--threads", type=int, default=None, help="only this thread count (default: 1 and 2)")
 
 
+def write_json(path: str | None, data) -> None:
+    """``--json FILE``: the results as the bench measured them (nothing is written without the option)."""
+    if path:
+        with open(path, "w") as f:
+            json.dump(data, f, indent=1)
+
+
 def config_line() -> str:
     """Versions, cores, load, the CPU tier and features: the first line every bench CLI prints."""
     from ledgerval.native import tier
