@@ -81,18 +81,14 @@ def _digest(algo: str, data: bytes) -> bytes:
     return hashing.hash_batch(algo, [data], threads=1)[0].tobytes()
 
 
-def _first_seen(rows: np.ndarray) -> np.ndarray:
-    """For each row, the index of the first row equal to it (a hash table in one pass; see kernels/rows.py)."""
-    from ledgerval.kernels.rows import first_seen  # Numba loads on first use, not at import
-
-    return first_seen(rows, _ROW_HASH_MULT)
-
-
 def _spans(raw: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
-    """(N, width) rows ``raw[starts[i]:starts[i] + width]`` (decode_block checked that they lie in ``raw``)."""
-    from ledgerval.kernels.lvb1_scan import gather_spans
+    """(N, width) rows ``raw[starts[i]:starts[i] + width]`` (decode_block checked that they lie in ``raw``).
 
-    return gather_spans(raw, starts, starts + width)[0].reshape(-1, width)
+    Rows of a read-only strided view of ``raw``, taken by index: ~30 us for 2,000 keys or signatures,
+    against ~50 us through the span-gather kernel and ~95 us by fancy indexing ``starts[:, None] + arange``."""
+    view = np.lib.stride_tricks.as_strided(raw, shape=(max(raw.shape[0] - width + 1, 0), width), strides=(1, 1),
+                                           writeable=False)
+    return view[starts]
 
 
 # Random per process, so rows cannot be crafted offline to collide in first_seen's table.
@@ -371,20 +367,14 @@ def _tx_flags(dec: DecodedBlock, tx_hashes) -> _TxFlags | None:
     n = dec.tx_count
     if n == 0:
         return None
-    idx = np.arange(n)
-    first_hash = _first_seen(tx_hashes)
-    dup = first_hash != idx
+    from ledgerval.kernels.rows import tx_flags
+
     # (pubkey, nonce) replay: an earlier transaction with the same pair but another tx_hash exists iff the
     # group's first member hashes differently, or some member before i already differs from the first.
-    from ledgerval.kernels.rows import first_seen_spans
-
-    # a transaction starts with its public key and nonce: the pairs are read in place from the block
-    first_pair = first_seen_spans(dec.raw, dec.tx_start, dec.suite.key_len + 8, _ROW_HASH_MULT)
+    # A transaction starts with its public key and nonce: the pairs are read in place from the block.
+    first_hash, first_pair, same_as_first, first_diff, dup, replay = tx_flags(
+        tx_hashes, dec.raw, dec.tx_start, dec.suite.key_len + 8, _ROW_HASH_MULT)
     group = first_pair  # a pair's group is named by its first member
-    same_as_first = first_hash == first_hash[first_pair]
-    first_diff = np.full(n, n, dtype=np.int64)
-    np.minimum.at(first_diff, group[~same_as_first], idx[~same_as_first])
-    replay = ~same_as_first | (first_diff[group] < idx)
     return _TxFlags(dup, replay, first_hash, first_pair, same_as_first, first_diff, group, dec)
 
 
