@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ._bytes import copy
 from ._md import M32
 from .sha256 import sha256_batch
 
@@ -175,9 +176,9 @@ def _layout(raw, lo, hi, mid, ss_pos, ss_len):
         ss_pos[j] = q
         ss_len[j] = ln
         m = 41 * j
-        mid[m : m + 36] = raw[p : p + 36]
+        copy(mid, m, raw, p, 36)
         mid[m + 36] = 0
-        mid[m + 37 : m + 41] = raw[q + ln : q + ln + 4]
+        copy(mid, m + 37, raw, q + ln, 4)
         p = q + ln + 4
     return nin, in0, p
 
@@ -281,19 +282,19 @@ def _write(raw, tx_lo, tx_hi, kin, spk, ok, pre, pre_off):
         # the preimage: version and input count, the inputs with empty scripts but this one's
         # scriptPubKey, outputs and locktime as serialized, hash type 1 as four bytes
         m = in0 - lo
-        pre[w : w + m] = raw[lo:in0]
+        copy(pre, w, raw, lo, m)
         w += m
         m = 41 * k + 36
-        pre[w : w + m] = mid[:m]
+        copy(pre, w, mid, 0, m)
         w += m
         pre[w] = 25
-        pre[w + 1 : w + 26] = sp
+        copy(pre, w + 1, sp, 0, 25)
         w += 26
         m = 41 * nin - (41 * k + 37)
-        pre[w : w + m] = mid[41 * k + 37 : 41 * nin]
+        copy(pre, w, mid, 41 * k + 37, m)
         w += m
         m = hi - out0
-        pre[w : w + m] = raw[out0:hi]
+        copy(pre, w, raw, out0, m)
         w += m
         pre[w] = 1
         pre[w + 1] = 0
