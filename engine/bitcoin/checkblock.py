@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
+
 from ..merkle import merkle_root_mutated
 from . import report as R
 from .script import legacy_sigop_count
@@ -66,9 +68,12 @@ def merkle_root(txids, threads: int | None = None) -> tuple[bytes, bool]:
     return merkle_root_mutated("sha256d", txids, threads=threads)
 
 
-def check_structure(block: Block, rep: R.BitcoinReport) -> None:
+def check_structure(block: Block, rep: R.BitcoinReport, raw: bytes | None = None,
+                    starts: list[int] | None = None) -> None:
     """CheckBlock's size, coinbase and sigop rules and CheckTransaction for every transaction, plus the
-    weight limit.  Txids must already be set on the transactions."""
+    weight limit.  Txids must already be set on the transactions.  With the block's bytes ``raw`` and the
+    offset of each transaction in them (``starts``, as the parser records) the legacy sigops are counted
+    by one kernel pass over the bytes (kernels/bitcoin_sigops.py) instead of per script in Python."""
     txs = block.txs
     stripped_size = block.size - sum(len(tx.raw) - len(tx.stripped) for tx in txs)
     if not txs or len(txs) * WITNESS_SCALE_FACTOR > MAX_BLOCK_WEIGHT \
@@ -89,15 +94,30 @@ def check_structure(block: Block, rep: R.BitcoinReport) -> None:
         j = seen.setdefault(tx.txid, i)
         if j != i:
             rep.add(R.DUPLICATE_TXID, f"transaction {i} repeats the txid of transaction {j}", i)
-    sigops = 0
     for i, tx in enumerate(txs):
         _check_transaction(tx, i, rep)
-        for txin in tx.vin:
-            sigops += legacy_sigop_count(txin.script_sig)
-        for out in tx.vout:
-            sigops += legacy_sigop_count(out.script_pubkey)
+    sigops = _legacy_sigops(txs, raw, starts)
     if sigops * WITNESS_SCALE_FACTOR > MAX_BLOCK_SIGOPS_COST:
         rep.add(R.TOO_MANY_SIGOPS, f"{sigops} legacy sigops (x{WITNESS_SCALE_FACTOR} > {MAX_BLOCK_SIGOPS_COST})")
+
+
+def _legacy_sigops(txs, raw: bytes | None, starts: list[int] | None) -> int:
+    if raw is not None and starts is not None and len(starts) == len(txs):
+        from ..kernels.bitcoin_sigops import block_sigops
+
+        lo = np.asarray(starts, dtype=np.int64)
+        hi = lo + np.fromiter(map(len, (tx.raw for tx in txs)), dtype=np.int64, count=len(txs))
+        seg = np.fromiter((tx.has_witness for tx in txs), dtype=bool, count=len(txs))
+        n = block_sigops(np.frombuffer(raw, dtype=np.uint8), lo, hi, seg)
+        if n >= 0:
+            return n
+    n = 0  # the reference, one script at a time
+    for tx in txs:
+        for txin in tx.vin:
+            n += legacy_sigop_count(txin.script_sig)
+        for out in tx.vout:
+            n += legacy_sigop_count(out.script_pubkey)
+    return n
 
 
 def _check_transaction(tx, i: int, rep: R.BitcoinReport) -> None:
