@@ -5,6 +5,7 @@ batch, then the commit.  Per-transaction failures are data: every error is repor
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -78,6 +79,8 @@ class Report:
 
 
 def _digest(algo: str, data: bytes) -> bytes:
+    if algo == "sha256":  # one header: hashlib's ~1 us against ~10 us through a batch call's checks
+        return hashlib.sha256(data).digest()
     return hashing.hash_batch(algo, [data], threads=1)[0].tobytes()
 
 
