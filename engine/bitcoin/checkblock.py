@@ -12,7 +12,7 @@ import numpy as np
 from ..merkle import merkle_root_mutated
 from . import report as R
 from .script import legacy_sigop_count
-from .wire import Block, display_hex
+from .wire import _ZERO32, Block, display_hex
 
 POW_LIMIT = 0x00000000FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF  # mainnet
 MAX_BLOCK_WEIGHT = 4_000_000
@@ -84,10 +84,10 @@ def check_structure(block: Block, rep: R.BitcoinReport, raw: bytes | None = None
         rep.add(R.BAD_WEIGHT, f"block weight {weight} over {MAX_BLOCK_WEIGHT}")
     if not txs:
         return
-    if not txs[0].is_coinbase():
+    if not txs[0].coinbase:
         rep.add(R.CB_MISSING, "first transaction is not a coinbase", 0)
     for i, tx in enumerate(txs[1:], 1):
-        if tx.is_coinbase():
+        if tx.coinbase:
             rep.add(R.CB_MULTIPLE, f"transaction {i} is a second coinbase", i)
     seen: dict[bytes, int] = {}
     for i, tx in enumerate(txs):
@@ -142,13 +142,13 @@ def _check_transaction(tx, i: int, rep: R.BitcoinReport) -> None:
     outpoints = {txin.outpoint for txin in tx.vin}
     if len(outpoints) != len(tx.vin):
         rep.add(R.INPUTS_DUPLICATE, f"transaction {i} spends one outpoint twice", i)
-    if tx.is_coinbase():
+    if tx.coinbase:
         n = len(tx.vin[0].script_sig)
         if not 2 <= n <= 100:
             rep.add(R.CB_LENGTH, f"coinbase scriptSig is {n} bytes", i, 0)
     else:
         for k, txin in enumerate(tx.vin):
-            if txin.is_null_prevout():
+            if txin.prev_n == 0xFFFFFFFF and txin.prev_hash == _ZERO32:  # is_null_prevout() inline
                 rep.add(R.PREVOUT_NULL, f"transaction {i} input {k} spends the null outpoint", i, k)
 
 

@@ -115,7 +115,7 @@ def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int |
         raise
     txs = block.txs
     rep.n_tx = len(txs)
-    rep.n_inputs = sum(len(tx.vin) for tx in txs if not tx.is_coinbase())
+    rep.n_inputs = sum(len(tx.vin) for tx in txs if not tx.coinbase)
     txids = np.concatenate(txid_parts)
     # while helpers verify, the other cores are theirs: this thread's own native work runs on it alone
     aux = 1 if run.pending else threads
@@ -247,7 +247,7 @@ class _InputRun:
         fees, fees_known = self.fees, self.fees_known
         for ti in range(first, len(txs)):
             tx = txs[ti]
-            if ti > 0 and not tx.is_coinbase():
+            if ti > 0 and not tx.coinbase:
                 use_kernel = not (no_kernel or tx.has_witness)
                 value_in, known = 0, True
                 k = -1
@@ -317,7 +317,7 @@ class _InputRun:
         """After the last piece: Core's ConnectBlock rule on the coinbase amount."""
         block, rep = self.block, self.rep
         height = block_height(block)
-        if self.fees_known and height is not None and block.txs and block.txs[0].is_coinbase():
+        if self.fees_known and height is not None and block.txs and block.txs[0].coinbase:
             # the coinbase may claim at most the subsidy plus the fees
             subsidy = (50 * 100_000_000) >> (height // 210_000) if height // 210_000 < 64 else 0
             claimed = sum(o.value for o in block.txs[0].vout)

@@ -148,10 +148,11 @@ class TxOut:
 
 class Tx:
     """One parsed transaction.  ``stripped`` is its serialization without witness data (what the txid
-    hashes); ``raw`` is the full serialization as it appears in the block (what the wtxid hashes)."""
+    hashes); ``raw`` is the full serialization as it appears in the block (what the wtxid hashes);
+    ``coinbase`` is ``is_coinbase()`` as ``parse_tx`` found it."""
 
     __slots__ = ("version", "vin", "vout", "locktime", "has_witness", "stripped", "raw", "txid", "wtxid",
-                 "_cache")
+                 "_cache", "coinbase")
 
     def __init__(self):
         self.txid = b""
@@ -159,7 +160,11 @@ class Tx:
         self._cache = {}
 
     def is_coinbase(self) -> bool:
-        return len(self.vin) == 1 and self.vin[0].is_null_prevout()
+        return _is_coinbase(self.vin)
+
+
+def _is_coinbase(vin: list[TxIn]) -> bool:
+    return len(vin) == 1 and vin[0].prev_n == 0xFFFFFFFF and vin[0].prev_hash == _ZERO32
 
 
 def parse_tx(r: Reader, allow_witness: bool = True) -> Tx:
@@ -198,6 +203,8 @@ def parse_tx(r: Reader, allow_witness: bool = True) -> Tx:
     tx.locktime = r.u32("tx locktime")
     tx.vin = vin
     tx.vout = vout
+    # ``is_coinbase()`` as parsed: the block's checks ask it ~4 times per transaction (~0.2 ms a block as calls)
+    tx.coinbase = _is_coinbase(vin)
     tx.raw = data[start : r.pos]
     if tx.has_witness:
         tx.stripped = data[start : start + 4] + data[body_start:body_end] + data[lock_start : r.pos]
