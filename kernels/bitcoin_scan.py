@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .bitcoin_p2pkh import _compact as _compact_any  # any CompactSize within bounds
+
 MAX_SIZE = 0x02000000  # as engine/bitcoin/wire.py: Core's bound on a CompactSize read as a length or count
 
 # columns of the per-transaction table
@@ -41,22 +43,11 @@ def _u(raw, p, w):
 @njit(cache=True, nogil=True)
 def _compact(raw, p, end):
     """(value, position after) of a canonical CompactSize at p that is at most MAX_SIZE, else (0, -1)."""
-    if p >= end:
-        return 0, -1
-    b = np.int64(raw[p])
-    if b < 0xFD:
-        return b, p + 1
-    if b == 0xFD:
-        if p + 3 > end:
-            return 0, -1
-        v = _u(raw, p + 1, 2)
-        return (v, p + 3) if v >= 0xFD and v <= MAX_SIZE else (0, -1)
-    if b == 0xFE:
-        if p + 5 > end:
-            return 0, -1
-        v = _u(raw, p + 1, 4)
-        return (v, p + 5) if v >= 0x10000 and v <= MAX_SIZE else (0, -1)
-    return 0, -1  # nine bytes: canonical only above 2**32, over MAX_SIZE
+    v, q = _compact_any(raw, p, end)
+    w = q - p
+    if q < 0 or (w == 3 and v < 0xFD) or (w == 5 and v < 0x10000) or w == 9 or v > MAX_SIZE:
+        return 0, -1  # (nine bytes are canonical only above 2**32, over MAX_SIZE)
+    return v, q
 
 
 @njit(cache=True, nogil=True)
