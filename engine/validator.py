@@ -85,13 +85,10 @@ def _digest(algo: str, data: bytes) -> bytes:
 
 
 def _spans(raw: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
-    """(N, width) rows ``raw[starts[i]:starts[i] + width]`` (decode_block checked that they lie in ``raw``).
+    """(N, width) rows ``raw[starts[i]:starts[i] + width]`` (decode_block checked that they lie in ``raw``)."""
+    from ledgerval.kernels.rows import take_rows
 
-    Rows of a read-only strided view of ``raw``, taken by index: ~30 us for 2,000 keys or signatures,
-    against ~50 us through the span-gather kernel and ~95 us by fancy indexing ``starts[:, None] + arange``."""
-    view = np.lib.stride_tricks.as_strided(raw, shape=(max(raw.shape[0] - width + 1, 0), width), strides=(1, 1),
-                                           writeable=False)
-    return view[starts]
+    return take_rows(raw, starts, width)
 
 
 # Random per process, so rows cannot be crafted offline to collide in first_seen's table.
