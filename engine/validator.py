@@ -194,8 +194,8 @@ class Validator:
         s, sig_at = start[idx], end[idx] - SIG_SIZE
         plan = Plan()
         hashes = plan.hash_spans(self.suite.hash, *gather_spans(buf, s, sig_at))
-        tx_sigs = plan.signatures(self.suite.scheme, buf[s[:, None] + np.arange(k)], plan.digests_of(hashes),
-                                  buf[sig_at[:, None] + np.arange(SIG_SIZE)])
+        tx_sigs = plan.signatures(self.suite.scheme, _spans(buf, s, k), plan.digests_of(hashes),
+                                  _spans(buf, sig_at, SIG_SIZE))
         ok[idx] = plan.execute(threads=self.threads, sig_cache=self.sig_cache).verdicts(tx_sigs)
         return ok
 
