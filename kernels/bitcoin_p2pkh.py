@@ -20,6 +20,7 @@ from numba import njit
 
 from ._bytes import copy
 from ._md import M32
+from .lvb1_scan import gather_spans
 from .sha256 import sha256_batch
 
 _RL = np.array([
@@ -354,10 +355,8 @@ def p2pkh_all_batch(raw: np.ndarray, tx_lo: np.ndarray, tx_hi: np.ndarray, kin: 
     # HASH160 of the keys of the inputs still in, laid back to back, against the scripts' hashes
     took = np.flatnonzero(ok)
     if took.size:
-        lens = key_len[took]
-        offs = np.zeros(took.size + 1, dtype=np.int64)
-        np.cumsum(lens, out=offs[1:])
-        keys = raw[np.repeat(key_pos[took] - offs[:-1], lens) + np.arange(offs[-1])]
+        kp = key_pos[took]
+        keys, offs = gather_spans(raw, kp, kp + key_len[took])  # ~5 us for 730 keys; fancy indexing ~40
         h = hash160_spans(keys, offs, native)
         ok[took[(h != spk[took, 3:23]).any(axis=1)]] = 0
     # each preimage is at most its transaction's length + 29 (its scriptPubKey and the hash type, less
