@@ -46,7 +46,8 @@ def _edges(m: int) -> list[int]:
 
 
 FE_OPS = {0: lambda a, b, p: a * b % p, 1: lambda a, b, p: a * a % p, 2: lambda a, b, p: (a + b) % p,
-          3: lambda a, b, p: (a - b) % p, 4: lambda a, b, p: -a % p, 5: lambda a, b, p: pow(a, p - 2, p)}
+          3: lambda a, b, p: (a - b) % p, 4: lambda a, b, p: -a % p, 5: lambda a, b, p: pow(a, p - 2, p),
+          7: lambda a, b, p: a * pow(2, -1, p) % p}
 
 
 @pytest.mark.parametrize("curve", CURVES)
@@ -156,6 +157,6 @@ def test_field_edge_pairs(curve, path):
     vals = sorted({v % p for v in _edges(p)})
     for a in vals:
         for b in vals:
-            for op in (0, 1, 2, 3):
+            for op in (0, 1, 2, 3, 7):
                 assert f(op, a.to_bytes(32, "big"), b.to_bytes(32, "big"), out) == 1
                 assert int.from_bytes(bytes(out), "big") == FE_OPS[op](a, b, p), (op, hex(a), hex(b))
