@@ -9,7 +9,8 @@
  *   Q: a key table (W3_SPLIT * W3_TTAB affine points, LV_W3_KEYTAB_BYTES bytes) that the caller builds
  *      once per key with keytab_build_var and keeps (native/_wei3.py caches them in numpy buffers);
  *      its bytes are opaque, read with memcpy (no alignment needed), and only produced by this module.
- * Measured (C microbenchmark, thread CPU time, loaded 2-core EPYC, ADX path): see wei3_ecmult_impl.h.
+ * Measured (C microbenchmark, thread CPU time, loaded 2-core EPYC, ADX path): see wei3_ecmult_impl.h;
+ * benches/wei3_stages.c times the stages.
  */
 #ifndef LV_WEI3_KEYTAB_IMPL_H
 #define LV_WEI3_KEYTAB_IMPL_H
