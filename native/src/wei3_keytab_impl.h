@@ -21,7 +21,8 @@ _Static_assert(W3_SPLIT * W3_TTAB * sizeof(ge) == W3_KEYTAB_BYTES, "key table si
 _Static_assert(sizeof(ge) == 64, "ge is two packed field elements");
 
 /* The key table of finite q: for j < W3_SPLIT, the odd multiples of 2^(W3_CHUNK j) q, affine, one
- * inversion for all of them. */
+ * inversion for all of them.  About 100 KiB of stack (Jacobian points, scratch, the affine result): fine on
+ * the 8 MiB thread stacks glibc gives Python's threads unless threading.stack_size() asks for less. */
 static void keytab_build_var(uint8_t *out, const ge *q) {
     gej jt[W3_SPLIT * W3_TTAB], pj;
     fe scratch[W3_SPLIT * W3_TTAB];
