@@ -59,16 +59,21 @@ def _table(n: int) -> np.ndarray:
     return np.empty(1 << max(1, int(2 * n - 1).bit_length()), dtype=np.int64)   # load factor <= 1/2
 
 
-def _words(buf: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
-    """(N, ceil(width / 8)) uint64: the spans zero-padded to whole words (bytes in memory order)."""
+def _checked(buf: np.ndarray, starts, width: int) -> np.ndarray:
+    """``starts`` as contiguous int64, once every span ``buf[s:s + width]`` is known to lie in ``buf``."""
     starts = np.ascontiguousarray(starts, dtype=np.int64)
     n = starts.shape[0]
     if buf.dtype != np.uint8 or buf.ndim != 1:
         raise ValueError("buf must be a 1-D uint8 array")
     if n and (int(starts.min()) < 0 or int(starts.max()) + width > buf.shape[0]):
         raise ValueError("a span lies outside the buffer")
-    nw = max(1, (width + 7) // 8)
-    out = np.zeros((n, 8 * nw), dtype=np.uint8)
+    return starts
+
+
+def _words(buf: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """(N, ceil(width / 8)) uint64: the spans zero-padded to whole words (bytes in memory order)."""
+    starts = _checked(buf, starts, width)
+    out = np.zeros((starts.shape[0], 8 * max(1, (width + 7) // 8)), dtype=np.uint8)
     _gather_rows(buf, starts, width, out)
     return out.view(np.uint64)
 
@@ -144,12 +149,7 @@ def take_rows(buf: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     signatures, where they lie).  One pass of vectorising copies: a 2,000-tx block's keys and signatures in
     ~15 us, against ~38 us by indexing a strided view of the block and ~100 us through the span-gather
     kernel's slice copies (one core, thread CPU time, minimums of 300)."""
-    starts = np.ascontiguousarray(starts, dtype=np.int64)
-    n = starts.shape[0]
-    if buf.dtype != np.uint8 or buf.ndim != 1:
-        raise ValueError("buf must be a 1-D uint8 array")
-    if n and (int(starts.min()) < 0 or int(starts.max()) + width > buf.shape[0]):
-        raise ValueError("a span lies outside the buffer")
-    out = np.empty((n, width), dtype=np.uint8)
+    starts = _checked(buf, starts, width)
+    out = np.empty((starts.shape[0], width), dtype=np.uint8)
     _gather_rows(buf, starts, width, out)
     return out
