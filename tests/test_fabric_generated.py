@@ -115,6 +115,27 @@ def test_unknown_identity(net, tmp_path):
     assert reps[2].signatures_failed == 0
 
 
+def test_unknown_identity_again_from_the_process_caches(net, tmp_path):
+    # The second run finds the rogue certificate's failed signature edge, the config's Trust and the chains
+    # in the process-wide caches: the same verdict, at the same index, and the clean ledger stays clean.
+    blocks = build.build_ledger(net, BLOCKS, TXS, creator_of=lambda b, t: net.rogue if (b, t) == (2, 2) else None)
+    first = [r.to_dict() for r in _validate(tmp_path, blocks)]
+    again = [r.to_dict() for r in _validate(tmp_path, blocks)]
+    assert first == again
+    _only(_validate(tmp_path, blocks), 2, R.UNKNOWN_IDENTITY, 2)
+    assert all(r.ok for r in _validate(tmp_path, build.build_ledger(net, BLOCKS, TXS)))
+
+
+def test_edge_cache_cleared_while_settling(net, tmp_path, monkeypatch):
+    # A bounded cache that empties itself on every insert: the window's fresh verdicts still decide.
+    from ledgerval.fabric.identity import SHARED
+
+    SHARED.clear()
+    monkeypatch.setattr(SHARED.edges, "_maxsize", 1)
+    assert all(r.ok and r.fully_checked for r in _validate(tmp_path, build.build_ledger(net, BLOCKS, TXS)))
+    SHARED.clear()
+
+
 def test_unknown_msp(net, tmp_path):
     stranger = ("Org9MSP", net.clients[0][1])
     blocks = build.build_ledger(net, BLOCKS, TXS, creator_of=lambda b, t: stranger if (b, t) == (1, 1) else None)

@@ -137,12 +137,15 @@ def _envelope(work: BlockWork, i: int, env_bytes: bytes, genesis: bool) -> None:
     if not creator:
         raise ValueError("the signature header names no creator")
     if htype == CONFIG:
-        cenv = pb.ConfigEnvelope.FromString(payload.data)
-        if not cenv.HasField("config"):
-            raise ValueError("config transaction without a config")
+        adopt = genesis or work.trust is not None
+        trust = work.certs.trust(payload.data, work.raw.number) if adopt else None  # seen before: not decoded
+        if trust is None:
+            cenv = pb.ConfigEnvelope.FromString(payload.data)
+            if not cenv.HasField("config"):
+                raise ValueError("config transaction without a config")
         work.report.is_config = True
-        if genesis or work.trust is not None:
-            work.new_trust = Trust(cenv.config, work.raw.number, work.certs)
+        if adopt:
+            work.new_trust = trust or work.certs.trust(payload.data, work.raw.number, cenv.config)
         else:
             rep.skip("config block without a trusted predecessor: its MSPs are not adopted")
     if signature:

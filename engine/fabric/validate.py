@@ -24,7 +24,7 @@ from ..sigcache import check_sig_cache
 from . import der
 from . import report as R
 from .blockfile import RawBlock
-from .identity import SHARED, EdgeVerdicts, Trust, edge_check
+from .identity import SHARED, Trust, edge_check
 from .parse import BlockWork, describe, parse_block
 
 # A window closes when it holds this many signatures or blocks: big enough that the kernels see full
@@ -45,12 +45,10 @@ class LedgerState:
     def __init__(self, threads: int | None = None, sig_cache=None):
         self.prev: RawBlock | None = None
         self.trust: Trust | None = None
-        self.identities = SHARED  # parsing only, shared by every ledger (identity.py says why it is safe)
-        self.edges = EdgeVerdicts()
+        self.identities = SHARED  # parsing and certificate verdicts, shared by every ledger (identity.py)
+        self.edges = SHARED.edges
         self.threads = threads
         self.sig_cache = check_sig_cache(sig_cache)  # thread-safe: windows verify on a helper thread
-        # (Trust, creator) -> chains; keyed by the Trust object itself (identity hash, held alive by the key)
-        self._paths: dict[tuple[Trust, bytes], list] = {}
 
     def parse(self, raw: RawBlock) -> BlockWork:
         work = parse_block(raw, self.trust, self.prev, self.identities)
@@ -58,15 +56,6 @@ class LedgerState:
             self.trust = work.new_trust
         self.prev = raw
         return work
-
-    def paths(self, trust: Trust, creator: bytes, cert) -> list:
-        key = (trust, creator)
-        p = self._paths.get(key)
-        if p is None:
-            if len(self._paths) > 65536:
-                self._paths.clear()
-            p = self._paths[key] = trust.paths(cert, self.identities.get(creator).mspid)
-        return p
 
     def finish(self, works: list[BlockWork]) -> list[R.FabricReport]:
         w = Window(self, works)
@@ -111,7 +100,7 @@ class Window:
                 ident = self.idents[c]
                 if ident.error is None and (id(work.trust), c) not in seen:
                     seen.add((id(work.trust), c))  # the window's works hold every trust: ids stay unique
-                    for path in state.paths(work.trust, self.creators[c], ident.cert):
+                    for path in work.trust.paths_of(self.creators[c], ident):
                         for child, issuer in path:
                             if state.edges.known(child, issuer) is None:
                                 pending[(child.der, issuer.der)] = (child, issuer)
@@ -173,18 +162,18 @@ class Window:
         failed = np.concatenate([zero, np.cumsum(~ok)]).tolist()
         usable = np.concatenate([zero, np.cumsum(self.kind != _NONE)]).tolist()
         chains: dict[tuple[int, int], bool] = {}
-        return [self._report(b, work, ok, failed, usable, chains) for b, work in enumerate(self.works)]
+        return [self._report(b, work, ok, failed, usable, chains, edge_ok) for b, work in enumerate(self.works)]
 
-    def _chain_ok(self, trust: Trust, c: int, chains: dict) -> bool:
-        key = (id(trust), c)  # trusts outlive the window (state._paths holds them), so ids stay unique
+    def _chain_ok(self, trust: Trust, c: int, chains: dict, edge_ok: dict) -> bool:
+        key = (id(trust), c)  # the window's works hold its trusts alive, so ids stay unique
         v = chains.get(key)
         if v is None:
             state = self.state
-            v = chains[key] = state.edges.chain_ok(state.paths(trust, self.creators[c], self.idents[c].cert))
+            v = chains[key] = state.edges.chain_ok(trust.paths_of(self.creators[c], self.idents[c]), edge_ok)
         return v
 
     def _report(self, b: int, work: BlockWork, ok: np.ndarray, failed: list, usable: list,
-                chains: dict) -> R.FabricReport:
+                chains: dict, edge_ok: dict) -> R.FabricReport:
         rep = work.report
         a, z = int(self.bounds[b]), int(self.bounds[b + 1])
         where = f"block {work.raw.number}"
@@ -209,7 +198,7 @@ class Window:
         else:
             rep.identities_checked += n_usable
             for c in self._signers(b):
-                if self.idents[c].error is not None or self._chain_ok(work.trust, c, chains):
+                if self.idents[c].error is not None or self._chain_ok(work.trust, c, chains, edge_ok):
                     continue
                 ident = self.idents[c]
                 for i in (np.flatnonzero(self.cidx[a:z] == c) + a).tolist():
