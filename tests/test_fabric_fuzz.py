@@ -149,32 +149,54 @@ def test_deeply_nested_block_protobuf():
     assert not rep.ok
 
 
+# both batch paths: decode_ecdsa_sigs picks the loop below der.FEW_SIGS signatures, the columns above
+_DER_BATCH = pytest.mark.parametrize("decode", [der.decode_each, der.decode_columns, der.decode_ecdsa_sigs])
+
+
+@_DER_BATCH
 @FUZZ
-@given(st.binary(max_size=80))
-def test_der_batch_equals_scalar(sig):
-    rs, ok, high = der.decode_ecdsa_sigs([sig])
+@given(sig=st.binary(max_size=80))
+def test_der_batch_equals_scalar(decode, sig):
+    rs, ok, high = decode([sig])
     try:
         r, s = der.decode_ecdsa_sig(sig)
     except ValueError:
-        assert not ok[0] and not rs.any()
+        assert not ok[0] and not rs.any() and not high[0]
         return
     assert ok[0] and rs[0].tobytes() == r.to_bytes(32, "big") + s.to_bytes(32, "big")
     assert high[0] == (s > 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551 >> 1)
 
 
+@_DER_BATCH
 @FUZZ
-@given(st.lists(st.tuples(st.integers(0, 2**256 - 1), st.integers(0, 2**256 - 1)), min_size=1, max_size=20),
-       st.randoms(use_true_random=False))
-def test_der_batch_on_valid_encodings(pairs, rnd):
+@given(pairs=st.lists(st.tuples(st.integers(0, 2**256 - 1), st.integers(0, 2**256 - 1)), min_size=1, max_size=20),
+       rnd=st.randoms(use_true_random=False))
+def test_der_batch_on_valid_encodings(decode, pairs, rnd):
     sigs = [der.encode_ecdsa_sig(r, s) for r, s in pairs]
     sigs = [s if rnd.random() < 0.7 else s[: rnd.randrange(len(s))] for s in sigs]
-    rs, ok, _ = der.decode_ecdsa_sigs(sigs)
+    rs, ok, high = decode(sigs)
+    assert rs.shape == (len(sigs), 64) and rs.flags.writeable
     for i, s in enumerate(sigs):
         try:
             r, t = der.decode_ecdsa_sig(s)
             assert ok[i] and rs[i].tobytes() == r.to_bytes(32, "big") + t.to_bytes(32, "big")
+            assert high[i] == (t > 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551 >> 1)
         except ValueError:
-            assert not ok[i]
+            assert not ok[i] and not high[i] and not rs[i].any()
+
+
+def test_der_batch_paths_agree_on_a_large_batch():
+    # decode_ecdsa_sigs switches paths at der.FEW_SIGS: one batch either side gives the same columns
+    import random
+
+    rnd = random.Random(13)
+    print("seed 13")
+    sigs = [der.encode_ecdsa_sig(rnd.getrandbits(rnd.choice((8, 248, 255, 256))), rnd.getrandbits(256))
+            for _ in range(3 * der.FEW_SIGS)]
+    sigs = [s if rnd.random() < 0.8 else s[:-1] + b"\x00" for s in sigs]
+    a, b = der.decode_each(sigs), der.decode_columns(sigs)
+    assert all((x == y).all() for x, y in zip(a, b))
+    assert a[1].sum() > 2 * der.FEW_SIGS and a[2].any() and not a[2].all()
 
 
 def _block_of(envs: list[bytes], number: int = 1) -> bytes:

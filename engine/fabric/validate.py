@@ -69,7 +69,7 @@ class Window:
         self.state, self.works = state, works
         items = [it for w in works for it in w.sigs]
         self.n = n = len(items)
-        self.bounds = np.cumsum([0] + [len(w.sigs) for w in works])
+        self.bounds = np.cumsum([0] + [len(w.sigs) for w in works]).tolist()
         self.items = items
         cols = list(zip(*items)) if items else [()] * 6
         self.msgs = cols[4]
@@ -92,18 +92,21 @@ class Window:
         return sorted(set(self.cidx_list[self.bounds[b]:self.bounds[b + 1]]))
 
     def _pending_edges(self) -> list:
-        state, pending, seen = self.state, {}, set()
+        """The certificate edges not yet verified on the chains of the window's signers; it also lists the
+        window's distinct (config, signer) pairs (``self.pairs``), whose chains the reports judge once."""
+        state, pending, pairs = self.state, {}, {}
         for b, work in enumerate(self.works):
             if work.trust is None:
                 continue
             for c in self._signers(b):
                 ident = self.idents[c]
-                if ident.error is None and (id(work.trust), c) not in seen:
-                    seen.add((id(work.trust), c))  # the window's works hold every trust: ids stay unique
+                if ident.error is None and (id(work.trust), c) not in pairs:
+                    pairs[(id(work.trust), c)] = work.trust  # the window's works hold every trust: ids stay unique
                     for path in work.trust.paths_of(self.creators[c], ident):
                         for child, issuer in path:
                             if state.edges.known(child, issuer) is None:
                                 pending[(child.der, issuer.der)] = (child, issuer)
+        self.pairs = pairs
         return list(pending.values())
 
     def run(self):
@@ -153,32 +156,27 @@ class Window:
 
     def reports(self, verdicts) -> list[R.FabricReport]:
         ok, edge_ok = verdicts
-        state = self.state
+        edges = self.state.edges
         for child, issuer in self.edges:
-            state.edges.settle(child, issuer, edge_ok[(child.der, issuer.der)])
+            edges.settle(child, issuer, edge_ok[(child.der, issuer.der)])
         # Per-block counts from running sums, and one chain verdict per (config, signer) for the window:
         # the per-block numpy calls and chain walks were most of the reports' 17 us a block.
         zero = np.zeros(1, dtype=np.intp)
         failed = np.concatenate([zero, np.cumsum(~ok)]).tolist()
         usable = np.concatenate([zero, np.cumsum(self.kind != _NONE)]).tolist()
-        chains: dict[tuple[int, int], bool] = {}
-        return [self._report(b, work, ok, failed, usable, chains, edge_ok) for b, work in enumerate(self.works)]
-
-    def _chain_ok(self, trust: Trust, c: int, chains: dict, edge_ok: dict) -> bool:
-        key = (id(trust), c)  # the window's works hold its trusts alive, so ids stay unique
-        v = chains.get(key)
-        if v is None:
-            state = self.state
-            v = chains[key] = state.edges.chain_ok(trust.paths_of(self.creators[c], self.idents[c]), edge_ok)
-        return v
+        unchained: dict[int, set[int]] = {}  # id(trust) -> its signers that do not chain (usually none)
+        for (tid, c), trust in self.pairs.items():
+            if not edges.chain_ok(trust.paths_of(self.creators[c], self.idents[c]), edge_ok):
+                unchained.setdefault(tid, set()).add(c)
+        return [self._report(b, work, ok, failed, usable, unchained) for b, work in enumerate(self.works)]
 
     def _report(self, b: int, work: BlockWork, ok: np.ndarray, failed: list, usable: list,
-                chains: dict, edge_ok: dict) -> R.FabricReport:
+                unchained: dict) -> R.FabricReport:
         rep = work.report
-        a, z = int(self.bounds[b]), int(self.bounds[b + 1])
-        where = f"block {work.raw.number}"
+        a, z = self.bounds[b], self.bounds[b + 1]
         rep.signatures_checked += z - a
         if failed[z] != failed[a]:
+            where = f"block {work.raw.number}"
             for i in (np.flatnonzero(~ok[a:z]) + a).tolist():
                 tx, code, k = self.items[i][:3]
                 ident = self.idents[self.cidx[i]]
@@ -197,13 +195,14 @@ class Window:
             rep.identities_skipped += n_usable
         else:
             rep.identities_checked += n_usable
-            for c in self._signers(b):
-                if self.idents[c].error is not None or self._chain_ok(work.trust, c, chains, edge_ok):
+            bad = unchained.get(id(work.trust))
+            for c in self._signers(b) if bad else ():
+                if c not in bad:
                     continue
                 ident = self.idents[c]
                 for i in (np.flatnonzero(self.cidx[a:z] == c) + a).tolist():
                     tx, code, k = self.items[i][:3]
-                    rep.add(R.UNKNOWN_IDENTITY, f"{where}{'' if tx is None else f' transaction {tx}'} "
+                    rep.add(R.UNKNOWN_IDENTITY, f"block {work.raw.number}{'' if tx is None else f' transaction {tx}'} "
                                                 f"{describe(code, k)}: the certificate of {ident.mspid!r} is not "
                                                 f"issued by a CA of that MSP in the config of block "
                                                 f"{work.trust.block}", tx)
