@@ -185,6 +185,18 @@ def test_der_batch_on_valid_encodings(decode, pairs, rnd):
             assert not ok[i] and not high[i] and not rs[i].any()
 
 
+@_DER_BATCH
+def test_der_batch_edges_of_the_integer_range(decode):
+    # 33-byte integers: a zero then 256 bits is fine, anything else is wider than 256 bits
+    wide, top, zero = der.der_uint(2**256 + 5), der.der_uint(2**256 - 1), der.der_uint(0)
+    sigs = [der.tlv(0x30, a + b) for a, b in ((wide, top), (top, wide), (top, top), (zero, zero), (top, zero))]
+    sigs.append(der.tlv(0x30, top + bytes([2, 2, 0, 1])))  # s = 1 with a needless leading zero
+    rs, ok, high = decode(sigs)
+    assert ok.tolist() == [False, False, True, True, True, False]
+    assert high.tolist() == [False, False, True, False, False, False]
+    assert rs[2].tobytes() == b"\xff" * 64 and not rs[3].any() and not rs[0].any()
+
+
 def test_der_batch_paths_agree_on_a_large_batch():
     # decode_ecdsa_sigs switches paths at der.FEW_SIGS: one batch either side gives the same columns
     import random
