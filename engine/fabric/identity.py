@@ -112,7 +112,8 @@ class Identities:
         """The ``Trust`` of a ``ConfigEnvelope``'s exact bytes carried by block ``number`` (the number is part
         of the key: reports name the config block): the cached one, else one made from ``config`` (its
         decoded ``common.Config``; None: nothing is made).  A config seen again (every run over the same
-        ledger) is not decoded again, and its signers' chains (``Trust.paths_of``) are not walked again."""
+        ledger) is not decoded again, and its signers' chains (``Trust.paths_of``, ``Trust.chains``) are
+        not walked or judged again."""
         key = (config_envelope, number)
         t = self._trusts.get(key)
         if t is None and config is not None:
@@ -164,6 +165,14 @@ class Trust:
         self.unsupported: list[str] = []  # MSPs of a kind ledgerval does not read (idemix)
         self._walk(config.channel_group, 0)
         self._paths: dict[bytes, list] = {}
+        # creator bytes -> whether it chains: judged once every edge of its paths was verified, so a fact
+        # of this config and that identity (never of the edge cache, which may be emptied since)
+        self.chains: dict[bytes, bool] = {}
+
+    def judge(self, creator: bytes, ok: bool) -> None:
+        if len(self.chains) >= 65536:
+            self.chains.clear()
+        self.chains[creator] = ok
 
     def paths_of(self, creator: bytes, ident: Identity) -> list[list[tuple[Cert, Cert]]]:
         """``paths`` of a usable identity, cached by its SerializedIdentity bytes (``ident`` is what they

@@ -92,21 +92,33 @@ class Window:
         return sorted(set(self.cidx_list[self.bounds[b]:self.bounds[b + 1]]))
 
     def _pending_edges(self) -> list:
-        """The certificate edges not yet verified on the chains of the window's signers; it also lists the
-        window's distinct (config, signer) pairs (``self.pairs``), whose chains the reports judge once."""
+        """The certificate edges not yet verified on the chains of the window's signers.  It also lists the
+        window's distinct (config, signer) pairs (``self.pairs``) and keeps what the caches know of them now
+        (``self.known``: chain verdicts by pair, edge verdicts by DERs): the reports judge from that and the
+        window's own verdicts, whatever the bounded caches drop meanwhile."""
         state, pending, pairs = self.state, {}, {}
+        known: dict = {}
         for b, work in enumerate(self.works):
             if work.trust is None:
                 continue
             for c in self._signers(b):
                 ident = self.idents[c]
-                if ident.error is None and (id(work.trust), c) not in pairs:
-                    pairs[(id(work.trust), c)] = work.trust  # the window's works hold every trust: ids stay unique
+                pair = (id(work.trust), c)  # the window's works hold every trust: ids stay unique
+                if ident.error is None and pair not in pairs:
+                    pairs[pair] = work.trust
+                    chained = work.trust.chains.get(self.creators[c])
+                    if chained is not None:  # judged in an earlier window or run
+                        known[pair] = chained
+                        continue
                     for path in work.trust.paths_of(self.creators[c], ident):
                         for child, issuer in path:
-                            if state.edges.known(child, issuer) is None:
-                                pending[(child.der, issuer.der)] = (child, issuer)
-        self.pairs = pairs
+                            key = (child.der, issuer.der)
+                            v = state.edges.known(child, issuer)
+                            if v is None:
+                                pending[key] = (child, issuer)
+                            else:
+                                known[key] = v
+        self.pairs, self.known = pairs, known
         return list(pending.values())
 
     def run(self):
@@ -165,8 +177,15 @@ class Window:
         failed = np.concatenate([zero, np.cumsum(~ok)]).tolist()
         usable = np.concatenate([zero, np.cumsum(self.kind != _NONE)]).tolist()
         unchained: dict[int, set[int]] = {}  # id(trust) -> its signers that do not chain (usually none)
-        for (tid, c), trust in self.pairs.items():
-            if not edges.chain_ok(trust.paths_of(self.creators[c], self.idents[c]), edge_ok):
+        fresh = {**self.known, **edge_ok}
+        for pair, trust in self.pairs.items():
+            tid, c = pair
+            chained = self.known.get(pair)
+            if chained is None:
+                creator = self.creators[c]
+                chained = edges.chain_ok(trust.paths_of(creator, self.idents[c]), fresh)
+                trust.judge(creator, chained)  # every edge on its paths is verified by now
+            if not chained:
                 unchained.setdefault(tid, set()).add(c)
         return [self._report(b, work, ok, failed, usable, unchained) for b, work in enumerate(self.works)]
 
