@@ -3,6 +3,12 @@ listed with its signer and the exact bytes it covers, the config it carries read
 
 Per-transaction failures are recorded in the block's report as they are found; nothing here verifies a
 signature (``validate`` batches them across blocks).
+
+Envelopes are split by a byte check (``split_envelope``); payloads and transactions are read with one
+protobuf decode of a view message each.  A hand-written canonical wire reader for a transaction's actions
+and endorsements (declining anything not canonical, as ``split_envelope`` does) was measured against that
+and lost: 4.0 against 2.2 us a transaction (generated ledger, thread CPU, interleaved A/B, 2026-12-03), as
+the upb decoder reads the fields in C and Python only touches the few it needs.
 """
 from __future__ import annotations
 
