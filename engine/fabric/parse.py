@@ -1,5 +1,6 @@
-"""Parsing one Fabric block into the work its checks need: the hash checks done inline, every signature
-listed with its signer and the exact bytes it covers, the config it carries read into a ``Trust``.
+"""Parsing one Fabric block into the work its checks need: the hash links checked (data_hash here or by the
+window, see ``DATA_HASH_IN_PLAN``), every signature listed with its signer and the exact bytes it covers,
+the config it carries read into a ``Trust``.
 
 Per-transaction failures are recorded in the block's report as they are found; nothing here verifies a
 signature (``validate`` batches them across blocks).
@@ -48,13 +49,31 @@ class BlockWork:
     sigs: list[tuple] = field(default_factory=list)
     new_trust: Trust | None = None  # the config this block carries, in force from the next block on
     certs: Identities | None = None  # the ledger's certificate cache
+    envelopes: bytes | None = None  # the envelopes, concatenated, when the window hashes them for data_hash
 
 
-def check_links(raw: RawBlock, rep: R.FabricReport, prev: RawBlock | None) -> None:
-    data_hash = hashlib.sha256(b"".join(raw.envelopes)).digest()
+# Blocks of at most this many bytes of envelopes leave data_hash to their window's plan, whose one native
+# SHA-256 batch then hashes them with the signed messages: on the real ledger (20 blocks, 205 KB) 200
+# against 239 us for hashlib here plus the batch (thread CPU medians).  Bigger blocks are hashed here:
+# one long message among short ones idles the batch's other lanes (1.6 MB blocks: 1.7x slower).
+DATA_HASH_IN_PLAN = 1 << 16
+
+
+def check_data_hash(raw: RawBlock, rep: R.FabricReport, data_hash: bytes) -> None:
+    """``bad_data_hash`` when the envelopes hash to ``data_hash``, not the header's: always the block's first
+    error, whenever it is found."""
     if data_hash != raw.data_hash:
-        rep.add(R.BAD_DATA_HASH, f"block {raw.number}: data_hash {raw.data_hash.hex()} but the envelopes "
-                                 f"hash to {data_hash.hex()}")
+        rep.errors.insert(0, R.FabricError(R.BAD_DATA_HASH, None, f"block {raw.number}: data_hash "
+                                           f"{raw.data_hash.hex()} but the envelopes hash to {data_hash.hex()}"))
+
+
+def check_links(work: BlockWork, prev: RawBlock | None) -> None:
+    raw, rep = work.raw, work.report
+    envelopes = b"".join(raw.envelopes)
+    if len(envelopes) <= DATA_HASH_IN_PLAN:
+        work.envelopes = envelopes
+    else:
+        check_data_hash(raw, rep, hashlib.sha256(envelopes).digest())
     if prev is None:
         return
     want = hashlib.sha256(prev.header_der()).digest()
@@ -69,7 +88,7 @@ def parse_block(raw: RawBlock, trust: Trust | None, prev: RawBlock | None, certs
     rep = R.FabricReport(number=raw.number, n_tx=len(raw.envelopes))
     genesis = raw.number == 0 and prev is None
     work = BlockWork(raw, rep, trust, certs=certs)
-    check_links(raw, rep, prev)
+    check_links(work, prev)
     if not raw.envelopes:
         rep.add(R.MALFORMED, f"block {raw.number} has no transactions")  # VerifyTransactionsAreWellFormed
     for i, env_bytes in enumerate(raw.envelopes):

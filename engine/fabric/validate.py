@@ -25,7 +25,7 @@ from . import der
 from . import report as R
 from .blockfile import RawBlock
 from .identity import SHARED, Trust, edge_check
-from .parse import BlockWork, describe, parse_block
+from .parse import BlockWork, check_data_hash, describe, parse_block
 
 # A window closes when it holds this many signatures or blocks: big enough that the kernels see full
 # batches, small enough that one window verifies while the next is parsed.
@@ -86,6 +86,7 @@ class Window:
         self.p256 = np.flatnonzero((self.kind == _P256) & self.der_ok & ~high)
         self.sm2 = np.flatnonzero((self.kind == _SM2) & self.der_ok)
         self.edges = self._pending_edges()
+        self.blocks_hashed = [b for b, w in enumerate(works) if w.envelopes is not None]  # data_hash here
 
     def _signers(self, b: int) -> list[int]:
         """The distinct signers of block ``b`` (a set, not np.unique: blocks are often a few signatures)."""
@@ -122,8 +123,9 @@ class Window:
         return list(pending.values())
 
     def run(self):
-        """(verdicts (n,) bool for the window's signatures, {(child DER, issuer DER): bool}): one hash
-        batch, then one plan.  Safe on a helper thread: it reads the window and touches no shared state."""
+        """(verdicts (n,) bool for the window's signatures, {(child DER, issuer DER): bool}, the (m, 32)
+        data hashes of ``blocks_hashed`` or None): one plan, one hash batch in it.  Safe on a helper thread:
+        it reads the window and touches no shared state."""
         threads = resolve_threads(self.state.threads)
         if self.n < SMALL_BATCH:
             threads = 1
@@ -156,18 +158,25 @@ class Window:
         for scheme, (owners, cols) in edge_owners.items():
             if owners:
                 tickets.append(("edge", owners, plan.signatures(scheme, *zip(*cols))))
+        data = None
+        if self.blocks_hashed:  # joins the signed messages' hash batch
+            data = plan.hashes("sha256", [self.works[b].envelopes for b in self.blocks_hashed])
         ok = np.zeros(self.n, dtype=bool)
-        if tickets:
+        if tickets or data is not None:
             res = plan.execute(threads=threads, sig_cache=self.state.sig_cache)
             for kind, where, t in tickets:
                 if kind == "sig":
                     ok[where] = res.verdicts(t)
                 else:
                     edge_ok.update(zip(where, res.verdicts(t).tolist()))
-        return ok, edge_ok
+            if data is not None:
+                data = res.digests(data)
+        return ok, edge_ok, data
 
     def reports(self, verdicts) -> list[R.FabricReport]:
-        ok, edge_ok = verdicts
+        ok, edge_ok, data = verdicts
+        for b, digest in zip(self.blocks_hashed, data if data is not None else ()):
+            check_data_hash(self.works[b].raw, self.works[b].report, digest.tobytes())
         edges = self.state.edges
         for child, issuer in self.edges:
             edges.settle(child, issuer, edge_ok[(child.der, issuer.der)])
