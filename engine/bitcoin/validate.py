@@ -131,7 +131,7 @@ def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int |
                     f"transactions hash to {display_hex(root)}")
         if mutated:
             rep.add(R.MUTATED, "Merkle tree has a duplicated pair (CVE-2012-2459)")
-        check_structure(block, rep, raw, parser.starts)
+        check_structure(block, rep, raw, parser.starts, parser.columns())
         check_witness_commitment(block, rep)
         t.lap("block")
     finally:

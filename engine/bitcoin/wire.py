@@ -300,6 +300,14 @@ class BlockParser:
     def done(self) -> bool:
         return len(self.block.txs) == self.count
 
+    def columns(self):
+        """(raw as uint8, txs, ins, outs): ``kernels.bitcoin_scan.scan_txs``'s tables when the scan took every
+        transaction of the block and all of them are parsed, else None."""
+        sc = self._scanned
+        if sc is None or sc.k != self.count or not self.done:
+            return None
+        return sc.columns
+
     def parse_until(self, limit: int) -> int:
         """Parse transactions until one ends at or past byte ``limit`` (at least one, while any remain);
         returns how many transactions were parsed before this call.  A limit at or past the end of the bytes
@@ -338,7 +346,7 @@ class _Scanned:
     ``Tx`` per transaction on demand.  A scanned transaction's objects equal what ``parse_tx`` makes of
     it (tests/test_bitcoin_wire_scan.py)."""
 
-    __slots__ = ("data", "k", "t", "vin", "vout", "wit0", "w")
+    __slots__ = ("data", "k", "t", "vin", "vout", "wit0", "w", "columns")
 
     def __init__(self, data: bytes, pos: int, count: int):
         import numpy as np
@@ -346,7 +354,10 @@ class _Scanned:
         from ..kernels import bitcoin_scan as S
 
         self.data = data
-        self.k, txs, ins, outs, wit = S.scan_txs(np.frombuffer(data, dtype=np.uint8), pos, count)
+        buf = np.frombuffer(data, dtype=np.uint8)
+        self.k, txs, ins, outs, wit = S.scan_txs(buf, pos, count)
+        # kept for the block checks that work on the columns (checkblock.check_structure)
+        self.columns = (buf, txs, ins, outs)
         self.t = txs.tolist()
         op, ss_lo, ss_hi, seq, prev_n = (ins[:, c].tolist() for c in (S.I_OP, S.I_SS_LO, S.I_SS_HI, S.I_SEQ,
                                                                      S.I_PREV_N))
