@@ -300,13 +300,17 @@ class BlockParser:
     def done(self) -> bool:
         return len(self.block.txs) == self.count
 
-    def columns(self):
+    def scan_tables(self):
         """(raw as uint8, txs, ins, outs): ``kernels.bitcoin_scan.scan_txs``'s tables when the scan took every
-        transaction of the block and all of them are parsed, else None."""
+        transaction of the block (row i is transaction i, parsed or not yet), else None."""
         sc = self._scanned
-        if sc is None or sc.k != self.count or not self.done:
+        if sc is None or sc.k != self.count:
             return None
         return sc.columns
+
+    def columns(self):
+        """``scan_tables()`` once every transaction is parsed, else None."""
+        return self.scan_tables() if self.done else None
 
     def parse_until(self, limit: int) -> int:
         """Parse transactions until one ends at or past byte ``limit`` (at least one, while any remain);
