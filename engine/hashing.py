@@ -15,13 +15,12 @@ import numpy as np
 
 from ._inputs import as_items, flatten
 from .errors import InvalidArgument, InvalidType
-from .native_threads import resolve_threads, run_chunks
+from .native_threads import resolve_threads
 from .suites import HASHES, check_hash
 
 BACKENDS = ("auto", "numba", "native", "reference")
-# Messages per thread-pool chunk: below ~100 us of work a chunk costs more in hand-off than it saves.
-MIN_CHUNK = 1024
-# Native spans are split over threads by bytes: see native/hashes.py's SPAN_CHUNK_BYTES.
+# The native kernels share a batch between threads through a claim counter (native/hashes.py's
+# hash_*_threaded, which also say when a batch is big enough to wake a thread).
 
 
 def _native():
@@ -103,8 +102,7 @@ def hash_64(algo: str, data: np.ndarray, threads: int, backend: str) -> np.ndarr
     if n == 0:
         return out
     if backend == "native":
-        nh = _native()
-        run_chunks(n, threads, lambda a, b: nh.hash_64(algo, data[a:b], out[a:b]), min_chunk=MIN_CHUNK)
+        _native().hash_pairs_threaded(algo, data, out, threads)
     else:
         from ledgerval import kernels
         from ledgerval.kernels.merkle import pairs_into
