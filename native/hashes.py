@@ -2,7 +2,9 @@
 
 Algorithms: ``sha256``, ``sha256d``, ``sm3``, ``keccak256``.  Paths: ``auto`` (the fastest the CPU has, as
 ``lv_hash_best_path`` decides), ``portable``, ``shani`` (SHA-256 only), ``avx512``, ``avx2``.  One call
-covers a chunk of messages; cffi releases the GIL for its duration, so callers spread chunks over threads.
+covers a batch of messages and cffi releases the GIL for its duration; the ``*_shared`` entries let several
+threads work on one batch at once, each claiming pieces from a counter in C (``hash_*_threaded`` run them on
+the caller and ``threads - 1`` pool threads).
 Bitcoin's HASH160 (``hash160_spans``) and RIPEMD-160 alone (``ripemd160_spans``) give 20-byte digests.
 """
 from __future__ import annotations
@@ -148,14 +150,16 @@ def _run(n: int, threads: int, cost: int, chunk_cost: int, call) -> None:
 def hash_spans_threaded(algo: str, buf: np.ndarray, offsets: np.ndarray, threads: int,
                         piece: int | None = None) -> np.ndarray:
     """``hash_spans`` into a new (N, 32) array, spread over ``threads`` by shared claims of ``piece``
-    messages (None: about PIECE_COST bytes' worth, a multiple of 16 lanes)."""
+    messages (None: about PIECE_COST bytes' worth, a multiple of 16 lanes, at most N / threads)."""
     n = offsets.shape[0] - 1
     out = np.empty((n, 32), dtype=np.uint8)
     if n == 0:
         return out
     cost = int(offsets[n] - offsets[0]) + SPAN_OVERHEAD * n
     if piece is None:
-        piece = max(16, min(4096, (PIECE_COST * n // max(1, cost)) & ~15))
+        # a piece of fewer than 16 messages leaves lanes idle; but a few very long spans are better split
+        # evenly (as many pieces as threads) than left to one 16-message piece
+        piece = min(max(16, min(4096, (PIECE_COST * n // max(1, cost)) & ~15)), -(-n // threads))
     _run(n, threads, cost, SPAN_CHUNK_BYTES, lambda st: hash_spans_shared(algo, buf, offsets, out, piece, st))
     return out
 
