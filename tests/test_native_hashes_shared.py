@@ -6,28 +6,20 @@ the claim protocol itself (a second caller finds nothing left, a bad piece is ne
 misuse."""
 from __future__ import annotations
 
-import hashlib
 import random
-import threading
 
 import numpy as np
 import pytest
-from Crypto.Hash import keccak as _keccak
+from test_engine_sigcache import run_in_threads
+from test_native_hashes_avx2 import REFS, spans
 
 from ledgerval import native
 from ledgerval.native import hashes as nh
 from ledgerval.native.errors import InvalidArgument, InvalidType, NativeMisuse
-from ledgerval.reference.sm3 import sm3 as ref_sm3
 
 pytestmark = pytest.mark.skipif(not (native.AVAILABLE and nh.available() and native.has("lv_hash_pairs_shared")),
                                 reason="native hash kernels with shared claims not built")
 SEED = 20261204
-REFS = {
-    "sha256": lambda d: hashlib.sha256(d).digest(),
-    "sha256d": lambda d: hashlib.sha256(hashlib.sha256(d).digest()).digest(),
-    "sm3": lambda d: hashlib.new("sm3", d).digest() if "sm3" in hashlib.algorithms_available else ref_sm3(d),
-    "keccak256": lambda d: _keccak.new(digest_bits=256, data=d).digest(),
-}
 PIECES = (1, 3, 17, 255, 1000)
 
 
@@ -37,33 +29,10 @@ def tier(request):
         yield request.param
 
 
-def spans(msgs):
-    buf = np.frombuffer(b"".join(msgs), dtype=np.uint8)
-    off = np.zeros(len(msgs) + 1, dtype=np.int64)
-    np.cumsum([len(m) for m in msgs], out=off[1:])
-    return buf, off
-
-
 def racing(threads, call):
-    """call() on ``threads`` Python threads released together (the native call drops the GIL, so they race
-    for the same claims); re-raises what any of them raised."""
-    gate = threading.Barrier(threads)
-    errors = []
-
-    def run():
-        try:
-            gate.wait()
-            call()
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
-
-    ts = [threading.Thread(target=run) for _ in range(threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    if errors:
-        raise errors[0]
+    """call() on ``threads`` Python threads at once (the native call drops the GIL, so they race for the
+    same claims); re-raises what any of them raised."""
+    run_in_threads(lambda _: call(), list(range(threads)))
 
 
 @pytest.mark.parametrize("algo", nh.ALGOS)
