@@ -20,8 +20,9 @@ PATHS = ("portable", "shani", "avx512", "avx2")  # index = the C path constant
 
 
 def available() -> bool:
-    """True when the compiled module carries the hash kernels."""
-    return AVAILABLE and has("lv_hash_spans")
+    """True when the compiled module carries the hash kernels (with the shared-claim entries that spread a
+    batch over threads: a module built before them is treated as absent, not half used)."""
+    return AVAILABLE and has("lv_hash_spans") and has("lv_hash_pairs_shared")
 
 
 def _algo_id(algo: str) -> int:
