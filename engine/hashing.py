@@ -4,10 +4,11 @@ Backends: ``native`` (the C multi-buffer kernels: AVX-512 16 lanes, AVX2 2x8 lan
 portable C, chosen at run time by CPU detection and capped by LEDGERVAL_CPU_FEATURES; the caller and pool
 threads claim pieces of one batch from a counter in C, the GIL released), ``numba`` (kernels/, prange over
 messages; a structure-of-arrays kernel for 64-byte SHA-256), ``reference`` (one Python call per message; for
-tests).  ``auto`` is native when the compiled module is there, else numba: on one core of the AMD EPYC target, ns per 64-byte message, native
-auto serves SHA-256 at ~45-55, SHA-256d ~60-80, SM3 ~55-70, Keccak-256 ~40-77 (AVX2 tier: SM3 ~64,
-Keccak-256 ~95, SHA-256/SHA-256d ~72/115 with SHA-NI masked) against the Numba kernels' ~140-230 (SoA
-SHA-256) and ~600-1300 (per-message SM3/Keccak), see native/src/hash.c and benches/bench_kernels_hashes.py.
+tests). ``auto`` is native when the compiled module is there, else numba: on one core of the AMD EPYC target,
+ns per 64-byte message, native auto serves SHA-256 at ~45-55, SHA-256d ~60-80, SM3 ~55-70, Keccak-256 ~40-77
+(AVX2 tier: SM3 ~64, Keccak-256 ~95, SHA-256/SHA-256d ~72/115 with SHA-NI masked) against the Numba kernels'
+~140-230 (SoA SHA-256) and ~600-1300 (per-message SM3/Keccak), see native/src/hash.c and
+benches/bench_kernels_hashes.py.
 """
 from __future__ import annotations
 

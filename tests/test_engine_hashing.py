@@ -98,7 +98,7 @@ def tier(request):
         yield request.param
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _thread_case(algo: str):
     """(msgs, rows, leaves, mutated leaves) and their reference answers, once per algorithm (the pure-Python
     SM3 and Keccak trees take seconds)."""

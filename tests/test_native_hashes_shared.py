@@ -51,7 +51,7 @@ def test_spans_independent_of_threads_and_pieces(tier, algo):
             assert [bytes(r) for r in out] == want, (tier, threads, piece)
             out = np.zeros((n, 32), dtype=np.uint8)
             state = nh.shared_state()
-            racing(threads, lambda: nh.hash_spans_shared(algo, buf, off, out, piece, state))
+            racing(threads, lambda o=out, p=piece, s=state: nh.hash_spans_shared(algo, buf, off, o, p, s))
             assert nh.shared_done(state, n)
             assert [bytes(r) for r in out] == want, (tier, threads, piece, "racing")
     # the default piece (bytes-based) with enough work to wake a helper
@@ -77,7 +77,7 @@ def test_pairs_independent_of_threads_and_pieces(tier, algo, prefix):
             assert [bytes(r) for r in out] == want, (tier, threads, piece)
             out = np.zeros((n, 32), dtype=np.uint8)
             state = nh.shared_state()
-            racing(threads, lambda: nh.hash_pairs_shared(algo, data, out, piece, state, prefix))
+            racing(threads, lambda o=out, p=piece, s=state: nh.hash_pairs_shared(algo, data, o, p, s, prefix))
             assert nh.shared_done(state, n) and [bytes(r) for r in out] == want, (tier, threads, piece)
 
 
