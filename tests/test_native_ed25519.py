@@ -13,7 +13,7 @@ import random
 import numpy as np
 import pytest
 
-from ledgerval.native import cpu_features, cpu_mask
+from ledgerval.native import best_path, tier_mask, tiers_available
 from ledgerval.native import ed25519 as E
 from conftest import vector_file
 
@@ -111,13 +111,22 @@ def model_verify(pk: bytes, msg: bytes, sig: bytes) -> bool:
     return lhs == rhs
 
 
-@pytest.fixture(params=["dispatch", "portable"])
+def _tiers_by_path() -> list[str]:
+    """The top tier of each distinct Ed25519 path this machine has (avx512 and avx2 share the AVX2 path)."""
+    out, seen = [], set()
+    for tier in tiers_available():
+        with tier_mask(tier):
+            path = best_path("ed25519")
+        if path not in seen:
+            seen.add(path)
+            out.append(tier)
+    return out
+
+
+@pytest.fixture(params=_tiers_by_path())
 def cpu_path(request):
-    """Run a test on the paths the CPU dispatch picks (AVX-512 IFMA decoding here) and on the portable one."""
-    if request.param == "portable":
-        with cpu_mask(0):
-            yield request.param
-    else:
+    """Run a test at every CPU tier this machine has (IFMA8, AVX2 and portable paths here)."""
+    with tier_mask(request.param):
         yield request.param
 
 
@@ -510,12 +519,14 @@ def test_batched_decoding_matches_model_on_both_paths():
     for e in encs:
         pt = m_dec(e)
         want.append((1, m_enc(pt)) if pt else (0, bytes(32)))
-    for path in ("dispatch", "portable"):
+    paths = set()
+    for tier in tiers_available():
         got = []
-        with cpu_mask(0xFFFFFFFF if path == "dispatch" else 0):
-            for i in range(0, len(encs), 61):          # 61: full groups of eight and a scalar tail
+        with tier_mask(tier):
+            paths.add(best_path("ed25519"))
+            for i in range(0, len(encs), 61):          # 61: full groups of eight or four and a scalar tail
                 got += _decode_many(encs[i:i + 61])
-        assert got == want, path
+        assert got == want, tier
     assert any(w[0] for w in want) and not all(w[0] for w in want)
-    if not cpu_features()["AVX512IFMA"]:
-        pytest.skip("no AVX-512 IFMA here: only the portable decoder was exercised")
+    if paths != {"ifma8", "avx2", "portable"}:
+        pytest.skip(f"this CPU exercised only the decoders of {sorted(paths)}")

@@ -21,6 +21,7 @@
 #include "ed25519_sha512_impl.h"
 #include "ed25519_field_impl.h"
 #include "ed25519_field_ifma_impl.h"
+#include "ed25519_field_avx2_impl.h"
 #include "ed25519_scalar_impl.h"
 #include "ed25519_group_impl.h"
 #include "ed25519_msm_impl.h"
@@ -44,7 +45,7 @@ static int ed_offsets_ok(const uint8_t *msg_buf, size_t msg_len, const int64_t *
  *                         batch of 64    single
  *   IFMA x8 (decoding, tables, multi-scalar columns)   5.5     28.2
  *   portable 5x51                                      16.1    32.2 */
-static const int ED_PATH_ORDER[] = {LV_ED25519_PATH_IFMA8, LV_ED25519_PATH_PORTABLE};
+static const int ED_PATH_ORDER[] = {LV_ED25519_PATH_IFMA8, LV_ED25519_PATH_AVX2, LV_ED25519_PATH_PORTABLE};
 
 int lv_ed25519_path_ok(int path) {
     if (path == LV_ED25519_PATH_PORTABLE) return 1;
@@ -54,18 +55,22 @@ int lv_ed25519_path_ok(int path) {
         return (lv_cpu_features() & need) == need;
     }
 #endif
+#ifdef ED_HAVE_AVX2
+    if (path == LV_ED25519_PATH_AVX2) return (lv_cpu_features() & LV_CPU_AVX2) != 0;
+#endif
     return 0;
 }
 
 int lv_ed25519_best_path(void) { return LV_BEST_PATH(ED_PATH_ORDER, lv_ed25519_path_ok); }
 
 static int ed_use_ifma(void) { return lv_ed25519_best_path() == LV_ED25519_PATH_IFMA8; }
+static int ed_path(void) { return lv_ed25519_best_path(); }
 
 #define ED_VERIFY_BLOCK 8
 
 static void ed_verify_impl(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, const int64_t *offsets,
                            size_t n, const uint8_t *arena, const int32_t *slots, uint8_t *status) {
-    int use_ifma = ed_use_ifma();
+    int path = ed_path();
     /* Blocks of eight items: their sixteen decodings share the lane-parallel exponentiation. */
     for (size_t b = 0; b < n; b += ED_VERIFY_BLOCK) {
         size_t cnt = n - b < ED_VERIFY_BLOCK ? n - b : ED_VERIFY_BLOCK;
@@ -88,7 +93,7 @@ static void ed_verify_impl(const uint8_t *keys, const uint8_t *sigs, const uint8
             out[nd] = &pts[2 * j + 1];
             ri[j] = nd++;
         }
-        ge_decode_many_var(out, ok, enc, nd, use_ifma);
+        ge_decode_many_var(out, ok, enc, nd, path);
         for (size_t j = 0; j < cnt; j++) okA[j] = ai[j] == SIZE_MAX ? 1 : ok[ai[j]];
         for (size_t j = 0; j < cnt; j++) {
             size_t i = b + j;
@@ -127,7 +132,7 @@ int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size
     if (n == 0) return LV_OK;
     if (!keys || !arena || !slots || !ok) return LV_EMISUSE;
     if (!ed_slots_ok(slots, n, arena_rows, 0)) return LV_EBADSLOT;
-    int use_ifma = ed_use_ifma();
+    int path = ed_path(), use_ifma = path == LV_ED25519_PATH_IFMA8;
     for (size_t base = 0; base < n; base += CH) {
         size_t m = n - base < CH ? n - base : CH, c = 0;
         gej pts[CH];
@@ -138,7 +143,7 @@ int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size
         const gej *pp[CH];
         size_t idx[CH];
         for (size_t j = 0; j < m; j++) { enc[j] = keys + 32 * (base + j); out[j] = &pts[j]; }
-        ge_decode_many_var(out, ok + base, enc, m, use_ifma);
+        ge_decode_many_var(out, ok + base, enc, m, path);
         for (size_t j = 0; j < m; j++) {
             memset(arena + (size_t)slots[base + j] * LV_ED25519_KEYSLOT_BYTES, 0, LV_ED25519_KEYSLOT_BYTES);
             if (!ok[base + j]) continue;
@@ -183,7 +188,7 @@ int lv_ed25519_verify_batch_slots(const uint8_t *keys, const uint8_t *sigs, cons
     if (slots && arena_rows && !arena) return LV_EMISUSE;
     if (slots && !ed_slots_ok(slots, n, arena_rows, 1)) return LV_EBADSLOT;
     ed_batch_run run = {keys, sigs, msg_buf, rand16, arena, offsets, slots, status, NULL, NULL,
-                        ed_naf_stride(batch_size), ed_use_ifma()};
+                        ed_naf_stride(batch_size), ed_use_ifma(), ed_path()};
     run.items = (ed_batch_item *)(void *)(scratch + ((64 - ((uintptr_t)scratch & 63)) & 63));
     run.naf_t = (int8_t *)(void *)(run.items + batch_size);
     ed_batch_ctx ctx = {keys, msg_buf ? msg_buf : (const uint8_t *)"", sigs, offsets, status, run.items, run.naf_t,
@@ -262,7 +267,7 @@ int lv_ed25519_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out)
     return ret;
 }
 
-/* Decodes n <= 64 encodings with the batched decoder (IFMA when the CPU mask allows it): ok[i] and the
+/* Decodes n <= 64 encodings with the batched decoder (the lanes of the path in use): ok[i] and the
  * re-encoding of each point that decodes (zeros otherwise). */
 int lv_ed25519_test_decode_many(const uint8_t *encs, size_t n, uint8_t *ok, uint8_t *reenc) {
     gej pts[64];
@@ -270,7 +275,7 @@ int lv_ed25519_test_decode_many(const uint8_t *encs, size_t n, uint8_t *ok, uint
     const uint8_t *enc[64] = {0};
     if (n > 64 || (n && (!encs || !ok || !reenc))) return LV_EMISUSE;
     for (size_t i = 0; i < n; i++) { enc[i] = encs + 32 * i; out[i] = &pts[i]; }
-    ge_decode_many_var(out, ok, enc, n, ed_use_ifma());
+    ge_decode_many_var(out, ok, enc, n, ed_path());
     for (size_t i = 0; i < n; i++) {
         if (ok[i]) gej_to_bytes(reenc + 32 * i, &pts[i]);
         else memset(reenc + 32 * i, 0, 32);

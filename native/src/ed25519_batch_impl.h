@@ -63,6 +63,7 @@ typedef struct {
     int8_t *naf_t;             /* its transposed digits (IFMA path) */
     size_t stride;
     int use_ifma;
+    int path;                  /* LV_ED25519_PATH_* in use (the decoder's lanes) */
 } ed_batch_run;
 
 /* The multipliers and digits of item it (the batch equation's row col): z odd keeps it non-zero mod L,
@@ -120,7 +121,7 @@ ED_INLINE size_t ed_batch_gather(const ed_batch_run *r, size_t n, size_t *next, 
         m++;
     }
     *next = i;
-    if (nd) ge_decode_many_var(out, ok, enc, nd, r->use_ifma);
+    if (nd) ge_decode_many_var(out, ok, enc, nd, r->path);
     size_t w = 0;
     for (size_t j = 0; j < m; j++) {
         if ((ai[j] != SIZE_MAX && !ok[ai[j]]) || !ok[ri[j]]) {
