@@ -213,7 +213,7 @@ static void ge_decode_many_var(gej *const *out, uint8_t *ok, const uint8_t *cons
     if (path == LV_ED25519_PATH_IFMA8) lanes = 8;
 #endif
 #ifdef ED_HAVE_AVX2
-    if (path == LV_ED25519_PATH_AVX2) lanes = 4;
+    if (path == LV_ED25519_PATH_AVX2) lanes = 8;
 #endif
     (void)path;
     for (; lanes > 1 && i + lanes <= n; i += lanes) {
@@ -224,10 +224,10 @@ static void ge_decode_many_var(gej *const *out, uint8_t *ok, const uint8_t *cons
             base[j] = st[j].base;
         }
 #ifdef ED_HAVE_IFMA
-        if (lanes == 8) fe_pow22523_x8(pw, base);
+        if (path == LV_ED25519_PATH_IFMA8) fe_pow22523_x8(pw, base);
 #endif
 #ifdef ED_HAVE_AVX2
-        if (lanes == 4) fe_pow22523_x4(pw, base);
+        if (path == LV_ED25519_PATH_AVX2) fe_pow22523_x4x2(pw, base);
 #endif
         for (size_t j = 0; j < lanes; j++)
             ok[i + j] = (uint8_t)ge_decode_end_var(out[i + j], &st[j], &pw[j], enc[i + j]);
