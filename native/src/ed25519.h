@@ -45,8 +45,9 @@ int lv_ed25519_test_decode_many(const uint8_t *encs, size_t n, uint8_t *ok, uint
 
 /* Paths (ed25519.c's measured ED_PATH_ORDER): IFMA8 decodes points, builds tables and runs the batch
  * equation's columns eight lanes per AVX-512 IFMA vector; AVX2 is the portable code with point decoding's
- * square roots eight at a time (two sets of four AVX2 lanes); PORTABLE is the 5x51 C code.  best_path: the one
- * the entry points use now (honouring lv_cpu_features' mask); path_ok: whether this CPU and build have it. */
+ * square roots eight at a time (two sets of four AVX2 lanes); PORTABLE is the 5x51 C code.  best_path: the
+ * one the entry points use now (honouring lv_cpu_features' mask); path_ok: whether this CPU and build have
+ * it. */
 #define LV_ED25519_PATH_PORTABLE 0
 #define LV_ED25519_PATH_IFMA8 1
 #define LV_ED25519_PATH_AVX2 2

@@ -204,7 +204,7 @@ static int gej_from_bytes_var(gej *r, const uint8_t s[32]) {
 }
 
 /* Decodes n encodings: ok[i] = 1 and *out[i] set when enc[i] decodes (same policy and results as
- * gej_from_bytes_var); the exponentiations run eight at a time on the IFMA8 path, four at a time on the
+ * gej_from_bytes_var); the exponentiations run eight at a time on the IFMA8 path, eight (two sets of four) on the
  * AVX2 path (path: an LV_ED25519_PATH_* the CPU has), the rest one by one. */
 static void ge_decode_many_var(gej *const *out, uint8_t *ok, const uint8_t *const *enc, size_t n, int path) {
     size_t i = 0;
