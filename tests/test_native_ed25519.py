@@ -111,7 +111,7 @@ def model_verify(pk: bytes, msg: bytes, sig: bytes) -> bool:
     return lhs == rhs
 
 
-def _tiers_by_path() -> list[str]:
+def tiers_by_path() -> list[str]:
     """The top tier of each distinct Ed25519 path this machine has (avx512 and avx2 share the AVX2 path)."""
     out, seen = [], set()
     for tier in tiers_available():
@@ -123,7 +123,7 @@ def _tiers_by_path() -> list[str]:
     return out
 
 
-@pytest.fixture(params=_tiers_by_path())
+@pytest.fixture(params=tiers_by_path())
 def cpu_path(request):
     """Run a test at every CPU tier this machine has (IFMA8, AVX2 and portable paths here)."""
     with tier_mask(request.param):

@@ -7,11 +7,13 @@ import random
 
 import numpy as np
 import pytest
-from keyslot_contract import check_concurrent_use, check_eviction, nullcontext
+from keyslot_contract import check_concurrent_use, check_eviction
+
+from test_native_ed25519 import tiers_by_path
 
 from ledgerval.errors import InvalidArgument
-from ledgerval.native import cpu_mask
 from ledgerval.native import ed25519 as ed
+from ledgerval.native import tier_mask
 from ledgerval.native._keyslots import KeySlotCache
 
 pytestmark = pytest.mark.skipif(not ed.AVAILABLE, reason="native Ed25519 kernel not built")
@@ -57,13 +59,13 @@ def small_cache(monkeypatch):
     return make
 
 
-@pytest.mark.parametrize("portable", [False, True])
-def test_cached_and_uncached_agree(portable, small_cache):
+@pytest.mark.parametrize("tier", tiers_by_path())
+def test_cached_and_uncached_agree(tier, small_cache):
     seed = random.randrange(2**32)
     print("seed", seed)
     rnd = random.Random(seed)
     cache = small_cache(4096)
-    with cpu_mask(0) if portable else nullcontext():
+    with tier_mask(tier):
         for n, senders in [(300, 12), (40, 3), (3, 1), (9, 2), (130, 60)]:
             b = _batch(rnd, n, senders)
             want = ed.verify(*b, cache=False, method="single")
@@ -73,6 +75,42 @@ def test_cached_and_uncached_agree(portable, small_cache):
                     assert (got == want).all(), (n, senders, method, np.flatnonzero(got != want))
             assert n < 40 or (want.any() and not want.all())
         assert len(cache) > 0
+
+
+def test_rows_filled_on_one_path_serve_every_path(small_cache):
+    """A row holds the niels table only when filled on the portable or AVX2 path; every path reads every row."""
+    seed = random.randrange(2**32)
+    print("seed", seed)
+    rnd = random.Random(seed)
+    tiers = tiers_by_path()
+    for fill in tiers:
+        for use in tiers:
+            small_cache(256)
+            b = _batch(rnd, 70, 9)
+            want = ed.verify(*b, cache=False, method="single")
+            with tier_mask(fill):
+                for _ in range(2):              # first sighting, then the fill
+                    ed.verify(*b, cache=True, method="batch")
+            with tier_mask(use):
+                for method in ("batch", "single"):
+                    got = ed.verify(*b, method=method)
+                    assert (got == want).all(), (fill, use, method, np.flatnonzero(got != want))
+
+
+@pytest.mark.parametrize("tier", tiers_by_path())
+def test_tampered_item_at_every_position_with_cached_duplicate_keys(tier, small_cache):
+    """Keys cached and repeated within the batch; one bad item at each position is exactly the one reported."""
+    n = 24
+    small_cache(64)
+    keys, buf, offs, sigs = _batch(random.Random(11), n, 5, corrupt=0)
+    with tier_mask(tier):
+        for _ in range(2):
+            assert ed.verify(keys, buf, offs, sigs, method="batch").all()
+        for pos in range(n):
+            bad = sigs.copy()
+            bad[pos, 40] ^= 4                   # S changes: the equation fails, S stays < L
+            got = ed.verify(keys, buf, offs, bad, method="batch")
+            assert np.flatnonzero(~got).tolist() == [pos], (tier, pos)
 
 
 def test_invalid_keys_never_cached(small_cache):

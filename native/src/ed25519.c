@@ -157,6 +157,12 @@ int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size
             uint64_t tag = ED_SLOT_KEY;
             memcpy(row + ED_SLOT_A, pp[t], sizeof(gej));
             memcpy(row + ED_SLOT_TAB, tabs[t], sizeof tabs[t]);
+            if (!use_ifma) {
+                ge_niels niels[ED_TAB_KEY];
+                gej_odd_multiples_niels(niels, pp[t]);
+                memcpy(row + ED_SLOT_NIELS_TAB, niels, sizeof niels);
+                tag |= ED_SLOT_NIELS;
+            }
             memcpy(row, &tag, 8);
         }
     }

@@ -22,7 +22,7 @@ int lv_ed25519_verify_batch(const uint8_t *keys, const uint8_t *sigs, const uint
  * verify_slots / verify_batch_slots: as the calls above, with slots[i] >= 0 naming a row filled from
  * exactly key i's bytes, or -1 to decode key i here.  A slot outside [-1, arena_rows) (fill: [0,
  * arena_rows)) is LV_EBADSLOT. */
-#define LV_ED25519_KEYSLOT_BYTES 1448
+#define LV_ED25519_KEYSLOT_BYTES 5288
 int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size_t arena_rows, const int32_t *slots,
                              uint8_t *ok);
 int lv_ed25519_verify_slots(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,

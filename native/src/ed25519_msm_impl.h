@@ -13,6 +13,8 @@
 #define ED_TAB_VAR (1 << (ED_W_VAR - 2))
 #define ED_W_BASE 8                              /* window for B: 64 niels odd multiples */
 #define ED_TAB_BASE (1 << (ED_W_BASE - 2))
+#define ED_W_KEY 7                               /* window for cached keys: 32 niels odd multiples */
+#define ED_TAB_KEY (1 << (ED_W_KEY - 2))
 
 static const fe FE_BX = {{0x62d608f25d51aULL, 0x412a4b4f6592aULL, 0x75b7171a4b31dULL, 0x1ff60527118feULL, 0x216936d3cd6e5ULL}};
 static const fe FE_BY = {{0x6666666666658ULL, 0x4ccccccccccccULL, 0x1999999999999ULL, 0x3333333333333ULL, 0x6666666666666ULL}};
@@ -67,6 +69,33 @@ static void gej_odd_multiples_cached(ge_cached *tab, const gej *p, int n) {
         gej_add_cached(&t, &cur, &c2);
         ge_p1p1_to_gej(&cur, &t);
         gej_to_cached(&tab[i], &cur);
+    }
+}
+
+/* tab[i] = (2i+1) p for i < ED_TAB_KEY in niels form (affine: one inversion for the table). */
+static void gej_odd_multiples_niels(ge_niels *tab, const gej *p) {
+    gej pts[ED_TAB_KEY];
+    fe zs[ED_TAB_KEY], zinv[ED_TAB_KEY], scratch[ED_TAB_KEY];
+    ge_p1p1 t;
+    ge_cached c2;
+    gej_dbl(&t, p);
+    ge_p1p1_to_gej(&pts[1], &t);
+    gej_to_cached(&c2, &pts[1]);
+    pts[0] = *p;
+    for (int i = 1; i < ED_TAB_KEY; i++) {
+        gej_add_cached(&t, &pts[i - 1], &c2);
+        ge_p1p1_to_gej(&pts[i], &t);
+    }
+    for (int i = 0; i < ED_TAB_KEY; i++) zs[i] = pts[i].Z;
+    fe_batch_invert(zinv, zs, scratch, ED_TAB_KEY);
+    for (int i = 0; i < ED_TAB_KEY; i++) {
+        fe x, y, xy;
+        fe_mul(&x, &pts[i].X, &zinv[i]);
+        fe_mul(&y, &pts[i].Y, &zinv[i]);
+        fe_add(&tab[i].ypx, &y, &x);
+        fe_sub(&tab[i].ymx, &y, &x);
+        fe_mul(&xy, &x, &y);
+        fe_mul(&tab[i].xy2d, &xy, &FE_D2);
     }
 }
 
@@ -180,11 +209,12 @@ typedef struct {
     ge_cached tabR[ED_TAB_VAR];
     ge_cached tabA[ED_TAB_VAR];
     int8_t nafR[ED_WNAF_LEN];      /* digits of z */
-    int8_t nafA[ED_WNAF_LEN];      /* digits of z k mod L */
+    int8_t nafA[ED_WNAF_LEN];      /* digits of z k mod L (window ED_W_KEY with nielsA, else ED_W_VAR) */
     scalar zS;                     /* z S mod L */
     int32_t topR, topA;
     size_t index;                  /* the item's position in the caller's arrays */
     const uint8_t *slot;           /* the key's cache slot (A and tabA ready there), or NULL */
+    const ge_niels *nielsA;        /* the slot's ED_TAB_KEY niels multiples of A (portable/AVX2 paths), or NULL */
 } ed_batch_item;
 
 /* [8]( -[sum z_i S_i]B + sum [z_i]R_i + sum [z_i k_i]A_i ) = O over items[lo, hi).  For one item this is the
@@ -209,7 +239,10 @@ static int ed25519_batch_check_var(const ed_batch_item *items, size_t lo, size_t
         for (size_t j = lo; j < hi; j++) {
             const ed_batch_item *it = &items[j];
             if (it->nafR[i]) straus_add_cached(&acc, it->nafR[i], it->tabR);
-            if (it->nafA[i]) straus_add_cached(&acc, it->nafA[i], it->tabA);
+            if (it->nafA[i]) {
+                if (it->nielsA) straus_add_niels(&acc, it->nafA[i], it->nielsA);
+                else straus_add_cached(&acc, it->nafA[i], it->tabA);
+            }
         }
         if (nafb[i]) straus_add_niels(&acc, nafb[i], bt);
     }
