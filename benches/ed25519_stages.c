@@ -12,12 +12,21 @@
 #define N 1024
 #define REPS 15
 static uint8_t keys[N * 32], sigs[N * 64], msgs[N * 32], rnd[N * 16], st[N], seeds[N * 32];
+/* the same messages signed by 64 keys in turn (a consortium's repeat signers) */
+static uint8_t keys64[N * 32], sigs64[N * 64], seeds64[N * 32];
 static int64_t offs[N + 1];
 
 static double now_ns(void) {
     struct timespec t;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return t.tv_sec * 1e9 + t.tv_nsec;
+}
+
+static uint64_t splitmix(uint64_t *x) {
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
 }
 
 static int cmpd(const void *a, const void *b) {
@@ -64,6 +73,13 @@ static void st_batch_cache(void) {
     lv_ed25519_verify_batch_slots(keys, sigs, msgs, sizeof msgs, offs, rnd, N, 128, scratch, scratch_len, arena, N,
                                   slots, st);
 }
+static void st_batch_repeat64(void) {
+    lv_ed25519_verify_batch_slots(keys64, sigs64, msgs, sizeof msgs, offs, rnd, N, 128, scratch, scratch_len,
+                                  arena, N, slots, st);
+}
+static void st_batch_repeat64_nocache(void) {
+    lv_ed25519_verify_batch(keys64, sigs64, msgs, sizeof msgs, offs, rnd, N, 128, scratch, scratch_len, st);
+}
 static void st_single(void) { lv_ed25519_verify(keys, sigs, msgs, sizeof msgs, offs, N, st); }
 static void st_fesq(void) {
     fe x;
@@ -95,11 +111,15 @@ int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "portable")) lv_cpu_set_mask(0);
     if (argc > 1 && !strcmp(argv[1], "avx2"))
         lv_cpu_set_mask(LV_CPU_SSE41 | LV_CPU_AVX2 | LV_CPU_BMI2 | LV_CPU_ADX | LV_CPU_SHA);
-    for (int i = 0; i < N * 32; i++) { seeds[i] = (uint8_t)(i * 131 + 7); msgs[i] = (uint8_t)(i * 17 + 3); }
-    for (int i = 0; i < N * 16; i++) rnd[i] = (uint8_t)(i * 29 + 11);
+    uint64_t x = 0x243f6a8885a308d3ULL;   /* splitmix64: distinct seeds, messages and multipliers */
+    for (int i = 0; i < N * 32; i++) { seeds[i] = (uint8_t)(splitmix(&x) >> 56); msgs[i] = (uint8_t)(splitmix(&x) >> 56); }
+    for (int i = 0; i < N * 16; i++) rnd[i] = (uint8_t)(splitmix(&x) >> 56);
     for (int i = 0; i <= N; i++) offs[i] = 32 * i;
     lv_ed25519_pubkeys(seeds, N, keys);
     lv_ed25519_sign(seeds, msgs, sizeof msgs, offs, N, sigs);
+    for (int i = 0; i < N * 32; i++) seeds64[i] = seeds[i % (64 * 32)];
+    lv_ed25519_pubkeys(seeds64, N, keys64);
+    lv_ed25519_sign(seeds64, msgs, sizeof msgs, offs, N, sigs64);
     scratch_len = lv_ed25519_batch_scratch_bytes(128);
     scratch = malloc(scratch_len);
     arena = malloc((size_t)N * LV_ED25519_KEYSLOT_BYTES);
@@ -115,6 +135,12 @@ int main(int argc, char **argv) {
     run("batch, keys cached", st_batch_cache, N);
     for (int i = 0; i < N; i++) if (!st[i]) { printf("FAIL %d\n", i); return 1; }
     run("batch, keys not cached", st_batch_nocache, N);
+    for (int i = 0; i < N; i++) if (!st[i]) { printf("FAIL %d\n", i); return 1; }
+    lv_ed25519_keyslots_fill(keys64, 64, arena, 64, slots, ok);
+    for (int i = 0; i < N; i++) slots[i] = i % 64;
+    run("batch, 64 keys, cached", st_batch_repeat64, N);
+    for (int i = 0; i < N; i++) if (!st[i]) { printf("FAIL %d\n", i); return 1; }
+    run("batch, 64 keys, no cache", st_batch_repeat64_nocache, N);
     for (int i = 0; i < N; i++) if (!st[i]) { printf("FAIL %d\n", i); return 1; }
     run("single", st_single, N);
     for (int i = 0; i < N; i++) if (!st[i]) { printf("FAIL %d\n", i); return 1; }

@@ -80,6 +80,13 @@ typedef struct {
     int path;                  /* LV_ED25519_PATH_* in use (the decoder's lanes) */
 } ed_batch_run;
 
+/* The window of an item's A digits on the portable and AVX2 paths, whose check reads A's table from the
+ * group leader: the slot's niels table, or the w = 5 table built for the leader.  The IFMA check reads each
+ * item's own tabA, and there nielsA is always NULL. */
+static int ed_item_key_window(const ed_batch_item *items, const ed_batch_item *it) {
+    return items[it->group].nielsA ? ED_W_KEY : ED_W_VAR;
+}
+
 /* The multipliers and digits of item it (the batch equation's row col): z odd keeps it non-zero mod L,
  * 127 random bits, a 2^-127 chance that a bad batch passes. */
 ED_INLINE void ed_batch_item_scalars(const ed_batch_run *r, ed_batch_item *it, size_t col) {
@@ -93,14 +100,34 @@ ED_INLINE void ed_batch_item_scalars(const ed_batch_run *r, ed_batch_item *it, s
     z.v[1] = sc_load64_le(r->rand16 + 16 * idx + 8);
     z.v[2] = z.v[3] = 0;
     sc_mul(&zk, &z, &k);
+    it->zk = zk;
     sc_mul(&it->zS, &z, &S);
     it->topR = wnaf_var(it->nafR, &z, ED_W_VAR);
-    it->topA = wnaf_var(it->nafA, &zk, it->nielsA ? ED_W_KEY : ED_W_VAR);
+    /* the window of the table the check will use: the group leader's (ed25519_batch_check_var) */
+    it->topA = wnaf_var(it->nafA, &zk, ed_item_key_window(r->items, it));
     if (r->use_ifma) {
         for (size_t b = 0; b < ED_WNAF_LEN; b++) {
             r->naf_t[b * r->stride + 2 * col] = it->nafR[b];
             r->naf_t[b * r->stride + 2 * col + 1] = it->nafA[b];
         }
+    }
+}
+
+/* items[j].group = the first j' <= j with the same key bytes, by open addressing on the keys' first eight
+ * bytes (an encoded y: spread enough; colliding inputs only cost compares). */
+static void ed_batch_group_keys(const ed_batch_run *r, size_t w) {
+    enum { SLOTS = 2 * LV_ED25519_BATCH_MAX };
+    uint16_t table[SLOTS];
+    memset(table, 0xff, sizeof table);
+    for (size_t j = 0; j < w; j++) {
+        const uint8_t *pk = r->keys + 32 * r->items[j].index;
+        uint64_t h;
+        memcpy(&h, pk, 8);
+        size_t s = (size_t)((h * 0x9E3779B97F4A7C15ULL) >> 55) & (SLOTS - 1);
+        while (table[s] != UINT16_MAX && memcmp(r->keys + 32 * r->items[table[s]].index, pk, 32) != 0)
+            s = (s + 1) & (SLOTS - 1);
+        if (table[s] == UINT16_MAX) table[s] = (uint16_t)j;
+        r->items[j].group = table[s];
     }
 }
 
@@ -152,7 +179,10 @@ ED_INLINE size_t ed_batch_gather(const ed_batch_run *r, size_t n, size_t *next, 
             it->slot = items[j].slot;
             it->nielsA = items[j].nielsA;
         }
-        if (!single) ed_batch_item_scalars(r, it, (size_t)(it - items));
+    }
+    if (!single) {
+        ed_batch_group_keys(r, w);
+        for (size_t j = 0; j < w; j++) ed_batch_item_scalars(r, &items[j], j);
     }
     return w;
 }
@@ -181,7 +211,9 @@ static size_t ed_batch_verify_equation(const ed_batch_run *r, const ed_batch_ctx
     for (size_t t = 0; t < w; t++) {
         tabs[nt] = items[t].tabR;
         tpts[nt++] = &items[t].R;
-        if (items[t].slot) {
+        if (!r->use_ifma && items[t].group != t) {
+            continue;               /* the portable check reads the group leader's table */
+        } else if (items[t].slot) {
             if (!items[t].nielsA)   /* else the check reads the slot's niels table in place */
                 memcpy(items[t].tabA, items[t].slot + ED_SLOT_TAB, sizeof items[t].tabA);
         } else {

@@ -211,21 +211,65 @@ typedef struct {
     int8_t nafR[ED_WNAF_LEN];      /* digits of z */
     int8_t nafA[ED_WNAF_LEN];      /* digits of z k mod L (window ED_W_KEY with nielsA, else ED_W_VAR) */
     scalar zS;                     /* z S mod L */
+    scalar zk;                     /* z k mod L, A's coefficient */
+    uint16_t group;                /* the first item of the sub-batch with the same key bytes: its A tables
+                                    * serve every item of the group on the portable and AVX2 paths */
     int32_t topR, topA;
     size_t index;                  /* the item's position in the caller's arrays */
     const uint8_t *slot;           /* the key's cache slot (A and tabA ready there), or NULL */
     const ge_niels *nielsA;        /* the slot's ED_TAB_KEY niels multiples of A (portable/AVX2 paths), or NULL */
 } ed_batch_item;
 
+/* The A terms of items[lo, hi): items with the same key (group) share one term, their coefficients z k
+ * summed mod L, so a signer seen m times in a batch costs one term, not m.  nafA[j - lo] gets item j's
+ * digits (its own, a merged sum's in merged[], or NULL when an earlier item in range carries its key);
+ * returns the highest digit position + 1. */
+static int ed_batch_merge_keys(const ed_batch_item *items, size_t lo, size_t hi, const int8_t **nafA,
+                               int8_t (*merged)[ED_WNAF_LEN]) {
+    uint16_t first[LV_ED25519_BATCH_MAX], cnt[LV_ED25519_BATCH_MAX];
+    scalar sum[LV_ED25519_BATCH_MAX];
+    int top = 0;
+    size_t nm = 0;
+    for (size_t j = lo; j < hi; j++) first[items[j].group] = UINT16_MAX;
+    for (size_t j = lo; j < hi; j++) {
+        uint16_t *f = &first[items[j].group];
+        if (*f == UINT16_MAX) {
+            *f = (uint16_t)j;
+            cnt[j - lo] = 1;
+            sum[j - lo] = items[j].zk;
+        } else {
+            cnt[*f - lo]++;
+            sc_add(&sum[*f - lo], &sum[*f - lo], &items[j].zk);
+        }
+    }
+    for (size_t j = lo; j < hi; j++) {
+        const ed_batch_item *it = &items[j];
+        int t = it->topA;
+        if (first[it->group] != j) {
+            nafA[j - lo] = NULL;
+            continue;
+        }
+        nafA[j - lo] = it->nafA;
+        if (cnt[j - lo] > 1) {
+            t = wnaf_var(merged[nm], &sum[j - lo], items[it->group].nielsA ? ED_W_KEY : ED_W_VAR);
+            nafA[j - lo] = merged[nm++];
+        }
+        if (t > top) top = t;
+    }
+    return top;
+}
+
 /* [8]( -[sum z_i S_i]B + sum [z_i]R_i + sum [z_i k_i]A_i ) = O over items[lo, hi).  For one item this is the
- * single equation times z (odd, < 2^128 < L, so invertible mod L): the same verdict. */
+ * single equation times z (odd, < 2^128 < L, so invertible mod L): the same verdict.  Repeated keys share
+ * one A term (ed_batch_merge_keys): the same sum. */
 static int ed25519_batch_check_var(const ed_batch_item *items, size_t lo, size_t hi) {
     scalar sum = {{0, 0, 0, 0}}, b;
-    int top = 0;
+    const int8_t *nafA[LV_ED25519_BATCH_MAX];
+    int8_t merged[LV_ED25519_BATCH_MAX / 2][ED_WNAF_LEN];
+    int top = ed_batch_merge_keys(items, lo, hi, nafA, merged);
     for (size_t j = lo; j < hi; j++) {
         sc_add(&sum, &sum, &items[j].zS);
         if (items[j].topR > top) top = items[j].topR;
-        if (items[j].topA > top) top = items[j].topA;
     }
     sc_neg(&b, &sum);
     int8_t nafb[ED_WNAF_LEN];
@@ -237,11 +281,12 @@ static int ed25519_batch_check_var(const ed_batch_item *items, size_t lo, size_t
     for (int i = top - 1; i >= 0; i--) {
         straus_dbl(&acc);
         for (size_t j = lo; j < hi; j++) {
-            const ed_batch_item *it = &items[j];
+            const ed_batch_item *it = &items[j], *key = &items[it->group];
+            const int8_t *na = nafA[j - lo];
             if (it->nafR[i]) straus_add_cached(&acc, it->nafR[i], it->tabR);
-            if (it->nafA[i]) {
-                if (it->nielsA) straus_add_niels(&acc, it->nafA[i], it->nielsA);
-                else straus_add_cached(&acc, it->nafA[i], it->tabA);
+            if (na && na[i]) {
+                if (key->nielsA) straus_add_niels(&acc, na[i], key->nielsA);
+                else straus_add_cached(&acc, na[i], key->tabA);
             }
         }
         if (nafb[i]) straus_add_niels(&acc, nafb[i], bt);
