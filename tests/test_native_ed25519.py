@@ -376,6 +376,37 @@ def test_torsion_cases_single_batch_model_agree(cpu_path):
     assert np.array_equal(all_methods(k, m, s), np.array(w))
 
 
+def test_repeat_signers_tampered_at_every_position(cpu_path):
+    """Signers repeat within a batch (the batch equation gives a key one term for all its items): a bad item
+    at each position, and each bad item kind, is exactly the item reported, at every thread count."""
+    rng = random.Random(SEED + 12)
+    print("seed", SEED + 12)
+    signers = [rng.randbytes(32) for _ in range(5)]
+    seeds = [signers[i % 5] if i % 7 else signers[rng.randrange(5)] for i in range(30)]
+    msgs = [rng.randbytes(rng.choice([0, 32, 100])) for _ in seeds]
+    buf, offs = pack(msgs)
+    keys = [bytes(r) for r in E.pubkeys(rows(seeds, 32))]
+    sigs = [bytes(r) for r in E.sign(rows(seeds, 32), buf, offs)]
+    assert all_methods(keys, msgs, sigs).all()
+    for pos in range(len(keys)):
+        k, m, s = list(keys), list(msgs), list(sigs)
+        k[pos], m[pos], s[pos] = corrupt(rng, k[pos], m[pos], s[pos])
+        want = [i != pos for i in range(len(keys))]
+        for threads in (1, 2, 3, 4):
+            got = run(k, m, s, "batch", threads=threads, batch_size=16 if pos % 2 else E.BATCH_SIZE)
+            assert got.tolist() == want, (pos, threads)
+
+
+def test_torsion_keys_repeated_in_a_batch(cpu_path):
+    """Mixed- and small-order keys (and R) appearing several times in one batch keep the model's verdicts."""
+    names, keys, msgs, sigs = zip(*(torsion_cases() * 3))
+    want = [model_verify(k, m, s) for k, m, s in zip(keys[:len(keys) // 3], msgs, sigs)] * 3
+    order = list(range(len(keys)))
+    random.Random(SEED + 13).shuffle(order)
+    got = all_methods([keys[i] for i in order], [msgs[i] for i in order], [sigs[i] for i in order])
+    assert got.tolist() == [want[i] for i in order]
+
+
 def test_torsion_cases_reference_agrees():
     ref = pytest.importorskip("ledgerval.reference.ed25519")
     for name, pk, msg, sig in torsion_cases():

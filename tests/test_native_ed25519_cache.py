@@ -164,3 +164,48 @@ def test_slot_misuse_is_an_error():
     assert not ed._fill_slots(np.frombuffer(P.to_bytes(32, "little"), np.uint8)[None, :].copy(), arena,
                               np.array([1], np.int32))[0]
     assert not arena[1].any()
+
+
+def _equation(keys, buf, offs, sigs, rand, arena=None, slots=None) -> int:
+    """The raw batch equation over every item (lv_ed25519_test_batch_equation): 1 holds, 0 fails."""
+    ffi, lib = ed.ffi, ed.lib
+    n = len(keys)
+    scratch = np.empty(lib.lv_ed25519_batch_scratch_bytes(n), np.uint8)
+    st = np.zeros(n, np.uint8)
+    pa = ffi.cast("uint8_t *", ffi.from_buffer(arena)) if arena is not None else ffi.NULL
+    ps = ffi.cast("int32_t *", ffi.from_buffer(slots)) if slots is not None else ffi.NULL
+    return lib.lv_ed25519_test_batch_equation(ffi.from_buffer(keys), ffi.from_buffer(sigs), ffi.from_buffer(buf),
+                                              len(buf), ffi.from_buffer("int64_t[]", offs), ffi.from_buffer(rand),
+                                              n, ffi.from_buffer(scratch), len(scratch), pa,
+                                              0 if arena is None else len(arena), ps, ffi.from_buffer(st))
+
+
+@pytest.mark.parametrize("tier", tiers_by_path())
+def test_batch_equation_itself_with_repeated_keys(tier):
+    """The equation (not the bisection behind it) holds on valid batches whose keys repeat, cached or not, and
+    fails when one item is bad: grouping a key's terms must keep the sum exact."""
+    rnd = random.Random(21)
+    keys, buf, offs, sigs = _batch(rnd, 40, 6, corrupt=0)
+    keys[5:9] = keys[30]                 # the same key with others' signatures: most of those items are bad
+    good = ed.verify(keys, buf, offs, sigs, cache=False, method="single")
+    assert not good.all() and good.sum() > 30
+    rand = np.frombuffer(rnd.randbytes(16 * 40), np.uint8).reshape(40, 16).copy()
+    idx = np.flatnonzero(good)
+    k, s = np.ascontiguousarray(keys[idx]), np.ascontiguousarray(sigs[idx])
+    msgs = [bytes(buf[offs[i]:offs[i + 1]]) for i in idx]
+    b2 = np.frombuffer(b"".join(msgs) or b"\0", np.uint8).copy()
+    o2 = np.zeros(len(idx) + 1, np.int64)
+    o2[1:] = np.cumsum([len(m) for m in msgs])
+    r2 = np.ascontiguousarray(rand[idx])
+    arena = np.zeros((len(idx), ed.lib.LV_ED25519_KEYSLOT_BYTES), np.uint8)
+    slots = np.arange(len(idx), dtype=np.int32)
+    with tier_mask(tier):
+        assert ed._fill_slots(k, arena, slots).all()
+        assert _equation(k, b2, o2, s, r2) == 1
+        assert _equation(k, b2, o2, s, r2, arena, slots) == 1
+        assert _equation(keys, buf, offs, sigs, rand) == 0
+        for pos in (0, 5, len(idx) - 1):
+            bad = s.copy()
+            bad[pos, 33] ^= 1
+            assert _equation(k, b2, o2, bad, r2) == 0
+            assert _equation(k, b2, o2, bad, r2, arena, slots) == 0

@@ -175,6 +175,14 @@ size_t lv_ed25519_batch_scratch_bytes(size_t batch_size) {
     return batch_size * sizeof(ed_batch_item) + (ED_WNAF_LEN + 1) * ed_naf_stride(batch_size) + 64;
 }
 
+static void ed_batch_setup(ed_batch_run *run, ed_batch_ctx *ctx, uint8_t *scratch, size_t batch_size) {
+    run->items = (ed_batch_item *)(void *)(scratch + ((64 - ((uintptr_t)scratch & 63)) & 63));
+    run->naf_t = (int8_t *)(void *)(run->items + batch_size);
+    ed_batch_ctx c = {run->keys, run->msg_buf ? run->msg_buf : (const uint8_t *)"", run->sigs, run->offsets,
+                      run->status, run->items, run->naf_t, run->stride, run->use_ifma};
+    *ctx = c;
+}
+
 int lv_ed25519_verify_batch(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
                             const int64_t *offsets, const uint8_t *rand16, size_t n, size_t batch_size,
                             uint8_t *scratch, size_t scratch_len, uint8_t *status) {
@@ -195,10 +203,8 @@ int lv_ed25519_verify_batch_slots(const uint8_t *keys, const uint8_t *sigs, cons
     if (slots && !ed_slots_ok(slots, n, arena_rows, 1)) return LV_EBADSLOT;
     ed_batch_run run = {keys, sigs, msg_buf, rand16, arena, offsets, slots, status, NULL, NULL,
                         ed_naf_stride(batch_size), ed_use_ifma(), ed_path()};
-    run.items = (ed_batch_item *)(void *)(scratch + ((64 - ((uintptr_t)scratch & 63)) & 63));
-    run.naf_t = (int8_t *)(void *)(run.items + batch_size);
-    ed_batch_ctx ctx = {keys, msg_buf ? msg_buf : (const uint8_t *)"", sigs, offsets, status, run.items, run.naf_t,
-                        run.stride, run.use_ifma};
+    ed_batch_ctx ctx;
+    ed_batch_setup(&run, &ctx, scratch, batch_size);
     ed_batch_sched sched = {batch_size, batch_size < 32 ? batch_size : 32, batch_size, 0};
     for (size_t i = 0; i < n;) {
         size_t w = ed_batch_gather(&run, n, &i, sched.size, sched.single);
@@ -287,6 +293,27 @@ int lv_ed25519_test_decode_many(const uint8_t *encs, size_t n, uint8_t *ok, uint
         else memset(reenc + 32 * i, 0, 32);
     }
     return LV_OK;
+}
+
+/* The raw batch equation over all n items at once (no bisection, no scheduling), for tests that must see
+ * the equation itself hold or fail: 1 or 0, or LV_EMISUSE unless every item has S < L and decodable A and R.
+ * status (n bytes) is scratch for the gather step. */
+int lv_ed25519_test_batch_equation(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
+                                   const int64_t *offsets, const uint8_t *rand16, size_t n, uint8_t *scratch,
+                                   size_t scratch_len, const uint8_t *arena, size_t arena_rows,
+                                   const int32_t *slots, uint8_t *status) {
+    size_t next = 0;
+    if (n == 0 || n > LV_ED25519_BATCH_MAX || !keys || !sigs || !rand16 || !scratch || !status) return LV_EMISUSE;
+    if (!ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_EBADOFFSETS;
+    if (scratch_len < lv_ed25519_batch_scratch_bytes(n)) return LV_ESCRATCH;
+    if (slots && ((arena_rows && !arena) || !ed_slots_ok(slots, n, arena_rows, 1))) return LV_EBADSLOT;
+    ed_batch_run run = {keys, sigs, msg_buf, rand16, arena, offsets, slots, status, NULL, NULL, ed_naf_stride(n),
+                        ed_use_ifma(), ed_path()};
+    ed_batch_ctx ctx;
+    ed_batch_setup(&run, &ctx, scratch, n);
+    if (ed_batch_gather(&run, n, &next, n, 0) != n) return LV_EMISUSE;
+    ed_batch_tables(&run, n);
+    return ed25519_batch_check_any_var(&ctx, 0, n);
 }
 
 /* Scalar ops: 0 reduce a (64 bytes); 1 a*b mod L (32 bytes each, any value); 2 (a mod L)+(b mod L);

@@ -207,7 +207,10 @@ static void ge_scalarmult_base_var(gej *r, const scalar *b) {
 typedef struct {
     gej A, R;                      /* decoded key and R */
     ge_cached tabR[ED_TAB_VAR];
-    ge_cached tabA[ED_TAB_VAR];
+    union {
+        ge_cached tabA[ED_TAB_VAR];
+        ge_niels nielsK[ED_TAB_KEY];   /* a copy of the slot's niels table (nielsA points here then) */
+    };
     int8_t nafR[ED_WNAF_LEN];      /* digits of z */
     int8_t nafA[ED_WNAF_LEN];      /* digits of z k mod L (window ED_W_KEY with nielsA, else ED_W_VAR) */
     scalar zS;                     /* z S mod L */
