@@ -80,6 +80,10 @@ static void st_batch_repeat64(void) {
 static void st_batch_repeat64_nocache(void) {
     lv_ed25519_verify_batch(keys64, sigs64, msgs, sizeof msgs, offs, rnd, N, 128, scratch, scratch_len, st);
 }
+static void st_fill(void) {
+    uint8_t ok[N];
+    lv_ed25519_keyslots_fill(keys, N, arena, N, slots, ok);
+}
 static void st_single(void) { lv_ed25519_verify(keys, sigs, msgs, sizeof msgs, offs, N, st); }
 static void st_fesq(void) {
     fe x;
@@ -132,6 +136,7 @@ int main(int argc, char **argv) {
     run("sha512(R||A||M)", st_sha, N);
     run("decode", st_decode, N);
     run("odd-multiples table", st_table, N);
+    run("keyslots fill", st_fill, N);
     run("batch, keys cached", st_batch_cache, N);
     for (int i = 0; i < N; i++) if (!st[i]) { printf("FAIL %d\n", i); return 1; }
     run("batch, keys not cached", st_batch_nocache, N);

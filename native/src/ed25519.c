@@ -126,6 +126,16 @@ int lv_ed25519_verify_slots(const uint8_t *keys, const uint8_t *sigs, const uint
     return LV_OK;
 }
 
+/* The niels sections of the rows of keys t0..t1-1 of a fill chunk (at most ED_NIELS_GROUP). */
+static void ed_fill_niels(uint8_t *arena, const int32_t *slots, const size_t *idx, const gej *const *pts, size_t t0,
+                          size_t t1) {
+    ge_niels tabs[ED_NIELS_GROUP][ED_TAB_KEY];
+    ge_niels_odd_multiples(tabs, pts + t0, t1 - t0);
+    for (size_t t = t0; t < t1; t++)
+        memcpy(arena + (size_t)slots[idx[t]] * LV_ED25519_KEYSLOT_BYTES + ED_SLOT_NIELS_TAB, tabs[t - t0],
+               sizeof tabs[0]);
+}
+
 int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size_t arena_rows, const int32_t *slots,
                              uint8_t *ok) {
     enum { CH = 64 };
@@ -154,15 +164,11 @@ int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size
         ed_build_tables(tp, pp, c, use_ifma);
         for (size_t t = 0; t < c; t++) {
             uint8_t *row = arena + (size_t)slots[base + idx[t]] * LV_ED25519_KEYSLOT_BYTES;
-            uint64_t tag = ED_SLOT_KEY;
+            uint64_t tag = ED_SLOT_KEY | (use_ifma ? 0 : ED_SLOT_NIELS);
             memcpy(row + ED_SLOT_A, pp[t], sizeof(gej));
             memcpy(row + ED_SLOT_TAB, tabs[t], sizeof tabs[t]);
-            if (!use_ifma) {
-                ge_niels niels[ED_TAB_KEY];
-                gej_odd_multiples_niels(niels, pp[t]);
-                memcpy(row + ED_SLOT_NIELS_TAB, niels, sizeof niels);
-                tag |= ED_SLOT_NIELS;
-            }
+            if (!use_ifma && (t % ED_NIELS_GROUP == ED_NIELS_GROUP - 1 || t == c - 1))
+                ed_fill_niels(arena, slots + base, idx, pp, t - t % ED_NIELS_GROUP, t + 1);
             memcpy(row, &tag, 8);
         }
     }

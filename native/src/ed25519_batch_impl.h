@@ -21,7 +21,8 @@ static inline const uint8_t *ed_msg(const uint8_t *msg_buf, const int64_t *offse
  *                and AVX2 batch equation (filled when the fill call runs on those paths, which read the
  *                section only when the bit says it is there: a row filled on the IFMA path stays valid).
  * The wider affine table cuts a cached key's additions from about 42 of 8M (w = 5, cached form) to 32 of
- * 7M (w = 7, niels); the fill costs about 5 us more a key, once. */
+ * 7M (w = 7, niels).  The fill costs more: 8.5 us a key against 4.0 without the niels section (AVX2 tier,
+ * benches/ed25519_stages.c), paid back after two or three further verifications of the key. */
 #define ED_SLOT_KEY 1u
 #define ED_SLOT_NIELS 2u
 #define ED_SLOT_A 8
