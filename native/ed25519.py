@@ -20,6 +20,8 @@ Paths (chosen at run time from a measured order, honouring LEDGERVAL_CPU_FEATURE
 portable C (5x51-bit limbs); on CPUs with AVX-512 IFMA the square roots of point decoding, the per-item
 tables and the batch's Straus loop run on eight 52-bit lanes; on AVX2 CPUs without IFMA the square roots of
 point decoding run eight at a time on two sets of four AVX2 lanes (radix 2^25.5), the rest as portable.
+On the portable and AVX2 paths, items of one batch with the same key bytes share one term of the batch
+equation (their coefficients summed mod L), and cached keys carry a wider affine table (window 7) for it.
 
 Repeated keys (permissioned chains: the same validators sign again and again) hit ``key_cache``, a bounded,
 thread-safe cache of decoded keys A and their tables of odd multiples for the batch equation
