@@ -5,13 +5,13 @@ block 277647 with its prevouts tampered (missing, too small, out of range) and o
 two threads."""
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_kernels_bitcoin_sigops import _stored_blocks  # one loader for the stored blocks
 
 from ledgerval.bitcoin import load_prevouts, validate_block, wire
 from ledgerval.bitcoin import report as R
@@ -91,10 +91,6 @@ def test_block_277647_and_tampered_prevouts():
 
 @pytest.mark.skipif(not (BTC / "block277647.raw").exists(), reason="shared/vectors/bitcoin is absent")
 def test_stored_blocks_report_the_same():
-    blocks = [p.read_bytes() for p in sorted(BTC.glob("*.raw"))]
-    for name in ("checkblock_valid.json", "checkblock_invalid.json"):
-        for row in json.loads((BTC / name).read_text()):
-            if len(row) == 5 and not row[1]:  # [comment, fHeader, fCheckPow, cur_time, block hex]
-                blocks.append(bytes.fromhex(row[4]))
+    blocks = _stored_blocks()
     for raw in blocks:
         _same(raw, None, threads=(1, 2))

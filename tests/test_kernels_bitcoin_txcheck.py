@@ -4,7 +4,6 @@ reference reports is marked, and check_structure reports the same with the scan'
 same on the stored Bitcoin blocks."""
 from __future__ import annotations
 
-import json
 import struct
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_kernels_bitcoin_sigops import _stored_blocks  # one loader for the stored blocks
 
 from ledgerval.bitcoin import report as R
 from ledgerval.bitcoin.build import block as build_block
@@ -88,7 +88,7 @@ def test_each_rule_is_marked_at_its_index(tx, code):
     with_cols, without, marked, reported = _both(raw)
     assert with_cols == without
     assert marked.tolist() == [False, False, True, False]
-    assert [e.code for e in with_cols if e.tx_index == 2][0] == code and reported == {2}
+    assert next(e.code for e in with_cols if e.tx_index == 2) == code and reported == {2}
 
 
 def test_coinbase_length_is_marked():
@@ -118,11 +118,7 @@ def test_partial_scan_has_no_columns():
 
 @pytest.mark.skipif(not (BTC / "block277647.raw").exists(), reason="shared/vectors/bitcoin is absent")
 def test_stored_blocks_as_the_reference():
-    blocks = [p.read_bytes() for p in sorted(BTC.glob("*.raw"))]
-    for name in ("checkblock_valid.json", "checkblock_invalid.json"):
-        for row in json.loads((BTC / name).read_text()):
-            if len(row) == 5 and not row[1]:  # [comment, fHeader, fCheckPow, cur_time, block hex]
-                blocks.append(bytes.fromhex(row[4]))
+    blocks = _stored_blocks()
     compared = 0
     for raw in blocks:
         try:
