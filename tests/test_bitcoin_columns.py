@@ -45,16 +45,21 @@ _values = st.one_of(st.integers(0, 100), st.sampled_from([-1, MAX_MONEY, MAX_MON
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2)), min_size=1, max_size=3),
+@given(st.lists(st.tuples(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 2)), min_size=1, max_size=3),
                           st.lists(_values, min_size=1, max_size=3)), min_size=1, max_size=5),
        st.dictionaries(st.tuples(st.integers(0, 3), st.integers(0, 2)), st.tuples(_values, st.just(b"\x51")),
                        max_size=8),
        st.booleans())
 def test_built_blocks_report_the_same(txs, known, with_prevouts):
-    """Spends of outputs made earlier in the block, of prevouts given or missing, with any output values
-    (negative, over MAX_MONEY, totals past int64): the same report with the columns as without."""
+    """Spends of outputs made earlier in the block, of prevouts given or missing, of the null outpoint, with
+    any output values (negative, over MAX_MONEY, totals past int64): the same report with the columns (and
+    input objects made lazily) as without."""
     prev = [bytes([i + 1]) * 32 for i in range(4)]
-    body = [ser_tx(1, [(prev[h], n, b"\x51", 0xFFFFFFFF) for h, n in ins], [(v, b"\x51") for v in vals])
+
+    def outpoint(h, n):  # h == 4: the null outpoint (a second coinbase, or a null prevout among others)
+        return (bytes(32), 0xFFFFFFFF) if h == 4 else (prev[h], n)
+
+    body = [ser_tx(1, [(*outpoint(h, n), b"\x51", 0xFFFFFFFF) for h, n in ins], [(v, b"\x51") for v in vals])
             for ins, vals in txs]
     raw = build_block([coinbase(2, [(50, b"\x51")])] + body, version=2)
     prevouts = {(prev[h][::-1].hex(), n): v for (h, n), v in known.items()} if with_prevouts else None
@@ -94,3 +99,13 @@ def test_stored_blocks_report_the_same():
     blocks = _stored_blocks()
     for raw in blocks:
         _same(raw, None, threads=(1, 2))
+
+
+def test_lazy_inputs_are_made_on_first_read():
+    tx = ser_tx(1, [(b"\x01" * 32, 0, b"\x51", 7), (b"\x02" * 32, 1, b"", 8)], [(1, b"\x51")])
+    p = wire.BlockParser(build_block([coinbase(2), tx], version=2))
+    p.parse_until(1 << 30)
+    t = p.block.txs[1]
+    assert t.n_in == 2 and t.input_rows() is not None and not t.coinbase and p.block.txs[0].coinbase
+    assert [(x.prev_n, x.sequence, x.script_sig) for x in t.vin] == [(0, 7, b"\x51"), (1, 8, b"")]
+    assert t.input_rows() is None and t.n_in == 2

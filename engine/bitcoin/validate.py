@@ -115,7 +115,7 @@ def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int |
         raise
     txs = block.txs
     rep.n_tx = len(txs)
-    rep.n_inputs = sum(len(tx.vin) for tx in txs if not tx.coinbase)
+    rep.n_inputs = sum(tx.n_in for tx in txs if not tx.coinbase)
     txids = np.concatenate(txid_parts)
     # while helpers verify, the other cores are theirs: this thread's own native work runs on it alone
     aux = 1 if run.pending else threads
@@ -254,24 +254,32 @@ class _InputRun:
             if ti > 0 and not tx.coinbase:
                 use_kernel = not (no_kernel or tx.has_witness)
                 value_in, known = 0, True
+                # the outpoints from the scan's rows where the input objects are not made (most inputs
+                # never need them: block 277647 ~0.2 ms less), else from the objects
+                rows = tx.input_rows()
+                if rows is None:
+                    ops, pns = [x.outpoint for x in tx.vin], [x.prev_n for x in tx.vin]
+                else:
+                    data, rows = rows
+                    ops, pns = [data[r[0]:r[0] + 36] for r in rows], [r[4] for r in rows]
                 k = -1
-                for txin in tx.vin:
+                for outpoint, prev_n in zip(ops, pns):
                     k += 1
-                    s = spent_at(txin.outpoint, ti)
+                    s = spent_at(outpoint, ti)
                     if s != ti:  # (twice in one transaction is CheckTransaction's inputs_duplicate)
                         rep.add(R.DOUBLE_SPEND, f"transaction {ti} input {k} spends an output transaction "
                                 f"{s} already spent", ti, k)
                     pv = None
-                    ph = txin.prev_hash
+                    ph = outpoint[:32]
                     j = created_at(ph)
                     if j is not None:
                         vout = txs[j].vout
-                        if txin.prev_n < len(vout):
-                            out = vout[txin.prev_n]
+                        if prev_n < len(vout):
+                            out = vout[prev_n]
                             pv = (out.value, out.script_pubkey)
                     if pv is None:
                         if get_prevout is not None:
-                            pv = get_prevout((ph[::-1].hex(), txin.prev_n))
+                            pv = get_prevout((ph[::-1].hex(), prev_n))
                         if pv is None:
                             known = False
                             classify(tx, ti, k, pv, implied_ok)
