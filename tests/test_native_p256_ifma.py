@@ -264,8 +264,9 @@ def test_threads_do_not_change_results(curve, monkeypatch):
     from ledgerval.native import p256, sm2
     from ledgerval.native._wei3 import KeyTableCache
     mod = p256 if curve == "p256" else sm2
-    # no key tables: every item takes the first-sighting path
+    # no key tables of either kind: every item takes the first-sighting path
     monkeypatch.setattr(mod, "table_cache", KeyTableCache(mod.keytabs, mod.table_cache._tb, maxsize=0))
+    monkeypatch.setattr(mod, "lane_table_cache", KeyTableCache(mod.keytabs8, mod.lane_table_cache._tb, maxsize=0))
     rng = np.random.default_rng(SEED + 5)
     keys, lens, dig, sigs, kind = signed_batch(curve, 61 if SAN else 301, rng)
     f = (lambda t: mod.verify(keys, lens, dig, sigs, threads=t)) if curve == "p256" else \

@@ -489,6 +489,16 @@ W3V_TARGET static void w3v_add_window(gej8 *acc, const int *d, const long long *
     gej8_add_ge(acc, &bx, &by, act, inf, exc, one);
 }
 
+/* The lanes' X and Z into out (4x64 form, y unused by the x comparison); returns exc. */
+W3V_TARGET static unsigned w3v_ecmult_finish(gej *out, const gej8 *acc, unsigned exc) {
+    w3v_lanes_to_fe(out, &acc->x, &acc->z);
+    for (int i = 0; i < 8; i++) {
+        memset(&out[i].y, 0, sizeof out[i].y);
+        out[i].infinity = 0;
+    }
+    return exc;
+}
+
 /* out[i] = u1[i] G + u2[i] Q_i for 8 lanes, T the lanes' Q tables.  Returns the lanes the caller must
  * recompute on the scalar path (exceptional additions or infinity); out[i] of the others is finite and
  * in the 4x64 field's form (X and Z only). */
@@ -514,13 +524,7 @@ W3V_TARGET static unsigned w3v_ecmult(gej *out, const w3v_qtab *T, const scalar 
             w3v_add_window(&acc, dg[bit / W3V_WG], (const long long *)&w3v_gtab[0][0], 10,
                            _mm512_setzero_si512(), &inf, &exc, &one);
     }
-    exc |= inf;
-    w3v_lanes_to_fe(out, &acc.x, &acc.z);
-    for (int i = 0; i < 8; i++) {
-        memset(&out[i].y, 0, sizeof out[i].y);   /* not needed by the x comparison */
-        out[i].infinity = 0;
-    }
-    return exc;
+    return w3v_ecmult_finish(out, &acc, exc | inf);
 }
 
 /* Lanes of a (and b, if not NULL) back to 4x64 Montgomery form, fully reduced, into out[i].x (.z):

@@ -1,0 +1,162 @@
+/* 8-lane verification over per-key tables with AVX-512 IFMA (the a = -3 curves): the path of a key seen
+ * again where W3_PATH_IFMA8 is the best path.  The 4x64 paths keep wei3_keytab_impl.h's tables.
+ *
+ * The split of wei3_keytab_impl.h in the lanes' form: a scalar u (made < 2^255 by taking n - u and
+ * negating the lane's digits when bit 255 is set) is recoded into signed fixed windows (w3v_recode),
+ * and the digit d at bit position p = c W3K_L + i is added as d 2^i (2^(W3K_L c) P) at step i of one
+ * shared chain of W3K_L - 1 doublings.  The windows sit at the same positions in every lane, so every
+ * lane adds at the same steps (zero digits masked); each lane gathers its own key's entries.
+ *   Q: a key table per key (W3K_KEYTAB_BYTES, opaque to Python): the key itself in 4x64 form (for the
+ *      scalar fallback), then for each chunk c the multiples 1..W3K_EQ of 2^(W3K_L c) Q, affine, in the
+ *      lanes' form (five 52-bit limbs of x, then of y, Montgomery R' = 2^260).  Built in 4x64 code with
+ *      one inversion per key (keytab8_build_var).
+ *   G: static tables of the same shape, width W3K_WG (W3K_GTAB_BYTES, built once).
+ * Exceptional lanes (H = 0 in an addition, or an infinite result) are recomputed on the scalar path as
+ * in wei3_ifma_impl.h.
+ * Measured: see W3K_WQ below. */
+#ifndef LV_WEI3_IFMA_KEYTAB_IMPL_H
+#define LV_WEI3_IFMA_KEYTAB_IMPL_H
+#ifdef W3V_OK
+
+/* Chunk length and count: W3K_C * W3K_L >= 256 covers every digit position of a scalar < 2^255.
+ * Widths: Q's windows W3K_WQ (2^(W3K_WQ-1) entries per chunk), G's W3K_WG.  Measured (C entry, thread CPU
+ * time, P-256, 256 cached keys, loaded 2-core EPYC): see the README's P-256 row and the comment at
+ * w3k_verify8. */
+#ifndef W3K_L
+#define W3K_L 32
+#endif
+#ifndef W3K_WQ
+#define W3K_WQ 5
+#endif
+#ifndef W3K_WG
+#define W3K_WG 8
+#endif
+#define W3K_C ((256 + W3K_L - 1) / W3K_L)
+#define W3K_EQ (1 << (W3K_WQ - 1))
+#define W3K_EG (1 << (W3K_WG - 1))
+#define W3K_NQ ((256 + W3K_WQ - 1) / W3K_WQ)
+#define W3K_NG ((256 + W3K_WG - 1) / W3K_WG)
+#define W3K_HDR ((int)sizeof(ge))                  /* the key in 4x64 form */
+#define W3K_KEYTAB_BYTES (W3K_HDR + W3K_C * W3K_EQ * 80)
+#define W3K_GTAB_BYTES (W3K_C * W3K_EG * 80)
+
+_Static_assert(W3K_HDR % 8 == 0 && W3K_KEYTAB_BYTES % 8 == 0, "entries are whole words");
+_Static_assert(W3K_NQ * W3K_WQ >= 256 && W3K_NG * W3K_WG >= 256, "windows cover 256 bits");
+
+static uint64_t w3k_gtab[W3K_C][W3K_EG][10];   /* [chunk][d - 1][x0..x4 y0..y4] */
+static pthread_once_t w3k_once = PTHREAD_ONCE_INIT;
+
+/* out[c][k-1] = k 2^(W3K_L c) P in the lanes' form, c < W3K_C, k <= e; jt and aff are scratch of
+ * W3K_C * e points (e <= W3K_EG).  One inversion for all of them. */
+static void w3k_chunk_multiples(uint64_t *out, const ge *p, int e, gej *jt, ge *aff, fe *scratch) {
+    gej pj;
+    gej_set_ge(&pj, p);
+    for (int c = 0; c < W3K_C; c++) {
+        gej *t = jt + c * e;
+        t[0] = pj;
+        gej_double_var(&t[1], &pj);
+        for (int k = 2; k < e; k++) gej_add_var(&t[k], &t[k - 1], &pj);   /* k P + P, k < n: no doubling */
+        if (c + 1 < W3K_C) for (int s = 0; s < W3K_L; s++) gej_double_var(&pj, &pj);
+    }
+    ge_set_all_gej_var(aff, jt, scratch, W3K_C * e);
+    for (int i = 0; i < W3K_C * e; i++) {
+        w3v_fe_to52(out + 10 * i, &aff[i].x);
+        w3v_fe_to52(out + 10 * i + 5, &aff[i].y);
+    }
+}
+
+static void w3k_gbuild(void) {
+    static gej jt[W3K_C * W3K_EG];   /* once, under pthread_once: not on the stack */
+    static ge aff[W3K_C * W3K_EG];
+    static fe scratch[W3K_C * W3K_EG];
+    w3k_chunk_multiples(&w3k_gtab[0][0][0], &W3_GE_G, W3K_EG, jt, aff, scratch);
+}
+
+/* 1 when the lanes' key-table path can run now (its static tables then built).  Requires
+ * w3_ecmult_init(). */
+static int w3k_available(void) {
+    if (!w3v_available()) return 0;
+    pthread_once(&w3k_once, w3k_gbuild);
+    return 1;
+}
+
+/* The key table of finite q (W3K_KEYTAB_BYTES at out, any alignment).  Needs no AVX-512: built wherever
+ * this file is compiled, after w3_ecmult_init(). */
+static void keytab8_build_var(uint8_t *out, const ge *q) {
+    gej jt[W3K_C * W3K_EQ];
+    ge aff[W3K_C * W3K_EQ];
+    fe scratch[W3K_C * W3K_EQ];
+    uint64_t ent[W3K_C * W3K_EQ * 10];
+    pthread_once(&w3v_once, w3v_build);   /* the lane constants w3v_fe_to52 uses */
+    w3k_chunk_multiples(ent, q, W3K_EQ, jt, aff, scratch);
+    memcpy(out, q, W3K_HDR);
+    memcpy(out + W3K_HDR, ent, sizeof ent);
+}
+
+/* d[j][lane] = the signed width-w digits of u (nwin of them), through n - u with negated digits when
+ * u >= 2^255, so that the top window never carries. */
+static void w3k_recode_lane(int (*d)[8], int lane, const scalar *u, int w, int nwin) {
+    scalar k = *u, zero = {{0, 0, 0, 0}};
+    int t[256], neg = (int)(k.v[3] >> 63);
+    if (neg) scalar_sub(&k, &zero, &k);
+    w3v_recode(t, &k, w, nwin);
+    for (int j = 0; j < nwin; j++) d[j][lane] = neg ? -t[j] : t[j];
+}
+
+/* out[i] = u1[i] G + u2[i] Q_i for 8 lanes, lane i's key table at word offset off[i] of tabs.  Returns
+ * the lanes to recompute on the scalar path, as w3v_ecmult. */
+W3V_TARGET static unsigned w3k_ecmult8(gej *out, const long long *tabs, const int64_t *off, const scalar *u1,
+                                        const scalar *u2) {
+    int dq[W3K_NQ][8], dg[W3K_NG][8];
+    fe8 one;
+    __mmask8 exc = 0, inf = 0xFF;
+    gej8 acc;
+    for (int k = 0; k < 5; k++) one.v[k] = W3V_SET1(w3v_one52[k]);
+    for (int i = 0; i < 8; i++) {
+        w3k_recode_lane(dq, i, &u2[i], W3K_WQ, W3K_NQ);
+        w3k_recode_lane(dg, i, &u1[i], W3K_WG, W3K_NG);
+    }
+    for (int k = 0; k < 5; k++) acc.x.v[k] = acc.y.v[k] = acc.z.v[k] = _mm512_setzero_si512();
+    const __m512i lanes = _mm512_add_epi64(_mm512_loadu_si512((const void *)off), W3V_SET1(W3K_HDR / 8));
+    for (int i = W3K_L - 1; i >= 0; i--) {
+        if (inf != 0xFF) gej8_double(&acc);
+        for (int c = 0; c < W3K_C; c++) {
+            int p = c * W3K_L + i;
+            if (p % W3K_WQ == 0 && p / W3K_WQ < W3K_NQ)
+                w3v_add_window(&acc, dq[p / W3K_WQ], tabs, 10, _mm512_add_epi64(lanes, W3V_SET1(c * W3K_EQ * 10)),
+                               &inf, &exc, &one);
+            if (p % W3K_WG == 0 && p / W3K_WG < W3K_NG)
+                w3v_add_window(&acc, dg[p / W3K_WG], (const long long *)&w3k_gtab[c][0][0], 10,
+                               _mm512_setzero_si512(), &inf, &exc, &one);
+        }
+    }
+    return w3v_ecmult_finish(out, &acc, exc | inf);
+}
+
+/* res[j] = 1 when x(u1 G + u2 Q_j) = c (mod n) for m <= 8 items, Q_j's key table row rows[j] of tabs
+ * (W3K_KEYTAB_BYTES each).  Requires w3k_available(). */
+W3V_TARGET static void w3k_verify8(const uint8_t *tabs, const int32_t *rows, const scalar *u1, const scalar *u2,
+                                   const scalar *c, int m, uint8_t *res) {
+    int64_t off[8];
+    scalar a[8], b[8];
+    gej r[8];
+    VERIFY_CHECK(m >= 1 && m <= 8);
+    for (int i = 0; i < 8; i++) {
+        int s = i < m ? i : 0;   /* padding lanes repeat item 0 */
+        off[i] = (int64_t)rows[s] * (W3K_KEYTAB_BYTES / 8);
+        a[i] = u1[s];
+        b[i] = u2[s];
+    }
+    unsigned exc = w3k_ecmult8(r, (const long long *)tabs, off, a, b);
+    for (int i = 0; i < m; i++) {
+        if ((exc >> i & 1) || fe_is_zero(&r[i].z)) {   /* X = Z = 0 would pass the comparison: never */
+            ge q;
+            memcpy(&q, tabs + (size_t)rows[i] * W3K_KEYTAB_BYTES, sizeof q);
+            ecmult_var(&r[i], &u1[i], &q, &u2[i]);
+        }
+        res[i] = (uint8_t)gej_eq_x_mod_n_var(&r[i], &c[i]);
+    }
+}
+
+#endif
+#endif
