@@ -1,5 +1,6 @@
 /* 8-lane verification core with AVX-512 IFMA for the a = -3 curves: R = u1*G + u2*Q for eight items at
- * once, for keys without a key table (where this path runs, the wrappers build no tables: it beats them).
+ * once, for keys seen for the first time (it beats the 4x64 key tables, so where it runs the wrappers build
+ * none; keys seen again take the lanes' own key tables, wei3_ifma_keytab_impl.h, on this file's field).
  * Compiled per function with a target attribute and used only when W3_PATH_IFMA8 is the best path
  * (wei3_path_impl.h; ledgerval.native.cpu_mask forces the 4x64 paths).  Also: compressed keys' square roots,
  * 8 at a time (w3v_parse_keys).

@@ -13,15 +13,26 @@
  *   G: static tables of the same shape, width W3K_WG (W3K_GTAB_BYTES, built once).
  * Exceptional lanes (H = 0 in an addition, or an infinite result) are recomputed on the scalar path as
  * in wei3_ifma_impl.h.
- * Measured: see W3K_WQ below. */
+ * Measured (C entry, thread CPU time per verification, 256 compressed keys with tables, one core of the
+ * 2-core EPYC at load average 5-6, 2026-12-03): P-256 5.6 us (min 5.3) against 9.4-9.6 for the same
+ * items on the first-sighting lanes and 18.4 on the 4x64 key tables; SM2 5.4-5.6 against 10.0 and 18.3.
+ * A table costs about 77 us to build (in 4x64 code: 224 doublings, 120 additions, one inversion).
+ * perf: the window additions' gathers (w3v_add_window, 24%) weigh as much as the additions' arithmetic
+ * (gej8_add_ge, 24%); the 31 doublings are 6%. */
 #ifndef LV_WEI3_IFMA_KEYTAB_IMPL_H
 #define LV_WEI3_IFMA_KEYTAB_IMPL_H
 #ifdef W3V_OK
 
 /* Chunk length and count: W3K_C * W3K_L >= 256 covers every digit position of a scalar < 2^255.
- * Widths: Q's windows W3K_WQ (2^(W3K_WQ-1) entries per chunk), G's W3K_WG.  Measured (C entry, thread CPU
- * time, P-256, 256 cached keys, loaded 2-core EPYC): see the README's P-256 row and the comment at
- * w3k_verify8. */
+ * Widths: Q's windows W3K_WQ (2^(W3K_WQ-1) entries per chunk), G's W3K_WG.  Measured (same C entry,
+ * interleaved variants, 21-41 runs, medians / minimums in us, load average 7-8, so about +-5% noise):
+ *   chunk bits (chunks)   32 (8)  7.24/5.52   16 (16) 7.48/5.63   26 (10) 7.30/5.53   43 (6) 7.45/5.66
+ *                         64 (4)  7.15/6.03   (Q 5, G 8)
+ *   Q width (bytes a key) 4 (5,184) 7.26/5.56   5 (10,304) 7.24/5.52   6 (20,544) 7.26/5.91
+ *   G width (static)      7 (40 KiB) 7.25/5.62   8 (80 KiB) 7.24/5.52   9 (160 KiB) 7.73/5.69
+ *                         10 (320 KiB) 7.80/5.92
+ * all within the noise but the widest G tables (they leave L1 and crowd L2); 8 chunks, Q 5, G 8 kept:
+ * 10,304 bytes a key, W3K_GTAB_BYTES = 81,920 a curve (L2 is 1 MiB a core). */
 #ifndef W3K_L
 #define W3K_L 32
 #endif
