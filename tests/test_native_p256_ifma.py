@@ -235,6 +235,16 @@ def _exceptional_rows(curve, rnd):
     return rows
 
 
+def edges_among_items(curve, edge, expect_edge, n, rnd, rng):
+    """(keys, lens, digests, sigs, expect): the edge rows spread over lane positions among n ordinary items."""
+    keys, lens, dig, sigs, kind = signed_batch(curve, n, rng)
+    ek, el, ed, es = rows_to_arrays(edge)
+    order = rnd.sample(range(len(edge) + n), len(edge) + n)
+    cat = lambda a, b: np.concatenate([a, b])[order]
+    return (cat(ek, keys), cat(el, lens), cat(ed, dig), cat(es, sigs),
+            np.array(expect_edge + list(kind == 0))[order])
+
+
 @pytest.mark.parametrize("curve", ["p256", "sm2"])
 def test_lane_fallbacks_and_edges(curve):
     rnd = random.Random(SEED + 3)
@@ -242,16 +252,7 @@ def test_lane_fallbacks_and_edges(curve):
     expect_edge = [ref_verify(curve, *row) for row in edge]
     # the equal-points items are valid, the infinity ones not (checks the construction itself)
     assert expect_edge[0] and not expect_edge[1]
-    rng = np.random.default_rng(SEED + 4)
-    keys, lens, dig, sigs, kind = signed_batch(curve, 29, rng)
-    # spread the edge items over lane positions among ordinary ones
-    ek, el, ed, es = rows_to_arrays(edge)
-    order = rnd.sample(range(len(edge) + 29), len(edge) + 29)
-    K = np.concatenate([ek, keys])[order]
-    L = np.concatenate([el, lens])[order]
-    D = np.concatenate([ed, dig])[order]
-    S = np.concatenate([es, sigs])[order]
-    expect = np.array(expect_edge + list(kind == 0))[order]
+    K, L, D, S, expect = edges_among_items(curve, edge, expect_edge, 29, rnd, np.random.default_rng(SEED + 4))
     out = all_paths(curve, K, L, D, S)
     assert (out.astype(bool) == expect).all(), np.flatnonzero(out.astype(bool) != expect)
     # each edge item alone (a batch of one: seven padding lanes)

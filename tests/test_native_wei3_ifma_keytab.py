@@ -11,7 +11,16 @@ import random
 
 import numpy as np
 import pytest
-from test_native_p256_ifma import CURVES, SAN, SEED, _exceptional_rows, ref_verify, rows_to_arrays, signed_batch
+from test_native_p256_ifma import (
+    CURVES,
+    SAN,
+    SEED,
+    _exceptional_rows,
+    edges_among_items,
+    ref_verify,
+    rows_to_arrays,
+    signed_batch,
+)
 
 from ledgerval.native import cpu_mask, ffi, has, lib, tier_mask, tiers_available
 from ledgerval.native._wei3 import KeyTableCache
@@ -168,15 +177,7 @@ def test_lane_fallbacks_and_edges(curve):
     edge = _exceptional_rows(curve, rnd) + _collision_rows(curve, rnd, 4 if SAN else 12)
     expect_edge = [ref_verify(curve, *row) for row in edge]
     assert any(expect_edge) and not all(expect_edge)
-    rng = np.random.default_rng(SEED + 36)
-    keys, lens, dig, sigs, kind = signed_batch(curve, 21, rng)
-    ek, el, ed, es = rows_to_arrays(edge)
-    order = rnd.sample(range(len(edge) + 21), len(edge) + 21)
-    K = np.concatenate([ek, keys])[order]
-    L = np.concatenate([el, lens])[order]
-    D = np.concatenate([ed, dig])[order]
-    S = np.concatenate([es, sigs])[order]
-    expect = np.array(expect_edge + list(kind == 0))[order]
+    K, L, D, S, expect = edges_among_items(curve, edge, expect_edge, 21, rnd, np.random.default_rng(SEED + 36))
     out = three_paths(curve, K, L, D, S)
     assert (out.astype(bool) == expect).all(), np.flatnonzero(out.astype(bool) != expect)
     for row, ok in zip(edge, expect_edge):   # alone: seven padding lanes
