@@ -137,10 +137,11 @@ class KeyTableCache(KeySlotCache):
     recently used unpinned row evicted first, rows pinned by a batch until its lease is released).
 
     A table (16 KiB) costs about two plain verifications to build and makes every later verification under
-    that key about 3.5x faster.  The IFMA lanes' tables (``lane_key_tables``, 10 KiB) cost about eight of
-    their first-sighting verifications (77 us) and make each later one about 1.7x faster (9.5 -> 5.6 us), so
-    they pay back after about 20 verifications under a key.  Keyed by the encoding as given, so a hit also skips decompression.  1024
-    tables (16 MiB of address space, committed as rows fill) by default.  Results never depend on the
+    that key about 3.5x faster.  The IFMA lanes' tables (``lane_key_tables``, 10 KiB, built 8 keys at a
+    time in the lanes) cost about 2.5 of their first-sighting verifications (23 us) and make each later one
+    about 1.7x faster (9.5 -> 5.6 us), so they pay back after about 6 verifications under a key.  Keyed by
+    the encoding as given, so a hit also skips decompression.  1024 tables (16 MiB of address space,
+    committed as rows fill) by default.  Results never depend on the
     cache's state (both paths verify the same equation; tests check they agree).
     """
 

@@ -132,31 +132,30 @@ int W3_API(test_scalar)(int op, const uint8_t *a32, const uint8_t *b32, uint8_t 
     return 1;
 }
 
-/* Tables of SEC1 keys (row stride 65, length key_lens[i]) by `build`, `bytes` each: out row i filled and
- * status[i] = 1, or zeroed and status[i] = 0 when key i does not decode. */
-static int w3_keytabs(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *tabs, uint8_t *status,
-                      size_t bytes, void (*build)(uint8_t *, const ge *)) {
+/* Key tables (wei3_keytab_impl.h) of SEC1 keys (row stride 65, length key_lens[i]): out row i
+ * (W3_KEYTAB_BYTES) filled and status[i] = 1, or zeroed and status[i] = 0 when key i does not decode. */
+int W3_API(keytab)(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *tabs, uint8_t *status) {
     if (n && (!keys || !key_lens || !tabs || !status)) return LV_EMISUSE;
     w3_ecmult_init();
     for (size_t i = 0; i < n; i++) {
         ge q;
-        uint8_t *row = tabs + bytes * i;
+        uint8_t *row = tabs + (size_t)W3_KEYTAB_BYTES * i;
         status[i] = (uint8_t)ge_parse_sec1_var(&q, keys + 65 * i, key_lens[i]);
-        if (status[i]) build(row, &q); else memset(row, 0, bytes);
+        if (status[i]) keytab_build_var(row, &q); else memset(row, 0, W3_KEYTAB_BYTES);
     }
     return LV_OK;
 }
 
-/* Key tables (wei3_keytab_impl.h, W3_KEYTAB_BYTES each), as w3_keytabs. */
-int W3_API(keytab)(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *tabs, uint8_t *status) {
-    return w3_keytabs(keys, key_lens, n, tabs, status, W3_KEYTAB_BYTES, keytab_build_var);
-}
-
-/* Lane key tables (wei3_ifma_keytab_impl.h, W3K_KEYTAB_BYTES each), for W3_API(verify_tab8), as w3_keytabs.
- * Building needs no AVX-512; LV_EBADPATH where the build has no IFMA path at all. */
+/* Lane key tables (wei3_ifma_keytab_impl.h, W3K_KEYTAB_BYTES each), for W3_API(verify_tab8), as
+ * W3_API(keytab): in the lanes where the IFMA path is available, else in 4x64 code (no AVX-512 needed);
+ * LV_EBADPATH where the build has no IFMA path at all. */
 int W3_API(keytab8)(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *tabs, uint8_t *status) {
 #ifdef W3V_OK
-    return w3_keytabs(keys, key_lens, n, tabs, status, W3K_KEYTAB_BYTES, keytab8_build_var);
+    if (n && (!keys || !key_lens || !tabs || !status)) return LV_EMISUSE;
+    w3_ecmult_init();
+    pthread_once(&w3v_once, w3v_build);
+    keytab8_rows(keys, key_lens, n, tabs, status);
+    return LV_OK;
 #else
     return LV_EBADPATH;
 #endif

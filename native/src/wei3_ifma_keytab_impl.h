@@ -8,15 +8,17 @@
  * lane adds at the same steps (zero digits masked); each lane gathers its own key's entries.
  *   Q: a key table per key (W3K_KEYTAB_BYTES, opaque to Python): the key itself in 4x64 form (for the
  *      scalar fallback), then for each chunk c the multiples 1..W3K_EQ of 2^(W3K_L c) Q, affine, in the
- *      lanes' form (five 52-bit limbs of x, then of y, Montgomery R' = 2^260).  Built in 4x64 code with
- *      one inversion per key (keytab8_build_var).
+ *      lanes' form (five 52-bit limbs of x, then of y, Montgomery R' = 2^260).  Built 8 keys at a time
+ *      in the lanes with two lane inversions (keytab8_build8), or in 4x64 code with one inversion per key
+ *      below the IFMA tier (keytab8_build_var), for tests and callers that build ahead.
  *   G: static tables of the same shape, width W3K_WG (W3K_GTAB_BYTES, built once).
  * Exceptional lanes (H = 0 in an addition, or an infinite result) are recomputed on the scalar path as
  * in wei3_ifma_impl.h.
  * Measured (C entry, thread CPU time per verification, 256 compressed keys with tables, one core of the
  * 2-core EPYC at load average 5-6, 2026-12-03): P-256 5.6 us (min 5.3) against 9.4-9.6 for the same
  * items on the first-sighting lanes and 18.4 on the 4x64 key tables; SM2 5.4-5.6 against 10.0 and 18.3.
- * A table costs about 77 us to build (in 4x64 code: 224 doublings, 120 additions, one inversion).
+ * A table costs about 23 us to build in the lanes (77 us in 4x64 code: 224 doublings, 120 additions, one
+ * inversion), so it pays back after about 6 verifications under its key.
  * perf: the window additions' gathers (w3v_add_window, 24%) weigh as much as the additions' arithmetic
  * (gej8_add_ge, 24%); the 31 doublings are 6%. */
 #ifndef LV_WEI3_IFMA_KEYTAB_IMPL_H
@@ -102,6 +104,116 @@ static void keytab8_build_var(uint8_t *out, const ge *q) {
     w3k_chunk_multiples(ent, q, W3K_EQ, jt, aff, scratch);
     memcpy(out, q, W3K_HDR);
     memcpy(out + W3K_HDR, ent, sizeof ent);
+}
+
+/* Affine forms of n Jacobian lane points E (finite) into (ax, ay), one lane inversion for all of them
+ * (Montgomery's trick; P is n fe8 of scratch). */
+W3V_TARGET static void w3k_affine8(fe8 *ax, fe8 *ay, const gej8 *E, fe8 *P, int n) {
+    fe8 inv, zi, zi2;
+    P[0] = E[0].z;
+    for (int i = 1; i < n; i++) fe8_mul(&P[i], &P[i - 1], &E[i].z);
+    fe8_inv(&inv, &P[n - 1]);
+    for (int i = n - 1; i >= 0; i--) {
+        if (i > 0) {
+            fe8_mul(&zi, &inv, &P[i - 1]);
+            fe8_mul(&inv, &inv, &E[i].z);
+        } else {
+            zi = inv;
+        }
+        fe8_sqr(&zi2, &zi);
+        fe8_mul(&ax[i], &E[i].x, &zi2);
+        fe8_mul(&zi2, &zi2, &zi);
+        fe8_mul(&ay[i], &E[i].y, &zi2);
+    }
+}
+
+/* Lane i's limbs of the n points (x[e], y[e]) into its table rows[i] (entries after the header). */
+W3V_TARGET static void w3k_store_lanes(uint8_t *const *rows, const fe8 *x, const fe8 *y, int n) {
+    uint64_t l[10][8] __attribute__((aligned(64)));
+    for (int e = 0; e < n; e++) {
+        for (int k = 0; k < 5; k++) {
+            _mm512_store_si512((void *)l[k], x[e].v[k]);
+            _mm512_store_si512((void *)l[5 + k], y[e].v[k]);
+        }
+        for (int i = 0; i < 8; i++) {
+            uint64_t ent[10];
+            for (int k = 0; k < 10; k++) ent[k] = l[k][i];
+            memcpy(rows[i] + W3K_HDR + 80 * e, ent, sizeof ent);
+        }
+    }
+}
+
+/* keytab8_build_var for 8 finite keys at once in the lanes (rows[i] for q[i]): the chunk bases made affine
+ * with one lane inversion, their multiples by mixed additions (k P + P, 2 <= k < 16: never exceptional),
+ * then all entries affine with a second one.  Measured: see W3K_L's comment. */
+W3V_TARGET static void keytab8_build8(uint8_t *const *rows, const ge *const *q) {
+    static __thread gej8 E[W3K_C * W3K_EQ];   /* 120 KiB: off the stack */
+    static __thread fe8 P[W3K_C * W3K_EQ], ax[W3K_C * W3K_EQ], ay[W3K_C * W3K_EQ];
+    uint64_t l[2][5][8] __attribute__((aligned(64)));
+    fe8 one;
+    gej8 b;
+    __mmask8 inf = 0, exc = 0;
+    for (int k = 0; k < 5; k++) one.v[k] = W3V_SET1(w3v_one52[k]);
+    for (int i = 0; i < 8; i++) {
+        uint64_t t[5];
+        w3v_fe_to52(t, &q[i]->x);
+        for (int k = 0; k < 5; k++) l[0][k][i] = t[k];
+        w3v_fe_to52(t, &q[i]->y);
+        for (int k = 0; k < 5; k++) l[1][k][i] = t[k];
+        memcpy(rows[i], q[i], W3K_HDR);
+    }
+    fe8_load_lanes(&b.x, l[0]);
+    fe8_load_lanes(&b.y, l[1]);
+    b.z = one;
+    for (int c = 0; c < W3K_C; c++) {   /* E[c] = 2^(W3K_L c) Q, Jacobian */
+        if (c) for (int s = 0; s < W3K_L; s++) gej8_double(&b);
+        E[c] = b;
+    }
+    w3k_affine8(ax, ay, E, P, W3K_C);
+    for (int c = 0; c < W3K_C; c++) {   /* the bases are in (ax, ay) now: E is free for the entries */
+        gej8 *t = E + c * W3K_EQ;
+        const fe8 bx = ax[c], by = ay[c];
+        t[0].x = bx;
+        t[0].y = by;
+        t[0].z = one;
+        t[1] = t[0];
+        gej8_double(&t[1]);
+        for (int k = 2; k < W3K_EQ; k++) {
+            t[k] = t[k - 1];
+            gej8_add_ge(&t[k], &bx, &by, 0xFF, &inf, &exc, &one);
+        }
+    }
+    VERIFY_CHECK(!exc);
+    w3k_affine8(ax, ay, E, P, W3K_C * W3K_EQ);
+    w3k_store_lanes(rows, ax, ay, W3K_C * W3K_EQ);
+}
+
+/* Lane key tables of n SEC1 keys (as W3_API(keytab8)): 8 decoded keys at a time in the lanes where the
+ * IFMA path is available, else keytab8_build_var per key (the same tables up to the representation of
+ * the limbs, which the lanes' field does not reduce). */
+static void keytab8_rows(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *tabs, uint8_t *status) {
+    uint8_t *rows[8];
+    const ge *qp[8];
+    ge q[8];
+    int m = 0, lanes = w3v_available();
+    static __thread uint8_t pad[W3K_KEYTAB_BYTES];   /* the rows of padding lanes */
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *row = tabs + (size_t)W3K_KEYTAB_BYTES * i;
+        status[i] = (uint8_t)ge_parse_sec1_var(&q[m], keys + 65 * i, key_lens[i]);
+        if (!status[i]) {
+            memset(row, 0, W3K_KEYTAB_BYTES);
+        } else if (!lanes) {
+            keytab8_build_var(row, &q[m]);
+        } else {
+            rows[m++] = row;
+        }
+        if (m == 8 || (i == n - 1 && m)) {
+            for (int j = 0; j < 8; j++) qp[j] = &q[j < m ? j : 0];
+            for (int j = m; j < 8; j++) rows[j] = pad;
+            keytab8_build8(rows, qp);
+            m = 0;
+        }
+    }
 }
 
 /* d[j][lane] = the signed width-w digits of u (nwin of them), through n - u with negated digits when
