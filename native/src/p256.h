@@ -10,7 +10,7 @@
 
 #include "lv_status.h"
 /* Bytes of one key table (precomputed multiples of a public key, opaque; see wei3_keytab_impl.h). */
-#define LV_P256_KEYTAB_BYTES 16384
+#define LV_P256_KEYTAB_BYTES 32768
 /* Bytes of one lane key table (lv_p256_keytab8, for the AVX-512 IFMA path; see wei3_ifma_keytab_impl.h). */
 #define LV_P256_KEYTAB8_BYTES 10304
 
