@@ -16,7 +16,9 @@
  * in wei3_ifma_impl.h.
  * Measured (C entry, thread CPU time per verification, 256 compressed keys with tables, one core of the
  * 2-core EPYC at load average 5-6, 2026-12-03): P-256 5.6 us (min 5.3) against 9.4-9.6 for the same
- * items on the first-sighting lanes and 18.4 on the 4x64 key tables; SM2 5.4-5.6 against 10.0 and 18.3.
+ * items on the first-sighting lanes and 18.4 on the 4x64 key tables (10.7 after wei3-avx2's 32 KiB
+ * tables, so the order at the IFMA tier stays lane tables, first-sighting lanes, 4x64 tables); SM2 5.4-5.6
+ * against 10.0 and 18.3 (10.7).
  * A table costs about 23 us to build in the lanes (77 us in 4x64 code: 224 doublings, 120 additions, one
  * inversion), so it pays back after about 6 verifications under its key.
  * perf: the window additions' gathers (w3v_add_window, 24%) weigh as much as the additions' arithmetic
