@@ -66,11 +66,12 @@ def _fill_slots(idents: np.ndarray, arena: np.ndarray, slots: np.ndarray) -> np.
     return ok.view(bool)
 
 
-# 4096 keys of 16,472 bytes: 67 MB of address space, committed as slots fill (the scalar path's split table
-# fills a row, the IFMA table only its first 1,368 bytes).  Measured at the AVX2 tier (one core, CPU time,
-# noisy shared 2-core EPYC): the split table cuts a cached key's multi-scalar multiplication from ~30 to
-# ~15 us, and filling it costs ~100-140 us once per key, so a key pays back from its third signature on.
-key_cache = KeySlotCache(_fill_slots, lib.LV_SECP256K1_KEYSLOT_BYTES if _SLOTS else 8, maxsize=4096)
+# 2048 keys of 32,856 bytes: 67 MB of address space, committed as slots fill (the scalar path's split table
+# fills a row, the IFMA table only its first 1,368 bytes).  Measured at the AVX2 tier (one core, thread CPU
+# time, shared 2-core EPYC): the split table (8 bases 2^16 apart, window 8: 32 KiB) cuts a cached key's
+# multi-scalar multiplication from ~24 to ~11 us, and filling it costs ~160 us once per key, so a key pays
+# back from its third signature on.  (The 16 KiB table of 4 bases measured ~12.8 us a multiplication.)
+key_cache = KeySlotCache(_fill_slots, lib.LV_SECP256K1_KEYSLOT_BYTES if _SLOTS else 8, maxsize=2048)
 
 
 def _key_idents(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

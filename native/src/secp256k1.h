@@ -23,7 +23,9 @@ int lv_secp256k1_verify(const uint8_t *keys, const uint8_t *key_lens, const uint
  * verify_slots: lv_secp256k1_verify with slots[i] >= 0 naming a row filled from exactly key i's bytes
  * (keys[i] is then not read), or -1 to decode key i here.  Both return LV_EBADSLOT for a slot
  * outside [-1, arena_rows) (fill: [0, arena_rows)). */
-#define LV_SECP256K1_KEYSLOT_BYTES 16472
+#ifndef LV_SECP256K1_KEYSLOT_BYTES /* overridable only for experiments with the table shape */
+#define LV_SECP256K1_KEYSLOT_BYTES 32856
+#endif
 int lv_secp256k1_keyslots_fill(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *arena,
                                size_t arena_rows, const int32_t *slots, uint8_t *ok);
 int lv_secp256k1_verify_slots(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,

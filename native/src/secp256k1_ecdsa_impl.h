@@ -177,7 +177,7 @@ typedef struct {
     size_t idx[K1_GROUP];
     const uint8_t *tab[K1_GROUP];   /* this path's cached table of pts[j] (slot bytes), or NULL */
 } k1_group;
-_Static_assert(KT_BASES * KT_TABLE <= K1_GROUP * ECMULT_TABLE_A, "a split table fits the group scratch");
+_Static_assert(KT_SCRATCH <= K1_GROUP * ECMULT_TABLE_A, "a split table's build fits the group scratch");
 
 #ifdef LV_K1_IFMA
 /* R[j] = na[j] pts[j] + ng[j] G for the group's c items, eight lanes at a time (the last block padded with

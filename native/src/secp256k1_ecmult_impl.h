@@ -27,13 +27,21 @@ static const ge GE_G = {{{0x2815B16F81798ULL, 0xDB2DCE28D959FULL, 0xE870B07029BF
                           0x483ADA7726A3ULL}},
                         0};
 
-/* ecmult_g_tabs[j][i] = (2i+1) 2^(32j) G.  Rows 0 and 4 serve the 128-doubling chain of keys seen once
- * (ng = lo + 2^128 hi) and are built on first use; the other six serve the 32-doubling chain of keys with a
- * split per-key table (secp256k1_keytab_impl.h) and are built the first time that path runs. */
-#define ECMULT_G_ROWS 8
+/* The split per-key tables (secp256k1_keytab_impl.h) hold KT_BASES bases 2^(KT_SPACING j) A of a GLV
+ * half (128 bits), so their chain has KT_SPACING doublings; ng (256 bits) needs twice the rows of G. */
+#ifndef KT_BASES
+#define KT_BASES 8
+#endif
+#define KT_SPACING (128 / KT_BASES)
+_Static_assert(KT_BASES * KT_SPACING == 128 && KT_BASES <= 16, "bases evenly split a GLV half");
+
+/* ecmult_g_tabs[j][i] = (2i+1) 2^(KT_SPACING j) G.  Rows 0 and KT_BASES serve the 128-doubling chain of
+ * keys seen once (ng = lo + 2^128 hi) and are built on first use; the others serve the KT_SPACING-doubling
+ * chain of keys with a split per-key table and are built the first time that path runs. */
+#define ECMULT_G_ROWS (2 * KT_BASES)
 static ge_storage ecmult_g_tabs[ECMULT_G_ROWS][ECMULT_TABLE_G];
-#define ecmult_g_pre (ecmult_g_tabs[0])     /* (2i+1) G */
-#define ecmult_g128_pre (ecmult_g_tabs[4])  /* (2i+1) 2^128 G */
+#define ecmult_g_pre (ecmult_g_tabs[0])            /* (2i+1) G */
+#define ecmult_g128_pre (ecmult_g_tabs[KT_BASES])  /* (2i+1) 2^128 G */
 static pthread_once_t ecmult_once = PTHREAD_ONCE_INIT;
 static pthread_once_t ecmult_split_once = PTHREAD_ONCE_INIT;
 
@@ -57,22 +65,25 @@ static void ecmult_fill_table(ge_storage *out, const ge *b, int count) {
     }
 }
 
-/* Row j of ecmult_g_tabs from 2^(32j) G, for each j in the bit set `rows`. */
-static void ecmult_build_rows(unsigned rows) {
+/* Row j of ecmult_g_tabs from 2^(KT_SPACING j) G, for each j in the bit set `rows`. */
+static void ecmult_build_rows(uint32_t rows) {
     gej t;
     ge b;
     fe z, zi;
     gej_set_ge(&t, &GE_G);
     for (int j = 0; j < ECMULT_G_ROWS; j++) {
-        if (j) for (int i = 0; i < 32; i++) gej_double_var(&t, &t);
+        if (j) for (int i = 0; i < KT_SPACING; i++) gej_double_var(&t, &t);
         if (!(rows >> j & 1)) continue;
         ge_set_all_gej_var(&b, &t, 1, &z, &zi);
         ecmult_fill_table(ecmult_g_tabs[j], &b, ECMULT_TABLE_G);
     }
 }
 
-static void ecmult_build_tables(void) { ecmult_build_rows(0x11); }
-static void ecmult_build_split_tables(void) { ecmult_build_rows(0xEE); }
+#define ECMULT_COLD_ROWS (1u | 1u << KT_BASES)
+static void ecmult_build_tables(void) { ecmult_build_rows(ECMULT_COLD_ROWS); }
+static void ecmult_build_split_tables(void) {
+    ecmult_build_rows((uint32_t)((1ull << ECMULT_G_ROWS) - 1) & ~ECMULT_COLD_ROWS);
+}
 
 /* The static tables are built once, by whichever thread first needs them. */
 static void ecmult_init(void) { pthread_once(&ecmult_once, ecmult_build_tables); }
