@@ -19,12 +19,12 @@ TIERS = native.tiers_available()
 
 
 def _expected(family: str, tier: str) -> str:
-    """The path each tier must give: IFMA lanes only at the top tier; the wei3 curves' MULX/ADX field at
-    every tier that keeps BMI2 and ADX (all but portable, where the CPU has them)."""
+    """The path each tier must give: IFMA lanes only at the top tier; the wei3 curves' and secp256k1's
+    MULX/ADX field at every tier that keeps BMI2 and ADX (all but portable, where the CPU has them)."""
     if tier == "avx512-ifma":
         return "ifma8"
     feats = native.cpu_features()
-    if family in ("p256", "sm2") and feats["BMI2"] and feats["ADX"]:
+    if family in ("p256", "sm2", "secp256k1") and feats["BMI2"] and feats["ADX"]:
         return "adx"
     return "scalar" if family == "secp256k1" else "portable"
 

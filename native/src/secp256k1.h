@@ -44,10 +44,12 @@ int lv_secp256k1_verify_shared(const uint8_t *keys, const uint8_t *key_lens, con
 
 /* Paths (secp256k1_ecdsa_impl.h's K1_PATH_ORDER): PATH_IFMA8 runs eight items per AVX-512 IFMA vector;
  * PATH_SCALAR is the 5x52 path every x86-64 (and any other 64-bit CPU) has, with split per-key tables for
- * cached keys.  best_path: the one the entry points above use now (honouring lv_cpu_features' mask);
+ * cached keys; PATH_ADX is PATH_SCALAR with the split-table chain on a 4x64 MULX/ADX field (x86-64 with
+ * BMI2 and ADX).  best_path: the one the entry points above use now (honouring lv_cpu_features' mask);
  * path_ok: whether this CPU and build have it. */
 #define LV_SECP256K1_PATH_SCALAR 0
 #define LV_SECP256K1_PATH_IFMA8 1
+#define LV_SECP256K1_PATH_ADX 2
 int lv_secp256k1_best_path(void);
 int lv_secp256k1_path_ok(int path);
 
@@ -73,6 +75,9 @@ int lv_secp256k1_pubkeys(const uint8_t *privs, size_t n, uint8_t *out33, uint8_t
 #define LV_K1_FE_SUB 4      /* out = a - b */
 #define LV_K1_FE_MUL_MAG 5  /* a*b with both inputs first raised to a high magnitude (headroom check) */
 #define LV_K1_FE_INV_ALL 6  /* a, b inverted together by Montgomery's trick; out = 1/a || 1/b (64 bytes) */
+#define LV_K1_FE4_MUL 7     /* a*b through the 4x64 MULX/ADX field, inputs NOT reduced first (any < 2^256) */
+#define LV_K1_FE4_ADD 8     /* a+b, the same */
+#define LV_K1_FE4_SUB 9     /* a-b, the same; the three return -1 where the build has no such field */
 /* a, b: 32-byte big-endian, < 2^256 (taken mod p).  Returns 1, or 0 (sqrt of a non-square), LV_EMISUSE for an unknown op. */
 int lv_secp256k1_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
 

@@ -8,6 +8,7 @@
 #include "lv_dispatch.h"
 #include "secp256k1_ecmult_impl.h"
 #include "secp256k1_keytab_impl.h"
+#include "secp256k1_split_adx_impl.h"
 #include "secp256k1_field_ifma_impl.h"
 #include "secp256k1_ecmult_ifma_impl.h"
 
@@ -44,10 +45,16 @@ static int k1_pubkey_parse_var(ge *r, const uint8_t *key, size_t len) {
  * adcx/adox from C) measured 2-3% faster (cold chain 22.7 -> 22.0 us, split chain 12.3 -> 11.9 us, three
  * interleaved pairs), too little for a second copy of the layers and of the static G tables.  4-way AVX2 field arithmetic (26-bit limbs) is not written yet: by count, 100 vpmuludq per
  * four products against 25 mulx per product leaves no clear margin on AVX2-only cores. */
-static const int K1_PATH_ORDER[] = {LV_SECP256K1_PATH_IFMA8, LV_SECP256K1_PATH_SCALAR};
+static const int K1_PATH_ORDER[] = {LV_SECP256K1_PATH_IFMA8, LV_SECP256K1_PATH_ADX, LV_SECP256K1_PATH_SCALAR};
 
 static int k1_path_ok(int path) {
     if (path == LV_SECP256K1_PATH_SCALAR) return 1;
+#ifdef LV_K1_ADX
+    if (path == LV_SECP256K1_PATH_ADX) {
+        const uint32_t need = LV_CPU_BMI2 | LV_CPU_ADX;
+        return (lv_cpu_features() & need) == need;
+    }
+#endif
 #ifdef LV_K1_IFMA
     if (path == LV_SECP256K1_PATH_IFMA8) {
         const uint32_t need = LV_CPU_AVX512F | LV_CPU_AVX512IFMA;
@@ -60,6 +67,16 @@ static int k1_path_ok(int path) {
 static int k1_best_path(void) { return LV_BEST_PATH(K1_PATH_ORDER, k1_path_ok); }
 
 static int k1_have_ifma(void) { return k1_best_path() == LV_SECP256K1_PATH_IFMA8; }
+
+/* r = na*A + ng*G for a key with a split table, on the path's field (adx: the 4x64 MULX/ADX chain). */
+static void k1_ecmult_cached(gej *r, int adx, const uint8_t *tab, const scalar *na, const scalar *ng) {
+#ifdef LV_K1_ADX
+    if (adx && ecmult_split_adx(r, tab, na, ng)) return;
+#else
+    (void)adx;
+#endif
+    ecmult_cached_var(r, tab, na, ng);
+}
 
 /* A key slot of the per-key cache (rows of a numpy arena that native/secp256k1.py owns; C only reads
  * them, or writes the rows a fill call is handed): the decoded key, and the per-key table of the path
@@ -252,7 +269,8 @@ static void k1_verify_group(k1_group *g, size_t m, const uint8_t *keys, const ui
     int ready[K1_GROUP], odd[K1_GROUP], okd[K1_GROUP];
     const uint8_t *tab[K1_GROUP];
     size_t cidx[K1_GROUP], nc = 0, c = 0;
-    const int ifma = k1_have_ifma(); /* once: the cached tables read must be the kind the path uses */
+    const int path = k1_best_path(); /* once: the cached tables read must be the kind the path uses */
+    const int ifma = path == LV_SECP256K1_PATH_IFMA8, adx = path == LV_SECP256K1_PATH_ADX;
     const uint64_t tab_kind = ifma ? K1_SLOT_TAB_V8 : K1_SLOT_TAB_SPLIT;
     /* parse everything, queueing compressed keys for one batched decompression */
     for (size_t i = 0; i < m; i++) {
@@ -325,7 +343,7 @@ static void k1_verify_group(k1_group *g, size_t m, const uint8_t *keys, const ui
                           g->jac, g->zs, g->zis);
     for (size_t j = 0; j < c; j++) {
         gej R;
-        if (j < ct) ecmult_cached_var(&R, g->tab[j], &g->na[j], &g->ng[j]);
+        if (j < ct) k1_ecmult_cached(&R, adx, g->tab[j], &g->na[j], &g->ng[j]);
         else ecmult_strauss_var(&R, g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A, &g->na[j],
                                 &g->ng[j]);
         status[g->idx[j]] = (uint8_t)k1_xr_matches_var(&R, &r[j]);
