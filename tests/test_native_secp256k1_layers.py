@@ -218,7 +218,14 @@ def test_group_addition_edge_cases():
     assert lib.lv_secp256k1_test_add(b"\x04" + b"\x00" * 64, _enc(G), 0, out) == -3
 
 
-def test_multi_scalar_multiplication_edges():
+@pytest.mark.parametrize("tier", tiers_available())
+def test_multi_scalar_multiplication_edges(tier):
+    """At every tier: the 4x64 MULX/ADX chain where BMI2 and ADX are kept, else 5x52."""
+    with tier_mask(tier):
+        _multi_scalar_multiplication_edges()
+
+
+def _multi_scalar_multiplication_edges():
     """na*A + ng*G where the result is infinity, where equal points meet, and at scalar extremes."""
     seed = random.randrange(2**32)
     print("seed", seed)
@@ -244,7 +251,14 @@ def test_multi_scalar_multiplication_edges():
     assert _ecmult(comp, 3, 4) == _add(_mul(3, A), _mul(4, G))
 
 
-def test_small_multiples_exhaustive():
+@pytest.mark.parametrize("tier", tiers_available())
+def test_small_multiples_exhaustive(tier):
+    """At every tier: the 4x64 MULX/ADX chain where BMI2 and ADX are kept, else 5x52."""
+    with tier_mask(tier):
+        _small_multiples_exhaustive()
+
+
+def _small_multiples_exhaustive():
     """Every na, ng in [0, 24) against A = 3G: covers each table entry, sign and doubling collision."""
     A = _mul(3, G)
     mult = [None]

@@ -251,7 +251,7 @@ int lv_secp256k1_test_ecmult(const uint8_t *key, size_t key_len, const uint8_t *
         if (!k1_pubkey_parse_var(&A, key, key_len)) return -3;
         ecmult_tables_var(pre, pre_lam, &A, 1, jac, zs, zis);
     }
-    ecmult_strauss_var(&R, have ? pre : NULL, have ? pre_lam : NULL, &a, &g);
+    k1_ecmult_cold(&R, k1_best_path() == LV_SECP256K1_PATH_ADX, have ? pre : NULL, have ? pre_lam : NULL, &a, &g);
     return ge_out65(out65, &R);
 }
 

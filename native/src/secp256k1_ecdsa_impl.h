@@ -68,6 +68,16 @@ static int k1_best_path(void) { return LV_BEST_PATH(K1_PATH_ORDER, k1_path_ok); 
 
 static int k1_have_ifma(void) { return k1_best_path() == LV_SECP256K1_PATH_IFMA8; }
 
+/* r = na*A + ng*G from the per-key window tables (keys seen once), on the path's field. */
+static void k1_ecmult_cold(gej *r, int adx, const ge *pre, const ge *pre_lam, const scalar *na, const scalar *ng) {
+#ifdef LV_K1_ADX
+    if (adx) { ecmult_strauss_adx(r, pre, pre_lam, na, ng); return; }
+#else
+    (void)adx;
+#endif
+    ecmult_strauss_var(r, pre, pre_lam, na, ng);
+}
+
 /* r = na*A + ng*G for a key with a split table, on the path's field (adx: the 4x64 MULX/ADX chain). */
 static void k1_ecmult_cached(gej *r, int adx, const uint8_t *tab, const scalar *na, const scalar *ng) {
 #ifdef LV_K1_ADX
@@ -344,8 +354,8 @@ static void k1_verify_group(k1_group *g, size_t m, const uint8_t *keys, const ui
     for (size_t j = 0; j < c; j++) {
         gej R;
         if (j < ct) k1_ecmult_cached(&R, adx, g->tab[j], &g->na[j], &g->ng[j]);
-        else ecmult_strauss_var(&R, g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A, &g->na[j],
-                                &g->ng[j]);
+        else k1_ecmult_cold(&R, adx, g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A, &g->na[j],
+                            &g->ng[j]);
         status[g->idx[j]] = (uint8_t)k1_xr_matches_var(&R, &r[j]);
     }
 }
@@ -401,10 +411,11 @@ static void k1_recover_group(k1_group *g, size_t m, const uint8_t *digests, cons
     } else
 #endif
     {
+        const int adx = k1_best_path() == LV_SECP256K1_PATH_ADX;
         ecmult_tables_var(g->pre, g->pre_lam, g->pts, c, g->jac, g->zs, g->zis);
         for (size_t j = 0; j < c; j++)
-            ecmult_strauss_var(&res[j], g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A,
-                               &g->na[j], &g->ng[j]);
+            k1_ecmult_cold(&res[j], adx, g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A,
+                           &g->na[j], &g->ng[j]);
     }
     ge_set_all_gej_var(aff, res, c, g->zs, g->zis);
     for (size_t j = 0; j < c; j++) {

@@ -160,6 +160,16 @@ static void gej4_add_ge(gej4 *r, const gej4 *a, const fe4 *bx, const fe4 *by) {
     r->infinity = 0;
 }
 
+/* out = a on the 5x52 field (values below 2^256 have magnitude 1 there). */
+static void gej4_to_gej(gej *out, const gej4 *a) {
+    fe_storage c;
+    if (a->infinity) { gej_set_infinity(out); return; }
+    memcpy(c.n, a->x.n, 32); fe_from_storage(&out->x, &c);
+    memcpy(c.n, a->y.n, 32); fe_from_storage(&out->y, &c);
+    memcpy(c.n, a->z.n, 32); fe_from_storage(&out->z, &c);
+    out->infinity = 0;
+}
+
 /* Add the stored point at entry (64 bytes: x, y as 4x64 normalized), times lambda and/or negated. */
 static void gej4_add_entry(gej4 *r, const uint8_t *entry, int negate, int lambda) {
     fe4 x, y;
@@ -211,13 +221,52 @@ static int ecmult_split_adx(gej *out, const uint8_t *tab, const scalar *na, cons
                                wg[p] < 0, 0);
         }
     }
-    if (r.infinity) { gej_set_infinity(out); return 1; }
-    fe_storage c;
-    memcpy(c.n, r.x.n, 32); fe_from_storage(&out->x, &c);  /* < 2^256: magnitude 1 in 5x52 */
-    memcpy(c.n, r.y.n, 32); fe_from_storage(&out->y, &c);
-    memcpy(c.n, r.z.n, 32); fe_from_storage(&out->z, &c);
-    out->infinity = 0;
+    gej4_to_gej(out, &r);
     return 1;
+}
+
+/* ecmult_strauss_var's chain (keys seen once: the per-key window tables pre and pre_lam, built on the
+ * 5x52 field, and the two static G rows) on this field; pre/pre_lam may be NULL when na is zero. */
+static void ecmult_strauss_adx(gej *out, const ge *pre, const ge *pre_lam, const scalar *na, const scalar *ng) {
+    int w1[WNAF_LEN], w2[WNAF_LEN], wg1[WNAF_LEN], wg2[WNAF_LEN];
+    int l1 = 0, l2 = 0, lg1 = 0, lg2 = 0, neg1 = 0, neg2 = 0;
+    uint8_t t1[ECMULT_TABLE_A][64], t2[ECMULT_TABLE_A][64];
+    gej4 r = {{{0}}, {{0}}, {{0}}, 1};
+    if (pre && !scalar_is_zero(na)) {
+        scalar k1, k2;
+        scalar_split_lambda(&k1, &k2, na);
+        if (scalar_is_high(&k1)) { scalar_negate(&k1, &k1); neg1 = 1; }
+        if (scalar_is_high(&k2)) { scalar_negate(&k2, &k2); neg2 = 1; }
+        l1 = scalar_wnaf_var(w1, WNAF_LEN, &k1, ECMULT_WINDOW_A);
+        l2 = scalar_wnaf_var(w2, WNAF_LEN, &k2, ECMULT_WINDOW_A);
+        for (int i = 0; i < ECMULT_TABLE_A; i++) {
+            ge_storage s;
+            ge_to_storage(&s, &pre[i]);
+            memcpy(t1[i], &s, 64);
+            ge_to_storage(&s, &pre_lam[i]);
+            memcpy(t2[i], &s, 64);
+        }
+    }
+    if (ng && !scalar_is_zero(ng)) {
+        scalar lo = {{ng->d[0], ng->d[1], 0, 0}}, hi = {{ng->d[2], ng->d[3], 0, 0}};
+        lg1 = scalar_wnaf_var(wg1, WNAF_LEN, &lo, ECMULT_WINDOW_G);
+        lg2 = scalar_wnaf_var(wg2, WNAF_LEN, &hi, ECMULT_WINDOW_G);
+    }
+    int bits = l1;
+    if (l2 > bits) bits = l2;
+    if (lg1 > bits) bits = lg1;
+    if (lg2 > bits) bits = lg2;
+    for (int i = bits - 1; i >= 0; i--) {
+        gej4_double(&r, &r);
+        if (i < l1 && w1[i]) gej4_add_entry(&r, t1[(w1[i] < 0 ? -w1[i] : w1[i]) >> 1], (w1[i] < 0) != neg1, 0);
+        if (i < l2 && w2[i]) gej4_add_entry(&r, t2[(w2[i] < 0 ? -w2[i] : w2[i]) >> 1], (w2[i] < 0) != neg2, 0);
+        if (i < lg1 && wg1[i])
+            gej4_add_entry(&r, (const uint8_t *)&ecmult_g_pre[(wg1[i] < 0 ? -wg1[i] : wg1[i]) >> 1], wg1[i] < 0, 0);
+        if (i < lg2 && wg2[i])
+            gej4_add_entry(&r, (const uint8_t *)&ecmult_g128_pre[(wg2[i] < 0 ? -wg2[i] : wg2[i]) >> 1],
+                           wg2[i] < 0, 0);
+    }
+    gej4_to_gej(out, &r);
 }
 #endif
 
