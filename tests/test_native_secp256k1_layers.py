@@ -270,8 +270,15 @@ def _small_multiples_exhaustive():
             assert _ecmult(_enc(A), na, ng) == mult[3 * na + ng], (na, ng)  # mult[0] is None: infinity
 
 
-def test_sqrt8_lanes_match_python():
-    """The 8-lane IFMA exponentiation (or its portable stand-in where the CPU lacks IFMA) per lane."""
+@pytest.mark.parametrize("tier", tiers_available())
+def test_sqrt8_lanes_match_python(tier):
+    """The 8-lane IFMA exponentiation, the 4x64 MULX/ADX one, or the 5x52 one (whichever the tier's path
+    uses for decompression) per lane."""
+    with tier_mask(tier):
+        _sqrt8_lanes_match_python()
+
+
+def _sqrt8_lanes_match_python():
     seed = random.randrange(2**32)
     print("seed", seed)
     rnd = random.Random(seed)

@@ -302,10 +302,16 @@ int lv_secp256k1_test_sqrt8(const uint8_t *in256, uint8_t *out256) {
 #ifdef LV_K1_IFMA
     if (k1_have_ifma()) { fe_pow_sqrt8_ifma(out, in); ifma = 1; }
 #endif
+#ifdef LV_K1_ADX
+    if (!ifma && k1_best_path() == LV_SECP256K1_PATH_ADX) {
+        for (int i = 0; i < 8; i++) fe_sqrt_adx(&out[i], &in[i]);
+        ifma = 2;
+    }
+#endif
     if (!ifma)
         for (int i = 0; i < 8; i++) fe_sqrt_var(&out[i], &in[i]);
     for (int i = 0; i < 8; i++) { fe_normalize(&out[i]); fe_get_b32(out256 + 32 * i, &out[i]); }
-    return ifma;
+    return ifma == 1;
 }
 
 int lv_secp256k1_test_ecmult8(const uint8_t *keys65, const uint8_t *na32, const uint8_t *ng32, uint8_t *out65,

@@ -108,7 +108,8 @@ int lv_secp256k1_test_ecmult_split(const uint8_t *key, size_t key_len, const uin
 int lv_secp256k1_test_add(const uint8_t *a65, const uint8_t *b65, int mode, uint8_t *out65);
 
 /* out256 = the eight 32-byte big-endian in256 values raised to (p+1)/4 (their square roots when squares),
- * through the 8-lane IFMA path when the CPU has it.  Returns 1 when IFMA was used, 0 otherwise. */
+ * through the decompression's exponentiation of the current path (8-lane IFMA, 4x64 MULX/ADX or 5x52).
+ * Returns 1 when IFMA was used, 0 otherwise. */
 int lv_secp256k1_test_sqrt8(const uint8_t *in256, uint8_t *out256);
 
 /* The 8-lane IFMA multi-scalar path with its scalar fallback: out65[i] = na[i]*A_i + ng[i]*G for eight

@@ -144,6 +144,10 @@ static void k1_decompress_many_var(ge *out, int *ok, const fe *xs, const int *od
         for (; i < m; i += 8) fe_pow_sqrt8_ifma(y + i, rhs + i);
     }
 #endif
+#ifdef LV_K1_ADX
+    if (i < m && k1_best_path() == LV_SECP256K1_PATH_ADX)
+        for (; i < m; i++) fe_sqrt_adx(&y[i], &rhs[i]);
+#endif
     for (; i < m; i++) fe_sqrt_var(&y[i], &rhs[i]);
     for (size_t j = 0; j < m; j++) {
         fe c;
