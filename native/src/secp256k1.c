@@ -251,7 +251,17 @@ int lv_secp256k1_test_ecmult(const uint8_t *key, size_t key_len, const uint8_t *
         if (!k1_pubkey_parse_var(&A, key, key_len)) return -3;
         ecmult_tables_var(pre, pre_lam, &A, 1, jac, zs, zis);
     }
-    k1_ecmult_cold(&R, k1_best_path() == LV_SECP256K1_PATH_ADX, have ? pre : NULL, have ? pre_lam : NULL, &a, &g);
+#ifdef LV_K1_ADX
+    if (k1_best_path() == LV_SECP256K1_PATH_ADX) {
+        uint8_t tab[1][2 * ECMULT_TABLE_A][64];
+        gej4 jac4[ECMULT_TABLE_A];
+        fe4 zs4[ECMULT_TABLE_A];
+        if (have) k1_tables_adx(tab, &A, 1, jac4, zs4);
+        ecmult_strauss_adx(&R, have ? tab[0] : NULL, &a, &g);
+        return ge_out65(out65, &R);
+    }
+#endif
+    ecmult_strauss_var(&R, have ? pre : NULL, have ? pre_lam : NULL, &a, &g);
     return ge_out65(out65, &R);
 }
 

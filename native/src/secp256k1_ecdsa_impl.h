@@ -8,7 +8,7 @@
 #include "lv_dispatch.h"
 #include "secp256k1_ecmult_impl.h"
 #include "secp256k1_keytab_impl.h"
-#include "secp256k1_split_adx_impl.h"
+#include "secp256k1_ecmult_adx_impl.h"
 #include "secp256k1_field_ifma_impl.h"
 #include "secp256k1_ecmult_ifma_impl.h"
 
@@ -67,16 +67,6 @@ static int k1_path_ok(int path) {
 static int k1_best_path(void) { return LV_BEST_PATH(K1_PATH_ORDER, k1_path_ok); }
 
 static int k1_have_ifma(void) { return k1_best_path() == LV_SECP256K1_PATH_IFMA8; }
-
-/* r = na*A + ng*G from the per-key window tables (keys seen once), on the path's field. */
-static void k1_ecmult_cold(gej *r, int adx, const ge *pre, const ge *pre_lam, const scalar *na, const scalar *ng) {
-#ifdef LV_K1_ADX
-    if (adx) { ecmult_strauss_adx(r, pre, pre_lam, na, ng); return; }
-#else
-    (void)adx;
-#endif
-    ecmult_strauss_var(r, pre, pre_lam, na, ng);
-}
 
 /* r = na*A + ng*G for a key with a split table, on the path's field (adx: the 4x64 MULX/ADX chain). */
 static void k1_ecmult_cached(gej *r, int adx, const uint8_t *tab, const scalar *na, const scalar *ng) {
@@ -207,7 +197,33 @@ typedef struct {
     fe zs[K1_GROUP * ECMULT_TABLE_A], zis[K1_GROUP * ECMULT_TABLE_A];
     size_t idx[K1_GROUP];
     const uint8_t *tab[K1_GROUP];   /* this path's cached table of pts[j] (slot bytes), or NULL */
+#ifdef LV_K1_ADX
+    uint8_t tab4[K1_GROUP][2 * ECMULT_TABLE_A][64];  /* PATH_ADX's window tables (k1_tables_adx) */
+    gej4 jac4[K1_GROUP * ECMULT_TABLE_A];
+    fe4 zs4[K1_GROUP * ECMULT_TABLE_A];
+#endif
 } k1_group;
+
+/* The cold chain's window tables of items [from, from + n) of the group, on the path's field. */
+static void k1_cold_tables(k1_group *g, size_t from, size_t n, int adx) {
+#ifdef LV_K1_ADX
+    if (adx) { k1_tables_adx(g->tab4 + from, g->pts + from, n, g->jac4, g->zs4); return; }
+#else
+    (void)adx;
+#endif
+    ecmult_tables_var(g->pre + from * ECMULT_TABLE_A, g->pre_lam + from * ECMULT_TABLE_A, g->pts + from, n,
+                      g->jac, g->zs, g->zis);
+}
+
+/* r = na[j]*pts[j] + ng[j]*G from item j's window tables (keys seen once), on the path's field. */
+static void k1_ecmult_cold(gej *r, const k1_group *g, size_t j, int adx) {
+#ifdef LV_K1_ADX
+    if (adx) { ecmult_strauss_adx(r, g->tab4[j], &g->na[j], &g->ng[j]); return; }
+#else
+    (void)adx;
+#endif
+    ecmult_strauss_var(r, g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A, &g->na[j], &g->ng[j]);
+}
 _Static_assert(KT_SCRATCH <= K1_GROUP * ECMULT_TABLE_A, "a split table's build fits the group scratch");
 
 #ifdef LV_K1_IFMA
@@ -352,14 +368,11 @@ static void k1_verify_group(k1_group *g, size_t m, const uint8_t *keys, const ui
      * lanes' kind: only split tables are read here */
     if (tab_kind != K1_SLOT_TAB_SPLIT) ct = 0;
     if (ct) ecmult_init_split();
-    if (c > ct)
-        ecmult_tables_var(g->pre + ct * ECMULT_TABLE_A, g->pre_lam + ct * ECMULT_TABLE_A, g->pts + ct, c - ct,
-                          g->jac, g->zs, g->zis);
+    if (c > ct) k1_cold_tables(g, ct, c - ct, adx);
     for (size_t j = 0; j < c; j++) {
         gej R;
         if (j < ct) k1_ecmult_cached(&R, adx, g->tab[j], &g->na[j], &g->ng[j]);
-        else k1_ecmult_cold(&R, adx, g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A, &g->na[j],
-                            &g->ng[j]);
+        else k1_ecmult_cold(&R, g, j, adx);
         status[g->idx[j]] = (uint8_t)k1_xr_matches_var(&R, &r[j]);
     }
 }
@@ -416,10 +429,8 @@ static void k1_recover_group(k1_group *g, size_t m, const uint8_t *digests, cons
 #endif
     {
         const int adx = k1_best_path() == LV_SECP256K1_PATH_ADX;
-        ecmult_tables_var(g->pre, g->pre_lam, g->pts, c, g->jac, g->zs, g->zis);
-        for (size_t j = 0; j < c; j++)
-            k1_ecmult_cold(&res[j], adx, g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A,
-                           &g->na[j], &g->ng[j]);
+        k1_cold_tables(g, 0, c, adx);
+        for (size_t j = 0; j < c; j++) k1_ecmult_cold(&res[j], g, j, adx);
     }
     ge_set_all_gej_var(aff, res, c, g->zs, g->zis);
     for (size_t j = 0; j < c; j++) {
