@@ -6,8 +6,9 @@ keys (N, 65) with the SEC1 key in the first ``key_lens[i]`` bytes of row i (33 o
 is an invalid item); digests (N, 32), the signed value itself (no hashing); signatures (N, 64) r || s;
 recoverable signatures (N, 65) r || s || v.
 
-On CPUs with AVX-512 IFMA, verification and recovery run eight items per vector; elsewhere (AVX2-only
-servers, any other 64-bit CPU) the 5x52 scalar path runs.  The C code picks the path at run time from one
+On CPUs with AVX-512 IFMA, verification and recovery run eight items per vector; on x86-64 CPUs with BMI2
+and ADX but no IFMA (AVX2-only servers) the multi-scalar chains, window tables and decompression run on a
+4x64 MULX/ADX field (``adx`` path); elsewhere the 5x52 scalar path runs.  The C code picks the path at run time from one
 measured order (``lv_secp256k1_best_path``), under ``LEDGERVAL_CPU_FEATURES`` and ``cpu_mask``; verdicts
 never depend on the path or on the thread count.
 

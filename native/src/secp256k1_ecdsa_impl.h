@@ -36,15 +36,20 @@ static int k1_pubkey_parse_var(ge *r, const uint8_t *key, size_t len) {
 }
 
 /* Paths, chosen the way hash.c chooses them: the first path in K1_PATH_ORDER that the CPU has (under
- * lv_cpu_features' mask, so LEDGERVAL_CPU_FEATURES).  One core of the AMD EPYC target, us a verification,
- * interleaved runs (benches/bench_native_secp256k1.py):
+ * lv_cpu_features' mask, so LEDGERVAL_CPU_FEATURES).  One core of the 2-core EPYC, thread CPU time, us a
+ * verification through the Python wrapper (512 signatures, medians of 9 interleaved repetitions, machine
+ * loaded 5-7 by other jobs, 2026-12-03; coincurve ~32-34 us in the same runs):
  *                      keys seen once    keys seen again (cached tables)
- *   IFMA, 8 lanes      10.4              9.1
- *   scalar 5x52        ~30 (128-doubling chain)   ~15 (split tables, 32-doubling chain)
- * Tried on the scalar path and left out: the same code compiled for BMI2/ADX (mulx, shlx; gcc emits no
- * adcx/adox from C) measured 2-3% faster (cold chain 22.7 -> 22.0 us, split chain 12.3 -> 11.9 us, three
- * interleaved pairs), too little for a second copy of the layers and of the static G tables.  4-way AVX2 field arithmetic (26-bit limbs) is not written yet: by count, 100 vpmuludq per
- * four products against 25 mulx per product leaves no clear margin on AVX2-only cores. */
+ *   IFMA, 8 lanes      8.7-9.0           7.1-7.4
+ *   ADX 4x64 chains    26.8-27.7         10.5-11.3
+ *   scalar 5x52        38.7-42.0         16.4-16.7
+ * Stage profile at the AVX2 tier (C entry points, per verification, keys seen once): decompression's
+ * square root 2.7 us, the window tables ~1.9 us (one inversion a group), scalar inversion 0.35-0.45 us (one
+ * a group), the 128-doubling chain ~19.5 us, the x(R) check and parsing well under 0.2 us; keys seen again:
+ * the 16-doubling chain ~9 us of ~10 us.  The Python wrapper and the key-slot lookup add 0.2-0.5 us.
+ * Tried and left out: the 5x52 layers compiled for BMI2 (GCC's mulx, no adcx/adox) measured slower here
+ * (fe_mul 14 -> 15 ns).  4-way AVX2 field arithmetic (26-bit limbs) is not written: by count, 100 vpmuludq
+ * per four products against 21 MULX per product on the ADX path leaves no margin on AVX2-only cores. */
 static const int K1_PATH_ORDER[] = {LV_SECP256K1_PATH_IFMA8, LV_SECP256K1_PATH_ADX, LV_SECP256K1_PATH_SCALAR};
 
 static int k1_path_ok(int path) {
