@@ -18,7 +18,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ._bytes import copy
 from ._md import M32
+from .lvb1_scan import gather_spans
 from .sha256 import sha256_batch
 
 _RL = np.array([
@@ -175,9 +177,9 @@ def _layout(raw, lo, hi, mid, ss_pos, ss_len):
         ss_pos[j] = q
         ss_len[j] = ln
         m = 41 * j
-        mid[m : m + 36] = raw[p : p + 36]
+        copy(mid, m, raw, p, 36)
         mid[m + 36] = 0
-        mid[m + 37 : m + 41] = raw[q + ln : q + ln + 4]
+        copy(mid, m + 37, raw, q + ln, 4)
         p = q + ln + 4
     return nin, in0, p
 
@@ -281,19 +283,19 @@ def _write(raw, tx_lo, tx_hi, kin, spk, ok, pre, pre_off):
         # the preimage: version and input count, the inputs with empty scripts but this one's
         # scriptPubKey, outputs and locktime as serialized, hash type 1 as four bytes
         m = in0 - lo
-        pre[w : w + m] = raw[lo:in0]
+        copy(pre, w, raw, lo, m)
         w += m
         m = 41 * k + 36
-        pre[w : w + m] = mid[:m]
+        copy(pre, w, mid, 0, m)
         w += m
         pre[w] = 25
-        pre[w + 1 : w + 26] = sp
+        copy(pre, w + 1, sp, 0, 25)
         w += 26
         m = 41 * nin - (41 * k + 37)
-        pre[w : w + m] = mid[41 * k + 37 : 41 * nin]
+        copy(pre, w, mid, 41 * k + 37, m)
         w += m
         m = hi - out0
-        pre[w : w + m] = raw[out0:hi]
+        copy(pre, w, raw, out0, m)
         w += m
         pre[w] = 1
         pre[w + 1] = 0
@@ -353,10 +355,8 @@ def p2pkh_all_batch(raw: np.ndarray, tx_lo: np.ndarray, tx_hi: np.ndarray, kin: 
     # HASH160 of the keys of the inputs still in, laid back to back, against the scripts' hashes
     took = np.flatnonzero(ok)
     if took.size:
-        lens = key_len[took]
-        offs = np.zeros(took.size + 1, dtype=np.int64)
-        np.cumsum(lens, out=offs[1:])
-        keys = raw[np.repeat(key_pos[took] - offs[:-1], lens) + np.arange(offs[-1])]
+        kp = key_pos[took]
+        keys, offs = gather_spans(raw, kp, kp + key_len[took])  # ~5 us for 730 keys; fancy indexing ~40
         h = hash160_spans(keys, offs, native)
         ok[took[(h != spk[took, 3:23]).any(axis=1)]] = 0
     # each preimage is at most its transaction's length + 29 (its scriptPubKey and the hash type, less

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ._bytes import copy
+
 # Status codes of scan_txs; anything but SCAN_OK means the block does not decode.
 SCAN_OK = 0
 SCAN_TRUNCATED = 1
@@ -59,7 +61,7 @@ def _gather(buf, starts, ends, out, offsets):
     for i in range(starts.shape[0]):
         s = starts[i]
         ln = ends[i] - s
-        out[o:o + ln] = buf[s:s + ln]
+        copy(out, o, buf, s, ln)
         o += ln
         offsets[i + 1] = o
 

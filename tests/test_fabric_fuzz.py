@@ -149,32 +149,66 @@ def test_deeply_nested_block_protobuf():
     assert not rep.ok
 
 
+# both batch paths: decode_ecdsa_sigs picks the loop below der.FEW_SIGS signatures, the columns above
+_DER_BATCH = pytest.mark.parametrize("decode", [der.decode_each, der.decode_columns, der.decode_ecdsa_sigs])
+
+
+@_DER_BATCH
 @FUZZ
-@given(st.binary(max_size=80))
-def test_der_batch_equals_scalar(sig):
-    rs, ok, high = der.decode_ecdsa_sigs([sig])
+@given(sig=st.binary(max_size=80))
+def test_der_batch_equals_scalar(decode, sig):
+    rs, ok, high = decode([sig])
     try:
         r, s = der.decode_ecdsa_sig(sig)
     except ValueError:
-        assert not ok[0] and not rs.any()
+        assert not ok[0] and not rs.any() and not high[0]
         return
     assert ok[0] and rs[0].tobytes() == r.to_bytes(32, "big") + s.to_bytes(32, "big")
     assert high[0] == (s > 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551 >> 1)
 
 
+@_DER_BATCH
 @FUZZ
-@given(st.lists(st.tuples(st.integers(0, 2**256 - 1), st.integers(0, 2**256 - 1)), min_size=1, max_size=20),
-       st.randoms(use_true_random=False))
-def test_der_batch_on_valid_encodings(pairs, rnd):
+@given(pairs=st.lists(st.tuples(st.integers(0, 2**256 - 1), st.integers(0, 2**256 - 1)), min_size=1, max_size=20),
+       rnd=st.randoms(use_true_random=False))
+def test_der_batch_on_valid_encodings(decode, pairs, rnd):
     sigs = [der.encode_ecdsa_sig(r, s) for r, s in pairs]
     sigs = [s if rnd.random() < 0.7 else s[: rnd.randrange(len(s))] for s in sigs]
-    rs, ok, _ = der.decode_ecdsa_sigs(sigs)
+    rs, ok, high = decode(sigs)
+    assert rs.shape == (len(sigs), 64) and rs.flags.writeable
     for i, s in enumerate(sigs):
         try:
             r, t = der.decode_ecdsa_sig(s)
             assert ok[i] and rs[i].tobytes() == r.to_bytes(32, "big") + t.to_bytes(32, "big")
+            assert high[i] == (t > 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551 >> 1)
         except ValueError:
-            assert not ok[i]
+            assert not ok[i] and not high[i] and not rs[i].any()
+
+
+@_DER_BATCH
+def test_der_batch_edges_of_the_integer_range(decode):
+    # 33-byte integers: a zero then 256 bits is fine, anything else is wider than 256 bits
+    wide, top, zero = der.der_uint(2**256 + 5), der.der_uint(2**256 - 1), der.der_uint(0)
+    sigs = [der.tlv(0x30, a + b) for a, b in ((wide, top), (top, wide), (top, top), (zero, zero), (top, zero))]
+    sigs.append(der.tlv(0x30, top + bytes([2, 2, 0, 1])))  # s = 1 with a needless leading zero
+    rs, ok, high = decode(sigs)
+    assert ok.tolist() == [False, False, True, True, True, False]
+    assert high.tolist() == [False, False, True, False, False, False]
+    assert rs[2].tobytes() == b"\xff" * 64 and not rs[3].any() and not rs[0].any()
+
+
+def test_der_batch_paths_agree_on_a_large_batch():
+    # decode_ecdsa_sigs switches paths at der.FEW_SIGS: one batch either side gives the same columns
+    import random
+
+    rnd = random.Random(13)
+    print("seed 13")
+    sigs = [der.encode_ecdsa_sig(rnd.getrandbits(rnd.choice((8, 248, 255, 256))), rnd.getrandbits(256))
+            for _ in range(3 * der.FEW_SIGS)]
+    sigs = [s if rnd.random() < 0.8 else s[:-1] + b"\x00" for s in sigs]
+    a, b = der.decode_each(sigs), der.decode_columns(sigs)
+    assert all((x == y).all() for x, y in zip(a, b))
+    assert a[1].sum() > 2 * der.FEW_SIGS and a[2].any() and not a[2].all()
 
 
 def _block_of(envs: list[bytes], number: int = 1) -> bytes:
@@ -270,3 +304,160 @@ def test_fast_envelope_split_takes_the_common_envelopes():
     for bad in (b"\x0a\x81\x00p", b"\x0a\x00", b"\x12\x01s", b"\x0a\x01p\x12\x00", b"\x0a\x01p\x12\x01s\x00",
                 b"\x0a\x01p\x0a\x01p", b"\x0a\x02p"):
         assert split_envelope(bad) is None  # non-minimal, empty, unordered, trailing, repeated, short
+
+
+# ---- fields Fabric declares as bytes, read through view messages -----------------------------------------
+
+def _ld(tag: int, body: bytes) -> bytes:
+    return bytes([tag]) + blockfile._enc_bytes(body)
+
+
+def _fabric_payload(p: bytes):
+    """Reference: (type, creator, data) of a payload read as Fabric does (header parts are bytes: the last
+    occurrence wins), or None when it does not decode."""
+    from google.protobuf.message import DecodeError
+
+    from ledgerval.fabric.proto import lvfabric_pb2 as pb
+
+    try:
+        pl = pb.Payload.FromString(p)
+        ch = pb.ChannelHeader.FromString(pl.header.channel_header)
+        sh = pb.SignatureHeader.FromString(pl.header.signature_header)
+    except (DecodeError, RecursionError):
+        return None
+    return ch.type, sh.creator, pl.data, pl.HasField("header")
+
+
+def _fabric_actions(d: bytes):
+    """Reference: [(proposal_response_payload, [(endorser, signature)...])] as Fabric reads a transaction
+    (TransactionAction.payload is bytes: the last occurrence wins), or None when it does not decode."""
+    from google.protobuf.message import DecodeError
+
+    from ledgerval.fabric.proto import lvfabric_pb2 as pb
+
+    try:
+        out = []
+        for a in pb.Transaction.FromString(d).actions:
+            cea = pb.ChaincodeActionPayload.FromString(a.payload).action
+            out.append((cea.proposal_response_payload, [(e.endorser, e.signature) for e in cea.endorsements]))
+        return out
+    except (DecodeError, RecursionError):
+        return None
+
+
+def _signed_block(payload: bytes):
+    from ledgerval.fabric.proto import lvfabric_pb2 as pb
+
+    sig = _NET.clients[0][1].sign_many([payload])[0]
+    return fabric.validate_block(_block_of([pb.Envelope(payload=payload, signature=sig).SerializeToString()]))
+
+
+def _header_parts():
+    from ledgerval.fabric.proto import lvfabric_pb2 as pb
+
+    creator = _NET.clients[0][1].identity(_NET.clients[0][0])
+    ch = pb.ChannelHeader(type=3, channel_id="c", tx_id="t").SerializeToString()
+    return ch, pb.SignatureHeader(creator=creator, nonce=b"n").SerializeToString()
+
+
+def test_signature_header_twice_reads_the_last_as_fabric_does():
+    # Fabric reads the second signature_header, which names no creator: the payload is refused, although
+    # the creator of the first signed it (a merged view would take the first creator and pass it)
+    from ledgerval.fabric import parse
+    from ledgerval.fabric.proto import lvfabric_pb2 as pb
+
+    ch, sh = _header_parts()
+    payload = _ld(0x0A, _ld(0x0A, ch) + _ld(0x12, sh) + _ld(0x12, pb.SignatureHeader(nonce=b"m").SerializeToString()))
+    assert not parse.read_payload(payload).header.signature_header.creator
+    rep = _signed_block(payload)
+    assert (R.MALFORMED, 0) in [(e.code, e.tx_index) for e in rep.errors] and not rep.ok
+    # one signature_header: the same creator signs validly, and the payload is read on the fast path
+    good = _ld(0x0A, _ld(0x0A, ch) + _ld(0x12, sh))
+    assert parse.read_payload(good).ByteSize() == len(good)
+    assert R.MALFORMED not in _signed_block(good).codes()
+
+
+def test_action_payload_twice_reads_the_last_as_fabric_does():
+    # Fabric reads the second ChaincodeActionPayload, which has no endorsements: missing_signature, not the
+    # first one's endorsements (which a merged view would verify and pass)
+    from ledgerval.fabric import parse
+    from ledgerval.fabric.proto import lvfabric_pb2 as pb
+
+    ch, sh = _header_parts()
+    endorser = _NET.peers[0][1].identity(_NET.peers[0][0])
+    prp = b"response"
+    esig = _NET.peers[0][1].sign_many([prp + endorser])[0]
+    first = pb.ChaincodeActionPayload(action=pb.ChaincodeEndorsedAction(
+        proposal_response_payload=prp, endorsements=[pb.Endorsement(endorser=endorser, signature=esig)]))
+    second = pb.ChaincodeActionPayload(action=pb.ChaincodeEndorsedAction(proposal_response_payload=prp))
+    tx = _ld(0x0A, _ld(0x12, first.SerializeToString()) + _ld(0x12, second.SerializeToString()))
+    assert [(p, list(e)) for p, e in _fabric_actions(tx)] == [(prp, [])]
+    assert not parse.read_actions(tx)[0].payload.action.endorsements
+    rep = _signed_block(_ld(0x0A, _ld(0x0A, ch) + _ld(0x12, sh)) + _ld(0x12, tx))
+    assert (R.MISSING_SIGNATURE, 0) in [(e.code, e.tx_index) for e in rep.errors] and not rep.ok
+    once = _ld(0x0A, _ld(0x12, first.SerializeToString()))
+    assert R.MISSING_SIGNATURE not in [e.code for e in _signed_block(
+        _ld(0x0A, _ld(0x0A, ch) + _ld(0x12, sh)) + _ld(0x12, once)).errors if e.tx_index == 0]
+
+
+def _fields_near(parts: list[tuple[int, bytes]]):
+    """Messages built from ``parts`` (tag, body): each part kept, doubled, dropped or swapped with the
+    next, so fields repeat and reorder."""
+    ops = st.lists(st.sampled_from(["keep", "twice", "drop", "swap"]), min_size=len(parts), max_size=len(parts))
+
+    def build(choice):
+        out = []
+        for (tag, body), op in zip(parts, choice):
+            if op == "keep":
+                out.append(_ld(tag, body))
+            elif op == "twice":
+                out += [_ld(tag, body), _ld(tag, body[: len(body) // 2])]
+            elif op == "swap":
+                out.insert(max(0, len(out) - 1), _ld(tag, body))
+        return b"".join(out)
+    return ops.map(build)
+
+
+@FUZZ
+@given(data=st.data())
+def test_payload_views_read_what_fabric_reads(data):
+    from google.protobuf.message import DecodeError
+
+    from ledgerval.fabric import parse
+    from ledgerval.fabric.proto import lvfabric_pb2 as pb
+
+    ch, sh = _header_parts()
+    other = pb.SignatureHeader(nonce=b"x").SerializeToString()
+    header = data.draw(_fields_near([(0x0A, ch), (0x12, sh), (0x12, other), (0x0A, b"\x08\x01")]))
+    payload = data.draw(_fields_near([(0x0A, header), (0x12, b"data"), (0x0A, b"")]))
+    want = _fabric_payload(payload)
+    try:
+        v = parse.read_payload(payload)
+    except (DecodeError, RecursionError):
+        assert want is None
+        return
+    assert want == (v.header.channel_header.type, v.header.signature_header.creator, v.data, v.HasField("header"))
+
+
+@FUZZ
+@given(data=st.data())
+def test_transaction_views_read_what_fabric_reads(data):
+    from google.protobuf.message import DecodeError
+
+    from ledgerval.fabric import parse
+    from ledgerval.fabric.proto import lvfabric_pb2 as pb
+
+    e1 = pb.Endorsement(endorser=b"peer1", signature=b"s1").SerializeToString()
+    e2 = pb.Endorsement(endorser=b"peer2", signature=b"s2").SerializeToString()
+    cea = data.draw(_fields_near([(0x0A, b"prp"), (0x12, e1), (0x12, e2), (0x0A, b"prp2")]))
+    cap = data.draw(_fields_near([(0x0A, b"proposal"), (0x12, cea), (0x12, cea[:3])]))
+    action = data.draw(_fields_near([(0x0A, b"hdr"), (0x12, cap), (0x12, b"")]))
+    tx = data.draw(_fields_near([(0x0A, action), (0x0A, action[1:])]))
+    want = _fabric_actions(tx)
+    try:
+        got = [(a.payload.action.proposal_response_payload,
+                [(e.endorser, e.signature) for e in a.payload.action.endorsements]) for a in parse.read_actions(tx)]
+    except (DecodeError, RecursionError):
+        assert want is None
+        return
+    assert got == want

@@ -96,6 +96,23 @@ def test_bad_data_hash(net, tmp_path):
     _only(reps, 1, R.BAD_DATA_HASH, None)
 
 
+def test_data_hash_in_the_plan_or_inline_same_reports(net, tmp_path, monkeypatch):
+    # Small blocks leave data_hash to the window's hash batch, big ones hash it while parsing: the same
+    # reports either way, bad_data_hash first among the block's errors.
+    from ledgerval.fabric import parse
+
+    corrupt = {("data_hash", 1): _flip_last, ("prev_hash", 1): _flip_last, ("creator", 1, 2): _flip_last,
+               ("data_hash", 2): _flip_last}
+    blocks = build.build_ledger(net, BLOCKS, TXS, corrupt=corrupt)
+    got = {}
+    for limit in (0, parse.DATA_HASH_IN_PLAN):
+        monkeypatch.setattr(parse, "DATA_HASH_IN_PLAN", limit)
+        got[limit] = [r.to_dict() for r in _validate(tmp_path, blocks)]
+    assert got[0] == got[parse.DATA_HASH_IN_PLAN]
+    codes = [[e["code"] for e in r["errors"]] for r in got[0]]
+    assert codes[1][:3] == [R.BAD_DATA_HASH, R.BAD_PREV_HASH, R.BAD_CREATOR_SIGNATURE] and codes[2][0] == R.BAD_DATA_HASH
+
+
 def test_bad_prev_hash(net, tmp_path):
     reps = _validate(tmp_path, build.build_ledger(net, BLOCKS, TXS, corrupt={("prev_hash", 2): _flip_last}))
     _only(reps, 2, R.BAD_PREV_HASH, None)
@@ -113,6 +130,32 @@ def test_unknown_identity(net, tmp_path):
     reps = _validate(tmp_path, blocks)
     _only(reps, 2, R.UNKNOWN_IDENTITY, 2)
     assert reps[2].signatures_failed == 0
+
+
+def test_unknown_identity_again_from_the_process_caches(net, tmp_path):
+    # The second run finds the rogue certificate's failed signature edge, the config's Trust and the chains
+    # in the process-wide caches: the same verdict, at the same index, and the clean ledger stays clean.
+    blocks = build.build_ledger(net, BLOCKS, TXS, creator_of=lambda b, t: net.rogue if (b, t) == (2, 2) else None)
+    first = [r.to_dict() for r in _validate(tmp_path, blocks)]
+    again = [r.to_dict() for r in _validate(tmp_path, blocks)]
+    assert first == again
+    _only(_validate(tmp_path, blocks), 2, R.UNKNOWN_IDENTITY, 2)
+    assert all(r.ok for r in _validate(tmp_path, build.build_ledger(net, BLOCKS, TXS)))
+
+
+def test_edge_cache_cleared_while_settling(net, tmp_path, monkeypatch):
+    # A bounded cache that empties itself on every insert: the window's fresh verdicts still decide.
+    from ledgerval.fabric.identity import SHARED
+
+    SHARED.clear()
+    monkeypatch.setattr(SHARED.edges, "_maxsize", 1)
+    blocks = build.build_ledger(net, BLOCKS, TXS)
+    assert all(r.ok and r.fully_checked for r in _validate(tmp_path, blocks))
+    # again with the chain verdicts forgotten: the one edge still cached is known when the window starts
+    # and gone once its other edges settle; the window judges from what it knew
+    SHARED._trusts.clear()
+    assert all(r.ok and r.fully_checked for r in _validate(tmp_path, blocks))
+    SHARED.clear()
 
 
 def test_unknown_msp(net, tmp_path):

@@ -46,7 +46,8 @@ def _edges(m: int) -> list[int]:
 
 
 FE_OPS = {0: lambda a, b, p: a * b % p, 1: lambda a, b, p: a * a % p, 2: lambda a, b, p: (a + b) % p,
-          3: lambda a, b, p: (a - b) % p, 4: lambda a, b, p: -a % p, 5: lambda a, b, p: pow(a, p - 2, p)}
+          3: lambda a, b, p: (a - b) % p, 4: lambda a, b, p: -a % p, 5: lambda a, b, p: pow(a, p - 2, p),
+          7: lambda a, b, p: a * pow(2, -1, p) % p}
 
 
 @pytest.mark.parametrize("curve", CURVES)
@@ -121,6 +122,9 @@ def test_ecmult_against_reference(curve, path, what):
     # chunk boundaries of the split path: all-ones chunks (top wNAF digit carries out), single bits
     cases += [(2**64 - 1, 3, 2**128 - 1), (2**192, 5, 2**64), ((2**256 - 1) % n, 7, (2**255) % n),
               (2**63, 9, 2**191 + 2**127 + 2**63), (n - 2**64, 11, n - 1)]
+    # the same at 16-bit chunks (the key-table path's split): every chunk's top bit, alternate chunks all ones
+    cases += [(sum(2**(16 * j + 15) for j in range(16)) % n, 13, sum((2**16 - 1) << (32 * j) for j in range(8))),
+              (((2**16 - 1) << 240) % n, 15, 2**16 + 2**32 + 2**240)]
     cases += [(rnd.randrange(n), rnd.randrange(1, n), rnd.randrange(n)) for _ in range(max(4, ITER // 20))]
     for u1, d, u2 in cases:
         Q = ecc.scalar_mult(C, d, C.g)
@@ -153,6 +157,6 @@ def test_field_edge_pairs(curve, path):
     vals = sorted({v % p for v in _edges(p)})
     for a in vals:
         for b in vals:
-            for op in (0, 1, 2, 3):
+            for op in (0, 1, 2, 3, 7):
                 assert f(op, a.to_bytes(32, "big"), b.to_bytes(32, "big"), out) == 1
                 assert int.from_bytes(bytes(out), "big") == FE_OPS[op](a, b, p), (op, hex(a), hex(b))

@@ -156,3 +156,15 @@ def test_inlined_and_hashed_messages_never_share_an_entry():
     short = b"ab"
     cache.insert("ecdsa-secp256k1", [key], [short], [sig])
     assert cache.lookup("ecdsa-secp256k1", [key], [short + b"\0"], [sig]).tolist() == [False]
+
+
+def test_take_rows_reads_the_spans_and_checks_bounds():
+    from ledgerval.kernels.rows import take_rows
+
+    buf = np.arange(50, dtype=np.uint8)
+    starts = np.array([0, 7, 45, 7])
+    assert (take_rows(buf, starts, 5) == np.stack([buf[s:s + 5] for s in starts])).all()
+    assert take_rows(buf, np.zeros(0, np.int64), 5).shape == (0, 5)
+    for bad in ([46], [-1]):
+        with pytest.raises(ValueError):
+            take_rows(buf, np.array(bad), 5)

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
+
 from ..merkle import merkle_root_mutated
 from . import report as R
 from .script import legacy_sigop_count
-from .wire import Block, display_hex
+from .wire import _ZERO32, Block, display_hex
 
 POW_LIMIT = 0x00000000FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF  # mainnet
 MAX_BLOCK_WEIGHT = 4_000_000
@@ -66,9 +68,12 @@ def merkle_root(txids, threads: int | None = None) -> tuple[bytes, bool]:
     return merkle_root_mutated("sha256d", txids, threads=threads)
 
 
-def check_structure(block: Block, rep: R.BitcoinReport) -> None:
+def check_structure(block: Block, rep: R.BitcoinReport, raw: bytes | None = None,
+                    starts: list[int] | None = None) -> None:
     """CheckBlock's size, coinbase and sigop rules and CheckTransaction for every transaction, plus the
-    weight limit.  Txids must already be set on the transactions."""
+    weight limit.  Txids must already be set on the transactions.  With the block's bytes ``raw`` and the
+    offset of each transaction in them (``starts``, as the parser records) the legacy sigops are counted
+    by one kernel pass over the bytes (kernels/bitcoin_sigops.py) instead of per script in Python."""
     txs = block.txs
     stripped_size = block.size - sum(len(tx.raw) - len(tx.stripped) for tx in txs)
     if not txs or len(txs) * WITNESS_SCALE_FACTOR > MAX_BLOCK_WEIGHT \
@@ -79,25 +84,40 @@ def check_structure(block: Block, rep: R.BitcoinReport) -> None:
         rep.add(R.BAD_WEIGHT, f"block weight {weight} over {MAX_BLOCK_WEIGHT}")
     if not txs:
         return
-    if not txs[0].is_coinbase():
+    if not txs[0].coinbase:
         rep.add(R.CB_MISSING, "first transaction is not a coinbase", 0)
     for i, tx in enumerate(txs[1:], 1):
-        if tx.is_coinbase():
+        if tx.coinbase:
             rep.add(R.CB_MULTIPLE, f"transaction {i} is a second coinbase", i)
     seen: dict[bytes, int] = {}
     for i, tx in enumerate(txs):
         j = seen.setdefault(tx.txid, i)
         if j != i:
             rep.add(R.DUPLICATE_TXID, f"transaction {i} repeats the txid of transaction {j}", i)
-    sigops = 0
     for i, tx in enumerate(txs):
         _check_transaction(tx, i, rep)
-        for txin in tx.vin:
-            sigops += legacy_sigop_count(txin.script_sig)
-        for out in tx.vout:
-            sigops += legacy_sigop_count(out.script_pubkey)
+    sigops = _legacy_sigops(txs, raw, starts)
     if sigops * WITNESS_SCALE_FACTOR > MAX_BLOCK_SIGOPS_COST:
         rep.add(R.TOO_MANY_SIGOPS, f"{sigops} legacy sigops (x{WITNESS_SCALE_FACTOR} > {MAX_BLOCK_SIGOPS_COST})")
+
+
+def _legacy_sigops(txs, raw: bytes | None, starts: list[int] | None) -> int:
+    if raw is not None and starts is not None and len(starts) == len(txs):
+        from ..kernels.bitcoin_sigops import block_sigops
+
+        lo = np.asarray(starts, dtype=np.int64)
+        hi = lo + np.fromiter(map(len, (tx.raw for tx in txs)), dtype=np.int64, count=len(txs))
+        seg = np.fromiter((tx.has_witness for tx in txs), dtype=bool, count=len(txs))
+        n = block_sigops(np.frombuffer(raw, dtype=np.uint8), lo, hi, seg)
+        if n >= 0:
+            return n
+    n = 0  # the reference, one script at a time
+    for tx in txs:
+        for txin in tx.vin:
+            n += legacy_sigop_count(txin.script_sig)
+        for out in tx.vout:
+            n += legacy_sigop_count(out.script_pubkey)
+    return n
 
 
 def _check_transaction(tx, i: int, rep: R.BitcoinReport) -> None:
@@ -122,13 +142,13 @@ def _check_transaction(tx, i: int, rep: R.BitcoinReport) -> None:
     outpoints = {txin.outpoint for txin in tx.vin}
     if len(outpoints) != len(tx.vin):
         rep.add(R.INPUTS_DUPLICATE, f"transaction {i} spends one outpoint twice", i)
-    if tx.is_coinbase():
+    if tx.coinbase:
         n = len(tx.vin[0].script_sig)
         if not 2 <= n <= 100:
             rep.add(R.CB_LENGTH, f"coinbase scriptSig is {n} bytes", i, 0)
     else:
         for k, txin in enumerate(tx.vin):
-            if txin.is_null_prevout():
+            if txin.prev_n == 0xFFFFFFFF and txin.prev_hash == _ZERO32:  # is_null_prevout() inline
                 rep.add(R.PREVOUT_NULL, f"transaction {i} input {k} spends the null outpoint", i, k)
 
 

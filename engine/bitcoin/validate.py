@@ -115,7 +115,7 @@ def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int |
         raise
     txs = block.txs
     rep.n_tx = len(txs)
-    rep.n_inputs = sum(len(tx.vin) for tx in txs if not tx.is_coinbase())
+    rep.n_inputs = sum(len(tx.vin) for tx in txs if not tx.coinbase)
     txids = np.concatenate(txid_parts)
     # while helpers verify, the other cores are theirs: this thread's own native work runs on it alone
     aux = 1 if run.pending else threads
@@ -131,7 +131,7 @@ def validate_block(raw, prevouts=None, *, threads: int | None = None, now: int |
                     f"transactions hash to {display_hex(root)}")
         if mutated:
             rep.add(R.MUTATED, "Merkle tree has a duplicated pair (CVE-2012-2459)")
-        check_structure(block, rep)
+        check_structure(block, rep, raw, parser.starts)
         check_witness_commitment(block, rep)
         t.lap("block")
     finally:
@@ -223,6 +223,7 @@ class _InputRun:
         self.taken: list[np.ndarray] = []
         self.plan = Plan()  # started once per piece (P2PKH kernel pairs), then for the general batch
         self.fast: list[Ticket] = []  # the kernel pairs' tickets, one per started piece
+        self.fast_at: list[tuple] = []  # per ticket: (cand transactions, cand inputs, the candidates it holds)
         self.pending: list[Execution] = []
 
     def feed(self, first: int, t) -> None:
@@ -246,7 +247,7 @@ class _InputRun:
         fees, fees_known = self.fees, self.fees_known
         for ti in range(first, len(txs)):
             tx = txs[ti]
-            if ti > 0 and not tx.is_coinbase():
+            if ti > 0 and not tx.coinbase:
                 use_kernel = not (no_kernel or tx.has_witness)
                 value_in, known = 0, True
                 k = -1
@@ -304,8 +305,9 @@ class _InputRun:
         keys = [raw[a : a + m] for a, m in zip(key_pos[acc].tolist(), key_len[acc].tolist())]
         plan = self.plan
         digests = plan.hash_spans("sha256d", pre, offs)
-        owners = [(ct[i], ck[i]) for i in acc.tolist()]  # (transaction, input)
-        self.fast.append(plan.signatures("ecdsa-secp256k1", keys, plan.digests_of(digests), rs_k[acc], owners))
+        # owners are positions in the ticket: (transaction, input) pairs are made for failures only
+        self.fast.append(plan.signatures("ecdsa-secp256k1", keys, plan.digests_of(digests), rs_k[acc]))
+        self.fast_at.append((ct, ck, acc))
         # without the key cache: its lookup would run here, ahead of the helpers, and Bitcoin keys mostly
         # sign once (block 277647 at 2 threads: no slower warm, a little faster cold)
         self.pending.append(plan.start(threads=threads, hash_threads=1 if self.pending else threads,
@@ -315,7 +317,7 @@ class _InputRun:
         """After the last piece: Core's ConnectBlock rule on the coinbase amount."""
         block, rep = self.block, self.rep
         height = block_height(block)
-        if self.fees_known and height is not None and block.txs and block.txs[0].is_coinbase():
+        if self.fees_known and height is not None and block.txs and block.txs[0].coinbase:
             # the coinbase may claim at most the subsidy plus the fees
             subsidy = (50 * 100_000_000) >> (height // 210_000) if height // 210_000 < 64 else 0
             claimed = sum(o.value for o in block.txs[0].vout)
@@ -349,11 +351,12 @@ class _InputRun:
         t.lap("verify")
         rep.cached_signatures = res.cached_signatures + sum(r.cached_signatures for r in fast_res)
 
-        # the P2PKH kernel's pairs: owners are (transaction, input)
-        for ticket, res in zip(self.fast, fast_res):
+        # the P2PKH kernel's pairs: item j of a ticket is candidate acc[j], (transaction, input) (ct, ck) there
+        for ticket, (ct, ck, acc), res in zip(self.fast, self.fast_at, fast_res):
             rep.inputs_checked += len(ticket)
             rep.sigs_checked += len(ticket)
-            for ti, k in res.failed(ticket):
+            for j in res.failed(ticket):
+                ti, k = ct[acc[j]], ck[acc[j]]
                 rep.sigs_failed += 1
                 rep.add(R.BAD_SIGNATURE, f"transaction {ti} input {k}: P2PKH: signature does not verify", ti, k)
         if batch.fast_pair:

@@ -15,6 +15,9 @@ import struct
 
 MAX_SIZE = 0x02000000  # Bitcoin Core's serialize.h bound on any CompactSize read as a length or count
 HEADER_SIZE = 80
+# Blocks' transactions located by kernels/bitcoin_scan.py before the objects are made (the Python reader
+# takes the rest, and every transaction when False: tests compare the two)
+SCAN = True
 
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
@@ -117,6 +120,9 @@ class Reader:
         return self.read(self.compact(what), what)
 
 
+_NO_WITNESS: tuple = ()
+
+
 class TxIn:
     __slots__ = ("outpoint", "prev_hash", "prev_n", "script_sig", "sequence", "witness")
 
@@ -126,7 +132,9 @@ class TxIn:
         self.prev_n = _U32.unpack_from(outpoint, 32)[0] if prev_n is None else prev_n
         self.script_sig = script_sig
         self.sequence = sequence
-        self.witness: list[bytes] = []
+        # shared and immutable until parse_tx sets an input's own stack: one GC-tracked list less per input
+        # (block 277647 parses ~5% faster, fewer young-generation collections)
+        self.witness: list[bytes] | tuple = _NO_WITNESS
 
     def is_null_prevout(self) -> bool:
         return self.prev_n == 0xFFFFFFFF and self.prev_hash == _ZERO32
@@ -143,10 +151,11 @@ class TxOut:
 
 class Tx:
     """One parsed transaction.  ``stripped`` is its serialization without witness data (what the txid
-    hashes); ``raw`` is the full serialization as it appears in the block (what the wtxid hashes)."""
+    hashes); ``raw`` is the full serialization as it appears in the block (what the wtxid hashes);
+    ``coinbase`` is ``is_coinbase()`` as ``parse_tx`` found it."""
 
     __slots__ = ("version", "vin", "vout", "locktime", "has_witness", "stripped", "raw", "txid", "wtxid",
-                 "_cache")
+                 "_cache", "coinbase")
 
     def __init__(self):
         self.txid = b""
@@ -154,7 +163,11 @@ class Tx:
         self._cache = {}
 
     def is_coinbase(self) -> bool:
-        return len(self.vin) == 1 and self.vin[0].is_null_prevout()
+        return _is_coinbase(self.vin)
+
+
+def _is_coinbase(vin: list[TxIn]) -> bool:
+    return len(vin) == 1 and vin[0].prev_n == 0xFFFFFFFF and vin[0].prev_hash == _ZERO32
 
 
 def parse_tx(r: Reader, allow_witness: bool = True) -> Tx:
@@ -193,6 +206,8 @@ def parse_tx(r: Reader, allow_witness: bool = True) -> Tx:
     tx.locktime = r.u32("tx locktime")
     tx.vin = vin
     tx.vout = vout
+    # ``is_coinbase()`` as parsed: the block's checks ask it ~4 times per transaction (~0.2 ms a block as calls)
+    tx.coinbase = _is_coinbase(vin)
     tx.raw = data[start : r.pos]
     if tx.has_witness:
         tx.stripped = data[start : start + 4] + data[body_start:body_end] + data[lock_start : r.pos]
@@ -271,7 +286,7 @@ class BlockParser:
     while the rest are still bytes.  ``parse_block`` is this run to the end in one call; errors (Malformed)
     and their messages are the same either way."""
 
-    __slots__ = ("block", "count", "r", "starts")
+    __slots__ = ("block", "count", "r", "starts", "_scanned")
 
     def __init__(self, raw: bytes):
         r = self.r = Reader(raw)
@@ -279,6 +294,7 @@ class BlockParser:
         self.count = r.compact("transaction count")
         self.block = Block(header, [], len(raw), r.pos)
         self.starts: list[int] = []  # offset of each parsed transaction in raw
+        self._scanned = None  # _Scanned: the transactions kernels/bitcoin_scan.py found, built on demand
 
     @property
     def done(self) -> bool:
@@ -291,9 +307,19 @@ class BlockParser:
         bytes are malformed."""
         r, txs, starts = self.r, self.block.txs, self.starts
         first = len(txs)
+        if self._scanned is None:
+            self._scanned = _Scanned(r.data, r.pos, self.count if SCAN else 0)
+        scanned = self._scanned
         while len(txs) < self.count:
             i = len(txs)
             starts.append(r.pos)
+            if i < scanned.k:  # found by the scan: the same objects without reading field by field
+                tx = scanned.tx(i)
+                txs.append(tx)
+                r.pos = scanned.end(i)
+                if limit <= r.pos < r.end:
+                    break
+                continue
             try:
                 txs.append(parse_tx(r))
             except Malformed as e:
@@ -304,6 +330,55 @@ class BlockParser:
         if self.done and r.remaining():
             raise Malformed(f"{r.remaining()} trailing bytes after the last transaction")
         return first
+
+
+class _Scanned:
+    """The transactions ``kernels.bitcoin_scan.scan_txs`` took (the first ``k`` of the block; the Python
+    reader parses any after them): every input and output object made in one comprehension each, then a
+    ``Tx`` per transaction on demand.  A scanned transaction's objects equal what ``parse_tx`` makes of
+    it (tests/test_bitcoin_wire_scan.py)."""
+
+    __slots__ = ("data", "k", "t", "vin", "vout", "wit0", "w")
+
+    def __init__(self, data: bytes, pos: int, count: int):
+        import numpy as np
+
+        from ..kernels import bitcoin_scan as S
+
+        self.data = data
+        self.k, txs, ins, outs, wit = S.scan_txs(np.frombuffer(data, dtype=np.uint8), pos, count)
+        self.t = txs.tolist()
+        op, ss_lo, ss_hi, seq, prev_n = (ins[:, c].tolist() for c in (S.I_OP, S.I_SS_LO, S.I_SS_HI, S.I_SEQ,
+                                                                     S.I_PREV_N))
+        self.vin = [TxIn(data[a:a + 36], data[b:c], sq, n) for a, b, c, sq, n in zip(op, ss_lo, ss_hi, seq, prev_n)]
+        self.vout = [TxOut(v, data[b:c], data[a:c]) for a, b, c, v in
+                     zip(*(outs[:, c].tolist() for c in (S.O_LO, S.O_SPK, S.O_HI, S.O_VALUE)))]
+        self.wit0 = ins[:, S.I_WIT0].tolist() if len(wit) else None
+        self.w = wit.tolist()
+
+    def end(self, j: int) -> int:
+        return self.t[j][1]
+
+    def tx(self, j: int) -> Tx:
+        data = self.data
+        lo, hi, seg, body_lo, body_hi, i0, o0, w0, i1, o1, w1 = self.t[j]
+        tx = Tx()
+        tx.version = _I32.unpack_from(data, lo)[0]
+        tx.vin = vin = self.vin[i0:i1]
+        tx.vout = self.vout[o0:o1]
+        tx.coinbase = _is_coinbase(vin)
+        tx.locktime = _U32.unpack_from(data, hi - 4)[0]
+        tx.raw = data[lo:hi]
+        tx.has_witness = bool(seg)
+        if seg:
+            w = self.w
+            bounds = self.wit0[i0:i1] + [w1]
+            for k, txin in enumerate(vin):
+                txin.witness = [data[a:b] for a, b in w[bounds[k]:bounds[k + 1]]]
+            tx.stripped = data[lo:lo + 4] + data[body_lo:body_hi] + data[hi - 4:hi]
+        else:
+            tx.stripped = tx.raw
+        return tx
 
 
 def parse_block(raw: bytes) -> Block:

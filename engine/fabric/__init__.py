@@ -71,12 +71,11 @@ def validate_ledger(path_or_paths, *, threads: int | None = None, sig_cache=None
 
 
 def _validate_files(paths, threads, sig_cache=None):
-    from concurrent.futures import ThreadPoolExecutor
-
     from .validate import WINDOW_BLOCKS, WINDOW_SIGS, LedgerState, Window
 
     state = LedgerState(threads, sig_cache)
     inflight: list = []  # (Window, Future): one window verifies on the helper while the next is parsed
+    pool = None  # made at the first full window: a ledger of one window never starts a thread
 
     def drain():
         while inflight:
@@ -90,7 +89,7 @@ def _validate_files(paths, threads, sig_cache=None):
             w = Window(state, window)
             yield from w.reports(w.run())
 
-    with ThreadPoolExecutor(1, thread_name_prefix="ledgerval-fabric") as pool:
+    try:
         window: list = []
         nsigs = 0
         for p in paths:
@@ -102,6 +101,10 @@ def _validate_files(paths, threads, sig_cache=None):
                     window.append(w)
                     nsigs += len(w.sigs)
                     if nsigs >= WINDOW_SIGS or len(window) >= WINDOW_BLOCKS:
+                        if pool is None:
+                            from concurrent.futures import ThreadPoolExecutor
+
+                            pool = ThreadPoolExecutor(1, thread_name_prefix="ledgerval-fabric")
                         win = Window(state, window)
                         fut = pool.submit(win.run)
                         yield from drain()
@@ -111,6 +114,9 @@ def _validate_files(paths, threads, sig_cache=None):
                 yield from last(window)
                 raise ValueError(f"{p}: {e}") from None
         yield from last(window)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
 
 
 def _check_bytes(name: str, v) -> None:

@@ -10,11 +10,14 @@ Caches, and why each is safe to keep:
   ``Trust`` (below) from verified edges.  On the real 20-block ledger, parsing its 12 certificates again
   on each run cost about 0.4 ms of a 2.5 ms run.
 - ``EdgeVerdicts`` maps (child certificate DER, issuer certificate DER) to whether the issuer's key signed
-  the child: a fact of the two certificates, valid under every config.  The certificates' signatures are
-  checked in batches, with the block's own signatures (``pending``/``settle``).
+  the child: a fact of the two certificates, valid under every config, so it is process-wide too
+  (``Identities.edges``).  The certificates' signatures are checked in batches, with the block's own
+  signatures; a run over a ledger seen before verifies none again (8 of the real ledger's 68 signatures).
 - A ``Trust`` is one channel config's view: MSP id -> its CA certificates.  A new config block makes a new
   Trust; chain verdicts are derived per Trust from the edge cache, so an MSP dropped by a config update
-  stops vouching for its identities at once.
+  stops vouching for its identities at once.  Trusts are cached by the config's exact bytes and its block
+  number (``Identities.trust``), each with the chains of its signers by their exact identity bytes: the
+  same bytes are the same config, so a cached Trust never vouches under another one.
 """
 from __future__ import annotations
 
@@ -67,14 +70,17 @@ class Identity:
 
 
 class Identities:
-    """SerializedIdentity bytes -> Identity, and certificate bytes -> Cert, each parsed once (bounded: a
-    ledger has few identities; config blocks repeat the same CA certificates)."""
+    """SerializedIdentity bytes -> Identity, certificate bytes -> Cert, config bytes -> Trust, each parsed
+    once (bounded: a ledger has few identities; config blocks repeat the same CA certificates), and the
+    certificate signature verdicts (``edges``)."""
 
     def __init__(self, maxsize: int = 65536):
         self._by_bytes: dict[bytes, Identity] = {}
         self._certs: dict[bytes, Cert] = {}
         self._msps: dict[bytes, tuple] = {}
+        self._trusts: dict[tuple[bytes, int], Trust] = {}
         self._maxsize = maxsize
+        self.edges = EdgeVerdicts(maxsize)
 
     def cert(self, data: bytes) -> Cert:
         c = self._certs.get(data)
@@ -95,10 +101,27 @@ class Identities:
         return ident
 
     def clear(self) -> None:
-        """Forget everything parsed (the benchmark's cold case: a fresh process)."""
+        """Forget everything parsed and verified (the benchmark's cold case: a fresh process)."""
         self._by_bytes.clear()
         self._certs.clear()
         self._msps.clear()
+        self._trusts.clear()
+        self.edges.clear()
+
+    def trust(self, config_envelope: bytes, number: int, config=None) -> Trust | None:
+        """The ``Trust`` of a ``ConfigEnvelope``'s exact bytes carried by block ``number`` (the number is part
+        of the key: reports name the config block): the cached one, else one made from ``config`` (its
+        decoded ``common.Config``; None: nothing is made).  A config seen again (every run over the same
+        ledger) is not decoded again, and its signers' chains (``Trust.paths_of``, ``Trust.chains``) are
+        not walked or judged again."""
+        key = (config_envelope, number)
+        t = self._trusts.get(key)
+        if t is None and config is not None:
+            t = Trust(config, number, self)
+            if len(self._trusts) >= 256:  # a ledger has a few config blocks
+                self._trusts.clear()
+            self._trusts[key] = t
+        return t
 
     def msp(self, value: bytes) -> tuple:
         """An ``MSPConfig``'s bytes -> (0, name, root Certs, intermediate Certs), or (type,) for an MSP
@@ -130,8 +153,6 @@ class Identities:
         return Identity(sid.mspid, cert, None)
 
 
-# Every ledger in the process shares it: parsing is a function of the bytes alone (see the docstring).
-SHARED = Identities()
 
 
 class Trust:
@@ -143,6 +164,25 @@ class Trust:
         self.msps: dict[str, tuple[list[Cert], list[Cert]]] = {}
         self.unsupported: list[str] = []  # MSPs of a kind ledgerval does not read (idemix)
         self._walk(config.channel_group, 0)
+        self._paths: dict[bytes, list] = {}
+        # creator bytes -> whether it chains: judged once every edge of its paths was verified, so a fact
+        # of this config and that identity (never of the edge cache, which may be emptied since)
+        self.chains: dict[bytes, bool] = {}
+
+    def judge(self, creator: bytes, ok: bool) -> None:
+        if len(self.chains) >= 65536:
+            self.chains.clear()
+        self.chains[creator] = ok
+
+    def paths_of(self, creator: bytes, ident: Identity) -> list[list[tuple[Cert, Cert]]]:
+        """``paths`` of a usable identity, cached by its SerializedIdentity bytes (``ident`` is what they
+        parse to)."""
+        p = self._paths.get(creator)
+        if p is None:
+            if len(self._paths) >= 65536:
+                self._paths.clear()
+            p = self._paths[creator] = self.paths(ident.cert, ident.mspid)
+        return p
 
     def _walk(self, group, depth: int) -> None:
         if depth > 16:
@@ -199,17 +239,32 @@ def edge_check(child: Cert, issuer: Cert) -> tuple[str, bytes, bytes, bytes] | N
 
 
 class EdgeVerdicts:
-    """(child DER, issuer DER) -> bool, filled in batches: ``pending`` lists the edges still unknown,
-    the caller verifies them with the block's signatures and hands the verdicts to ``settle``."""
+    """(child DER, issuer DER) -> bool, filled in batches: the caller lists the edges still unknown,
+    verifies them with the block's signatures and hands the verdicts to ``settle``.  Bounded: cleared
+    when full, which costs only verifying again."""
 
-    def __init__(self) -> None:
+    def __init__(self, maxsize: int = 65536) -> None:
         self._known: dict[tuple[bytes, bytes], bool] = {}
+        self._maxsize = maxsize
+
+    def clear(self) -> None:
+        self._known.clear()
 
     def known(self, child: Cert, issuer: Cert) -> bool | None:
         return self._known.get((child.der, issuer.der))
 
     def settle(self, child: Cert, issuer: Cert, ok: bool) -> None:
+        if len(self._known) >= self._maxsize:
+            self._known.clear()
         self._known[(child.der, issuer.der)] = bool(ok)
 
-    def chain_ok(self, paths) -> bool:
-        return any(all(self._known.get((c.der, i.der), False) for c, i in p) for p in paths)
+    def chain_ok(self, paths, fresh: dict) -> bool:
+        """Whether some path has every edge verified; ``fresh`` (edge DERs -> bool) is looked at first: the
+        verdicts just settled stay valid if the bounded cache is cleared meanwhile."""
+        known = self._known
+        return any(all(fresh.get(k, known.get(k, False)) for k in ((c.der, i.der) for c, i in p)) for p in paths)
+
+
+# Every ledger in the process shares it: parsing, and certificate verdicts, are functions of the bytes alone
+# (see the docstring).
+SHARED = Identities()

@@ -24,8 +24,8 @@ from ..sigcache import check_sig_cache
 from . import der
 from . import report as R
 from .blockfile import RawBlock
-from .identity import SHARED, EdgeVerdicts, Trust, edge_check
-from .parse import BlockWork, describe, parse_block
+from .identity import SHARED, Trust, edge_check
+from .parse import BlockWork, check_data_hash, describe, parse_block
 
 # A window closes when it holds this many signatures or blocks: big enough that the kernels see full
 # batches, small enough that one window verifies while the next is parsed.
@@ -45,12 +45,10 @@ class LedgerState:
     def __init__(self, threads: int | None = None, sig_cache=None):
         self.prev: RawBlock | None = None
         self.trust: Trust | None = None
-        self.identities = SHARED  # parsing only, shared by every ledger (identity.py says why it is safe)
-        self.edges = EdgeVerdicts()
+        self.identities = SHARED  # parsing and certificate verdicts, shared by every ledger (identity.py)
+        self.edges = SHARED.edges
         self.threads = threads
         self.sig_cache = check_sig_cache(sig_cache)  # thread-safe: windows verify on a helper thread
-        # (Trust, creator) -> chains; keyed by the Trust object itself (identity hash, held alive by the key)
-        self._paths: dict[tuple[Trust, bytes], list] = {}
 
     def parse(self, raw: RawBlock) -> BlockWork:
         work = parse_block(raw, self.trust, self.prev, self.identities)
@@ -58,15 +56,6 @@ class LedgerState:
             self.trust = work.new_trust
         self.prev = raw
         return work
-
-    def paths(self, trust: Trust, creator: bytes, cert) -> list:
-        key = (trust, creator)
-        p = self._paths.get(key)
-        if p is None:
-            if len(self._paths) > 65536:
-                self._paths.clear()
-            p = self._paths[key] = trust.paths(cert, self.identities.get(creator).mspid)
-        return p
 
     def finish(self, works: list[BlockWork]) -> list[R.FabricReport]:
         w = Window(self, works)
@@ -80,7 +69,7 @@ class Window:
         self.state, self.works = state, works
         items = [it for w in works for it in w.sigs]
         self.n = n = len(items)
-        self.bounds = np.cumsum([0] + [len(w.sigs) for w in works])
+        self.bounds = np.cumsum([0] + [len(w.sigs) for w in works]).tolist()
         self.items = items
         cols = list(zip(*items)) if items else [()] * 6
         self.msgs = cols[4]
@@ -97,29 +86,46 @@ class Window:
         self.p256 = np.flatnonzero((self.kind == _P256) & self.der_ok & ~high)
         self.sm2 = np.flatnonzero((self.kind == _SM2) & self.der_ok)
         self.edges = self._pending_edges()
+        self.blocks_hashed = [b for b, w in enumerate(works) if w.envelopes is not None]  # data_hash here
 
     def _signers(self, b: int) -> list[int]:
         """The distinct signers of block ``b`` (a set, not np.unique: blocks are often a few signatures)."""
         return sorted(set(self.cidx_list[self.bounds[b]:self.bounds[b + 1]]))
 
     def _pending_edges(self) -> list:
-        state, pending, seen = self.state, {}, set()
+        """The certificate edges not yet verified on the chains of the window's signers.  It also lists the
+        window's distinct (config, signer) pairs (``self.pairs``) and keeps what the caches know of them now
+        (``self.known``: chain verdicts by pair, edge verdicts by DERs): the reports judge from that and the
+        window's own verdicts, whatever the bounded caches drop meanwhile."""
+        state, pending, pairs = self.state, {}, {}
+        known: dict = {}
         for b, work in enumerate(self.works):
             if work.trust is None:
                 continue
             for c in self._signers(b):
                 ident = self.idents[c]
-                if ident.error is None and (id(work.trust), c) not in seen:
-                    seen.add((id(work.trust), c))  # the window's works hold every trust: ids stay unique
-                    for path in state.paths(work.trust, self.creators[c], ident.cert):
+                pair = (id(work.trust), c)  # the window's works hold every trust: ids stay unique
+                if ident.error is None and pair not in pairs:
+                    pairs[pair] = work.trust
+                    chained = work.trust.chains.get(self.creators[c])
+                    if chained is not None:  # judged in an earlier window or run
+                        known[pair] = chained
+                        continue
+                    for path in work.trust.paths_of(self.creators[c], ident):
                         for child, issuer in path:
-                            if state.edges.known(child, issuer) is None:
-                                pending[(child.der, issuer.der)] = (child, issuer)
+                            key = (child.der, issuer.der)
+                            v = state.edges.known(child, issuer)
+                            if v is None:
+                                pending[key] = (child, issuer)
+                            else:
+                                known[key] = v
+        self.pairs, self.known = pairs, known
         return list(pending.values())
 
     def run(self):
-        """(verdicts (n,) bool for the window's signatures, {(child DER, issuer DER): bool}): one hash
-        batch, then one plan.  Safe on a helper thread: it reads the window and touches no shared state."""
+        """(verdicts (n,) bool for the window's signatures, {(child DER, issuer DER): bool}, the (m, 32)
+        data hashes of ``blocks_hashed`` or None): one plan, one hash batch in it.  Safe on a helper thread:
+        it reads the window and touches no shared state."""
         threads = resolve_threads(self.state.threads)
         if self.n < SMALL_BATCH:
             threads = 1
@@ -152,44 +158,53 @@ class Window:
         for scheme, (owners, cols) in edge_owners.items():
             if owners:
                 tickets.append(("edge", owners, plan.signatures(scheme, *zip(*cols))))
+        data = None
+        if self.blocks_hashed:  # joins the signed messages' hash batch
+            data = plan.hashes("sha256", [self.works[b].envelopes for b in self.blocks_hashed])
         ok = np.zeros(self.n, dtype=bool)
-        if tickets:
+        if tickets or data is not None:
             res = plan.execute(threads=threads, sig_cache=self.state.sig_cache)
             for kind, where, t in tickets:
                 if kind == "sig":
                     ok[where] = res.verdicts(t)
                 else:
                     edge_ok.update(zip(where, res.verdicts(t).tolist()))
-        return ok, edge_ok
+            if data is not None:
+                data = res.digests(data)
+        return ok, edge_ok, data
 
     def reports(self, verdicts) -> list[R.FabricReport]:
-        ok, edge_ok = verdicts
-        state = self.state
+        ok, edge_ok, data = verdicts
+        for b, digest in zip(self.blocks_hashed, data if data is not None else ()):
+            check_data_hash(self.works[b].raw, self.works[b].report, digest.tobytes())
+        edges = self.state.edges
         for child, issuer in self.edges:
-            state.edges.settle(child, issuer, edge_ok[(child.der, issuer.der)])
+            edges.settle(child, issuer, edge_ok[(child.der, issuer.der)])
         # Per-block counts from running sums, and one chain verdict per (config, signer) for the window:
         # the per-block numpy calls and chain walks were most of the reports' 17 us a block.
         zero = np.zeros(1, dtype=np.intp)
         failed = np.concatenate([zero, np.cumsum(~ok)]).tolist()
         usable = np.concatenate([zero, np.cumsum(self.kind != _NONE)]).tolist()
-        chains: dict[tuple[int, int], bool] = {}
-        return [self._report(b, work, ok, failed, usable, chains) for b, work in enumerate(self.works)]
-
-    def _chain_ok(self, trust: Trust, c: int, chains: dict) -> bool:
-        key = (id(trust), c)  # trusts outlive the window (state._paths holds them), so ids stay unique
-        v = chains.get(key)
-        if v is None:
-            state = self.state
-            v = chains[key] = state.edges.chain_ok(state.paths(trust, self.creators[c], self.idents[c].cert))
-        return v
+        unchained: dict[int, set[int]] = {}  # id(trust) -> its signers that do not chain (usually none)
+        fresh = {**self.known, **edge_ok}
+        for pair, trust in self.pairs.items():
+            tid, c = pair
+            chained = self.known.get(pair)
+            if chained is None:
+                creator = self.creators[c]
+                chained = edges.chain_ok(trust.paths_of(creator, self.idents[c]), fresh)
+                trust.judge(creator, chained)  # every edge on its paths is verified by now
+            if not chained:
+                unchained.setdefault(tid, set()).add(c)
+        return [self._report(b, work, ok, failed, usable, unchained) for b, work in enumerate(self.works)]
 
     def _report(self, b: int, work: BlockWork, ok: np.ndarray, failed: list, usable: list,
-                chains: dict) -> R.FabricReport:
+                unchained: dict) -> R.FabricReport:
         rep = work.report
-        a, z = int(self.bounds[b]), int(self.bounds[b + 1])
-        where = f"block {work.raw.number}"
+        a, z = self.bounds[b], self.bounds[b + 1]
         rep.signatures_checked += z - a
         if failed[z] != failed[a]:
+            where = f"block {work.raw.number}"
             for i in (np.flatnonzero(~ok[a:z]) + a).tolist():
                 tx, code, k = self.items[i][:3]
                 ident = self.idents[self.cidx[i]]
@@ -208,13 +223,14 @@ class Window:
             rep.identities_skipped += n_usable
         else:
             rep.identities_checked += n_usable
-            for c in self._signers(b):
-                if self.idents[c].error is not None or self._chain_ok(work.trust, c, chains):
+            bad = unchained.get(id(work.trust))
+            for c in self._signers(b) if bad else ():
+                if c not in bad:
                     continue
                 ident = self.idents[c]
                 for i in (np.flatnonzero(self.cidx[a:z] == c) + a).tolist():
                     tx, code, k = self.items[i][:3]
-                    rep.add(R.UNKNOWN_IDENTITY, f"{where}{'' if tx is None else f' transaction {tx}'} "
+                    rep.add(R.UNKNOWN_IDENTITY, f"block {work.raw.number}{'' if tx is None else f' transaction {tx}'} "
                                                 f"{describe(code, k)}: the certificate of {ident.mspid!r} is not "
                                                 f"issued by a CA of that MSP in the config of block "
                                                 f"{work.trust.block}", tx)

@@ -10,7 +10,7 @@
 
 #include "lv_status.h"
 /* Bytes of one key table (precomputed multiples of a public key, opaque; see wei3_keytab_impl.h). */
-#define LV_P256_KEYTAB_BYTES 16384
+#define LV_P256_KEYTAB_BYTES 32768
 
 /* out[i] = 1 when sigs[i] = r||s is a valid ECDSA signature of the 32-byte value digests[i] (used as e
  * after reduction mod n, no hashing) under key i; r, s in [1, n-1]; low_s != 0 also rejects s > n/2. */

@@ -11,7 +11,7 @@
 
 #include "lv_status.h"
 /* Bytes of one key table (precomputed multiples of a public key, opaque; see wei3_keytab_impl.h). */
-#define LV_SM2_KEYTAB_BYTES 16384
+#define LV_SM2_KEYTAB_BYTES 32768
 
 /* out[i] = 1 when sigs[i] = r||s is a valid SM2 signature under key i for the message hash
  * e[i] = SM3(Z_A || M) (computed by the caller): r, s in [1, n-1], t = r + s mod n != 0,

@@ -82,7 +82,8 @@ int W3_API(decompress)(const uint8_t *keys, const uint8_t *key_lens, size_t n, u
     return LV_OK;
 }
 
-/* Test only: field op on plain big-endian a, b < p (0 mul, 1 sqr, 2 add, 3 sub, 4 neg, 5 inv, 6 sqrt).
+/* Test only: field op on plain big-endian a, b < p (0 mul, 1 sqr, 2 add, 3 sub, 4 neg, 5 inv, 6 sqrt,
+ * 7 half).
  * Returns 1 (0 for sqrt of a non-residue), LV_EMISUSE for an input >= p or an unknown op. */
 int W3_API(test_field)(int op, const uint8_t *a32, const uint8_t *b32, uint8_t *out32) {
     fe a, b, r;
@@ -97,6 +98,7 @@ int W3_API(test_field)(int op, const uint8_t *a32, const uint8_t *b32, uint8_t *
     case 4: fe_neg(&r, &a); break;
     case 5: fe_inv(&r, &a); break;
     case 6: memset(&r, 0, sizeof r); ok = fe_sqrt(&r, &a); break;
+    case 7: fe_half(&r, &a); break;
     default: return LV_EMISUSE;
     }
     fe_get_b32(out32, &r);

@@ -92,9 +92,10 @@ W3_INLINE unsigned w3_bits_var(const uint64_t a[4], int pos, int count) {
     return (unsigned)(v & ((1u << count) - 1));
 }
 
-static int scalar_wnaf_var(int16_t *wnaf, const scalar *a, int w) {
-    int last = -1, carry = 0, bit = 0;
-    memset(wnaf, 0, W3_WNAF_LEN * sizeof *wnaf);
+/* The non-zero digits of a's width-w NAF, lowest first: pos[k] its position, dig[k] the digit.  At most
+ * W3_WNAF_LEN / w + 1 of them (each takes w positions but the last); returns how many. */
+static int scalar_wnaf_digits_var(int16_t *pos, int16_t *dig, const scalar *a, int w) {
+    int count = 0, carry = 0, bit = 0;
     while (bit < W3_WNAF_LEN) {
         if ((int)w3_bits_var(a->v, bit, 1) == carry) { bit++; continue; }
         int now = w;
@@ -102,12 +103,20 @@ static int scalar_wnaf_var(int16_t *wnaf, const scalar *a, int w) {
         int word = (int)w3_bits_var(a->v, bit, now) + carry;
         carry = (word >> (w - 1)) & 1;
         word -= carry << w;
-        wnaf[bit] = (int16_t)word;
-        last = bit;
+        pos[count] = (int16_t)bit;
+        dig[count++] = (int16_t)word;
         bit += now;
     }
     VERIFY_CHECK(carry == 0);
-    return last + 1;
+    return count;
+}
+
+static int scalar_wnaf_var(int16_t *wnaf, const scalar *a, int w) {
+    int16_t pos[W3_WNAF_LEN], dig[W3_WNAF_LEN];
+    int count = scalar_wnaf_digits_var(pos, dig, a, w);
+    memset(wnaf, 0, W3_WNAF_LEN * sizeof *wnaf);
+    for (int k = 0; k < count; k++) wnaf[pos[k]] = dig[k];
+    return count ? pos[count - 1] + 1 : 0;
 }
 
 #endif
