@@ -63,7 +63,11 @@ int main(int argc, char **argv) {
     int32_t fill[N];
     if (keys_n < 1 || keys_n > N) keys_n = 64;
     lv_cpu_set_mask(AVX2_TIER);
-    for (int i = 0; i < N * 32; i++) { privs[i] = (uint8_t)rng(); nonces[i] = (uint8_t)rng(); digs[i] = (uint8_t)rng(); }
+    for (int i = 0; i < N * 32; i++) {
+        privs[i] = (uint8_t)rng();
+        nonces[i] = (uint8_t)rng();
+        digs[i] = (uint8_t)rng();
+    }
     for (int i = 0; i < N; i++) {
         privs[32 * i] = (privs[32 * i] & 0x7f) | 1;   /* below n */
         nonces[32 * i] = (nonces[32 * i] & 0x7f) | 1;
@@ -101,15 +105,23 @@ int main(int argc, char **argv) {
 
     static scalar na[N], ng[N], inv[K1_GROUP];
     int o;
-    for (int i = 0; i < N; i++) { scalar_set_b32(&na[i], sigs + 64 * i, &o); scalar_set_b32(&ng[i], digs + 32 * i, &o); }
-    STAGE("scalar inversion (group of 32, /item)", 32 * 8, for (int k = 0; k < 8; k++) scalar_inv_all_var(inv, na, 32));
+    for (int i = 0; i < N; i++) {
+        scalar_set_b32(&na[i], sigs + 64 * i, &o);
+        scalar_set_b32(&ng[i], digs + 32 * i, &o);
+    }
+    STAGE("scalar inversion (group of 32, /item)", 32 * 8,
+          for (int k = 0; k < 8; k++) scalar_inv_all_var(inv, na, 32));
     for (int j = 0; j < K1_GROUP; j++) k1_pubkey_parse_var(&grp.pts[j], keys + 65 * j, 33);
-    STAGE("window tables 5x52 (group, /key)", K1_GROUP * 4, for (int k = 0; k < 4; k++) k1_cold_tables(&grp, 0, K1_GROUP, 0));
-    STAGE("window tables 4x64 (group, /key)", K1_GROUP * 4, for (int k = 0; k < 4; k++) k1_cold_tables(&grp, 0, K1_GROUP, 1));
+    STAGE("window tables 5x52 (group, /key)", K1_GROUP * 4,
+          for (int k = 0; k < 4; k++) k1_cold_tables(&grp, 0, K1_GROUP, 0));
+    STAGE("window tables 4x64 (group, /key)", K1_GROUP * 4,
+          for (int k = 0; k < 4; k++) k1_cold_tables(&grp, 0, K1_GROUP, 1));
     gej R;
     for (int j = 0; j < K1_GROUP; j++) { grp.na[j] = na[j]; grp.ng[j] = ng[j]; }
-    STAGE("cold chain 5x52", K1_GROUP, for (int j = 0; j < K1_GROUP; j++) k1_ecmult_cold(&R, &grp, (size_t)j, 0));
-    STAGE("cold chain 4x64", K1_GROUP, for (int j = 0; j < K1_GROUP; j++) k1_ecmult_cold(&R, &grp, (size_t)j, 1));
+    STAGE("cold chain 5x52", K1_GROUP,
+          for (int j = 0; j < K1_GROUP; j++) k1_ecmult_cold(&R, &grp, (size_t)j, 0));
+    STAGE("cold chain 4x64", K1_GROUP,
+          for (int j = 0; j < K1_GROUP; j++) k1_ecmult_cold(&R, &grp, (size_t)j, 1));
 #define TAB(i) (arena + (size_t)((i) % keys_n) * LV_SECP256K1_KEYSLOT_BYTES + K1_SLOT_TAB)
     STAGE("split chain 5x52", N, for (int i = 0; i < N; i++) ecmult_split_var(&R, TAB(i), &na[i], &ng[i]));
     STAGE("split chain 4x64", N, for (int i = 0; i < N; i++) ecmult_split_adx(&R, TAB(i), &na[i], &ng[i]));

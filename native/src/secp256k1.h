@@ -92,7 +92,8 @@ int lv_secp256k1_test_scalar(int op, const uint8_t *a, const uint8_t *b, uint8_t
 /* digits: 257 ints, the width-w NAF of the 32-byte big-endian a (reduced mod n); returns its length. */
 int lv_secp256k1_test_wnaf(const uint8_t *a, int w, int32_t *digits);
 
-/* out65 = na*A + ng*G through the verifier's multi-scalar path (for keys seen once; on the current path's field) (A a SEC1 key of key_len bytes, or none when
+/* out65 = na*A + ng*G through the verifier's multi-scalar path for keys seen once, on the current path's
+ * field (A a SEC1 key of key_len bytes, or none when
  * key_len is 0).  Returns 1 (out65 = 04 || x || y), 0 for the point at infinity, -3 for an invalid key. */
 int lv_secp256k1_test_ecmult(const uint8_t *key, size_t key_len, const uint8_t *na, const uint8_t *ng,
                              uint8_t *out65);

@@ -89,43 +89,23 @@ static void gej4_add_entry(gej4 *r, const uint8_t *entry, int negate, int lambda
 
 /* ecmult_split_var's chain on this field (same digits, same positions); returns 0 in the same case. */
 static int ecmult_split_adx(gej *out, const uint8_t *tab, const scalar *na, const scalar *ng) {
-    int wa[2][WNAF_LEN], wg[WNAF_LEN], la[2], neg[2], lg;
-    scalar k[2];
+    split_digits d;
     gej4 r = {{{0}}, {{0}}, {{0}}, 1};
-    scalar_split_lambda(&k[0], &k[1], na);
-    for (int h = 0; h < 2; h++) {
-        neg[h] = scalar_is_high(&k[h]);
-        if (neg[h]) scalar_negate(&k[h], &k[h]);
-        if (k[h].d[2] | k[h].d[3]) return 0;
-        la[h] = scalar_wnaf_var(wa[h], WNAF_LEN, &k[h], KT_WINDOW);
-    }
-    lg = scalar_wnaf_var(wg, WNAF_LEN, ng, ECMULT_WINDOW_G);
+    if (!split_digits_var(&d, na, ng)) return 0;
     for (int i = KT_SPACING; i >= 0; i--) {
-        for (int j = 0; i > 0 && j < KT_BASES; j++)
-            for (int h = 0; h < 2; h++) {
-                int p = KT_SPACING * j + i - 1;
-                if (p < la[h] && wa[h][p]) {
-                    const uint8_t *e = kt_entry(tab, j, wa[h][p]);
-                    __builtin_prefetch(e);
-                    __builtin_prefetch(e + 63);
-                }
-            }
-        for (int j = 0; i > 0 && j < ECMULT_G_ROWS; j++) {
-            int p = KT_SPACING * j + i - 1;
-            if (p < lg && wg[p]) __builtin_prefetch(&ecmult_g_tabs[j][(wg[p] < 0 ? -wg[p] : wg[p]) >> 1]);
-        }
+        split_prefetch(&d, tab, i);
         gej4_double(&r, &r);
         for (int j = i == KT_SPACING ? KT_BASES - 1 : 0; j < KT_BASES; j++) {
             int p = KT_SPACING * j + i;
             for (int h = 0; h < 2; h++)
-                if (p < la[h] && wa[h][p])
-                    gej4_add_entry(&r, kt_entry(tab, j, wa[h][p]), (wa[h][p] < 0) != neg[h], h);
+                if (p < d.la[h] && d.wa[h][p])
+                    gej4_add_entry(&r, kt_entry(tab, j, d.wa[h][p]), (d.wa[h][p] < 0) != d.neg[h], h);
         }
         for (int j = i == KT_SPACING ? ECMULT_G_ROWS - 1 : 0; j < ECMULT_G_ROWS; j++) {
             int p = KT_SPACING * j + i;
-            if (p < lg && wg[p])
-                gej4_add_entry(&r, (const uint8_t *)&ecmult_g_tabs[j][(wg[p] < 0 ? -wg[p] : wg[p]) >> 1],
-                               wg[p] < 0, 0);
+            if (p < d.lg && d.wg[p])
+                gej4_add_entry(&r, (const uint8_t *)&ecmult_g_tabs[j][(d.wg[p] < 0 ? -d.wg[p] : d.wg[p]) >> 1],
+                               d.wg[p] < 0, 0);
         }
     }
     gej4_to_gej(out, &r);
@@ -188,36 +168,21 @@ static void k1_tables_adx(uint8_t (*tab)[2 * ECMULT_TABLE_A][64], const ge *pts,
 /* ecmult_strauss_var's chain (keys seen once) on this field, from the key's window table as
  * k1_tables_adx makes it (NULL when na is zero) and the two static G rows. */
 static void ecmult_strauss_adx(gej *out, const uint8_t (*tab)[64], const scalar *na, const scalar *ng) {
-    int w1[WNAF_LEN], w2[WNAF_LEN], wg1[WNAF_LEN], wg2[WNAF_LEN];
-    int l1 = 0, l2 = 0, lg1 = 0, lg2 = 0, neg1 = 0, neg2 = 0;
+    strauss_digits d;
     gej4 r = {{{0}}, {{0}}, {{0}}, 1};
-    if (tab && !scalar_is_zero(na)) {
-        scalar k1, k2;
-        scalar_split_lambda(&k1, &k2, na);
-        if (scalar_is_high(&k1)) { scalar_negate(&k1, &k1); neg1 = 1; }
-        if (scalar_is_high(&k2)) { scalar_negate(&k2, &k2); neg2 = 1; }
-        l1 = scalar_wnaf_var(w1, WNAF_LEN, &k1, ECMULT_WINDOW_A);
-        l2 = scalar_wnaf_var(w2, WNAF_LEN, &k2, ECMULT_WINDOW_A);
-    }
-    if (ng && !scalar_is_zero(ng)) {
-        scalar lo = {{ng->d[0], ng->d[1], 0, 0}}, hi = {{ng->d[2], ng->d[3], 0, 0}};
-        lg1 = scalar_wnaf_var(wg1, WNAF_LEN, &lo, ECMULT_WINDOW_G);
-        lg2 = scalar_wnaf_var(wg2, WNAF_LEN, &hi, ECMULT_WINDOW_G);
-    }
-    int bits = l1;
-    if (l2 > bits) bits = l2;
-    if (lg1 > bits) bits = lg1;
-    if (lg2 > bits) bits = lg2;
-    for (int i = bits - 1; i >= 0; i--) {
+    strauss_digits_var(&d, tab != NULL, na, ng);
+    for (int i = d.bits - 1; i >= 0; i--) {
         gej4_double(&r, &r);
-        if (i < l1 && w1[i]) gej4_add_entry(&r, tab[(w1[i] < 0 ? -w1[i] : w1[i]) >> 1], (w1[i] < 0) != neg1, 0);
-        if (i < l2 && w2[i])
-            gej4_add_entry(&r, tab[ECMULT_TABLE_A + ((w2[i] < 0 ? -w2[i] : w2[i]) >> 1)], (w2[i] < 0) != neg2, 0);
-        if (i < lg1 && wg1[i])
-            gej4_add_entry(&r, (const uint8_t *)&ecmult_g_pre[(wg1[i] < 0 ? -wg1[i] : wg1[i]) >> 1], wg1[i] < 0, 0);
-        if (i < lg2 && wg2[i])
-            gej4_add_entry(&r, (const uint8_t *)&ecmult_g128_pre[(wg2[i] < 0 ? -wg2[i] : wg2[i]) >> 1],
-                           wg2[i] < 0, 0);
+        for (int h = 0; h < 2; h++) {
+            int w = i < d.len[h] ? d.w[h][i] : 0;
+            if (w) gej4_add_entry(&r, tab[h * ECMULT_TABLE_A + ((w < 0 ? -w : w) >> 1)], (w < 0) != d.neg[h], 0);
+        }
+        if (i < d.len[2] && d.w[2][i])
+            gej4_add_entry(&r, (const uint8_t *)&ecmult_g_pre[(d.w[2][i] < 0 ? -d.w[2][i] : d.w[2][i]) >> 1],
+                           d.w[2][i] < 0, 0);
+        if (i < d.len[3] && d.w[3][i])
+            gej4_add_entry(&r, (const uint8_t *)&ecmult_g128_pre[(d.w[3][i] < 0 ? -d.w[3][i] : d.w[3][i]) >> 1],
+                           d.w[3][i] < 0, 0);
     }
     gej4_to_gej(out, &r);
 }

@@ -139,34 +139,42 @@ static void ecmult_add_digit_g(gej *r, const ge_storage *tab, int d) {
     gej_add_ge_var(r, r, &p);
 }
 
-/* r = na*A + ng*G, A given by its tables (pre/pre_lam may be NULL when na is zero).  Variable time. */
-static void ecmult_strauss_var(gej *r, const ge *pre, const ge *pre_lam, const scalar *na, const scalar *ng) {
-    int w1[WNAF_LEN], w2[WNAF_LEN], wg1[WNAF_LEN], wg2[WNAF_LEN];
-    int l1 = 0, l2 = 0, lg1 = 0, lg2 = 0, neg1 = 0, neg2 = 0;
-    if (pre && !scalar_is_zero(na)) {
-        scalar k1, k2;
-        scalar_split_lambda(&k1, &k2, na);
-        if (scalar_is_high(&k1)) { scalar_negate(&k1, &k1); neg1 = 1; }
-        if (scalar_is_high(&k2)) { scalar_negate(&k2, &k2); neg2 = 1; }
-        l1 = scalar_wnaf_var(w1, WNAF_LEN, &k1, ECMULT_WINDOW_A);
-        l2 = scalar_wnaf_var(w2, WNAF_LEN, &k2, ECMULT_WINDOW_A);
+/* The wNAF digits of one Strauss chain: w[0], w[1] for na's GLV halves (window ECMULT_WINDOW_A, their
+ * signs in neg[0], neg[1]) when have_a and na != 0, w[2], w[3] for ng's low and high 128 bits (window
+ * ECMULT_WINDOW_G); len[k] = 0 for a scalar left out; bits = the chain's length.  Shared by the chains of
+ * both fields (secp256k1_ecmult_adx_impl.h). */
+typedef struct { int w[4][WNAF_LEN], len[4], neg[2], bits; } strauss_digits;
+
+static void strauss_digits_var(strauss_digits *d, int have_a, const scalar *na, const scalar *ng) {
+    d->len[0] = d->len[1] = d->len[2] = d->len[3] = d->neg[0] = d->neg[1] = d->bits = 0;
+    if (have_a && !scalar_is_zero(na)) {
+        scalar k[2];
+        scalar_split_lambda(&k[0], &k[1], na);
+        for (int h = 0; h < 2; h++) {
+            if (scalar_is_high(&k[h])) { scalar_negate(&k[h], &k[h]); d->neg[h] = 1; }
+            d->len[h] = scalar_wnaf_var(d->w[h], WNAF_LEN, &k[h], ECMULT_WINDOW_A);
+        }
     }
     if (ng && !scalar_is_zero(ng)) {
         scalar lo = {{ng->d[0], ng->d[1], 0, 0}}, hi = {{ng->d[2], ng->d[3], 0, 0}};
-        lg1 = scalar_wnaf_var(wg1, WNAF_LEN, &lo, ECMULT_WINDOW_G);
-        lg2 = scalar_wnaf_var(wg2, WNAF_LEN, &hi, ECMULT_WINDOW_G);
+        d->len[2] = scalar_wnaf_var(d->w[2], WNAF_LEN, &lo, ECMULT_WINDOW_G);
+        d->len[3] = scalar_wnaf_var(d->w[3], WNAF_LEN, &hi, ECMULT_WINDOW_G);
     }
-    int bits = l1;
-    if (l2 > bits) bits = l2;
-    if (lg1 > bits) bits = lg1;
-    if (lg2 > bits) bits = lg2;
+    for (int k = 0; k < 4; k++)
+        if (d->len[k] > d->bits) d->bits = d->len[k];
+}
+
+/* r = na*A + ng*G, A given by its tables (pre/pre_lam may be NULL when na is zero).  Variable time. */
+static void ecmult_strauss_var(gej *r, const ge *pre, const ge *pre_lam, const scalar *na, const scalar *ng) {
+    strauss_digits d;
+    strauss_digits_var(&d, pre != NULL, na, ng);
     gej_set_infinity(r);
-    for (int i = bits - 1; i >= 0; i--) {
+    for (int i = d.bits - 1; i >= 0; i--) {
         gej_double_var(r, r);
-        if (i < l1 && w1[i]) ecmult_add_digit(r, pre, w1[i], neg1);
-        if (i < l2 && w2[i]) ecmult_add_digit(r, pre_lam, w2[i], neg2);
-        if (i < lg1 && wg1[i]) ecmult_add_digit_g(r, ecmult_g_pre, wg1[i]);
-        if (i < lg2 && wg2[i]) ecmult_add_digit_g(r, ecmult_g128_pre, wg2[i]);
+        if (i < d.len[0] && d.w[0][i]) ecmult_add_digit(r, pre, d.w[0][i], d.neg[0]);
+        if (i < d.len[1] && d.w[1][i]) ecmult_add_digit(r, pre_lam, d.w[1][i], d.neg[1]);
+        if (i < d.len[2] && d.w[2][i]) ecmult_add_digit_g(r, ecmult_g_pre, d.w[2][i]);
+        if (i < d.len[3] && d.w[3][i]) ecmult_add_digit_g(r, ecmult_g128_pre, d.w[3][i]);
     }
 }
 
