@@ -1,13 +1,14 @@
 """``hash_batch`` and ``hash_spans``: one call hashes a whole batch of messages.
 
 Backends: ``native`` (the C multi-buffer kernels: AVX-512 16 lanes, AVX2 2x8 lanes (4 for Keccak), SHA-NI,
-portable C, chosen at run time by CPU detection and capped by LEDGERVAL_CPU_FEATURES; chunks spread over a
-thread pool, the GIL released), ``numba`` (kernels/, prange over messages; a structure-of-arrays kernel for
-64-byte SHA-256), ``reference`` (one Python call per message; for tests).  ``auto`` is native when the
-compiled module is there, else numba: on one core of the AMD EPYC target, ns per 64-byte message, native
-auto serves SHA-256 at ~45-55, SHA-256d ~60-80, SM3 ~55-70, Keccak-256 ~40-77 (AVX2 tier: SM3 ~64,
-Keccak-256 ~95, SHA-256/SHA-256d ~72/115 with SHA-NI masked) against the Numba kernels' ~140-230 (SoA
-SHA-256) and ~600-1300 (per-message SM3/Keccak), see native/src/hash.c and benches/bench_kernels_hashes.py.
+portable C, chosen at run time by CPU detection and capped by LEDGERVAL_CPU_FEATURES; the caller and pool
+threads claim pieces of one batch from a counter in C, the GIL released), ``numba`` (kernels/, prange over
+messages; a structure-of-arrays kernel for 64-byte SHA-256), ``reference`` (one Python call per message; for
+tests). ``auto`` is native when the compiled module is there, else numba: on one core of the AMD EPYC target,
+ns per 64-byte message, native auto serves SHA-256 at ~45-55, SHA-256d ~60-80, SM3 ~55-70, Keccak-256 ~40-77
+(AVX2 tier: SM3 ~64, Keccak-256 ~95, SHA-256/SHA-256d ~72/115 with SHA-NI masked) against the Numba kernels'
+~140-230 (SoA SHA-256) and ~600-1300 (per-message SM3/Keccak), see native/src/hash.c and
+benches/bench_kernels_hashes.py.
 """
 from __future__ import annotations
 
@@ -15,13 +16,12 @@ import numpy as np
 
 from ._inputs import as_items, flatten
 from .errors import InvalidArgument, InvalidType
-from .native_threads import resolve_threads, run_chunks
+from .native_threads import resolve_threads
 from .suites import HASHES, check_hash
 
 BACKENDS = ("auto", "numba", "native", "reference")
-# Messages per thread-pool chunk: below ~100 us of work a chunk costs more in hand-off than it saves.
-MIN_CHUNK = 1024
-# Native spans are split over threads by bytes: see native/hashes.py's SPAN_CHUNK_BYTES.
+# The native kernels share a batch between threads through a claim counter (native/hashes.py's
+# hash_*_threaded, which also say when a batch is big enough to wake a thread).
 
 
 def _native():
@@ -103,8 +103,7 @@ def hash_64(algo: str, data: np.ndarray, threads: int, backend: str) -> np.ndarr
     if n == 0:
         return out
     if backend == "native":
-        nh = _native()
-        run_chunks(n, threads, lambda a, b: nh.hash_64(algo, data[a:b], out[a:b]), min_chunk=MIN_CHUNK)
+        _native().hash_pairs_threaded(algo, data, out, threads)
     else:
         from ledgerval import kernels
         from ledgerval.kernels.merkle import pairs_into

@@ -21,8 +21,8 @@ import numpy as np
 
 from ._inputs import as_items, flatten
 from .errors import InvalidArgument, InvalidType
-from .hashing import MIN_CHUNK, _backend, _native, _spans
-from .native_threads import resolve_threads, run_chunks
+from .hashing import _backend, _native, _spans
+from .native_threads import resolve_threads
 from .suites import check_hash
 
 RULES = ("rfc6962", "bitcoin", "fisco")
@@ -86,21 +86,7 @@ def _pair_fn(algo: str, rule: str, threads: int, backend: str):
 
     def pairs(level, npairs, out, check):
         data = np.ascontiguousarray(level[: 2 * npairs]).reshape(npairs, 64)
-        dups = []
-
-        def chunk(a, b):
-            if prefix < 0:
-                nh.hash_64(algo, data[a:b], out[a:b])
-            else:
-                # 65-byte messages 0x01 || l || r, built per chunk so the temporary stays small
-                msg = np.empty((b - a, 65), dtype=np.uint8)
-                msg[:, 0] = 1
-                msg[:, 1:] = data[a:b]
-                nh.hash_spans(algo, msg.reshape(-1), np.arange(b - a + 1, dtype=np.int64) * 65, out[a:b])
-            if check and nh.pairs_equal(data[a:b]):
-                dups.append(True)
-        run_chunks(npairs, threads, chunk, min_chunk=MIN_CHUNK)
-        return bool(dups)
+        return nh.hash_pairs_threaded(algo, data, out, threads, prefix, check)
     return pairs
 
 

@@ -1,16 +1,15 @@
-"""Spread a batch over threads in chunks.
+"""Spread a batch over threads: in contiguous chunks (``run_chunks``), or shared through a native claim
+counter that every thread, the caller's included, draws pieces from (``run_shared``, ``start_shared``).
 
-cffi releases the GIL for the whole native call, so a plain thread pool over contiguous chunks keeps every
-core busy; results never depend on the thread count because each chunk writes only its own slice.
+cffi releases the GIL for the whole native call, so a plain thread pool keeps every core busy; results never
+depend on the thread count because each chunk or piece writes only its own slice.
 """
 from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Callable
-
-import numpy as np
 
 from .errors import InvalidArgument, InvalidType
 
@@ -46,41 +45,57 @@ def _pool(n: int, background: bool = False) -> ThreadPoolExecutor:
         return p
 
 
-def run_chunks(n: int, threads: int | None, fn: Callable[[int, int], None], min_chunk: int = 1,
-               cost=None) -> None:
+def run_chunks(n: int, threads: int | None, fn: Callable[[int, int], None], min_chunk: int = 1) -> None:
     """Call ``fn(start, stop)`` over ``[0, n)`` split into at most ``threads`` contiguous chunks of at
-    least ``min_chunk`` items.  Runs inline when one chunk suffices.  Exceptions propagate.
-
-    ``cost``, an (n+1,) nondecreasing array of cumulative work (item i costs cost[i+1] - cost[i]), splits by
-    work instead of by count, with ``min_chunk`` then in cost units: hashing spans of very different
-    lengths, say."""
+    least ``min_chunk`` items.  Runs inline when one chunk suffices.  Exceptions propagate.  (Hashing
+    shares its batches through a native claim counter instead: ``run_shared``.)"""
     t = resolve_threads(threads)
     if n <= 0:
         return
-    if cost is None:
-        chunks = max(1, min(t, n // max(1, min_chunk)))
-    else:
-        total = int(cost[n] - cost[0])
-        chunks = max(1, min(t, n, total // max(1, min_chunk)))
+    chunks = max(1, min(t, n // max(1, min_chunk)))
     if chunks == 1:
         fn(0, n)
         return
-    if cost is None:
-        bounds = [n * i // chunks for i in range(chunks + 1)]
-    else:
-        marks = cost[0] + (np.arange(1, chunks) * total) // chunks
-        inner = np.searchsorted(cost, marks, side="left").tolist()
-        bounds = sorted(set([0] + [min(max(b, 1), n - 1) for b in inner] + [n]))
-        chunks = len(bounds) - 1
+    bounds = [n * i // chunks for i in range(chunks + 1)]
     # Measured 2026-12-03 (2 cores, 16,384 64-byte messages, ~1 ms a call): the pool thread starts its chunk
     # 35-45 us after the caller and the caller sees it finish 40 us late, but each half also runs ~5% slower
     # than half of one thread with both cores busy.  Guided self-scheduling (pieces of remaining / (2 t),
     # claimed under a lock, so a late thread claims less) lost to these two static chunks in an interleaved
     # A/B, medians of 200: 2-thread/1-thread 1.40x-1.69x against 1.58x-1.80x (remaining / t: 1.45x-1.78x;
     # spinning on the join instead of blocking: no gain): the per-piece Python call costs more than it saves.
+    # Claims from a counter inside one GIL-free native call do not pay it: see run_shared.
     pool = _pool(t)
     futures = [pool.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, chunks)]
     fn(bounds[0], bounds[1])
+    for f in futures:
+        f.result()
+
+
+def run_shared(threads: int | None, drain: Callable[[], None], helpers_wanted: int,
+               finished: Callable[[], bool]) -> None:
+    """Run ``drain()`` in the caller and at once on up to ``threads - 1`` pool threads (at most
+    ``helpers_wanted``), each call claiming pieces of one batch from a native shared counter until none is
+    left (the hash ``*_shared`` entries), and return when the batch is done.  ``finished()``, asked once the
+    caller's own claims run out, says whether every piece is done (a pool thread may still be in its last
+    one, or may not have started at all: then it claims nothing and is not waited for).  Otherwise this
+    waits for the pool threads and re-raises the first exception one raised."""
+    t = resolve_threads(threads)
+    helpers = max(0, min(t - 1, helpers_wanted))
+    if helpers == 0:
+        drain()
+        return
+    pool = _pool(t)
+    futures = [pool.submit(drain) for _ in range(helpers)]
+    try:
+        drain()
+        done = finished()
+    except BaseException:
+        wait(futures)
+        raise
+    if done:
+        for f in futures:
+            f.cancel()  # one still queued would only find nothing left to claim
+        return
     for f in futures:
         f.result()
 

@@ -16,9 +16,12 @@ Items failing the cheap checks (S >= L, undecodable A or R) never enter a batch;
 (more than 1 in 16) the kernel verifies item by item until a sub-batch comes out clean, so a flood of bad
 signatures costs about as much as single verification.
 
-Paths: portable C (5x51-bit limbs), and on CPUs with AVX-512 IFMA (chosen at run time, ``cpu_mask`` forces
-the portable one) the square roots of point decoding, the per-item tables and the batch's Straus loop run
-on eight 52-bit lanes.
+Paths (chosen at run time from a measured order, honouring LEDGERVAL_CPU_FEATURES and ``cpu_mask``):
+portable C (5x51-bit limbs); on CPUs with AVX-512 IFMA the square roots of point decoding, the per-item
+tables and the batch's Straus loop run on eight 52-bit lanes; on AVX2 CPUs without IFMA the square roots of
+point decoding run eight at a time on two sets of four AVX2 lanes (radix 2^25.5), the rest as portable.
+On the portable and AVX2 paths, items of one batch with the same key bytes share one term of the batch
+equation (their coefficients summed mod L), and cached keys carry a wider affine table (window 7) for it.
 
 Repeated keys (permissioned chains: the same validators sign again and again) hit ``key_cache``, a bounded,
 thread-safe cache of decoded keys A and their tables of odd multiples for the batch equation
@@ -97,7 +100,7 @@ def _fill_slots(keys: np.ndarray, arena: np.ndarray, slots: np.ndarray) -> np.nd
     return ok.view(bool)
 
 
-# 4096 keys of 1448 bytes (5.9 MB, committed as slots fill).
+# 4096 keys of 5288 bytes (21.7 MB, committed as slots fill; the layout is in ed25519_batch_impl.h).
 key_cache = KeySlotCache(_fill_slots, lib.LV_ED25519_KEYSLOT_BYTES if _SLOTS else 8, maxsize=4096)
 
 

@@ -2,7 +2,9 @@
 
 Algorithms: ``sha256``, ``sha256d``, ``sm3``, ``keccak256``.  Paths: ``auto`` (the fastest the CPU has, as
 ``lv_hash_best_path`` decides), ``portable``, ``shani`` (SHA-256 only), ``avx512``, ``avx2``.  One call
-covers a chunk of messages; cffi releases the GIL for its duration, so callers spread chunks over threads.
+covers a batch of messages and cffi releases the GIL for its duration; the ``*_shared`` entries let several
+threads work on one batch at once, each claiming pieces from a counter in C (``hash_*_threaded`` run them on
+the caller and ``threads - 1`` pool threads).
 Bitcoin's HASH160 (``hash160_spans``) and RIPEMD-160 alone (``ripemd160_spans``) give 20-byte digests.
 """
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import AVAILABLE, check_rc, ffi, has, lib
-from ._pool import run_chunks
+from ._pool import run_shared
 from .errors import InvalidArgument, InvalidType
 
 ALGOS = ("sha256", "sha256d", "sm3", "keccak256")
@@ -18,8 +20,9 @@ PATHS = ("portable", "shani", "avx512", "avx2")  # index = the C path constant
 
 
 def available() -> bool:
-    """True when the compiled module carries the hash kernels."""
-    return AVAILABLE and has("lv_hash_spans")
+    """True when the compiled module carries the hash kernels (with the shared-claim entries that spread a
+    batch over threads: a module built before them is treated as absent, not half used)."""
+    return AVAILABLE and has("lv_hash_spans") and has("lv_hash_pairs_shared")
 
 
 def _algo_id(algo: str) -> int:
@@ -66,23 +69,113 @@ def hash_spans(algo: str, buf: np.ndarray, offsets: np.ndarray, out: np.ndarray,
     _check(rc)
 
 
-# Threaded spans are split by bytes plus this much per message (its padding block and the call): a chunk is
-# at least SPAN_CHUNK_BYTES, ~100 us of hashing, below which handing it to a thread costs more than it saves;
-# long spans (Bitcoin sighash preimages, ~1 KB each) spread over threads long before there are many of them.
+def hash_spans_shared(algo: str, buf: np.ndarray, offsets: np.ndarray, out: np.ndarray, piece: int,
+                      state: np.ndarray, path: str = "auto") -> None:
+    """``hash_spans`` over shared claims (``lv_hash_spans_shared``): every thread that calls this with the
+    same arguments and the same ``state`` (a zeroed (LV_HASH_SHARED_WORDS,) int64 array) hashes pieces of
+    ``piece`` messages until none is left.  ``shared_done(state, n)`` says when all of them are."""
+    n = _spans_args(buf, offsets, out, 32)
+    _check(lib.lv_hash_spans_shared(_algo_id(algo), _path_id(path), ffi.from_buffer(buf), buf.shape[0],
+                                    ffi.cast("int64_t *", ffi.from_buffer(offsets)), n, _piece(piece),
+                                    _state_ptr(state), ffi.from_buffer(out, require_writable=True)))
+
+
+def hash_pairs_shared(algo: str, data: np.ndarray, out: np.ndarray, piece: int, state: np.ndarray,
+                      prefix: int = -1, equal: np.ndarray | None = None, path: str = "auto") -> None:
+    """out[i] = H([prefix] || data[i]) for an (N, 64) uint8 array (two 32-byte nodes a row; prefix -1: none,
+    else one byte, RFC 6962's 0x01) over shared claims (``lv_hash_pairs_shared``; ``state`` as in
+    ``hash_spans_shared``).  ``equal``, a (1,) uint8 array, is set to 1 when some row has two equal halves."""
+    _u8("data", data, 2)
+    _u8("out", out, 2)
+    n = data.shape[0]
+    if data.shape[1] != 64 or out.shape != (n, 32):
+        raise InvalidArgument("data must be (N, 64) and out (N, 32)")
+    if isinstance(prefix, bool) or not isinstance(prefix, int) or not -1 <= prefix <= 255:
+        raise InvalidArgument(f"prefix must be -1 or a byte value, got {prefix!r}")
+    pe = ffi.NULL
+    if equal is not None:
+        _u8("equal", equal, 1)
+        if equal.shape != (1,):
+            raise InvalidArgument("equal must have shape (1,)")
+        pe = ffi.from_buffer(equal, require_writable=True)
+    _check(lib.lv_hash_pairs_shared(_algo_id(algo), _path_id(path), ffi.from_buffer(data), n, prefix,
+                                    _piece(piece), _state_ptr(state), ffi.from_buffer(out, require_writable=True),
+                                    pe))
+
+
+def shared_state() -> np.ndarray:
+    """A fresh claim state for one batch of the ``*_shared`` entries."""
+    return np.zeros(lib.LV_HASH_SHARED_WORDS, dtype=np.int64)
+
+
+def shared_done(state: np.ndarray, n: int, spin_ns: int = 0) -> bool:
+    """True when all n items of the batch ``state`` belongs to are hashed (their digests then visible to
+    this thread), spinning up to ``spin_ns`` for the last pieces other threads hold."""
+    return lib.lv_hash_shared_wait(_state_ptr(state), n, spin_ns) == 1
+
+
+def _piece(piece: int) -> int:
+    if isinstance(piece, bool) or not isinstance(piece, int) or piece < 1:
+        raise InvalidArgument(f"piece must be an int >= 1, got {piece!r}")
+    return piece
+
+
+def _state_ptr(state: np.ndarray):
+    if (not isinstance(state, np.ndarray) or state.dtype != np.int64 or state.shape != (lib.LV_HASH_SHARED_WORDS,)
+            or not state.flags.c_contiguous or not state.flags.writeable):
+        raise InvalidType(f"state must be a writable ({lib.LV_HASH_SHARED_WORDS},) int64 array (shared_state())")
+    return ffi.cast("int64_t *", ffi.from_buffer(state, require_writable=True))
+
+
+# Threads share a batch through the native claim counter (run_shared): each claims pieces of about
+# PIECE_COST bytes plus SPAN_OVERHEAD a message (its padding block and the loop around it), 256 64-byte
+# messages, ~15 us, so whichever thread starts late (a pool thread wakes 35-45 us after the caller) claims
+# fewer pieces and all end within one piece of each other.  Helpers are woken only for work of at least
+# SPAN_CHUNK_BYTES a thread, ~100 us of hashing, below which waking one costs more than it saves; long spans
+# (Bitcoin sighash preimages, ~1 KB each) spread over threads long before there are many of them.  The
+# caller spins up to SPIN_NS for a helper's last piece instead of blocking on it (a wake-up, tens of us).
 SPAN_OVERHEAD = 64
+PIECE_COST = 256 * (SPAN_OVERHEAD + 64)
 SPAN_CHUNK_BYTES = 1024 * (SPAN_OVERHEAD + 64)
+PAIRS_PIECE = 256
+PAIRS_CHUNK = 1024
+SPIN_NS = 100_000
 
 
-def hash_spans_threaded(algo: str, buf: np.ndarray, offsets: np.ndarray, threads: int) -> np.ndarray:
-    """``hash_spans`` into a new (N, 32) array, chunks of about equal bytes spread over ``threads``."""
+def _run(n: int, threads: int, cost: int, chunk_cost: int, call) -> None:
+    """call(state) on up to ``threads`` threads sharing one claim state, for n items of ``cost`` in all."""
+    state = shared_state()
+    run_shared(threads, lambda: call(state), cost // chunk_cost - 1, lambda: shared_done(state, n, SPIN_NS))
+
+
+def hash_spans_threaded(algo: str, buf: np.ndarray, offsets: np.ndarray, threads: int,
+                        piece: int | None = None) -> np.ndarray:
+    """``hash_spans`` into a new (N, 32) array, spread over ``threads`` by shared claims of ``piece``
+    messages (None: about PIECE_COST bytes' worth, a multiple of 16 lanes, at most N / threads)."""
     n = offsets.shape[0] - 1
     out = np.empty((n, 32), dtype=np.uint8)
     if n == 0:
         return out
-    cost = offsets + SPAN_OVERHEAD * np.arange(n + 1, dtype=np.int64) if threads > 1 else None
-    run_chunks(n, threads, lambda a, b: hash_spans(algo, buf, offsets[a:b + 1], out[a:b]),
-               min_chunk=SPAN_CHUNK_BYTES, cost=cost)
+    cost = int(offsets[n] - offsets[0]) + SPAN_OVERHEAD * n
+    if piece is None:
+        # a piece of fewer than 16 messages leaves lanes idle; but a few very long spans are better split
+        # evenly (as many pieces as threads) than left to one 16-message piece
+        piece = min(max(16, min(4096, (PIECE_COST * n // max(1, cost)) & ~15)), -(-n // threads))
+    _run(n, threads, cost, SPAN_CHUNK_BYTES, lambda st: hash_spans_shared(algo, buf, offsets, out, piece, st))
     return out
+
+
+def hash_pairs_threaded(algo: str, data: np.ndarray, out: np.ndarray, threads: int, prefix: int = -1,
+                        check: bool = False, piece: int = PAIRS_PIECE) -> bool:
+    """``hash_pairs_shared`` of an (N, 64) array into ``out`` (N, 32), spread over ``threads`` (a Merkle
+    level, or hash_batch of 64-byte rows).  Returns whether some row has two equal halves, when ``check``
+    (else False)."""
+    n = data.shape[0]
+    if n == 0:
+        return False
+    equal = np.zeros(1, dtype=np.uint8) if check else None
+    _run(n, threads, n, PAIRS_CHUNK, lambda st: hash_pairs_shared(algo, data, out, piece, st, prefix, equal))
+    return bool(equal is not None and equal[0])
 
 
 def hash_64(algo: str, data: np.ndarray, out: np.ndarray, path: str = "auto") -> None:

@@ -2,6 +2,7 @@
 item-by-item results (hypothesis), misuse raises the package errors."""
 from __future__ import annotations
 
+import functools
 import random
 
 import numpy as np
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ledgerval
-from ledgerval import InvalidArgument, InvalidType, hash_batch
+from ledgerval import InvalidArgument, InvalidType, hash_batch, native
 from ledgerval.hashing import BACKENDS, hash_spans, paths
 from ledgerval.reference.hashes import digest
 
@@ -89,3 +90,43 @@ def test_empty_and_exports():
     assert set(BACKENDS) == {"auto", "native", "numba", "reference"}
     assert set(paths()) == set(ALGOS)
     assert ledgerval.hash_batch is hash_batch
+
+
+@pytest.fixture(params=native.tiers_available() if native.AVAILABLE else [])
+def tier(request):
+    with native.tier_mask(request.param):
+        yield request.param
+
+
+@functools.cache
+def _thread_case(algo: str):
+    """(msgs, rows, leaves, mutated leaves) and their reference answers, once per algorithm (the pure-Python
+    SM3 and Keccak trees take seconds)."""
+    from ledgerval.reference.merkle import root as ref_root
+
+    rng = random.Random(SEED + 7)
+    msgs = [rng.randbytes(rng.randrange(0, 200)) for _ in range(3000)]
+    rows = np.frombuffer(rng.randbytes(64 * 4500), dtype=np.uint8).reshape(4500, 64)
+    leaves = [rng.randbytes(32) for _ in range(4101)]  # 2050 pairs: enough to wake a helper
+    mutated = leaves[:4095] + [leaves[4094]]  # the bottom level's last pair is two equal nodes
+    want = ([digest(algo, m) for m in msgs], [digest(algo, bytes(r)) for r in rows],
+            {rule: ref_root(algo, leaves, rule) for rule in ("rfc6962", "bitcoin", "fisco")})
+    return (msgs, rows, leaves, mutated), want
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+def test_native_results_independent_of_threads(tier, algo):
+    """hash_batch (spans and (N, 64) rows), and Merkle levels (bare, 0x01-prefixed, and with Bitcoin's
+    mutated check) share work between threads through the native claim counter: 1..4 threads give the
+    reference's answers at every tier, on batches big enough to wake every helper."""
+    from ledgerval.merkle import merkle_root, merkle_root_mutated
+
+    print("seed", SEED + 7)
+    (msgs, rows, leaves, mutated), (want, want_rows, roots) = _thread_case(algo)
+    for threads in (1, 2, 3, 4):
+        assert [o.tobytes() for o in hash_batch(algo, msgs, threads=threads, backend="native")] == want
+        assert [o.tobytes() for o in hash_batch(algo, rows, threads=threads, backend="native")] == want_rows
+        for rule, root in roots.items():
+            assert merkle_root(algo, leaves, rule, threads=threads, backend="native") == root, (rule, threads)
+        assert merkle_root_mutated(algo, mutated, threads=threads, backend="native")[1], threads
+        assert not merkle_root_mutated(algo, leaves, threads=threads, backend="native")[1], threads

@@ -13,7 +13,7 @@ import random
 import numpy as np
 import pytest
 
-from ledgerval.native import cpu_features, cpu_mask
+from ledgerval.native import best_path, tier_mask, tiers_available
 from ledgerval.native import ed25519 as E
 from conftest import vector_file
 
@@ -111,13 +111,22 @@ def model_verify(pk: bytes, msg: bytes, sig: bytes) -> bool:
     return lhs == rhs
 
 
-@pytest.fixture(params=["dispatch", "portable"])
+def tiers_by_path() -> list[str]:
+    """The top tier of each distinct Ed25519 path this machine has (avx512 and avx2 share the AVX2 path)."""
+    out, seen = [], set()
+    for tier in tiers_available():
+        with tier_mask(tier):
+            path = best_path("ed25519")
+        if path not in seen:
+            seen.add(path)
+            out.append(tier)
+    return out
+
+
+@pytest.fixture(params=tiers_by_path())
 def cpu_path(request):
-    """Run a test on the paths the CPU dispatch picks (AVX-512 IFMA decoding here) and on the portable one."""
-    if request.param == "portable":
-        with cpu_mask(0):
-            yield request.param
-    else:
+    """Run a test at every CPU tier this machine has (IFMA8, AVX2 and portable paths here)."""
+    with tier_mask(request.param):
         yield request.param
 
 
@@ -367,6 +376,37 @@ def test_torsion_cases_single_batch_model_agree(cpu_path):
     assert np.array_equal(all_methods(k, m, s), np.array(w))
 
 
+def test_repeat_signers_tampered_at_every_position(cpu_path):
+    """Signers repeat within a batch (the batch equation gives a key one term for all its items): a bad item
+    at each position, and each bad item kind, is exactly the item reported, at every thread count."""
+    rng = random.Random(SEED + 12)
+    print("seed", SEED + 12)
+    signers = [rng.randbytes(32) for _ in range(5)]
+    seeds = [signers[i % 5] if i % 7 else signers[rng.randrange(5)] for i in range(30)]
+    msgs = [rng.randbytes(rng.choice([0, 32, 100])) for _ in seeds]
+    buf, offs = pack(msgs)
+    keys = [bytes(r) for r in E.pubkeys(rows(seeds, 32))]
+    sigs = [bytes(r) for r in E.sign(rows(seeds, 32), buf, offs)]
+    assert all_methods(keys, msgs, sigs).all()
+    for pos in range(len(keys)):
+        k, m, s = list(keys), list(msgs), list(sigs)
+        k[pos], m[pos], s[pos] = corrupt(rng, k[pos], m[pos], s[pos])
+        want = [i != pos for i in range(len(keys))]
+        for threads in (1, 2, 3, 4):
+            got = run(k, m, s, "batch", threads=threads, batch_size=16 if pos % 2 else E.BATCH_SIZE)
+            assert got.tolist() == want, (pos, threads)
+
+
+def test_torsion_keys_repeated_in_a_batch(cpu_path):
+    """Mixed- and small-order keys (and R) appearing several times in one batch keep the model's verdicts."""
+    names, keys, msgs, sigs = zip(*(torsion_cases() * 3))
+    want = [model_verify(k, m, s) for k, m, s in zip(keys[:len(keys) // 3], msgs, sigs)] * 3
+    order = list(range(len(keys)))
+    random.Random(SEED + 13).shuffle(order)
+    got = all_methods([keys[i] for i in order], [msgs[i] for i in order], [sigs[i] for i in order])
+    assert got.tolist() == [want[i] for i in order]
+
+
 def test_torsion_cases_reference_agrees():
     ref = pytest.importorskip("ledgerval.reference.ed25519")
     for name, pk, msg, sig in torsion_cases():
@@ -510,12 +550,14 @@ def test_batched_decoding_matches_model_on_both_paths():
     for e in encs:
         pt = m_dec(e)
         want.append((1, m_enc(pt)) if pt else (0, bytes(32)))
-    for path in ("dispatch", "portable"):
+    paths = set()
+    for tier in tiers_available():
         got = []
-        with cpu_mask(0xFFFFFFFF if path == "dispatch" else 0):
-            for i in range(0, len(encs), 61):          # 61: full groups of eight and a scalar tail
+        with tier_mask(tier):
+            paths.add(best_path("ed25519"))
+            for i in range(0, len(encs), 61):          # 61: full groups of eight or four and a scalar tail
                 got += _decode_many(encs[i:i + 61])
-        assert got == want, path
+        assert got == want, tier
     assert any(w[0] for w in want) and not all(w[0] for w in want)
-    if not cpu_features()["AVX512IFMA"]:
-        pytest.skip("no AVX-512 IFMA here: only the portable decoder was exercised")
+    if paths != {"ifma8", "avx2", "portable"}:
+        pytest.skip(f"this CPU exercised only the decoders of {sorted(paths)}")

@@ -7,11 +7,13 @@ import random
 
 import numpy as np
 import pytest
-from keyslot_contract import check_concurrent_use, check_eviction, nullcontext
+from keyslot_contract import check_concurrent_use, check_eviction
+
+from test_native_ed25519 import tiers_by_path
 
 from ledgerval.errors import InvalidArgument
-from ledgerval.native import cpu_mask
 from ledgerval.native import ed25519 as ed
+from ledgerval.native import tier_mask
 from ledgerval.native._keyslots import KeySlotCache
 
 pytestmark = pytest.mark.skipif(not ed.AVAILABLE, reason="native Ed25519 kernel not built")
@@ -57,13 +59,13 @@ def small_cache(monkeypatch):
     return make
 
 
-@pytest.mark.parametrize("portable", [False, True])
-def test_cached_and_uncached_agree(portable, small_cache):
+@pytest.mark.parametrize("tier", tiers_by_path())
+def test_cached_and_uncached_agree(tier, small_cache):
     seed = random.randrange(2**32)
     print("seed", seed)
     rnd = random.Random(seed)
     cache = small_cache(4096)
-    with cpu_mask(0) if portable else nullcontext():
+    with tier_mask(tier):
         for n, senders in [(300, 12), (40, 3), (3, 1), (9, 2), (130, 60)]:
             b = _batch(rnd, n, senders)
             want = ed.verify(*b, cache=False, method="single")
@@ -73,6 +75,42 @@ def test_cached_and_uncached_agree(portable, small_cache):
                     assert (got == want).all(), (n, senders, method, np.flatnonzero(got != want))
             assert n < 40 or (want.any() and not want.all())
         assert len(cache) > 0
+
+
+def test_rows_filled_on_one_path_serve_every_path(small_cache):
+    """A row holds the niels table only when filled on the portable or AVX2 path; every path reads every row."""
+    seed = random.randrange(2**32)
+    print("seed", seed)
+    rnd = random.Random(seed)
+    tiers = tiers_by_path()
+    for fill in tiers:
+        for use in tiers:
+            small_cache(256)
+            b = _batch(rnd, 70, 9)
+            want = ed.verify(*b, cache=False, method="single")
+            with tier_mask(fill):
+                for _ in range(2):              # first sighting, then the fill
+                    ed.verify(*b, cache=True, method="batch")
+            with tier_mask(use):
+                for method in ("batch", "single"):
+                    got = ed.verify(*b, method=method)
+                    assert (got == want).all(), (fill, use, method, np.flatnonzero(got != want))
+
+
+@pytest.mark.parametrize("tier", tiers_by_path())
+def test_tampered_item_at_every_position_with_cached_duplicate_keys(tier, small_cache):
+    """Keys cached and repeated within the batch; one bad item at each position is exactly the one reported."""
+    n = 24
+    small_cache(64)
+    keys, buf, offs, sigs = _batch(random.Random(11), n, 5, corrupt=0)
+    with tier_mask(tier):
+        for _ in range(2):
+            assert ed.verify(keys, buf, offs, sigs, method="batch").all()
+        for pos in range(n):
+            bad = sigs.copy()
+            bad[pos, 40] ^= 4                   # S changes: the equation fails, S stays < L
+            got = ed.verify(keys, buf, offs, bad, method="batch")
+            assert np.flatnonzero(~got).tolist() == [pos], (tier, pos)
 
 
 def test_invalid_keys_never_cached(small_cache):
@@ -126,3 +164,48 @@ def test_slot_misuse_is_an_error():
     assert not ed._fill_slots(np.frombuffer(P.to_bytes(32, "little"), np.uint8)[None, :].copy(), arena,
                               np.array([1], np.int32))[0]
     assert not arena[1].any()
+
+
+def _equation(keys, buf, offs, sigs, rand, arena=None, slots=None) -> int:
+    """The raw batch equation over every item (lv_ed25519_test_batch_equation): 1 holds, 0 fails."""
+    ffi, lib = ed.ffi, ed.lib
+    n = len(keys)
+    scratch = np.empty(lib.lv_ed25519_batch_scratch_bytes(n), np.uint8)
+    st = np.zeros(n, np.uint8)
+    pa = ffi.cast("uint8_t *", ffi.from_buffer(arena)) if arena is not None else ffi.NULL
+    ps = ffi.cast("int32_t *", ffi.from_buffer(slots)) if slots is not None else ffi.NULL
+    return lib.lv_ed25519_test_batch_equation(ffi.from_buffer(keys), ffi.from_buffer(sigs), ffi.from_buffer(buf),
+                                              len(buf), ffi.from_buffer("int64_t[]", offs), ffi.from_buffer(rand),
+                                              n, ffi.from_buffer(scratch), len(scratch), pa,
+                                              0 if arena is None else len(arena), ps, ffi.from_buffer(st))
+
+
+@pytest.mark.parametrize("tier", tiers_by_path())
+def test_batch_equation_itself_with_repeated_keys(tier):
+    """The equation (not the bisection behind it) holds on valid batches whose keys repeat, cached or not, and
+    fails when one item is bad: grouping a key's terms must keep the sum exact."""
+    rnd = random.Random(21)
+    keys, buf, offs, sigs = _batch(rnd, 40, 6, corrupt=0)
+    keys[5:9] = keys[30]                 # the same key with others' signatures: most of those items are bad
+    good = ed.verify(keys, buf, offs, sigs, cache=False, method="single")
+    assert not good.all() and good.sum() > 30
+    rand = np.frombuffer(rnd.randbytes(16 * 40), np.uint8).reshape(40, 16).copy()
+    idx = np.flatnonzero(good)
+    k, s = np.ascontiguousarray(keys[idx]), np.ascontiguousarray(sigs[idx])
+    msgs = [bytes(buf[offs[i]:offs[i + 1]]) for i in idx]
+    b2 = np.frombuffer(b"".join(msgs) or b"\0", np.uint8).copy()
+    o2 = np.zeros(len(idx) + 1, np.int64)
+    o2[1:] = np.cumsum([len(m) for m in msgs])
+    r2 = np.ascontiguousarray(rand[idx])
+    arena = np.zeros((len(idx), ed.lib.LV_ED25519_KEYSLOT_BYTES), np.uint8)
+    slots = np.arange(len(idx), dtype=np.int32)
+    with tier_mask(tier):
+        assert ed._fill_slots(k, arena, slots).all()
+        assert _equation(k, b2, o2, s, r2) == 1
+        assert _equation(k, b2, o2, s, r2, arena, slots) == 1
+        assert _equation(keys, buf, offs, sigs, rand) == 0
+        for pos in (0, 5, len(idx) - 1):
+            bad = s.copy()
+            bad[pos, 33] ^= 1
+            assert _equation(k, b2, o2, bad, r2) == 0
+            assert _equation(k, b2, o2, bad, r2, arena, slots) == 0

@@ -106,6 +106,45 @@ def test_every_length_at_every_tier(tier, algo):
         assert d == REFS[algo](m), (tier, algo, len(m))
 
 
+LONG_LAYOUTS = {
+    "one long": [5000],
+    "long first": [4096] + [100] * 20,
+    "long last": [70] * 20 + [9000],
+    "longs among shorts": [300, 4095, 4096, 0, 64, 12000, 12000, 55, 4100] + [64] * 9,
+    "many longs": [4096 + 7 * i for i in range(13)] + [1, 2, 3],
+    "small batch": [1000, 64, 0],
+}
+
+
+@pytest.mark.parametrize("algo", nh.ALGOS)
+@pytest.mark.parametrize("layout", sorted(LONG_LAYOUTS))
+def test_long_messages_take_one_stream_paths(tier, algo, layout):
+    """``auto`` sends messages of 4 KB and more that cannot fill the lanes to SHA-NI or the portable code
+    (native/src/hash.c, spans_auto), and SHA-256 batches of up to 8 to SHA-NI: the runs between them, the
+    single ones and their order must still give every digest at its own index."""
+    rng = random.Random(SEED + len(layout))
+    msgs = [rng.randbytes(n) for n in LONG_LAYOUTS[layout]]
+    want = [REFS[algo](m) for m in msgs]
+    assert digests(algo, msgs, "auto") == want
+    assert digests(algo, msgs, "auto", shift=3) == want
+    for path in nh.PATHS:
+        if nh.path_ok(algo, path):
+            assert digests(algo, msgs, path) == want, path
+
+
+@pytest.mark.parametrize("algo", ["sha256", "sha256d"])
+@pytest.mark.parametrize("n", [1, 3, 5])
+def test_shani_odd_message_counts(algo, n):
+    """An odd last message runs paired with an empty one whose digest is dropped (hash_sha256_ni_impl.h)."""
+    if not nh.path_ok(algo, "shani"):
+        pytest.skip("no SHA-NI on this CPU")
+    rng = random.Random(SEED + n)
+    msgs = [rng.randbytes(rng.randrange(0, 300)) for _ in range(n - 1)] + [rng.randbytes(777)]
+    assert digests(algo, msgs, "shani") == [REFS[algo](m) for m in msgs]
+    rows = np.frombuffer(rng.randbytes(64 * n), dtype=np.uint8).reshape(n, 64)
+    assert digests64(algo, rows, "shani") == [REFS[algo](bytes(r)) for r in rows]
+
+
 @pytest.mark.parametrize("algo", nh.ALGOS)
 @pytest.mark.parametrize("shift", range(8))
 def test_lane_counts_and_unaligned_buffers(tier, algo, shift):

@@ -1,23 +1,22 @@
-"""native/_pool.py: ``run_chunks`` (by count and by cost) covers every item exactly once, and
-``start_shared`` runs its drain on the helpers and in the caller, re-raising what a helper raised."""
+"""native/_pool.py: ``run_chunks`` covers every item exactly once; ``run_shared`` and ``start_shared`` run
+their drain on the helpers and in the caller, re-raising what a helper raised, and ``run_shared`` does not wait
+for a helper that never started once the work is finished."""
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledgerval.native._pool import run_chunks, start_shared
+from ledgerval.native._pool import run_chunks, run_shared, start_shared
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.integers(0, 5000), min_size=0, max_size=60), st.integers(1, 6), st.integers(1, 20000))
-def test_run_chunks_by_cost_covers_each_item_once(costs, threads, min_chunk):
-    n = len(costs)
-    cum = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(costs, out=cum[1:])
+@given(st.integers(0, 300), st.integers(1, 6), st.integers(1, 200))
+def test_run_chunks_covers_each_item_once(n, threads, min_chunk):
     seen = np.zeros(n, dtype=np.int64)
     chunks = []
     lock = threading.Lock()
@@ -28,17 +27,67 @@ def test_run_chunks_by_cost_covers_each_item_once(costs, threads, min_chunk):
             seen[a:b] += 1
             chunks.append((a, b))
 
-    run_chunks(n, threads, fn, min_chunk=min_chunk, cost=cum)
+    run_chunks(n, threads, fn, min_chunk=min_chunk)
     assert (seen == 1).all()
-    assert len(chunks) <= max(1, threads)
+    assert len(chunks) <= max(1, threads) and all(b - a >= min_chunk for a, b in chunks[1:] or [])
 
 
-def test_run_chunks_by_cost_balances_work():
-    """One long item among many short ones: the split follows the cost, not the count."""
-    cost = np.array([0, 1000] + [1001 + i for i in range(1, 100)], dtype=np.int64)
-    got = []
-    run_chunks(100, 2, lambda a, b: got.append((a, b)), min_chunk=1, cost=cost)
-    assert sorted(got) == [(0, 1), (1, 100)]
+class Counter:
+    """A stand-in for a native claim counter: drain() takes items until none is left."""
+
+    def __init__(self, n, hold=None):
+        self.items, self.taken, self.names, self.hold = list(range(n)), [], set(), hold
+        self.lock = threading.Lock()
+
+    def drain(self):
+        if self.hold is not None and threading.current_thread() is not threading.main_thread():
+            self.hold.wait(10)
+        while True:
+            with self.lock:
+                if not self.items:
+                    return
+                self.taken.append(self.items.pop())
+                self.names.add(threading.current_thread().name)
+
+
+def test_run_shared_runs_caller_and_helpers():
+    c = Counter(20000)
+    run_shared(3, c.drain, helpers_wanted=2, finished=lambda: len(c.taken) == 20000)
+    assert sorted(c.taken) == list(range(20000))
+    c = Counter(10)
+    run_shared(4, c.drain, helpers_wanted=0, finished=lambda: False)  # no helper: finished is not asked
+    assert c.names == {threading.main_thread().name}
+
+
+def test_run_shared_does_not_wait_for_a_late_helper():
+    """A helper that has not begun when the caller has taken everything is not waited for (it would find
+    nothing left); when finished() says some piece is still out, the caller waits and re-raises."""
+    hold = threading.Event()
+    c = Counter(100, hold)
+    run_shared(2, c.drain, helpers_wanted=1, finished=lambda: True)
+    assert sorted(c.taken) == list(range(100)) and c.names == {threading.main_thread().name}
+    hold.set()
+
+    def failing():
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("helper failed")
+
+    with pytest.raises(RuntimeError, match="helper failed"):
+        run_shared(2, failing, helpers_wanted=1, finished=lambda: False)
+
+
+def test_run_shared_waits_for_helpers_when_the_caller_fails():
+    done = []
+
+    def drain():
+        if threading.current_thread() is threading.main_thread():
+            raise RuntimeError("caller failed")
+        time.sleep(0.05)
+        done.append(1)
+
+    with pytest.raises(RuntimeError, match="caller failed"):
+        run_shared(2, drain, helpers_wanted=1, finished=lambda: True)
+    assert done == [1]
 
 
 def test_start_shared_runs_helpers_and_caller():

@@ -17,3 +17,9 @@ int lv_hash_pairs_equal(const uint8_t *in, size_t n);
 int lv_hash160_spans(int path, const uint8_t *buf, size_t buf_len, const int64_t *offsets, size_t n,
                      uint8_t *out);
 int lv_ripemd160_spans(const uint8_t *buf, size_t buf_len, const int64_t *offsets, size_t n, uint8_t *out);
+#define LV_HASH_SHARED_WORDS ...
+int lv_hash_spans_shared(int algo, int path, const uint8_t *buf, size_t buf_len, const int64_t *offsets, size_t n,
+                         size_t piece, int64_t *state, uint8_t *out);
+int lv_hash_pairs_shared(int algo, int path, const uint8_t *in, size_t n, int prefix, size_t piece, int64_t *state,
+                         uint8_t *out, uint8_t *equal);
+int lv_hash_shared_wait(const int64_t *state, size_t n, int64_t spin_ns);

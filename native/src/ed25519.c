@@ -21,6 +21,7 @@
 #include "ed25519_sha512_impl.h"
 #include "ed25519_field_impl.h"
 #include "ed25519_field_ifma_impl.h"
+#include "ed25519_field_avx2_impl.h"
 #include "ed25519_scalar_impl.h"
 #include "ed25519_group_impl.h"
 #include "ed25519_msm_impl.h"
@@ -44,7 +45,7 @@ static int ed_offsets_ok(const uint8_t *msg_buf, size_t msg_len, const int64_t *
  *                         batch of 64    single
  *   IFMA x8 (decoding, tables, multi-scalar columns)   5.5     28.2
  *   portable 5x51                                      16.1    32.2 */
-static const int ED_PATH_ORDER[] = {LV_ED25519_PATH_IFMA8, LV_ED25519_PATH_PORTABLE};
+static const int ED_PATH_ORDER[] = {LV_ED25519_PATH_IFMA8, LV_ED25519_PATH_AVX2, LV_ED25519_PATH_PORTABLE};
 
 int lv_ed25519_path_ok(int path) {
     if (path == LV_ED25519_PATH_PORTABLE) return 1;
@@ -54,18 +55,22 @@ int lv_ed25519_path_ok(int path) {
         return (lv_cpu_features() & need) == need;
     }
 #endif
+#ifdef ED_HAVE_AVX2
+    if (path == LV_ED25519_PATH_AVX2) return (lv_cpu_features() & LV_CPU_AVX2) != 0;
+#endif
     return 0;
 }
 
 int lv_ed25519_best_path(void) { return LV_BEST_PATH(ED_PATH_ORDER, lv_ed25519_path_ok); }
 
 static int ed_use_ifma(void) { return lv_ed25519_best_path() == LV_ED25519_PATH_IFMA8; }
+static int ed_path(void) { return lv_ed25519_best_path(); }
 
 #define ED_VERIFY_BLOCK 8
 
 static void ed_verify_impl(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, const int64_t *offsets,
                            size_t n, const uint8_t *arena, const int32_t *slots, uint8_t *status) {
-    int use_ifma = ed_use_ifma();
+    int path = ed_path();
     /* Blocks of eight items: their sixteen decodings share the lane-parallel exponentiation. */
     for (size_t b = 0; b < n; b += ED_VERIFY_BLOCK) {
         size_t cnt = n - b < ED_VERIFY_BLOCK ? n - b : ED_VERIFY_BLOCK;
@@ -88,7 +93,7 @@ static void ed_verify_impl(const uint8_t *keys, const uint8_t *sigs, const uint8
             out[nd] = &pts[2 * j + 1];
             ri[j] = nd++;
         }
-        ge_decode_many_var(out, ok, enc, nd, use_ifma);
+        ge_decode_many_var(out, ok, enc, nd, path);
         for (size_t j = 0; j < cnt; j++) okA[j] = ai[j] == SIZE_MAX ? 1 : ok[ai[j]];
         for (size_t j = 0; j < cnt; j++) {
             size_t i = b + j;
@@ -121,13 +126,23 @@ int lv_ed25519_verify_slots(const uint8_t *keys, const uint8_t *sigs, const uint
     return LV_OK;
 }
 
+/* The niels sections of the rows of keys t0..t1-1 of a fill chunk (at most ED_NIELS_GROUP). */
+static void ed_fill_niels(uint8_t *arena, const int32_t *slots, const size_t *idx, const gej *const *pts, size_t t0,
+                          size_t t1) {
+    ge_niels tabs[ED_NIELS_GROUP][ED_TAB_KEY];
+    ge_niels_odd_multiples(tabs, pts + t0, t1 - t0);
+    for (size_t t = t0; t < t1; t++)
+        memcpy(arena + (size_t)slots[idx[t]] * LV_ED25519_KEYSLOT_BYTES + ED_SLOT_NIELS_TAB, tabs[t - t0],
+               sizeof tabs[0]);
+}
+
 int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size_t arena_rows, const int32_t *slots,
                              uint8_t *ok) {
     enum { CH = 64 };
     if (n == 0) return LV_OK;
     if (!keys || !arena || !slots || !ok) return LV_EMISUSE;
     if (!ed_slots_ok(slots, n, arena_rows, 0)) return LV_EBADSLOT;
-    int use_ifma = ed_use_ifma();
+    int path = ed_path(), use_ifma = path == LV_ED25519_PATH_IFMA8;
     for (size_t base = 0; base < n; base += CH) {
         size_t m = n - base < CH ? n - base : CH, c = 0;
         gej pts[CH];
@@ -138,7 +153,7 @@ int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size
         const gej *pp[CH];
         size_t idx[CH];
         for (size_t j = 0; j < m; j++) { enc[j] = keys + 32 * (base + j); out[j] = &pts[j]; }
-        ge_decode_many_var(out, ok + base, enc, m, use_ifma);
+        ge_decode_many_var(out, ok + base, enc, m, path);
         for (size_t j = 0; j < m; j++) {
             memset(arena + (size_t)slots[base + j] * LV_ED25519_KEYSLOT_BYTES, 0, LV_ED25519_KEYSLOT_BYTES);
             if (!ok[base + j]) continue;
@@ -149,9 +164,11 @@ int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size
         ed_build_tables(tp, pp, c, use_ifma);
         for (size_t t = 0; t < c; t++) {
             uint8_t *row = arena + (size_t)slots[base + idx[t]] * LV_ED25519_KEYSLOT_BYTES;
-            uint64_t tag = ED_SLOT_KEY;
+            uint64_t tag = ED_SLOT_KEY | (use_ifma ? 0 : ED_SLOT_NIELS);
             memcpy(row + ED_SLOT_A, pp[t], sizeof(gej));
             memcpy(row + ED_SLOT_TAB, tabs[t], sizeof tabs[t]);
+            if (!use_ifma && (t % ED_NIELS_GROUP == ED_NIELS_GROUP - 1 || t == c - 1))
+                ed_fill_niels(arena, slots + base, idx, pp, t - t % ED_NIELS_GROUP, t + 1);
             memcpy(row, &tag, 8);
         }
     }
@@ -162,6 +179,14 @@ int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size
  * alignment slack. */
 size_t lv_ed25519_batch_scratch_bytes(size_t batch_size) {
     return batch_size * sizeof(ed_batch_item) + (ED_WNAF_LEN + 1) * ed_naf_stride(batch_size) + 64;
+}
+
+static void ed_batch_setup(ed_batch_run *run, ed_batch_ctx *ctx, uint8_t *scratch, size_t batch_size) {
+    run->items = (ed_batch_item *)(void *)(scratch + ((64 - ((uintptr_t)scratch & 63)) & 63));
+    run->naf_t = (int8_t *)(void *)(run->items + batch_size);
+    ed_batch_ctx c = {run->keys, run->msg_buf ? run->msg_buf : (const uint8_t *)"", run->sigs, run->offsets,
+                      run->status, run->items, run->naf_t, run->stride, run->use_ifma};
+    *ctx = c;
 }
 
 int lv_ed25519_verify_batch(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
@@ -183,11 +208,9 @@ int lv_ed25519_verify_batch_slots(const uint8_t *keys, const uint8_t *sigs, cons
     if (slots && arena_rows && !arena) return LV_EMISUSE;
     if (slots && !ed_slots_ok(slots, n, arena_rows, 1)) return LV_EBADSLOT;
     ed_batch_run run = {keys, sigs, msg_buf, rand16, arena, offsets, slots, status, NULL, NULL,
-                        ed_naf_stride(batch_size), ed_use_ifma()};
-    run.items = (ed_batch_item *)(void *)(scratch + ((64 - ((uintptr_t)scratch & 63)) & 63));
-    run.naf_t = (int8_t *)(void *)(run.items + batch_size);
-    ed_batch_ctx ctx = {keys, msg_buf ? msg_buf : (const uint8_t *)"", sigs, offsets, status, run.items, run.naf_t,
-                        run.stride, run.use_ifma};
+                        ed_naf_stride(batch_size), ed_use_ifma(), ed_path()};
+    ed_batch_ctx ctx;
+    ed_batch_setup(&run, &ctx, scratch, batch_size);
     ed_batch_sched sched = {batch_size, batch_size < 32 ? batch_size : 32, batch_size, 0};
     for (size_t i = 0; i < n;) {
         size_t w = ed_batch_gather(&run, n, &i, sched.size, sched.single);
@@ -262,7 +285,7 @@ int lv_ed25519_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out)
     return ret;
 }
 
-/* Decodes n <= 64 encodings with the batched decoder (IFMA when the CPU mask allows it): ok[i] and the
+/* Decodes n <= 64 encodings with the batched decoder (the lanes of the path in use): ok[i] and the
  * re-encoding of each point that decodes (zeros otherwise). */
 int lv_ed25519_test_decode_many(const uint8_t *encs, size_t n, uint8_t *ok, uint8_t *reenc) {
     gej pts[64];
@@ -270,12 +293,33 @@ int lv_ed25519_test_decode_many(const uint8_t *encs, size_t n, uint8_t *ok, uint
     const uint8_t *enc[64] = {0};
     if (n > 64 || (n && (!encs || !ok || !reenc))) return LV_EMISUSE;
     for (size_t i = 0; i < n; i++) { enc[i] = encs + 32 * i; out[i] = &pts[i]; }
-    ge_decode_many_var(out, ok, enc, n, ed_use_ifma());
+    ge_decode_many_var(out, ok, enc, n, ed_path());
     for (size_t i = 0; i < n; i++) {
         if (ok[i]) gej_to_bytes(reenc + 32 * i, &pts[i]);
         else memset(reenc + 32 * i, 0, 32);
     }
     return LV_OK;
+}
+
+/* The raw batch equation over all n items at once (no bisection, no scheduling), for tests that must see
+ * the equation itself hold or fail: 1 or 0, or LV_EMISUSE unless every item has S < L and decodable A and R.
+ * status (n bytes) is scratch for the gather step. */
+int lv_ed25519_test_batch_equation(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
+                                   const int64_t *offsets, const uint8_t *rand16, size_t n, uint8_t *scratch,
+                                   size_t scratch_len, const uint8_t *arena, size_t arena_rows,
+                                   const int32_t *slots, uint8_t *status) {
+    size_t next = 0;
+    if (n == 0 || n > LV_ED25519_BATCH_MAX || !keys || !sigs || !rand16 || !scratch || !status) return LV_EMISUSE;
+    if (!ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_EBADOFFSETS;
+    if (scratch_len < lv_ed25519_batch_scratch_bytes(n)) return LV_ESCRATCH;
+    if (slots && ((arena_rows && !arena) || !ed_slots_ok(slots, n, arena_rows, 1))) return LV_EBADSLOT;
+    ed_batch_run run = {keys, sigs, msg_buf, rand16, arena, offsets, slots, status, NULL, NULL, ed_naf_stride(n),
+                        ed_use_ifma(), ed_path()};
+    ed_batch_ctx ctx;
+    ed_batch_setup(&run, &ctx, scratch, n);
+    if (ed_batch_gather(&run, n, &next, n, 0) != n) return LV_EMISUSE;
+    ed_batch_tables(&run, n);
+    return ed25519_batch_check_any_var(&ctx, 0, n);
 }
 
 /* Scalar ops: 0 reduce a (64 bytes); 1 a*b mod L (32 bytes each, any value); 2 (a mod L)+(b mod L);

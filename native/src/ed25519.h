@@ -22,7 +22,7 @@ int lv_ed25519_verify_batch(const uint8_t *keys, const uint8_t *sigs, const uint
  * verify_slots / verify_batch_slots: as the calls above, with slots[i] >= 0 naming a row filled from
  * exactly key i's bytes, or -1 to decode key i here.  A slot outside [-1, arena_rows) (fill: [0,
  * arena_rows)) is LV_EBADSLOT. */
-#define LV_ED25519_KEYSLOT_BYTES 1448
+#define LV_ED25519_KEYSLOT_BYTES 5288
 int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size_t arena_rows, const int32_t *slots,
                              uint8_t *ok);
 int lv_ed25519_verify_slots(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
@@ -42,12 +42,19 @@ int lv_ed25519_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out)
 int lv_ed25519_test_sc(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
 int lv_ed25519_test_ge(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
 int lv_ed25519_test_decode_many(const uint8_t *encs, size_t n, uint8_t *ok, uint8_t *reenc);
+int lv_ed25519_test_batch_equation(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
+                                   const int64_t *offsets, const uint8_t *rand16, size_t n, uint8_t *scratch,
+                                   size_t scratch_len, const uint8_t *arena, size_t arena_rows,
+                                   const int32_t *slots, uint8_t *status);
 
 /* Paths (ed25519.c's measured ED_PATH_ORDER): IFMA8 decodes points, builds tables and runs the batch
- * equation's columns eight lanes per AVX-512 IFMA vector; PORTABLE is the 5x51 C code.  best_path: the one
- * the entry points use now (honouring lv_cpu_features' mask); path_ok: whether this CPU and build have it. */
+ * equation's columns eight lanes per AVX-512 IFMA vector; AVX2 is the portable code with point decoding's
+ * square roots eight at a time (two sets of four AVX2 lanes); PORTABLE is the 5x51 C code.  best_path: the
+ * one the entry points use now (honouring lv_cpu_features' mask); path_ok: whether this CPU and build have
+ * it. */
 #define LV_ED25519_PATH_PORTABLE 0
 #define LV_ED25519_PATH_IFMA8 1
+#define LV_ED25519_PATH_AVX2 2
 int lv_ed25519_best_path(void);
 int lv_ed25519_path_ok(int path);
 

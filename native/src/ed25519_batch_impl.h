@@ -16,16 +16,31 @@ static inline const uint8_t *ed_msg(const uint8_t *msg_buf, const int64_t *offse
  * only for keys that decode under the verification policy (ed25519.c).
  *   [0, 8)       tag ED_SLOT_KEY, little-endian uint64 (0: an empty row, never handed to a verify call)
  *   [8, 168)     A as gej (X, Y, Z, T limbs)
- *   [168, 1448)  A's ED_TAB_VAR odd multiples as ge_cached (the batch equation's per-item table) */
+ *   [168, 1448)  A's ED_TAB_VAR odd multiples as ge_cached (the batch equation's per-item table)
+ *   [1448, 5288) with tag bit ED_SLOT_NIELS: A's ED_TAB_KEY odd multiples in niels form, for the portable
+ *                and AVX2 batch equation (filled when the fill call runs on those paths, which read the
+ *                section only when the bit says it is there: a row filled on the IFMA path stays valid).
+ * The wider affine table cuts a cached key's additions from about 42 of 8M (w = 5, cached form) to 32 of
+ * 7M (w = 7, niels).  The fill costs more: 8.5 us a key against 4.0 without the niels section (AVX2 tier,
+ * benches/ed25519_stages.c), paid back after two or three further verifications of the key. */
 #define ED_SLOT_KEY 1u
+#define ED_SLOT_NIELS 2u
 #define ED_SLOT_A 8
 #define ED_SLOT_TAB (ED_SLOT_A + sizeof(gej))
-_Static_assert(ED_SLOT_TAB + ED_TAB_VAR * sizeof(ge_cached) == LV_ED25519_KEYSLOT_BYTES, "key slot layout");
+#define ED_SLOT_NIELS_TAB (ED_SLOT_TAB + ED_TAB_VAR * sizeof(ge_cached))
+_Static_assert(ED_SLOT_NIELS_TAB + ED_TAB_KEY * sizeof(ge_niels) == LV_ED25519_KEYSLOT_BYTES, "key slot layout");
 
 static int ed_slots_ok(const int32_t *slots, size_t n, size_t rows, int allow_none) {
     for (size_t i = 0; i < n; i++)
         if (slots[i] < (allow_none ? -1 : 0) || (slots[i] >= 0 && (size_t)slots[i] >= rows)) return 0;
     return 1;
+}
+
+/* The niels table of a slot when it has one (the niels section is read in place: rows are 8-byte aligned). */
+static const ge_niels *ed_slot_niels(const uint8_t *slot) {
+    uint64_t tag;
+    memcpy(&tag, slot, 8);
+    return (tag & ED_SLOT_NIELS) ? (const ge_niels *)(const void *)(slot + ED_SLOT_NIELS_TAB) : NULL;
 }
 
 /* Item i's slot, or NULL when it has none (or an empty row). */
@@ -63,7 +78,15 @@ typedef struct {
     int8_t *naf_t;             /* its transposed digits (IFMA path) */
     size_t stride;
     int use_ifma;
+    int path;                  /* LV_ED25519_PATH_* in use (the decoder's lanes) */
 } ed_batch_run;
+
+/* The window of an item's A digits on the portable and AVX2 paths, whose check reads A's table from the
+ * group leader: the slot's niels table, or the w = 5 table built for the leader.  The IFMA check reads each
+ * item's own tabA, and there nielsA is always NULL. */
+static int ed_item_key_window(const ed_batch_item *items, const ed_batch_item *it) {
+    return items[it->group].nielsA ? ED_W_KEY : ED_W_VAR;
+}
 
 /* The multipliers and digits of item it (the batch equation's row col): z odd keeps it non-zero mod L,
  * 127 random bits, a 2^-127 chance that a bad batch passes. */
@@ -78,14 +101,34 @@ ED_INLINE void ed_batch_item_scalars(const ed_batch_run *r, ed_batch_item *it, s
     z.v[1] = sc_load64_le(r->rand16 + 16 * idx + 8);
     z.v[2] = z.v[3] = 0;
     sc_mul(&zk, &z, &k);
+    it->zk = zk;
     sc_mul(&it->zS, &z, &S);
     it->topR = wnaf_var(it->nafR, &z, ED_W_VAR);
-    it->topA = wnaf_var(it->nafA, &zk, ED_W_VAR);
+    /* the window of the table the check will use: the group leader's (ed25519_batch_check_var) */
+    it->topA = wnaf_var(it->nafA, &zk, ed_item_key_window(r->items, it));
     if (r->use_ifma) {
         for (size_t b = 0; b < ED_WNAF_LEN; b++) {
             r->naf_t[b * r->stride + 2 * col] = it->nafR[b];
             r->naf_t[b * r->stride + 2 * col + 1] = it->nafA[b];
         }
+    }
+}
+
+/* items[j].group = the first j' <= j with the same key bytes, by open addressing on the keys' first eight
+ * bytes (an encoded y: spread enough; colliding inputs only cost compares). */
+static void ed_batch_group_keys(const ed_batch_run *r, size_t w) {
+    enum { SLOTS = 2 * LV_ED25519_BATCH_MAX };
+    uint16_t table[SLOTS];
+    memset(table, 0xff, sizeof table);
+    for (size_t j = 0; j < w; j++) {
+        const uint8_t *pk = r->keys + 32 * r->items[j].index;
+        uint64_t h;
+        memcpy(&h, pk, 8);
+        size_t s = (size_t)((h * 0x9E3779B97F4A7C15ULL) >> 55) & (SLOTS - 1);
+        while (table[s] != UINT16_MAX && memcmp(r->keys + 32 * r->items[table[s]].index, pk, 32) != 0)
+            s = (s + 1) & (SLOTS - 1);
+        if (table[s] == UINT16_MAX) table[s] = (uint16_t)j;
+        r->items[j].group = table[s];
     }
 }
 
@@ -106,6 +149,8 @@ ED_INLINE size_t ed_batch_gather(const ed_batch_run *r, size_t n, size_t *next, 
         }
         items[m].index = i;
         items[m].slot = ed_slot(r->arena, r->slots, i);
+        /* The IFMA check reads tabA in its lanes: it keeps the w = 5 digits. */
+        items[m].nielsA = items[m].slot && !r->use_ifma ? ed_slot_niels(items[m].slot) : NULL;
         if (items[m].slot) {
             memcpy(&items[m].A, items[m].slot + ED_SLOT_A, sizeof(gej));
             ai[m] = SIZE_MAX;
@@ -120,7 +165,7 @@ ED_INLINE size_t ed_batch_gather(const ed_batch_run *r, size_t n, size_t *next, 
         m++;
     }
     *next = i;
-    if (nd) ge_decode_many_var(out, ok, enc, nd, r->use_ifma);
+    if (nd) ge_decode_many_var(out, ok, enc, nd, r->path);
     size_t w = 0;
     for (size_t j = 0; j < m; j++) {
         if ((ai[j] != SIZE_MAX && !ok[ai[j]]) || !ok[ri[j]]) {
@@ -133,8 +178,12 @@ ED_INLINE size_t ed_batch_gather(const ed_batch_run *r, size_t n, size_t *next, 
             it->R = items[j].R;
             it->index = items[j].index;
             it->slot = items[j].slot;
+            it->nielsA = items[j].nielsA;
         }
-        if (!single) ed_batch_item_scalars(r, it, (size_t)(it - items));
+    }
+    if (!single) {
+        ed_batch_group_keys(r, w);
+        for (size_t j = 0; j < w; j++) ed_batch_item_scalars(r, &items[j], j);
     }
     return w;
 }
@@ -153,30 +202,45 @@ static size_t ed_batch_verify_single(const ed_batch_run *r, size_t w) {
     return fails;
 }
 
-/* The w gathered items through the batch equation, bisecting when it fails; returns how many failed. */
-static size_t ed_batch_verify_equation(const ed_batch_run *r, const ed_batch_ctx *ctx, size_t w) {
+/* Tables of odd multiples for the w gathered items: every R's, and A's unless its slot has one. */
+static void ed_batch_tables(const ed_batch_run *r, size_t w) {
     ge_cached *tabs[2 * LV_ED25519_BATCH_MAX];
     const gej *tpts[2 * LV_ED25519_BATCH_MAX];
     ed_batch_item *items = r->items;
-    size_t nt = 0, fails = 0;
-    /* Tables of odd multiples: every R's, and A's unless its slot has it. */
+    size_t nt = 0;
     for (size_t t = 0; t < w; t++) {
         tabs[nt] = items[t].tabR;
         tpts[nt++] = &items[t].R;
-        if (items[t].slot) {
-            memcpy(items[t].tabA, items[t].slot + ED_SLOT_TAB, sizeof items[t].tabA);
+        if (!r->use_ifma && items[t].group != t) {
+            continue;               /* the portable check reads the group leader's table */
+        } else if (items[t].slot) {
+            /* Copied into the sub-batch like tabA.  Read in place, the tables of a thousand keys missed the
+             * caches in the Straus loop: 12.2 us a signature, against 11.1 with the w = 5 tables and 9.6
+             * with the copy (1024 cached keys, AVX2 tier, benches/ed25519_stages.c, min of 5, loaded). */
+            if (items[t].nielsA) {
+                memcpy(items[t].nielsK, items[t].nielsA, sizeof items[t].nielsK);
+                items[t].nielsA = items[t].nielsK;
+            } else {
+                memcpy(items[t].tabA, items[t].slot + ED_SLOT_TAB, sizeof items[t].tabA);
+            }
         } else {
             tabs[nt] = items[t].tabA;
             tpts[nt++] = &items[t].A;
         }
     }
     ed_build_tables(tabs, tpts, nt, r->use_ifma);
+}
+
+/* The w gathered items through the batch equation, bisecting when it fails; returns how many failed. */
+static size_t ed_batch_verify_equation(const ed_batch_run *r, const ed_batch_ctx *ctx, size_t w) {
+    size_t fails = 0;
+    ed_batch_tables(r, w);
     if (ed25519_batch_check_any_var(ctx, 0, w)) {
         ed25519_batch_mark(ctx, 0, w, 1);
         return 0;
     }
     ed25519_batch_bisect_var(ctx, 0, w);
-    for (size_t j = 0; j < w; j++) fails += !r->status[items[j].index];
+    for (size_t j = 0; j < w; j++) fails += !r->status[r->items[j].index];
     return fails;
 }
 

@@ -204,26 +204,36 @@ static int gej_from_bytes_var(gej *r, const uint8_t s[32]) {
 }
 
 /* Decodes n encodings: ok[i] = 1 and *out[i] set when enc[i] decodes (same policy and results as
- * gej_from_bytes_var), eight exponentiations at a time on the IFMA path when use_ifma. */
-static void ge_decode_many_var(gej *const *out, uint8_t *ok, const uint8_t *const *enc, size_t n, int use_ifma) {
+ * gej_from_bytes_var); the exponentiations run eight at a time on the IFMA8 path, eight (two sets of four) on the
+ * AVX2 path (path: an LV_ED25519_PATH_* the CPU has), the rest one by one. */
+static void ge_decode_many_var(gej *const *out, uint8_t *ok, const uint8_t *const *enc, size_t n, int path) {
     size_t i = 0;
+    size_t lanes = 1;
 #ifdef ED_HAVE_IFMA
-    if (use_ifma) {
-        for (; i + 8 <= n; i += 8) {
-            ge_decode_state st[8];
-            fe base[8], pw[8];
-            for (int j = 0; j < 8; j++) {
-                ge_decode_begin(&st[j], enc[i + j]);
-                base[j] = st[j].base;
-            }
-            fe_pow22523_x8(pw, base);
-            for (int j = 0; j < 8; j++) ok[i + j] = (uint8_t)ge_decode_end_var(out[i + j], &st[j], &pw[j], enc[i + j]);
-        }
-    }
-#else
-    (void)use_ifma;
+    if (path == LV_ED25519_PATH_IFMA8) lanes = 8;
 #endif
+#ifdef ED_HAVE_AVX2
+    if (path == LV_ED25519_PATH_AVX2) lanes = 8;
+#endif
+    (void)path;
+    for (; lanes > 1 && i + lanes <= n; i += lanes) {
+        ge_decode_state st[8];
+        fe base[8], pw[8];
+        for (size_t j = 0; j < lanes; j++) {
+            ge_decode_begin(&st[j], enc[i + j]);
+            base[j] = st[j].base;
+        }
+#ifdef ED_HAVE_IFMA
+        if (path == LV_ED25519_PATH_IFMA8) fe_pow22523_x8(pw, base);
+#endif
+#ifdef ED_HAVE_AVX2
+        if (path == LV_ED25519_PATH_AVX2) fe_pow22523_x4x2(pw, base);
+#endif
+        for (size_t j = 0; j < lanes; j++)
+            ok[i + j] = (uint8_t)ge_decode_end_var(out[i + j], &st[j], &pw[j], enc[i + j]);
+    }
     for (; i < n; i++) ok[i] = (uint8_t)gej_from_bytes_var(out[i], enc[i]);
 }
+
 
 #endif

@@ -13,6 +13,8 @@
 #define ED_TAB_VAR (1 << (ED_W_VAR - 2))
 #define ED_W_BASE 8                              /* window for B: 64 niels odd multiples */
 #define ED_TAB_BASE (1 << (ED_W_BASE - 2))
+#define ED_W_KEY 7                               /* window for cached keys: 32 niels odd multiples */
+#define ED_TAB_KEY (1 << (ED_W_KEY - 2))
 
 static const fe FE_BX = {{0x62d608f25d51aULL, 0x412a4b4f6592aULL, 0x75b7171a4b31dULL, 0x1ff60527118feULL, 0x216936d3cd6e5ULL}};
 static const fe FE_BY = {{0x6666666666658ULL, 0x4ccccccccccccULL, 0x1999999999999ULL, 0x3333333333333ULL, 0x6666666666666ULL}};
@@ -67,6 +69,40 @@ static void gej_odd_multiples_cached(ge_cached *tab, const gej *p, int n) {
         gej_add_cached(&t, &cur, &c2);
         ge_p1p1_to_gej(&cur, &t);
         gej_to_cached(&tab[i], &cur);
+    }
+}
+
+/* tabs[q][i] = (2i+1) pts[q] for i < ED_TAB_KEY and q < k <= ED_NIELS_GROUP, in niels form (affine): one
+ * inversion for the k tables together, as the inversion (about 265 squarings) would otherwise cost as much
+ * as a table's 31 additions. */
+#define ED_NIELS_GROUP 8
+static void ge_niels_odd_multiples(ge_niels (*tabs)[ED_TAB_KEY], const gej *const *pts, size_t k) {
+    gej m[ED_NIELS_GROUP * ED_TAB_KEY];
+    fe zs[ED_NIELS_GROUP * ED_TAB_KEY], zinv[ED_NIELS_GROUP * ED_TAB_KEY], scratch[ED_NIELS_GROUP * ED_TAB_KEY];
+    ge_p1p1 t;
+    ge_cached c2;
+    for (size_t q = 0; q < k; q++) {
+        gej *row = m + q * ED_TAB_KEY;
+        gej_dbl(&t, pts[q]);
+        ge_p1p1_to_gej(&row[1], &t);
+        gej_to_cached(&c2, &row[1]);
+        row[0] = *pts[q];
+        for (int i = 1; i < ED_TAB_KEY; i++) {
+            gej_add_cached(&t, &row[i - 1], &c2);
+            ge_p1p1_to_gej(&row[i], &t);
+        }
+    }
+    for (size_t i = 0; i < k * ED_TAB_KEY; i++) zs[i] = m[i].Z;
+    fe_batch_invert(zinv, zs, scratch, k * ED_TAB_KEY);
+    for (size_t i = 0; i < k * ED_TAB_KEY; i++) {
+        fe x, y, xy;
+        ge_niels *o = &tabs[i / ED_TAB_KEY][i % ED_TAB_KEY];
+        fe_mul(&x, &m[i].X, &zinv[i]);
+        fe_mul(&y, &m[i].Y, &zinv[i]);
+        fe_add(&o->ypx, &y, &x);
+        fe_sub(&o->ymx, &y, &x);
+        fe_mul(&xy, &x, &y);
+        fe_mul(&o->xy2d, &xy, &FE_D2);
     }
 }
 
@@ -178,24 +214,72 @@ static void ge_scalarmult_base_var(gej *r, const scalar *b) {
 typedef struct {
     gej A, R;                      /* decoded key and R */
     ge_cached tabR[ED_TAB_VAR];
-    ge_cached tabA[ED_TAB_VAR];
+    union {
+        ge_cached tabA[ED_TAB_VAR];
+        ge_niels nielsK[ED_TAB_KEY];   /* a copy of the slot's niels table (nielsA points here then) */
+    };
     int8_t nafR[ED_WNAF_LEN];      /* digits of z */
-    int8_t nafA[ED_WNAF_LEN];      /* digits of z k mod L */
+    int8_t nafA[ED_WNAF_LEN];      /* digits of z k mod L (window ED_W_KEY with nielsA, else ED_W_VAR) */
     scalar zS;                     /* z S mod L */
+    scalar zk;                     /* z k mod L, A's coefficient */
+    uint16_t group;                /* the first item of the sub-batch with the same key bytes: its A tables
+                                    * serve every item of the group on the portable and AVX2 paths */
     int32_t topR, topA;
     size_t index;                  /* the item's position in the caller's arrays */
     const uint8_t *slot;           /* the key's cache slot (A and tabA ready there), or NULL */
+    const ge_niels *nielsA;        /* the slot's ED_TAB_KEY niels multiples of A (portable/AVX2 paths), or NULL */
 } ed_batch_item;
 
+/* The A terms of items[lo, hi): items with the same key (group) share one term, their coefficients z k
+ * summed mod L, so a signer seen m times in a batch costs one term, not m.  nafA[j - lo] gets item j's
+ * digits (its own, a merged sum's in merged[], or NULL when an earlier item in range carries its key);
+ * returns the highest digit position + 1. */
+static int ed_batch_merge_keys(const ed_batch_item *items, size_t lo, size_t hi, const int8_t **nafA,
+                               int8_t (*merged)[ED_WNAF_LEN]) {
+    uint16_t first[LV_ED25519_BATCH_MAX], cnt[LV_ED25519_BATCH_MAX];
+    scalar sum[LV_ED25519_BATCH_MAX];
+    int top = 0;
+    size_t nm = 0;
+    for (size_t j = lo; j < hi; j++) first[items[j].group] = UINT16_MAX;
+    for (size_t j = lo; j < hi; j++) {
+        uint16_t *f = &first[items[j].group];
+        if (*f == UINT16_MAX) {
+            *f = (uint16_t)j;
+            cnt[j - lo] = 1;
+            sum[j - lo] = items[j].zk;
+        } else {
+            cnt[*f - lo]++;
+            sc_add(&sum[*f - lo], &sum[*f - lo], &items[j].zk);
+        }
+    }
+    for (size_t j = lo; j < hi; j++) {
+        const ed_batch_item *it = &items[j];
+        int t = it->topA;
+        if (first[it->group] != j) {
+            nafA[j - lo] = NULL;
+            continue;
+        }
+        nafA[j - lo] = it->nafA;
+        if (cnt[j - lo] > 1) {
+            t = wnaf_var(merged[nm], &sum[j - lo], items[it->group].nielsA ? ED_W_KEY : ED_W_VAR);
+            nafA[j - lo] = merged[nm++];
+        }
+        if (t > top) top = t;
+    }
+    return top;
+}
+
 /* [8]( -[sum z_i S_i]B + sum [z_i]R_i + sum [z_i k_i]A_i ) = O over items[lo, hi).  For one item this is the
- * single equation times z (odd, < 2^128 < L, so invertible mod L): the same verdict. */
+ * single equation times z (odd, < 2^128 < L, so invertible mod L): the same verdict.  Repeated keys share
+ * one A term (ed_batch_merge_keys): the same sum. */
 static int ed25519_batch_check_var(const ed_batch_item *items, size_t lo, size_t hi) {
     scalar sum = {{0, 0, 0, 0}}, b;
-    int top = 0;
+    const int8_t *nafA[LV_ED25519_BATCH_MAX];
+    int8_t merged[LV_ED25519_BATCH_MAX / 2][ED_WNAF_LEN];
+    int top = ed_batch_merge_keys(items, lo, hi, nafA, merged);
     for (size_t j = lo; j < hi; j++) {
         sc_add(&sum, &sum, &items[j].zS);
         if (items[j].topR > top) top = items[j].topR;
-        if (items[j].topA > top) top = items[j].topA;
     }
     sc_neg(&b, &sum);
     int8_t nafb[ED_WNAF_LEN];
@@ -207,9 +291,13 @@ static int ed25519_batch_check_var(const ed_batch_item *items, size_t lo, size_t
     for (int i = top - 1; i >= 0; i--) {
         straus_dbl(&acc);
         for (size_t j = lo; j < hi; j++) {
-            const ed_batch_item *it = &items[j];
+            const ed_batch_item *it = &items[j], *key = &items[it->group];
+            const int8_t *na = nafA[j - lo];
             if (it->nafR[i]) straus_add_cached(&acc, it->nafR[i], it->tabR);
-            if (it->nafA[i]) straus_add_cached(&acc, it->nafA[i], it->tabA);
+            if (na && na[i]) {
+                if (key->nielsA) straus_add_niels(&acc, na[i], key->nielsA);
+                else straus_add_cached(&acc, na[i], key->tabA);
+            }
         }
         if (nafb[i]) straus_add_niels(&acc, nafb[i], bt);
     }

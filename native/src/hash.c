@@ -2,6 +2,7 @@
  * lv_hash_best_path. */
 #include "hash.h"
 #include "cpu.h"
+#include <time.h>
 #include "hash_common_impl.h"
 #include "hash_sha256_impl.h"
 #include "hash_sm3_impl.h"
@@ -132,17 +133,64 @@ static int spans_are_64(const int64_t *offsets, size_t n) {
     return 1;
 }
 
+static void h64_run(int algo, int path, const uint8_t *in, size_t n, uint8_t *out);
+
+/* A resolved path, checked offsets, n > 0. */
+static void spans_run(int algo, int path, const uint8_t *buf, const int64_t *offsets, size_t n, uint8_t *out) {
+    if (spans_are_64(offsets, n)) h64_run(algo, path, buf + offsets[0], n, out);
+    else if (algo == LV_HASH_SM3) spans_sm3(path, buf, offsets, n, out);
+    else if (algo == LV_HASH_KECCAK256) spans_keccak(path, buf, offsets, n, out);
+    else spans_sha256(path, buf, offsets, n, algo == LV_HASH_SHA256D, out);
+}
+
+/* With path AUTO, the lanes of a multi-buffer path idle behind a few long messages: a lone 200 KB SHA-256
+ * message took 935 us in one of the 16 AVX-512 lanes and 2293 us in one AVX2 lane, against 175 us on SHA-NI
+ * and 649 us portable; SM3 1265 (AVX-512) and 2164 (AVX2) against 1078 portable; Keccak 599 and 698 against
+ * 403 (one core of the EPYC target, best of 15, 2026-12-03).  So messages of LONG_SPAN bytes or more go to
+ * a one-stream path when there are too few of them to fill the lanes: SHA-NI while fewer than 12 (16 of 24
+ * KB each took 121 us on AVX-512 and 161 on SHA-NI), else the portable code when the long one is alone.  A
+ * SHA-256 batch of at most SMALL_BATCH messages goes to SHA-NI whole (8 of 1 KB: 5.6 against 7.1 us).
+ * Forced paths are left alone: tests and benchmarks name the kernel they measure. */
+#define LONG_SPAN 4096
+#define SMALL_BATCH 8
+#define NI_LONG_MAX 11
+
+static int one_stream_path(int algo, int path, size_t nlong) {
+    if (path != LV_PATH_AVX512 && path != LV_PATH_AVX2) return path;
+    if (algo != LV_HASH_SM3 && algo != LV_HASH_KECCAK256 && lv_hash_path_ok(algo, LV_PATH_SHANI))
+        return nlong <= NI_LONG_MAX ? LV_PATH_SHANI : path;
+    return nlong == 1 ? LV_PATH_PORTABLE : path;
+}
+
+static void spans_auto(int algo, int path, const uint8_t *buf, const int64_t *offsets, size_t n, uint8_t *out) {
+    int sha = algo == LV_HASH_SHA256 || algo == LV_HASH_SHA256D;
+    if (sha && n <= SMALL_BATCH && one_stream_path(algo, path, 1) == LV_PATH_SHANI) path = LV_PATH_SHANI;
+    size_t nlong = 0;
+    for (size_t i = 0; i < n; i++) nlong += offsets[i + 1] - offsets[i] >= LONG_SPAN;
+    int alone = one_stream_path(algo, path, nlong);
+    if (nlong == 0 || alone == path) {
+        spans_run(algo, path, buf, offsets, n, out);
+        return;
+    }
+    size_t start = 0;   /* the run of short messages not yet hashed */
+    for (size_t i = 0; i < n; i++) {
+        if (offsets[i + 1] - offsets[i] < LONG_SPAN) continue;
+        if (i > start) spans_run(algo, path, buf, offsets + start, i - start, out + 32 * start);
+        spans_run(algo, alone, buf, offsets + i, 1, out + 32 * i);
+        start = i + 1;
+    }
+    if (n > start) spans_run(algo, path, buf, offsets + start, n - start, out + 32 * start);
+}
+
 int lv_hash_spans(int algo, int path, const uint8_t *buf, size_t buf_len, const int64_t *offsets, size_t n,
                   uint8_t *out) {
+    int routed = path == LV_PATH_AUTO;
     int rc = resolve(algo, &path);
     if (rc) return rc;
     rc = check_offsets(buf_len, offsets, n);
     if (rc) return rc;
     if (n == 0) return LV_OK;
-    if (spans_are_64(offsets, n)) return lv_hash_64(algo, path, buf + offsets[0], n, out);
-    if (algo == LV_HASH_SM3) spans_sm3(path, buf, offsets, n, out);
-    else if (algo == LV_HASH_KECCAK256) spans_keccak(path, buf, offsets, n, out);
-    else spans_sha256(path, buf, offsets, n, algo == LV_HASH_SHA256D, out);
+    (routed ? spans_auto : spans_run)(algo, path, buf, offsets, n, out);
     return LV_OK;
 }
 
@@ -186,13 +234,17 @@ static void h64_keccak(int path, const uint8_t *in, size_t n, uint8_t *out) {
     }
 }
 
+static void h64_run(int algo, int path, const uint8_t *in, size_t n, uint8_t *out) {
+    if (algo == LV_HASH_SM3) h64_sm3(path, in, n, out);
+    else if (algo == LV_HASH_KECCAK256) h64_keccak(path, in, n, out);
+    else h64_sha256(path, in, n, algo == LV_HASH_SHA256D, out);
+}
+
 int lv_hash_64(int algo, int path, const uint8_t *in, size_t n, uint8_t *out) {
     int rc = resolve(algo, &path);
     if (rc) return rc;
     if (n == 0) return LV_OK;
-    if (algo == LV_HASH_SM3) h64_sm3(path, in, n, out);
-    else if (algo == LV_HASH_KECCAK256) h64_keccak(path, in, n, out);
-    else h64_sha256(path, in, n, algo == LV_HASH_SHA256D, out);
+    h64_run(algo, path, in, n, out);
     return LV_OK;
 }
 
@@ -233,4 +285,104 @@ int lv_hash160_spans(int path, const uint8_t *buf, size_t buf_len, const int64_t
         rmd160_32_batch(mid, m, out + 20 * base);
     }
     return LV_OK;
+}
+
+/* Shared claims (hash.h).  Why a counter in C and not chunks handed out in Python: a pool thread starts its
+ * work 35-45 us after the caller (its wake-up, then the GIL), so two static halves of a ~1 ms batch end
+ * ~40 us apart; and claiming pieces under the GIL cost more than it saved (native/_pool.py).  Here a late
+ * thread claims fewer pieces and both finish within one piece of each other. */
+static int shared_claim(int64_t *state, size_t n, size_t piece, size_t *base, size_t *m) {
+    /* piece <= n (the callers clamp it), so the counter stays below n + threads * n: no overflow */
+    int64_t c = __atomic_fetch_add(&state[0], (int64_t)piece, __ATOMIC_RELAXED);
+    if (c < 0 || (uint64_t)c >= n) return 0;
+    *base = (size_t)c;
+    *m = n - *base < piece ? n - *base : piece;
+    return 1;
+}
+
+static void shared_finish(int64_t *state, size_t m) {
+    /* release: the piece's digests are visible to whoever reads the count with acquire (shared_wait) */
+    __atomic_fetch_add(&state[1], (int64_t)m, __ATOMIC_RELEASE);
+}
+
+static int shared_args(int algo, int *path, size_t n, size_t *piece, const int64_t *state) {
+    int rc = resolve(algo, path);
+    if (rc) return rc;
+    if (!state || *piece == 0) return LV_EMISUSE;
+    if (*piece > n) *piece = n;
+    return LV_OK;
+}
+
+int lv_hash_spans_shared(int algo, int path, const uint8_t *buf, size_t buf_len, const int64_t *offsets, size_t n,
+                         size_t piece, int64_t *state, uint8_t *out) {
+    size_t base, m;
+    int routed = path == LV_PATH_AUTO;
+    int rc = shared_args(algo, &path, n, &piece, state);
+    if (rc) return rc;
+    if (n == 0) return LV_OK;
+    if (!offsets || !out || (!buf && buf_len)) return LV_EMISUSE;
+    while (shared_claim(state, n, piece, &base, &m)) {
+        rc = check_offsets(buf_len, offsets + base, m);
+        if (rc) return rc;
+        (routed ? spans_auto : spans_run)(algo, path, buf, offsets + base, m, out + 32 * base);
+        shared_finish(state, m);
+    }
+    return LV_OK;
+}
+
+/* Prefixed pairs are copied this many at a time (8.3 KB of stack) into 65-byte messages. */
+#define PREFIX_GROUP 128
+
+int lv_hash_pairs_shared(int algo, int path, const uint8_t *in, size_t n, int prefix, size_t piece, int64_t *state,
+                         uint8_t *out, uint8_t *equal) {
+    uint8_t msg[PREFIX_GROUP * 65];
+    int64_t off[PREFIX_GROUP + 1];
+    size_t base, m;
+    int rc = shared_args(algo, &path, n, &piece, state);
+    if (rc) return rc;
+    if (prefix < -1 || prefix > 255) return LV_EMISUSE;
+    if (n == 0) return LV_OK;
+    if (!in || !out) return LV_EMISUSE;
+    for (size_t j = 0; j <= PREFIX_GROUP; j++) off[j] = 65 * (int64_t)j;
+    while (shared_claim(state, n, piece, &base, &m)) {
+        const uint8_t *src = in + 64 * base;
+        if (prefix < 0) {
+            h64_run(algo, path, src, m, out + 32 * base);
+        } else {
+            for (size_t g = 0; g < m; g += PREFIX_GROUP) {
+                size_t k = m - g < PREFIX_GROUP ? m - g : PREFIX_GROUP;
+                for (size_t j = 0; j < k; j++) {
+                    msg[65 * j] = (uint8_t)prefix;
+                    memcpy(msg + 65 * j + 1, src + 64 * (g + j), 64);
+                }
+                spans_run(algo, path, msg, off, k, out + 32 * (base + g));
+            }
+        }
+        if (equal && lv_hash_pairs_equal(src, m)) __atomic_store_n(equal, (uint8_t)1, __ATOMIC_RELAXED);
+        shared_finish(state, m);
+    }
+    return LV_OK;
+}
+
+static int64_t monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int lv_hash_shared_wait(const int64_t *state, size_t n, int64_t spin_ns) {
+    if (!state) return LV_EMISUSE;
+    int64_t deadline = 0;
+    for (unsigned i = 0;; i++) {
+        if ((uint64_t)__atomic_load_n(&state[1], __ATOMIC_ACQUIRE) >= n) return 1;
+        /* the clock is read every 64 polls: a poll is a pause (~40-140 cycles), a clock read ~20 ns */
+        if ((i & 63) == 0) {
+            int64_t now = monotonic_ns();
+            if (i == 0) deadline = now + spin_ns;
+            else if (now >= deadline) return 0;
+        }
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
 }

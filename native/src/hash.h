@@ -50,4 +50,29 @@ int lv_hash160_spans(int path, const uint8_t *buf, size_t buf_len, const int64_t
 /* RIPEMD-160 alone of each span, out n*20 bytes (the known-answer tests check it on its own). */
 int lv_ripemd160_spans(const uint8_t *buf, size_t buf_len, const int64_t *offsets, size_t n, uint8_t *out);
 
+/* Shared claims: one batch hashed by every thread that calls a *_shared entry with the same arguments and
+ * the same ``state`` (LV_HASH_SHARED_WORDS int64 words, zeroed before the first call).  Each call claims
+ * pieces of ``piece`` items (piece >= 1) by an atomic add on state[0], hashes them and adds their count to
+ * state[1], until nothing is left; so the caller and helper threads may join in at different times, a late
+ * one simply claims less, and the digests do not depend on how many threads took part or when (each piece
+ * writes only its own rows).  Misuse found in a piece (bad offsets) returns its code from the call that
+ * claimed it; that piece is never counted finished. */
+#define LV_HASH_SHARED_WORDS 2
+
+/* lv_hash_spans over shared claims: offsets are checked per piece, before the piece is read. */
+int lv_hash_spans_shared(int algo, int path, const uint8_t *buf, size_t buf_len, const int64_t *offsets, size_t n,
+                         size_t piece, int64_t *state, uint8_t *out);
+
+/* n pairs of 32-byte nodes, 64 bytes each, back to back in ``in``: out[i] = H(in[64i .. 64i+64)), or with
+ * 0 <= prefix <= 255, H(prefix || in[64i .. 64i+64)) (RFC 6962's 0x01 interior nodes: each piece copies
+ * its 65-byte messages into a stack buffer a group at a time).  ``equal``, when not NULL, is set to 1 when
+ * some pair has two equal halves (lv_hash_pairs_equal's check, per piece) and left alone otherwise. */
+int lv_hash_pairs_shared(int algo, int path, const uint8_t *in, size_t n, int prefix, size_t piece, int64_t *state,
+                         uint8_t *out, uint8_t *equal);
+
+/* Wait, spinning for at most ``spin_ns`` nanoseconds, until state[1] counts all n items finished; 1 when
+ * they are (their digests then visible to this thread), else 0.  For a caller whose own claims ran out
+ * while another thread finishes its last piece: blocking on that thread costs a wake-up (tens of us). */
+int lv_hash_shared_wait(const int64_t *state, size_t n, int64_t spin_ns);
+
 #endif

@@ -29,7 +29,12 @@
 /* One round on both groups (see hash_lanes_avx2_impl.h); KW(g, t) is group g's K[t] + W[t].  A 17th message
  * in scalar registers, one scalar round beside each vector round (its schedule computed first, BMI2 rorx),
  * as the AVX2 Keccak does with a fifth state, was slower here: 70 -> 82 ns a 64-byte message (2026-12-03;
- * the two vector groups already fill the issue slots that Keccak's single group leaves to the integer ALUs). */
+ * the two vector groups already fill the issue slots that Keccak's single group leaves to the integer ALUs).
+ * One group of 8 alone (its state and temporaries fit the 16 ymm registers; two groups spill) was not faster
+ * either: 74-75 vs 71-72 ns a 64-byte message, SHA-256d 115-116 vs 114-116 (2026-12-03, a C harness over
+ * hash.c built with the module's flags, thread CPU time, best of 40 over 8,192 messages, 3 runs, load 8;
+ * without -fPIC -fwrapv the two groups fell to 93 ns while one group held 76: the compiler's scheduling of
+ * the spills, not the algorithm, sets the speed here). */
 #define X8X2_ROUND(a, b, c, d, e, f, g, h, KW, t, P, Q)                                            \
     do {                                                                                           \
         for (int g_ = 0; g_ < 2; g_++)                                                             \

@@ -1,0 +1,153 @@
+/* Per-signature cost of the Ed25519 batch verifier's stages, timed by thread CPU time (a C-entry
+ * microbenchmark: nothing of Python in the loop, robust to other processes sharing the cores).
+ *   cc -O3 -std=gnu11 -Inative/src benches/ed25519_stages.c native/src/cpu.c -lpthread -o /tmp/ed_stages
+ *   LEDGERVAL_CPU_FEATURES is not read here: argv[1] = "portable" masks the CPU to no features, "avx2" to
+ *   SSE41/AVX2/BMI2/ADX/SHA, anything else keeps all.  Prints min and median ns per item over REPS runs. */
+#include "../native/src/ed25519.c"
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include "cpu.h"
+
+#define N 1024
+#define REPS 15
+static uint8_t keys[N * 32], sigs[N * 64], msgs[N * 32], rnd[N * 16], st[N], seeds[N * 32];
+/* the same messages signed by 64 keys in turn (a consortium's repeat signers) */
+static uint8_t keys64[N * 32], sigs64[N * 64], seeds64[N * 32];
+static int64_t offs[N + 1];
+
+static double now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return t.tv_sec * 1e9 + t.tv_nsec;
+}
+
+static uint64_t splitmix(uint64_t *x) {
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static int cmpd(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef void (*stage_fn)(void);
+static uint8_t *scratch;
+static size_t scratch_len;
+static uint8_t *arena;
+static int32_t slots[N];
+
+static void st_sha(void) {
+    for (size_t i = 0; i < N; i++) {
+        scalar k;
+        ed25519_challenge(&k, sigs + 64 * i, keys + 32 * i, msgs + 32 * i, 32);
+        __asm__ volatile("" ::"r"(&k) : "memory");
+    }
+}
+static void st_decode(void) {
+    for (size_t b = 0; b < N; b += 64) {
+        gej pts[64];
+        gej *out[64];
+        const uint8_t *enc[64];
+        uint8_t ok[64];
+        for (int j = 0; j < 64; j++) { enc[j] = sigs + 64 * (b + j); out[j] = &pts[j]; }
+        ge_decode_many_var(out, ok, enc, 64, ed_path());
+    }
+}
+static void st_table(void) {
+    gej P;
+    gej_from_bytes_var(&P, sigs);
+    for (size_t i = 0; i < N; i++) {
+        ge_cached tab[ED_TAB_VAR];
+        gej_odd_multiples_cached(tab, &P, ED_TAB_VAR);
+        __asm__ volatile("" ::"r"(tab) : "memory");
+    }
+}
+static void st_batch_nocache(void) {
+    lv_ed25519_verify_batch(keys, sigs, msgs, sizeof msgs, offs, rnd, N, 128, scratch, scratch_len, st);
+}
+static void st_batch_cache(void) {
+    lv_ed25519_verify_batch_slots(keys, sigs, msgs, sizeof msgs, offs, rnd, N, 128, scratch, scratch_len, arena, N,
+                                  slots, st);
+}
+static void st_batch_repeat64(void) {
+    lv_ed25519_verify_batch_slots(keys64, sigs64, msgs, sizeof msgs, offs, rnd, N, 128, scratch, scratch_len,
+                                  arena, N, slots, st);
+}
+static void st_batch_repeat64_nocache(void) {
+    lv_ed25519_verify_batch(keys64, sigs64, msgs, sizeof msgs, offs, rnd, N, 128, scratch, scratch_len, st);
+}
+static void st_fill(void) {
+    uint8_t ok[N];
+    lv_ed25519_keyslots_fill(keys, N, arena, N, slots, ok);
+}
+static void st_single(void) { lv_ed25519_verify(keys, sigs, msgs, sizeof msgs, offs, N, st); }
+static void st_fesq(void) {
+    fe x;
+    fe_frombytes(&x, sigs);
+    for (int i = 0; i < N * 100; i++) fe_sq(&x, &x);
+    __asm__ volatile("" ::"r"(&x) : "memory");
+}
+static void st_femul(void) {
+    fe x, y;
+    fe_frombytes(&x, sigs);
+    fe_frombytes(&y, keys);
+    for (int i = 0; i < N * 100; i++) fe_mul(&x, &x, &y);
+    __asm__ volatile("" ::"r"(&x) : "memory");
+}
+
+static void run(const char *name, stage_fn f, double per) {
+    double t[REPS];
+    f();
+    for (int r = 0; r < REPS; r++) {
+        double a = now_ns();
+        f();
+        t[r] = (now_ns() - a) / per;
+    }
+    qsort(t, REPS, sizeof t[0], cmpd);
+    printf("%-22s min %9.1f  median %9.1f ns\n", name, t[0], t[REPS / 2]);
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "portable")) lv_cpu_set_mask(0);
+    if (argc > 1 && !strcmp(argv[1], "avx2"))
+        lv_cpu_set_mask(LV_CPU_SSE41 | LV_CPU_AVX2 | LV_CPU_BMI2 | LV_CPU_ADX | LV_CPU_SHA);
+    uint64_t x = 0x243f6a8885a308d3ULL;   /* splitmix64: distinct seeds, messages and multipliers */
+    for (int i = 0; i < N * 32; i++) { seeds[i] = (uint8_t)(splitmix(&x) >> 56); msgs[i] = (uint8_t)(splitmix(&x) >> 56); }
+    for (int i = 0; i < N * 16; i++) rnd[i] = (uint8_t)(splitmix(&x) >> 56);
+    for (int i = 0; i <= N; i++) offs[i] = 32 * i;
+    lv_ed25519_pubkeys(seeds, N, keys);
+    lv_ed25519_sign(seeds, msgs, sizeof msgs, offs, N, sigs);
+    for (int i = 0; i < N * 32; i++) seeds64[i] = seeds[i % (64 * 32)];
+    lv_ed25519_pubkeys(seeds64, N, keys64);
+    lv_ed25519_sign(seeds64, msgs, sizeof msgs, offs, N, sigs64);
+    scratch_len = lv_ed25519_batch_scratch_bytes(128);
+    scratch = malloc(scratch_len);
+    arena = malloc((size_t)N * LV_ED25519_KEYSLOT_BYTES);
+    uint8_t ok[N];
+    for (int i = 0; i < N; i++) slots[i] = i;
+    lv_ed25519_keyslots_fill(keys, N, arena, N, slots, ok);
+    printf("path %d\n", lv_ed25519_best_path());
+    run("fe_sq", st_fesq, N * 100.0);
+    run("fe_mul", st_femul, N * 100.0);
+    run("sha512(R||A||M)", st_sha, N);
+    run("decode", st_decode, N);
+    run("odd-multiples table", st_table, N);
+    run("keyslots fill", st_fill, N);
+    run("batch, keys cached", st_batch_cache, N);
+    for (int i = 0; i < N; i++) if (!st[i]) { printf("FAIL %d\n", i); return 1; }
+    run("batch, keys not cached", st_batch_nocache, N);
+    for (int i = 0; i < N; i++) if (!st[i]) { printf("FAIL %d\n", i); return 1; }
+    lv_ed25519_keyslots_fill(keys64, 64, arena, 64, slots, ok);
+    for (int i = 0; i < N; i++) slots[i] = i % 64;
+    run("batch, 64 keys, cached", st_batch_repeat64, N);
+    for (int i = 0; i < N; i++) if (!st[i]) { printf("FAIL %d\n", i); return 1; }
+    run("batch, 64 keys, no cache", st_batch_repeat64_nocache, N);
+    for (int i = 0; i < N; i++) if (!st[i]) { printf("FAIL %d\n", i); return 1; }
+    run("single", st_single, N);
+    for (int i = 0; i < N; i++) if (!st[i]) { printf("FAIL %d\n", i); return 1; }
+    return 0;
+}
