@@ -63,13 +63,15 @@ def measure(n: int = 256, reps: int = 5) -> dict:
 
     def cold():
         # fresh caches for this case only (clearing the shared ones would make the next case rebuild tables)
-        saved = p256.key_cache, p256.table_cache
+        saved = p256.key_cache, p256.table_cache, p256.lane_table_cache
         p256.key_cache = KeyCache(p256.decompress)
         p256.table_cache = KeyTableCache(p256.keytabs, saved[1]._tb)
+        if saved[2] is not None:
+            p256.lane_table_cache = KeyTableCache(p256.keytabs8, saved[2]._tb)
         try:
             p256.verify(keys, lens, digests, sigs, threads=1)
         finally:
-            p256.key_cache, p256.table_cache = saved
+            p256.key_cache, p256.table_cache, p256.lane_table_cache = saved
     def cold_noifma():
         with cpu_mask(0xFFFFFFFF & ~lib.LV_CPU_AVX512IFMA if has("lv_cpu_features") else 0xFFFFFFFF):
             cold()

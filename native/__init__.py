@@ -146,7 +146,7 @@ def check_rc(rc: int, what: str) -> None:
 # Each signature family's code paths, in the order of their C constants (LV_<FAMILY>_PATH_*); the C side
 # picks one from a measured table (lv_<family>_best_path), as hash.c does for the hashes (native/hashes.py).
 FAMILY_PATHS = {
-    "secp256k1": ("scalar", "ifma8"),
+    "secp256k1": ("scalar", "ifma8", "adx"),
     "p256": ("portable", "adx", "ifma8"),
     "sm2": ("portable", "adx", "ifma8"),
     "ed25519": ("portable", "ifma8", "avx2"),

@@ -14,9 +14,10 @@ from .errors import InvalidArgument, InvalidType
 
 
 def lanes_outrun_tables() -> bool:
-    """True when the 8-lane AVX-512 IFMA first-sighting kernel is active (CPU features after any
-    ``cpu_mask``).  It then beats the per-key tables as well (measured, 256 cached keys, one core:
-    P-256 14.2 against 18.3 us per verification), so the wrappers skip the tables and never build them."""
+    """True when the 8-lane AVX-512 IFMA kernels are active (CPU features after any ``cpu_mask``).  The
+    first-sighting lanes then beat the 4x64 key tables (measured, 256 cached keys, one core: P-256 14.2
+    against 18.3 us per verification), so the wrappers never build those; a key seen again takes the lane
+    key tables instead (``lane_tables``: native/src/wei3_ifma_keytab_impl.h)."""
     if not hasattr(lib, "lv_p256_best_path"):
         return False
     return lib.lv_p256_best_path() == lib.LV_P256_PATH_IFMA8  # sm2 shares the table (wei3_path_impl.h)
@@ -137,6 +138,9 @@ class KeyTableCache(KeySlotCache):
 
     A table (32 KiB: 16 chunks of 32 points, wei3_ecmult_impl.h) costs about four plain verifications to
     build (155 us at the AVX2 tier) and makes every later verification under that key about 3.5x faster.
+    The IFMA lanes' tables (``lane_key_tables``, 10 KiB, built 8 keys at a time in the lanes) cost about
+    2.5 of their first-sighting verifications (23 us) and make each later one about 1.7x faster (9.5 ->
+    5.6 us), so they pay back after about 6 verifications under a key.
     Keyed by the encoding as given, so a hit also skips decompression.  1024 tables (32 MiB of address
     space, committed as rows fill) by default.  Results never depend on the cache's state (both paths
     verify the same equation; tests check they agree).
@@ -189,18 +193,40 @@ def key_decoders(curve: str):
     return decompress, keytabs, tab_bytes
 
 
+def lane_key_tables(curve: str):
+    """(keytabs8, bytes) for ``curve``: the builder of lane key tables (as ``key_decoders``' keytabs, rows of
+    LV_<CURVE>_KEYTAB8_BYTES), or None where the module lacks them."""
+    fn = getattr(lib, f"lv_{curve}_keytab8", None)
+    if fn is None:
+        return None
+    tab_bytes = int(getattr(lib, f"LV_{curve.upper()}_KEYTAB8_BYTES"))
+
+    def keytabs8(keys, key_lens):
+        keys, key_lens = u8("keys", keys, 65), u8("key_lens", key_lens, None)
+        n = same_n(keys=keys, key_lens=key_lens)
+        out = np.zeros((n, tab_bytes), dtype=np.uint8)
+        ok = np.zeros(n, dtype=np.uint8)
+        check_rc(fn(ptr(keys), ptr(key_lens), n, ptr(out), ptr(ok)), f"lv_{curve}_keytab8")
+        return out, ok.view(bool)
+
+    return keytabs8, tab_bytes
+
+
 def verify_split(table_cache: "KeyTableCache", keys, key_lens, values, sigs, *, threads, min_chunk: int,
                  tab_call, plain_call, plain_keys=None) -> np.ndarray:
     """Run one verification batch over the two kernels of a curve: items whose key has a cached table take
     ``tab_call(tabs, idx_p, values, sigs, a, b, out)``, the others ``plain_call(keys, lens, values, sigs, a, b,
     out)`` (after ``plain_keys(keys, lens)`` when given), each over thread chunks [a, b) writing out[a:b].
-    Where the 8-lane IFMA kernel runs it beats the tables too, so every key takes the plain path.  Same
-    verdicts either way; returns (N,) bool."""
+    The caller passes the table cache and call of the active path (4x64 or lane tables); ``table_cache=None``
+    sends every key to the plain path.  Same verdicts either way; returns (N,) bool."""
     from ._pool import run_chunks
 
     n = keys.shape[0]
     out = np.zeros(n, dtype=np.uint8)
-    lease = table_cache.lookup(keys, key_lens, enabled=not lanes_outrun_tables())
+    if table_cache is None:
+        lease = TableLease(None, None, np.zeros(n, dtype=np.int32), np.zeros(n, dtype=bool))
+    else:
+        lease = table_cache.lookup(keys, key_lens)
     try:
         tab_items, plain_items = np.flatnonzero(lease.has), np.flatnonzero(~lease.has)
         if tab_items.size:

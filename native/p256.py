@@ -4,9 +4,10 @@ Weierstrass, a = -3).
 Thin layer: checks dtypes and shapes, passes numpy buffers without copies, spreads chunks over threads
 (cffi releases the GIL), and keeps the bounded caches of decompressed keys and of per-key tables (a key
 seen again verifies through its table: native/src/wei3_keytab_impl.h).  Where the CPU has AVX-512 IFMA
-every key takes the 8-lane kernel instead (native/src/wei3_ifma_impl.h, chosen at run time; it beats the
-tables too, so none are built; ``ledgerval.native.cpu_mask`` forces the 4x64 paths); verdicts never depend
-on the path.  Signing exists
+the 8-lane kernels run instead (chosen at run time; ``ledgerval.native.cpu_mask`` forces the 4x64 paths):
+a key seen once takes native/src/wei3_ifma_impl.h (it beats the 4x64 tables, which are then never built),
+a key seen again its lane key table (``lane_table_cache``, native/src/wei3_ifma_keytab_impl.h, about 2x
+faster again); verdicts never depend on the path.  Signing exists
 for test data only: it is NOT hardened against side channels.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ._wei3 import (
     KeyTableCache,
     check_rc,
     key_decoders,
+    lane_key_tables,
     lanes_outrun_tables,
     ptr,
     same_n,
@@ -38,6 +40,11 @@ if AVAILABLE:
     decompress, keytabs, _TAB_BYTES = key_decoders("p256")
     key_cache = KeyCache(decompress)
     table_cache = KeyTableCache(keytabs, _TAB_BYTES, maxsize=1024)
+    # keys seen again where the IFMA lanes run: their own tables (10 KiB each), in their own cache, so a
+    # table is only ever read by the kernel that built it
+    _lane = lane_key_tables("p256")
+    keytabs8 = _lane[0] if _lane else None
+    lane_table_cache = KeyTableCache(keytabs8, _lane[1], maxsize=1024) if _lane else None
 
 
 def verify(keys, key_lens, digests, sigs, *, low_s: bool = False, threads: int | None = None) -> np.ndarray:
@@ -59,11 +66,22 @@ def verify(keys, key_lens, digests, sigs, *, low_s: bool = False, threads: int |
         check_rc(lib.lv_p256_verify(ptr(k, a), ptr(lens, a), ptr(dig, a), ptr(sig, a), b - a, flag, ptr(res, a)),
                  "lv_p256_verify")
 
+    def tab8_call(tabs, idx_p, dig, sig, a, b, res):
+        check_rc(lib.lv_p256_verify_tab8(ptr(dig, a), ptr(sig, a), b - a, flag, ptr(tabs), len(tabs), idx_p,
+                                         ptr(res, a)), "lv_p256_verify_tab8")
+
     # The IFMA lanes decompress 8 keys at a time for less than the cache lookup costs (1,024 cached keys, one
     # core: 14.1 ms without the lookup, 14.7 ms with it; 2 threads scale 1.96x instead of 1.79x).
-    plain_keys = None if lanes_outrun_tables() else key_cache.uncompressed
-    return verify_split(table_cache, keys, key_lens, digests, sigs, threads=threads, min_chunk=_MIN_CHUNK,
-                        tab_call=tab_call, plain_call=plain_call, plain_keys=plain_keys)
+    lanes = lanes_outrun_tables()
+    plain_keys = None if lanes else key_cache.uncompressed
+    # measured order at the IFMA tier (README, P-256 row): lane tables ahead of the first-sighting lanes,
+    # which are ahead of the 4x64 tables
+    if lanes and lane_table_cache is not None:
+        cache, call = lane_table_cache, tab8_call
+    else:
+        cache, call = (None if lanes else table_cache), tab_call
+    return verify_split(cache, keys, key_lens, digests, sigs, threads=threads, min_chunk=_MIN_CHUNK,
+                        tab_call=call, plain_call=plain_call, plain_keys=plain_keys)
 
 
 def sign(privs, digests, nonces) -> np.ndarray:

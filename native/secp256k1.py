@@ -6,8 +6,9 @@ keys (N, 65) with the SEC1 key in the first ``key_lens[i]`` bytes of row i (33 o
 is an invalid item); digests (N, 32), the signed value itself (no hashing); signatures (N, 64) r || s;
 recoverable signatures (N, 65) r || s || v.
 
-On CPUs with AVX-512 IFMA, verification and recovery run eight items per vector; elsewhere (AVX2-only
-servers, any other 64-bit CPU) the 5x52 scalar path runs.  The C code picks the path at run time from one
+On CPUs with AVX-512 IFMA, verification and recovery run eight items per vector; on x86-64 CPUs with BMI2
+and ADX but no IFMA (AVX2-only servers) the multi-scalar chains, window tables and decompression run on a
+4x64 MULX/ADX field (``adx`` path); elsewhere the 5x52 scalar path runs.  The C code picks the path at run time from one
 measured order (``lv_secp256k1_best_path``), under ``LEDGERVAL_CPU_FEATURES`` and ``cpu_mask``; verdicts
 never depend on the path or on the thread count.
 
@@ -66,11 +67,12 @@ def _fill_slots(idents: np.ndarray, arena: np.ndarray, slots: np.ndarray) -> np.
     return ok.view(bool)
 
 
-# 4096 keys of 16,472 bytes: 67 MB of address space, committed as slots fill (the scalar path's split table
-# fills a row, the IFMA table only its first 1,368 bytes).  Measured at the AVX2 tier (one core, CPU time,
-# noisy shared 2-core EPYC): the split table cuts a cached key's multi-scalar multiplication from ~30 to
-# ~15 us, and filling it costs ~100-140 us once per key, so a key pays back from its third signature on.
-key_cache = KeySlotCache(_fill_slots, lib.LV_SECP256K1_KEYSLOT_BYTES if _SLOTS else 8, maxsize=4096)
+# 2048 keys of 32,856 bytes: 67 MB of address space, committed as slots fill (the scalar path's split table
+# fills a row, the IFMA table only its first 1,368 bytes).  Measured at the AVX2 tier (one core, thread CPU
+# time, shared 2-core EPYC): the split table (8 bases 2^16 apart, window 8: 32 KiB) cuts a cached key's
+# multi-scalar multiplication from ~24 to ~11 us, and filling it costs ~160 us once per key, so a key pays
+# back from its third signature on.  (The 16 KiB table of 4 bases measured ~12.8 us a multiplication.)
+key_cache = KeySlotCache(_fill_slots, lib.LV_SECP256K1_KEYSLOT_BYTES if _SLOTS else 8, maxsize=2048)
 
 
 def _key_idents(keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

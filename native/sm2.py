@@ -5,9 +5,10 @@ The C kernel takes e = SM3(Z_A || M), Z_A being the SM3 hash of the signer's use
 the public key (GB/T 32918.2 section 5.5); this layer computes e with the native SM3 over spans
 (native/hashes.py) and keeps one bounded, thread-safe slot cache per key of its uncompressed form and Z_A (no
 per-key Python: native/_keyslots.py), next to the cache of per-key tables (a key seen again verifies through
-its table). Where the CPU has AVX-512 IFMA every key takes the 8-lane kernel instead
-(native/src/wei3_ifma_impl.h, chosen at run time; it beats the tables too, so none are built;
-``ledgerval.native.cpu_mask`` forces the 4x64 paths). Signing exists for test data only: it is NOT hardened
+its table). Where the CPU has AVX-512 IFMA the 8-lane kernels run instead (chosen at run time;
+``ledgerval.native.cpu_mask`` forces the 4x64 paths): a key seen once takes native/src/wei3_ifma_impl.h (no
+4x64 tables are built), a key seen again its lane key table (``lane_table_cache``,
+native/src/wei3_ifma_keytab_impl.h). Signing exists for test data only: it is NOT hardened
 against side channels.
 """
 from __future__ import annotations
@@ -25,6 +26,8 @@ from ._wei3 import (
     check_rc,
     key_decoders,
     key_idents,
+    lane_key_tables,
+    lanes_outrun_tables,
     offsets_of,
     ptr,
     same_n,
@@ -54,6 +57,10 @@ def _hash_spans(buf: np.ndarray, offsets: np.ndarray, threads: int | None = 1) -
 if AVAILABLE:
     decompress, keytabs, _TAB_BYTES = key_decoders("sm2")
     table_cache = KeyTableCache(keytabs, _TAB_BYTES, maxsize=1024)
+    # keys seen again where the IFMA lanes run: lane key tables in their own cache (as in native/p256.py)
+    _lane = lane_key_tables("sm2")
+    keytabs8 = _lane[0] if _lane else None
+    lane_table_cache = KeyTableCache(keytabs8, _lane[1], maxsize=1024) if _lane else None
 
 # A slot row: the uncompressed key, Z_A, and a 'decodes' flag (1 in every published row: keys that do not
 # decode never get a slot).
@@ -114,6 +121,8 @@ def clear_caches() -> None:
     """Forget every cached key (for tests); verdicts never depend on the caches."""
     za_cache.clear()
     table_cache.clear()
+    if lane_table_cache is not None:
+        lane_table_cache.clear()
 
 
 def message_hashes(zas: np.ndarray, msg_buf: np.ndarray, offsets: np.ndarray,
@@ -204,8 +213,16 @@ def verify_e(keys, key_lens, e, sigs, *, threads: int | None = None) -> np.ndarr
         check_rc(lib.lv_sm2_verify_e(ptr(k, a), ptr(lens, a), ptr(ev, a), ptr(sig, a), b - a, ptr(res, a)),
                  "lv_sm2_verify_e")
 
-    return verify_split(table_cache, keys, key_lens, e, sigs, threads=threads, min_chunk=_MIN_CHUNK,
-                        tab_call=tab_call, plain_call=plain_call)
+    def tab8_call(tabs, idx_p, ev, sig, a, b, res):
+        check_rc(lib.lv_sm2_verify_e_tab8(ptr(ev, a), ptr(sig, a), b - a, ptr(tabs), len(tabs), idx_p,
+                                          ptr(res, a)), "lv_sm2_verify_e_tab8")
+
+    if lanes_outrun_tables():   # the order measured in native/p256.py holds for SM2 too
+        cache, call = lane_table_cache, tab8_call
+    else:
+        cache, call = table_cache, tab_call
+    return verify_split(cache, keys, key_lens, e, sigs, threads=threads, min_chunk=_MIN_CHUNK,
+                        tab_call=call, plain_call=plain_call)
 
 
 def pubkeys(privs) -> np.ndarray:

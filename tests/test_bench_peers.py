@@ -167,10 +167,13 @@ def test_keys_seen_once_rows_empty_the_key_caches(scheme):
     if mod is None:
         pytest.skip("native kernel not built")
     w = workloads.verify_workload(scheme, 16, seed=SEED)
-    caches = [getattr(mod, n) for n in ("key_cache", "table_cache", "za_cache") if hasattr(mod, n)]
+    caches = [getattr(mod, n) for n in ("key_cache", "table_cache", "lane_table_cache", "za_cache")
+              if getattr(mod, n, None) is not None]
     with tier_mask("portable"):  # the IFMA lanes skip some caches; the portable paths use them all
         for _ in range(3):  # a key's second sighting fills the caches
             assert verify_batch(scheme, w.keys, w.messages, w.signatures, threads=1).all()
+    for _ in range(2):  # and the lane key tables where the IFMA lanes run
+        assert verify_batch(scheme, w.keys, w.messages, w.signatures, threads=1).all()
     assert any(len(c) for c in caches)
     forget_keys(scheme)
     assert all(len(c) == 0 for c in caches)

@@ -107,23 +107,31 @@ def wycheproof_rows(name, der):
     return rows, expect, ids
 
 
-@pytest.mark.parametrize("keypath", ["tables", "plain", "plain_noifma"])
+@pytest.mark.parametrize("keypath", ["tables", "lane_tables", "plain", "plain_noifma"])
 @pytest.mark.parametrize("name,der", [("ecdsa_secp256r1_sha256_p1363_test.json", False),
                                       ("ecdsa_secp256r1_sha256_test.json", True)])
 def test_wycheproof(name, der, keypath, monkeypatch):
     """Keys repeat within a file, so by default they get key tables at once; "plain" disables the table
     cache so the same vectors also run through the per-call path (the 8-lane IFMA kernel where the CPU
-    has it; "plain_noifma" masks it off).  Tables are only used without IFMA, so "tables" masks it off."""
+    has it; "plain_noifma" masks it off).  The 4x64 tables are only used without IFMA, so "tables" masks it
+    off; "lane_tables" runs the IFMA lanes' own key tables."""
     from ledgerval.native import cpu_mask, lib
-    from ledgerval.native._wei3 import KeyTableCache
+    from ledgerval.native._wei3 import KeyTableCache, lanes_outrun_tables
 
     cache = KeyTableCache(p256.keytabs, p256.table_cache._tb, maxsize=0 if keypath != "tables" else 1024)
     monkeypatch.setattr(p256, "table_cache", cache)
+    if p256.lane_table_cache is not None:
+        lane = KeyTableCache(p256.keytabs8, p256.lane_table_cache._tb, maxsize=1024 if keypath == "lane_tables" else 0)
+        monkeypatch.setattr(p256, "lane_table_cache", lane)
+    if keypath == "lane_tables" and not (p256.lane_table_cache is not None and lanes_outrun_tables()):
+        pytest.skip("no AVX-512 IFMA lanes on this CPU")
     rows, expect, ids = wycheproof_rows(name, der)
     usable = [i for i, r in enumerate(rows) if r[2] is not None]
     got = np.zeros(len(rows), bool)
-    with cpu_mask(0xFFFFFFFF if keypath == "plain" else 0xFFFFFFFF & ~lib.LV_CPU_AVX512IFMA):
+    with cpu_mask(0xFFFFFFFF if keypath in ("plain", "lane_tables") else 0xFFFFFFFF & ~lib.LV_CPU_AVX512IFMA):
         got[usable] = run([rows[i] for i in usable], threads=2)
+    if keypath == "lane_tables":
+        assert len(p256.lane_table_cache) > 0   # keys repeat within a file: tables at once
     bad = [(ids[i], expect[i]) for i in range(len(rows))
            if expect[i] != "acceptable" and got[i] != (expect[i] == "valid")]
     assert not bad, bad[:10]

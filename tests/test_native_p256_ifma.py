@@ -133,24 +133,31 @@ def test_random_items_all_paths_and_reference(curve):
         assert ref_verify(curve, k, e, r, s) == bool(out[i]), i
 
 
-def test_random_items_against_openssl():
+def openssl_verdicts(keys, lens, dig, sigs) -> list[bool]:
+    """OpenSSL's (cryptography's) P-256 verdict on each item, the digest taken as prehashed."""
     pytest.importorskip("cryptography")
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, utils
-    rng = np.random.default_rng(SEED + 7)
-    n = 67 if SAN else 403
-    keys, lens, dig, sigs, kind = signed_batch("p256", n, rng)
-    out = all_paths("p256", keys, lens, dig, sigs)
-    for i in range(n):
+    out = []
+    for i in range(len(lens)):
         k = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), bytes(keys[i, : lens[i]]))
         r, s = int.from_bytes(sigs[i, :32].tobytes(), "big"), int.from_bytes(sigs[i, 32:].tobytes(), "big")
         try:
             k.verify(utils.encode_dss_signature(r, s), dig[i].tobytes(), ec.ECDSA(utils.Prehashed(hashes.SHA256())))
-            ok = True
+            out.append(True)
         except InvalidSignature:
-            ok = False
-        assert ok == bool(out[i]), i
+            out.append(False)
+    return out
+
+
+def test_random_items_against_openssl():
+    pytest.importorskip("cryptography")
+    rng = np.random.default_rng(SEED + 7)
+    n = 67 if SAN else 403
+    keys, lens, dig, sigs, _ = signed_batch("p256", n, rng)
+    out = all_paths("p256", keys, lens, dig, sigs)
+    assert openssl_verdicts(keys, lens, dig, sigs) == list(out.astype(bool))
 
 
 @pytest.mark.parametrize("curve", ["p256", "sm2"])
@@ -235,6 +242,16 @@ def _exceptional_rows(curve, rnd):
     return rows
 
 
+def edges_among_items(curve, edge, expect_edge, n, rnd, rng):
+    """(keys, lens, digests, sigs, expect): the edge rows spread over lane positions among n ordinary items."""
+    keys, lens, dig, sigs, kind = signed_batch(curve, n, rng)
+    ek, el, ed, es = rows_to_arrays(edge)
+    order = rnd.sample(range(len(edge) + n), len(edge) + n)
+    cat = lambda a, b: np.concatenate([a, b])[order]
+    return (cat(ek, keys), cat(el, lens), cat(ed, dig), cat(es, sigs),
+            np.array(expect_edge + list(kind == 0))[order])
+
+
 @pytest.mark.parametrize("curve", ["p256", "sm2"])
 def test_lane_fallbacks_and_edges(curve):
     rnd = random.Random(SEED + 3)
@@ -242,16 +259,7 @@ def test_lane_fallbacks_and_edges(curve):
     expect_edge = [ref_verify(curve, *row) for row in edge]
     # the equal-points items are valid, the infinity ones not (checks the construction itself)
     assert expect_edge[0] and not expect_edge[1]
-    rng = np.random.default_rng(SEED + 4)
-    keys, lens, dig, sigs, kind = signed_batch(curve, 29, rng)
-    # spread the edge items over lane positions among ordinary ones
-    ek, el, ed, es = rows_to_arrays(edge)
-    order = rnd.sample(range(len(edge) + 29), len(edge) + 29)
-    K = np.concatenate([ek, keys])[order]
-    L = np.concatenate([el, lens])[order]
-    D = np.concatenate([ed, dig])[order]
-    S = np.concatenate([es, sigs])[order]
-    expect = np.array(expect_edge + list(kind == 0))[order]
+    K, L, D, S, expect = edges_among_items(curve, edge, expect_edge, 29, rnd, np.random.default_rng(SEED + 4))
     out = all_paths(curve, K, L, D, S)
     assert (out.astype(bool) == expect).all(), np.flatnonzero(out.astype(bool) != expect)
     # each edge item alone (a batch of one: seven padding lanes)
@@ -264,8 +272,9 @@ def test_threads_do_not_change_results(curve, monkeypatch):
     from ledgerval.native import p256, sm2
     from ledgerval.native._wei3 import KeyTableCache
     mod = p256 if curve == "p256" else sm2
-    # no key tables: every item takes the first-sighting path
+    # no key tables of either kind: every item takes the first-sighting path
     monkeypatch.setattr(mod, "table_cache", KeyTableCache(mod.keytabs, mod.table_cache._tb, maxsize=0))
+    monkeypatch.setattr(mod, "lane_table_cache", KeyTableCache(mod.keytabs8, mod.lane_table_cache._tb, maxsize=0))
     rng = np.random.default_rng(SEED + 5)
     keys, lens, dig, sigs, kind = signed_batch(curve, 61 if SAN else 301, rng)
     f = (lambda t: mod.verify(keys, lens, dig, sigs, threads=t)) if curve == "p256" else \

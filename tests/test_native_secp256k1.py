@@ -18,7 +18,7 @@ import pytest
 
 import ledgerval
 from ledgerval.native import secp256k1 as k1
-from ledgerval.native import tier_mask, tiers_available
+from ledgerval.native import cpu_features, tier_mask, tiers_available
 from conftest import vector_file
 
 pytestmark = pytest.mark.skipif(not k1.AVAILABLE, reason="native secp256k1 kernel not built")
@@ -653,12 +653,17 @@ def test_verify_start_overlaps_python_work():
 
 
 def test_path_dispatch_follows_the_tier():
-    """The IFMA lanes run exactly where the tier keeps AVX-512 IFMA; the scalar path is always there."""
+    """The IFMA lanes run exactly where the tier keeps AVX-512 IFMA, the MULX/ADX chain where it keeps BMI2
+    and ADX (and the CPU has them); the scalar path is always there."""
     assert k1.lib.lv_secp256k1_path_ok(k1.lib.LV_SECP256K1_PATH_SCALAR)
     assert not k1.lib.lv_secp256k1_path_ok(99)
+    feats = cpu_features()
     for name in TIERS:
         with tier_mask(name):
             ifma = k1.lib.lv_secp256k1_path_ok(k1.lib.LV_SECP256K1_PATH_IFMA8)
             assert ifma == (name == "avx512-ifma"), name
-            want = k1.lib.LV_SECP256K1_PATH_IFMA8 if ifma else k1.lib.LV_SECP256K1_PATH_SCALAR
+            adx = k1.lib.lv_secp256k1_path_ok(k1.lib.LV_SECP256K1_PATH_ADX)
+            assert adx == (name != "portable" and feats["BMI2"] and feats["ADX"]), name
+            want = (k1.lib.LV_SECP256K1_PATH_IFMA8 if ifma else k1.lib.LV_SECP256K1_PATH_ADX if adx
+                    else k1.lib.LV_SECP256K1_PATH_SCALAR)
             assert k1.lib.lv_secp256k1_best_path() == want

@@ -11,6 +11,7 @@ import random
 import pytest
 
 from ledgerval.native import secp256k1 as k1
+from ledgerval.native import tier_mask, tiers_available
 
 pytestmark = pytest.mark.skipif(not k1.AVAILABLE, reason="native secp256k1 kernel not built")
 
@@ -68,6 +69,24 @@ def test_field_arithmetic_matches_python_ints():
         assert _i(_fe(lib.LV_K1_FE_SQR, a, b)[1]) == a * a % P, hex(a)
         assert _i(_fe(lib.LV_K1_FE_SUB, a, b)[1]) == (a - b) % P
         assert _i(_fe(lib.LV_K1_FE_MUL_MAG, a, b)[1]) == a * b % P, (hex(a), hex(b))
+
+
+def test_adx_field_matches_python_ints():
+    """The 4x64 MULX/ADX field of the split chain, on raw inputs anywhere below 2^256 (its values may be
+    >= p): products whose folds carry, sums and differences that wrap once or twice."""
+    if _fe(lib.LV_K1_FE4_MUL, 1, 1)[0] == -1:
+        pytest.skip("this build has no 4x64 MULX/ADX field (not x86-64)")
+    if not (k1.lib.lv_secp256k1_path_ok(k1.lib.LV_SECP256K1_PATH_ADX)):
+        pytest.skip("this CPU has no BMI2/ADX")
+    seed = random.randrange(2**32)
+    print("seed", seed)
+    extra = [(2**256 - 1, 2**256 - 1), (2**256 - 1, 0x1000003D1), (P, P), (P + 5, 2**256 - 1 - P),
+             (0x1000003D0, 0x1000003D1), (0, 2**256 - 1), (1, 2**256 - 1), (0x1000003D0, 2**256 - 1)]
+    for a, b in _samples(seed, ITERS) + extra:
+        assert _i(_fe(lib.LV_K1_FE4_MUL, a, b)[1]) == a * b % P, (hex(a), hex(b))
+        assert _i(_fe(lib.LV_K1_FE4_ADD, a, b)[1]) == (a + b) % P, (hex(a), hex(b))
+        assert _i(_fe(lib.LV_K1_FE4_SUB, a, b)[1]) == (a - b) % P, (hex(a), hex(b))
+        assert _i(_fe(lib.LV_K1_FE4_SUB, b, a)[1]) == (b - a) % P, (hex(a), hex(b))
 
 
 def test_field_inverse_and_sqrt():
@@ -199,7 +218,14 @@ def test_group_addition_edge_cases():
     assert lib.lv_secp256k1_test_add(b"\x04" + b"\x00" * 64, _enc(G), 0, out) == -3
 
 
-def test_multi_scalar_multiplication_edges():
+@pytest.mark.parametrize("tier", tiers_available())
+def test_multi_scalar_multiplication_edges(tier):
+    """At every tier: the 4x64 MULX/ADX chain where BMI2 and ADX are kept, else 5x52."""
+    with tier_mask(tier):
+        _multi_scalar_multiplication_edges()
+
+
+def _multi_scalar_multiplication_edges():
     """na*A + ng*G where the result is infinity, where equal points meet, and at scalar extremes."""
     seed = random.randrange(2**32)
     print("seed", seed)
@@ -225,7 +251,14 @@ def test_multi_scalar_multiplication_edges():
     assert _ecmult(comp, 3, 4) == _add(_mul(3, A), _mul(4, G))
 
 
-def test_small_multiples_exhaustive():
+@pytest.mark.parametrize("tier", tiers_available())
+def test_small_multiples_exhaustive(tier):
+    """At every tier: the 4x64 MULX/ADX chain where BMI2 and ADX are kept, else 5x52."""
+    with tier_mask(tier):
+        _small_multiples_exhaustive()
+
+
+def _small_multiples_exhaustive():
     """Every na, ng in [0, 24) against A = 3G: covers each table entry, sign and doubling collision."""
     A = _mul(3, G)
     mult = [None]
@@ -237,8 +270,15 @@ def test_small_multiples_exhaustive():
             assert _ecmult(_enc(A), na, ng) == mult[3 * na + ng], (na, ng)  # mult[0] is None: infinity
 
 
-def test_sqrt8_lanes_match_python():
-    """The 8-lane IFMA exponentiation (or its portable stand-in where the CPU lacks IFMA) per lane."""
+@pytest.mark.parametrize("tier", tiers_available())
+def test_sqrt8_lanes_match_python(tier):
+    """The 8-lane IFMA exponentiation, the 4x64 MULX/ADX one, or the 5x52 one (whichever the tier's path
+    uses for decompression) per lane."""
+    with tier_mask(tier):
+        _sqrt8_lanes_match_python()
+
+
+def _sqrt8_lanes_match_python():
     seed = random.randrange(2**32)
     print("seed", seed)
     rnd = random.Random(seed)
@@ -312,9 +352,16 @@ def _ecmult_split(key: bytes, na: int, ng: int):
     return _dec(out, rc)
 
 
-def test_split_table_chain_matches_python():
-    """The 32-doubling chain over a key's split table (cached keys on the scalar path): edge scalars whose
-    wNAF digits land on chunk boundaries, the carry position, infinity and meeting points, and random ones."""
+@pytest.mark.parametrize("tier", tiers_available())
+def test_split_table_chain_matches_python(tier):
+    """The 16-doubling chain over a key's split table (cached keys on the scalar path, on the 4x64 MULX/ADX
+    field at tiers with BMI2 and ADX, on 5x52 at the portable tier): edge scalars whose wNAF digits land on
+    chunk boundaries, the carry position, infinity and meeting points, and random ones."""
+    with tier_mask(tier):
+        _split_chain_cases()
+
+
+def _split_chain_cases():
     seed = random.randrange(2**32)
     print("seed", seed)
     rnd = random.Random(seed)
@@ -323,7 +370,8 @@ def test_split_table_chain_matches_python():
     cases = [(0, 0), (0, 1), (1, 0), (1, 1), (N - 1, N - 1), (2**32 - 1, 2**32), (2**96 + 2**64 + 2**32 + 1, 0),
              (0, 2**224 + 2**192 + 2**160 + 2**128 + 2**96 + 2**64 + 2**32 + 1), (0, 2**256 - 1 - N),
              (2**128 - 1, 2**256 - 2**32 - 1), (LAMBDA, N - 1), ((N + 1) // 2, (N - 1) // 2)]
-    cases += [(0, (2**k - 1) % N) for k in range(30, 260, 32)] + [((2**k - 1) % N, 0) for k in range(30, 260, 32)]
+    cases += [(0, (2**k - 1) % N) for k in range(14, 260, 16)] + [((2**k - 1) % N, 0) for k in range(14, 260, 16)]
+    cases += [(0, 2**k % N) for k in range(16, 257, 16)] + [(2**k % N, 2**k % N) for k in range(15, 130, 16)]
     u = rnd.randrange(1, N)
     for dd in range(1, 3):   # A = dd G: u A - u dd G is infinity; u A + u dd G doubles
         A2 = _mul(dd, G)

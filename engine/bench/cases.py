@@ -61,7 +61,7 @@ def forget_keys(scheme: str) -> None:
     mod = native_backend(scheme)
     if mod is None:
         return
-    for name in ("key_cache", "table_cache", "za_cache"):
+    for name in ("key_cache", "table_cache", "lane_table_cache", "za_cache"):
         cache = getattr(mod, name, None)
         if cache is not None:
             cache.clear()

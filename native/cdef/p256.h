@@ -21,3 +21,7 @@ int lv_p256_test_field8(int op, const uint8_t *a256, const uint8_t *b256, uint8_
 #define LV_P256_PATH_IFMA8 ...
 int lv_p256_best_path(void);
 int lv_p256_path_ok(int path);
+#define LV_P256_KEYTAB8_BYTES ...
+int lv_p256_keytab8(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *tabs, uint8_t *status);
+int lv_p256_verify_tab8(const uint8_t *digests, const uint8_t *sigs, size_t n, int low_s, const uint8_t *tabs,
+                        size_t ntabs, const int32_t *tab_idx, uint8_t *out);

@@ -21,3 +21,7 @@ int lv_sm2_test_field8(int op, const uint8_t *a256, const uint8_t *b256, uint8_t
 #define LV_SM2_PATH_IFMA8 ...
 int lv_sm2_best_path(void);
 int lv_sm2_path_ok(int path);
+#define LV_SM2_KEYTAB8_BYTES ...
+int lv_sm2_keytab8(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *tabs, uint8_t *status);
+int lv_sm2_verify_e_tab8(const uint8_t *e, const uint8_t *sigs, size_t n, const uint8_t *tabs, size_t ntabs,
+                         const int32_t *tab_idx, uint8_t *out);

@@ -26,18 +26,22 @@
 #include "wei3_ecmult_impl.h"
 #include "wei3_keytab_impl.h"
 #include "wei3_ifma_impl.h"
+#include "wei3_ifma_keytab_impl.h"
 #include "wei3_api_impl.h"
 
+#ifdef W3V_OK
+_Static_assert(W3K_KEYTAB_BYTES == LV_P256_KEYTAB8_BYTES, "public lane key table size");
+#endif
 _Static_assert(LV_P256_PATH_PORTABLE == W3_PATH_PORTABLE && LV_P256_PATH_ADX == W3_PATH_ADX &&
                LV_P256_PATH_IFMA8 == W3_PATH_IFMA8, "public path numbers are wei3_path_impl.h's");
 
 /* SEC1 4.1.4 over one block of at most W3_INV_BLOCK items, the s^-1 shared by Montgomery's trick.
  * Keys come either as SEC1 rows (keys, key_lens) or, when tabs != NULL, as key tables
  * tabs + W3_KEYTAB_BYTES * tab_idx[i] (indices checked by the caller). */
-static void p256_verify_block(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *tabs,
-                              const int32_t *tab_idx, const uint8_t *digests, const uint8_t *sigs, int n,
-                              int low_s, uint8_t *out) {
-    scalar r[W3_INV_BLOCK], s[W3_INV_BLOCK], w[W3_INV_BLOCK], pre[W3_INV_BLOCK];
+/* r[i] and w[i] = s^-1 (Montgomery form) of n <= W3_INV_BLOCK signatures; out[i] = 0 where r or s is out
+ * of range (or s is high under low_s), else 1. */
+static void p256_sig_scalars(const uint8_t *sigs, int n, int low_s, scalar *r, scalar *w, uint8_t *out) {
+    scalar s[W3_INV_BLOCK], pre[W3_INV_BLOCK];
     uint64_t half[4];
     /* n/2 rounded down: s > half is high S */
     for (int j = 0; j < 4; j++) half[j] = (W3_SC_N[j] >> 1) | (j < 3 ? W3_SC_N[j + 1] << 63 : 0);
@@ -48,6 +52,13 @@ static void p256_verify_block(const uint8_t *keys, const uint8_t *key_lens, cons
         if (!out[i]) { memset(&s[i], 0, sizeof s[i]); s[i].v[0] = 1; }  /* keeps the batch inversion defined */
     }
     scalar_inv_all_mont_var(w, s, pre, n);
+}
+
+static void p256_verify_block(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *tabs,
+                              const int32_t *tab_idx, const uint8_t *digests, const uint8_t *sigs, int n,
+                              int low_s, uint8_t *out) {
+    scalar r[W3_INV_BLOCK], w[W3_INV_BLOCK];
+    p256_sig_scalars(sigs, n, low_s, r, w, out);
 #ifdef W3V_OK
     if (!tabs && w3v_available()) {   /* first-sighting keys: 8 items per vector, W3V_BATCH per table inversion */
         ge q8[W3V_BATCH], q[W3_INV_BLOCK];
@@ -128,6 +139,51 @@ int lv_p256_verify_tab(const uint8_t *digests, const uint8_t *sigs, size_t n, in
         p256_verify_block(NULL, NULL, tabs, tab_idx + i, digests + 32 * i, sigs + 64 * i, m, low_s, out + i);
     }
     return LV_OK;
+}
+
+#ifdef W3V_OK
+/* p256_verify_block for keys given by lane key tables (wei3_ifma_keytab_impl.h), 8 items per vector. */
+static void p256_verify_block8(const uint8_t *tabs, const int32_t *tab_idx, const uint8_t *digests,
+                               const uint8_t *sigs, int n, int low_s, uint8_t *out) {
+    scalar r[W3_INV_BLOCK], w[W3_INV_BLOCK], a8[8], b8[8], c8[8];
+    int32_t rows[8];
+    int idx[8], m = 0;
+    uint8_t res[8];
+    p256_sig_scalars(sigs, n, low_s, r, w, out);
+    for (int i = 0; i < n; i++) {
+        if (out[i]) {
+            scalar e;
+            scalar_set_b32(&e, digests + 32 * i);
+            scalar_mont_mul(&a8[m], &e, &w[i]);
+            scalar_mont_mul(&b8[m], &r[i], &w[i]);
+            c8[m] = r[i];
+            rows[m] = tab_idx[i];
+            idx[m++] = i;
+        }
+        if (m == 8 || (i == n - 1 && m)) {
+            w3k_verify8(tabs, rows, a8, b8, c8, m, res);
+            for (int j = 0; j < m; j++) out[idx[j]] = res[j];
+            m = 0;
+        }
+    }
+}
+#endif
+
+int lv_p256_verify_tab8(const uint8_t *digests, const uint8_t *sigs, size_t n, int low_s, const uint8_t *tabs,
+                        size_t ntabs, const int32_t *tab_idx, uint8_t *out) {
+    int rc = w3_tab_args(digests, sigs, out, tabs, ntabs, tab_idx, n);
+    if (rc != LV_OK) return rc;
+    w3_ecmult_init();
+#ifdef W3V_OK
+    if (!w3k_available()) return LV_EBADPATH;
+    for (size_t i = 0; i < n; i += W3_INV_BLOCK) {
+        int m = (int)(n - i < W3_INV_BLOCK ? n - i : W3_INV_BLOCK);
+        p256_verify_block8(tabs, tab_idx + i, digests + 32 * i, sigs + 64 * i, m, low_s, out + i);
+    }
+    return LV_OK;
+#else
+    return LV_EBADPATH;
+#endif
 }
 
 int lv_p256_sign(const uint8_t *privs, const uint8_t *digests, const uint8_t *nonces, size_t n, uint8_t *sigs,

@@ -11,6 +11,8 @@
 #include "lv_status.h"
 /* Bytes of one key table (precomputed multiples of a public key, opaque; see wei3_keytab_impl.h). */
 #define LV_P256_KEYTAB_BYTES 32768
+/* Bytes of one lane key table (lv_p256_keytab8, for the AVX-512 IFMA path; see wei3_ifma_keytab_impl.h). */
+#define LV_P256_KEYTAB8_BYTES 10304
 
 /* out[i] = 1 when sigs[i] = r||s is a valid ECDSA signature of the 32-byte value digests[i] (used as e
  * after reduction mod n, no hashing) under key i; r, s in [1, n-1]; low_s != 0 also rejects s > n/2. */
@@ -48,5 +50,12 @@ int lv_p256_test_field8(int op, const uint8_t *a256, const uint8_t *b256, uint8_
 #define LV_P256_PATH_IFMA8 2
 int lv_p256_best_path(void);
 int lv_p256_path_ok(int path);
+
+/* The AVX-512 IFMA key-table path: lv_p256_keytab8 builds lane key tables (LV_P256_KEYTAB8_BYTES each, as
+ * lv_p256_keytab; on any x86-64 CPU), lv_p256_verify_tab8 verifies over them (as lv_p256_verify_tab); both return
+ * LV_EBADPATH where the path is missing (verification: when the IFMA path is not the best path now). */
+int lv_p256_keytab8(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *tabs, uint8_t *status);
+int lv_p256_verify_tab8(const uint8_t *digests, const uint8_t *sigs, size_t n, int low_s, const uint8_t *tabs,
+                        size_t ntabs, const int32_t *tab_idx, uint8_t *out);
 
 #endif

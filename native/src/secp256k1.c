@@ -129,9 +129,37 @@ static void fe_from_b32_mod(fe *r, const uint8_t *b) {
     fe_normalize(r);
 }
 
+/* The 4x64 field's operations on raw (unreduced) 256-bit inputs; -1 where the build has no such field. */
+static int test_fe4(int op, const uint8_t *a, const uint8_t *b, uint8_t *out) {
+#ifdef LV_K1_ADX
+    fe4 x, y, z;
+    fe_storage s;
+    fe t;
+    for (int i = 0; i < 4; i++) {
+        x.n[i] = y.n[i] = 0;
+        for (int j = 0; j < 8; j++) {
+            x.n[i] = x.n[i] << 8 | a[(3 - i) * 8 + j];
+            y.n[i] = y.n[i] << 8 | b[(3 - i) * 8 + j];
+        }
+    }
+    if (op == LV_K1_FE4_MUL) fe4_mul(&z, &x, &y);
+    else if (op == LV_K1_FE4_ADD) fe4_add(&z, &x, &y);
+    else fe4_sub(&z, &x, &y);
+    memcpy(s.n, z.n, 32);
+    fe_from_storage(&t, &s);
+    fe_normalize(&t);
+    fe_get_b32(out, &t);
+    return 1;
+#else
+    (void)op; (void)a; (void)b; (void)out;
+    return -1;
+#endif
+}
+
 int lv_secp256k1_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out) {
     fe x, y, z, t[2], ti[2];
     int ret = 1;
+    if (op == LV_K1_FE4_MUL || op == LV_K1_FE4_ADD || op == LV_K1_FE4_SUB) return test_fe4(op, a, b, out);
     fe_from_b32_mod(&x, a);
     fe_from_b32_mod(&y, b);
     switch (op) {
@@ -223,6 +251,16 @@ int lv_secp256k1_test_ecmult(const uint8_t *key, size_t key_len, const uint8_t *
         if (!k1_pubkey_parse_var(&A, key, key_len)) return -3;
         ecmult_tables_var(pre, pre_lam, &A, 1, jac, zs, zis);
     }
+#ifdef LV_K1_ADX
+    if (k1_best_path() == LV_SECP256K1_PATH_ADX) {
+        uint8_t tab[1][2 * ECMULT_TABLE_A][64];
+        gej4 jac4[ECMULT_TABLE_A];
+        fe4 zs4[ECMULT_TABLE_A];
+        if (have) k1_tables_adx(tab, &A, 1, jac4, zs4);
+        ecmult_strauss_adx(&R, have ? tab[0] : NULL, &a, &g);
+        return ge_out65(out65, &R);
+    }
+#endif
     ecmult_strauss_var(&R, have ? pre : NULL, have ? pre_lam : NULL, &a, &g);
     return ge_out65(out65, &R);
 }
@@ -240,6 +278,10 @@ int lv_secp256k1_test_ecmult_split(const uint8_t *key, size_t key_len, const uin
     scalar_set_b32(&b, ng, &o);
     if (!k1_pubkey_parse_var(&A, key, key_len)) return -3;
     kt_build_var(tab, &A, g.jac, g.pre, g.zs, g.zis);
+#ifdef LV_K1_ADX
+    if (k1_best_path() == LV_SECP256K1_PATH_ADX) *split = ecmult_split_adx(&R, tab, &a, &b);
+    else
+#endif
     *split = ecmult_split_var(&R, tab, &a, &b);
     if (!*split) ecmult_cached_var(&R, tab, &a, &b);
     return ge_out65(out65, &R);
@@ -270,10 +312,16 @@ int lv_secp256k1_test_sqrt8(const uint8_t *in256, uint8_t *out256) {
 #ifdef LV_K1_IFMA
     if (k1_have_ifma()) { fe_pow_sqrt8_ifma(out, in); ifma = 1; }
 #endif
+#ifdef LV_K1_ADX
+    if (!ifma && k1_best_path() == LV_SECP256K1_PATH_ADX) {
+        for (int i = 0; i < 8; i++) fe_sqrt_adx(&out[i], &in[i]);
+        ifma = 2;
+    }
+#endif
     if (!ifma)
         for (int i = 0; i < 8; i++) fe_sqrt_var(&out[i], &in[i]);
     for (int i = 0; i < 8; i++) { fe_normalize(&out[i]); fe_get_b32(out256 + 32 * i, &out[i]); }
-    return ifma;
+    return ifma == 1;
 }
 
 int lv_secp256k1_test_ecmult8(const uint8_t *keys65, const uint8_t *na32, const uint8_t *ng32, uint8_t *out65,

@@ -23,7 +23,9 @@ int lv_secp256k1_verify(const uint8_t *keys, const uint8_t *key_lens, const uint
  * verify_slots: lv_secp256k1_verify with slots[i] >= 0 naming a row filled from exactly key i's bytes
  * (keys[i] is then not read), or -1 to decode key i here.  Both return LV_EBADSLOT for a slot
  * outside [-1, arena_rows) (fill: [0, arena_rows)). */
-#define LV_SECP256K1_KEYSLOT_BYTES 16472
+#ifndef LV_SECP256K1_KEYSLOT_BYTES /* overridable only for experiments with the table shape */
+#define LV_SECP256K1_KEYSLOT_BYTES 32856
+#endif
 int lv_secp256k1_keyslots_fill(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *arena,
                                size_t arena_rows, const int32_t *slots, uint8_t *ok);
 int lv_secp256k1_verify_slots(const uint8_t *keys, const uint8_t *key_lens, const uint8_t *digests,
@@ -42,10 +44,12 @@ int lv_secp256k1_verify_shared(const uint8_t *keys, const uint8_t *key_lens, con
 
 /* Paths (secp256k1_ecdsa_impl.h's K1_PATH_ORDER): PATH_IFMA8 runs eight items per AVX-512 IFMA vector;
  * PATH_SCALAR is the 5x52 path every x86-64 (and any other 64-bit CPU) has, with split per-key tables for
- * cached keys.  best_path: the one the entry points above use now (honouring lv_cpu_features' mask);
+ * cached keys; PATH_ADX is PATH_SCALAR with the split-table chain on a 4x64 MULX/ADX field (x86-64 with
+ * BMI2 and ADX).  best_path: the one the entry points above use now (honouring lv_cpu_features' mask);
  * path_ok: whether this CPU and build have it. */
 #define LV_SECP256K1_PATH_SCALAR 0
 #define LV_SECP256K1_PATH_IFMA8 1
+#define LV_SECP256K1_PATH_ADX 2
 int lv_secp256k1_best_path(void);
 int lv_secp256k1_path_ok(int path);
 
@@ -71,6 +75,9 @@ int lv_secp256k1_pubkeys(const uint8_t *privs, size_t n, uint8_t *out33, uint8_t
 #define LV_K1_FE_SUB 4      /* out = a - b */
 #define LV_K1_FE_MUL_MAG 5  /* a*b with both inputs first raised to a high magnitude (headroom check) */
 #define LV_K1_FE_INV_ALL 6  /* a, b inverted together by Montgomery's trick; out = 1/a || 1/b (64 bytes) */
+#define LV_K1_FE4_MUL 7     /* a*b through the 4x64 MULX/ADX field, inputs NOT reduced first (any < 2^256) */
+#define LV_K1_FE4_ADD 8     /* a+b, the same */
+#define LV_K1_FE4_SUB 9     /* a-b, the same; the three return -1 where the build has no such field */
 /* a, b: 32-byte big-endian, < 2^256 (taken mod p).  Returns 1, or 0 (sqrt of a non-square), LV_EMISUSE for an unknown op. */
 int lv_secp256k1_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
 
@@ -85,7 +92,8 @@ int lv_secp256k1_test_scalar(int op, const uint8_t *a, const uint8_t *b, uint8_t
 /* digits: 257 ints, the width-w NAF of the 32-byte big-endian a (reduced mod n); returns its length. */
 int lv_secp256k1_test_wnaf(const uint8_t *a, int w, int32_t *digits);
 
-/* out65 = na*A + ng*G through the verifier's multi-scalar path (A a SEC1 key of key_len bytes, or none when
+/* out65 = na*A + ng*G through the verifier's multi-scalar path for keys seen once, on the current path's
+ * field (A a SEC1 key of key_len bytes, or none when
  * key_len is 0).  Returns 1 (out65 = 04 || x || y), 0 for the point at infinity, -3 for an invalid key. */
 int lv_secp256k1_test_ecmult(const uint8_t *key, size_t key_len, const uint8_t *na, const uint8_t *ng,
                              uint8_t *out65);
@@ -101,7 +109,8 @@ int lv_secp256k1_test_ecmult_split(const uint8_t *key, size_t key_len, const uin
 int lv_secp256k1_test_add(const uint8_t *a65, const uint8_t *b65, int mode, uint8_t *out65);
 
 /* out256 = the eight 32-byte big-endian in256 values raised to (p+1)/4 (their square roots when squares),
- * through the 8-lane IFMA path when the CPU has it.  Returns 1 when IFMA was used, 0 otherwise. */
+ * through the decompression's exponentiation of the current path (8-lane IFMA, 4x64 MULX/ADX or 5x52).
+ * Returns 1 when IFMA was used, 0 otherwise. */
 int lv_secp256k1_test_sqrt8(const uint8_t *in256, uint8_t *out256);
 
 /* The 8-lane IFMA multi-scalar path with its scalar fallback: out65[i] = na[i]*A_i + ng[i]*G for eight

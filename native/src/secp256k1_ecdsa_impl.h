@@ -8,6 +8,7 @@
 #include "lv_dispatch.h"
 #include "secp256k1_ecmult_impl.h"
 #include "secp256k1_keytab_impl.h"
+#include "secp256k1_ecmult_adx_impl.h"
 #include "secp256k1_field_ifma_impl.h"
 #include "secp256k1_ecmult_ifma_impl.h"
 
@@ -35,19 +36,30 @@ static int k1_pubkey_parse_var(ge *r, const uint8_t *key, size_t len) {
 }
 
 /* Paths, chosen the way hash.c chooses them: the first path in K1_PATH_ORDER that the CPU has (under
- * lv_cpu_features' mask, so LEDGERVAL_CPU_FEATURES).  One core of the AMD EPYC target, us a verification,
- * interleaved runs (benches/bench_native_secp256k1.py):
+ * lv_cpu_features' mask, so LEDGERVAL_CPU_FEATURES).  One core of the 2-core EPYC, thread CPU time, us a
+ * verification through the Python wrapper (512 signatures, medians of 9 interleaved repetitions, machine
+ * loaded 5-7 by other jobs, 2026-12-03; coincurve ~32-34 us in the same runs):
  *                      keys seen once    keys seen again (cached tables)
- *   IFMA, 8 lanes      10.4              9.1
- *   scalar 5x52        ~30 (128-doubling chain)   ~15 (split tables, 32-doubling chain)
- * Tried on the scalar path and left out: the same code compiled for BMI2/ADX (mulx, shlx; gcc emits no
- * adcx/adox from C) measured 2-3% faster (cold chain 22.7 -> 22.0 us, split chain 12.3 -> 11.9 us, three
- * interleaved pairs), too little for a second copy of the layers and of the static G tables.  4-way AVX2 field arithmetic (26-bit limbs) is not written yet: by count, 100 vpmuludq per
- * four products against 25 mulx per product leaves no clear margin on AVX2-only cores. */
-static const int K1_PATH_ORDER[] = {LV_SECP256K1_PATH_IFMA8, LV_SECP256K1_PATH_SCALAR};
+ *   IFMA, 8 lanes      8.7-9.0           7.1-7.4
+ *   ADX 4x64 chains    26.8-27.7         10.5-11.3
+ *   scalar 5x52        38.7-42.0         16.4-16.7
+ * Stage profile at the AVX2 tier (C entry points, per verification, keys seen once): decompression's
+ * square root 2.7 us, the window tables ~1.9 us (one inversion a group), scalar inversion 0.35-0.45 us (one
+ * a group), the 128-doubling chain ~19.5 us, the x(R) check and parsing well under 0.2 us; keys seen again:
+ * the 16-doubling chain ~9 us of ~10 us.  The Python wrapper and the key-slot lookup add 0.2-0.5 us.
+ * Tried and left out: the 5x52 layers compiled for BMI2 (GCC's mulx, no adcx/adox) measured slower here
+ * (fe_mul 14 -> 15 ns).  4-way AVX2 field arithmetic (26-bit limbs) is not written: by count, 100 vpmuludq
+ * per four products against 21 MULX per product on the ADX path leaves no margin on AVX2-only cores. */
+static const int K1_PATH_ORDER[] = {LV_SECP256K1_PATH_IFMA8, LV_SECP256K1_PATH_ADX, LV_SECP256K1_PATH_SCALAR};
 
 static int k1_path_ok(int path) {
     if (path == LV_SECP256K1_PATH_SCALAR) return 1;
+#ifdef LV_K1_ADX
+    if (path == LV_SECP256K1_PATH_ADX) {
+        const uint32_t need = LV_CPU_BMI2 | LV_CPU_ADX;
+        return (lv_cpu_features() & need) == need;
+    }
+#endif
 #ifdef LV_K1_IFMA
     if (path == LV_SECP256K1_PATH_IFMA8) {
         const uint32_t need = LV_CPU_AVX512F | LV_CPU_AVX512IFMA;
@@ -60,6 +72,16 @@ static int k1_path_ok(int path) {
 static int k1_best_path(void) { return LV_BEST_PATH(K1_PATH_ORDER, k1_path_ok); }
 
 static int k1_have_ifma(void) { return k1_best_path() == LV_SECP256K1_PATH_IFMA8; }
+
+/* r = na*A + ng*G for a key with a split table, on the path's field (adx: the 4x64 MULX/ADX chain). */
+static void k1_ecmult_cached(gej *r, int adx, const uint8_t *tab, const scalar *na, const scalar *ng) {
+#ifdef LV_K1_ADX
+    if (adx && ecmult_split_adx(r, tab, na, ng)) return;
+#else
+    (void)adx;
+#endif
+    ecmult_cached_var(r, tab, na, ng);
+}
 
 /* A key slot of the per-key cache (rows of a numpy arena that native/secp256k1.py owns; C only reads
  * them, or writes the rows a fill call is handed): the decoded key, and the per-key table of the path
@@ -116,6 +138,10 @@ static void k1_decompress_many_var(ge *out, int *ok, const fe *xs, const int *od
         for (size_t j = m; j % 8; j++) rhs[j] = rhs[m - 1]; /* pad the last lanes */
         for (; i < m; i += 8) fe_pow_sqrt8_ifma(y + i, rhs + i);
     }
+#endif
+#ifdef LV_K1_ADX
+    if (i < m && k1_best_path() == LV_SECP256K1_PATH_ADX)
+        for (; i < m; i++) fe_sqrt_adx(&y[i], &rhs[i]);
 #endif
     for (; i < m; i++) fe_sqrt_var(&y[i], &rhs[i]);
     for (size_t j = 0; j < m; j++) {
@@ -176,8 +202,34 @@ typedef struct {
     fe zs[K1_GROUP * ECMULT_TABLE_A], zis[K1_GROUP * ECMULT_TABLE_A];
     size_t idx[K1_GROUP];
     const uint8_t *tab[K1_GROUP];   /* this path's cached table of pts[j] (slot bytes), or NULL */
+#ifdef LV_K1_ADX
+    uint8_t tab4[K1_GROUP][2 * ECMULT_TABLE_A][64];  /* PATH_ADX's window tables (k1_tables_adx) */
+    gej4 jac4[K1_GROUP * ECMULT_TABLE_A];
+    fe4 zs4[K1_GROUP * ECMULT_TABLE_A];
+#endif
 } k1_group;
-_Static_assert(KT_BASES * KT_TABLE <= K1_GROUP * ECMULT_TABLE_A, "a split table fits the group scratch");
+
+/* The cold chain's window tables of items [from, from + n) of the group, on the path's field. */
+static void k1_cold_tables(k1_group *g, size_t from, size_t n, int adx) {
+#ifdef LV_K1_ADX
+    if (adx) { k1_tables_adx(g->tab4 + from, g->pts + from, n, g->jac4, g->zs4); return; }
+#else
+    (void)adx;
+#endif
+    ecmult_tables_var(g->pre + from * ECMULT_TABLE_A, g->pre_lam + from * ECMULT_TABLE_A, g->pts + from, n,
+                      g->jac, g->zs, g->zis);
+}
+
+/* r = na[j]*pts[j] + ng[j]*G from item j's window tables (keys seen once), on the path's field. */
+static void k1_ecmult_cold(gej *r, const k1_group *g, size_t j, int adx) {
+#ifdef LV_K1_ADX
+    if (adx) { ecmult_strauss_adx(r, g->tab4[j], &g->na[j], &g->ng[j]); return; }
+#else
+    (void)adx;
+#endif
+    ecmult_strauss_var(r, g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A, &g->na[j], &g->ng[j]);
+}
+_Static_assert(KT_SCRATCH <= K1_GROUP * ECMULT_TABLE_A, "a split table's build fits the group scratch");
 
 #ifdef LV_K1_IFMA
 /* R[j] = na[j] pts[j] + ng[j] G for the group's c items, eight lanes at a time (the last block padded with
@@ -252,7 +304,8 @@ static void k1_verify_group(k1_group *g, size_t m, const uint8_t *keys, const ui
     int ready[K1_GROUP], odd[K1_GROUP], okd[K1_GROUP];
     const uint8_t *tab[K1_GROUP];
     size_t cidx[K1_GROUP], nc = 0, c = 0;
-    const int ifma = k1_have_ifma(); /* once: the cached tables read must be the kind the path uses */
+    const int path = k1_best_path(); /* once: the cached tables read must be the kind the path uses */
+    const int ifma = path == LV_SECP256K1_PATH_IFMA8, adx = path == LV_SECP256K1_PATH_ADX;
     const uint64_t tab_kind = ifma ? K1_SLOT_TAB_V8 : K1_SLOT_TAB_SPLIT;
     /* parse everything, queueing compressed keys for one batched decompression */
     for (size_t i = 0; i < m; i++) {
@@ -320,14 +373,11 @@ static void k1_verify_group(k1_group *g, size_t m, const uint8_t *keys, const ui
      * lanes' kind: only split tables are read here */
     if (tab_kind != K1_SLOT_TAB_SPLIT) ct = 0;
     if (ct) ecmult_init_split();
-    if (c > ct)
-        ecmult_tables_var(g->pre + ct * ECMULT_TABLE_A, g->pre_lam + ct * ECMULT_TABLE_A, g->pts + ct, c - ct,
-                          g->jac, g->zs, g->zis);
+    if (c > ct) k1_cold_tables(g, ct, c - ct, adx);
     for (size_t j = 0; j < c; j++) {
         gej R;
-        if (j < ct) ecmult_cached_var(&R, g->tab[j], &g->na[j], &g->ng[j]);
-        else ecmult_strauss_var(&R, g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A, &g->na[j],
-                                &g->ng[j]);
+        if (j < ct) k1_ecmult_cached(&R, adx, g->tab[j], &g->na[j], &g->ng[j]);
+        else k1_ecmult_cold(&R, g, j, adx);
         status[g->idx[j]] = (uint8_t)k1_xr_matches_var(&R, &r[j]);
     }
 }
@@ -383,10 +433,9 @@ static void k1_recover_group(k1_group *g, size_t m, const uint8_t *digests, cons
     } else
 #endif
     {
-        ecmult_tables_var(g->pre, g->pre_lam, g->pts, c, g->jac, g->zs, g->zis);
-        for (size_t j = 0; j < c; j++)
-            ecmult_strauss_var(&res[j], g->pre + j * ECMULT_TABLE_A, g->pre_lam + j * ECMULT_TABLE_A,
-                               &g->na[j], &g->ng[j]);
+        const int adx = k1_best_path() == LV_SECP256K1_PATH_ADX;
+        k1_cold_tables(g, 0, c, adx);
+        for (size_t j = 0; j < c; j++) k1_ecmult_cold(&res[j], g, j, adx);
     }
     ge_set_all_gej_var(aff, res, c, g->zs, g->zis);
     for (size_t j = 0; j < c; j++) {

@@ -27,13 +27,21 @@ static const ge GE_G = {{{0x2815B16F81798ULL, 0xDB2DCE28D959FULL, 0xE870B07029BF
                           0x483ADA7726A3ULL}},
                         0};
 
-/* ecmult_g_tabs[j][i] = (2i+1) 2^(32j) G.  Rows 0 and 4 serve the 128-doubling chain of keys seen once
- * (ng = lo + 2^128 hi) and are built on first use; the other six serve the 32-doubling chain of keys with a
- * split per-key table (secp256k1_keytab_impl.h) and are built the first time that path runs. */
-#define ECMULT_G_ROWS 8
+/* The split per-key tables (secp256k1_keytab_impl.h) hold KT_BASES bases 2^(KT_SPACING j) A of a GLV
+ * half (128 bits), so their chain has KT_SPACING doublings; ng (256 bits) needs twice the rows of G. */
+#ifndef KT_BASES
+#define KT_BASES 8
+#endif
+#define KT_SPACING (128 / KT_BASES)
+_Static_assert(KT_BASES * KT_SPACING == 128 && KT_BASES <= 16, "bases evenly split a GLV half");
+
+/* ecmult_g_tabs[j][i] = (2i+1) 2^(KT_SPACING j) G.  Rows 0 and KT_BASES serve the 128-doubling chain of
+ * keys seen once (ng = lo + 2^128 hi) and are built on first use; the others serve the KT_SPACING-doubling
+ * chain of keys with a split per-key table and are built the first time that path runs. */
+#define ECMULT_G_ROWS (2 * KT_BASES)
 static ge_storage ecmult_g_tabs[ECMULT_G_ROWS][ECMULT_TABLE_G];
-#define ecmult_g_pre (ecmult_g_tabs[0])     /* (2i+1) G */
-#define ecmult_g128_pre (ecmult_g_tabs[4])  /* (2i+1) 2^128 G */
+#define ecmult_g_pre (ecmult_g_tabs[0])            /* (2i+1) G */
+#define ecmult_g128_pre (ecmult_g_tabs[KT_BASES])  /* (2i+1) 2^128 G */
 static pthread_once_t ecmult_once = PTHREAD_ONCE_INIT;
 static pthread_once_t ecmult_split_once = PTHREAD_ONCE_INIT;
 
@@ -57,22 +65,25 @@ static void ecmult_fill_table(ge_storage *out, const ge *b, int count) {
     }
 }
 
-/* Row j of ecmult_g_tabs from 2^(32j) G, for each j in the bit set `rows`. */
-static void ecmult_build_rows(unsigned rows) {
+/* Row j of ecmult_g_tabs from 2^(KT_SPACING j) G, for each j in the bit set `rows`. */
+static void ecmult_build_rows(uint32_t rows) {
     gej t;
     ge b;
     fe z, zi;
     gej_set_ge(&t, &GE_G);
     for (int j = 0; j < ECMULT_G_ROWS; j++) {
-        if (j) for (int i = 0; i < 32; i++) gej_double_var(&t, &t);
+        if (j) for (int i = 0; i < KT_SPACING; i++) gej_double_var(&t, &t);
         if (!(rows >> j & 1)) continue;
         ge_set_all_gej_var(&b, &t, 1, &z, &zi);
         ecmult_fill_table(ecmult_g_tabs[j], &b, ECMULT_TABLE_G);
     }
 }
 
-static void ecmult_build_tables(void) { ecmult_build_rows(0x11); }
-static void ecmult_build_split_tables(void) { ecmult_build_rows(0xEE); }
+#define ECMULT_COLD_ROWS (1u | 1u << KT_BASES)
+static void ecmult_build_tables(void) { ecmult_build_rows(ECMULT_COLD_ROWS); }
+static void ecmult_build_split_tables(void) {
+    ecmult_build_rows((uint32_t)((1ull << ECMULT_G_ROWS) - 1) & ~ECMULT_COLD_ROWS);
+}
 
 /* The static tables are built once, by whichever thread first needs them. */
 static void ecmult_init(void) { pthread_once(&ecmult_once, ecmult_build_tables); }
@@ -128,34 +139,42 @@ static void ecmult_add_digit_g(gej *r, const ge_storage *tab, int d) {
     gej_add_ge_var(r, r, &p);
 }
 
-/* r = na*A + ng*G, A given by its tables (pre/pre_lam may be NULL when na is zero).  Variable time. */
-static void ecmult_strauss_var(gej *r, const ge *pre, const ge *pre_lam, const scalar *na, const scalar *ng) {
-    int w1[WNAF_LEN], w2[WNAF_LEN], wg1[WNAF_LEN], wg2[WNAF_LEN];
-    int l1 = 0, l2 = 0, lg1 = 0, lg2 = 0, neg1 = 0, neg2 = 0;
-    if (pre && !scalar_is_zero(na)) {
-        scalar k1, k2;
-        scalar_split_lambda(&k1, &k2, na);
-        if (scalar_is_high(&k1)) { scalar_negate(&k1, &k1); neg1 = 1; }
-        if (scalar_is_high(&k2)) { scalar_negate(&k2, &k2); neg2 = 1; }
-        l1 = scalar_wnaf_var(w1, WNAF_LEN, &k1, ECMULT_WINDOW_A);
-        l2 = scalar_wnaf_var(w2, WNAF_LEN, &k2, ECMULT_WINDOW_A);
+/* The wNAF digits of one Strauss chain: w[0], w[1] for na's GLV halves (window ECMULT_WINDOW_A, their
+ * signs in neg[0], neg[1]) when have_a and na != 0, w[2], w[3] for ng's low and high 128 bits (window
+ * ECMULT_WINDOW_G); len[k] = 0 for a scalar left out; bits = the chain's length.  Shared by the chains of
+ * both fields (secp256k1_ecmult_adx_impl.h). */
+typedef struct { int w[4][WNAF_LEN], len[4], neg[2], bits; } strauss_digits;
+
+static void strauss_digits_var(strauss_digits *d, int have_a, const scalar *na, const scalar *ng) {
+    d->len[0] = d->len[1] = d->len[2] = d->len[3] = d->neg[0] = d->neg[1] = d->bits = 0;
+    if (have_a && !scalar_is_zero(na)) {
+        scalar k[2];
+        scalar_split_lambda(&k[0], &k[1], na);
+        for (int h = 0; h < 2; h++) {
+            if (scalar_is_high(&k[h])) { scalar_negate(&k[h], &k[h]); d->neg[h] = 1; }
+            d->len[h] = scalar_wnaf_var(d->w[h], WNAF_LEN, &k[h], ECMULT_WINDOW_A);
+        }
     }
     if (ng && !scalar_is_zero(ng)) {
         scalar lo = {{ng->d[0], ng->d[1], 0, 0}}, hi = {{ng->d[2], ng->d[3], 0, 0}};
-        lg1 = scalar_wnaf_var(wg1, WNAF_LEN, &lo, ECMULT_WINDOW_G);
-        lg2 = scalar_wnaf_var(wg2, WNAF_LEN, &hi, ECMULT_WINDOW_G);
+        d->len[2] = scalar_wnaf_var(d->w[2], WNAF_LEN, &lo, ECMULT_WINDOW_G);
+        d->len[3] = scalar_wnaf_var(d->w[3], WNAF_LEN, &hi, ECMULT_WINDOW_G);
     }
-    int bits = l1;
-    if (l2 > bits) bits = l2;
-    if (lg1 > bits) bits = lg1;
-    if (lg2 > bits) bits = lg2;
+    for (int k = 0; k < 4; k++)
+        if (d->len[k] > d->bits) d->bits = d->len[k];
+}
+
+/* r = na*A + ng*G, A given by its tables (pre/pre_lam may be NULL when na is zero).  Variable time. */
+static void ecmult_strauss_var(gej *r, const ge *pre, const ge *pre_lam, const scalar *na, const scalar *ng) {
+    strauss_digits d;
+    strauss_digits_var(&d, pre != NULL, na, ng);
     gej_set_infinity(r);
-    for (int i = bits - 1; i >= 0; i--) {
+    for (int i = d.bits - 1; i >= 0; i--) {
         gej_double_var(r, r);
-        if (i < l1 && w1[i]) ecmult_add_digit(r, pre, w1[i], neg1);
-        if (i < l2 && w2[i]) ecmult_add_digit(r, pre_lam, w2[i], neg2);
-        if (i < lg1 && wg1[i]) ecmult_add_digit_g(r, ecmult_g_pre, wg1[i]);
-        if (i < lg2 && wg2[i]) ecmult_add_digit_g(r, ecmult_g128_pre, wg2[i]);
+        if (i < d.len[0] && d.w[0][i]) ecmult_add_digit(r, pre, d.w[0][i], d.neg[0]);
+        if (i < d.len[1] && d.w[1][i]) ecmult_add_digit(r, pre_lam, d.w[1][i], d.neg[1]);
+        if (i < d.len[2] && d.w[2][i]) ecmult_add_digit_g(r, ecmult_g_pre, d.w[2][i]);
+        if (i < d.len[3] && d.w[3][i]) ecmult_add_digit_g(r, ecmult_g128_pre, d.w[3][i]);
     }
 }
 

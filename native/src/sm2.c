@@ -26,8 +26,12 @@
 #include "wei3_ecmult_impl.h"
 #include "wei3_keytab_impl.h"
 #include "wei3_ifma_impl.h"
+#include "wei3_ifma_keytab_impl.h"
 #include "wei3_api_impl.h"
 
+#ifdef W3V_OK
+_Static_assert(W3K_KEYTAB_BYTES == LV_SM2_KEYTAB8_BYTES, "public lane key table size");
+#endif
 _Static_assert(LV_SM2_PATH_PORTABLE == W3_PATH_PORTABLE && LV_SM2_PATH_ADX == W3_PATH_ADX &&
                LV_SM2_PATH_IFMA8 == W3_PATH_IFMA8, "public path numbers are wei3_path_impl.h's");
 
@@ -114,6 +118,44 @@ int lv_sm2_verify_e_tab(const uint8_t *e, const uint8_t *sigs, size_t n, const u
                                 sigs + 64 * i);
     }
     return LV_OK;
+}
+
+/* lv_sm2_verify_e_tab over lane key tables (wei3_ifma_keytab_impl.h), 8 items per vector:
+ * (x1, y1) = s G + t Q as in sm2_verify_one. */
+int lv_sm2_verify_e_tab8(const uint8_t *e, const uint8_t *sigs, size_t n, const uint8_t *tabs, size_t ntabs,
+                         const int32_t *tab_idx, uint8_t *out) {
+    int rc = w3_tab_args(e, sigs, out, tabs, ntabs, tab_idx, n);
+    if (rc != LV_OK) return rc;
+    w3_ecmult_init();
+#ifdef W3V_OK
+    scalar s8[8], t8[8], c8[8];
+    int32_t rows[8];
+    size_t idx[8];
+    int m = 0;
+    uint8_t res[8];
+    if (!w3k_available()) return LV_EBADPATH;
+    for (size_t i = 0; i < n; i++) {
+        scalar r, ee;
+        out[i] = 0;
+        if (scalar_set_b32_nonzero(&r, sigs + 64 * i) && scalar_set_b32_nonzero(&s8[m], sigs + 64 * i + 32)) {
+            scalar_add(&t8[m], &r, &s8[m]);
+            if (!scalar_is_zero(&t8[m])) {
+                scalar_set_b32(&ee, e + 32 * i);
+                scalar_sub(&c8[m], &r, &ee);
+                rows[m] = tab_idx[i];
+                idx[m++] = i;
+            }
+        }
+        if (m == 8 || (i == n - 1 && m)) {
+            w3k_verify8(tabs, rows, s8, t8, c8, m, res);
+            for (int j = 0; j < m; j++) out[idx[j]] = res[j];
+            m = 0;
+        }
+    }
+    return LV_OK;
+#else
+    return LV_EBADPATH;
+#endif
 }
 
 int lv_sm2_sign_e(const uint8_t *privs, const uint8_t *e, const uint8_t *nonces, size_t n, uint8_t *sigs,

@@ -12,6 +12,8 @@
 #include "lv_status.h"
 /* Bytes of one key table (precomputed multiples of a public key, opaque; see wei3_keytab_impl.h). */
 #define LV_SM2_KEYTAB_BYTES 32768
+/* Bytes of one lane key table (lv_sm2_keytab8, for the AVX-512 IFMA path; see wei3_ifma_keytab_impl.h). */
+#define LV_SM2_KEYTAB8_BYTES 10304
 
 /* out[i] = 1 when sigs[i] = r||s is a valid SM2 signature under key i for the message hash
  * e[i] = SM3(Z_A || M) (computed by the caller): r, s in [1, n-1], t = r + s mod n != 0,
@@ -51,5 +53,12 @@ int lv_sm2_test_field8(int op, const uint8_t *a256, const uint8_t *b256, uint8_t
 #define LV_SM2_PATH_IFMA8 2
 int lv_sm2_best_path(void);
 int lv_sm2_path_ok(int path);
+
+/* The AVX-512 IFMA key-table path: lv_sm2_keytab8 builds lane key tables (LV_SM2_KEYTAB8_BYTES each, as
+ * lv_sm2_keytab; on any x86-64 CPU), lv_sm2_verify_e_tab8 verifies over them (as lv_sm2_verify_e_tab); both return
+ * LV_EBADPATH where the path is missing (verification: when the IFMA path is not the best path now). */
+int lv_sm2_keytab8(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *tabs, uint8_t *status);
+int lv_sm2_verify_e_tab8(const uint8_t *e, const uint8_t *sigs, size_t n, const uint8_t *tabs, size_t ntabs,
+                         const int32_t *tab_idx, uint8_t *out);
 
 #endif

@@ -148,6 +148,31 @@ int W3_API(keytab)(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8
     return LV_OK;
 }
 
+/* Lane key tables (wei3_ifma_keytab_impl.h, W3K_KEYTAB_BYTES each), for W3_API(verify_tab8), as
+ * W3_API(keytab): in the lanes where the IFMA path is available, else in 4x64 code (no AVX-512 needed);
+ * LV_EBADPATH where the build has no IFMA path at all. */
+int W3_API(keytab8)(const uint8_t *keys, const uint8_t *key_lens, size_t n, uint8_t *tabs, uint8_t *status) {
+#ifdef W3V_OK
+    if (n && (!keys || !key_lens || !tabs || !status)) return LV_EMISUSE;
+    w3_ecmult_init();
+    pthread_once(&w3v_once, w3v_build);
+    keytab8_rows(keys, key_lens, n, tabs, status);
+    return LV_OK;
+#else
+    return LV_EBADPATH;
+#endif
+}
+
+/* The misuse checks of the verify_tab entry points: LV_OK, or the code to return. */
+static int w3_tab_args(const void *a, const void *b, const void *c, const uint8_t *tabs, size_t ntabs,
+                       const int32_t *tab_idx, size_t n) {
+    if (n && (!tabs || !tab_idx || !a || !b || !c)) return LV_EMISUSE;
+    for (size_t i = 0; i < n; i++) {
+        if (tab_idx[i] < 0 || (size_t)tab_idx[i] >= ntabs) return LV_EBADSLOT;
+    }
+    return LV_OK;
+}
+
 /* Test only: u1*G + u2*Q through the key-table path (table built here), output as test_ecmult's. */
 int W3_API(test_ecmult_tab)(const uint8_t *u1_32, const uint8_t *key, unsigned key_len, const uint8_t *u2_32,
                             uint8_t *out65) {
