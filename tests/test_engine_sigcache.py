@@ -49,7 +49,7 @@ def test_hits_only_for_the_exact_bytes_that_verified(scheme):
 
 def test_schemes_are_separated():
     pubs, msgs, sigs = _batch("ecdsa-secp256k1")
-    cache = SignatureCache(64)
+    cache = SignatureCache(1024)   # 16 items in 16 buckets of 4 would overflow one about 3% of the time
     cache.insert("ecdsa-secp256k1", pubs, msgs, sigs)
     assert cache.lookup("ecdsa-secp256k1", pubs, msgs, sigs).all()
     assert not cache.lookup("ecdsa-p256", pubs, msgs, sigs).any()
@@ -152,7 +152,7 @@ def test_bounded_under_four_threads_and_evicts():
 def test_pipeline_uses_the_cache_and_counts_it():
     scheme = "ecdsa-secp256k1"
     pubs, msgs, sigs = _batch(scheme, 10)
-    cache = SignatureCache(64)
+    cache = SignatureCache(1024)
     cache.insert(scheme, pubs[:7], msgs[:7], sigs[:7])
     bad = list(sigs)
     bad[2] = _flip(bad[2], 50)   # cached item changed: must be re-verified, and fail

@@ -58,7 +58,7 @@ def test_reports_identical_with_and_without_the_cache(suite):
 @pytest.mark.parametrize("suite", ["secp256k1-sha256", "ed25519-sha256", "sm2-sm3"])
 def test_changed_signature_in_a_cached_block_is_still_bad(suite):
     block = _chain(suite, txs=12, bad_rate=0.0).blocks[0]
-    cache = SignatureCache(256)
+    cache = SignatureCache(4096)
     v = Validator(suite, threads=1, sig_cache=cache)
     assert v.precheck(_txs(block)).all()
     dec = decode_block(block)
@@ -74,7 +74,7 @@ def test_changed_signature_in_a_cached_block_is_still_bad(suite):
 def test_changed_payload_under_the_same_signature_is_still_bad(suite):
     b = BlockBuilder(suite, validators=0)
     txs = [b.tx(i % 4, i // 4, b"payload %d" % i) for i in range(8)]
-    cache = SignatureCache(256)
+    cache = SignatureCache(4096)
     v = Validator(suite, threads=1, sig_cache=cache)
     assert v.precheck([t for t, _ in txs]).all()
     i = 5
