@@ -84,7 +84,15 @@ def check_links(work: BlockWork, prev: RawBlock | None) -> None:
         rep.add(R.BAD_PREV_HASH, f"block {raw.number} follows block {prev.number}")
 
 
-def parse_block(raw: RawBlock, trust: Trust | None, prev: RawBlock | None, certs: Identities) -> BlockWork:
+# How often (in envelopes) parse_block offers its signatures to the ledger stream: about 200 signatures
+# of the generated ledger, well under a chunk.
+CUT_EVERY = 64
+
+
+def parse_block(raw: RawBlock, trust: Trust | None, prev: RawBlock | None, certs: Identities,
+                cut=None) -> BlockWork:
+    """``cut(work)``, when given, is called every ``CUT_EVERY`` envelopes with the work so far: the ledger stream hands
+    the signatures listed by then to the verifier while the rest of the block is parsed."""
     rep = R.FabricReport(number=raw.number, n_tx=len(raw.envelopes))
     genesis = raw.number == 0 and prev is None
     work = BlockWork(raw, rep, trust, certs=certs)
@@ -96,6 +104,8 @@ def parse_block(raw: RawBlock, trust: Trust | None, prev: RawBlock | None, certs
             _envelope(work, i, env_bytes, genesis)
         except _DECODE_ERRORS as e:
             rep.add(R.MALFORMED, f"transaction {i}: {e or 'does not decode'}", i)
+        if cut is not None and not (i + 1) % CUT_EVERY:
+            cut(work)
     if genesis and work.new_trust is not None:
         work.trust = work.new_trust  # the genesis block is the trust anchor: its config vouches for itself
     try:
