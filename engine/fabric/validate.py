@@ -1,7 +1,7 @@
 """Validating Fabric blocks: parse a window of blocks, verify every signature of the window (and the
 certificate signatures of identities not seen before) in one plan, then map the verdicts to each block's
-report.  ``validate_ledger`` verifies one window on a helper thread while it parses the next (the kernels
-release the GIL).
+report.  ``validate_ledger`` streams a window's signatures to a helper thread in chunks while it parses
+(``stream.py``; the kernels release the GIL).
 
 Signature checks, per item: the signer's identity must parse and carry a P-256 or SM2 key; the DER signature
 must decode; ECDSA must be low-S (``high_s``, as Fabric's IsLowS rejects it before verifying); then the
