@@ -147,7 +147,8 @@ def test_gates(request):
     # interleaved with the old tree) the LVB1 warm block went from 3.6-3.9 to 2.85-3.2 ms and block
     # 277647's from 5.0-5.1 to 3.9-4.1 ms (README: "Signature cache and pre-verified transactions").  The
     # IFMA gates stay below the idle figures until they are re-measured there; sanity floors (one shot on
-    # shared cores) only catch a cache that stopped skipping work.
+    # shared cores) only catch a cache that stopped skipping work.  Block 277647 after the column checks
+    # and lazy outputs: 2.88x-2.91x by medians at load 1.3 (README), not yet 3x with a margin to gate on.
     ifma = tier() == "avx512-ifma"
     assert q["lvb1_90pct_speedup"] >= ((4.0 if ifma else 5.0) if enabled else 1.5), q
     assert q["lookup_share_of_cold"] <= (0.05 if enabled else 0.25), q

@@ -9,6 +9,7 @@ import hashlib
 
 import numpy as np
 
+from ..kernels import bitcoin_scan as S
 from ..merkle import merkle_root_mutated
 from . import report as R
 from .script import legacy_sigop_count
@@ -69,13 +70,20 @@ def merkle_root(txids, threads: int | None = None) -> tuple[bytes, bool]:
 
 
 def check_structure(block: Block, rep: R.BitcoinReport, raw: bytes | None = None,
-                    starts: list[int] | None = None) -> None:
+                    starts: list[int] | None = None, columns=None) -> None:
     """CheckBlock's size, coinbase and sigop rules and CheckTransaction for every transaction, plus the
     weight limit.  Txids must already be set on the transactions.  With the block's bytes ``raw`` and the
     offset of each transaction in them (``starts``, as the parser records) the legacy sigops are counted
-    by one kernel pass over the bytes (kernels/bitcoin_sigops.py) instead of per script in Python."""
+    by one kernel pass over the bytes (kernels/bitcoin_sigops.py) instead of per script in Python.  With
+    the scan's ``columns`` (``BlockParser.columns()``) one kernel pass (kernels/bitcoin_txcheck.py) picks the
+    transactions CheckTransaction's rules could fail and only those go through them."""
     txs = block.txs
-    stripped_size = block.size - sum(len(tx.raw) - len(tx.stripped) for tx in txs)
+    if columns is not None and len(columns[1]) != len(txs) + 1:
+        columns = None
+    if columns is None:
+        stripped_size = block.size - sum(len(tx.raw) - len(tx.stripped) for tx in txs)
+    else:
+        stripped_size = block.size - _witness_bytes(columns[1])
     if not txs or len(txs) * WITNESS_SCALE_FACTOR > MAX_BLOCK_WEIGHT \
             or stripped_size * WITNESS_SCALE_FACTOR > MAX_BLOCK_WEIGHT:
         rep.add(R.BAD_LENGTH, f"{len(txs)} transactions, stripped size {stripped_size}")
@@ -94,14 +102,35 @@ def check_structure(block: Block, rep: R.BitcoinReport, raw: bytes | None = None
         j = seen.setdefault(tx.txid, i)
         if j != i:
             rep.add(R.DUPLICATE_TXID, f"transaction {i} repeats the txid of transaction {j}", i)
-    for i, tx in enumerate(txs):
-        _check_transaction(tx, i, rep)
-    sigops = _legacy_sigops(txs, raw, starts)
+    if columns is not None:
+        from ..kernels.bitcoin_txcheck import tx_flags
+
+        for i in np.flatnonzero(tx_flags(*columns)).tolist():
+            _check_transaction(txs[i], i, rep)
+    else:
+        for i, tx in enumerate(txs):
+            _check_transaction(tx, i, rep)
+    sigops = _legacy_sigops(txs, raw, starts, columns)
     if sigops * WITNESS_SCALE_FACTOR > MAX_BLOCK_SIGOPS_COST:
         rep.add(R.TOO_MANY_SIGOPS, f"{sigops} legacy sigops (x{WITNESS_SCALE_FACTOR} > {MAX_BLOCK_SIGOPS_COST})")
 
 
-def _legacy_sigops(txs, raw: bytes | None, starts: list[int] | None) -> int:
+def _witness_bytes(ttab: np.ndarray) -> int:
+    """What the witness serialization adds to the scanned transactions (``ttab``, scan_txs's table): marker,
+    flag and witness records, the bytes outside the body, version and locktime."""
+    t = ttab[:-1]
+    seg = t[:, S.T_SEG] != 0
+    return int(((t[:, S.T_HI] - t[:, S.T_LO]) - (t[:, S.T_BODY_HI] - t[:, S.T_BODY_LO]) - 8)[seg].sum())
+
+
+def _legacy_sigops(txs, raw: bytes | None, starts: list[int] | None, columns=None) -> int:
+    if columns is not None:
+        from ..kernels.bitcoin_sigops import block_sigops
+
+        t = columns[1][:-1]
+        n = block_sigops(columns[0], t[:, S.T_LO], t[:, S.T_HI], t[:, S.T_SEG] != 0)
+        if n >= 0:
+            return n
     if raw is not None and starts is not None and len(starts) == len(txs):
         from ..kernels.bitcoin_sigops import block_sigops
 

@@ -154,13 +154,58 @@ class Tx:
     hashes); ``raw`` is the full serialization as it appears in the block (what the wtxid hashes);
     ``coinbase`` is ``is_coinbase()`` as ``parse_tx`` found it."""
 
-    __slots__ = ("version", "vin", "vout", "locktime", "has_witness", "stripped", "raw", "txid", "wtxid",
-                 "_cache", "coinbase")
+    __slots__ = ("version", "_vin", "_ins", "_vout", "_outs", "locktime", "has_witness", "stripped", "raw",
+                 "txid", "wtxid", "_cache", "coinbase")
 
     def __init__(self):
         self.txid = b""
         self.wtxid = b""
         self._cache = {}
+        self._vin = self._ins = self._vout = self._outs = None
+
+    @property
+    def vin(self) -> list[TxIn]:
+        """The inputs.  A scanned witness-free transaction makes them on first use from the scan's rows
+        (``_ins``: the block's bytes and [outpoint, scriptSig start, end, sequence, prevout index] per
+        input): a block's validation reads the outpoints from the rows (``input_rows``) and makes objects
+        only for inputs that go to the Python classifier (block 277647: ~0.25 ms of objects, most unread)."""
+        v = self._vin
+        if v is None:
+            data, rows = self._ins
+            v = self._vin = [TxIn(data[a:a + 36], data[b:c], sq, n) for a, b, c, sq, n in rows]
+            self._ins = None
+        return v
+
+    @vin.setter
+    def vin(self, v: list[TxIn]) -> None:
+        self._vin = v
+
+    def input_rows(self):
+        """(the block's bytes, [outpoint, scriptSig start, end, sequence, prevout index] per input) while
+        the input objects are not made, else None."""
+        return self._ins
+
+    @property
+    def n_in(self) -> int:
+        """The number of inputs, without making their objects."""
+        return len(self._ins[1]) if self._vin is None else len(self._vin)
+
+    @property
+    def vout(self) -> list[TxOut]:
+        """The outputs.  A scanned transaction makes them on first use from the scan's rows (``_outs``:
+        the block's bytes and [start, script start, end, value] per output): a block's validation reads
+        the outputs of the coinbase and of transactions spent inside the block, the column checks the
+        rest (block 277647: ~0.19 ms of objects for 213 transactions, most never read)."""
+        v = self._vout
+        if v is None:
+            data, rows = self._outs
+            v = self._vout = [TxOut(value, data[b:c], data[a:c]) for a, b, c, value in rows]
+            self._outs = None
+        return v
+
+    @vout.setter
+    def vout(self, v: list[TxOut]) -> None:
+        self._vout = v
 
     def is_coinbase(self) -> bool:
         return _is_coinbase(self.vin)
@@ -300,6 +345,18 @@ class BlockParser:
     def done(self) -> bool:
         return len(self.block.txs) == self.count
 
+    def scan_tables(self):
+        """(raw as uint8, txs, ins, outs): ``kernels.bitcoin_scan.scan_txs``'s tables when the scan took every
+        transaction of the block (row i is transaction i, parsed or not yet), else None."""
+        sc = self._scanned
+        if sc is None or sc.k != self.count:
+            return None
+        return sc.columns
+
+    def columns(self):
+        """``scan_tables()`` once every transaction is parsed, else None."""
+        return self.scan_tables() if self.done else None
+
     def parse_until(self, limit: int) -> int:
         """Parse transactions until one ends at or past byte ``limit`` (at least one, while any remain);
         returns how many transactions were parsed before this call.  A limit at or past the end of the bytes
@@ -334,11 +391,11 @@ class BlockParser:
 
 class _Scanned:
     """The transactions ``kernels.bitcoin_scan.scan_txs`` took (the first ``k`` of the block; the Python
-    reader parses any after them): every input and output object made in one comprehension each, then a
-    ``Tx`` per transaction on demand.  A scanned transaction's objects equal what ``parse_tx`` makes of
-    it (tests/test_bitcoin_wire_scan.py)."""
+    reader parses any after them): a ``Tx`` per transaction on demand, which makes its input and output
+    objects when they are first read (a transaction with witnesses, its inputs at once).  A scanned
+    transaction's objects equal what ``parse_tx`` makes of it (tests/test_bitcoin_wire_scan.py)."""
 
-    __slots__ = ("data", "k", "t", "vin", "vout", "wit0", "w")
+    __slots__ = ("data", "k", "t", "i", "o", "wit0", "w", "columns")
 
     def __init__(self, data: bytes, pos: int, count: int):
         import numpy as np
@@ -346,13 +403,13 @@ class _Scanned:
         from ..kernels import bitcoin_scan as S
 
         self.data = data
-        self.k, txs, ins, outs, wit = S.scan_txs(np.frombuffer(data, dtype=np.uint8), pos, count)
+        buf = np.frombuffer(data, dtype=np.uint8)
+        self.k, txs, ins, outs, wit = S.scan_txs(buf, pos, count)
+        # kept for the block checks that work on the columns (checkblock.check_structure)
+        self.columns = (buf, txs, ins, outs)
         self.t = txs.tolist()
-        op, ss_lo, ss_hi, seq, prev_n = (ins[:, c].tolist() for c in (S.I_OP, S.I_SS_LO, S.I_SS_HI, S.I_SEQ,
-                                                                     S.I_PREV_N))
-        self.vin = [TxIn(data[a:a + 36], data[b:c], sq, n) for a, b, c, sq, n in zip(op, ss_lo, ss_hi, seq, prev_n)]
-        self.vout = [TxOut(v, data[b:c], data[a:c]) for a, b, c, v in
-                     zip(*(outs[:, c].tolist() for c in (S.O_LO, S.O_SPK, S.O_HI, S.O_VALUE)))]
+        self.i = ins[:, [S.I_OP, S.I_SS_LO, S.I_SS_HI, S.I_SEQ, S.I_PREV_N]].tolist()  # each Tx: lazily
+        self.o = outs[:, [S.O_LO, S.O_SPK, S.O_HI, S.O_VALUE]].tolist()  # each Tx makes its TxOuts lazily
         self.wit0 = ins[:, S.I_WIT0].tolist() if len(wit) else None
         self.w = wit.tolist()
 
@@ -364,16 +421,19 @@ class _Scanned:
         lo, hi, seg, body_lo, body_hi, i0, o0, w0, i1, o1, w1 = self.t[j]
         tx = Tx()
         tx.version = _I32.unpack_from(data, lo)[0]
-        tx.vin = vin = self.vin[i0:i1]
-        tx.vout = self.vout[o0:o1]
-        tx.coinbase = _is_coinbase(vin)
+        rows = self.i[i0:i1]
+        tx._ins = (data, rows)
+        tx._outs = (data, self.o[o0:o1])
+        # is_coinbase() from the rows: one input, spending the null outpoint
+        tx.coinbase = len(rows) == 1 and rows[0][4] == 0xFFFFFFFF and data[rows[0][0]:rows[0][0] + 32] == \
+            _ZERO32
         tx.locktime = _U32.unpack_from(data, hi - 4)[0]
         tx.raw = data[lo:hi]
         tx.has_witness = bool(seg)
         if seg:
             w = self.w
             bounds = self.wit0[i0:i1] + [w1]
-            for k, txin in enumerate(vin):
+            for k, txin in enumerate(tx.vin):
                 txin.witness = [data[a:b] for a, b in w[bounds[k]:bounds[k + 1]]]
             tx.stripped = data[lo:lo + 4] + data[body_lo:body_hi] + data[hi - 4:hi]
         else:
