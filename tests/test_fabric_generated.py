@@ -331,3 +331,28 @@ def test_chunks_cut_inside_blocks_agree(net, tmp_path, monkeypatch, chunk, windo
     monkeypatch.setattr(validate, "WINDOW_SIGS", window)
     for threads in (1, 2):
         assert [r.to_dict() for r in fabric.validate_ledger(p, threads=threads)] == want
+
+
+def test_stream_closed_early_and_broken_file(net, tmp_path, monkeypatch):
+    # A consumer that stops after the first report leaves no helper thread behind; a file whose framing
+    # breaks after verified chunks still yields the reports before the damage, then raises ValueError.
+    import threading
+
+    from ledgerval.fabric import parse, stream
+
+    monkeypatch.setattr(parse, "CUT_EVERY", 1)
+    monkeypatch.setattr(stream, "CHUNK_FIRST", 2)
+    monkeypatch.setattr(stream, "CHUNK_SIGS", 4)
+    data = build.ledger_bytes(build.build_ledger(net, 4, TXS))
+    p = tmp_path / "blockfile"
+    p.write_bytes(data)
+    gen = fabric.validate_ledger(p, threads=2)
+    assert next(gen).ok
+    gen.close()
+    assert not [t for t in threading.enumerate() if t.name.startswith("ledgerval-fabric")]
+    p.write_bytes(data + b"\x05\x01")  # a record that claims 5 bytes and has 1
+    reps = []
+    with pytest.raises(ValueError):
+        for r in fabric.validate_ledger(p, threads=2):
+            reps.append(r)
+    assert [r.number for r in reps] == [0, 1, 2, 3] and all(r.ok for r in reps)
