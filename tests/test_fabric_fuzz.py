@@ -461,3 +461,43 @@ def test_transaction_views_read_what_fabric_reads(data):
         assert want is None
         return
     assert got == want
+
+
+def _fields_mixed(parts: list[tuple[int, bytes]], extra: list[tuple[int, bytes]] = ()):
+    """Messages of ``parts`` (tag, body), each mostly kept once, sometimes twice, with each of ``extra``
+    mostly left out: most messages decode, and fields that occur twice are frequent."""
+    ops = st.tuples(st.lists(st.sampled_from([1, 1, 1, 2]), min_size=len(parts), max_size=len(parts)),
+                    st.lists(st.sampled_from([0, 0, 0, 1]), min_size=len(extra), max_size=len(extra)))
+    return ops.map(lambda c: b"".join(_ld(t, b) * k for (t, b), k in zip(list(parts) + list(extra), c[0] + c[1])))
+
+
+@FUZZ
+@given(data=st.data())
+def test_endorser_view_reads_what_fabric_reads(data):
+    # parse._endorser_view reads a payload and its transaction in one decode; whenever it answers, it must
+    # answer what Fabric reads from the payload and then from its data, and it declines the rest
+    from ledgerval.fabric import parse
+    from ledgerval.fabric.proto import lvfabric_pb2 as pb
+
+    ch, sh = _header_parts()
+    config_ch = pb.ChannelHeader(type=1, channel_id="c").SerializeToString()
+    other = pb.SignatureHeader(nonce=b"x").SerializeToString()  # no creator: merged, the first one's stays
+    header = data.draw(_fields_mixed([(0x0A, ch), (0x12, sh)], [(0x12, other), (0x0A, config_ch)]))
+
+    def tx_of(endorser: bytes) -> bytes:
+        e = pb.Endorsement(endorser=endorser, signature=b"s").SerializeToString()
+        cea = data.draw(_fields_mixed([(0x0A, b"prp"), (0x12, e)], [(0x0A, b"prp2")]))
+        cap = data.draw(_fields_mixed([(0x0A, b"proposal"), (0x12, cea)]))
+        return data.draw(_fields_mixed([(0x0A, data.draw(_fields_mixed([(0x0A, b"hdr"), (0x12, cap)])))]))
+
+    payload = data.draw(_fields_mixed([(0x0A, header), (0x12, tx_of(b"peer1"))],
+                                      [(0x12, tx_of(b"peer2")), (0x0A, pb.HeaderView().SerializeToString())]))
+    v = parse._endorser_view(payload)
+    want = _fabric_payload(payload)
+    if v is None:
+        return
+    assert want is not None and want[0] == parse.ENDORSER_TRANSACTION and want[3]
+    assert want[1] == v.header.signature_header.creator != b""
+    assert _fabric_actions(want[2]) == [(a.payload.action.proposal_response_payload,
+                                         [(e.endorser, e.signature) for e in a.payload.action.endorsements])
+                                        for a in v.data.actions]

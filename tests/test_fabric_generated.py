@@ -306,3 +306,53 @@ def test_shared_identity_cache_never_vouches_for_another_config(net, tmp_path):
         assert r.signatures_failed == 0
     # and trusted again under the first config, from the same cache
     assert all(r.ok for r in _validate(tmp_path, trusted))
+
+
+@pytest.mark.parametrize("chunk, window", [(1, 5), (3, 5), (7, 2048), (16, 20), (10**9, 5)])
+def test_chunks_cut_inside_blocks_agree(net, tmp_path, monkeypatch, chunk, window):
+    # Chunks cut inside blocks and across them, verified on the helper or taken back by the main thread,
+    # give the reports of one window verified at once: every code, at its index, in the same order.
+    from ledgerval.fabric import parse, stream, validate
+
+    corrupt = {("creator", 1, 2): _flip_last, ("endorsement", 2, 3, 1): _flip_last,
+               ("orderer", 3): build.high_s if net.scheme == "ecdsa-p256" else _flip_last,
+               ("creator", 4, 0): _flip_last}
+    blocks = build.build_ledger(net, 6, TXS, corrupt=corrupt, configs={4: net.config(drop=("Org2MSP",))})
+    p = tmp_path / "blockfile"
+    p.write_bytes(build.ledger_bytes(blocks))
+    state = validate.LedgerState(1)
+    works = [state.parse(raw) for raw in blockfile.iter_blockfile(p.read_bytes())]
+    want = [r.to_dict() for r in state.finish(works)]  # one window, one chunk, no stream
+    codes = {e["code"] for r in want for e in r["errors"]}
+    assert {R.BAD_CREATOR_SIGNATURE, R.BAD_ENDORSEMENT_SIGNATURE, R.UNKNOWN_IDENTITY} <= codes
+    monkeypatch.setattr(parse, "CUT_EVERY", 1)
+    monkeypatch.setattr(stream, "CHUNK_FIRST", max(1, chunk // 4))
+    monkeypatch.setattr(stream, "CHUNK_SIGS", chunk)
+    monkeypatch.setattr(validate, "WINDOW_SIGS", window)
+    for threads in (1, 2):
+        assert [r.to_dict() for r in fabric.validate_ledger(p, threads=threads)] == want
+
+
+def test_stream_closed_early_and_broken_file(net, tmp_path, monkeypatch):
+    # A consumer that stops after the first report leaves no helper thread behind; a file whose framing
+    # breaks after verified chunks still yields the reports before the damage, then raises ValueError.
+    import threading
+
+    from ledgerval.fabric import parse, stream
+
+    monkeypatch.setattr(parse, "CUT_EVERY", 1)
+    monkeypatch.setattr(stream, "CHUNK_FIRST", 2)
+    monkeypatch.setattr(stream, "CHUNK_SIGS", 4)
+    data = build.ledger_bytes(build.build_ledger(net, 4, TXS))
+    p = tmp_path / "blockfile"
+    p.write_bytes(data)
+    gen = fabric.validate_ledger(p, threads=2)
+    assert next(gen).ok
+    gen.close()
+    assert not [t for t in threading.enumerate() if t.name.startswith("ledgerval-fabric")]
+    p.write_bytes(data + b"\x05\x01")  # a record that claims 5 bytes and has 1
+    reps = []
+    with pytest.raises(ValueError):
+        for r in fabric.validate_ledger(p, threads=2):
+            reps.append(r)
+    assert [r.number for r in reps] == [0, 1, 2, 3] and all(r.ok for r in reps)

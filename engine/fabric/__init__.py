@@ -71,52 +71,23 @@ def validate_ledger(path_or_paths, *, threads: int | None = None, sig_cache=None
 
 
 def _validate_files(paths, threads, sig_cache=None):
-    from .validate import WINDOW_BLOCKS, WINDOW_SIGS, LedgerState, Window
+    from .stream import Stream
+    from .validate import LedgerState
 
-    state = LedgerState(threads, sig_cache)
-    inflight: list = []  # (Window, Future): one window verifies on the helper while the next is parsed
-    pool = None  # made at the first full window: a ledger of one window never starts a thread
-
-    def drain():
-        while inflight:
-            w, fut = inflight.pop(0)
-            yield from w.reports(fut.result())
-
-    def last(window: list):
-        # The last window runs here: a ledger of one window never waits on a thread hand-off.
-        yield from drain()
-        if window:
-            w = Window(state, window)
-            yield from w.reports(w.run())
-
+    stream = Stream(LedgerState(threads, sig_cache))
     try:
-        window: list = []
-        nsigs = 0
         for p in paths:
             with open(p, "rb") as f:
                 data = f.read()
             try:
                 for raw in iter_blockfile(data):
-                    w = state.parse(raw)
-                    window.append(w)
-                    nsigs += len(w.sigs)
-                    if nsigs >= WINDOW_SIGS or len(window) >= WINDOW_BLOCKS:
-                        if pool is None:
-                            from concurrent.futures import ThreadPoolExecutor
-
-                            pool = ThreadPoolExecutor(1, thread_name_prefix="ledgerval-fabric")
-                        win = Window(state, window)
-                        fut = pool.submit(win.run)
-                        yield from drain()
-                        inflight.append((win, fut))
-                        window, nsigs = [], 0
+                    yield from stream.add(raw)
             except ValueError as e:
-                yield from last(window)
+                yield from stream.finish()
                 raise ValueError(f"{p}: {e}") from None
-        yield from last(window)
+        yield from stream.finish()
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
+        stream.close()
 
 
 def _check_bytes(name: str, v) -> None:

@@ -1,7 +1,7 @@
 """Validating Fabric blocks: parse a window of blocks, verify every signature of the window (and the
 certificate signatures of identities not seen before) in one plan, then map the verdicts to each block's
-report.  ``validate_ledger`` verifies one window on a helper thread while it parses the next (the kernels
-release the GIL).
+report.  ``validate_ledger`` streams a window's signatures to a helper thread in chunks while it parses
+(``stream.py``; the kernels release the GIL).
 
 Signature checks, per item: the signer's identity must parse and carry a P-256 or SM2 key; the DER signature
 must decode; ECDSA must be low-S (``high_s``, as Fabric's IsLowS rejects it before verifying); then the
@@ -50,8 +50,8 @@ class LedgerState:
         self.threads = threads
         self.sig_cache = check_sig_cache(sig_cache)  # thread-safe: windows verify on a helper thread
 
-    def parse(self, raw: RawBlock) -> BlockWork:
-        work = parse_block(raw, self.trust, self.prev, self.identities)
+    def parse(self, raw: RawBlock, cut=None) -> BlockWork:
+        work = parse_block(raw, self.trust, self.prev, self.identities, cut)
         if work.new_trust is not None:
             self.trust = work.new_trust
         self.prev = raw
@@ -62,20 +62,19 @@ class LedgerState:
         return w.reports(w.run())
 
 
-class Window:
-    """The signature checks of consecutive blocks, as columns."""
+class Chunk:
+    """Signature items prepared for one plan: signer lookups, DER decoding and the scheme split on the
+    parsing thread (they read the shared identity cache); ``run`` hashes and verifies them on any thread.
+    A ledger's chunks are cut every ``CHUNK_SIGS`` signatures, inside blocks too, so verification starts
+    before the first big block is parsed (``stream.py``)."""
 
-    def __init__(self, state: LedgerState, works: list[BlockWork]):
-        self.state, self.works = state, works
-        items = [it for w in works for it in w.sigs]
+    def __init__(self, state: LedgerState, items: list[tuple]):
+        self.state, self.items = state, items
         self.n = n = len(items)
-        self.bounds = np.cumsum([0] + [len(w.sigs) for w in works]).tolist()
-        self.items = items
         cols = list(zip(*items)) if items else [()] * 6
         self.msgs = cols[4]
         uniq: dict[bytes, int] = {}
         self.cidx = np.fromiter((uniq.setdefault(c, len(uniq)) for c in cols[3]), dtype=np.intp, count=n)
-        self.cidx_list = self.cidx.tolist()
         self.creators = list(uniq)
         self.idents = [state.identities.get(c) for c in self.creators]
         ukind = np.array([_NONE if i.error else (_P256 if i.cert.scheme == "ecdsa-p256" else _SM2)
@@ -85,6 +84,91 @@ class Window:
         self.high = high & (self.kind == _P256)
         self.p256 = np.flatnonzero((self.kind == _P256) & self.der_ok & ~high)
         self.sm2 = np.flatnonzero((self.kind == _SM2) & self.der_ok)
+
+    def run(self, threads: int | None, edges=(), envelopes=()):
+        """(verdicts (n,) bool, {(child DER, issuer DER): bool} for ``edges``, the (m, 32) SHA-256 of
+        ``envelopes`` or None): one plan, one hash batch in it.  Safe on a helper thread: it reads the chunk
+        and touches no shared state (the signature cache is thread-safe)."""
+        threads = 1 if self.n < SMALL_BATCH else resolve_threads(threads)
+        keys = [i.cert.key if i.error is None else b"" for i in self.idents]
+        plan = Plan()
+        tickets = []
+        if self.p256.size:
+            # No low_s flag: high-S signatures never reach the plan (self.p256 excludes them and the report
+            # names them high_s), so block and certificate signatures share one verify_batch (-0.05 ms a
+            # run on the real ledger, medians of 300).
+            ht = plan.hashes("sha256", [self.msgs[i] for i in self.p256.tolist()])
+            tickets.append(("sig", self.p256, plan.signatures(
+                "ecdsa-p256", [keys[c] for c in self.cidx[self.p256].tolist()], plan.digests_of(ht),
+                self.rs[self.p256])))
+        if self.sm2.size:
+            tickets.append(("sig", self.sm2, plan.signatures(
+                "sm2", [keys[c] for c in self.cidx[self.sm2].tolist()], [self.msgs[i] for i in self.sm2.tolist()],
+                self.rs[self.sm2])))
+        edge_owners = {"ecdsa-p256": ([], []), "sm2": ([], [])}
+        edge_ok: dict[tuple[bytes, bytes], bool] = {}
+        for child, issuer in edges:
+            e = edge_check(child, issuer)
+            if e is None:
+                edge_ok[(child.der, issuer.der)] = False
+                continue
+            owners, cols = edge_owners[e[0]]
+            owners.append((child.der, issuer.der))
+            cols.append(e[1:])
+        # Certificate signatures: CAs need not sign low-S (Fabric's MSP normalises S before its own x509 check).
+        for scheme, (owners, cols) in edge_owners.items():
+            if owners:
+                tickets.append(("edge", owners, plan.signatures(scheme, *zip(*cols))))
+        data = plan.hashes("sha256", list(envelopes)) if envelopes else None  # joins the messages' hash batch
+        ok = np.zeros(self.n, dtype=bool)
+        if tickets or data is not None:
+            res = plan.execute(threads=threads, sig_cache=self.state.sig_cache)
+            for kind, where, t in tickets:
+                if kind == "sig":
+                    ok[where] = res.verdicts(t)
+                else:
+                    edge_ok.update(zip(where, res.verdicts(t).tolist()))
+            if data is not None:
+                data = res.digests(data)
+        return ok, edge_ok, data
+
+
+class Window:
+    """The signature checks of consecutive blocks, as columns: the reports' unit.  Its signatures are
+    verified in chunks (``Chunk``): the earlier ones already handed to a helper thread (their futures), the
+    last one by ``run``, which also verifies the window's certificate edges and small blocks' data_hash."""
+
+    def __init__(self, state: LedgerState, works: list[BlockWork], chunks: list[Chunk] | None = None,
+                 before: list = ()):
+        self.state, self.works = state, works
+        self.before = list(before)  # futures of the earlier chunks' run(), in order
+        if chunks is None:
+            chunks = [Chunk(state, [it for w in works for it in w.sigs])]
+        self.last = chunks[-1]
+        self.bounds = np.cumsum([0] + [len(w.sigs) for w in works]).tolist()
+        if len(chunks) == 1:
+            ch = chunks[0]
+            self.items, self.cidx, self.creators, self.idents = ch.items, ch.cidx, ch.creators, ch.idents
+            self.kind, self.der_ok, self.high = ch.kind, ch.der_ok, ch.high
+        else:
+            # the chunks' signers renumbered for the window
+            uniq: dict[bytes, int] = {}
+            idents: list = []
+            parts = []
+            for ch in chunks:
+                m = np.array([uniq.setdefault(c, len(uniq)) for c in ch.creators] + [0], dtype=np.intp)
+                if len(uniq) > len(idents):
+                    seen = dict(zip(ch.creators, ch.idents))
+                    idents.extend(seen[c] for c in list(uniq)[len(idents):])
+                parts.append(m[ch.cidx])
+            self.items = [it for ch in chunks for it in ch.items]
+            self.cidx = np.concatenate(parts)
+            self.creators, self.idents = list(uniq), idents
+            self.kind = np.concatenate([ch.kind for ch in chunks])
+            self.der_ok = np.concatenate([ch.der_ok for ch in chunks])
+            self.high = np.concatenate([ch.high for ch in chunks])
+        self.n = len(self.items)
+        self.cidx_list = self.cidx.tolist()
         self.edges = self._pending_edges()
         self.blocks_hashed = [b for b, w in enumerate(works) if w.envelopes is not None]  # data_hash here
 
@@ -122,59 +206,15 @@ class Window:
         self.pairs, self.known = pairs, known
         return list(pending.values())
 
-    def run(self):
-        """(verdicts (n,) bool for the window's signatures, {(child DER, issuer DER): bool}, the (m, 32)
-        data hashes of ``blocks_hashed`` or None): one plan, one hash batch in it.  Safe on a helper thread:
-        it reads the window and touches no shared state."""
-        threads = resolve_threads(self.state.threads)
-        if self.n < SMALL_BATCH:
-            threads = 1
-        keys = [self.idents[c].cert.key if self.idents[c].error is None else b"" for c in range(len(self.idents))]
-        plan = Plan()
-        tickets = []
-        if self.p256.size:
-            # No low_s flag: high-S signatures never reach the plan (self.p256 excludes them and the report
-            # names them high_s), so block and certificate signatures share one verify_batch (-0.05 ms a
-            # run on the real ledger, medians of 300).
-            ht = plan.hashes("sha256", [self.msgs[i] for i in self.p256.tolist()])
-            tickets.append(("sig", self.p256, plan.signatures(
-                "ecdsa-p256", [keys[c] for c in self.cidx[self.p256].tolist()], plan.digests_of(ht),
-                self.rs[self.p256])))
-        if self.sm2.size:
-            tickets.append(("sig", self.sm2, plan.signatures(
-                "sm2", [keys[c] for c in self.cidx[self.sm2].tolist()], [self.msgs[i] for i in self.sm2.tolist()],
-                self.rs[self.sm2])))
-        edge_owners = {"ecdsa-p256": ([], []), "sm2": ([], [])}
-        edge_ok: dict[tuple[bytes, bytes], bool] = {}
-        for child, issuer in self.edges:
-            e = edge_check(child, issuer)
-            if e is None:
-                edge_ok[(child.der, issuer.der)] = False
-                continue
-            owners, cols = edge_owners[e[0]]
-            owners.append((child.der, issuer.der))
-            cols.append(e[1:])
-        # Certificate signatures: CAs need not sign low-S (Fabric's MSP normalises S before its own x509 check).
-        for scheme, (owners, cols) in edge_owners.items():
-            if owners:
-                tickets.append(("edge", owners, plan.signatures(scheme, *zip(*cols))))
-        data = None
-        if self.blocks_hashed:  # joins the signed messages' hash batch
-            data = plan.hashes("sha256", [self.works[b].envelopes for b in self.blocks_hashed])
-        ok = np.zeros(self.n, dtype=bool)
-        if tickets or data is not None:
-            res = plan.execute(threads=threads, sig_cache=self.state.sig_cache)
-            for kind, where, t in tickets:
-                if kind == "sig":
-                    ok[where] = res.verdicts(t)
-                else:
-                    edge_ok.update(zip(where, res.verdicts(t).tolist()))
-            if data is not None:
-                data = res.digests(data)
-        return ok, edge_ok, data
+    def run(self, threads: int | None = None):
+        """The last chunk's verdicts with the window's edges and data hashes (``Chunk.run``)."""
+        return self.last.run(self.state.threads if threads is None else threads, self.edges,
+                             [self.works[b].envelopes for b in self.blocks_hashed])
 
     def reports(self, verdicts) -> list[R.FabricReport]:
         ok, edge_ok, data = verdicts
+        if self.before:
+            ok = np.concatenate([f.result()[0] for f in self.before] + [ok])
         for b, digest in zip(self.blocks_hashed, data if data is not None else ()):
             check_data_hash(self.works[b].raw, self.works[b].report, digest.tobytes())
         edges = self.state.edges
