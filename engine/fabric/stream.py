@@ -69,7 +69,7 @@ class Stream:
         self.nsigs = 0
         self.chunk = min(CHUNK_FIRST, CHUNK_SIGS)  # the next chunk's size
         self.inflight: deque = deque()  # (Window, its jobs)
-        self.pool = None  # made at the first chunk: a ledger of one chunk never starts a thread
+        self.pool = None  # made at the first chunk: a ledger of one chunk, or threads=1, never starts a thread
 
     def _run(self, fn):
         return lambda alone: fn(self.threads if alone else self.helper_threads)
@@ -83,7 +83,7 @@ class Stream:
             return
         self.chunk = min(2 * self.chunk, CHUNK_SIGS)
         self._take(work)
-        if self.pool is None:
+        if self.pool is None and self.threads > 1:   # threads=1 keeps every step on the calling thread
             from concurrent.futures import ThreadPoolExecutor
 
             self.pool = ThreadPoolExecutor(1, thread_name_prefix="ledgerval-fabric")
@@ -114,7 +114,8 @@ class Stream:
         self.nsigs += len(work.sigs)
         if self.nsigs >= V.WINDOW_SIGS or len(self.works) >= V.WINDOW_BLOCKS:
             self._close()
-        yield from self._drain(len(self.inflight) > MAX_INFLIGHT)
+        # without a helper thread nothing runs in the background: a closed window is verified here and now
+        yield from self._drain(len(self.inflight) > MAX_INFLIGHT or self.pool is None)
 
     def finish(self):
         self._close()
