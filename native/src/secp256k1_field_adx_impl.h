@@ -13,6 +13,7 @@
 #ifndef LV_SECP256K1_FIELD_ADX_IMPL_H
 #define LV_SECP256K1_FIELD_ADX_IMPL_H
 #include "secp256k1_field_impl.h"
+#include "lv_mulx_impl.h"
 
 #if defined(__x86_64__)
 #define LV_K1_ADX 1
@@ -73,25 +74,7 @@ static inline __attribute__((always_inline)) void fe4_mul(fe4 *r, const fe4 *a, 
 static inline __attribute__((always_inline)) void fe4_sqr(fe4 *r, const fe4 *a) {
     uint64_t t0, t1, t2, t3, t4, t5, t6, t7, lo, hi;
     __asm__(
-        "movq 0(%[a]), %%rdx\n\t"
-        "mulxq 8(%[a]), %[t1], %[t2]\n\t"
-        "mulxq 16(%[a]), %[lo], %[t3]\n\t" "addq %[lo], %[t2]\n\t"
-        "mulxq 24(%[a]), %[lo], %[t4]\n\t" "adcq %[lo], %[t3]\n\t" "adcq $0, %[t4]\n\t"
-        "movq 8(%[a]), %%rdx\n\t"
-        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
-        "mulxq 24(%[a]), %[t0], %[t5]\n\t"
-        "addq %[lo], %[t3]\n\t" "adcq %[hi], %[t4]\n\t" "adcq $0, %[t5]\n\t"
-        "addq %[t0], %[t4]\n\t" "adcq $0, %[t5]\n\t"
-        "movq 16(%[a]), %%rdx\n\t"
-        "mulxq 24(%[a]), %[lo], %[t6]\n\t"
-        "addq %[lo], %[t5]\n\t" "adcq $0, %[t6]\n\t"
-        "xorl %k[t7], %k[t7]\n\t"
-        "addq %[t1], %[t1]\n\t" "adcq %[t2], %[t2]\n\t" "adcq %[t3], %[t3]\n\t" "adcq %[t4], %[t4]\n\t"
-        "adcq %[t5], %[t5]\n\t" "adcq %[t6], %[t6]\n\t" "adcq $0, %[t7]\n\t"
-        "movq 0(%[a]), %%rdx\n\t" "mulxq %%rdx, %[t0], %[hi]\n\t" "addq %[hi], %[t1]\n\t"
-        "movq 8(%[a]), %%rdx\n\t" "mulxq %%rdx, %[lo], %[hi]\n\t" "adcq %[lo], %[t2]\n\t" "adcq %[hi], %[t3]\n\t"
-        "movq 16(%[a]), %%rdx\n\t" "mulxq %%rdx, %[lo], %[hi]\n\t" "adcq %[lo], %[t4]\n\t" "adcq %[hi], %[t5]\n\t"
-        "movq 24(%[a]), %%rdx\n\t" "mulxq %%rdx, %[lo], %[hi]\n\t" "adcq %[lo], %[t6]\n\t" "adcq %[hi], %[t7]\n\t"
+        LV_MULX_SQR512
         FE4_REDUCE
         : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5),
           [t6] "=&r"(t6), [t7] "=&r"(t7), [lo] "=&r"(lo), [hi] "=&r"(hi)

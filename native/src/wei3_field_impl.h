@@ -24,6 +24,7 @@
 #include "wei3_path_impl.h"
 
 #include "lv_verify.h"
+#include "lv_mulx_impl.h"
 
 #define W3_INLINE static inline __attribute__((always_inline))
 
@@ -273,29 +274,7 @@ W3_INLINE void w3_fe_mul_adx(uint64_t r[4], const uint64_t a[4], const uint64_t 
 W3_INLINE void w3_fe_sqr_adx(uint64_t r[4], const uint64_t a[4]) {
     uint64_t t0, t1, t2, t3, t4, t5, t6, t7, lo, hi;
     __asm__(
-        /* cross products a0*(a1,a2,a3) at limbs 1..4, a1*(a2,a3) at 3..5, a2*a3 at 5..6 */
-        "movq 0(%[a]), %%rdx\n\t"
-        "mulxq 8(%[a]), %[t1], %[t2]\n\t"
-        "mulxq 16(%[a]), %[lo], %[t3]\n\t" "addq %[lo], %[t2]\n\t"
-        "mulxq 24(%[a]), %[lo], %[t4]\n\t" "adcq %[lo], %[t3]\n\t" "adcq $0, %[t4]\n\t"
-        "movq 8(%[a]), %%rdx\n\t"
-        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
-        "mulxq 24(%[a]), %[t0], %[t5]\n\t"
-        "addq %[lo], %[t3]\n\t" "adcq %[hi], %[t4]\n\t" "adcq $0, %[t5]\n\t"
-        "addq %[t0], %[t4]\n\t" "adcq $0, %[t5]\n\t"
-        "movq 16(%[a]), %%rdx\n\t"
-        "mulxq 24(%[a]), %[lo], %[t6]\n\t"
-        "addq %[lo], %[t5]\n\t" "adcq $0, %[t6]\n\t"
-        /* double them */
-        "xorl %k[t7], %k[t7]\n\t"
-        "addq %[t1], %[t1]\n\t" "adcq %[t2], %[t2]\n\t" "adcq %[t3], %[t3]\n\t" "adcq %[t4], %[t4]\n\t"
-        "adcq %[t5], %[t5]\n\t" "adcq %[t6], %[t6]\n\t" "adcq $0, %[t7]\n\t"
-        /* plus the squares a_i^2 at limbs 2i, 2i+1 */
-        "movq 0(%[a]), %%rdx\n\t" "mulxq %%rdx, %[t0], %[hi]\n\t" "addq %[hi], %[t1]\n\t"
-        "movq 8(%[a]), %%rdx\n\t" "mulxq %%rdx, %[lo], %[hi]\n\t" "adcq %[lo], %[t2]\n\t" "adcq %[hi], %[t3]\n\t"
-        "movq 16(%[a]), %%rdx\n\t" "mulxq %%rdx, %[lo], %[hi]\n\t" "adcq %[lo], %[t4]\n\t" "adcq %[hi], %[t5]\n\t"
-        "movq 24(%[a]), %%rdx\n\t" "mulxq %%rdx, %[lo], %[hi]\n\t" "adcq %[lo], %[t6]\n\t" "adcq %[hi], %[t7]\n\t"
-        /* reduce the low half */
+        LV_MULX_SQR512   /* a^2 as eight limbs, then reduce the low half */
         W3_SQR_RED("t0", "t1", "t2", "t3")
         W3_SQR_RED("t1", "t2", "t3", "t0")
         W3_SQR_RED("t2", "t3", "t0", "t1")
