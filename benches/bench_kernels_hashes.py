@@ -167,6 +167,67 @@ def merkle_threads(n: int, reps: int, algo: str = "sha256d", rule: str = "bitcoi
     return {"s_1t": t["1t"], "s_2t": t["2t"], "ratio": t["1t"] / t["2t"], "ns_per_leaf_1t": t["1t"] / n * 1e9}
 
 
+def handoff(algo: str = "keccak256", n: int = 16384, reps: int = 100) -> dict:
+    """The 2-thread hand-off of hash_batch over n 64-byte messages (native pairs job, as hash_batch runs it):
+    the gap between the two threads' first claims (the job's probe stamps, CLOCK_MONOTONIC) and the call's
+    wall time, with the helper woken from Python (parking off, as before parked helpers) and parked in C
+    from the previous call (back-to-back calls, as a benchmark or a block's levels make them), against one
+    thread.  Cases interleaved; medians."""
+    from ledgerval.native import _pool, ffi, lib
+    from ledgerval.native import hashes as nh
+
+    data = np.random.default_rng(5).integers(0, 256, size=(n, 64), dtype=np.uint8)
+    out = np.empty((n, 32), dtype=np.uint8)
+    ctl = _pool._control()
+    pctl = _pool.job_ptr(ctl)
+
+    def call(threads, park_ns):
+        job = _pool.new_job()
+        lib.lv_pool_job_hash_pairs(_pool.job_ptr(job), nh.ALGOS.index(algo), lib.LV_PATH_AUTO, ffi.from_buffer(data),
+                                   n, -1, nh.PAIRS_PIECE, ffi.from_buffer(out, require_writable=True), ffi.NULL)
+        handed = int(ctl[lib.LV_POOL_HANDED])
+        t0 = time.perf_counter_ns()
+        _pool.run_job(threads, job, n // nh.PAIRS_CHUNK - 1, park_ns)
+        wall = time.perf_counter_ns() - t0
+        k = min(int(job[lib.LV_JOB_ENTERED]), lib.LV_JOB_STAMPS)
+        stamps = job[lib.LV_JOB_T0:lib.LV_JOB_T0 + k]
+        gap = int(stamps.max() - stamps.min()) if k >= 2 else None
+        return wall, gap, int(ctl[lib.LV_POOL_HANDED]) - handed
+
+    def unpark():
+        lib.lv_pool_close(pctl, 1)
+        slots = ctl[lib.LV_POOL_SLOT_WORDS::lib.LV_POOL_SLOT_WORDS]
+        deadline = time.monotonic() + 1
+        while slots.any() and time.monotonic() < deadline:
+            time.sleep(0.0001)
+        lib.lv_pool_close(pctl, 0)
+
+    rows: dict[str, list] = {"1t": [], "2t_woken": [], "2t_parked": []}
+    gaps: dict[str, list] = {"2t_woken": [], "2t_parked": []}
+    handed = 0
+    want = [bytes(r) for r in hash_batch(algo, data[:64], threads=1)]
+    for _ in range(reps):
+        unpark()
+        for name, threads, park in (("2t_woken", 2, 0), ("1t", 1, 0), (None, 2, _pool.PARK_NS),
+                                    ("2t_parked", 2, _pool.PARK_NS)):
+            wall, gap, h = call(threads, park)
+            if name is None:
+                continue
+            rows[name].append(wall)
+            if name in gaps and gap is not None:
+                gaps[name].append(gap)
+            handed += h if name == "2t_parked" else 0
+        assert [bytes(r) for r in out[:64]] == want
+    unpark()
+    med = {k: float(np.median(v)) for k, v in rows.items()}
+    return {"algo": algo, "n": n, "reps": reps, "park_ns": _pool.PARK_NS,
+            "us": {k: round(v / 1e3, 1) for k, v in med.items()},
+            "first_claim_gap_us": {k: round(float(np.median(v)) / 1e3, 2) if v else None for k, v in gaps.items()},
+            "scaling_woken": round(med["1t"] / med["2t_woken"], 3),
+            "scaling_parked": round(med["1t"] / med["2t_parked"], 3),
+            "parked_calls_posted": handed / reps}
+
+
 _TTFR = r"""
 import time, sys
 t0 = time.perf_counter()
@@ -253,6 +314,22 @@ def test_merkle_two_threads(benchmark, request):
         assert res["ratio"] >= FLOORS["merkle_2t"], res
 
 
+def test_handoff(benchmark, request):
+    """Sanity: both hand-offs give the right digests, and back-to-back calls reach the parked helper."""
+    full = full_mode(request.config)
+    from ledgerval.native import hashes as nh
+
+    if not nh.available():
+        pytest.skip("native hash kernels not built")
+    res = handoff("keccak256", 16384 if full else 4096, 100 if full else 5)
+    benchmark.group = "hand-off"
+    benchmark.extra_info.update(res)
+    benchmark(lambda: None)
+    print(res)
+    if ledgerval.native_threads.cpu_count() >= 2:
+        assert res["parked_calls_posted"] > 0, res
+
+
 def test_paths(benchmark, request):
     full = full_mode(request.config)
     res = ns_per_path(1 << 16 if full else 2048, reps=5 if full else 1)
@@ -280,7 +357,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json")
+    ap.add_argument("--handoff", action="store_true", help="only the 2-thread hand-off probe, every algorithm")
     args = ap.parse_args(argv)
+    if args.handoff:
+        for algo in ("sha256", "sha256d", "sm3", "keccak256"):
+            print(json.dumps(handoff(algo, reps=20 if args.quick else 100)))
+        return 0
     from ledgerval.native import cpu_features
 
     q = args.quick

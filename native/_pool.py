@@ -1,5 +1,6 @@
 """Spread a batch over threads: in contiguous chunks (``run_chunks``), or shared through a native claim
-counter that every thread, the caller's included, draws pieces from (``run_shared``, ``start_shared``).
+counter that every thread, the caller's included, draws pieces from (``run_shared``, ``start_shared``, and
+``run_job`` for a native job, which a helper parked in C after its last job takes up without Python).
 
 cffi releases the GIL for the whole native call, so a plain thread pool keeps every core busy; results never
 depend on the thread count because each chunk or piece writes only its own slice.
@@ -11,7 +12,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Callable
 
-from .errors import InvalidArgument, InvalidType
+import numpy as np
+
+from .errors import InvalidArgument, InvalidType, NativeMisuse
 
 _pools: dict[int, ThreadPoolExecutor] = {}
 _lock = threading.Lock()
@@ -163,3 +166,124 @@ def start_shared(threads: int | None, drain: Callable[[], None], helpers_wanted:
     t = resolve_threads(threads)
     helpers = max(0, min(t - 1, helpers_wanted))
     return Pending(drain, helpers, _pool(t - 1, background=True) if helpers else None)
+
+
+# Parked helpers (native/src/pool.h).  A helper of run_job, once its job is done, stays in a GIL-free C wait
+# for PARK_NS and runs the next job a caller posts to it at once; after the window it returns to Python and
+# its pool thread blocks as before.  Measured 2026-12-04 (2 cores, Zen 4, 16,384 64-byte messages a call,
+# back to back): see README "Measured performance" and benches/handoff_probe.py.
+PARK_NS = 200_000
+# How long the caller spins for a helper's last piece before napping (a wake-up costs tens of us).
+WAIT_NS = 100_000
+
+_ctl: np.ndarray | None = None   # the control block: LV_POOL_WORDS words, made on first use
+_posted: list = []               # (job, helpers) posted and not yet left by all of them: kept alive
+_park_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def job_ptr(a: np.ndarray):
+    """An ``int64_t *`` to a job or control block array (writable, C-contiguous int64)."""
+    from . import ffi
+
+    return ffi.cast("int64_t *", ffi.from_buffer(a, require_writable=True))
+
+
+def _control() -> np.ndarray:
+    global _ctl
+    with _lock:
+        if _ctl is None:
+            from . import lib
+
+            _ctl = np.zeros(lib.LV_POOL_WORDS, dtype=np.int64)
+        return _ctl
+
+
+def _park_pool(n: int) -> ThreadPoolExecutor:
+    """Pools of their own for run_job's helpers, so a parked one never holds a thread run_chunks waits for."""
+    with _lock:
+        p = _park_pools.get(n)
+        if p is None:
+            p = _park_pools[n] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="ledgerval-park")
+        return p
+
+
+def _check(rc: int) -> None:
+    from . import check_rc
+
+    check_rc(rc, "native shared job")
+
+
+def _helper(job: np.ndarray, park_ns: int, ctl: np.ndarray) -> None:
+    from . import lib
+
+    _check(lib.lv_pool_job_run(job_ptr(job)))
+    if park_ns:
+        lib.lv_pool_park(job_ptr(ctl), park_ns)
+
+
+def new_job() -> np.ndarray:
+    """A job array for the ``lv_pool_job_*`` fill functions."""
+    from . import lib
+
+    return np.zeros(lib.LV_JOB_WORDS, dtype=np.int64)
+
+
+def run_job(threads: int | None, job: np.ndarray, helpers_wanted: int, park_ns: int = PARK_NS) -> None:
+    """Run a filled native job (``new_job`` + ``lv_pool_job_*``) on the caller and up to ``threads - 1``
+    helpers (at most ``helpers_wanted``), each claiming pieces until none is left, and return when every
+    item is done; re-raises the misuse any thread met.  Helpers parked in C take the job first (posted, no
+    Python on their side); pool threads are woken for the rest, as run_shared does, and park after their
+    part for ``park_ns`` (0: never).  Several threads may call this at once: a parked helper goes to one."""
+    from . import lib
+
+    t = resolve_threads(threads)
+    helpers = max(0, min(t - 1, helpers_wanted))
+    pj = job_ptr(job)
+    if helpers == 0:
+        _check(lib.lv_pool_job_run(pj))
+        return
+    ctl = _control()
+    posted = lib.lv_pool_post(job_ptr(ctl), pj, helpers) if park_ns else 0
+    if posted:
+        left = lib.LV_JOB_LEFT
+        with _lock:  # a posted helper may touch the job after the caller returns, until it counts itself out
+            _posted[:] = [(j, k) for j, k in _posted if j[left] < k]
+            _posted.append((job, posted))
+    futures = []
+    if helpers > posted:
+        pool = _park_pool(t - 1)
+        futures = [pool.submit(_helper, job, park_ns, ctl) for _ in range(helpers - posted)]
+    try:
+        rc = lib.lv_pool_job_run(pj)
+        done = lib.lv_pool_job_wait(pj, posted, WAIT_NS) == 1
+    except BaseException:
+        wait(futures)
+        raise
+    if done:
+        for f in futures:
+            f.cancel()  # one still queued would only find nothing left to claim
+        _check(rc)  # (an empty job is done at once, even one no thread could run)
+        return
+    # a piece failed (misuse), or a woken helper still holds its last one; posted helpers have left
+    for f in futures:
+        f.result()
+    _check(rc)
+    _check(int(job[lib.LV_JOB_RC]))
+    if lib.lv_pool_job_wait(pj, 0, 0) != 1:
+        raise NativeMisuse("native shared job: items left unfinished")
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has none of the parent's threads: slots marked parked there would take jobs no one
+    runs, and the pools' queues would feed no thread."""
+    global _ctl, _active_helpers, _lock
+    _lock = threading.Lock()  # the parent may have held it while forking
+    _ctl = None
+    _posted.clear()
+    _park_pools.clear()
+    _pools.clear()
+    _active_helpers = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import AVAILABLE, check_rc, ffi, has, lib
-from ._pool import run_shared
+from ._pool import job_ptr, new_job, run_job
 from .errors import InvalidArgument, InvalidType
 
 ALGOS = ("sha256", "sha256d", "sm3", "keccak256")
@@ -22,7 +22,7 @@ PATHS = ("portable", "shani", "avx512", "avx2")  # index = the C path constant
 def available() -> bool:
     """True when the compiled module carries the hash kernels (with the shared-claim entries that spread a
     batch over threads: a module built before them is treated as absent, not half used)."""
-    return AVAILABLE and has("lv_hash_spans") and has("lv_hash_pairs_shared")
+    return AVAILABLE and has("lv_hash_spans") and has("lv_hash_pairs_shared") and has("lv_pool_post")
 
 
 def _algo_id(algo: str) -> int:
@@ -85,13 +85,7 @@ def hash_pairs_shared(algo: str, data: np.ndarray, out: np.ndarray, piece: int, 
     """out[i] = H([prefix] || data[i]) for an (N, 64) uint8 array (two 32-byte nodes a row; prefix -1: none,
     else one byte, RFC 6962's 0x01) over shared claims (``lv_hash_pairs_shared``; ``state`` as in
     ``hash_spans_shared``).  ``equal``, a (1,) uint8 array, is set to 1 when some row has two equal halves."""
-    _u8("data", data, 2)
-    _u8("out", out, 2)
-    n = data.shape[0]
-    if data.shape[1] != 64 or out.shape != (n, 32):
-        raise InvalidArgument("data must be (N, 64) and out (N, 32)")
-    if isinstance(prefix, bool) or not isinstance(prefix, int) or not -1 <= prefix <= 255:
-        raise InvalidArgument(f"prefix must be -1 or a byte value, got {prefix!r}")
+    n = _pairs_args(data, out, prefix)
     pe = ffi.NULL
     if equal is not None:
         _u8("equal", equal, 1)
@@ -101,6 +95,17 @@ def hash_pairs_shared(algo: str, data: np.ndarray, out: np.ndarray, piece: int, 
     _check(lib.lv_hash_pairs_shared(_algo_id(algo), _path_id(path), ffi.from_buffer(data), n, prefix,
                                     _piece(piece), _state_ptr(state), ffi.from_buffer(out, require_writable=True),
                                     pe))
+
+
+def _pairs_args(data: np.ndarray, out: np.ndarray, prefix: int) -> int:
+    _u8("data", data, 2)
+    _u8("out", out, 2)
+    n = data.shape[0]
+    if data.shape[1] != 64 or out.shape != (n, 32):
+        raise InvalidArgument("data must be (N, 64) and out (N, 32)")
+    if isinstance(prefix, bool) or not isinstance(prefix, int) or not -1 <= prefix <= 255:
+        raise InvalidArgument(f"prefix must be -1 or a byte value, got {prefix!r}")
+    return n
 
 
 def shared_state() -> np.ndarray:
@@ -127,25 +132,18 @@ def _state_ptr(state: np.ndarray):
     return ffi.cast("int64_t *", ffi.from_buffer(state, require_writable=True))
 
 
-# Threads share a batch through the native claim counter (run_shared): each claims pieces of about
-# PIECE_COST bytes plus SPAN_OVERHEAD a message (its padding block and the loop around it), 256 64-byte
-# messages, ~15 us, so whichever thread starts late (a pool thread wakes 35-45 us after the caller) claims
-# fewer pieces and all end within one piece of each other.  Helpers are woken only for work of at least
-# SPAN_CHUNK_BYTES a thread, ~100 us of hashing, below which waking one costs more than it saves; long spans
-# (Bitcoin sighash preimages, ~1 KB each) spread over threads long before there are many of them.  The
-# caller spins up to SPIN_NS for a helper's last piece instead of blocking on it (a wake-up, tens of us).
+# Threads share a batch through the native claim counter (a job run by _pool.run_job): each claims pieces
+# of about PIECE_COST bytes plus SPAN_OVERHEAD a message (its padding block and the loop around it), 256
+# 64-byte messages, ~15 us, so whichever thread starts late (a pool thread woken from Python starts 35-45 us
+# after the caller; a parked one within a microsecond) claims fewer pieces and all end within one piece of
+# each other.  Helpers are asked for only for work of at least SPAN_CHUNK_BYTES a thread, ~100 us of
+# hashing, below which waking one costs more than it saves; long spans (Bitcoin sighash preimages, ~1 KB
+# each) spread over threads long before there are many of them.
 SPAN_OVERHEAD = 64
 PIECE_COST = 256 * (SPAN_OVERHEAD + 64)
 SPAN_CHUNK_BYTES = 1024 * (SPAN_OVERHEAD + 64)
 PAIRS_PIECE = 256
 PAIRS_CHUNK = 1024
-SPIN_NS = 100_000
-
-
-def _run(n: int, threads: int, cost: int, chunk_cost: int, call) -> None:
-    """call(state) on up to ``threads`` threads sharing one claim state, for n items of ``cost`` in all."""
-    state = shared_state()
-    run_shared(threads, lambda: call(state), cost // chunk_cost - 1, lambda: shared_done(state, n, SPIN_NS))
 
 
 def hash_spans_threaded(algo: str, buf: np.ndarray, offsets: np.ndarray, threads: int,
@@ -161,7 +159,12 @@ def hash_spans_threaded(algo: str, buf: np.ndarray, offsets: np.ndarray, threads
         # a piece of fewer than 16 messages leaves lanes idle; but a few very long spans are better split
         # evenly (as many pieces as threads) than left to one 16-message piece
         piece = min(max(16, min(4096, (PIECE_COST * n // max(1, cost)) & ~15)), -(-n // threads))
-    _run(n, threads, cost, SPAN_CHUNK_BYTES, lambda st: hash_spans_shared(algo, buf, offsets, out, piece, st))
+    _spans_args(buf, offsets, out, 32)
+    job = new_job()
+    _check(lib.lv_pool_job_hash_spans(job_ptr(job), _algo_id(algo), lib.LV_PATH_AUTO, ffi.from_buffer(buf),
+                                      buf.shape[0], ffi.cast("int64_t *", ffi.from_buffer(offsets)), n,
+                                      _piece(piece), ffi.from_buffer(out, require_writable=True)))
+    run_job(threads, job, cost // SPAN_CHUNK_BYTES - 1)
     return out
 
 
@@ -173,8 +176,13 @@ def hash_pairs_threaded(algo: str, data: np.ndarray, out: np.ndarray, threads: i
     n = data.shape[0]
     if n == 0:
         return False
+    _pairs_args(data, out, prefix)
     equal = np.zeros(1, dtype=np.uint8) if check else None
-    _run(n, threads, n, PAIRS_CHUNK, lambda st: hash_pairs_shared(algo, data, out, piece, st, prefix, equal))
+    job = new_job()
+    _check(lib.lv_pool_job_hash_pairs(job_ptr(job), _algo_id(algo), lib.LV_PATH_AUTO, ffi.from_buffer(data), n,
+                                      prefix, _piece(piece), ffi.from_buffer(out, require_writable=True),
+                                      ffi.NULL if equal is None else ffi.from_buffer(equal, require_writable=True)))
+    run_job(threads, job, n // PAIRS_CHUNK - 1)
     return bool(equal is not None and equal[0])
 
 

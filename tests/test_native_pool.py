@@ -3,6 +3,7 @@ their drain on the helpers and in the caller, re-raising what a helper raised, a
 for a helper that never started once the work is finished."""
 from __future__ import annotations
 
+import random
 import threading
 import time
 
@@ -154,3 +155,252 @@ def test_start_shared_hands_over_to_an_idle_helper(monkeypatch):
     first.join()
     second.join()
     assert _pool._active_helpers == 0
+
+
+# --- parked helpers (native/src/pool.c, _pool.run_job) -------------------------------------------------------
+
+from ledgerval import native  # noqa: E402
+from ledgerval.native import _pool  # noqa: E402
+
+if native.AVAILABLE and native.has("lv_pool_post"):
+    from ledgerval.native import hashes as nh
+    from ledgerval.native.errors import NativeMisuse
+    lib, ffi = native.lib, native.ffi
+    NATIVE = True
+else:  # the Python-only tests above still run on an unbuilt checkout
+    NATIVE = False
+needs_native = pytest.mark.skipif(not NATIVE, reason="native pool not built")
+QUICK = __import__("os").environ.get("LEDGERVAL_TEST_QUICK") == "1"
+SEED = 20261204
+ALGOS = ("sha256", "sha256d", "sm3", "keccak256")
+LONG_PARK = 2_000_000_000  # parked helpers in these tests wait for the test, never for the clock
+
+
+def _spans(msgs):
+    off = np.zeros(len(msgs) + 1, dtype=np.int64)
+    off[1:] = np.cumsum([len(m) for m in msgs])
+    return np.frombuffer(b"".join(msgs) or b"\0", dtype=np.uint8).copy(), off
+
+
+def _spans_job(algo, buf, off, out, piece):
+    job = _pool.new_job()
+    assert lib.lv_pool_job_hash_spans(_pool.job_ptr(job), ALGOS.index(algo), lib.LV_PATH_AUTO, ffi.from_buffer(buf),
+                                      buf.shape[0], ffi.cast("int64_t *", ffi.from_buffer(off)), off.shape[0] - 1,
+                                      piece, ffi.from_buffer(out, require_writable=True)) == lib.LV_OK
+    return job
+
+
+def _pairs_job(algo, data, out, piece, prefix=-1):
+    job = _pool.new_job()
+    assert lib.lv_pool_job_hash_pairs(_pool.job_ptr(job), ALGOS.index(algo), lib.LV_PATH_AUTO, ffi.from_buffer(data),
+                                      data.shape[0], prefix, piece, ffi.from_buffer(out, require_writable=True),
+                                      ffi.NULL) == lib.LV_OK
+    return job
+
+
+def _slots():
+    ctl = _pool._control()
+    return ctl[lib.LV_POOL_SLOT_WORDS::lib.LV_POOL_SLOT_WORDS]
+
+
+def _wait_for(cond, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.0005)
+
+
+@pytest.fixture
+def unparked():
+    """No helper parked before or after the test (a test that parks one for long releases it here)."""
+    def release():
+        lib.lv_pool_close(_pool.job_ptr(_pool._control()), 1)
+        _wait_for(lambda: not _slots().any())
+        lib.lv_pool_close(_pool.job_ptr(_pool._control()), 0)
+
+    release()
+    yield
+    release()
+
+
+@pytest.fixture(params=native.tiers_available() if NATIVE else ["portable"])
+def tier(request):
+    with native.tier_mask(request.param):
+        yield request.param
+
+
+def _portable(algo, buf, off):
+    out = np.zeros((off.shape[0] - 1, 32), dtype=np.uint8)
+    nh.hash_spans(algo, buf, off, out, path="portable")
+    return out
+
+
+@needs_native
+def test_back_to_back_jobs_match_the_portable_path(tier, unparked):
+    """The stress test: back-to-back small and large jobs (spans of random lengths 0..300, and 64-byte pairs)
+    for 1..4 threads, from one caller and from three callers at once, helpers parked between jobs, at every
+    tier; each job's digests equal the portable path's, and some jobs went to parked helpers."""
+    rng = random.Random(SEED)
+    print("seed", SEED)
+    jobs = []
+    for algo in ALGOS:
+        for n in (1, 5, 40, 300) if QUICK else (1, 2, 5, 17, 40, 300, 1500):
+            msgs = [rng.randbytes(rng.randrange(0, 301)) for _ in range(n)]
+            buf, off = _spans(msgs)
+            jobs.append(("spans", algo, buf, off, _portable(algo, buf, off)))
+        for n in (3, 700) if QUICK else (3, 64, 700, 4100):
+            data = np.frombuffer(rng.randbytes(64 * n), dtype=np.uint8).reshape(n, 64)
+            jobs.append(("pairs", algo, data, None, _portable(algo, data.reshape(-1), np.arange(n + 1) * 64)))
+    handed = int(_pool._control()[lib.LV_POOL_HANDED])
+    rounds = 1 if QUICK else 3
+
+    def run_all(threads, order):
+        for i in order:
+            kind, algo, a, off, want = jobs[i]
+            out = np.zeros_like(want)
+            piece = 1 + i % 37
+            job = _spans_job(algo, a, off, out, piece) if kind == "spans" else _pairs_job(algo, a, out, piece)
+            _pool.run_job(threads, job, threads - 1, LONG_PARK // 1000)
+            assert (out == want).all(), (tier, threads, kind, algo, len(want), piece)
+
+    for threads in (1, 2, 3, 4):
+        for r in range(rounds):
+            order = list(range(len(jobs)))
+            random.Random(r).shuffle(order)
+            run_all(threads, order)
+    racing = [threading.Thread(target=run_all, args=(t, list(range(len(jobs)))[::k]))
+              for t, k in ((2, 1), (3, 2), (4, 3))]
+    errors = []
+    for th in racing:
+        th.run = (lambda f: lambda: _capture(f, errors))(th.run)
+        th.start()
+    for th in racing:
+        th.join()
+    assert not errors, errors
+    assert int(_pool._control()[lib.LV_POOL_HANDED]) > handed
+
+
+def _capture(f, errors):
+    try:
+        f()
+    except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
+        errors.append(exc)
+
+
+@needs_native
+def test_a_parked_helper_takes_the_next_job_then_leaves(unparked):
+    """After a job, its helper parks (a slot reads 1); the next job is posted to it (counted in
+    LV_POOL_HANDED, two threads enter the job); closing the block sends it back to Python."""
+    data = np.random.default_rng(1).integers(0, 256, size=(4096, 64), dtype=np.uint8)
+    want = _portable("sha256", data.reshape(-1), np.arange(4097) * 64)
+    out = np.zeros_like(want)
+    _pool.run_job(2, _pairs_job("sha256", data, out, 16), 1, LONG_PARK)
+    assert (out == want).all()
+    _wait_for(lambda: (_slots() == 1).sum() == 1)
+    ctl = _pool._control()
+    handed = int(ctl[lib.LV_POOL_HANDED])
+    out[:] = 0
+    job = _pairs_job("sha256", data, out, 16)
+    _pool.run_job(2, job, 1, LONG_PARK)
+    assert (out == want).all() and int(ctl[lib.LV_POOL_HANDED]) == handed + 1
+    _wait_for(lambda: job[lib.LV_JOB_LEFT] == 1)
+    assert job[lib.LV_JOB_ENTERED] == 2 and job[lib.LV_JOB_STATE + 1] == 4096
+    assert (_slots() == 1).sum() == 1  # parked again, with a fresh window
+    lib.lv_pool_close(_pool.job_ptr(ctl), 1)
+    _wait_for(lambda: not _slots().any(), timeout=1.0)
+    lib.lv_pool_close(_pool.job_ptr(ctl), 0)
+
+
+@needs_native
+def test_the_park_window_ends(unparked):
+    """A helper parked for 2 ms returns to Python by itself; a job run with parking off posts to nobody."""
+    data = np.zeros((2048, 64), dtype=np.uint8)
+    out = np.zeros((2048, 32), dtype=np.uint8)
+    seen = False
+    for _ in range(200):  # (a helper may come too late to take part, and park later)
+        _pool.run_job(2, _pairs_job("sm3", data, out, 16), 1, 2_000_000)
+        deadline = time.monotonic() + 0.05
+        while not seen and time.monotonic() < deadline:
+            seen = bool(_slots().any())
+        if seen:
+            break
+    assert seen
+    _wait_for(lambda: not _slots().any(), timeout=5.0)
+    handed = int(_pool._control()[lib.LV_POOL_HANDED])
+    _pool.run_job(2, _pairs_job("sm3", data, out, 16), 1, 0)  # park 0: never posts, its helper never parks
+    assert int(_pool._control()[lib.LV_POOL_HANDED]) == handed
+    _wait_for(lambda: not _slots().any(), timeout=5.0)
+
+
+@needs_native
+@pytest.mark.parametrize("park", [0, LONG_PARK])
+def test_misuse_in_any_piece_raises_without_hanging(unparked, park):
+    """A decreasing offset in one piece: whichever thread claims it (the caller, a woken or a parked
+    helper), run_job raises NativeMisuse once every helper has left the job; the next job still works."""
+    msgs = [b"y" * 33] * 400
+    buf, off = _spans(msgs)
+    for bad in (3, 200, 399):
+        broken = off.copy()
+        broken[bad] = broken[bad - 1] - 1
+        for _ in range(3):
+            out = np.zeros((400, 32), dtype=np.uint8)
+            job = _spans_job("sha256", buf, broken, out, 8)
+            with pytest.raises(NativeMisuse):
+                _pool.run_job(2, job, 1, park)
+            assert job[lib.LV_JOB_RC] == lib.LV_EBADOFFSETS
+    out = np.zeros((400, 32), dtype=np.uint8)
+    _pool.run_job(2, _spans_job("sha256", buf, off, out, 8), 1, park)
+    assert (out == _portable("sha256", buf, off)).all()
+
+
+@needs_native
+def test_pool_entries_refuse_misuse(unparked):
+    ctl = _pool._control()
+    job = _pool.new_job()
+    assert lib.lv_pool_job_run(_pool.job_ptr(job)) == lib.LV_EMISUSE  # kind 0: not a job
+    assert job[lib.LV_JOB_RC] == lib.LV_EMISUSE
+    assert lib.lv_pool_job_run(ffi.NULL) == lib.LV_EMISUSE
+    assert lib.lv_pool_post(ffi.NULL, _pool.job_ptr(job), 1) == lib.LV_EMISUSE
+    assert lib.lv_pool_post(_pool.job_ptr(ctl), _pool.job_ptr(job), -1) == lib.LV_EMISUSE
+    assert lib.lv_pool_post(_pool.job_ptr(ctl), _pool.job_ptr(job), 3) == 0  # nobody parked
+    assert lib.lv_pool_park(ffi.NULL, 10) == lib.LV_EMISUSE
+    assert lib.lv_pool_park(_pool.job_ptr(ctl), -1) == lib.LV_EMISUSE
+    assert lib.lv_pool_job_wait(ffi.NULL, 0, 0) == lib.LV_EMISUSE
+    assert lib.lv_pool_close(ffi.NULL, 1) == lib.LV_EMISUSE
+    assert lib.lv_pool_job_hash_spans(ffi.NULL, 0, -1, ffi.NULL, 0, ffi.NULL, 0, 1, ffi.NULL) == lib.LV_EMISUSE
+    lib.lv_pool_close(_pool.job_ptr(ctl), 1)
+    t0 = time.perf_counter()
+    assert lib.lv_pool_park(_pool.job_ptr(ctl), LONG_PARK) == 0  # closed: returns at once
+    assert time.perf_counter() - t0 < 1.0 and not _slots().any()
+    lib.lv_pool_close(_pool.job_ptr(ctl), 0)
+    # a job of an unknown kind fails on every thread, parked ones included
+    job[lib.LV_JOB_KIND] = 99
+    with pytest.raises(NativeMisuse):
+        _pool.run_job(2, job, 1, LONG_PARK)
+
+
+@needs_native
+def test_a_forked_child_hashes_on_its_own_threads(unparked):
+    """A child forked while a helper is parked in the parent has no such thread: its jobs must neither be
+    posted to it nor queue on the parent's pools."""
+    import os
+    import signal
+
+    data = np.random.default_rng(2).integers(0, 256, size=(4096, 64), dtype=np.uint8)
+    want = _portable("keccak256", data.reshape(-1), np.arange(4097) * 64)
+    out = np.zeros_like(want)
+    _pool.run_job(2, _pairs_job("keccak256", data, out, 16), 1, LONG_PARK)
+    _wait_for(lambda: (_slots() == 1).sum() == 1)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 1
+        try:
+            signal.alarm(20)
+            for _ in range(3):
+                out[:] = 0
+                _pool.run_job(2, _pairs_job("keccak256", data, out, 16), 1, 1_000_000)
+                code = 0 if (out == want).all() and code != 2 else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
