@@ -189,7 +189,7 @@ def handoff(algo: str = "keccak256", n: int = 16384, reps: int = 100) -> dict:
         t0 = time.perf_counter_ns()
         _pool.run_job(threads, job, n // nh.PAIRS_CHUNK - 1, park_ns)
         wall = time.perf_counter_ns() - t0
-        k = min(int(job[lib.LV_JOB_ENTERED]), lib.LV_JOB_STAMPS)
+        k = min(int(job[lib.LV_JOB_JOINED]), lib.LV_JOB_STAMPS)
         stamps = job[lib.LV_JOB_T0:lib.LV_JOB_T0 + k]
         gap = int(stamps.max() - stamps.min()) if k >= 2 else None
         return wall, gap, int(ctl[lib.LV_POOL_HANDED]) - handed

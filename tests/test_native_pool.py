@@ -210,6 +210,18 @@ def _wait_for(cond, timeout=10.0):
         time.sleep(0.0005)
 
 
+def _park_one(algo, data, out, park_ns):
+    """Run jobs until a helper is parked (one that comes after the caller has taken everything is not waited
+    for, and parks only when it gets there)."""
+    for _ in range(200):
+        _pool.run_job(2, _pairs_job(algo, data, out, 16), 1, park_ns)
+        deadline = time.monotonic() + 0.05
+        while time.monotonic() < deadline:
+            if _slots().any():
+                return
+    raise AssertionError("no helper parked")
+
+
 @pytest.fixture
 def unparked():
     """No helper parked before or after the test (a test that parks one for long releases it here)."""
@@ -294,9 +306,8 @@ def test_a_parked_helper_takes_the_next_job_then_leaves(unparked):
     data = np.random.default_rng(1).integers(0, 256, size=(4096, 64), dtype=np.uint8)
     want = _portable("sha256", data.reshape(-1), np.arange(4097) * 64)
     out = np.zeros_like(want)
-    _pool.run_job(2, _pairs_job("sha256", data, out, 16), 1, LONG_PARK)
-    assert (out == want).all()
-    _wait_for(lambda: (_slots() == 1).sum() == 1)
+    _park_one("sha256", data, out, LONG_PARK)
+    assert (out == want).all() and (_slots() == 1).sum() == 1
     ctl = _pool._control()
     handed = int(ctl[lib.LV_POOL_HANDED])
     out[:] = 0
@@ -304,7 +315,7 @@ def test_a_parked_helper_takes_the_next_job_then_leaves(unparked):
     _pool.run_job(2, job, 1, LONG_PARK)
     assert (out == want).all() and int(ctl[lib.LV_POOL_HANDED]) == handed + 1
     _wait_for(lambda: job[lib.LV_JOB_LEFT] == 1)
-    assert job[lib.LV_JOB_ENTERED] == 2 and job[lib.LV_JOB_STATE + 1] == 4096
+    assert job[lib.LV_JOB_JOINED] == 2 and job[lib.LV_JOB_STATE + 1] == 4096
     assert (_slots() == 1).sum() == 1  # parked again, with a fresh window
     lib.lv_pool_close(_pool.job_ptr(ctl), 1)
     _wait_for(lambda: not _slots().any(), timeout=1.0)
@@ -316,15 +327,7 @@ def test_the_park_window_ends(unparked):
     """A helper parked for 2 ms returns to Python by itself; a job run with parking off posts to nobody."""
     data = np.zeros((2048, 64), dtype=np.uint8)
     out = np.zeros((2048, 32), dtype=np.uint8)
-    seen = False
-    for _ in range(200):  # (a helper may come too late to take part, and park later)
-        _pool.run_job(2, _pairs_job("sm3", data, out, 16), 1, 2_000_000)
-        deadline = time.monotonic() + 0.05
-        while not seen and time.monotonic() < deadline:
-            seen = bool(_slots().any())
-        if seen:
-            break
-    assert seen
+    _park_one("sm3", data, out, 2_000_000)
     _wait_for(lambda: not _slots().any(), timeout=5.0)
     handed = int(_pool._control()[lib.LV_POOL_HANDED])
     _pool.run_job(2, _pairs_job("sm3", data, out, 16), 1, 0)  # park 0: never posts, its helper never parks
@@ -389,8 +392,7 @@ def test_a_forked_child_hashes_on_its_own_threads(unparked):
     data = np.random.default_rng(2).integers(0, 256, size=(4096, 64), dtype=np.uint8)
     want = _portable("keccak256", data.reshape(-1), np.arange(4097) * 64)
     out = np.zeros_like(want)
-    _pool.run_job(2, _pairs_job("keccak256", data, out, 16), 1, LONG_PARK)
-    _wait_for(lambda: (_slots() == 1).sum() == 1)
+    _park_one("keccak256", data, out, LONG_PARK)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
         code = 1

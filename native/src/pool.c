@@ -67,7 +67,7 @@ int lv_pool_job_hash_pairs(int64_t *job, int algo, int path, const uint8_t *in, 
 
 int lv_pool_job_run(int64_t *job) {
     if (!job) return LV_EMISUSE;
-    int64_t k = __atomic_fetch_add(&job[LV_JOB_ENTERED], 1, __ATOMIC_RELAXED);
+    int64_t k = __atomic_fetch_add(&job[LV_JOB_JOINED], 1, __ATOMIC_RELAXED);
     if (k < LV_JOB_STAMPS) __atomic_store_n(&job[LV_JOB_T0 + k], now_ns(), __ATOMIC_RELAXED);
     int64_t *state = job + LV_JOB_STATE;
     int rc;

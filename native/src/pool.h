@@ -34,7 +34,7 @@
 #define LV_JOB_KIND     0
 #define LV_JOB_RC       11
 #define LV_JOB_LEFT     12
-#define LV_JOB_ENTERED  13
+#define LV_JOB_JOINED  13
 #define LV_JOB_T0       16
 #define LV_JOB_STAMPS   8
 #define LV_JOB_STATE    24
