@@ -199,11 +199,16 @@ def _control() -> np.ndarray:
 
 
 def _park_pool(n: int) -> ThreadPoolExecutor:
-    """Pools of their own for run_job's helpers, so a parked one never holds a thread run_chunks waits for."""
+    """Pools of their own for run_job's helpers, so a parked one never holds a thread run_chunks waits for;
+    n helpers at work plus as many as the slots can park, so a caller that finds every parked helper taken
+    (another caller's) still gets n woken ones."""
+    from . import lib
+
     with _lock:
         p = _park_pools.get(n)
         if p is None:
-            p = _park_pools[n] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="ledgerval-park")
+            p = _park_pools[n] = ThreadPoolExecutor(max_workers=n + lib.LV_POOL_SLOTS,
+                                                    thread_name_prefix="ledgerval-park")
         return p
 
 
