@@ -219,11 +219,11 @@ def _check(rc: int) -> None:
 
 
 def _helper(job: np.ndarray, park_ns: int, ctl: np.ndarray) -> None:
+    """A woken helper: its share of ``job``, then parked for ``park_ns``, in one native call (misuse it
+    meets is kept in the job for the caller)."""
     from . import lib
 
-    _check(lib.lv_pool_job_run(job_ptr(job)))
-    if park_ns:
-        lib.lv_pool_park(job_ptr(ctl), park_ns)
+    lib.lv_pool_park(job_ptr(ctl), job_ptr(job), park_ns)
 
 
 def new_job() -> np.ndarray:

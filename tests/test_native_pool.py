@@ -366,14 +366,14 @@ def test_pool_entries_refuse_misuse(unparked):
     assert lib.lv_pool_post(ffi.NULL, _pool.job_ptr(job), 1) == lib.LV_EMISUSE
     assert lib.lv_pool_post(_pool.job_ptr(ctl), _pool.job_ptr(job), -1) == lib.LV_EMISUSE
     assert lib.lv_pool_post(_pool.job_ptr(ctl), _pool.job_ptr(job), 3) == 0  # nobody parked
-    assert lib.lv_pool_park(ffi.NULL, 10) == lib.LV_EMISUSE
-    assert lib.lv_pool_park(_pool.job_ptr(ctl), -1) == lib.LV_EMISUSE
+    assert lib.lv_pool_park(ffi.NULL, ffi.NULL, 10) == lib.LV_EMISUSE
+    assert lib.lv_pool_park(_pool.job_ptr(ctl), ffi.NULL, -1) == lib.LV_EMISUSE
     assert lib.lv_pool_job_wait(ffi.NULL, 0, 0) == lib.LV_EMISUSE
     assert lib.lv_pool_close(ffi.NULL, 1) == lib.LV_EMISUSE
     assert lib.lv_pool_job_hash_spans(ffi.NULL, 0, -1, ffi.NULL, 0, ffi.NULL, 0, 1, ffi.NULL) == lib.LV_EMISUSE
     lib.lv_pool_close(_pool.job_ptr(ctl), 1)
     t0 = time.perf_counter()
-    assert lib.lv_pool_park(_pool.job_ptr(ctl), LONG_PARK) == 0  # closed: returns at once
+    assert lib.lv_pool_park(_pool.job_ptr(ctl), ffi.NULL, LONG_PARK) == 0  # closed: returns at once
     assert time.perf_counter() - t0 < 1.0 and not _slots().any()
     lib.lv_pool_close(_pool.job_ptr(ctl), 0)
     # a job of an unknown kind fails on every thread, parked ones included

@@ -20,6 +20,6 @@ int lv_pool_job_hash_pairs(int64_t *job, int algo, int path, const uint8_t *in, 
                            uint8_t *out, uint8_t *equal);
 int lv_pool_job_run(int64_t *job);
 int lv_pool_post(int64_t *ctl, int64_t *job, int want);
-int lv_pool_park(int64_t *ctl, int64_t spin_ns);
+int lv_pool_park(int64_t *ctl, int64_t *first, int64_t spin_ns);
 int lv_pool_job_wait(const int64_t *job, int64_t posted, int64_t spin_ns);
 int lv_pool_close(int64_t *ctl, int closed);

@@ -113,8 +113,12 @@ int lv_pool_post(int64_t *ctl, int64_t *job, int want) {
 #define POLLS_PER_CLOCK 64
 #define POLLS_PER_YIELD 1024
 
-int lv_pool_park(int64_t *ctl, int64_t spin_ns) {
+int lv_pool_park(int64_t *ctl, int64_t *first, int64_t spin_ns) {
     if (!ctl || spin_ns < 0) return LV_EMISUSE;
+    /* a woken helper's own share first, in the same call: going back to Python in between would wait for
+     * the GIL, which the caller holds as soon as it returns, and the next job would find no one parked */
+    if (first) lv_pool_job_run(first);
+    if (spin_ns == 0) return 0;
     int64_t *slot = NULL;
     for (int i = 0; i < LV_POOL_SLOTS && !slot; i++) {
         int64_t idle = SLOT_IDLE;

@@ -55,10 +55,11 @@ int lv_pool_job_run(int64_t *job);
 /* Hand ``job`` to up to ``want`` parked helpers; returns how many took it (0 when none is parked). */
 int lv_pool_post(int64_t *ctl, int64_t *job, int want);
 
-/* Park this thread in a free slot for up to ``spin_ns``, running each job posted to it and parking again
- * (with a fresh window) after each; returns the number of jobs it ran when the window passes with none
- * posted, or at once when no slot is free or the block is closed. */
-int lv_pool_park(int64_t *ctl, int64_t spin_ns);
+/* Run ``first`` (when not NULL: a woken helper's share of a job, its misuse kept in the job's LV_JOB_RC),
+ * then park this thread in a free slot for up to ``spin_ns``, running each job posted to it and parking
+ * again (with a fresh window) after each; returns the number of posted jobs it ran when the window passes
+ * with none posted, or at once when no slot is free or the block is closed. */
+int lv_pool_park(int64_t *ctl, int64_t *first, int64_t spin_ns);
 
 /* 1 when every item of ``job`` is finished (its digests visible to this thread).  Otherwise waits: spinning
  * for up to ``spin_ns``, then sleeping in short naps, while any of the ``posted`` helpers is still inside
