@@ -1,6 +1,7 @@
 """Spread a batch over threads: in contiguous chunks (``run_chunks``), or shared through a native claim
-counter that every thread, the caller's included, draws pieces from (``run_shared``, ``start_shared``, and
-``run_job`` for a native job, which a helper parked in C after its last job takes up without Python).
+counter that every thread, the caller's included, draws pieces from: ``start_shared`` (signature batches,
+the caller joining later) and ``run_job`` (hash jobs, described in native/src/pool.h: a helper parked in C
+after its last job takes up the next without Python).
 
 cffi releases the GIL for the whole native call, so a plain thread pool keeps every core busy; results never
 depend on the thread count because each chunk or piece writes only its own slice.
@@ -51,7 +52,7 @@ def _pool(n: int, background: bool = False) -> ThreadPoolExecutor:
 def run_chunks(n: int, threads: int | None, fn: Callable[[int, int], None], min_chunk: int = 1) -> None:
     """Call ``fn(start, stop)`` over ``[0, n)`` split into at most ``threads`` contiguous chunks of at
     least ``min_chunk`` items.  Runs inline when one chunk suffices.  Exceptions propagate.  (Hashing
-    shares its batches through a native claim counter instead: ``run_shared``.)"""
+    shares its batches through a native claim counter instead: ``run_job``.)"""
     t = resolve_threads(threads)
     if n <= 0:
         return
@@ -66,39 +67,10 @@ def run_chunks(n: int, threads: int | None, fn: Callable[[int, int], None], min_
     # claimed under a lock, so a late thread claims less) lost to these two static chunks in an interleaved
     # A/B, medians of 200: 2-thread/1-thread 1.40x-1.69x against 1.58x-1.80x (remaining / t: 1.45x-1.78x;
     # spinning on the join instead of blocking: no gain): the per-piece Python call costs more than it saves.
-    # Claims from a counter inside one GIL-free native call do not pay it: see run_shared.
+    # Claims from a counter inside one GIL-free native call do not pay it: see run_job.
     pool = _pool(t)
     futures = [pool.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, chunks)]
     fn(bounds[0], bounds[1])
-    for f in futures:
-        f.result()
-
-
-def run_shared(threads: int | None, drain: Callable[[], None], helpers_wanted: int,
-               finished: Callable[[], bool]) -> None:
-    """Run ``drain()`` in the caller and at once on up to ``threads - 1`` pool threads (at most
-    ``helpers_wanted``), each call claiming pieces of one batch from a native shared counter until none is
-    left (the hash ``*_shared`` entries), and return when the batch is done.  ``finished()``, asked once the
-    caller's own claims run out, says whether every piece is done (a pool thread may still be in its last
-    one, or may not have started at all: then it claims nothing and is not waited for).  Otherwise this
-    waits for the pool threads and re-raises the first exception one raised."""
-    t = resolve_threads(threads)
-    helpers = max(0, min(t - 1, helpers_wanted))
-    if helpers == 0:
-        drain()
-        return
-    pool = _pool(t)
-    futures = [pool.submit(drain) for _ in range(helpers)]
-    try:
-        drain()
-        done = finished()
-    except BaseException:
-        wait(futures)
-        raise
-    if done:
-        for f in futures:
-            f.cancel()  # one still queued would only find nothing left to claim
-        return
     for f in futures:
         f.result()
 
@@ -237,8 +209,9 @@ def run_job(threads: int | None, job: np.ndarray, helpers_wanted: int, park_ns: 
     """Run a filled native job (``new_job`` + ``lv_pool_job_*``) on the caller and up to ``threads - 1``
     helpers (at most ``helpers_wanted``), each claiming pieces until none is left, and return when every
     item is done; re-raises the misuse any thread met.  Helpers parked in C take the job first (posted, no
-    Python on their side); pool threads are woken for the rest, as run_shared does, and park after their
-    part for ``park_ns`` (0: never).  Several threads may call this at once: a parked helper goes to one."""
+    Python on their side); pool threads are woken for the rest and park after their part for ``park_ns``
+    (0: never).  The caller's claims done, it spins up to WAIT_NS for a helper's last piece, then naps;
+    a woken helper that has not begun by then is not waited for (it would find nothing left).  Several threads may call this at once: a parked helper goes to one."""
     from . import lib
 
     t = resolve_threads(threads)

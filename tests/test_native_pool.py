@@ -1,9 +1,12 @@
-"""native/_pool.py: ``run_chunks`` covers every item exactly once; ``run_shared`` and ``start_shared`` run
-their drain on the helpers and in the caller, re-raising what a helper raised, and ``run_shared`` does not wait
-for a helper that never started once the work is finished."""
+"""native/_pool.py: ``run_chunks`` covers every item exactly once; ``start_shared`` runs its drain on the
+helpers and in the caller, re-raising what a helper raised; ``run_job`` (native/src/pool.c) gives the same
+digests as the portable path for any thread count, job size, tier and number of concurrent callers, hands jobs
+to parked helpers, reports misuse from any piece without hanging, and survives close and fork."""
 from __future__ import annotations
 
+import os
 import random
+import signal
 import threading
 import time
 
@@ -12,7 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledgerval.native._pool import run_chunks, run_shared, start_shared
+from ledgerval import native
+from ledgerval.native import _pool
+from ledgerval.native._pool import run_chunks, start_shared
+from ledgerval.native.errors import NativeMisuse
 
 
 @settings(max_examples=150, deadline=None)
@@ -31,64 +37,6 @@ def test_run_chunks_covers_each_item_once(n, threads, min_chunk):
     run_chunks(n, threads, fn, min_chunk=min_chunk)
     assert (seen == 1).all()
     assert len(chunks) <= max(1, threads) and all(b - a >= min_chunk for a, b in chunks[1:] or [])
-
-
-class Counter:
-    """A stand-in for a native claim counter: drain() takes items until none is left."""
-
-    def __init__(self, n, hold=None):
-        self.items, self.taken, self.names, self.hold = list(range(n)), [], set(), hold
-        self.lock = threading.Lock()
-
-    def drain(self):
-        if self.hold is not None and threading.current_thread() is not threading.main_thread():
-            self.hold.wait(10)
-        while True:
-            with self.lock:
-                if not self.items:
-                    return
-                self.taken.append(self.items.pop())
-                self.names.add(threading.current_thread().name)
-
-
-def test_run_shared_runs_caller_and_helpers():
-    c = Counter(20000)
-    run_shared(3, c.drain, helpers_wanted=2, finished=lambda: len(c.taken) == 20000)
-    assert sorted(c.taken) == list(range(20000))
-    c = Counter(10)
-    run_shared(4, c.drain, helpers_wanted=0, finished=lambda: False)  # no helper: finished is not asked
-    assert c.names == {threading.main_thread().name}
-
-
-def test_run_shared_does_not_wait_for_a_late_helper():
-    """A helper that has not begun when the caller has taken everything is not waited for (it would find
-    nothing left); when finished() says some piece is still out, the caller waits and re-raises."""
-    hold = threading.Event()
-    c = Counter(100, hold)
-    run_shared(2, c.drain, helpers_wanted=1, finished=lambda: True)
-    assert sorted(c.taken) == list(range(100)) and c.names == {threading.main_thread().name}
-    hold.set()
-
-    def failing():
-        if threading.current_thread() is not threading.main_thread():
-            raise RuntimeError("helper failed")
-
-    with pytest.raises(RuntimeError, match="helper failed"):
-        run_shared(2, failing, helpers_wanted=1, finished=lambda: False)
-
-
-def test_run_shared_waits_for_helpers_when_the_caller_fails():
-    done = []
-
-    def drain():
-        if threading.current_thread() is threading.main_thread():
-            raise RuntimeError("caller failed")
-        time.sleep(0.05)
-        done.append(1)
-
-    with pytest.raises(RuntimeError, match="caller failed"):
-        run_shared(2, drain, helpers_wanted=1, finished=lambda: True)
-    assert done == [1]
 
 
 def test_start_shared_runs_helpers_and_caller():
@@ -159,18 +107,12 @@ def test_start_shared_hands_over_to_an_idle_helper(monkeypatch):
 
 # --- parked helpers (native/src/pool.c, _pool.run_job) -------------------------------------------------------
 
-from ledgerval import native  # noqa: E402
-from ledgerval.native import _pool  # noqa: E402
-
-if native.AVAILABLE and native.has("lv_pool_post"):
+NATIVE = native.AVAILABLE and native.has("lv_pool_post")
+if NATIVE:
     from ledgerval.native import hashes as nh
-    from ledgerval.native.errors import NativeMisuse
     lib, ffi = native.lib, native.ffi
-    NATIVE = True
-else:  # the Python-only tests above still run on an unbuilt checkout
-    NATIVE = False
 needs_native = pytest.mark.skipif(not NATIVE, reason="native pool not built")
-QUICK = __import__("os").environ.get("LEDGERVAL_TEST_QUICK") == "1"
+QUICK = os.environ.get("LEDGERVAL_TEST_QUICK") == "1"
 SEED = 20261204
 ALGOS = ("sha256", "sha256d", "sm3", "keccak256")
 LONG_PARK = 2_000_000_000  # parked helpers in these tests wait for the test, never for the clock
@@ -280,23 +222,21 @@ def test_back_to_back_jobs_match_the_portable_path(tier, unparked):
             order = list(range(len(jobs)))
             random.Random(r).shuffle(order)
             run_all(threads, order)
-    racing = [threading.Thread(target=run_all, args=(t, list(range(len(jobs)))[::k]))
-              for t, k in ((2, 1), (3, 2), (4, 3))]
     errors = []
+
+    def caller(threads, step):
+        try:
+            run_all(threads, list(range(len(jobs)))[::step])
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
+            errors.append(exc)
+
+    racing = [threading.Thread(target=caller, args=ts) for ts in ((2, 1), (3, 2), (4, 3))]
     for th in racing:
-        th.run = (lambda f: lambda: _capture(f, errors))(th.run)
         th.start()
     for th in racing:
         th.join()
     assert not errors, errors
     assert int(_pool._control()[lib.LV_POOL_HANDED]) > handed
-
-
-def _capture(f, errors):
-    try:
-        f()
-    except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
-        errors.append(exc)
 
 
 @needs_native
@@ -386,9 +326,6 @@ def test_pool_entries_refuse_misuse(unparked):
 def test_a_forked_child_hashes_on_its_own_threads(unparked):
     """A child forked while a helper is parked in the parent has no such thread: its jobs must neither be
     posted to it nor queue on the parent's pools."""
-    import os
-    import signal
-
     data = np.random.default_rng(2).integers(0, 256, size=(4096, 64), dtype=np.uint8)
     want = _portable("keccak256", data.reshape(-1), np.arange(4097) * 64)
     out = np.zeros_like(want)
