@@ -68,6 +68,7 @@ def run_chunks(n: int, threads: int | None, fn: Callable[[int, int], None], min_
     # A/B, medians of 200: 2-thread/1-thread 1.40x-1.69x against 1.58x-1.80x (remaining / t: 1.45x-1.78x;
     # spinning on the join instead of blocking: no gain): the per-piece Python call costs more than it saves.
     # Claims from a counter inside one GIL-free native call do not pay it: see run_job.
+    release_parked()
     pool = _pool(t)
     futures = [pool.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, chunks)]
     fn(bounds[0], bounds[1])
@@ -96,6 +97,8 @@ class Pending:
             idle = _active_helpers == 0
             _active_helpers += helpers
         self._futures = []
+        if helpers:
+            release_parked()
         try:
             for _ in range(helpers):
                 self._futures.append(pool.submit(self._helper))
@@ -182,6 +185,15 @@ def _park_pool(n: int) -> ThreadPoolExecutor:
             p = _park_pools[n] = ThreadPoolExecutor(max_workers=n + lib.LV_POOL_SLOTS,
                                                     thread_name_prefix="ledgerval-park")
         return p
+
+
+def release_parked() -> None:
+    """Send helpers parked after a hash job back to Python now: other threads (a signature batch's) are
+    about to want the cores they spin on."""
+    if _ctl is not None:
+        from . import lib
+
+        lib.lv_pool_release(job_ptr(_ctl))
 
 
 def _check(rc: int) -> None:

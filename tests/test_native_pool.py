@@ -242,7 +242,7 @@ def test_back_to_back_jobs_match_the_portable_path(tier, unparked):
 @needs_native
 def test_a_parked_helper_takes_the_next_job_then_leaves(unparked):
     """After a job, its helper parks (a slot reads 1); the next job is posted to it (counted in
-    LV_POOL_HANDED, two threads enter the job); closing the block sends it back to Python."""
+    LV_POOL_HANDED, two threads enter the job); release_parked sends it back to Python."""
     data = np.random.default_rng(1).integers(0, 256, size=(4096, 64), dtype=np.uint8)
     want = _portable("sha256", data.reshape(-1), np.arange(4097) * 64)
     out = np.zeros_like(want)
@@ -257,9 +257,8 @@ def test_a_parked_helper_takes_the_next_job_then_leaves(unparked):
     _wait_for(lambda: job[lib.LV_JOB_LEFT] == 1)
     assert job[lib.LV_JOB_JOINED] == 2 and job[lib.LV_JOB_STATE + 1] == 4096
     assert (_slots() == 1).sum() == 1  # parked again, with a fresh window
-    lib.lv_pool_close(_pool.job_ptr(ctl), 1)
+    _pool.release_parked()  # as start_shared and run_chunks do before waking their own helpers
     _wait_for(lambda: not _slots().any(), timeout=1.0)
-    lib.lv_pool_close(_pool.job_ptr(ctl), 0)
 
 
 @needs_native
@@ -310,6 +309,7 @@ def test_pool_entries_refuse_misuse(unparked):
     assert lib.lv_pool_park(_pool.job_ptr(ctl), ffi.NULL, -1) == lib.LV_EMISUSE
     assert lib.lv_pool_job_wait(ffi.NULL, 0, 0) == lib.LV_EMISUSE
     assert lib.lv_pool_close(ffi.NULL, 1) == lib.LV_EMISUSE
+    assert lib.lv_pool_release(ffi.NULL) == lib.LV_EMISUSE
     assert lib.lv_pool_job_hash_spans(ffi.NULL, 0, -1, ffi.NULL, 0, ffi.NULL, 0, 1, ffi.NULL) == lib.LV_EMISUSE
     lib.lv_pool_close(_pool.job_ptr(ctl), 1)
     t0 = time.perf_counter()

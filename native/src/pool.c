@@ -129,6 +129,7 @@ int lv_pool_park(int64_t *ctl, int64_t *first, int64_t spin_ns) {
     }
     if (!slot) return 0;
     int ran = 0;
+    int64_t releases = __atomic_load_n(&ctl[LV_POOL_RELEASES], __ATOMIC_RELAXED);
     int64_t deadline = now_ns() + spin_ns;
     for (unsigned i = 1;; i++) {
         int64_t v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
@@ -143,7 +144,8 @@ int lv_pool_park(int64_t *ctl, int64_t *first, int64_t spin_ns) {
             continue;
         }
         if (i % POLLS_PER_CLOCK == 0) {
-            if (__atomic_load_n(&ctl[LV_POOL_CLOSED], __ATOMIC_RELAXED) || now_ns() >= deadline) {
+            if (__atomic_load_n(&ctl[LV_POOL_CLOSED], __ATOMIC_RELAXED) || now_ns() >= deadline ||
+                __atomic_load_n(&ctl[LV_POOL_RELEASES], __ATOMIC_RELAXED) != releases) {
                 int64_t parked = SLOT_PARKED;
                 /* on failure a caller posted meanwhile: the next poll reads its job (acquire) */
                 if (__atomic_compare_exchange_n(slot, &parked, SLOT_IDLE, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
@@ -186,5 +188,11 @@ int lv_pool_job_wait(const int64_t *job, int64_t posted, int64_t spin_ns) {
 int lv_pool_close(int64_t *ctl, int closed) {
     if (!ctl) return LV_EMISUSE;
     __atomic_store_n(&ctl[LV_POOL_CLOSED], closed ? 1 : 0, __ATOMIC_RELAXED);
+    return LV_OK;
+}
+
+int lv_pool_release(int64_t *ctl) {
+    if (!ctl) return LV_EMISUSE;
+    __atomic_fetch_add(&ctl[LV_POOL_RELEASES], 1, __ATOMIC_RELAXED);
     return LV_OK;
 }

@@ -26,6 +26,7 @@
 #define LV_POOL_SLOT_WORDS 8          /* a slot a cache line: parked helpers do not share one */
 #define LV_POOL_CLOSED  0             /* header word: nonzero makes parked helpers leave and posts fail */
 #define LV_POOL_HANDED  1             /* header word: jobs handed to parked helpers so far (a statistic) */
+#define LV_POOL_RELEASES 2            /* header word: bumped by lv_pool_release; parked helpers leave */
 #define LV_POOL_WORDS   (LV_POOL_SLOT_WORDS * (1 + LV_POOL_SLOTS))
 
 #define LV_JOB_HASH_SPANS  1          /* lv_hash_spans_shared */
@@ -68,5 +69,9 @@ int lv_pool_job_wait(const int64_t *job, int64_t posted, int64_t spin_ns);
 
 /* Close (closed = 1) or reopen (0) the control block: parked helpers leave within a poll, posts find none. */
 int lv_pool_close(int64_t *ctl, int closed);
+
+/* Send the helpers parked now back to Python (within a poll) without closing the block: other work is about
+ * to want the cores they spin on. */
+int lv_pool_release(int64_t *ctl);
 
 #endif
