@@ -3,8 +3,9 @@
 Algorithms: ``sha256``, ``sha256d``, ``sm3``, ``keccak256``.  Paths: ``auto`` (the fastest the CPU has, as
 ``lv_hash_best_path`` decides), ``portable``, ``shani`` (SHA-256 only), ``avx512``, ``avx2``.  One call
 covers a batch of messages and cffi releases the GIL for its duration; the ``*_shared`` entries let several
-threads work on one batch at once, each claiming pieces from a counter in C (``hash_*_threaded`` run them on
-the caller and ``threads - 1`` pool threads).
+threads work on one batch at once, each claiming pieces from a counter in C (``hash_*_threaded`` run them as
+a native job on the caller and ``threads - 1`` helpers: parked ones first, which take it up in C, then pool
+threads; native/_pool.py ``run_job``).
 Bitcoin's HASH160 (``hash160_spans``) and RIPEMD-160 alone (``ripemd160_spans``) give 20-byte digests.
 """
 from __future__ import annotations
