@@ -33,34 +33,33 @@ static int64_t *slot_at(int64_t *ctl, int i) { return ctl + LV_POOL_SLOT_WORDS *
 static void *word_ptr(int64_t w) { return (void *)(intptr_t)w; }
 static int64_t ptr_word(const void *p) { return (int64_t)(intptr_t)p; }
 
-int lv_pool_job_hash_spans(int64_t *job, int algo, int path, const uint8_t *buf, size_t buf_len,
-                           const int64_t *offsets, size_t n, size_t piece, uint8_t *out) {
-    if (!job) return LV_EMISUSE;
+/* The words every job kind has; the rest zeroed. */
+static void job_init(int64_t *job, int kind, int algo, int path, size_t n, size_t piece, uint8_t *out) {
     memset(job, 0, LV_JOB_WORDS * sizeof *job);
-    job[LV_JOB_KIND] = LV_JOB_HASH_SPANS;
+    job[LV_JOB_KIND] = kind;
     job[J_ALGO] = algo;
     job[J_PATH] = path;
-    job[J_BUF] = ptr_word(buf);
-    job[J_BUF_LEN] = (int64_t)buf_len;
-    job[J_IN] = ptr_word(offsets);
     job[J_N] = (int64_t)n;
     job[J_PIECE] = (int64_t)piece;
     job[J_OUT] = ptr_word(out);
+}
+
+int lv_pool_job_hash_spans(int64_t *job, int algo, int path, const uint8_t *buf, size_t buf_len,
+                           const int64_t *offsets, size_t n, size_t piece, uint8_t *out) {
+    if (!job) return LV_EMISUSE;
+    job_init(job, LV_JOB_HASH_SPANS, algo, path, n, piece, out);
+    job[J_BUF] = ptr_word(buf);
+    job[J_BUF_LEN] = (int64_t)buf_len;
+    job[J_IN] = ptr_word(offsets);
     return LV_OK;
 }
 
 int lv_pool_job_hash_pairs(int64_t *job, int algo, int path, const uint8_t *in, size_t n, int prefix, size_t piece,
                            uint8_t *out, uint8_t *equal) {
     if (!job) return LV_EMISUSE;
-    memset(job, 0, LV_JOB_WORDS * sizeof *job);
-    job[LV_JOB_KIND] = LV_JOB_HASH_PAIRS;
-    job[J_ALGO] = algo;
-    job[J_PATH] = path;
+    job_init(job, LV_JOB_HASH_PAIRS, algo, path, n, piece, out);
     job[J_IN] = ptr_word(in);
-    job[J_N] = (int64_t)n;
     job[J_PREFIX] = prefix;
-    job[J_PIECE] = (int64_t)piece;
-    job[J_OUT] = ptr_word(out);
     job[J_EQUAL] = ptr_word(equal);
     return LV_OK;
 }
