@@ -146,7 +146,12 @@ def start_shared(threads: int | None, drain: Callable[[], None], helpers_wanted:
 # Parked helpers (native/src/pool.h).  A helper of run_job, once its job is done, stays in a GIL-free C wait
 # for PARK_NS and runs the next job a caller posts to it at once; after the window it returns to Python and
 # its pool thread blocks as before.  Measured 2026-12-04 (2 cores, Zen 4, 16,384 64-byte messages a call,
-# back to back): see README "Measured performance" and benches/handoff_probe.py.
+# `python benches/bench_kernels_hashes.py --handoff`): the helper's first claim 15-53 us after the caller's
+# when woken, 0.9-4.4 us when parked; 2 threads against 1 1.58x-1.89x woken, 1.66x-2.07x parked (README,
+# "Measured performance").  Back-to-back calls come 1-41 us apart (hash_batch in a loop, a Merkle tree's
+# levels), so 200 us catches them with room for a loaded machine, and costs at most that much of one core
+# after the last call of a burst (less when other threads want it: the wait yields, and start_shared and
+# run_chunks send parked helpers back at once, release_parked).
 PARK_NS = 200_000
 # How long the caller spins for a helper's last piece before napping (a wake-up costs tens of us).
 WAIT_NS = 100_000
