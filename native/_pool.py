@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
@@ -227,8 +227,9 @@ def run_job(threads: int | None, job: np.ndarray, helpers_wanted: int, park_ns: 
     helpers (at most ``helpers_wanted``), each claiming pieces until none is left, and return when every
     item is done; re-raises the misuse any thread met.  Helpers parked in C take the job first (posted, no
     Python on their side); pool threads are woken for the rest and park after their part for ``park_ns``
-    (0: never).  The caller's claims done, it spins up to WAIT_NS for a helper's last piece, then naps;
-    a woken helper that has not begun by then is not waited for (it would find nothing left).  Several threads may call this at once: a parked helper goes to one."""
+    (0: never).  The caller's claims done, it spins up to WAIT_NS for a helper's last piece, then naps; a
+    woken helper that has not begun by then is not waited for (it would find nothing left).  Several
+    threads may call this at once: a parked helper goes to one."""
     from . import lib
 
     t = resolve_threads(threads)
@@ -248,24 +249,21 @@ def run_job(threads: int | None, job: np.ndarray, helpers_wanted: int, park_ns: 
     if helpers > posted:
         pool = _park_pool(t - 1)
         futures = [pool.submit(_helper, job, park_ns, ctl) for _ in range(helpers - posted)]
+    rc, done = lib.LV_OK, False
     try:
         rc = lib.lv_pool_job_run(pj)
-        done = lib.lv_pool_job_wait(pj, posted, WAIT_NS) == 1
-    except BaseException:
-        wait(futures)
-        raise
-    if done:
-        for f in futures:
-            f.cancel()  # one still queued would only find nothing left to claim
-        _check(rc)  # (an empty job is done at once, even one no thread could run)
-        return
-    # a piece failed (misuse), or a woken helper still holds its last one; posted helpers have left
-    for f in futures:
-        f.result()
-    _check(rc)
-    _check(int(job[lib.LV_JOB_RC]))
-    if lib.lv_pool_job_wait(pj, 0, 0) != 1:
-        raise NativeMisuse("native shared job: items left unfinished")
+        done = lib.lv_pool_job_wait(pj, posted, 0, WAIT_NS) == 1
+    finally:
+        # one still queued would only find nothing left to claim; the others are waited for (their share,
+        # not their park: a parked helper may take other callers' jobs for long) unless every item is done
+        begun = sum(not f.cancel() for f in futures)
+        if rc != lib.LV_OK or not done:
+            lib.lv_pool_job_wait(pj, posted, begun, 0)
+    _check(rc)  # (an empty job is done at once, even one no thread could run)
+    if not done:
+        _check(int(job[lib.LV_JOB_RC]))
+        if lib.lv_pool_job_wait(pj, 0, 0, 0) != 1:
+            raise NativeMisuse("native shared job: items left unfinished")
 
 
 def _after_fork_in_child() -> None:

@@ -307,7 +307,8 @@ def test_pool_entries_refuse_misuse(unparked):
     assert lib.lv_pool_post(_pool.job_ptr(ctl), _pool.job_ptr(job), 3) == 0  # nobody parked
     assert lib.lv_pool_park(ffi.NULL, ffi.NULL, 10) == lib.LV_EMISUSE
     assert lib.lv_pool_park(_pool.job_ptr(ctl), ffi.NULL, -1) == lib.LV_EMISUSE
-    assert lib.lv_pool_job_wait(ffi.NULL, 0, 0) == lib.LV_EMISUSE
+    assert lib.lv_pool_job_wait(ffi.NULL, 0, 0, 0) == lib.LV_EMISUSE
+    assert lib.lv_pool_job_wait(_pool.job_ptr(job), 0, -1, 0) == lib.LV_EMISUSE
     assert lib.lv_pool_close(ffi.NULL, 1) == lib.LV_EMISUSE
     assert lib.lv_pool_release(ffi.NULL) == lib.LV_EMISUSE
     assert lib.lv_pool_job_hash_spans(ffi.NULL, 0, -1, ffi.NULL, 0, ffi.NULL, 0, 1, ffi.NULL) == lib.LV_EMISUSE

@@ -116,7 +116,10 @@ int lv_pool_park(int64_t *ctl, int64_t *first, int64_t spin_ns) {
     if (!ctl || spin_ns < 0) return LV_EMISUSE;
     /* a woken helper's own share first, in the same call: going back to Python in between would wait for
      * the GIL, which the caller holds as soon as it returns, and the next job would find no one parked */
-    if (first) lv_pool_job_run(first);
+    if (first) {
+        lv_pool_job_run(first);
+        __atomic_fetch_add(&first[LV_JOB_WOKEN_LEFT], 1, __ATOMIC_RELEASE);  /* its last touch of the job */
+    }
     if (spin_ns == 0) return 0;
     int64_t *slot = NULL;
     for (int i = 0; i < LV_POOL_SLOTS && !slot; i++) {
@@ -161,8 +164,8 @@ static int job_done(const int64_t *job) {
     return (uint64_t)__atomic_load_n(&job[LV_JOB_STATE + 1], __ATOMIC_ACQUIRE) >= (uint64_t)job[J_N];
 }
 
-int lv_pool_job_wait(const int64_t *job, int64_t posted, int64_t spin_ns) {
-    if (!job || posted < 0 || spin_ns < 0) return LV_EMISUSE;
+int lv_pool_job_wait(const int64_t *job, int64_t posted, int64_t woken, int64_t spin_ns) {
+    if (!job || posted < 0 || woken < 0 || spin_ns < 0) return LV_EMISUSE;
     const struct timespec nap = {0, 20000};
     int64_t deadline = 0;
     int spun = 0;
@@ -176,7 +179,9 @@ int lv_pool_job_wait(const int64_t *job, int64_t posted, int64_t spin_ns) {
         if (spun) {
             /* a posted helper may still hold a piece (or be descheduled): it must leave before the
              * caller may free the buffers, so wait for it without burning the core */
-            if (__atomic_load_n(&job[LV_JOB_LEFT], __ATOMIC_ACQUIRE) >= posted) return job_done(job);
+            if (__atomic_load_n(&job[LV_JOB_LEFT], __ATOMIC_ACQUIRE) >= posted &&
+                __atomic_load_n(&job[LV_JOB_WOKEN_LEFT], __ATOMIC_ACQUIRE) >= woken)
+                return job_done(job);
             nanosleep(&nap, NULL);
         } else {
             cpu_relax();

@@ -13,7 +13,8 @@
  * A job is an array of LV_JOB_WORDS int64 words (Python owns it; lv_pool_job_hash_* fill it): its kind and
  * the arguments of one *_shared hash call, the claim state that call shares (words LV_JOB_STATE and after,
  * as hash.h describes), the first misuse code any thread met (LV_JOB_RC), how many posted helpers have left
- * it (LV_JOB_LEFT: a helper touches the job, and the job only, until it counts itself out), and probe
+ * it (LV_JOB_LEFT: a helper touches the job, and the job only, until it counts itself out), how many woken
+ * helpers have finished their share (LV_JOB_WOKEN_LEFT, counted the same way), and probe
  * stamps: CLOCK_MONOTONIC ns at which the first LV_JOB_STAMPS threads entered its claim loop.
  *
  * The control block is LV_POOL_WORDS int64 words (Python owns it, zeroed once): LV_POOL_SLOTS slots, each
@@ -36,6 +37,7 @@
 #define LV_JOB_RC       11
 #define LV_JOB_LEFT     12
 #define LV_JOB_JOINED  13
+#define LV_JOB_WOKEN_LEFT 14
 #define LV_JOB_T0       16
 #define LV_JOB_STAMPS   8
 #define LV_JOB_STATE    24
@@ -64,8 +66,9 @@ int lv_pool_park(int64_t *ctl, int64_t *first, int64_t spin_ns);
 
 /* 1 when every item of ``job`` is finished (its digests visible to this thread).  Otherwise waits: spinning
  * for up to ``spin_ns``, then sleeping in short naps, while any of the ``posted`` helpers is still inside
- * the job; returns 0 once all of them have left it and the window has passed. */
-int lv_pool_job_wait(const int64_t *job, int64_t posted, int64_t spin_ns);
+ * the job or fewer than ``woken`` woken helpers have finished their share (lv_pool_park's ``first``);
+ * returns 0 once all of them have and the window has passed. */
+int lv_pool_job_wait(const int64_t *job, int64_t posted, int64_t woken, int64_t spin_ns);
 
 /* Close (closed = 1) or reopen (0) the control block: parked helpers leave within a poll, posts find none. */
 int lv_pool_close(int64_t *ctl, int closed);
