@@ -48,12 +48,20 @@ int lv_hash_path_ok(int algo, int path) {
  *   sm3      portable 500/795                      AVX-512 x16 60/57  AVX2 2x8 63/91
  *   keccak   portable 273/315                      AVX-512 x8  40/70  AVX2 x4  96/122
  * (64-byte spans now take the 64-byte entry, see spans_are_64.)  AVX-512 stays first everywhere.  On an AVX2
- * CPU with SHA-NI, SHA-NI x2 beats AVX2 2x8 on SHA-256 (59 vs 73) and, narrowly, on SHA-256d (109 vs 116, 124
- * vs 149 through the scheduler), so it comes before AVX2; AVX2 serves SHA-256 where SHA-NI is missing.
+ * CPU with SHA-NI, SHA-NI x2 then beat AVX2 2x8 on SHA-256 (59 vs 73) and, narrowly, on SHA-256d (109 vs 116,
+ * 124 vs 149 through the scheduler), so it comes before AVX2 (see below for the rolled rounds).
  * Keccak's AVX2 path runs a fifth state in scalar registers beside the vector four where BMI2 is kept (a
  * variant inside the path, not a path: the scalar round needs rorx/andn to pay), and the 64-byte entry peels
  * the first round and trims the last (2026-12-03, same machine, best of 40 over 8192 messages, 3 runs within
- * 2%): 64-byte entry 87-89 -> 75-76 ns (80-81 with BMI2 masked off), 65-byte spans 115-117 -> 107-109. */
+ * 2%): 64-byte entry 87-89 -> 75-76 ns (80-81 with BMI2 masked off), 65-byte spans 115-117 -> 107-109.
+ * With the AVX2 SHA-256 rounds as a rolled loop (2026-12-04, same machine, SHA-NI and AVX2 forced on one
+ * build, A/B interleaved, thread CPU time, best of 30-40 over 8192 messages; hash_sha256_avx2_impl.h),
+ * SHA-NI x2 / AVX2 2x8, 64-byte entry / 65-byte spans:
+ *   sha256   57/83  vs  56/74        sha256d  108/132  vs  89/114
+ * AVX2 now wins on full groups of 16, but a batch's last group costs 16 lanes whatever it holds: 20
+ * messages take two groups (~1.8 us) against 20 SHA-NI pairs (~1.1 us).  So SHA-NI stays first until the
+ * AVX2 path hands its tail (n mod 16) to SHA-NI under AUTO; then SHA-256d gains ~17% on an AVX2 CPU with
+ * SHA-NI (Zen 2/3, Hygon). */
 #define NPATHS 4
 static const int PATH_ORDER[4][NPATHS] = {
     /* sha256  */ {LV_PATH_AVX512, LV_PATH_SHANI, LV_PATH_AVX2, LV_PATH_PORTABLE},
