@@ -9,6 +9,7 @@ import random
 import signal
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -331,7 +332,9 @@ def test_a_forked_child_hashes_on_its_own_threads(unparked):
     want = _portable("keccak256", data.reshape(-1), np.arange(4097) * 64)
     out = np.zeros_like(want)
     _park_one("keccak256", data, out, LONG_PARK)
-    pid = os.fork()
+    with warnings.catch_warnings():  # Python 3.12+ warns about forking a threaded process: that is the point
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
         code = 1
         try:
