@@ -13,12 +13,15 @@ from ..pipeline import Execution, Plan, Ticket, join
 from . import report as R
 from .checkblock import MAX_MONEY
 from .checks import Batch, Rules
+from .colinputs import feed_all
 from .inputs import Classifier
 from .script import coinbase_height
 from .sighash import ONE
 from .wire import Block
 
 _ZERO64 = bytes(64)
+# The column form of feed's loop (colinputs.py); tests turn it off to compare it with the loop.
+COLUMNS = True
 
 
 def block_height(block: Block) -> int | None:
@@ -69,20 +72,33 @@ class InputRun:
         txs = block.txs
         if self.cls is None:
             self.cls = Classifier(rep, self.batch, Rules(block_height(block)))
-        classify = self.cls.classify
-        implied_ok = self.prevouts is None
-        get_prevout = None if self.prevouts is None else self.prevouts.get
-        created = self.created
         # Kernel candidates go to it in one call after this loop (those it declines to ``classify`` in
         # ``finish``); every other input is classified at once.  The order of classification is invisible:
         # errors are sorted by location.
         no_kernel = self.cls.rules.strict_der or not self.kernel_on
         c0 = len(self.cand_t)
+        tables = self.tables() if self.tables else None
+        value_out = _value_out(tables, first, len(txs))
+        # a block parsed in one piece: the loop over the scan's columns (colinputs.py), where it applies
+        if not (first == 0 and COLUMNS and tables is not None and len(tables[1]) == len(txs) + 1
+                and feed_all(self, tables, no_kernel, value_out, _check_values)):
+            self._loop(first, no_kernel, value_out)
+        t.lap("classify")
+        if len(self.cand_t) > c0:
+            self._kernel(c0)
+        t.lap("kernel")
+
+    def _loop(self, first: int, no_kernel: bool, value_out) -> None:
+        """``feed``'s per-input loop: the reference, and the path for blocks parsed in pieces."""
+        rep, txs = self.rep, self.block.txs
+        classify = self.cls.classify
+        implied_ok = self.prevouts is None
+        get_prevout = None if self.prevouts is None else self.prevouts.get
+        created = self.created
         # bound methods hoisted out of the per-input loop (732 inputs of block 277647: ~0.85 -> ~0.6 ms)
         spent_at, created_at = self.spent.setdefault, created.get
         cand_t, cand_k, cand_pv = self.cand_t.append, self.cand_k.append, self.cand_pv.append
         fees, fees_known = self.fees, self.fees_known
-        value_out = _value_out(self.tables() if self.tables else None, first, len(txs))
         for ti in range(first, len(txs)):
             tx = txs[ti]
             if ti > 0 and not tx.coinbase:
@@ -130,10 +146,6 @@ class InputRun:
                     fees += _check_values(tx, ti, value_in, rep, None if value_out is None else value_out[ti])
             created[tx.txid] = ti
         self.fees, self.fees_known = fees, fees_known
-        t.lap("classify")
-        if len(self.cand_t) > c0:
-            self._kernel(c0)
-        t.lap("kernel")
 
     def _kernel(self, c0: int) -> None:
         """The P2PKH kernel over candidates c0 onwards; their signatures start verifying in the background."""
