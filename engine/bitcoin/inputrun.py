@@ -6,6 +6,7 @@ block at a time).  The loop's column form for a block parsed in one piece is eng
 from __future__ import annotations
 
 from contextlib import suppress
+from operator import itemgetter
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from .sighash import ONE
 from .wire import Block
 
 _ZERO64 = bytes(64)
+_SECOND = itemgetter(1)
 # The column form of feed's loop (colinputs.py); tests turn it off to compare it with the loop.
 COLUMNS = True
 
@@ -151,8 +153,9 @@ class InputRun:
         """The P2PKH kernel over candidates c0 onwards; their signatures start verifying in the background."""
         raw, threads = self.raw, self.threads
         ct, ck = self.cand_t[c0:], self.cand_k[c0:]
+        tables = self.tables() if self.tables else None
         taken, pre, pre_off, rs_k, key_pos, key_len = _kernel_fast(self.block, raw, self.starts, ct, ck,
-                                                                  [pv[1] for pv in self.cand_pv[c0:]])
+                                                                  list(map(_SECOND, self.cand_pv[c0:])), tables)
         self.taken.append(taken)
         acc = np.flatnonzero(taken)
         if not len(acc):
@@ -160,7 +163,8 @@ class InputRun:
         # declined candidates have empty spans, so the taken ones lie back to back; once helpers verify,
         # every other core is theirs: hash on this thread alone
         offs = np.append(pre_off[acc], pre_off[-1])
-        keys = [raw[a : a + m] for a, m in zip(key_pos[acc].tolist(), key_len[acc].tolist())]
+        a = key_pos[acc]
+        keys = list(map(raw.__getitem__, map(slice, a.tolist(), (a + key_len[acc]).tolist())))
         plan = self.plan
         digests = plan.hash_spans("sha256d", pre, offs)
         # owners are positions in the ticket: (transaction, input) pairs are made for failures only
@@ -291,15 +295,20 @@ def _value_out(tables, first: int, last: int) -> dict | None:
     return dict(zip(range(first, last), np.diff(cs[ttab[first:last + 1, S.T_OUT0] - o0]).tolist()))
 
 
-def _kernel_fast(block: Block, raw: bytes, starts: list[int], cand_t, cand_k, cand_spk):
-    """Run the P2PKH kernel over the candidates; its arrays (see ``p2pkh_all_batch``)."""
+def _kernel_fast(block: Block, raw: bytes, starts: list[int], cand_t, cand_k, cand_spk, tables=None):
+    """Run the P2PKH kernel over the candidates; its arrays (see ``p2pkh_all_batch``).  ``tables``: the
+    scan's, when it took every transaction (their spans come from it)."""
+    from ..kernels import bitcoin_scan as S
     from ..kernels.bitcoin_p2pkh import p2pkh_all_batch
 
     txs = block.txs
     ct = np.asarray(cand_t, dtype=np.int64)
-    lo = np.asarray(starts, dtype=np.int64)[ct]
-    # per transaction, not per candidate (they come in transaction order): ~0.04 ms less on block 277647
-    t0, t1 = cand_t[0], cand_t[-1] + 1
-    hi = lo + np.fromiter((len(tx.raw) for tx in txs[t0:t1]), dtype=np.int64, count=t1 - t0)[ct - t0]
+    if tables is not None and len(tables[1]) == len(txs) + 1:
+        lo, hi = tables[1][ct, S.T_LO], tables[1][ct, S.T_HI]
+    else:
+        lo = np.asarray(starts, dtype=np.int64)[ct]
+        # per transaction, not per candidate (they come in transaction order): ~0.04 ms less on block 277647
+        t0, t1 = cand_t[0], cand_t[-1] + 1
+        hi = lo + np.fromiter((len(tx.raw) for tx in txs[t0:t1]), dtype=np.int64, count=t1 - t0)[ct - t0]
     spk = np.frombuffer(b"".join(cand_spk), dtype=np.uint8).reshape(-1, 25)
     return p2pkh_all_batch(np.frombuffer(raw, dtype=np.uint8), lo, hi, np.asarray(cand_k, dtype=np.int64), spk)

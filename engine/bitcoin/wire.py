@@ -12,6 +12,7 @@ reverses them into the order block explorers and Bitcoin Core's RPC print.
 from __future__ import annotations
 
 import struct
+from bisect import bisect_left
 
 MAX_SIZE = 0x02000000  # Bitcoin Core's serialize.h bound on any CompactSize read as a length or count
 HEADER_SIZE = 80
@@ -374,14 +375,20 @@ class BlockParser:
         scanned = self._scanned
         while len(txs) < self.count:
             i = len(txs)
-            starts.append(r.pos)
             if i < scanned.k:  # found by the scan: the same objects without reading field by field
-                tx = scanned.tx(i)
-                txs.append(tx)
-                r.pos = scanned.end(i)
-                if limit <= r.pos < r.end:
+                # every scanned transaction up to the first that ends at or past limit (not at the end of
+                # the bytes), in one go
+                ends = scanned.ends
+                j = bisect_left(ends, limit, i, scanned.k)
+                cut = j < scanned.k and ends[j] < r.end
+                stop = j + 1 if cut else scanned.k
+                starts += scanned.starts[i:stop]
+                txs += map(scanned.tx, range(i, stop))
+                r.pos = ends[stop - 1]
+                if cut:
                     break
                 continue
+            starts.append(r.pos)
             try:
                 txs.append(parse_tx(r))
             except Malformed as e:
@@ -400,7 +407,7 @@ class _Scanned:
     objects when they are first read (a transaction with witnesses, its inputs at once).  A scanned
     transaction's objects equal what ``parse_tx`` makes of it (tests/test_bitcoin_wire_scan.py)."""
 
-    __slots__ = ("data", "k", "t", "i", "o", "wit0", "w", "columns", "_ins", "_outs")
+    __slots__ = ("data", "k", "t", "starts", "ends", "cb", "i", "o", "wit0", "w", "columns", "_ins", "_outs")
 
     def __init__(self, data: bytes, pos: int, count: int):
         import numpy as np
@@ -413,6 +420,14 @@ class _Scanned:
         # kept for the block checks that work on the columns (checkblock.check_structure)
         self.columns = (buf, txs, ins, outs)
         self.t = txs.tolist()
+        self.starts = txs[:self.k, S.T_LO].tolist()
+        self.ends = txs[:self.k, S.T_HI].tolist()
+        # coinbase candidates (one input, spending prevout index 0xFFFFFFFF); tx() checks the hash
+        i0 = txs[:self.k, S.T_IN0]
+        self.cb = [False] * self.k
+        if len(ins):
+            one = txs[1:self.k + 1, S.T_IN0] - i0 == 1
+            self.cb = (one & (ins[np.minimum(i0, len(ins) - 1), S.I_PREV_N] == 0xFFFFFFFF)).tolist()
         # the input and output rows as lists, made when first needed: a block validated from the columns
         # (engine/bitcoin/colinputs.py) reads a few transactions' inputs and outputs, if any, one at a time
         self._ins = ins[:, [S.I_OP, S.I_SS_LO, S.I_SS_HI, S.I_SEQ, S.I_PREV_N]]
@@ -433,9 +448,6 @@ class _Scanned:
     def out_rows(self, lo: int, hi: int) -> list:
         return self.o[lo:hi] if self.o is not None else self._outs[lo:hi].tolist()
 
-    def end(self, j: int) -> int:
-        return self.t[j][1]
-
     def tx(self, j: int) -> Tx:
         data = self.data
         lo, hi, seg, body_lo, body_hi, i0, o0, w0, i1, o1, w1 = self.t[j]
@@ -444,9 +456,9 @@ class _Scanned:
         tx._ins = (self, i0, i1)
         tx._outs = (self, o0, o1)
         # is_coinbase() from the rows: one input, spending the null outpoint
-        if i1 - i0 == 1:
-            op, n = int(self._ins[i0, 0]), int(self._ins[i0, 4])
-            tx.coinbase = n == 0xFFFFFFFF and data[op:op + 32] == _ZERO32
+        if self.cb[j]:
+            op = int(self._ins[i0, 0])
+            tx.coinbase = data[op:op + 32] == _ZERO32
         else:
             tx.coinbase = False
         tx.locktime = _U32.unpack_from(data, hi - 4)[0]
