@@ -211,3 +211,30 @@ def test_fixed_width_arrays_fingerprint_as_lists_do():
     assert (fa == cache._fingerprints(scheme, pubs, long_msgs, sigs)[0]).all()
     wide = np.zeros((6, 66), np.uint8)   # keys over 65 bytes: never cacheable
     assert not cache._fingerprints(scheme, wide, arr[1], arr[2])[1].any()
+
+
+def test_a_cache_without_probe_is_used_through_lookup_and_insert():
+    """The pipeline's cache protocol is lookup + insert; ``probe`` is SignatureCache's shortcut, not a must."""
+    scheme = "ecdsa-secp256k1"
+    pubs, msgs, sigs = _batch(scheme, 10, b"d")
+
+    class Plain:
+        def __init__(self):
+            self.inner, self.inserted = SignatureCache(1024), 0
+
+        def lookup(self, *a):
+            return self.inner.lookup(*a)
+
+        def insert(self, scheme, keys, messages, signatures):
+            self.inserted += len(keys)
+            self.inner.insert(scheme, keys, messages, signatures)
+
+    plain, real = Plain(), SignatureCache(1024)
+    bad = list(sigs)
+    bad[4] = _flip(bad[4], 33)
+    for cache in (plain, real):
+        cache_obj = cache.inner if cache is plain else cache
+        cache_obj.insert(scheme, pubs[:3], msgs[:3], sigs[:3])
+        assert verify_batch(scheme, pubs, msgs, bad, sig_cache=cache).tolist() == [i != 4 for i in range(10)]
+        assert len(cache_obj) == 9 and cache_obj.lookup(scheme, pubs, msgs, bad).tolist() == [i != 4 for i in range(10)]
+    assert plain.inserted == 6
