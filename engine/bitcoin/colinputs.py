@@ -21,6 +21,7 @@ import numpy as np
 
 from ..kernels import bitcoin_scan as S
 from . import report as R
+from .checkblock import MAX_MONEY
 
 # Random per process, so outpoints cannot be chosen offline to collide in first_seen's table (which stays
 # exact either way: every candidate is confirmed by comparing the whole row).
@@ -101,20 +102,29 @@ def feed_all(run, tables, no_kernel: bool, value_out, check_values) -> bool:
     run.cand_pv += [pvs[i] for i in c.tolist()]
     value_in = _sums(list(map(_FIRST, kpv)), ti_of[has], nt)
     fees, fees_known = run.fees, run.fees_known
-    for ti in np.flatnonzero(~skip).tolist():
-        fees_known &= bool(known[ti])
-        if known[ti]:
-            fees += check_values(txs[ti], ti, value_in[ti], rep, None if value_out is None else value_out[ti])
+    checked = np.flatnonzero(~skip)
+    fees_known &= bool(known[checked].all())
+    checked = checked[known[checked]]
+    if value_out is not None and isinstance(value_in, np.ndarray):
+        # feed's per-transaction value rules, vectorised; a failing transaction goes through check_values
+        # itself (its error and detail), the others add their fee
+        vi, vo = value_in[checked], np.asarray(value_out, dtype=np.int64)[checked]
+        bad = (vi < 0) | (vi > MAX_MONEY) | (vi < vo)
+        fees += sum((vi - vo)[~bad].tolist())  # each fee fits int64 (|vo| < 2**62); their sum may not
+        checked = checked[bad]
+    for ti in checked.tolist():
+        fees += check_values(txs[ti], ti, int(value_in[ti]) if isinstance(value_in, np.ndarray) else value_in[ti],
+                             rep, None if value_out is None else value_out[ti])
     run.fees, run.fees_known = fees, fees_known
     return True
 
 
-def _sums(values: list, tx: np.ndarray, nt: int) -> list:
-    """Each transaction's total of ``values`` (``tx[i]`` is value i's transaction, nondecreasing), exact: in
-    int64 where no partial sum can overflow, else as Python ints."""
-    out = [0] * nt
+def _sums(values: list, tx: np.ndarray, nt: int) -> np.ndarray | list:
+    """Each transaction's total of ``values`` (``tx[i]`` is value i's transaction, nondecreasing), exact: an
+    int64 array where no partial sum can overflow, else a list of Python ints."""
     if not values:
-        return out
+        return np.zeros(nt, dtype=np.int64)
+    out = [0] * nt
     try:
         v = np.fromiter(values, dtype=np.int64, count=len(values))
     except OverflowError:
@@ -123,7 +133,7 @@ def _sums(values: list, tx: np.ndarray, nt: int) -> list:
         cs = np.zeros(len(values) + 1, dtype=np.int64)
         np.cumsum(v, out=cs[1:])
         ends = np.searchsorted(tx, np.arange(nt + 1))
-        return np.diff(cs[ends]).tolist()
+        return np.diff(cs[ends])
     for t, x in zip(tx.tolist(), values):
         out[t] += x
     return out

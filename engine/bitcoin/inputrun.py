@@ -145,7 +145,7 @@ class InputRun:
                     value_in += pv[0]
                 fees_known &= known
                 if known:
-                    fees += _check_values(tx, ti, value_in, rep, None if value_out is None else value_out[ti])
+                    fees += _check_values(tx, ti, value_in, rep, None if value_out is None else value_out[ti - first])
             created[tx.txid] = ti
         self.fees, self.fees_known = fees, fees_known
 
@@ -275,8 +275,8 @@ def _check_values(tx, ti: int, value_in: int, rep: R.BitcoinReport, value_out: i
     return value_in - value_out
 
 
-def _value_out(tables, first: int, last: int) -> dict | None:
-    """{transaction: its outputs' total} for transactions ``first`` to ``last - 1``, from the scan's tables
+def _value_out(tables, first: int, last: int) -> list | None:
+    """The outputs' totals of transactions ``first`` to ``last - 1`` (item ti - first), from the scan's tables
     in one cumulative sum (None without the tables, or where int64 could overflow: the per-transaction sum
     in ``_check_values`` then stays exact).  Block 277647: ~0.04 -> ~0.015 ms.  (Its prevouts looked up
     from the tables too, one gather and one hex conversion for every key, took ~0.18 ms against ~0.12 ms
@@ -292,7 +292,7 @@ def _value_out(tables, first: int, last: int) -> dict | None:
         return None
     cs = np.zeros(len(values) + 1, dtype=np.int64)
     np.cumsum(values, out=cs[1:])
-    return dict(zip(range(first, last), np.diff(cs[ttab[first:last + 1, S.T_OUT0] - o0]).tolist()))
+    return np.diff(cs[ttab[first:last + 1, S.T_OUT0] - o0]).tolist()
 
 
 def _kernel_fast(block: Block, raw: bytes, starts: list[int], cand_t, cand_k, cand_spk, tables=None):
