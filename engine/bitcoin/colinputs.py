@@ -71,8 +71,9 @@ def feed_all(run, tables, no_kernel: bool, value_out, check_values) -> bool:
     pvs: list = [None] * n
     if run.prevouts is not None:
         get = run.prevouts.get
-        hexes = prev_hash[:, ::-1].tobytes().hex()
-        pvs = list(map(get, zip([hexes[i:i + 64] for i in range(0, 64 * n, 64)], prev_n.tolist())))
+        # the display-order txids as strings in one hex() call, split at its separators
+        hexes = prev_hash[:, ::-1].tobytes().hex(" ", -32).split()
+        pvs = list(map(get, zip(hexes, prev_n.tolist())))
     at = np.flatnonzero(inblock)
     if at.size:
         orow = ttab[maker[at], S.T_OUT0] + prev_n[at]
