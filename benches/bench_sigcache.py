@@ -147,20 +147,19 @@ def test_gates(request):
     print(json.dumps(r, indent=1))
     q = r["ratios"]
     # The issue's floors (5x, 3x) hold where verification dominates a cold block, as at the AVX2 tier that
-    # users and CI reviewers have (measured 6.9x-7.0x and 5.8x-6.1x).  At the AVX-512 IFMA tier a signature
-    # verifies in ~6 us, so the block's own work bounds the warm run.  Idle machine before the word-wise
-    # rules, vectorising copies, record kernel, sigop kernel and scanned Bitcoin parse: 4.4x-4.9x and
-    # 2.3x-2.4x; after them, on the loaded shared machine (load 4-10, per-stage thread-CPU minimums,
-    # interleaved with the old tree) the LVB1 warm block went from 3.6-3.9 to 2.85-3.2 ms and block
-    # 277647's from 5.0-5.1 to 3.9-4.1 ms (README: "Signature cache and pre-verified transactions").  The
-    # IFMA gates stay below the idle figures until they are re-measured there; sanity floors (one shot on
-    # shared cores) only catch a cache that stopped skipping work.  Block 277647 after the column checks
-    # and lazy outputs: 2.88x-2.91x by medians at load 1.3 (README), not yet 3x with a margin to gate on.
+    # users and CI reviewers have (measured 6.3x and 4.7x on the idle machine).  At the AVX-512 IFMA tier a
+    # signature verifies in ~6 us, so the block's own work bounds the warm run: idle machine before this
+    # round's column paths 4.56x-4.90x and 2.49x-2.70x (README: "Signature cache and pre-verified
+    # transactions").  The warm-path cuts since (fingerprints kept from lookup to insert, one gather kernel
+    # for LVB1; the per-input loop over the scan's columns, lazy rows for Bitcoin) were measured on the
+    # loaded shared machine only, by thread CPU time A/B against the old code: the IFMA gates sit below the
+    # old idle figures until the lead re-measures them idle.  Sanity floors (one shot on shared cores) only
+    # catch a cache that stopped skipping work.
     ifma = tier() == "avx512-ifma"
-    assert q["lvb1_90pct_speedup"] >= ((4.0 if ifma else 5.0) if enabled else 1.5), q
+    assert q["lvb1_90pct_speedup"] >= ((4.5 if ifma else 5.0) if enabled else 1.5), q
     assert q["lookup_share_of_cold"] <= (0.05 if enabled else 0.25), q
     if "btc_warm_speedup" in q:
-        assert q["btc_warm_speedup"] >= ((1.8 if ifma else 3.0) if enabled else 1.3), q
+        assert q["btc_warm_speedup"] >= ((2.5 if ifma else 3.0) if enabled else 1.3), q
 
 
 # ---- CLI ---------------------------------------------------------------------------------------------------
