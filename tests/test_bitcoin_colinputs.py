@@ -10,9 +10,10 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_bitcoin_columns import report_with  # one report-with-a-switch helper
 from test_kernels_bitcoin_sigops import _stored_blocks  # one loader for the stored blocks
 
-from ledgerval.bitcoin import colinputs, inputrun, load_prevouts, validate_block
+from ledgerval.bitcoin import colinputs, inputrun, load_prevouts
 from ledgerval.bitcoin import report as R
 from ledgerval.bitcoin.build import block as build_block
 from ledgerval.bitcoin.build import coinbase, pubkey, ser_tx, sign
@@ -30,14 +31,7 @@ _SPKS = [p2pkh_script(hash160(k)) for k in _KEYS]
 
 
 def _report(raw, prevouts, columns: bool, threads: int = 1) -> dict:
-    saved = inputrun.COLUMNS
-    inputrun.COLUMNS = columns
-    try:
-        d = validate_block(raw, prevouts, threads=threads, check_pow=False).to_dict()
-    finally:
-        inputrun.COLUMNS = saved
-    d.pop("timings")
-    return d
+    return report_with(inputrun, "COLUMNS", columns, raw, prevouts, threads)
 
 
 class _Spy:
