@@ -86,7 +86,7 @@ def _blocks(draw):
                 h, n, spk = b"cb", 0, b"\x51"
             vin.append((h, n))
             spks.append(spk)
-        vout = [(draw(st.sampled_from([1, 5, 100, MAX_MONEY, (1 << 62)])), _SPKS[o % 2])
+        vout = [(draw(st.sampled_from([1, 5, 100, MAX_MONEY, (1 << 62), -(1 << 63)])), _SPKS[o % 2])
                 for o in range(draw(st.integers(1, 2)))]
         vout = vout if draw(st.integers(0, 7)) else vout + [(-1, b"\x51")]
         cb = coinbase(2, [(50, _SPKS[0])])
@@ -111,7 +111,7 @@ def _blocks(draw):
     prevouts = None
     if draw(st.integers(0, 4)):
         known = draw(st.lists(st.integers(0, len(_EXT) - 1), unique=True))
-        prevouts = {(_EXT[i][0][::-1].hex(), _EXT[i][1]): (draw(st.sampled_from([3, 10**6, MAX_MONEY + 1, -5])),
+        prevouts = {(_EXT[i][0][::-1].hex(), _EXT[i][1]): (draw(st.sampled_from([3, 10**6, MAX_MONEY + 1, -5, -(1 << 63)])),
                                                            _SPKS[_EXT[i][1]] if draw(st.integers(0, 5)) else b"\x51")
                     for i in known}
     return raw, prevouts
@@ -170,6 +170,16 @@ def test_fixed_block_errors_are_where_the_loop_puts_them():
     # t1's second input spends _EXT[3] (no prevout given) when the draw picked it; the in-block spend is checked
     missing = rep["skipped_reasons"].get("prevout_missing", 0)
     assert rep["inputs_checked"] == 4 - missing and missing <= 1
+
+
+def test_int64_extremes_sum_exactly():
+    """Output and prevout values of -2**63 (|v| wraps in int64): the totals stay exact on both paths."""
+    low = -(1 << 63)
+    t1 = _signed([_EXT[0], _EXT[1]], [_SPKS[0], _SPKS[1]], [(low, _SPKS[0]), (low, _SPKS[0])])
+    raw = build_block([coinbase(2), t1], version=2)
+    pv = {(_EXT[0][0][::-1].hex(), 0): (low, _SPKS[0]), (_EXT[1][0][::-1].hex(), 1): (low, _SPKS[1])}
+    rep = _same(raw, pv)
+    assert R.INPUTS_VALUE_RANGE in [e["code"] for e in rep["errors"]]
 
 
 def test_repeated_txids_fall_back_to_the_loop(monkeypatch):

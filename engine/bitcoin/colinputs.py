@@ -1,4 +1,4 @@
-"""The per-input loop of ``validate._InputRun.feed`` over the scan's columns, for a block parsed in one piece.
+"""The per-input loop of ``inputrun.InputRun.feed`` over the scan's columns, for a block parsed in one piece.
 
 ``feed``'s loop reads every input's outpoint, looks for a double spend, finds the prevout (an output made
 earlier in the block, else the caller's ``prevouts``), sums the transaction's input value and sends the input
@@ -130,7 +130,7 @@ def _sums(values: list, tx: np.ndarray, nt: int) -> np.ndarray | list:
         v = np.fromiter(values, dtype=np.int64, count=len(values))
     except OverflowError:
         v = None
-    if v is not None and int(np.abs(v).max()) * len(values) < 1 << 62:
+    if v is not None and sums_fit_int64(v):
         cs = np.zeros(len(values) + 1, dtype=np.int64)
         np.cumsum(v, out=cs[1:])
         ends = np.searchsorted(tx, np.arange(nt + 1))
@@ -138,6 +138,11 @@ def _sums(values: list, tx: np.ndarray, nt: int) -> np.ndarray | list:
     for t, x in zip(tx.tolist(), values):
         out[t] += x
     return out
+
+
+def sums_fit_int64(v: np.ndarray) -> bool:
+    """No partial sum of ``v`` (int64) can overflow int64 (magnitudes as Python ints: abs(-2**63) wraps)."""
+    return max(-int(v.min()), int(v.max())) * len(v) < 1 << 62
 
 
 def _n_out(ttab: np.ndarray, maker: np.ndarray, nt: int) -> np.ndarray:

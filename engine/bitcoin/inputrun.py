@@ -14,7 +14,7 @@ from ..pipeline import Execution, Plan, Ticket, join
 from . import report as R
 from .checkblock import MAX_MONEY
 from .checks import Batch, Rules
-from .colinputs import feed_all
+from .colinputs import feed_all, sums_fit_int64
 from .inputs import Classifier
 from .script import coinbase_height
 from .sighash import ONE
@@ -288,7 +288,7 @@ def _value_out(tables, first: int, last: int) -> list | None:
     _, ttab, _, outs = tables
     o0, o1 = int(ttab[first, S.T_OUT0]), int(ttab[last, S.T_OUT0])
     values = outs[o0:o1, S.O_VALUE]
-    if len(values) and int(np.abs(values).max()) * len(values) >= 1 << 62:
+    if len(values) and not sums_fit_int64(values):
         return None
     cs = np.zeros(len(values) + 1, dtype=np.int64)
     np.cumsum(values, out=cs[1:])
