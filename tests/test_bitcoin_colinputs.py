@@ -172,6 +172,23 @@ def test_fixed_block_errors_are_where_the_loop_puts_them():
     assert rep["inputs_checked"] == 4 - missing and missing <= 1
 
 
+def test_witness_transactions_go_to_the_classifier_alike(monkeypatch):
+    """A witness transaction's inputs are never kernel candidates: both paths classify them (P2WPKH with a
+    bad signature, a witness on a P2PKH spend) and report the same."""
+    spy = _Spy(monkeypatch)
+    wpkh = b"\x00\x14" + hash160(_KEYS[0])
+    vin = [(_EXT[0][0], 0, b"", 0), (_EXT[1][0], 1, b"", 0)]
+    seg = ser_tx(2, vin, [(5, _SPKS[0])], witnesses=[[b"\x30\x06\x02\x01\x01\x02\x01\x01\x01", _KEYS[0]],
+                                                      [b"\x01"]])
+    t2 = _signed([(_txid(seg), 0)], [_SPKS[0]], [(1, _SPKS[1])])
+    raw = build_block([coinbase(2), seg, t2], version=2)
+    pv = {(_EXT[0][0][::-1].hex(), 0): (10, wpkh), (_EXT[1][0][::-1].hex(), 1): (10, _SPKS[1])}
+    rep = _same(raw, pv, threads=(1, 2))
+    assert spy.taken == 2 and rep["inputs_checked"] == 2   # the P2WPKH input and t2's in-block spend
+    assert [(e["code"], e["tx_index"], e["input_index"]) for e in rep["errors"]] == [
+        (R.UNEXPECTED_WITNESS, 1, None), (R.BAD_SIGNATURE, 1, 0), (R.BAD_WITNESS, 1, 1)]
+
+
 def test_int64_extremes_sum_exactly():
     """Output and prevout values of -2**63 (|v| wraps in int64): the totals stay exact on both paths."""
     low = -(1 << 63)
