@@ -274,7 +274,7 @@ class Validator:
         t3 = time.perf_counter()
         timings["tx_hash"] = t3 - t2 - run.timings["sig"]  # start() also started the signatures
         # the Merkle root and the transaction rules run here while secp256k1 signatures verify on helpers
-        root = merkle_root(algo, tx_hashes, "rfc6962")
+        root = merkle_root(algo, tx_hashes, "rfc6962", threads=self.threads)
         if root != h.tx_root:
             errors.append(Error(BAD_TX_ROOT, None, f"tx_root {h.tx_root.hex()}, computed {root.hex()}"))
         t4 = time.perf_counter()
