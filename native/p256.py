@@ -47,6 +47,14 @@ if AVAILABLE:
     lane_table_cache = KeyTableCache(keytabs8, _lane[1], maxsize=1024) if _lane else None
 
 
+def clear_caches() -> None:
+    """Forget every cached key (for tests); verdicts never depend on the caches."""
+    key_cache.clear()
+    table_cache.clear()
+    if lane_table_cache is not None:
+        lane_table_cache.clear()
+
+
 def verify(keys, key_lens, digests, sigs, *, low_s: bool = False, threads: int | None = None) -> np.ndarray:
     """(N,) bool: sigs[i] = r||s is a valid ECDSA signature of the 32-byte value digests[i] (reduced mod
     n, not hashed) under the SEC1 key in the first key_lens[i] bytes of keys[i] (33 or 65; 0 = malformed).
