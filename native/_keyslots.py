@@ -200,9 +200,10 @@ class KeySlotCache:
                 rows = np.concatenate((rows, old))
         return rows.astype(np.int32)
 
-    def lookup(self, ident: np.ndarray, rows: np.ndarray, n: int) -> SlotLease:
+    def lookup(self, ident: np.ndarray, rows: np.ndarray, n: int, threads: int | None = None) -> SlotLease:
         """Slots for the n items of a batch; ``ident`` (M, W) holds the identities of items ``rows`` (the
-        others get -1).  Fills the slots of keys seen for the second time."""
+        others get -1).  Fills the slots of keys seen for the second time; ``threads``, when given, is passed
+        on to a ``fill`` that splits its work over threads (``fill(idents, arena, slots, threads=...)``)."""
         slots = np.full(n, -1, dtype=np.int32)
         if self._max == 0 or rows.size == 0:
             return SlotLease(self, self._arena, slots, None)
@@ -267,7 +268,8 @@ class KeySlotCache:
             slots[rows] = slot_of[inv]
             return SlotLease(self, arena, slots, pinned)
         try:
-            ok = np.asarray(self._fill(fill_ident, arena, new), dtype=bool)
+            extra = {} if threads is None else {"threads": threads}
+            ok = np.asarray(self._fill(fill_ident, arena, new, **extra), dtype=bool)
         except BaseException:
             self._unpin(np.concatenate((pinned, new)))
             raise

@@ -81,7 +81,7 @@ def verify(keys, key_lens, digests, sigs, *, low_s: bool = False, threads: int |
     # The IFMA lanes decompress 8 keys at a time for less than the cache lookup costs (1,024 cached keys, one
     # core: 14.1 ms without the lookup, 14.7 ms with it; 2 threads scale 1.96x instead of 1.79x).
     lanes = lanes_outrun_tables()
-    plain_keys = None if lanes else key_cache.uncompressed
+    plain_keys = None if lanes else (lambda k, kl: key_cache.uncompressed(k, kl, threads))
     # measured order at the IFMA tier (README, P-256 row): lane tables ahead of the first-sighting lanes,
     # which are ahead of the 4x64 tables
     if lanes and lane_table_cache is not None:

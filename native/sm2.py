@@ -23,6 +23,7 @@ from .hashes import hash_spans_threaded
 from ._keyslots import KeySlotCache
 from ._wei3 import (
     KeyTableCache,
+    TableLease,
     check_rc,
     key_decoders,
     key_idents,
@@ -32,6 +33,7 @@ from ._wei3 import (
     ptr,
     same_n,
     u8,
+    verify_leased,
     verify_split,
 )
 
@@ -56,11 +58,8 @@ def _hash_spans(buf: np.ndarray, offsets: np.ndarray, threads: int | None = 1) -
 
 if AVAILABLE:
     decompress, keytabs, _TAB_BYTES = key_decoders("sm2")
-    table_cache = KeyTableCache(keytabs, _TAB_BYTES, maxsize=1024)
-    # keys seen again where the IFMA lanes run: lane key tables in their own cache (as in native/p256.py)
     _lane = lane_key_tables("sm2")
     keytabs8 = _lane[0] if _lane else None
-    lane_table_cache = KeyTableCache(keytabs8, _lane[1], maxsize=1024) if _lane else None
 
 # A slot row: the uncompressed key, Z_A, and a 'decodes' flag (1 in every published row: keys that do not
 # decode never get a slot).
@@ -82,14 +81,12 @@ def za(keys65: np.ndarray) -> np.ndarray:
     return _hash_spans(buf.reshape(-1), np.arange(n + 1, dtype=np.int64) * width)
 
 
-def _decode_rows(ident: np.ndarray, threads: int | None = 1) -> tuple[np.ndarray, np.ndarray]:
-    """(rows (M, _ROW_BYTES), ok (M,)) for key identities: decompression (or the on-curve check of a key
-    given uncompressed) and Z_A of the keys that decode, over ``threads`` chunks (a square root and an SM3
-    each: on the caller's thread alone they were 12-19% of a 1,024-key batch of fresh keys and held
-    2-thread scaling at 1.69x-1.74x)."""
-    m = len(ident)
-    keys65 = np.ascontiguousarray(ident[:, 1:66])
-    lens = np.ascontiguousarray(ident[:, 0])
+def _decode_rows(keys65: np.ndarray, lens: np.ndarray, threads: int | None = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(rows (M, _ROW_BYTES), ok (M,)) for SEC1 keys in (M, 65) rows of ``lens`` bytes: decompression (or
+    the on-curve check of a key given uncompressed) and Z_A of the keys that decode, over ``threads``
+    chunks (a square root and an SM3 each: on the caller's thread alone they were 12-19% of a 1,024-key
+    batch of fresh keys and held 2-thread scaling at 1.69x-1.74x)."""
+    m = len(keys65)
     rows = np.zeros((m, _ROW_BYTES), dtype=np.uint8)
     ok = np.zeros(m, dtype=bool)
 
@@ -108,10 +105,21 @@ def _decode_rows(ident: np.ndarray, threads: int | None = 1) -> tuple[np.ndarray
     return rows, ok
 
 
-def _fill(ident: np.ndarray, arena: np.ndarray, slots: np.ndarray) -> np.ndarray:
-    rows, ok = _decode_rows(ident)
+def _ident_keys(ident: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(keys (M, 65), lens (M,)) of key identities (native/_wei3.py key_idents)."""
+    return np.ascontiguousarray(ident[:, 1:66]), np.ascontiguousarray(ident[:, 0])
+
+
+def _fill(ident: np.ndarray, arena: np.ndarray, slots: np.ndarray, threads: int = 1) -> np.ndarray:
+    rows, ok = _decode_rows(*_ident_keys(ident), threads)
     arena[slots] = rows
     return ok
+
+
+def _za_side(keys65: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The table caches' side bytes: each key's Z_A."""
+    rows, ok = _decode_rows(keys65, lens)
+    return rows[:, _ROW_ZA:_ROW_OK], ok
 
 
 class ZaCache(KeySlotCache):
@@ -125,6 +133,12 @@ class ZaCache(KeySlotCache):
 
 
 za_cache = ZaCache()
+if AVAILABLE:
+    # Each table row also holds its key's Z_A, so a batch whose keys have tables skips za_cache (its lookup
+    # was a third of the serial work of a batch of keys seen again).
+    table_cache = KeyTableCache(keytabs, _TAB_BYTES, maxsize=1024, side=(_za_side, 32))
+    # keys seen again where the IFMA lanes run: lane key tables in their own cache (as in native/p256.py)
+    lane_table_cache = KeyTableCache(keytabs8, _lane[1], maxsize=1024, side=(_za_side, 32)) if _lane else None
 
 
 def clear_caches() -> None:
@@ -172,7 +186,7 @@ def _decoded(keys: np.ndarray, key_lens: np.ndarray,
         whole = cand.size == n
         ident = key_idents(keys, key_lens, cand)
         cache = za_cache
-        lease = cache.lookup(ident, cand, n)
+        lease = cache.lookup(ident, cand, n, resolve_threads(threads))
         try:
             slots = lease.slots[cand] if not whole else lease.slots
             hit = slots >= 0
@@ -185,10 +199,33 @@ def _decoded(keys: np.ndarray, key_lens: np.ndarray,
             lease.release()
         if not all_hit:
             cold = np.flatnonzero(~hit)
-            rows[cand[cold]] = _decode_rows(ident[cold], threads)[0]
+            rows[cand[cold]] = _decode_rows(*_ident_keys(ident[cold]), threads)[0]
     ok = rows[:, _ROW_OK] == 1
     lens = np.where(ok, 65, 0).astype(np.uint8)
     return np.ascontiguousarray(rows[:, :_ROW_ZA]), lens, np.ascontiguousarray(rows[:, _ROW_ZA:_ROW_OK])
+
+
+def _tab_call(tabs, idx_p, ev, sig, a, b, res):
+    check_rc(lib.lv_sm2_verify_e_tab(ptr(ev, a), ptr(sig, a), b - a, ptr(tabs), len(tabs), idx_p, ptr(res, a)),
+             "lv_sm2_verify_e_tab")
+
+
+def _tab8_call(tabs, idx_p, ev, sig, a, b, res):
+    check_rc(lib.lv_sm2_verify_e_tab8(ptr(ev, a), ptr(sig, a), b - a, ptr(tabs), len(tabs), idx_p, ptr(res, a)),
+             "lv_sm2_verify_e_tab8")
+
+
+def _plain_call(k, lens, ev, sig, a, b, res):
+    check_rc(lib.lv_sm2_verify_e(ptr(k, a), ptr(lens, a), ptr(ev, a), ptr(sig, a), b - a, ptr(res, a)),
+             "lv_sm2_verify_e")
+
+
+def _tables():
+    """(table cache, its verify call) of the active path: lane tables where the IFMA lanes run (the order
+    measured in native/p256.py holds for SM2 too), else 4x64 tables."""
+    if lanes_outrun_tables():
+        return lane_table_cache, _tab8_call
+    return table_cache, _tab_call
 
 
 def verify(keys, key_lens, msg_buf, msg_offsets, sigs, *, threads: int | None = None) -> np.ndarray:
@@ -200,12 +237,29 @@ def verify(keys, key_lens, msg_buf, msg_offsets, sigs, *, threads: int | None = 
     msg_buf, sigs = u8("msg_buf", msg_buf, None), u8("sigs", sigs, 64)
     n = same_n(keys=keys, key_lens=key_lens, sigs=sigs)
     offsets_of(msg_buf, msg_offsets, n)
-    out = np.zeros(n, dtype=np.uint8)
     if n == 0:
-        return out.view(bool)
-    keys, key_lens, zas = _decoded(keys, key_lens, threads)
-    e = message_hashes(zas, msg_buf, msg_offsets, threads)
-    return verify_e(keys, key_lens, e, sigs, threads=threads)
+        return np.zeros(0, dtype=bool)
+    # Tables first, keyed by the encoding as given: a key with a table brings its Z_A along, and only the
+    # others are decoded (za_cache, then in bulk over the threads).
+    cache, call = _tables()
+    lease = TableLease.empty(n) if cache is None else cache.lookup(keys, key_lens, threads=threads)
+    try:
+        need = np.flatnonzero(~lease.has) if lease.side is not None else np.arange(n)
+        if need.size == n:
+            k65, l65, zas = _decoded(keys, key_lens, threads)
+        else:
+            tab = np.flatnonzero(lease.has)
+            zas = np.empty((n, 32), dtype=np.uint8)
+            zas[tab] = lease.side[lease.idx[tab]]
+            k65 = np.zeros((n, 65), dtype=np.uint8)     # the rows with tables need no key bytes
+            l65 = np.zeros(n, dtype=np.uint8)
+            if need.size:
+                k65[need], l65[need], zas[need] = _decoded(keys[need], key_lens[need], threads)
+        e = message_hashes(zas, msg_buf, msg_offsets, threads)
+        return verify_leased(lease, k65, l65, e, sigs, threads=threads, min_chunk=_MIN_CHUNK, tab_call=call,
+                             plain_call=_plain_call)
+    finally:
+        lease.release()
 
 
 def verify_e(keys, key_lens, e, sigs, *, threads: int | None = None) -> np.ndarray:
@@ -215,25 +269,9 @@ def verify_e(keys, key_lens, e, sigs, *, threads: int | None = None) -> np.ndarr
     n = same_n(keys=keys, key_lens=key_lens, e=e, sigs=sigs)
     if n == 0:
         return np.zeros(0, dtype=bool)
-
-    def tab_call(tabs, idx_p, ev, sig, a, b, res):
-        check_rc(lib.lv_sm2_verify_e_tab(ptr(ev, a), ptr(sig, a), b - a, ptr(tabs), len(tabs), idx_p, ptr(res, a)),
-                 "lv_sm2_verify_e_tab")
-
-    def plain_call(k, lens, ev, sig, a, b, res):
-        check_rc(lib.lv_sm2_verify_e(ptr(k, a), ptr(lens, a), ptr(ev, a), ptr(sig, a), b - a, ptr(res, a)),
-                 "lv_sm2_verify_e")
-
-    def tab8_call(tabs, idx_p, ev, sig, a, b, res):
-        check_rc(lib.lv_sm2_verify_e_tab8(ptr(ev, a), ptr(sig, a), b - a, ptr(tabs), len(tabs), idx_p,
-                                          ptr(res, a)), "lv_sm2_verify_e_tab8")
-
-    if lanes_outrun_tables():   # the order measured in native/p256.py holds for SM2 too
-        cache, call = lane_table_cache, tab8_call
-    else:
-        cache, call = table_cache, tab_call
+    cache, call = _tables()
     return verify_split(cache, keys, key_lens, e, sigs, threads=threads, min_chunk=_MIN_CHUNK,
-                        tab_call=call, plain_call=plain_call)
+                        tab_call=call, plain_call=_plain_call)
 
 
 def pubkeys(privs) -> np.ndarray:
