@@ -261,33 +261,41 @@ def verify_split(table_cache: "KeyTableCache", keys, key_lens, values, sigs, *, 
 
 
 def verify_leased(lease: TableLease, keys, key_lens, values, sigs, *, threads, min_chunk: int, tab_call,
-                  plain_call, plain_keys=None) -> np.ndarray:
-    """``verify_split`` with the tables already looked up (the caller releases ``lease``)."""
-
+                  plain_call, plain_keys=None, prepare=None) -> np.ndarray:
+    """``verify_split`` with the tables already looked up (the caller releases ``lease``), in one pass over
+    the threads: each chunk [a, b) of the batch runs ``prepare(a, b)`` first when given (it may fill
+    values[a:b] and the keys of the chunk's plain items), then both kernels on its items."""
     n = keys.shape[0]
     out = np.zeros(n, dtype=np.uint8)
-    tab_items, plain_items = np.flatnonzero(lease.has), np.flatnonzero(~lease.has)
-    if tab_items.size:
-        sub = tab_items.size < n
-        t_idx = lease.idx[tab_items] if sub else lease.idx
-        t_val, t_sig = (values[tab_items], sigs[tab_items]) if sub else (values, sigs)
-        t_out = np.zeros(tab_items.size, dtype=np.uint8)
-        tabs = lease.tabs
+    has, idx, tabs = lease.has, lease.idx, lease.tabs
+    n_tab = int(np.count_nonzero(has))
+    if plain_keys is not None and n_tab < n:
+        plain = np.flatnonzero(~has)
+        if plain.size == n:
+            keys, key_lens = plain_keys(keys, key_lens)
+        else:
+            keys, key_lens = keys.copy(), key_lens.copy()
+            keys[plain], key_lens[plain] = plain_keys(keys[plain], key_lens[plain])
+    p_idx = ffi.cast("int32_t *", ffi.from_buffer(idx))
 
-        def tchunk(a: int, b: int) -> None:
-            idx_p = ffi.cast("int32_t *", ffi.from_buffer(t_idx)) + a
-            tab_call(tabs, idx_p, t_val, t_sig, a, b, t_out)
+    def chunk(a: int, b: int) -> None:
+        if prepare is not None:
+            prepare(a, b)
+        if n_tab == n:
+            tab_call(tabs, p_idx + a, values, sigs, a, b, out)
+        elif n_tab == 0:
+            plain_call(keys, key_lens, values, sigs, a, b, out)
+        else:   # both kinds in this batch: each kernel on this chunk's items of its kind
+            h = has[a:b]
+            t, p = a + np.flatnonzero(h), a + np.flatnonzero(~h)
+            if t.size:
+                t_idx, t_out = np.ascontiguousarray(idx[t]), np.zeros(t.size, dtype=np.uint8)
+                tab_call(tabs, ffi.cast("int32_t *", ffi.from_buffer(t_idx)), values[t], sigs[t], 0, t.size, t_out)
+                out[t] = t_out
+            if p.size:
+                p_out = np.zeros(p.size, dtype=np.uint8)
+                plain_call(keys[p], key_lens[p], values[p], sigs[p], 0, p.size, p_out)
+                out[p] = p_out
 
-        run_chunks(tab_items.size, threads, tchunk, min_chunk=min_chunk)
-        out[tab_items] = t_out
-    if plain_items.size:
-        sub = plain_items.size < n
-        p_keys, p_lens, p_val, p_sig = ((keys[plain_items], key_lens[plain_items], values[plain_items],
-                                         sigs[plain_items]) if sub else (keys, key_lens, values, sigs))
-        if plain_keys is not None:
-            p_keys, p_lens = plain_keys(p_keys, p_lens)
-        p_out = np.zeros(plain_items.size, dtype=np.uint8)
-        run_chunks(plain_items.size, threads, lambda a, b: plain_call(p_keys, p_lens, p_val, p_sig, a, b, p_out),
-                   min_chunk=min_chunk)
-        out[plain_items] = p_out
+    run_chunks(n, threads, chunk, min_chunk=min_chunk)
     return out.view(bool)
