@@ -69,6 +69,14 @@ _IDENT_BYTES = 72
 
 def key_idents(keys: np.ndarray, key_lens: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """(M, 72) identities of the keys in ``rows`` of (N, 65) keys with lengths key_lens."""
+    if hasattr(lib, "lv_keyslots_sec1_idents"):   # one C pass instead of five strided numpy copies
+        rows = np.ascontiguousarray(rows, dtype=np.int64)
+        keys, key_lens = np.ascontiguousarray(keys), np.ascontiguousarray(key_lens)
+        ident = np.empty((rows.size, _IDENT_BYTES), dtype=np.uint8)
+        check_rc(lib.lv_keyslots_sec1_idents(ptr(keys), ptr(key_lens), len(keys),
+                                             ffi.cast("int64_t *", ffi.from_buffer(rows)), rows.size, ptr(ident)),
+                 "lv_keyslots_sec1_idents")
+        return ident
     whole = rows.size == len(keys)
     ck, cl = (keys, key_lens) if whole else (keys[rows], key_lens[rows])
     ident = np.empty((rows.size, _IDENT_BYTES), dtype=np.uint8)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from keyslot_contract import run_in_threads
 
+from ledgerval.native import _keyslots as _ks
 from ledgerval.native._keyslots import KeySlotCache
 
 W = 32
@@ -212,3 +213,43 @@ def test_ed25519_threads_tiny_bound(monkeypatch):
     errors = run_in_threads(work)
     assert not errors, errors[:3]
     assert cache.fills > 0 and (cache._pins == 0).all()
+
+
+@pytest.mark.skipif(not _ks._NATIVE, reason="native module without the key-slot helpers")
+def test_native_and_numpy_bookkeeping_agree(monkeypatch):
+    """Fingerprints, the exact-match search (with forced fingerprint collisions) and SEC1 identities in C
+    (native/src/keyslots.c) equal the numpy code they replace, slot for slot, over a run of batches."""
+    from ledgerval.native import _wei3
+
+    rnd = np.random.default_rng(11)
+    ident = rnd.integers(0, 256, (300, 72), dtype=np.uint8)
+    fp_c = KeySlotCache._fingerprints(ident)
+    monkeypatch.setattr(_ks, "_NATIVE", False)
+    assert (KeySlotCache._fingerprints(ident) == fp_c).all()
+    real, collide = KeySlotCache._fingerprints, [False]
+    monkeypatch.setattr(KeySlotCache, "_fingerprints",
+                        staticmethod(lambda i: np.zeros(len(i), np.uint64) if collide[0] else real(i)))
+    for collide[0] in (False, True):     # True: every fingerprint equal, the bytes alone decide
+        slots = {}
+        for native in (True, False):
+            monkeypatch.setattr(_ks, "_NATIVE", native)
+            c = KeySlotCache(Fill(), W, maxsize=40)
+            r2 = random.Random(5)
+            names = [r2.randrange(1, 2**256) for _ in range(60)]
+            got = []
+            for r in range(30):
+                pick = [names[r2.randrange(60)] for _ in range(r2.randrange(1, 20))]
+                with _look(c, _keys(*pick)) as l:
+                    got.append(_check(l, _keys(*pick)).tolist())
+            slots[native] = got
+            assert c.fills > 0 and sum(s >= 0 for g in got for s in g) > 50
+        assert slots[True] == slots[False], collide[0]
+    # SEC1 identities: lengths 33, 65 and others, bytes past a compressed key ignored
+    keys = rnd.integers(0, 256, (50, 65), dtype=np.uint8)
+    lens = rnd.choice(np.array([0, 33, 65], np.uint8), 50)
+    rows = np.flatnonzero(lens > 0)
+    want = np.zeros((rows.size, 72), np.uint8)
+    for t, i in enumerate(rows):
+        want[t, 0] = lens[i]
+        want[t, 1:1 + lens[i]] = keys[i, :lens[i]]
+    assert (_wei3.key_idents(keys, lens, rows) == want).all()
