@@ -15,7 +15,9 @@ published under the lock; rows in use by a batch are pinned until its lease is r
 least recently used unpinned slot) never overwrites a row another thread is reading.
 
 Bookkeeping is whole-batch numpy, with no per-item Python (the per-item version cost about half as much as
-the Ed25519 verification it served, and ran serially under the lock): each row's key bytes, fingerprint,
+the Ed25519 verification it served, and ran serially under the lock), and the per-item loops (fingerprints,
+the search) in C, native/src/keyslots.c (a lookup runs on the calling thread before a batch's threads start,
+so its cost caps 2-thread scaling): each row's key bytes, fingerprint,
 publication flag, pin count and last-used tick are arrays over the rows; a batch finds its candidates by
 binary search of the published fingerprints and an exact byte comparison against the stored key decides, so
 a fingerprint collision costs a further probe, never a wrong slot.  A row is reusable exactly when it is

@@ -5,7 +5,9 @@ The C kernel takes e = SM3(Z_A || M), Z_A being the SM3 hash of the signer's use
 the public key (GB/T 32918.2 section 5.5); this layer computes e with the native SM3 over spans
 (native/hashes.py) and keeps one bounded, thread-safe slot cache per key of its uncompressed form and Z_A (no
 per-key Python: native/_keyslots.py), next to the cache of per-key tables (a key seen again verifies through
-its table). Where the CPU has AVX-512 IFMA the 8-lane kernels run instead (chosen at run time;
+its table, whose row holds its Z_A too).  After the cache lookups a batch makes one pass over the threads:
+each chunk decodes its keys no cache held, hashes its e and verifies, so almost nothing runs on the calling
+thread alone (2-thread scaling is bounded by that serial share).  Where the CPU has AVX-512 IFMA the 8-lane kernels run instead (chosen at run time;
 ``ledgerval.native.cpu_mask`` forces the 4x64 paths): a key seen once takes native/src/wei3_ifma_impl.h (no
 4x64 tables are built), a key seen again its lane key table (``lane_table_cache``,
 native/src/wei3_ifma_keytab_impl.h). Signing exists for test data only: it is NOT hardened
