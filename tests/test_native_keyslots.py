@@ -253,3 +253,28 @@ def test_native_and_numpy_bookkeeping_agree(monkeypatch):
         want[t, 0] = lens[i]
         want[t, 1:1 + lens[i]] = keys[i, :lens[i]]
     assert (_wei3.key_idents(keys, lens, rows) == want).all()
+
+
+def test_a_batch_whose_keys_all_have_rows_pins_each_item_and_unpins_to_zero():
+    """Where every key has a row, a batch pins its rows once per item (a key twice in it: twice), so two
+    leases of one row hold it until both are released, and eviction never takes it meanwhile."""
+    c = KeySlotCache(Fill(), W, maxsize=3)
+    with _look(c, _keys(1, 1, 2, 2, 3, 3)):
+        pass
+    dup = _keys(3, 1, 1, 3, 3, 2)
+    first = _look(c, dup)
+    s = _check(first, dup)
+    assert (s >= 0).all() and s[1] == s[2] and s[0] == s[3] == s[4]
+    second = _look(c, _keys(1))
+    per_item = _ks._NATIVE     # the numpy path pins each distinct row once per batch
+    assert c._pins[s[1]] == (3 if per_item else 2) and c._pins[s[0]] == (3 if per_item else 1)
+    assert c._pins[s[5]] == 1
+    first.release()
+    with _look(c, _keys(4, 4)) as l:   # row of key 1 still pinned by `second`: key 4 takes another
+        assert l.slots[0] >= 0 and l.slots[0] != s[1]
+    assert c._pins[s[1]] == 1
+    second.release()
+    assert (c._pins == 0).all()
+    with _look(c, _keys(1, 3)) as l:
+        _check(l, _keys(1, 3))
+    assert (c._pins == 0).all()

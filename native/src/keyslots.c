@@ -54,3 +54,16 @@ int lv_keyslots_find(const uint64_t *qwords, const uint64_t *qfp, size_t m, size
     }
     return LV_OK;
 }
+
+int lv_keyslots_pin(const int32_t *rows, size_t m, int32_t delta, int64_t now, size_t nrows, int32_t *pins,
+                    int64_t *tick) {
+    if (m && (!rows || !pins || (delta > 0 && !tick))) return LV_EMISUSE;
+    for (size_t t = 0; t < m; t++) {
+        if (rows[t] < 0 || (size_t)rows[t] >= nrows) return LV_EBADSLOT;
+    }
+    for (size_t t = 0; t < m; t++) {
+        pins[rows[t]] += delta;
+        if (delta > 0) tick[rows[t]] = now;
+    }
+    return LV_OK;
+}

@@ -24,4 +24,10 @@ int lv_keyslots_fingerprints(const uint64_t *words, size_t m, size_t nw, uint64_
 int lv_keyslots_find(const uint64_t *qwords, const uint64_t *qfp, size_t m, size_t nw, const uint64_t *sfp,
                      const int32_t *sslot, size_t ns, const uint64_t *rwords, size_t nrows, int32_t *found);
 
+/* pins[rows[t]] += delta for each of the m rows (a row listed twice counts twice), and tick[rows[t]] = now
+ * where delta > 0 (tick may be NULL otherwise): pinning and unpinning a batch's rows.  LV_EBADSLOT for a row
+ * outside [0, nrows). */
+int lv_keyslots_pin(const int32_t *rows, size_t m, int32_t delta, int64_t now, size_t nrows, int32_t *pins,
+                    int64_t *tick);
+
 #endif
