@@ -278,3 +278,27 @@ def test_a_batch_whose_keys_all_have_rows_pins_each_item_and_unpins_to_zero():
     with _look(c, _keys(1, 3)) as l:
         _check(l, _keys(1, 3))
     assert (c._pins == 0).all()
+
+
+@pytest.mark.skipif(not _ks._NATIVE, reason="native module without the key-slot helpers")
+def test_native_helpers_report_misuse():
+    """A row index outside the batch or the arena is misuse (an exception), never a read past a buffer."""
+    from ledgerval.errors import LedgervalError
+    from ledgerval.native import _wei3, ffi, lib
+
+    keys, lens = np.zeros((4, 65), np.uint8), np.full(4, 33, np.uint8)
+    with pytest.raises(LedgervalError):
+        _wei3.key_idents(keys, lens, np.array([0, 4]))
+    with pytest.raises(LedgervalError):
+        _wei3.key_idents(keys, lens, np.array([-1]))
+    c = KeySlotCache(Fill(), W, maxsize=2)
+    with _look(c, _keys(1, 1)):
+        pass
+    with pytest.raises(LedgervalError):
+        c._pin(np.array([2], np.int32), 1)
+    p = lambda a, t: ffi.cast(t, ffi.from_buffer(a))  # noqa: E731
+    words, fps = np.zeros((1, 4), np.uint64), np.zeros(1, np.uint64)
+    bad_slot, found = np.array([5], np.int32), np.zeros(1, np.int32)
+    assert lib.lv_keyslots_find(p(words, "uint64_t *"), p(fps, "uint64_t *"), 1, 4, p(fps, "uint64_t *"),
+                                p(bad_slot, "int32_t *"), 1, p(words, "uint64_t *"), 1,
+                                p(found, "int32_t *")) == lib.LV_EBADSLOT
