@@ -19,8 +19,7 @@ import time
 
 from ledgerval.bench import cases as C
 from ledgerval.bench import workloads as W
-from ledgerval.native import _pool, hashes, p256, secp256k1, sm2, tier
-from ledgerval.native import _wei3
+from ledgerval.native import _pool, _wei3, hashes, p256, secp256k1, sm2, tier
 
 _state = {"depth": 0, "par": 0}
 

@@ -140,7 +140,7 @@ class TableLease:
         self._lease, self.tabs, self.idx, self.has, self.side = lease, tabs, idx, has, side
 
     @classmethod
-    def empty(cls, n: int) -> "TableLease":
+    def empty(cls, n: int) -> TableLease:
         return cls(None, None, np.zeros(n, dtype=np.int32), np.zeros(n, dtype=bool))
 
     def release(self) -> None:

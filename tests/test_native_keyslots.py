@@ -296,7 +296,7 @@ def test_native_helpers_report_misuse():
         pass
     with pytest.raises(LedgervalError):
         c._pin(np.array([2], np.int32), 1)
-    p = lambda a, t: ffi.cast(t, ffi.from_buffer(a))  # noqa: E731
+    p = lambda a, t: ffi.cast(t, ffi.from_buffer(a))
     words, fps = np.zeros((1, 4), np.uint64), np.zeros(1, np.uint64)
     bad_slot, found = np.array([5], np.int32), np.zeros(1, np.int32)
     assert lib.lv_keyslots_find(p(words, "uint64_t *"), p(fps, "uint64_t *"), 1, 4, p(fps, "uint64_t *"),
