@@ -148,7 +148,7 @@ class Probe:
     """One batch looked up in a ``SignatureCache``: ``hit`` (N,) bool, and the batch's fingerprints kept for
     ``insert``."""
 
-    __slots__ = ("hit", "_cache", "_fps", "_cacheable")
+    __slots__ = ("_cache", "_cacheable", "_fps", "hit")
 
     def __init__(self, cache: SignatureCache, fps: np.ndarray, cacheable: np.ndarray, hit: np.ndarray):
         self._cache, self._fps, self._cacheable, self.hit = cache, fps, cacheable, hit
@@ -200,4 +200,4 @@ def _bools(ok, n: int) -> np.ndarray:
     return arr
 
 
-__all__ = ["SignatureCache", "Probe", "check_sig_cache"]
+__all__ = ["Probe", "SignatureCache", "check_sig_cache"]

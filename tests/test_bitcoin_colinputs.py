@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from conftest import vector_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_bitcoin_columns import report_with  # one report-with-a-switch helper
@@ -22,7 +23,6 @@ from ledgerval.bitcoin.script import hash160, p2pkh_script, push_script
 from ledgerval.bitcoin.sighash import legacy_sighash
 from ledgerval.bitcoin.wire import parse_block, parse_transaction
 from ledgerval.hashing import hash_batch
-from conftest import vector_file
 
 SEED = 1515
 _SECRETS = (0xC01, 0xC02)
