@@ -7,7 +7,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledgerval.kernels.lvb1_scan import SCAN_OK, SCAN_PAYLOAD_TOO_LONG, SCAN_TRUNCATED, gather_spans, gather_txs, scan_txs
+from ledgerval.kernels.lvb1_scan import (
+    SCAN_OK,
+    SCAN_PAYLOAD_TOO_LONG,
+    SCAN_TRUNCATED,
+    gather_spans,
+    gather_txs,
+    scan_txs,
+)
 
 
 def _walk(buf: bytes, pos: int, count: int, k: int):
