@@ -3,7 +3,7 @@
 
 T1 = the calling thread's CPU time for one 1-thread call of a ``ledgerval bench`` verify row; S = the calling
 thread's CPU time in a 2-thread call outside the parts that run split over threads (``run_chunks`` with more
-than one chunk, ``run_shared`` with helpers).  f = S / T1 bounds 2-thread scaling at 1 / (f + (1 - f) / 2)
+than one chunk, ``run_job`` with helpers).  f = S / T1 bounds 2-thread scaling at 1 / (f + (1 - f) / 2)
 (Amdahl; thread hand-offs and imbalance come on top).  Medians of ``--reps`` runs.
 
     python benches/verify_serial.py [--rows REGEX] [--reps N]
@@ -38,22 +38,22 @@ def _timed(split: bool, call):
 
 
 def _instrument() -> None:
-    chunks, shared = _pool.run_chunks, _pool.run_shared
+    chunks, shared = _pool.run_chunks, _pool.run_job
 
     def run_chunks(n, threads, fn, min_chunk=1):
         t = _pool.resolve_threads(threads)
         split = n > 0 and min(t, n // max(1, min_chunk)) > 1
         return _timed(split, lambda: chunks(n, threads, fn, min_chunk))
 
-    def run_shared(threads, drain, helpers_wanted, finished):
+    def run_job(threads, job, helpers_wanted, park_ns=_pool.PARK_NS):
         split = min(_pool.resolve_threads(threads) - 1, helpers_wanted) > 0
-        return _timed(split, lambda: shared(threads, drain, helpers_wanted, finished))
+        return _timed(split, lambda: shared(threads, job, helpers_wanted, park_ns))
 
     for mod in (_pool, _wei3, sm2, p256, hashes, secp256k1):
         if hasattr(mod, "run_chunks"):
             mod.run_chunks = run_chunks
-        if hasattr(mod, "run_shared"):
-            mod.run_shared = run_shared
+        if hasattr(mod, "run_job"):
+            mod.run_job = run_job
 
 
 def measure(case, reps: int) -> tuple[float, float]:
