@@ -93,14 +93,17 @@ class Chunk:
         keys = [i.cert.key if i.error is None else b"" for i in self.idents]
         plan = Plan()
         tickets = []
+        # The P-256 messages and small blocks' envelopes are one hash job, shortest first (``by_length``).
+        msgs = [self.msgs[i] for i in self.p256.tolist()]
+        envelopes = list(envelopes)
+        ht, rows = by_length(plan, msgs + envelopes) if msgs or envelopes else (None, None)
         if self.p256.size:
             # No low_s flag: high-S signatures never reach the plan (self.p256 excludes them and the report
             # names them high_s), so block and certificate signatures share one verify_batch (-0.05 ms a
             # run on the real ledger, medians of 300).
-            ht = plan.hashes("sha256", [self.msgs[i] for i in self.p256.tolist()])
             tickets.append(("sig", self.p256, plan.signatures(
-                "ecdsa-p256", [keys[c] for c in self.cidx[self.p256].tolist()], plan.digests_of(ht),
-                self.rs[self.p256])))
+                "ecdsa-p256", [keys[c] for c in self.cidx[self.p256].tolist()],
+                plan.digests_of(ht, rows[:len(msgs)]), self.rs[self.p256])))
         if self.sm2.size:
             tickets.append(("sig", self.sm2, plan.signatures(
                 "sm2", [keys[c] for c in self.cidx[self.sm2].tolist()], [self.msgs[i] for i in self.sm2.tolist()],
@@ -119,18 +122,31 @@ class Chunk:
         for scheme, (owners, cols) in edge_owners.items():
             if owners:
                 tickets.append(("edge", owners, plan.signatures(scheme, *zip(*cols))))
-        data = plan.hashes("sha256", list(envelopes)) if envelopes else None  # joins the messages' hash batch
+        data = None
         ok = np.zeros(self.n, dtype=bool)
-        if tickets or data is not None:
+        if tickets or ht is not None:
             res = plan.execute(threads=threads, sig_cache=self.state.sig_cache)
             for kind, where, t in tickets:
                 if kind == "sig":
                     ok[where] = res.verdicts(t)
                 else:
                     edge_ok.update(zip(where, res.verdicts(t).tolist()))
-            if data is not None:
-                data = res.digests(data)
+            if envelopes:
+                data = res.digests(ht)[rows[len(msgs):]]
         return ok, edge_ok, data
+
+
+def by_length(plan: Plan, messages: list[bytes]):
+    """(hash ticket, rows): ``messages`` hashed in one SHA-256 job, shortest first; message i's digest is
+    row ``rows[i]`` of the ticket.  The native batch hashes pieces of 16 lanes, so messages of mixed
+    lengths (926 B signed payloads beside 24 KB config envelopes) idle most lanes of each piece behind the
+    longest: in order, the real ledger's 80 took 507 us, shortest first 187 us; a chunk of 2,048 of the
+    generated ledger 1,014 against 723 us (thread CPU medians of 30, one thread)."""
+    n = len(messages)
+    order = np.argsort(np.fromiter(map(len, messages), dtype=np.int64, count=n), kind="stable")
+    rows = np.empty(n, dtype=np.int64)
+    rows[order] = np.arange(n, dtype=np.int64)
+    return plan.hashes("sha256", [messages[i] for i in order.tolist()]), rows
 
 
 class Window:
