@@ -50,6 +50,7 @@ class BlockWork:
     new_trust: Trust | None = None  # the config this block carries, in force from the next block on
     certs: Identities | None = None  # the ledger's certificate cache
     envelopes: bytes | None = None  # the envelopes, concatenated, when the window hashes them for data_hash
+    joined: bytes = b""  # the envelopes, concatenated (what data_hash covers; the scan kernel reads it)
 
 
 # Blocks of at most this many bytes of envelopes leave data_hash to their window's plan, whose one native
@@ -69,7 +70,7 @@ def check_data_hash(raw: RawBlock, rep: R.FabricReport, data_hash: bytes) -> Non
 
 def check_links(work: BlockWork, prev: RawBlock | None) -> None:
     raw, rep = work.raw, work.report
-    envelopes = b"".join(raw.envelopes)
+    envelopes = work.joined = b"".join(raw.envelopes)
     if len(envelopes) <= DATA_HASH_IN_PLAN:
         work.envelopes = envelopes
     else:
@@ -99,13 +100,13 @@ def parse_block(raw: RawBlock, trust: Trust | None, prev: RawBlock | None, certs
     check_links(work, prev)
     if not raw.envelopes:
         rep.add(R.MALFORMED, f"block {raw.number} has no transactions")  # VerifyTransactionsAreWellFormed
-    for i, env_bytes in enumerate(raw.envelopes):
-        try:
-            _envelope(work, i, env_bytes, genesis)
-        except _DECODE_ERRORS as e:
-            rep.add(R.MALFORMED, f"transaction {i}: {e or 'does not decode'}", i)
-        if cut is not None and not (i + 1) % CUT_EVERY:
-            cut(work)
+    if len(raw.envelopes) >= SCAN_MIN:
+        _scanned(work, genesis, cut)
+    else:
+        for i, env_bytes in enumerate(raw.envelopes):
+            _one(work, i, env_bytes, genesis)
+            if cut is not None and not (i + 1) % CUT_EVERY:
+                cut(work)
     if genesis and work.new_trust is not None:
         work.trust = work.new_trust  # the genesis block is the trust anchor: its config vouches for itself
     try:
@@ -113,6 +114,62 @@ def parse_block(raw: RawBlock, trust: Trust | None, prev: RawBlock | None, certs
     except _DECODE_ERRORS as e:
         rep.add(R.MALFORMED, f"block {raw.number}: SIGNATURES metadata does not decode ({e})")
     return work
+
+
+def _one(work: BlockWork, i: int, env_bytes: bytes, genesis: bool) -> None:
+    try:
+        _envelope(work, i, env_bytes, genesis)
+    except _DECODE_ERRORS as e:
+        work.report.add(R.MALFORMED, f"transaction {i}: {e or 'does not decode'}", i)
+
+
+# Blocks of at least this many envelopes are read by the scan kernel (``kernels.fabric_scan``: Numba,
+# imported at the first such block); the envelopes it declines, and smaller blocks, by ``_envelope``.
+SCAN_MIN = 16
+
+
+def _scanned(work: BlockWork, genesis: bool, cut) -> None:
+    """``parse_block``'s envelope loop over the scan kernel's rows: the endorser transactions in canonical
+    form become signature tuples in bulk, the others go through ``_envelope`` in their place, so the
+    signatures and the report come in the same order either way."""
+    import numpy as np
+
+    from ..kernels.fabric_scan import scan_endorser_envelopes
+
+    envs, joined = work.raw.envelopes, work.joined
+    n = len(envs)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, envs), dtype=np.int64, count=n), out=offsets[1:])
+    ok, row_off, rows = scan_endorser_envelopes(np.frombuffer(joined, dtype=np.uint8), offsets)
+    cols = rows.T.tolist()
+    ro = row_off.tolist()
+    declined = np.flatnonzero(ok == 0).tolist()
+    d, start = 0, 0
+    while start < n:
+        stop = min(n, (start // CUT_EVERY + 1) * CUT_EVERY)
+        a = start
+        while d < len(declined) and declined[d] < stop:
+            f = declined[d]
+            _rows(work, cols, ro[a], ro[f])
+            _one(work, f, envs[f], genesis)
+            a, d = f + 1, d + 1
+        _rows(work, cols, ro[a], ro[stop])
+        if cut is not None and not stop % CUT_EVERY:
+            cut(work)
+        start = stop
+
+
+def _rows(work: BlockWork, cols: list, r0: int, r1: int) -> None:
+    """The signature tuples of scan rows r0..r1 (``kernels.fabric_scan``'s columns, as lists)."""
+    if r0 == r1:
+        return
+    j = work.joined
+    sa, sb, ma, mb, m2a, m2b, ga, gb, ks, txs = (c[r0:r1] for c in cols)
+    codes = [R.BAD_CREATOR_SIGNATURE if k < 0 else R.BAD_ENDORSEMENT_SIGNATURE for k in ks]
+    signers = [j[a:b] for a, b in zip(sa, sb)]
+    msgs = [j[a:b] + j[c:e] for a, b, c, e in zip(ma, mb, m2a, m2b)]
+    sigs = [j[a:b] for a, b in zip(ga, gb)]
+    work.sigs.extend(zip(txs, codes, ks, signers, msgs, sigs))
 
 
 def split_envelope(env: bytes) -> tuple[bytes, bytes] | None:
