@@ -1,5 +1,5 @@
-"""Parsing one Fabric block into the work its checks need: the hash links checked (data_hash here or by the
-window, see ``DATA_HASH_IN_PLAN``), every signature listed with its signer and the exact bytes it covers,
+"""Parsing one Fabric block into the work its checks need: the hash links checked (data_hash by the thread
+that verifies the window, see ``DATA_HASH_IN_PLAN``), every signature listed with its signer and the exact bytes it covers,
 the config it carries read into a ``Trust``.
 
 Per-transaction failures are recorded in the block's report as they are found; nothing here verifies a
@@ -49,14 +49,14 @@ class BlockWork:
     sigs: list[tuple] = field(default_factory=list)
     new_trust: Trust | None = None  # the config this block carries, in force from the next block on
     certs: Identities | None = None  # the ledger's certificate cache
-    envelopes: bytes | None = None  # the envelopes, concatenated, when the window hashes them for data_hash
-    joined: bytes = b""  # the envelopes, concatenated (what data_hash covers; the scan kernel reads it)
+    envelopes: bytes = b""  # the envelopes, concatenated: what data_hash covers (the window hashes them)
 
 
-# Blocks of at most this many bytes of envelopes leave data_hash to their window's plan, whose one native
-# SHA-256 batch then hashes them with the signed messages: on the real ledger (20 blocks, 205 KB) 200
-# against 239 us for hashlib here plus the batch (thread CPU medians).  Bigger blocks are hashed here:
-# one long message among short ones idles the batch's other lanes (1.6 MB blocks: 1.7x slower).
+# data_hash is checked by the thread that verifies the block's window (``validate.Chunk.run``), so that
+# at 2 threads the parsing thread does not hash.  Blocks of at most this many bytes of envelopes join the
+# plan's one native SHA-256 batch with the signed messages: on the real ledger (20 blocks, 205 KB) 200
+# against 239 us for hashlib plus the batch (thread CPU medians).  Bigger ones go to hashlib (OpenSSL,
+# SHA-NI, the GIL released): a 1.6 MB block took 0.83 ms there and 1.43 ms more in the batch (medians of 30).
 DATA_HASH_IN_PLAN = 1 << 16
 
 
@@ -70,11 +70,7 @@ def check_data_hash(raw: RawBlock, rep: R.FabricReport, data_hash: bytes) -> Non
 
 def check_links(work: BlockWork, prev: RawBlock | None) -> None:
     raw, rep = work.raw, work.report
-    envelopes = work.joined = b"".join(raw.envelopes)
-    if len(envelopes) <= DATA_HASH_IN_PLAN:
-        work.envelopes = envelopes
-    else:
-        check_data_hash(raw, rep, hashlib.sha256(envelopes).digest())
+    work.envelopes = b"".join(raw.envelopes)
     if prev is None:
         return
     want = hashlib.sha256(prev.header_der()).digest()
@@ -136,7 +132,7 @@ def _scanned(work: BlockWork, genesis: bool, cut) -> None:
 
     from ..kernels.fabric_scan import scan_endorser_envelopes
 
-    envs, joined = work.raw.envelopes, work.joined
+    envs, joined = work.raw.envelopes, work.envelopes
     n = len(envs)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, envs), dtype=np.int64, count=n), out=offsets[1:])
@@ -163,7 +159,7 @@ def _rows(work: BlockWork, cols: list, r0: int, r1: int) -> None:
     """The signature tuples of scan rows r0..r1 (``kernels.fabric_scan``'s columns, as lists)."""
     if r0 == r1:
         return
-    j = work.joined
+    j = work.envelopes
     sa, sb, ma, mb, m2a, m2b, ga, gb, ks, txs = (c[r0:r1] for c in cols)
     codes = [R.BAD_CREATOR_SIGNATURE if k < 0 else R.BAD_ENDORSEMENT_SIGNATURE for k in ks]
     signers = [j[a:b] for a, b in zip(sa, sb)]

@@ -16,6 +16,8 @@ the benchmark's generated ledger that took the Python part around verification f
 """
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from ..native_threads import resolve_threads
@@ -25,6 +27,7 @@ from . import der
 from . import report as R
 from .blockfile import RawBlock
 from .identity import SHARED, Trust, edge_check
+from . import parse as P
 from .parse import BlockWork, check_data_hash, describe, parse_block
 
 # A window closes when it holds this many signatures or blocks: big enough that the kernels see full
@@ -86,17 +89,20 @@ class Chunk:
         self.sm2 = np.flatnonzero((self.kind == _SM2) & self.der_ok)
 
     def run(self, threads: int | None, edges=(), envelopes=()):
-        """(verdicts (n,) bool, {(child DER, issuer DER): bool} for ``edges``, the (m, 32) SHA-256 of
+        """(verdicts (n,) bool, {(child DER, issuer DER): bool} for ``edges``, the SHA-256 digests (bytes) of
         ``envelopes`` or None): one plan, one hash batch in it.  Safe on a helper thread: it reads the chunk
         and touches no shared state (the signature cache is thread-safe)."""
         threads = 1 if self.n < SMALL_BATCH else resolve_threads(threads)
         keys = [i.cert.key if i.error is None else b"" for i in self.idents]
         plan = Plan()
         tickets = []
-        # The P-256 messages and small blocks' envelopes are one hash job, shortest first (``by_length``).
+        # The P-256 messages and small blocks' envelopes are one hash job, shortest first (``by_length``);
+        # big blocks' envelopes go to hashlib (``parse.DATA_HASH_IN_PLAN``).
         msgs = [self.msgs[i] for i in self.p256.tolist()]
         envelopes = list(envelopes)
-        ht, rows = by_length(plan, msgs + envelopes) if msgs or envelopes else (None, None)
+        limit = P.DATA_HASH_IN_PLAN
+        small = [e for e in envelopes if len(e) <= limit]
+        ht, rows = by_length(plan, msgs + small) if msgs or small else (None, None)
         if self.p256.size:
             # No low_s flag: high-S signatures never reach the plan (self.p256 excludes them and the report
             # names them high_s), so block and certificate signatures share one verify_batch (-0.05 ms a
@@ -131,8 +137,10 @@ class Chunk:
                     ok[where] = res.verdicts(t)
                 else:
                     edge_ok.update(zip(where, res.verdicts(t).tolist()))
-            if envelopes:
-                data = res.digests(ht)[rows[len(msgs):]]
+        if envelopes:
+            planned = iter(res.digests(ht)[rows[len(msgs):]] if small else ())
+            data = [next(planned).tobytes() if len(e) <= limit else hashlib.sha256(e).digest()
+                    for e in envelopes]
         return ok, edge_ok, data
 
 
@@ -186,7 +194,7 @@ class Window:
         self.n = len(self.items)
         self.cidx_list = self.cidx.tolist()
         self.edges = self._pending_edges()
-        self.blocks_hashed = [b for b, w in enumerate(works) if w.envelopes is not None]  # data_hash here
+        self.blocks_hashed = range(len(works))  # data_hash checked by run
 
     def _signers(self, b: int) -> list[int]:
         """The distinct signers of block ``b`` (a set, not np.unique: blocks are often a few signatures)."""
@@ -232,7 +240,7 @@ class Window:
         if self.before:
             ok = np.concatenate([f.result()[0] for f in self.before] + [ok])
         for b, digest in zip(self.blocks_hashed, data if data is not None else ()):
-            check_data_hash(self.works[b].raw, self.works[b].report, digest.tobytes())
+            check_data_hash(self.works[b].raw, self.works[b].report, digest)
         edges = self.state.edges
         for child, issuer in self.edges:
             edges.settle(child, issuer, edge_ok[(child.der, issuer.der)])
