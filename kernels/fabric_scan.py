@@ -29,9 +29,14 @@ ENDORSER_TRANSACTION = 3
 # Columns of the signature rows: one row per signature, in the order the reference lists them (per
 # envelope, the creator's, then each endorsement's): the signer's identity span, the signed message as one
 # or two spans (payload; or proposal_response_payload then endorser), the DER signature's span, and k
-# (-1 for the creator, else the endorsement's index in its transaction), and the envelope's index.
-SIGNER_A, SIGNER_B, MSG_A, MSG_B, MSG2_A, MSG2_B, SIG_A, SIG_B, K, TX = range(10)
-NCOLS = 10
+# (-1 for the creator, else the endorsement's index in its transaction), the envelope's index, and the
+# first row whose signer has the same bytes (``SAME``: the row itself for the first of its kind).
+SIGNER_A, SIGNER_B, MSG_A, MSG_B, MSG2_A, MSG2_B, SIG_A, SIG_B, K, TX, SAME = range(11)
+NCOLS = 11
+
+# Distinct signers ``SAME`` looks back to (a block has a few clients and peers); past that many, a row's
+# signer is matched against these only and may name itself although an earlier row has its bytes.
+MAX_DISTINCT = 64
 
 
 @nb.njit(cache=True, nogil=True)
@@ -218,6 +223,40 @@ def _envelope(buf, a, b, rows, r, sp, i):
 
 
 @nb.njit(cache=True, nogil=True)
+def _equal(buf, a, b, n):
+    """buf[a:a+n] == buf[b:b+n], in 64-byte steps without a branch inside each, so that LLVM vectorises."""
+    a, b, n = np.uint64(a), np.uint64(b), np.uint64(n)
+    j = np.uint64(0)
+    while j < n:
+        stop = min(j + np.uint64(64), n)
+        diff = np.uint8(0)
+        for t in range(j, stop):
+            diff |= buf[a + t] ^ buf[b + t]
+        if diff:
+            return False
+        j = stop
+    return True
+
+
+@nb.njit(cache=True, nogil=True)
+def _same_signers(buf, rows, r):
+    firsts = np.empty(MAX_DISTINCT, dtype=np.int64)
+    nd = 0
+    for i in range(r):
+        a, n = rows[i, SIGNER_A], rows[i, SIGNER_B] - rows[i, SIGNER_A]
+        f = i
+        for d in range(nd):
+            j = firsts[d]
+            if rows[j, SIGNER_B] - rows[j, SIGNER_A] == n and _equal(buf, rows[j, SIGNER_A], a, n):
+                f = j
+                break
+        if f == i and nd < MAX_DISTINCT:
+            firsts[nd] = i
+            nd += 1
+        rows[i, SAME] = f
+
+
+@nb.njit(cache=True, nogil=True)
 def _scan(buf, offsets, rows, ok, row_off):
     sp = np.empty(4, dtype=np.int64)
     r = 0
@@ -230,6 +269,7 @@ def _scan(buf, offsets, rows, ok, row_off):
             ok[i] = 1
             r = nr
         row_off[i + 1] = r
+    _same_signers(buf, rows, r)
     return r
 
 

@@ -203,6 +203,34 @@ def test_generated_envelopes_are_taken_and_read_as_fabric_reads_them():
     assert sum(len(g) for g in got) == 3 * len(_ENVS)
 
 
+@pytest.mark.parametrize("distinct", [1, 5, FS.MAX_DISTINCT, FS.MAX_DISTINCT + 7])
+def test_same_names_the_first_row_with_the_signers_bytes(distinct):
+    # envelopes whose creators take ``distinct`` values, some of one length and different bytes
+    import random
+
+    from ledgerval.fabric.proto import lvfabric_pb2 as pb
+
+    rnd = random.Random(distinct)
+    print("seed", distinct)
+    base = pb.Envelope.FromString(_ENVS[0])
+    tree = _decode("Payload", base.payload)
+    creators = [b"creator-%03d" % i for i in range(distinct)]
+    envs = []
+    for _ in range(3 * distinct + 10):
+        tree[0][2][1][2][0][2] = rnd.choice(creators)  # Header -> SignatureHeader -> creator
+        envs.append(pb.Envelope(payload=_encode(tree), signature=base.signature).SerializeToString())
+    ok, row_off, rows = _scan(envs)
+    assert ok.all()
+    j = b"".join(envs)
+    signer = [j[r[FS.SIGNER_A]:r[FS.SIGNER_B]] for r in rows]
+    first: dict[bytes, int] = {}
+    for i, r in enumerate(rows):
+        same = int(r[FS.SAME])
+        assert same <= i and signer[same] == signer[i]
+        if len(first) < FS.MAX_DISTINCT or signer[i] in first:
+            assert same == first.setdefault(signer[i], i)
+
+
 @FUZZ
 @given(env=_mutated(), where=st.integers(0, 3))
 def test_mutated_envelopes_give_the_reference_signatures_and_report(env, where):

@@ -130,14 +130,19 @@ def _scanned(work: BlockWork, genesis: bool, cut) -> None:
     signatures and the report come in the same order either way."""
     import numpy as np
 
-    from ..kernels.fabric_scan import scan_endorser_envelopes
+    from ..kernels import fabric_scan as FS
 
     envs, joined = work.raw.envelopes, work.envelopes
     n = len(envs)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, envs), dtype=np.int64, count=n), out=offsets[1:])
-    ok, row_off, rows = scan_endorser_envelopes(np.frombuffer(joined, dtype=np.uint8), offsets)
+    ok, row_off, rows = FS.scan_endorser_envelopes(np.frombuffer(joined, dtype=np.uint8), offsets)
     cols = rows.T.tolist()
+    # one bytes object per distinct signer: the window's signer lookups then hash each once
+    signer = [None] * len(rows)
+    for r in np.flatnonzero(rows[:, FS.SAME] == np.arange(len(rows))).tolist():
+        signer[r] = joined[cols[FS.SIGNER_A][r]:cols[FS.SIGNER_B][r]]
+    cols[FS.SAME] = [signer[f] for f in cols[FS.SAME]]
     ro = row_off.tolist()
     declined = np.flatnonzero(ok == 0).tolist()
     d, start = 0, 0
@@ -156,13 +161,13 @@ def _scanned(work: BlockWork, genesis: bool, cut) -> None:
 
 
 def _rows(work: BlockWork, cols: list, r0: int, r1: int) -> None:
-    """The signature tuples of scan rows r0..r1 (``kernels.fabric_scan``'s columns, as lists)."""
+    """The signature tuples of scan rows r0..r1 (``kernels.fabric_scan``'s columns, as lists; the ``SAME``
+    column holds the signers' bytes)."""
     if r0 == r1:
         return
     j = work.envelopes
-    sa, sb, ma, mb, m2a, m2b, ga, gb, ks, txs = (c[r0:r1] for c in cols)
+    _, _, ma, mb, m2a, m2b, ga, gb, ks, txs, signers = (c[r0:r1] for c in cols)
     codes = [R.BAD_CREATOR_SIGNATURE if k < 0 else R.BAD_ENDORSEMENT_SIGNATURE for k in ks]
-    signers = [j[a:b] for a, b in zip(sa, sb)]
     msgs = [j[a:b] + j[c:e] for a, b, c, e in zip(ma, mb, m2a, m2b)]
     sigs = [j[a:b] for a, b in zip(ga, gb)]
     work.sigs.extend(zip(txs, codes, ks, signers, msgs, sigs))

@@ -24,10 +24,10 @@ from ..native_threads import resolve_threads
 from ..pipeline import Plan
 from ..sigcache import check_sig_cache
 from . import der
+from . import parse as P
 from . import report as R
 from .blockfile import RawBlock
 from .identity import SHARED, Trust, edge_check
-from . import parse as P
 from .parse import BlockWork, check_data_hash, describe, parse_block
 
 # A window closes when it holds this many signatures or blocks: big enough that the kernels see full
