@@ -219,7 +219,7 @@ def test_same_names_the_first_row_with_the_signers_bytes(distinct):
     for _ in range(3 * distinct + 10):
         tree[0][2][1][2][0][2] = rnd.choice(creators)  # Header -> SignatureHeader -> creator
         envs.append(pb.Envelope(payload=_encode(tree), signature=base.signature).SerializeToString())
-    ok, row_off, rows = _scan(envs)
+    ok, _, rows = _scan(envs)
     assert ok.all()
     j = b"".join(envs)
     signer = [j[r[FS.SIGNER_A]:r[FS.SIGNER_B]] for r in rows]
