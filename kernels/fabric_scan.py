@@ -84,6 +84,16 @@ def _field(buf, pos, end):
 
 
 @nb.njit(cache=True, nogil=True)
+def _next(buf, pos, end, last, repeated):
+    """``_field``, with next = -1 also when the field's number is not above ``last`` (the previous field's)
+    unless it is ``repeated`` (0: none), a repeated field whose elements come back to back."""
+    num, wt, x, y, nxt = _field(buf, pos, end)
+    if nxt >= 0 and (num < last or (num == last and num != repeated)):
+        nxt = np.int64(-1)
+    return num, wt, x, y, nxt
+
+
+@nb.njit(cache=True, nogil=True)
 def _ascii(buf, a, b):
     for j in range(a, b):
         if buf[j] >= 0x80:
@@ -96,16 +106,12 @@ def _channel_header_ok(buf, a, b):
     """An ENDORSER_TRANSACTION ChannelHeader (type 1, version 2, channel_id 4, tx_id 5)."""
     pos, last, htype = a, 0, 0
     while pos < b:
-        num, wt, x, y, pos = _field(buf, pos, b)
-        if pos < 0 or num <= last:
+        last, wt, x, y, pos = _next(buf, pos, b, last, 0)
+        if pos < 0 or ((last == 1 or last == 2) and wt != 0):
             return False
-        last = num
-        if num == 1 or num == 2:
-            if wt != 0:
-                return False
-            if num == 1:
-                htype = x
-        elif (num == 4 or num == 5) and (wt != 2 or not _ascii(buf, x, y)):
+        if last == 1:
+            htype = x
+        elif (last == 4 or last == 5) and (wt != 2 or not _ascii(buf, x, y)):
             return False
     return htype == ENDORSER_TRANSACTION
 
@@ -117,15 +123,14 @@ def _two_bytes_fields(buf, a, b, out):
     out[0] = out[1] = out[2] = out[3] = a
     pos, last = a, 0
     while pos < b:
-        num, wt, x, y, pos = _field(buf, pos, b)
-        if pos < 0 or num <= last:
+        last, wt, x, y, pos = _next(buf, pos, b, last, 0)
+        if pos < 0:
             return False
-        last = num
-        if num == 1 or num == 2:
+        if last == 1 or last == 2:
             if wt != 2:
                 return False
-            out[2 * num - 2] = x
-            out[2 * num - 1] = y
+            out[2 * last - 2] = x
+            out[2 * last - 1] = y
     return True
 
 
@@ -137,15 +142,12 @@ def _endorsed_action(buf, a, b, rows, r, k, sp, i):
     pa = pb = a
     first = r
     while pos < b:
-        num, wt, x, y, pos = _field(buf, pos, b)
-        if pos < 0 or num < last or (num == last and num != 2):
+        last, wt, x, y, pos = _next(buf, pos, b, last, 2)
+        if pos < 0 or ((last == 1 or last == 2) and wt != 2):
             return -1
-        last = num
-        if (num == 1 or num == 2) and wt != 2:
-            return -1
-        if num == 1:
+        if last == 1:
             pa, pb = x, y
-        elif num == 2:
+        elif last == 2:
             if r >= rows.shape[0] or not _two_bytes_fields(buf, x, y, sp):
                 return -1
             if sp[0] == sp[1] or sp[2] == sp[3]:  # no endorser or no signature: the reference words it
@@ -170,11 +172,10 @@ def _transaction(buf, a, b, rows, r, sp, i):
     pos, last = a, 0
     first = r
     while pos < b:
-        num, wt, x, y, pos = _field(buf, pos, b)
-        if pos < 0 or num < last or (num == last and num != 1):
+        last, wt, x, y, pos = _next(buf, pos, b, last, 1)
+        if pos < 0:
             return -1
-        last = num
-        if num != 1:
+        if last != 1:
             continue
         if wt != 2 or not _two_bytes_fields(buf, x, y, sp):
             return -1
