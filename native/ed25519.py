@@ -231,6 +231,17 @@ def _test_fe(op: int, a: bytes, b: bytes = bytes(32)) -> tuple[int, bytes]:
     return _layer(lib.lv_ed25519_test_fe, op, a, b)
 
 
+def _test_fe64(op: int, a: bytes, b: bytes = bytes(32)) -> tuple[int, bytes]:
+    """The ADX path's 4x64 field (all 256 input bits used); NotImplementedError where the CPU lacks BMI2/ADX."""
+    out = ffi.new("uint8_t[32]")
+    rc = lib.lv_ed25519_test_fe64(op, a, b, out)
+    if rc == lib.LV_EBADPATH:
+        raise NotImplementedError("the 4x64 MULX/ADX field needs BMI2 and ADX")
+    if rc < 0:
+        raise InvalidArgument(f"bad test op {op}")
+    return rc, bytes(out)
+
+
 def _test_sc(op: int, a: bytes, b: bytes = bytes(32)) -> tuple[int, bytes]:
     return _layer(lib.lv_ed25519_test_sc, op, a, b)
 

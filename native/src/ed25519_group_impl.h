@@ -213,7 +213,7 @@ static void ge_decode_many_var(gej *const *out, uint8_t *ok, const uint8_t *cons
     if (path == LV_ED25519_PATH_IFMA8) lanes = 8;
 #endif
 #ifdef ED_HAVE_AVX2
-    if (path == LV_ED25519_PATH_AVX2) lanes = 8;
+    if (path == LV_ED25519_PATH_AVX2 || path == LV_ED25519_PATH_ADX) lanes = 8;
 #endif
     (void)path;
     for (; lanes > 1 && i + lanes <= n; i += lanes) {
@@ -227,11 +227,21 @@ static void ge_decode_many_var(gej *const *out, uint8_t *ok, const uint8_t *cons
         if (path == LV_ED25519_PATH_IFMA8) fe_pow22523_x8(pw, base);
 #endif
 #ifdef ED_HAVE_AVX2
-        if (path == LV_ED25519_PATH_AVX2) fe_pow22523_x4x2(pw, base);
+        if (path == LV_ED25519_PATH_AVX2 || path == LV_ED25519_PATH_ADX) fe_pow22523_x4x2(pw, base);
 #endif
         for (size_t j = 0; j < lanes; j++)
             ok[i + j] = (uint8_t)ge_decode_end_var(out[i + j], &st[j], &pw[j], enc[i + j]);
     }
+#ifdef ED_HAVE_ADX
+    /* the tail that does not fill the lanes: one exponentiation at a time on the 4x64 field */
+    for (; path == LV_ED25519_PATH_ADX && i < n; i++) {
+        ge_decode_state st;
+        fe pw;
+        ge_decode_begin(&st, enc[i]);
+        fe_pow22523_adx(&pw, &st.base);
+        ok[i] = (uint8_t)ge_decode_end_var(out[i], &st, &pw, enc[i]);
+    }
+#endif
     for (; i < n; i++) ok[i] = (uint8_t)gej_from_bytes_var(out[i], enc[i]);
 }
 

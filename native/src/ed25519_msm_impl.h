@@ -213,10 +213,19 @@ static void ge_scalarmult_base_var(gej *r, const scalar *b) {
 /* One item of a batch, prepared once and reused by every sub-check of the bisection. */
 typedef struct {
     gej A, R;                      /* decoded key and R */
-    ge_cached tabR[ED_TAB_VAR];
+    union {
+        ge_cached tabR[ED_TAB_VAR];
+#ifdef ED_HAVE_ADX
+        ge_cached64 tabR64[ED_TAB_VAR];  /* the same table on the ADX path's field */
+#endif
+    };
     union {
         ge_cached tabA[ED_TAB_VAR];
         ge_niels nielsK[ED_TAB_KEY];   /* a copy of the slot's niels table (nielsA points here then) */
+#ifdef ED_HAVE_ADX
+        ge_cached64 tabA64[ED_TAB_VAR];
+        ge_niels64 nielsK64[ED_TAB_KEY]; /* ADX path: the slot's niels table, copied or converted (nielsA64) */
+#endif
     };
     int8_t nafR[ED_WNAF_LEN];      /* digits of z */
     int8_t nafA[ED_WNAF_LEN];      /* digits of z k mod L (window ED_W_KEY with nielsA, else ED_W_VAR) */
@@ -228,7 +237,18 @@ typedef struct {
     size_t index;                  /* the item's position in the caller's arrays */
     const uint8_t *slot;           /* the key's cache slot (A and tabA ready there), or NULL */
     const ge_niels *nielsA;        /* the slot's ED_TAB_KEY niels multiples of A (portable/AVX2 paths), or NULL */
+#ifdef ED_HAVE_ADX
+    const ge_niels64 *nielsA64;      /* ADX path: the same in 4x64 form (the slot's, or nielsK64), or NULL */
+#endif
 } ed_batch_item;
+
+/* Whether the check reads a w = ED_W_KEY niels table for this item's key (else the w = ED_W_VAR tabA). */
+static inline int ed_item_has_niels(const ed_batch_item *it) {
+#ifdef ED_HAVE_ADX
+    if (it->nielsA64) return 1;
+#endif
+    return it->nielsA != NULL;
+}
 
 /* The A terms of items[lo, hi): items with the same key (group) share one term, their coefficients z k
  * summed mod L, so a signer seen m times in a batch costs one term, not m.  nafA[j - lo] gets item j's
@@ -261,7 +281,7 @@ static int ed_batch_merge_keys(const ed_batch_item *items, size_t lo, size_t hi,
         }
         nafA[j - lo] = it->nafA;
         if (cnt[j - lo] > 1) {
-            t = wnaf_var(merged[nm], &sum[j - lo], items[it->group].nielsA ? ED_W_KEY : ED_W_VAR);
+            t = wnaf_var(merged[nm], &sum[j - lo], ed_item_has_niels(&items[it->group]) ? ED_W_KEY : ED_W_VAR);
             nafA[j - lo] = merged[nm++];
         }
         if (t > top) top = t;

@@ -48,6 +48,7 @@ typedef struct {
     const int8_t *naf_t;           /* transposed digits for the IFMA check, see ed25519_batch_check_ifma_var */
     size_t naf_stride;
     int use_ifma;
+    int use_adx;                   /* the 4x64 MULX/ADX check (ed25519_batch_check_adx_var) */
 } ed_batch_ctx;
 
 /* The eight-lane check pays about 2.2 scalar doublings per bit whatever the size, the scalar one about 8
@@ -58,6 +59,9 @@ static int ed25519_batch_check_any_var(const ed_batch_ctx *c, size_t lo, size_t 
 #ifdef ED_HAVE_IFMA
     if (c->use_ifma && hi - lo >= ED_IFMA_CHECK_MIN)
         return ed25519_batch_check_ifma_var(c->items, c->naf_t, c->naf_stride, lo, hi);
+#endif
+#ifdef ED_HAVE_ADX
+    if (c->use_adx) return ed25519_batch_check_adx_var(c->items, lo, hi);
 #endif
     return ed25519_batch_check_var(c->items, lo, hi);
 }
