@@ -99,6 +99,73 @@ static void st_femul(void) {
     __asm__ volatile("" ::"r"(&x) : "memory");
 }
 
+#ifdef ED_HAVE_ADX
+/* The 4x64 MULX field: dependent chains (latency) and four independent ones (throughput, as in the point
+ * formulas' four products). */
+static void st_fe64sq(void) {
+    fe x;
+    fe64 y;
+    fe_frombytes(&x, sigs);
+    fe64_from_fe(&y, &x);
+    for (int i = 0; i < N * 100; i++) fe64_sq(&y, &y);
+    __asm__ volatile("" ::"r"(&y) : "memory");
+}
+static void st_fe64mul(void) {
+    fe x;
+    fe64 y, z;
+    fe_frombytes(&x, sigs);
+    fe64_from_fe(&y, &x);
+    fe_frombytes(&x, keys);
+    fe64_from_fe(&z, &x);
+    for (int i = 0; i < N * 100; i++) fe64_mul(&y, &y, &z);
+    __asm__ volatile("" ::"r"(&y) : "memory");
+}
+static void st_fe64mul4(void) {
+    fe x;
+    fe64 y[4], z;
+    fe_frombytes(&x, keys);
+    fe64_from_fe(&z, &x);
+    for (int j = 0; j < 4; j++) { fe_frombytes(&x, sigs + 32 * j); fe64_from_fe(&y[j], &x); }
+    for (int i = 0; i < N * 25; i++)
+        for (int j = 0; j < 4; j++) fe64_mul(&y[j], &y[j], &z);
+    __asm__ volatile("" ::"r"(y) : "memory");
+}
+static void st_fe64add(void) {
+    fe x;
+    fe64 y, z;
+    fe_frombytes(&x, sigs);
+    fe64_from_fe(&y, &x);
+    fe_frombytes(&x, keys);
+    fe64_from_fe(&z, &x);
+    for (int i = 0; i < N * 100; i++) { fe64_add(&y, &y, &z); fe64_sub(&y, &y, &z); fe64_add(&y, &y, &y); }
+    __asm__ volatile("" ::"r"(&y) : "memory");
+}
+static void st_table64(void) {
+    gej P;
+    gej_from_bytes_var(&P, sigs);
+    for (size_t i = 0; i < N; i++) {
+        ge_cached64 tab[ED_TAB_VAR];
+        gej64_odd_multiples_cached(tab, &P, ED_TAB_VAR);
+        __asm__ volatile("" ::"r"(tab) : "memory");
+    }
+}
+#endif
+static void st_femul4(void) {
+    fe y[4], z;
+    fe_frombytes(&z, keys);
+    for (int j = 0; j < 4; j++) fe_frombytes(&y[j], sigs + 32 * j);
+    for (int i = 0; i < N * 25; i++)
+        for (int j = 0; j < 4; j++) fe_mul(&y[j], &y[j], &z);
+    __asm__ volatile("" ::"r"(y) : "memory");
+}
+static void st_feadd(void) {
+    fe y, z;
+    fe_frombytes(&y, sigs);
+    fe_frombytes(&z, keys);
+    for (int i = 0; i < N * 100; i++) { fe_add(&y, &y, &z); fe_sub(&y, &y, &z); fe_add(&y, &y, &y); }
+    __asm__ volatile("" ::"r"(&y) : "memory");
+}
+
 static void run(const char *name, stage_fn f, double per) {
     double t[REPS];
     f();
@@ -133,6 +200,15 @@ int main(int argc, char **argv) {
     printf("path %d\n", lv_ed25519_best_path());
     run("fe_sq", st_fesq, N * 100.0);
     run("fe_mul", st_femul, N * 100.0);
+    run("fe_mul x4 independent", st_femul4, N * 100.0);
+    run("fe add+sub+add", st_feadd, N * 100.0);
+#ifdef ED_HAVE_ADX
+    run("fe64_sq", st_fe64sq, N * 100.0);
+    run("fe64_mul", st_fe64mul, N * 100.0);
+    run("fe64_mul x4 independent", st_fe64mul4, N * 100.0);
+    run("fe64 add+sub+add", st_fe64add, N * 100.0);
+    run("odd-multiples table 64", st_table64, N);
+#endif
     run("sha512(R||A||M)", st_sha, N);
     run("decode", st_decode, N);
     run("odd-multiples table", st_table, N);

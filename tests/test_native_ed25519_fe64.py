@@ -58,6 +58,31 @@ def test_fe64_ops_match_python_ints(a, b):
         assert _run(op, a, b) == f(a, b) % P, (op, hex(a), hex(b))
 
 
+TIGHT = 2**255 + 2**20
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(elements, elements)
+def test_fe64_products_are_tight_and_lazy_sums_correct(a, b):
+    """Products and squares come out below 2^255 + 1463 (the reduction's bound), which the lazy sum and
+    difference (one fold of 38) require of their second operand."""
+    for op, want in ((12, a * b), (13, a * a)):
+        raw = _run(op, a, b)
+        assert raw < 2**255 + 1463 and raw % P == want % P, (op, hex(a), hex(b))
+    t = _run(12, b, 1)                       # b as a product: tight
+    assert _run(10, a, t) == (a + b) % P
+    assert _run(11, a, t) == (a - b) % P
+
+
+def test_fe64_lazy_sums_at_their_bounds():
+    for a in EDGES:
+        for t in (0, 1, 37, 38, 39, P - 1, P, 2**255 - 1, 2**255, TIGHT - 1):
+            assert _run(10, a, t) == (a + t) % P, (hex(a), hex(t))
+            assert _run(11, a, t) == (a - t) % P, (hex(a), hex(t))
+    with pytest.raises(ValueError):
+        E._test_fe64(10, b32(1), b32(TIGHT))      # outside the lazy sum's precondition: refused
+
+
 @settings(max_examples=EXAMPLES // 4, deadline=None)
 @given(elements, elements)
 def test_fe64_batch_inversion(a, b):
@@ -83,4 +108,4 @@ def test_fe64_conversion_round_trip():
 
 def test_fe64_bad_op_is_misuse():
     with pytest.raises(ValueError):
-        E._test_fe64(10, bytes(32))
+        E._test_fe64(14, bytes(32))

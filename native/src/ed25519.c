@@ -309,16 +309,18 @@ int lv_ed25519_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out)
 /* The ADX path's 4x64 field on 32-byte little-endian inputs, all 256 bits used (any value below 2^256, as
  * the field's functions accept); the result is canonical.  Ops: 0 a b, 1 a^2, 2 a + b, 3 a - b, 4 a c for
  * c = b's low 32 bits, 5 1/a, 6 a^((p-5)/8), 7 a through the 5x51 form and back, 8 (a + b)(a - b) from
- * unreduced sums, 9 Montgomery's trick over a, b and a b (the sum of the inverses).  LV_EBADPATH without BMI2
- * and ADX (the instructions would fault). */
+ * unreduced sums, 9 Montgomery's trick over a, b and a b (the sum of the inverses), 10 a + b and 11 a - b by
+ * the lazy forms (b must be tight, else LV_EMISUSE), 12 a b and 13 a^2 as computed (not canonical: the
+ * caller checks the tight bound).  LV_EBADPATH without BMI2 and ADX (the instructions would fault). */
 int lv_ed25519_test_fe64(int op, const uint8_t *a, const uint8_t *b, uint8_t *out) {
-    if (!a || !b || !out || op < 0 || op > 9) return LV_EMISUSE;
+    if (!a || !b || !out || op < 0 || op > 13) return LV_EMISUSE;
 #ifdef ED_HAVE_ADX
     if (!lv_ed25519_path_ok(LV_ED25519_PATH_ADX)) return LV_EBADPATH;
     fe64 x, y, r;
     fe t;
     memcpy(x.n, a, 32);   /* x86-64 is little-endian, as the inputs */
     memcpy(y.n, b, 32);
+    if ((op == 10 || op == 11) && !fe64_tight(&y)) return LV_EMISUSE;
     switch (op) {
     case 0: fe64_mul(&r, &x, &y); break;
     case 1: fe64_sq(&r, &x); break;
@@ -331,6 +333,13 @@ int lv_ed25519_test_fe64(int op, const uint8_t *a, const uint8_t *b, uint8_t *ou
     case 8: { fe64 s, d; fe64_add(&s, &x, &y); fe64_sub(&d, &x, &y); fe64_mul(&r, &s, &d); } break;
     case 9: { fe64 s[3], inv[3], scratch[3]; s[0] = x; s[1] = y; fe64_mul(&s[2], &x, &y);
               fe64_batch_invert(inv, s, scratch, 3); fe64_add(&r, &inv[0], &inv[1]); fe64_add(&r, &r, &inv[2]); } break;
+    case 10: fe64_add_lazy(&r, &x, &y); break;
+    case 11: fe64_sub_lazy(&r, &x, &y); break;
+    case 12: case 13:
+        if (op == 12) fe64_mul(&r, &x, &y);
+        else fe64_sq(&r, &x);
+        memcpy(out, r.n, 32);
+        return 1;
     }
     fe_from_fe64(&t, &r);
     fe_tobytes(out, &t);

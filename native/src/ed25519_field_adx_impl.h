@@ -7,7 +7,10 @@
  * 2^51.  benches/ed25519_stages.c measures both (dependent products and squares, thread CPU time).
  *
  * Representation: fe64 holds any value below 2^256 ("weakly reduced": it may be p + small or 2p + small, as
- * 2^256 = 2p + 38); every function takes and returns such values, so the loops never normalise.  Conversion
+ * 2^256 = 2p + 38); every function takes such values, so the loops never normalise.  Products, squares and
+ * conversions from 5x51 return "tight" values, below 2^255 + 2^20 (fe64_tight), which buys lazy carries:
+ * a sum with one tight operand, or a difference with a tight subtrahend, needs one fold of 38, not two
+ * (fe64_add_lazy, fe64_sub_lazy; the point formulas use them wherever their operands allow).  Conversion
  * to and from the 5x51 form happens only at the edges (decoded points in, the final sum out).  Inline asm
  * (not intrinsics) because GCC does not keep the two carry chains apart; the header compiles to nothing off
  * x86-64. */
@@ -20,10 +23,11 @@
 
 typedef struct { uint64_t n[4]; } fe64;
 
-/* t0..t7 (512 bits) -> t0..t3 below 2^256, congruent mod p.  Bounds: with h = t4..t7 < 2^256 and l = t0..t3,
- * l + 38 h < 39 * 2^256, so after the first fold (four MULX by 38 on the two chains) the limb above 2^256, t7,
- * is at most 38; t7 * 38 <= 1444 folds into t0 with one carry chain; a carry out of 2^256 there leaves a
- * value below 1444, to which the 38 that the carry stands for adds without another carry.  rdx holds 38. */
+/* t0..t7 (512 bits) -> t0..t3, tight (below 2^255 + 1463), congruent mod p.  Bounds: with h = t4..t7 < 2^256
+ * and l = t0..t3, l + 38 h < 39 * 2^256, so after the first fold (four MULX by 38 on the two chains) the limb
+ * above 2^256, t7, is at most 38.  The value is then l' + 2^255 h' with l' < 2^255 (bit 255 cleared) and
+ * h' = 2 t7 + bit 255 <= 77, and 2^255 = 19 (mod p): l' + 19 h' < 2^255 + 1463 takes one carry chain that
+ * cannot leave 2^256.  rdx holds 38. */
 #define ED64_REDUCE \
     "movl $38, %%edx\n\t" "xorl %k[hi], %k[hi]\n\t" \
     "mulxq %[t4], %[lo], %[t4]\n\t" "adcxq %[lo], %[t0]\n\t" "adoxq %[t4], %[t1]\n\t" \
@@ -31,15 +35,21 @@ typedef struct { uint64_t n[4]; } fe64;
     "mulxq %[t6], %[lo], %[t6]\n\t" "adcxq %[lo], %[t2]\n\t" "adoxq %[t6], %[t3]\n\t" \
     "mulxq %[t7], %[lo], %[t7]\n\t" "adcxq %[lo], %[t3]\n\t" "adoxq %[hi], %[t7]\n\t" \
     "adcxq %[hi], %[t7]\n\t" \
-    "imulq $38, %[t7], %[lo]\n\t" \
-    "addq %[lo], %[t0]\n\t" "adcq $0, %[t1]\n\t" "adcq $0, %[t2]\n\t" "adcq $0, %[t3]\n\t" \
-    "sbbq %[lo], %[lo]\n\t" "andq $38, %[lo]\n\t" "addq %[lo], %[t0]\n\t"
+    "shldq $1, %[t3], %[t7]\n\t" "btrq $63, %[t3]\n\t" \
+    "imulq $19, %[t7], %[lo]\n\t" \
+    "addq %[lo], %[t0]\n\t" "adcq $0, %[t1]\n\t" "adcq $0, %[t2]\n\t" "adcq $0, %[t3]\n\t"
 
 #define ED64_OUTS                                                                                             \
     [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5),          \
         [t6] "=&r"(t6), [t7] "=&r"(t7), [lo] "=&r"(lo), [hi] "=&r"(hi)
 
-/* r = a b mod p (weakly reduced): 16 MULX for the product (LV_MULX_MUL512), 4 for the fold. */
+/* 1 when a < 2^255 + 2^20 (checked builds: the preconditions of the lazy sums). */
+static inline int fe64_tight(const fe64 *a) {
+    const uint64_t top = (uint64_t)1 << 63;
+    return a->n[3] < top || (a->n[3] == top && a->n[2] == 0 && a->n[1] == 0 && a->n[0] < ((uint64_t)1 << 20));
+}
+
+/* r = a b mod p (tight): 16 MULX for the product (LV_MULX_MUL512), 4 for the fold. */
 ED_INLINE void fe64_mul(fe64 *r, const fe64 *a, const fe64 *b) {
     uint64_t t0, t1, t2, t3, t4, t5, t6, t7, lo, hi;
     __asm__(LV_MULX_MUL512 ED64_REDUCE
@@ -49,7 +59,7 @@ ED_INLINE void fe64_mul(fe64 *r, const fe64 *a, const fe64 *b) {
     r->n[0] = t0; r->n[1] = t1; r->n[2] = t2; r->n[3] = t3;
 }
 
-/* r = a^2 mod p: six cross products doubled plus four squares (LV_MULX_SQR512, 10 MULX), then the fold. */
+/* r = a^2 mod p (tight): six cross products doubled plus four squares (LV_MULX_SQR512, 10 MULX), then the fold. */
 ED_INLINE void fe64_sq(fe64 *r, const fe64 *a) {
     uint64_t t0, t1, t2, t3, t4, t5, t6, t7, lo, hi;
     __asm__(LV_MULX_SQR512 ED64_REDUCE
@@ -92,6 +102,34 @@ ED_INLINE void fe64_add(fe64 *r, const fe64 *a, const fe64 *b) {
     r->n[0] = t0; r->n[1] = t1; r->n[2] = t2; r->n[3] = t3;
 }
 
+/* r = a + b mod p for b tight: the sum is below 2^256 + 2^255 + 2^20, so after the carry's fold (38) the
+ * value is below 2^255 + 2^20 + 38 and no second carry can come. */
+ED_INLINE void fe64_add_lazy(fe64 *r, const fe64 *a, const fe64 *b) {
+    VERIFY_CHECK(fe64_tight(b));
+    uint64_t t0 = a->n[0], t1 = a->n[1], t2 = a->n[2], t3 = a->n[3], m;
+    __asm__("addq 0(%[b]), %[t0]\n\t" "adcq 8(%[b]), %[t1]\n\t" "adcq 16(%[b]), %[t2]\n\t" "adcq 24(%[b]), %[t3]\n\t"
+            "sbbq %[m], %[m]\n\t" "andq $38, %[m]\n\t"
+            "addq %[m], %[t0]\n\t" "adcq $0, %[t1]\n\t" "adcq $0, %[t2]\n\t" "adcq $0, %[t3]\n\t"
+            : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3), [m] "=&r"(m)
+            : [b] "r"(b->n), "m"(*(const uint64_t(*)[4])b->n)
+            : "cc");
+    r->n[0] = t0; r->n[1] = t1; r->n[2] = t2; r->n[3] = t3;
+}
+
+/* r = a - b mod p for b tight: a borrow leaves a - b + 2^256 >= 2^256 - b > 2^254, from which 38 comes off
+ * without a second borrow. */
+ED_INLINE void fe64_sub_lazy(fe64 *r, const fe64 *a, const fe64 *b) {
+    VERIFY_CHECK(fe64_tight(b));
+    uint64_t t0 = a->n[0], t1 = a->n[1], t2 = a->n[2], t3 = a->n[3], m;
+    __asm__("subq 0(%[b]), %[t0]\n\t" "sbbq 8(%[b]), %[t1]\n\t" "sbbq 16(%[b]), %[t2]\n\t" "sbbq 24(%[b]), %[t3]\n\t"
+            "sbbq %[m], %[m]\n\t" "andq $38, %[m]\n\t"
+            "subq %[m], %[t0]\n\t" "sbbq $0, %[t1]\n\t" "sbbq $0, %[t2]\n\t" "sbbq $0, %[t3]\n\t"
+            : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3), [m] "=&r"(m)
+            : [b] "r"(b->n), "m"(*(const uint64_t(*)[4])b->n)
+            : "cc");
+    r->n[0] = t0; r->n[1] = t1; r->n[2] = t2; r->n[3] = t3;
+}
+
 /* r = a - b mod p: a borrow means 2^256 = 38 was added, so 38 comes off; a second borrow (the value was
  * below 38) takes 38 off once more, from a value then at least 2^256 - 76, without a third. */
 ED_INLINE void fe64_sub(fe64 *r, const fe64 *a, const fe64 *b) {
@@ -106,7 +144,7 @@ ED_INLINE void fe64_sub(fe64 *r, const fe64 *a, const fe64 *b) {
     r->n[0] = t0; r->n[1] = t1; r->n[2] = t2; r->n[3] = t3;
 }
 
-/* 5x51 (loose) -> 4x64: one carry pass leaves the value below 2^255 + 2^18, which fits four limbs. */
+/* 5x51 (loose) -> 4x64, tight: one carry pass leaves the value below 2^255 + 2^18. */
 static inline void fe64_from_fe(fe64 *r, const fe *a) {
     fe t = *a;
     fe_carry(&t);

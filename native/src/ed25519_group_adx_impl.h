@@ -56,57 +56,58 @@ static const fe64 FE64_D2 = {{0xebd69b9426b2f159ULL, 0x00e0149a8283b156ULL, 0x19
                             0x2406d9dc56dffce7ULL}};
 
 ED_INLINE void gej64_to_cached(ge_cached64 *r, const gej64 *p) {
-    fe64_add(&r->YpX, &p->Y, &p->X);
-    fe64_sub(&r->YmX, &p->Y, &p->X);
+    fe64_add_lazy(&r->YpX, &p->Y, &p->X);
+    fe64_sub_lazy(&r->YmX, &p->Y, &p->X);
     r->Z = p->Z;
     fe64_mul(&r->T2d, &p->T, &FE64_D2);
 }
 
-/* As ge_p2_dbl. */
+/* As ge_p2_dbl.  Lazy sums wherever an operand is a product (tight); F = 2Z^2 + (a - b) has neither. */
 ED_INLINE void ge64_p2_dbl(ge_p1p1_64 *r, const ge_p2_64 *p) {
     fe64 a, b, c, s;
     fe64_sq(&a, &p->X);
     fe64_sq(&b, &p->Y);
     fe64_sq(&c, &p->Z);
-    fe64_add(&c, &c, &c);
-    fe64_add(&s, &p->X, &p->Y);
+    fe64_add_lazy(&c, &c, &c);
+    fe64_add_lazy(&s, &p->X, &p->Y);
     fe64_sq(&s, &s);
-    fe64_add(&r->H, &a, &b);
-    fe64_sub(&r->E, &r->H, &s);
-    fe64_sub(&r->G, &a, &b);
+    fe64_add_lazy(&r->H, &a, &b);
+    fe64_sub_lazy(&r->E, &r->H, &s);
+    fe64_sub_lazy(&r->G, &a, &b);
     fe64_add(&r->F, &c, &r->G);
 }
 
 /* As gej_add_cached (neg = 0) and gej_sub_cached (neg = 1): -q swaps Y+X with Y-X and negates 2dT, which
- * swaps F and G. */
+ * swaps F and G.  Every sum has a tight operand (p's coordinates and the products are tight), and every
+ * difference a tight subtrahend: all lazy. */
 ED_INLINE void ge64_add_cached(ge_p1p1_64 *r, const gej64 *p, const ge_cached64 *q, int neg) {
     fe64 a, b, c, dd, t;
-    fe64_sub(&t, &p->Y, &p->X);
+    fe64_sub_lazy(&t, &p->Y, &p->X);
     fe64_mul(&a, &t, neg ? &q->YpX : &q->YmX);
-    fe64_add(&t, &p->Y, &p->X);
+    fe64_add_lazy(&t, &p->Y, &p->X);
     fe64_mul(&b, &t, neg ? &q->YmX : &q->YpX);
     fe64_mul(&c, &p->T, &q->T2d);
     fe64_mul(&dd, &p->Z, &q->Z);
-    fe64_add(&dd, &dd, &dd);
-    fe64_sub(&r->E, &b, &a);
-    fe64_add(&r->H, &b, &a);
-    fe64_sub(neg ? &r->G : &r->F, &dd, &c);
-    fe64_add(neg ? &r->F : &r->G, &dd, &c);
+    fe64_add_lazy(&dd, &dd, &dd);
+    fe64_sub_lazy(&r->E, &b, &a);
+    fe64_add_lazy(&r->H, &b, &a);
+    fe64_sub_lazy(neg ? &r->G : &r->F, &dd, &c);
+    fe64_add_lazy(neg ? &r->F : &r->G, &dd, &c);
 }
 
-/* As gej_add_niels / gej_sub_niels (Z2 = 1: 2 Z1 Z2 is an addition). */
+/* As gej_add_niels / gej_sub_niels (Z2 = 1: 2 Z1 Z2 is an addition); lazy sums as ge64_add_cached. */
 ED_INLINE void ge64_add_niels(ge_p1p1_64 *r, const gej64 *p, const ge_niels64 *q, int neg) {
     fe64 a, b, c, dd, t;
-    fe64_sub(&t, &p->Y, &p->X);
+    fe64_sub_lazy(&t, &p->Y, &p->X);
     fe64_mul(&a, &t, neg ? &q->ypx : &q->ymx);
-    fe64_add(&t, &p->Y, &p->X);
+    fe64_add_lazy(&t, &p->Y, &p->X);
     fe64_mul(&b, &t, neg ? &q->ymx : &q->ypx);
     fe64_mul(&c, &p->T, &q->xy2d);
-    fe64_add(&dd, &p->Z, &p->Z);
-    fe64_sub(&r->E, &b, &a);
-    fe64_add(&r->H, &b, &a);
-    fe64_sub(neg ? &r->G : &r->F, &dd, &c);
-    fe64_add(neg ? &r->F : &r->G, &dd, &c);
+    fe64_add_lazy(&dd, &p->Z, &p->Z);
+    fe64_sub_lazy(&r->E, &b, &a);
+    fe64_add_lazy(&r->H, &b, &a);
+    fe64_sub_lazy(neg ? &r->G : &r->F, &dd, &c);
+    fe64_add_lazy(neg ? &r->F : &r->G, &dd, &c);
 }
 
 /* tab[i] = (2i+1) p for i < n (as gej_odd_multiples_cached). */

@@ -34,8 +34,8 @@ static void ge_niels64_odd_multiples(ge_niels64 (*tabs)[ED_TAB_KEY], const gej *
         ge_niels64 *o = &tabs[i / ED_TAB_KEY][i % ED_TAB_KEY];
         fe64_mul(&x, &m[i].X, &zinv[i]);
         fe64_mul(&y, &m[i].Y, &zinv[i]);
-        fe64_add(&o->ypx, &y, &x);
-        fe64_sub(&o->ymx, &y, &x);
+        fe64_add_lazy(&o->ypx, &y, &x);
+        fe64_sub_lazy(&o->ymx, &y, &x);
         fe64_mul(&xy, &x, &y);
         fe64_mul(&o->xy2d, &xy, &FE64_D2);
     }
