@@ -111,7 +111,7 @@ static void ed_verify_impl(const uint8_t *keys, const uint8_t *sigs, const uint8
             status[i] = (uint8_t)(sc_bytes_canonical(sig + 32) && okA[j] && ok[ri[j]] &&
                                   ed25519_verify_equation_var(&pts[2 * j], &pts[2 * j + 1], keys + 32 * i, sig,
                                                               ed_msg(msg_buf, offsets, i),
-                                                              (size_t)(offsets[i + 1] - offsets[i])));
+                                                              (size_t)(offsets[i + 1] - offsets[i]), path));
         }
     }
 }

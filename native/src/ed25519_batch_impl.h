@@ -217,7 +217,7 @@ static size_t ed_batch_verify_single(const ed_batch_run *r, size_t w) {
         size_t idx = it->index;
         r->status[idx] = (uint8_t)ed25519_verify_equation_var(&it->A, &it->R, r->keys + 32 * idx, r->sigs + 64 * idx,
                                                               ed_msg(r->msg_buf, r->offsets, idx),
-                                                              (size_t)(r->offsets[idx + 1] - r->offsets[idx]));
+                                                              (size_t)(r->offsets[idx + 1] - r->offsets[idx]), r->path);
         fails += !r->status[idx];
     }
     return fails;

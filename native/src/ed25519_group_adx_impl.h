@@ -19,7 +19,7 @@ static inline void gej64_from_gej(gej64 *r, const gej *p) {
     fe64_from_fe(&r->T, &p->T);
 }
 
-static inline void gej_from_gej4(gej *r, const gej64 *p) {
+static inline void gej_from_gej64(gej *r, const gej64 *p) {
     fe_from_fe64(&r->X, &p->X);
     fe_from_fe64(&r->Y, &p->Y);
     fe_from_fe64(&r->Z, &p->Z);

@@ -75,6 +75,27 @@ ED_INLINE void straus64_add_niels(ge_p1p1_64 *acc, int d, const ge_niels64 *tab)
     else ge64_add_niels(acc, &u, &tab[(-d) >> 1], 1);
 }
 
+/* r = [a]P + [b]B for a, b < 2^253, as ge_double_scalarmult_var (single verification and the bisection's
+ * leaves on the ADX path). */
+static void ge64_double_scalarmult_var(gej *r, const gej *p, const scalar *a, const scalar *b) {
+    int8_t nafa[ED_WNAF_LEN], nafb[ED_WNAF_LEN];
+    ge_cached64 tab[ED_TAB_VAR];
+    const ge_niels64 *bt = ed_base_table64();
+    int top_a = wnaf_var(nafa, a, ED_W_VAR);
+    int top_b = wnaf_var(nafb, b, ED_W_BASE);
+    int top = top_a > top_b ? top_a : top_b;
+    if (top_a) gej64_odd_multiples_cached(tab, p, ED_TAB_VAR);
+    ge_p1p1_64 acc = {{{0, 0, 0, 0}}, {{1, 0, 0, 0}}, {{1, 0, 0, 0}}, {{1, 0, 0, 0}}};
+    for (int i = top - 1; i >= 0; i--) {
+        straus64_dbl(&acc);
+        if (nafa[i]) straus64_add_cached(&acc, nafa[i], tab);
+        if (nafb[i]) straus64_add_niels(&acc, nafb[i], bt);
+    }
+    gej64 P64;
+    ge64_p1p1_to_gej(&P64, &acc);
+    gej_from_gej64(r, &P64);
+}
+
 /* ed25519_batch_check_var on this field: the same digits, tables and verdict.  Items read tabR64 and their
  * group leader's nielsA64 (a cached key's w = 7 table) or tabA64. */
 static int ed25519_batch_check_adx_var(const ed_batch_item *items, size_t lo, size_t hi) {
@@ -108,7 +129,7 @@ static int ed25519_batch_check_adx_var(const ed_batch_item *items, size_t lo, si
     gej64 P64;
     gej P;
     ge64_p1p1_to_gej(&P64, &acc);
-    gej_from_gej4(&P, &P64);
+    gej_from_gej64(&P, &P64);
     gej_mul8(&P, &P);
     return gej_is_identity_var(&P);
 }
