@@ -97,7 +97,11 @@ static void ge64_double_scalarmult_var(gej *r, const gej *p, const scalar *a, co
 }
 
 /* ed25519_batch_check_var on this field: the same digits, tables and verdict.  Items read tabR64 and their
- * group leader's nielsA64 (a cached key's w = 7 table) or tabA64. */
+ * group leader's nielsA64 (a cached key's w = 7 table) or tabA64.  Tried: the digits dealt in turn to two
+ * sums advanced together, one field operation of each in turn (so that one addition's latency hides behind
+ * the other's): no faster, 7.6-7.9 against 7.3-7.5 us a signature with keys cached and the same without
+ * (benches/ed25519_stages.c, AVX2 tier, interleaved runs at load 3-4): four products a round already keep
+ * the multiplier busy. */
 static int ed25519_batch_check_adx_var(const ed_batch_item *items, size_t lo, size_t hi) {
     scalar sum = {{0, 0, 0, 0}}, b;
     const int8_t *nafA[LV_ED25519_BATCH_MAX];
