@@ -2,7 +2,9 @@
  * microbenchmark: nothing of Python in the loop, robust to other processes sharing the cores).
  *   cc -O3 -std=gnu11 -Inative/src benches/ed25519_stages.c native/src/cpu.c -lpthread -o /tmp/ed_stages
  *   LEDGERVAL_CPU_FEATURES is not read here: argv[1] = "portable" masks the CPU to no features, "avx2" to
- *   SSE41/AVX2/BMI2/ADX/SHA, anything else keeps all.  Prints min and median ns per item over REPS runs. */
+ *   SSE41/AVX2/BMI2/ADX/SHA, "avx2-noadx" to SSE41/AVX2/SHA (the AVX2 path without the 4x64 field),
+ *   anything else keeps all; argv[2], if given, is the sub-batch size (default 128).  Prints min and median
+ *   ns per item over REPS runs. */
 #include "../native/src/ed25519.c"
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,7 @@ static int cmpd(const void *a, const void *b) {
 
 typedef void (*stage_fn)(void);
 static uint8_t *scratch;
+static size_t BS = 128;
 static size_t scratch_len;
 static uint8_t *arena;
 static int32_t slots[N];
@@ -67,24 +70,33 @@ static void st_table(void) {
     }
 }
 static void st_batch_nocache(void) {
-    lv_ed25519_verify_batch(keys, sigs, msgs, sizeof msgs, offs, rnd, N, 128, scratch, scratch_len, st);
+    lv_ed25519_verify_batch(keys, sigs, msgs, sizeof msgs, offs, rnd, N, BS, scratch, scratch_len, st);
 }
 static void st_batch_cache(void) {
-    lv_ed25519_verify_batch_slots(keys, sigs, msgs, sizeof msgs, offs, rnd, N, 128, scratch, scratch_len, arena, N,
+    lv_ed25519_verify_batch_slots(keys, sigs, msgs, sizeof msgs, offs, rnd, N, BS, scratch, scratch_len, arena, N,
                                   slots, st);
 }
 static void st_batch_repeat64(void) {
-    lv_ed25519_verify_batch_slots(keys64, sigs64, msgs, sizeof msgs, offs, rnd, N, 128, scratch, scratch_len,
+    lv_ed25519_verify_batch_slots(keys64, sigs64, msgs, sizeof msgs, offs, rnd, N, BS, scratch, scratch_len,
                                   arena, N, slots, st);
 }
 static void st_batch_repeat64_nocache(void) {
-    lv_ed25519_verify_batch(keys64, sigs64, msgs, sizeof msgs, offs, rnd, N, 128, scratch, scratch_len, st);
+    lv_ed25519_verify_batch(keys64, sigs64, msgs, sizeof msgs, offs, rnd, N, BS, scratch, scratch_len, st);
 }
 static void st_fill(void) {
     uint8_t ok[N];
     lv_ed25519_keyslots_fill(keys, N, arena, N, slots, ok);
 }
 static void st_single(void) { lv_ed25519_verify(keys, sigs, msgs, sizeof msgs, offs, N, st); }
+static void st_wnaf(void) {
+    for (size_t i = 0; i < N; i++) {
+        scalar s;
+        int8_t naf[ED_WNAF_LEN];
+        sc_from_bytes32_reduce(&s, sigs + 64 * i + 32);
+        wnaf_var(naf, &s, ED_W_VAR);
+        __asm__ volatile("" ::"r"(naf) : "memory");
+    }
+}
 static void st_fesq(void) {
     fe x;
     fe_frombytes(&x, sigs);
@@ -182,6 +194,9 @@ int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "portable")) lv_cpu_set_mask(0);
     if (argc > 1 && !strcmp(argv[1], "avx2"))
         lv_cpu_set_mask(LV_CPU_SSE41 | LV_CPU_AVX2 | LV_CPU_BMI2 | LV_CPU_ADX | LV_CPU_SHA);
+    if (argc > 1 && !strcmp(argv[1], "avx2-noadx")) lv_cpu_set_mask(LV_CPU_SSE41 | LV_CPU_AVX2 | LV_CPU_SHA);
+    if (argc > 2) BS = (size_t)atoi(argv[2]);
+    if (BS == 0 || BS > LV_ED25519_BATCH_MAX) return 2;
     uint64_t x = 0x243f6a8885a308d3ULL;   /* splitmix64: distinct seeds, messages and multipliers */
     for (int i = 0; i < N * 32; i++) { seeds[i] = (uint8_t)(splitmix(&x) >> 56); msgs[i] = (uint8_t)(splitmix(&x) >> 56); }
     for (int i = 0; i < N * 16; i++) rnd[i] = (uint8_t)(splitmix(&x) >> 56);
@@ -191,7 +206,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < N * 32; i++) seeds64[i] = seeds[i % (64 * 32)];
     lv_ed25519_pubkeys(seeds64, N, keys64);
     lv_ed25519_sign(seeds64, msgs, sizeof msgs, offs, N, sigs64);
-    scratch_len = lv_ed25519_batch_scratch_bytes(128);
+    scratch_len = lv_ed25519_batch_scratch_bytes(BS);
     scratch = malloc(scratch_len);
     arena = malloc((size_t)N * LV_ED25519_KEYSLOT_BYTES);
     uint8_t ok[N];
@@ -211,6 +226,7 @@ int main(int argc, char **argv) {
 #endif
     run("sha512(R||A||M)", st_sha, N);
     run("decode", st_decode, N);
+    run("wnaf w=5, 253 bits", st_wnaf, N);
     run("odd-multiples table", st_table, N);
     run("keyslots fill", st_fill, N);
     run("batch, keys cached", st_batch_cache, N);

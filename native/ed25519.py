@@ -19,9 +19,12 @@ signatures costs about as much as single verification.
 Paths (chosen at run time from a measured order, honouring LEDGERVAL_CPU_FEATURES and ``cpu_mask``):
 portable C (5x51-bit limbs); on CPUs with AVX-512 IFMA the square roots of point decoding, the per-item
 tables and the batch's Straus loop run on eight 52-bit lanes; on AVX2 CPUs without IFMA the square roots of
-point decoding run eight at a time on two sets of four AVX2 lanes (radix 2^25.5), the rest as portable.
-On the portable and AVX2 paths, items of one batch with the same key bytes share one term of the batch
-equation (their coefficients summed mod L), and cached keys carry a wider affine table (window 7) for it.
+point decoding run eight at a time on two sets of four AVX2 lanes (radix 2^25.5), and where the CPU also has
+BMI2 and ADX (the ``adx`` path: every AVX2 server since Broadwell/Zen) the batch equation, its tables, single
+verification and the leftover square roots run on a 4x64 field in MULX/ADCX/ADOX assembly; without BMI2/ADX
+(``avx2``) the rest is the portable code.  On the portable, AVX2 and ADX paths, items of one batch with the
+same key bytes share one term of the batch equation (their coefficients summed mod L), and cached keys carry
+a wider affine table (window 7) for it.
 
 Repeated keys (permissioned chains: the same validators sign again and again) hit ``key_cache``, a bounded,
 thread-safe cache of decoded keys A and their tables of odd multiples for the batch equation
