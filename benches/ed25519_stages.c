@@ -161,6 +161,18 @@ static void st_table64(void) {
         __asm__ volatile("" ::"r"(tab) : "memory");
     }
 }
+static void st_table64x2(void) {
+    gej P[2];
+    gej_from_bytes_var(&P[0], sigs);
+    gej_from_bytes_var(&P[1], sigs + 64);
+    const gej *pp[2] = {&P[0], &P[1]};
+    for (size_t i = 0; i < N; i += 2) {
+        ge_cached64 tab[2][ED_TAB_VAR];
+        ge_cached64 *tp[2] = {tab[0], tab[1]};
+        gej64_odd_multiples_cached_x2(tp, pp, ED_TAB_VAR);
+        __asm__ volatile("" ::"r"(tab) : "memory");
+    }
+}
 #endif
 static void st_femul4(void) {
     fe y[4], z;
@@ -223,6 +235,7 @@ int main(int argc, char **argv) {
     run("fe64_mul x4 independent", st_fe64mul4, N * 100.0);
     run("fe64 add+sub+add", st_fe64add, N * 100.0);
     run("odd-multiples table 64", st_table64, N);
+    run("odd-multiples table 64 x2", st_table64x2, N);
 #endif
     run("sha512(R||A||M)", st_sha, N);
     run("decode", st_decode, N);

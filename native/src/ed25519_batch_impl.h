@@ -228,9 +228,13 @@ static size_t ed_batch_verify_single(const ed_batch_run *r, size_t w) {
  * key's niels table copied (filled on this path) or converted (filled on the portable or AVX2 path), else
  * its slot's w = 5 table converted, else built. */
 static void ed_batch_tables_adx(const ed_batch_run *r, size_t w) {
+    ge_cached64 *tabs[2 * LV_ED25519_BATCH_MAX];
+    const gej *pts[2 * LV_ED25519_BATCH_MAX];
+    size_t nt = 0;
     for (size_t t = 0; t < w; t++) {
         ed_batch_item *it = &r->items[t];
-        gej64_odd_multiples_cached(it->tabR64, &it->R, ED_TAB_VAR);
+        tabs[nt] = it->tabR64;
+        pts[nt++] = &it->R;
         if (it->group != t) continue;
         if (it->nielsA64) {
             memcpy(it->nielsK64, it->nielsA64, sizeof it->nielsK64);
@@ -243,9 +247,13 @@ static void ed_batch_tables_adx(const ed_batch_run *r, size_t w) {
             const ge_cached *tab = (const ge_cached *)(const void *)(it->slot + ED_SLOT_TAB);
             for (int i = 0; i < ED_TAB_VAR; i++) ge_cached64_from_cached(&it->tabA64[i], &tab[i]);
         } else {
-            gej64_odd_multiples_cached(it->tabA64, &it->A, ED_TAB_VAR);
+            tabs[nt] = it->tabA64;
+            pts[nt++] = &it->A;
         }
     }
+    size_t t = 0;
+    for (; t + 2 <= nt; t += 2) gej64_odd_multiples_cached_x2(tabs + t, pts + t, ED_TAB_VAR);
+    if (t < nt) gej64_odd_multiples_cached(tabs[t], pts[t], ED_TAB_VAR);
 }
 #endif
 

@@ -129,5 +129,30 @@ static void gej64_odd_multiples_cached(ge_cached64 *tab, const gej *p, int n) {
     }
 }
 
+/* gej64_odd_multiples_cached for two points at once, one field operation of each in turn: a table is a
+ * chain of dependent additions of four products each, and two chains side by side keep the multiplier
+ * busier. */
+static void gej64_odd_multiples_cached_x2(ge_cached64 *const tab[2], const gej *const p[2], int n) {
+    ge_p1p1_64 t[2];
+    ge_p2_64 q[2];
+    gej64 p2[2], cur[2];
+    ge_cached64 c2[2];
+    for (int k = 0; k < 2; k++) {
+        gej64_from_gej(&cur[k], p[k]);
+        q[k].X = cur[k].X; q[k].Y = cur[k].Y; q[k].Z = cur[k].Z;
+    }
+    for (int k = 0; k < 2; k++) ge64_p2_dbl(&t[k], &q[k]);
+    for (int k = 0; k < 2; k++) ge64_p1p1_to_gej(&p2[k], &t[k]);
+    for (int k = 0; k < 2; k++) {
+        gej64_to_cached(&c2[k], &p2[k]);
+        gej64_to_cached(&tab[k][0], &cur[k]);
+    }
+    for (int i = 1; i < n; i++) {
+        for (int k = 0; k < 2; k++) ge64_add_cached(&t[k], &cur[k], &c2[k], 0);
+        for (int k = 0; k < 2; k++) ge64_p1p1_to_gej(&cur[k], &t[k]);
+        for (int k = 0; k < 2; k++) gej64_to_cached(&tab[k][i], &cur[k]);
+    }
+}
+
 #endif
 #endif
