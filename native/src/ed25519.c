@@ -43,11 +43,13 @@ static int ed_offsets_ok(const uint8_t *msg_buf, size_t msg_len, const int64_t *
 
 /* Paths, chosen the way hash.c chooses them: the first path in ED_PATH_ORDER that this build has and the
  * CPU reports (under lv_cpu_features' mask, so LEDGERVAL_CPU_FEATURES).  One core of the AMD EPYC target,
- * us a signature, 32-byte messages (benches/bench_native_ed25519.py, 2026-12-03, medians of 2 runs, noisy
- * shared machine):
- *                         batch of 64    single
- *   IFMA x8 (decoding, tables, multi-scalar columns)   5.5     28.2
- *   portable 5x51                                      16.1    32.2 */
+ * us a signature, 32-byte messages (benches/ed25519_stages.c, 1,024 signatures in sub-batches of 128, keys
+ * not cached / cached, thread CPU time, medians of 15, 2026-12-04, shared machine at load 3-4):
+ *                                                        batch          single
+ *   IFMA x8 (decoding, tables, multi-scalar columns)     4.6 / 3.9      28
+ *   ADX (AVX2 decoding, 4x64 MULX field for the rest)    9.6 / 6.9      23
+ *   AVX2 (AVX2 decoding, 5x51 for the rest)              13.2 / 9.5     30
+ *   portable 5x51                                        15.5 / 10.7    32 */
 static const int ED_PATH_ORDER[] = {LV_ED25519_PATH_IFMA8, LV_ED25519_PATH_ADX, LV_ED25519_PATH_AVX2,
                                     LV_ED25519_PATH_PORTABLE};
 
