@@ -283,7 +283,7 @@ def _cases(seed_offset):
     return seeds, pks, sigs, keys, ms, ss
 
 
-def test_against_pynacl():
+def test_against_pynacl(cpu_path):
     signing = pytest.importorskip("nacl.signing")
     exceptions = pytest.importorskip("nacl.exceptions")
     seeds, pks, sigs, keys, ms, ss = _cases(1)
@@ -304,7 +304,7 @@ def test_against_pynacl():
 
 @pytest.mark.skipif(SANITIZE and os.environ.get("PYCRYPTODOME_DISABLE_DEEPBIND") != "1",
                     reason="pycryptodome dlopens with RTLD_DEEPBIND, which the ASan runtime refuses")
-def test_against_pycryptodome():
+def test_against_pycryptodome(cpu_path):
     eddsa = pytest.importorskip("Crypto.Signature.eddsa")
     ECC = pytest.importorskip("Crypto.PublicKey.ECC")
     seeds, pks, sigs, keys, ms, ss = _cases(2)
@@ -321,7 +321,7 @@ def test_against_pycryptodome():
         assert v == theirs, (k.hex(), m.hex(), s.hex())
 
 
-def test_against_reference():
+def test_against_reference(cpu_path):
     ref = pytest.importorskip("ledgerval.reference.ed25519")
     seeds, pks, sigs, keys, ms, ss = _cases(3)
     n = min(ITER, 25)                      # the pure-Python reference is slow
