@@ -60,15 +60,18 @@ static void st_decode(void) {
         ge_decode_many_var(out, ok, enc, 64, ed_path());
     }
 }
-static void st_table(void) {
-    gej P;
-    gej_from_bytes_var(&P, sigs);
-    for (size_t i = 0; i < N; i++) {
-        ge_cached tab[ED_TAB_VAR];
-        gej_odd_multiples_cached(tab, &P, ED_TAB_VAR);
-        __asm__ volatile("" ::"r"(tab) : "memory");
+/* A table of odd multiples of one point, N times, on either field. */
+#define ED_TABLE_STAGE(NAME, TAB, BUILD)                  \
+    static void NAME(void) {                              \
+        gej P;                                            \
+        gej_from_bytes_var(&P, sigs);                     \
+        for (size_t i = 0; i < N; i++) {                  \
+            TAB tab[ED_TAB_VAR];                          \
+            BUILD(tab, &P, ED_TAB_VAR);                   \
+            __asm__ volatile("" ::"r"(tab) : "memory");   \
+        }                                                 \
     }
-}
+ED_TABLE_STAGE(st_table, ge_cached, gej_odd_multiples_cached)
 static void st_batch_nocache(void) {
     lv_ed25519_verify_batch(keys, sigs, msgs, sizeof msgs, offs, rnd, N, BS, scratch, scratch_len, st);
 }
@@ -152,15 +155,7 @@ static void st_fe64add(void) {
     for (int i = 0; i < N * 100; i++) { fe64_add(&y, &y, &z); fe64_sub(&y, &y, &z); fe64_add(&y, &y, &y); }
     __asm__ volatile("" ::"r"(&y) : "memory");
 }
-static void st_table64(void) {
-    gej P;
-    gej_from_bytes_var(&P, sigs);
-    for (size_t i = 0; i < N; i++) {
-        ge_cached64 tab[ED_TAB_VAR];
-        gej64_odd_multiples_cached(tab, &P, ED_TAB_VAR);
-        __asm__ volatile("" ::"r"(tab) : "memory");
-    }
-}
+ED_TABLE_STAGE(st_table64, ge_cached64, gej64_odd_multiples_cached)
 static void st_table64x2(void) {
     gej P[2];
     gej_from_bytes_var(&P[0], sigs);

@@ -88,60 +88,48 @@ ED_INLINE void fe64_mul_small(fe64 *r, const fe64 *a, uint32_t c) {
     r->n[0] = t0; r->n[1] = t1; r->n[2] = t2; r->n[3] = t3;
 }
 
+/* Sums and differences: the 4x64 carry (borrow) chain, then folds of 38 for a carry (borrow) out of 2^256.
+ * ED64_ADD4/ED64_SUB4 take operands t0..t3 (a, in place), m (scratch) and b (by address). */
+#define ED64_ADD4 "addq 0(%[b]), %[t0]\n\t" "adcq 8(%[b]), %[t1]\n\t" "adcq 16(%[b]), %[t2]\n\t" "adcq 24(%[b]), %[t3]\n\t"
+#define ED64_SUB4 "subq 0(%[b]), %[t0]\n\t" "sbbq 8(%[b]), %[t1]\n\t" "sbbq 16(%[b]), %[t2]\n\t" "sbbq 24(%[b]), %[t3]\n\t"
+#define ED64_FOLD(OP, OPC) \
+    "sbbq %[m], %[m]\n\t" "andq $38, %[m]\n\t" \
+    OP " %[m], %[t0]\n\t" OPC " $0, %[t1]\n\t" OPC " $0, %[t2]\n\t" OPC " $0, %[t3]\n\t"
+#define ED64_FOLD_LAST(OP) "sbbq %[m], %[m]\n\t" "andq $38, %[m]\n\t" OP " %[m], %[t0]\n\t"
+#define ED64_SUM(CODE)                                                                                     \
+    do {                                                                                                   \
+        uint64_t t0 = a->n[0], t1 = a->n[1], t2 = a->n[2], t3 = a->n[3], m;                                \
+        __asm__(CODE                                                                                       \
+                : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3), [m] "=&r"(m)             \
+                : [b] "r"(b->n), "m"(*(const uint64_t(*)[4])b->n)                                          \
+                : "cc");                                                                                   \
+        r->n[0] = t0; r->n[1] = t1; r->n[2] = t2; r->n[3] = t3;                                            \
+    } while (0)
+
 /* r = a + b mod p: the sum below 2^257, and 38 for the carry out of 2^256; a second carry can only follow
  * when the folded value wrapped below 38, which then takes another 38 without a carry. */
 ED_INLINE void fe64_add(fe64 *r, const fe64 *a, const fe64 *b) {
-    uint64_t t0 = a->n[0], t1 = a->n[1], t2 = a->n[2], t3 = a->n[3], m;
-    __asm__("addq 0(%[b]), %[t0]\n\t" "adcq 8(%[b]), %[t1]\n\t" "adcq 16(%[b]), %[t2]\n\t" "adcq 24(%[b]), %[t3]\n\t"
-            "sbbq %[m], %[m]\n\t" "andq $38, %[m]\n\t"
-            "addq %[m], %[t0]\n\t" "adcq $0, %[t1]\n\t" "adcq $0, %[t2]\n\t" "adcq $0, %[t3]\n\t"
-            "sbbq %[m], %[m]\n\t" "andq $38, %[m]\n\t" "addq %[m], %[t0]\n\t"
-            : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3), [m] "=&r"(m)
-            : [b] "r"(b->n), "m"(*(const uint64_t(*)[4])b->n)
-            : "cc");
-    r->n[0] = t0; r->n[1] = t1; r->n[2] = t2; r->n[3] = t3;
+    ED64_SUM(ED64_ADD4 ED64_FOLD("addq", "adcq") ED64_FOLD_LAST("addq"));
 }
 
 /* r = a + b mod p for b tight: the sum is below 2^256 + 2^255 + 2^20, so after the carry's fold (38) the
  * value is below 2^255 + 2^20 + 38 and no second carry can come. */
 ED_INLINE void fe64_add_lazy(fe64 *r, const fe64 *a, const fe64 *b) {
     VERIFY_CHECK(fe64_tight(b));
-    uint64_t t0 = a->n[0], t1 = a->n[1], t2 = a->n[2], t3 = a->n[3], m;
-    __asm__("addq 0(%[b]), %[t0]\n\t" "adcq 8(%[b]), %[t1]\n\t" "adcq 16(%[b]), %[t2]\n\t" "adcq 24(%[b]), %[t3]\n\t"
-            "sbbq %[m], %[m]\n\t" "andq $38, %[m]\n\t"
-            "addq %[m], %[t0]\n\t" "adcq $0, %[t1]\n\t" "adcq $0, %[t2]\n\t" "adcq $0, %[t3]\n\t"
-            : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3), [m] "=&r"(m)
-            : [b] "r"(b->n), "m"(*(const uint64_t(*)[4])b->n)
-            : "cc");
-    r->n[0] = t0; r->n[1] = t1; r->n[2] = t2; r->n[3] = t3;
+    ED64_SUM(ED64_ADD4 ED64_FOLD("addq", "adcq"));
+}
+
+/* r = a - b mod p: a borrow means 2^256 = 38 was added, so 38 comes off; a second borrow (the value was
+ * below 38) takes 38 off once more, from a value then at least 2^256 - 76, without a third. */
+ED_INLINE void fe64_sub(fe64 *r, const fe64 *a, const fe64 *b) {
+    ED64_SUM(ED64_SUB4 ED64_FOLD("subq", "sbbq") ED64_FOLD_LAST("subq"));
 }
 
 /* r = a - b mod p for b tight: a borrow leaves a - b + 2^256 >= 2^256 - b > 2^254, from which 38 comes off
  * without a second borrow. */
 ED_INLINE void fe64_sub_lazy(fe64 *r, const fe64 *a, const fe64 *b) {
     VERIFY_CHECK(fe64_tight(b));
-    uint64_t t0 = a->n[0], t1 = a->n[1], t2 = a->n[2], t3 = a->n[3], m;
-    __asm__("subq 0(%[b]), %[t0]\n\t" "sbbq 8(%[b]), %[t1]\n\t" "sbbq 16(%[b]), %[t2]\n\t" "sbbq 24(%[b]), %[t3]\n\t"
-            "sbbq %[m], %[m]\n\t" "andq $38, %[m]\n\t"
-            "subq %[m], %[t0]\n\t" "sbbq $0, %[t1]\n\t" "sbbq $0, %[t2]\n\t" "sbbq $0, %[t3]\n\t"
-            : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3), [m] "=&r"(m)
-            : [b] "r"(b->n), "m"(*(const uint64_t(*)[4])b->n)
-            : "cc");
-    r->n[0] = t0; r->n[1] = t1; r->n[2] = t2; r->n[3] = t3;
-}
-
-/* r = a - b mod p: a borrow means 2^256 = 38 was added, so 38 comes off; a second borrow (the value was
- * below 38) takes 38 off once more, from a value then at least 2^256 - 76, without a third. */
-ED_INLINE void fe64_sub(fe64 *r, const fe64 *a, const fe64 *b) {
-    uint64_t t0 = a->n[0], t1 = a->n[1], t2 = a->n[2], t3 = a->n[3], m;
-    __asm__("subq 0(%[b]), %[t0]\n\t" "sbbq 8(%[b]), %[t1]\n\t" "sbbq 16(%[b]), %[t2]\n\t" "sbbq 24(%[b]), %[t3]\n\t"
-            "sbbq %[m], %[m]\n\t" "andq $38, %[m]\n\t"
-            "subq %[m], %[t0]\n\t" "sbbq $0, %[t1]\n\t" "sbbq $0, %[t2]\n\t" "sbbq $0, %[t3]\n\t"
-            "sbbq %[m], %[m]\n\t" "andq $38, %[m]\n\t" "subq %[m], %[t0]\n\t"
-            : [t0] "+&r"(t0), [t1] "+&r"(t1), [t2] "+&r"(t2), [t3] "+&r"(t3), [m] "=&r"(m)
-            : [b] "r"(b->n), "m"(*(const uint64_t(*)[4])b->n)
-            : "cc");
-    r->n[0] = t0; r->n[1] = t1; r->n[2] = t2; r->n[3] = t3;
+    ED64_SUM(ED64_SUB4 ED64_FOLD("subq", "sbbq"));
 }
 
 /* 5x51 (loose) -> 4x64, tight: one carry pass leaves the value below 2^255 + 2^18. */
