@@ -50,6 +50,16 @@ static void st_sha(void) {
         __asm__ volatile("" ::"r"(&k) : "memory");
     }
 }
+static void st_challenges(void) {
+    size_t idx[128];
+    scalar ks[128];
+    ed_batch_run run = {keys, sigs, msgs, rnd, NULL, offs, NULL, st, NULL, NULL, 0, 0, ed_path()};
+    for (size_t b = 0; b < N; b += 128) {
+        for (size_t j = 0; j < 128; j++) idx[j] = b + j;
+        ed_batch_challenges(&run, idx, 128, ks);
+        __asm__ volatile("" ::"r"(ks) : "memory");
+    }
+}
 static void st_decode(void) {
     for (size_t b = 0; b < N; b += 64) {
         gej pts[64];
@@ -231,6 +241,7 @@ int main(int argc, char **argv) {
     run("odd-multiples table 64 x2", st_table64x2, N);
 #endif
     run("sha512(R||A||M)", st_sha, N);
+    run("challenges (path's)", st_challenges, N);
     run("decode", st_decode, N);
     run("wnaf w=5, 253 bits", st_wnaf, N);
     run("odd-multiples table", st_table, N);

@@ -245,6 +245,17 @@ def _test_fe64(op: int, a: bytes, b: bytes = bytes(32)) -> tuple[int, bytes]:
     return rc, bytes(out)
 
 
+def _test_challenges(keys: np.ndarray, msg_buf: np.ndarray, msg_offsets: np.ndarray, sigs: np.ndarray) -> list[int]:
+    """The batch verifier's challenges SHA-512(R || A || M) mod L, computed as the path in use computes them."""
+    keys, sigs = _u8("keys", keys, 2, 32), _u8("sigs", sigs, 2, 64)
+    n = keys.shape[0]
+    msg_buf, msg_offsets = _messages(msg_buf, msg_offsets, n)
+    out = np.zeros((n, 32), dtype=np.uint8)
+    _check(lib.lv_ed25519_test_challenges(ffi.from_buffer(keys), ffi.from_buffer(sigs), _buf(msg_buf), msg_buf.shape[0],
+                                          _offs(msg_offsets), n, ffi.from_buffer(out)))
+    return [int.from_bytes(bytes(r), "little") for r in out]
+
+
 def _test_sc(op: int, a: bytes, b: bytes = bytes(32)) -> tuple[int, bytes]:
     return _layer(lib.lv_ed25519_test_sc, op, a, b)
 

@@ -22,6 +22,7 @@
 #include "ed25519_field_impl.h"
 #include "ed25519_field_ifma_impl.h"
 #include "ed25519_field_avx2_impl.h"
+#include "ed25519_sha512_avx2_impl.h"
 #include "ed25519_field_adx_impl.h"
 #include "ed25519_scalar_impl.h"
 #include "ed25519_group_impl.h"
@@ -349,6 +350,23 @@ int lv_ed25519_test_fe64(int op, const uint8_t *a, const uint8_t *b, uint8_t *ou
 #else
     return LV_EBADPATH;
 #endif
+}
+
+/* The batch verifier's challenges SHA-512(R || A || M) mod L of items 0..n-1 (n <= LV_ED25519_BATCH_MAX),
+ * computed as the path in use computes them (four lanes at once on the AVX2 and ADX paths): 32 bytes each,
+ * little-endian. */
+int lv_ed25519_test_challenges(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
+                               const int64_t *offsets, size_t n, uint8_t *out) {
+    scalar ks[LV_ED25519_BATCH_MAX];
+    size_t idx[LV_ED25519_BATCH_MAX];
+    if (n == 0) return LV_OK;
+    if (n > LV_ED25519_BATCH_MAX || !keys || !sigs || !out) return LV_EMISUSE;
+    if (!ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_EBADOFFSETS;
+    ed_batch_run run = {keys, sigs, msg_buf, NULL, NULL, offsets, NULL, NULL, NULL, NULL, 0, 0, ed_path()};
+    for (size_t i = 0; i < n; i++) idx[i] = i;
+    ed_batch_challenges(&run, idx, n, ks);
+    for (size_t i = 0; i < n; i++) sc_to_bytes(out + 32 * i, &ks[i]);
+    return LV_OK;
 }
 
 /* Decodes n <= 64 encodings with the batched decoder (the lanes of the path in use): ok[i] and the
