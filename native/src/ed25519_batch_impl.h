@@ -127,8 +127,8 @@ ED_INLINE void ed_batch_item_scalars(const ed_batch_run *r, ed_batch_item *it, s
     }
 }
 
-/* ks[j] = the challenge SHA-512(R || A || M) mod L of item idx[j] of the call, j < w: on the AVX2 and ADX
- * paths four at a time where four consecutive items pad to the same number of blocks (at most
+/* ks[j] = the challenge SHA-512(R || A || M) mod L of item idx[j] of the call, j < w: where the CPU (under
+ * the mask) has AVX2, so on the AVX2, ADX and IFMA8 paths, four at a time where four consecutive items pad to the same number of blocks (at most
  * ED_SHA_X4_MAX_BLOCKS; 305 -> 119 ns a challenge with 32-byte messages, benches/ed25519_stages.c), the
  * rest one by one. */
 static void ed_batch_challenges(const ed_batch_run *r, const size_t *idx, size_t w, scalar *ks) {
@@ -136,7 +136,7 @@ static void ed_batch_challenges(const ed_batch_run *r, const size_t *idx, size_t
     r->sigs + 64 * (i), r->keys + 32 * (i), ed_msg(r->msg_buf, r->offsets, i), (size_t)(r->offsets[(i) + 1] - r->offsets[i])
     size_t j = 0;
 #ifdef ED_HAVE_AVX2
-    if (r->path == LV_ED25519_PATH_AVX2 || r->path == LV_ED25519_PATH_ADX) {
+    if (r->path != LV_ED25519_PATH_PORTABLE && (lv_cpu_features() & LV_CPU_AVX2)) {
         uint8_t buf[4][128 * ED_SHA_X4_MAX_BLOCKS], h[4][64];
         for (; j + 4 <= w; j += 4) {
             size_t nb[4];
