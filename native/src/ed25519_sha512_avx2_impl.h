@@ -1,7 +1,7 @@
 /* SHA-512 of four messages at once on AVX2 (one message per 64-bit lane), for the batch verifier's
  * challenges k = SHA-512(R || A || M) wherever the CPU has AVX2 (the IFMA8, ADX and AVX2 paths): the
- * rounds are the portable ones
- * (ed25519_sha512_impl.h) on four lanes; AVX2 has no 64-bit rotation, so each is two shifts and an or.
+ * rounds are the portable ones (ed25519_sha512_impl.h) on four lanes; AVX2 has no 64-bit rotation, so
+ * each is two shifts and an or.
  * The four messages must pad to the same number of blocks (the caller groups them; others take the
  * portable code). */
 #ifndef LV_ED25519_SHA512_AVX2_IMPL_H
