@@ -66,10 +66,10 @@ def measure(n: int = 256, reps: int = 5) -> dict:
     def cold():
         # fresh caches for this case only (clearing the shared ones would make the next case rebuild tables)
         saved = sm2.table_cache, sm2.za_cache, sm2.lane_table_cache
-        sm2.table_cache = KeyTableCache(sm2.keytabs, saved[0]._tb)
+        sm2.table_cache = KeyTableCache(sm2.keytabs, saved[0]._tb, side=(sm2._za_side, 32))
         sm2.za_cache = sm2.ZaCache()
         if saved[2] is not None:
-            sm2.lane_table_cache = KeyTableCache(sm2.keytabs8, saved[2]._tb)
+            sm2.lane_table_cache = KeyTableCache(sm2.keytabs8, saved[2]._tb, side=(sm2._za_side, 32))
         try:
             sm2.verify(keys, lens, buf, offs, sigs, threads=1)
         finally:

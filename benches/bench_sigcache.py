@@ -89,14 +89,19 @@ def measure(reps: int = 7, threads: int = 1, n_tx: int = N_TX, bitcoin: bool = T
             setup()
         run()
     times: dict[str, list[float]] = {k: [] for k in cases}
+    cpu: dict[str, list[float]] = {k: [] for k in cases}
     for _ in range(reps):  # interleaved so load from other processes hits every case alike
         for k, (setup, run) in cases.items():
             if setup:
                 setup()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             run()
             times[k].append(time.perf_counter() - t0)
+            cpu[k].append(time.thread_time() - c0)
+    # thread CPU time beside wall time: at one thread every step runs on this thread, and on a loaded
+    # machine its CPU time is the steadier figure (it still grows with cache and core sharing)
     res = {k: {"min_ms": min(v) * 1e3, "median_ms": statistics.median(v) * 1e3, "max_ms": max(v) * 1e3,
+               "cpu_median_ms": statistics.median(cpu[k]) * 1e3,
                "items_per_s": counts[k] / statistics.median(v)} for k, v in times.items()}
 
     def ratio(a: str, b: str, key: str) -> float:
@@ -104,10 +109,12 @@ def measure(reps: int = 7, threads: int = 1, n_tx: int = N_TX, bitcoin: bool = T
 
     ratios = {"lvb1_90pct_speedup": ratio("lvb1_cold", "lvb1_90pct", "median_ms"),
               "lvb1_90pct_speedup_min": ratio("lvb1_cold", "lvb1_90pct", "min_ms"),
+              "lvb1_90pct_speedup_cpu": ratio("lvb1_cold", "lvb1_90pct", "cpu_median_ms"),
               "lookup_share_of_cold": ratio("lookup", "lvb1_cold", "median_ms")}
     if "btc_cold" in res:
         ratios["btc_warm_speedup"] = ratio("btc_cold", "btc_warm", "median_ms")
         ratios["btc_warm_speedup_min"] = ratio("btc_cold", "btc_warm", "min_ms")
+        ratios["btc_warm_speedup_cpu"] = ratio("btc_cold", "btc_warm", "cpu_median_ms")
     return {"threads": threads, "n_tx": n_tx, "reps": reps, "cases": res, "ratios": ratios}
 
 
@@ -140,20 +147,19 @@ def test_gates(request):
     print(json.dumps(r, indent=1))
     q = r["ratios"]
     # The issue's floors (5x, 3x) hold where verification dominates a cold block, as at the AVX2 tier that
-    # users and CI reviewers have (measured 6.9x-7.0x and 5.8x-6.1x).  At the AVX-512 IFMA tier a signature
-    # verifies in ~6 us, so the block's own work bounds the warm run.  Idle machine before the word-wise
-    # rules, vectorising copies, record kernel, sigop kernel and scanned Bitcoin parse: 4.4x-4.9x and
-    # 2.3x-2.4x; after them, on the loaded shared machine (load 4-10, per-stage thread-CPU minimums,
-    # interleaved with the old tree) the LVB1 warm block went from 3.6-3.9 to 2.85-3.2 ms and block
-    # 277647's from 5.0-5.1 to 3.9-4.1 ms (README: "Signature cache and pre-verified transactions").  The
-    # IFMA gates stay below the idle figures until they are re-measured there; sanity floors (one shot on
-    # shared cores) only catch a cache that stopped skipping work.  Block 277647 after the column checks
-    # and lazy outputs: 2.88x-2.91x by medians at load 1.3 (README), not yet 3x with a margin to gate on.
+    # users and CI reviewers have (measured 6.3x and 4.7x on the idle machine).  At the AVX-512 IFMA tier a
+    # signature verifies in ~6 us, so the block's own work bounds the warm run: idle machine before this
+    # round's column paths 4.56x-4.90x and 2.49x-2.70x (README: "Signature cache and pre-verified
+    # transactions").  The warm-path cuts since (fingerprints kept from lookup to insert, one gather kernel
+    # for LVB1; the per-input loop over the scan's columns, lazy rows for Bitcoin) were measured on the
+    # loaded shared machine only, by thread CPU time A/B against the old code: the IFMA gates sit below the
+    # old idle figures until the lead re-measures them idle.  Sanity floors (one shot on shared cores) only
+    # catch a cache that stopped skipping work.
     ifma = tier() == "avx512-ifma"
-    assert q["lvb1_90pct_speedup"] >= ((4.0 if ifma else 5.0) if enabled else 1.5), q
+    assert q["lvb1_90pct_speedup"] >= ((4.3 if ifma else 5.0) if enabled else 1.5), q
     assert q["lookup_share_of_cold"] <= (0.05 if enabled else 0.25), q
     if "btc_warm_speedup" in q:
-        assert q["btc_warm_speedup"] >= ((1.8 if ifma else 3.0) if enabled else 1.3), q
+        assert q["btc_warm_speedup"] >= ((2.4 if ifma else 3.0) if enabled else 1.3), q
 
 
 # ---- CLI ---------------------------------------------------------------------------------------------------
@@ -167,17 +173,19 @@ def main(argv: list[str]) -> int:
     print(f"{config_line()}  native secp256k1 {_native()}")
     print(f"{N_TX}-tx {SUITE} block, 90% prechecked; block 277647 twice  threads={a.threads} reps={a.reps}")
     r = measure(a.reps, a.threads)
-    print(f"{'case':12s} {'min ms':>9s} {'median':>9s} {'max':>9s} {'items/s':>10s}")
+    print(f"{'case':12s} {'min ms':>9s} {'median':>9s} {'max':>9s} {'cpu med':>9s} {'items/s':>10s}")
     for k, v in r["cases"].items():
         if a.filter in k:
-            print(f"{k:12s} {v['min_ms']:9.3f} {v['median_ms']:9.3f} {v['max_ms']:9.3f} {v['items_per_s']:10.0f}")
+            print(f"{k:12s} {v['min_ms']:9.3f} {v['median_ms']:9.3f} {v['max_ms']:9.3f} {v['cpu_median_ms']:9.3f} "
+                  f"{v['items_per_s']:10.0f}")
     q = r["ratios"]
     print(f"90% prechecked vs cold: {q['lvb1_90pct_speedup']:.2f}x by medians ({q['lvb1_90pct_speedup_min']:.2f}x "
-          f"by minimums; issue 15: >= 5x)")
+          f"by minimums, {q['lvb1_90pct_speedup_cpu']:.2f}x by thread-CPU medians; issue 15: >= 5x)")
     print(f"cache lookup of the block: {q['lookup_share_of_cold'] * 100:.2f}% of its cold validation (issue 15: < 5%)")
     if "btc_warm_speedup" in q:
         print(f"block 277647 second time vs cold: {q['btc_warm_speedup']:.2f}x by medians "
-              f"({q['btc_warm_speedup_min']:.2f}x by minimums; issue 15: >= 3x)")
+              f"({q['btc_warm_speedup_min']:.2f}x by minimums, {q['btc_warm_speedup_cpu']:.2f}x by thread-CPU "
+              "medians; issue 15: >= 3x)")
     write_json(a.json, r)
     return 0
 

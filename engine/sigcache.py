@@ -29,8 +29,9 @@ Policy:
   into a full bucket evicts a random slot of it.  The table never grows past its bound: 16 bytes per entry
   (``bytes_per_entry``), allocated once.
 - Fingerprints are computed in one batch (one Numba pass writes the records, kernels/sigcache.py; one
-  ``hash_batch`` call hashes them, plus one over the messages longer than 32 bytes if any; no Python loop
-  per item), and the table is probed by a Numba kernel under one lock per batch.  The hashing runs on the
+  SHA-256 span-hash call hashes them, plus one over the messages longer than 32 bytes if any; no Python
+  loop per item), and the table is probed by a Numba kernel under one lock per batch.  ``probe`` keeps a
+  batch's fingerprints, so the pipeline stores its new successes without computing them again.  The hashing runs on the
   calling thread: for a 2,000-item block it is ~0.6 ms of work, less than a thread-pool hand-off costs.
 """
 from __future__ import annotations
@@ -42,7 +43,7 @@ import numpy as np
 
 from ._inputs import as_items, flatten, same_length
 from .errors import InvalidArgument, InvalidType
-from .hashing import hash_batch
+from .hashing import _backend, _spans, hash_batch
 from .suites import SCHEMES
 
 _KEY_W = 65
@@ -85,21 +86,30 @@ class SignatureCache:
 
     def lookup(self, scheme: str, keys, messages, signatures) -> np.ndarray:
         """(N,) bool: True where item i was stored by an earlier ``insert``."""
+        return self.probe(scheme, keys, messages, signatures).hit
+
+    def probe(self, scheme: str, keys, messages, signatures) -> Probe:
+        """``lookup`` that keeps the batch's fingerprints: ``probe(...).hit`` is ``lookup``'s array, and
+        ``.insert(rows)`` stores items ``rows`` of this batch (verified successes) without fingerprinting
+        them again (a warm 2,000-transaction block: its 200 new successes cost ~0.05 ms less)."""
         fps, cacheable = self._fingerprints(scheme, keys, messages, signatures)
         out = np.zeros(fps.shape[0], dtype=np.uint8)
         if fps.shape[0]:
             _table = _kernels()
             with self._lock:
                 _table.lookup(self._table, fps, out)
-        return out.view(bool) & cacheable
+        return Probe(self, fps, cacheable, out.view(bool) & cacheable)
 
     def insert(self, scheme: str, keys, messages, signatures, ok=None) -> None:
         """Store the items where ``ok`` is True (every item when ``ok`` is None): verified successes only."""
         fps, cacheable = self._fingerprints(scheme, keys, messages, signatures)
         keep = cacheable if ok is None else cacheable & _bools(ok, fps.shape[0])
-        fps = np.ascontiguousarray(fps[keep])
+        self._store(fps[keep])
+
+    def _store(self, fps: np.ndarray) -> None:
         if not fps.shape[0]:
             return
+        fps = np.ascontiguousarray(fps)
         _table = _kernels()
         with self._lock:
             rand = self._rng.integers(0, 1 << 32, size=fps.shape[0], dtype=np.uint64)
@@ -114,17 +124,42 @@ class SignatureCache:
         if n == 0:
             return np.zeros((0, 2), dtype=np.uint64), np.zeros(0, dtype=bool)
         (kbuf, koff), (sbuf, soff), (mbuf, moff) = flatten(k), flatten(s), flatten(m)
-        m_len = np.diff(moff)
-        cacheable = (np.diff(koff) <= _KEY_W) & (np.diff(soff) <= _SIG_W) & (m_len < (1 << 32))
+        if isinstance(k, np.ndarray) and isinstance(s, np.ndarray) and isinstance(m, np.ndarray):
+            # fixed widths (a block's columns): one verdict for every row, no per-row lengths
+            cacheable = np.full(n, k.shape[1] <= _KEY_W and s.shape[1] <= _SIG_W)
+            long_msg = np.arange(n) if m.shape[1] > _MSG_W else None
+        else:
+            m_len = np.diff(moff)
+            cacheable = (np.diff(koff) <= _KEY_W) & (np.diff(soff) <= _SIG_W) & (m_len < (1 << 32))
+            long_msg = np.flatnonzero(m_len > _MSG_W)
         rec = np.empty((n, _REC_W), dtype=np.uint8)
         _kernels().records(self._salt, sid, kbuf, koff, sbuf, soff, mbuf, moff, rec)
-        long_msg = np.flatnonzero(m_len > _MSG_W)
-        if long_msg.size:  # the kernel left these rows zero: their SHA-256 goes there
+        if long_msg is not None and long_msg.size:  # the kernel left these rows zero: their SHA-256 goes there
             rec[long_msg, _REC_W - _MSG_W:] = hash_batch("sha256", m if isinstance(m, np.ndarray)
                                                          else [m[i] for i in long_msg.tolist()], threads=1)
-        fps = hash_batch("sha256", rec, threads=1)[:, :16].copy().view(np.uint64)
+        # straight to the span hasher (hash_batch's checks and copies cost ~10 us a block)
+        digests = _spans("sha256", rec.reshape(-1), _rec_offsets(n), 1, _backend("auto"))
+        fps = np.ascontiguousarray(digests.view(np.uint64)[:, :2])
         fps[:, 0] |= np.uint64(1 << 63)  # never all-zero: zero marks an empty slot
         return fps, cacheable
+
+
+class Probe:
+    """One batch looked up in a ``SignatureCache``: ``hit`` (N,) bool, and the batch's fingerprints kept for
+    ``insert``."""
+
+    __slots__ = ("_cache", "_cacheable", "_fps", "hit")
+
+    def __init__(self, cache: SignatureCache, fps: np.ndarray, cacheable: np.ndarray, hit: np.ndarray):
+        self._cache, self._fps, self._cacheable, self.hit = cache, fps, cacheable, hit
+
+    def insert(self, rows) -> None:
+        """Store items ``rows`` (indices into the probed batch): verified successes only."""
+        rows = np.asarray(rows, dtype=np.intp).reshape(-1)
+        n = self._fps.shape[0]
+        if rows.size and (int(rows.min()) < 0 or int(rows.max()) >= n):
+            raise InvalidArgument(f"rows must lie in [0, {n})")
+        self._cache._store(self._fps[rows[self._cacheable[rows]]])
 
 
 def check_sig_cache(sig_cache):
@@ -134,6 +169,21 @@ def check_sig_cache(sig_cache):
                                       and callable(getattr(sig_cache, "insert", None))):
         raise InvalidType(f"sig_cache must be a SignatureCache (lookup and insert), not {type(sig_cache).__name__}")
     return sig_cache
+
+
+def _rec_offsets(n: int) -> np.ndarray:
+    """(n + 1,) int64 offsets of n records back to back (read-only, shared: one per batch size)."""
+    off = _OFFSETS.get(n)
+    if off is None:
+        if len(_OFFSETS) > 64:
+            _OFFSETS.clear()
+        off = np.arange(n + 1, dtype=np.int64) * _REC_W
+        off.flags.writeable = False
+        _OFFSETS[n] = off
+    return off
+
+
+_OFFSETS: dict[int, np.ndarray] = {}
 
 
 def _kernels():
@@ -150,4 +200,4 @@ def _bools(ok, n: int) -> np.ndarray:
     return arr
 
 
-__all__ = ["SignatureCache", "check_sig_cache"]
+__all__ = ["Probe", "SignatureCache", "check_sig_cache"]

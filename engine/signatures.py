@@ -174,13 +174,15 @@ def _take(items, idx: np.ndarray):
 
 def _verify_cached(scheme, pubkeys, messages, signatures, threads, low_s, backend, start, key_cache,
                    sig_cache) -> PendingVerdicts:
-    """One lookup before the batch, one insert after it; only the misses reach the kernels."""
+    """One lookup before the batch, one insert after it; only the misses reach the kernels.  A cache with
+    ``probe`` (``SignatureCache``) keeps the lookup's fingerprints for the insert."""
     check_scheme(scheme)
     keys = as_items("pubkeys", pubkeys)
     msgs = as_items("messages", messages)
     sigs = as_items("signatures", signatures)
     n = same_length(pubkeys=keys, messages=msgs, signatures=sigs)
-    hit = np.asarray(sig_cache.lookup(scheme, keys, msgs, sigs), dtype=bool)
+    probe = sig_cache.probe(scheme, keys, msgs, sigs) if hasattr(sig_cache, "probe") else None
+    hit = np.asarray(probe.hit if probe is not None else sig_cache.lookup(scheme, keys, msgs, sigs), dtype=bool)
     if low_s and scheme in _HALF_N and hit.any():
         hit &= ~_high_s(sigs, _HALF_N[scheme])
     idx = np.flatnonzero(~hit)
@@ -193,7 +195,9 @@ def _verify_cached(scheme, pubkeys, messages, signatures, threads, low_s, backen
         ok = hit.copy()
         ok[idx] = fresh
         good = idx[fresh]
-        if good.size:
+        if good.size and probe is not None:  # the lookup's fingerprints, not computed again
+            probe.insert(good)
+        elif good.size:
             sig_cache.insert(scheme, _take(keys, good), _take(msgs, good), _take(sigs, good))
         return ok
 

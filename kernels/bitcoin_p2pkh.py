@@ -161,6 +161,18 @@ def _below_n(raw, p):
     return False
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _right32(rs, i, at, raw, p, ln):
+    """rs[i, at:at + 32] = the DER integer raw[p:p + ln] (ln <= 33; a 33rd byte is a leading zero) as 32
+    big-endian bytes, zero-padded on the left as the lax reader pads it; returns whether it is below n."""
+    m = min(ln, 32)
+    for j in range(32 - m):
+        rs[i, at + j] = 0
+    for j in range(m):
+        rs[i, at + 32 - m + j] = raw[p + ln - m + j]
+    return ln < 32 or _below_n(raw, p + ln - 32)
+
+
 @njit(cache=True)
 def _layout(raw, lo, hi, mid, ss_pos, ss_len):
     """Parse the witness-free transaction raw[lo:hi] as far as its outputs: the input count, where the
@@ -238,7 +250,8 @@ def _shape(raw, tx_lo, tx_hi, kin, spk, rs, key_pos, key_len, ok):
         k0 = raw[kp]
         if not ((l2 == 33 and (k0 == 2 or k0 == 3)) or (l2 == 65 and k0 == 4)):
             continue
-        # the signature: SIGHASH_ALL, DER of the strict 32/33-byte shape (anything else: the Python path)
+        # the signature: SIGHASH_ALL, short-form DER with r and s of at most 32 bytes (33 with a zero
+        # first byte); anything else: the Python path
         g = ss + 1
         e = l1 - 1
         if raw[g + e] != 1:
@@ -247,17 +260,14 @@ def _shape(raw, tx_lo, tx_hi, kin, spk, rs, key_pos, key_len, ok):
             continue
         rl = np.int64(raw[g + 3])
         spos = 4 + rl
-        if not ((rl == 32 or (rl == 33 and raw[g + 4] == 0)) and spos + 2 <= e and raw[g + spos] == 0x02):
+        if not ((rl <= 32 or (rl == 33 and raw[g + 4] == 0)) and spos + 2 <= e and raw[g + spos] == 0x02):
             continue
         sl = np.int64(raw[g + spos + 1])
-        if not ((sl == 32 or (sl == 33 and raw[g + spos + 2] == 0)) and spos + 2 + sl <= e):
+        if not ((sl <= 32 or (sl == 33 and raw[g + spos + 2] == 0)) and spos + 2 + sl <= e):
             continue
-        rp = g + spos - 32
-        sq = g + spos + 2 + sl - 32
-        if _below_n(raw, rp) and _below_n(raw, sq):
-            rs[i, :32] = raw[rp : rp + 32]
-            rs[i, 32:] = raw[sq : sq + 32]
-        else:
+        # values shorter than 32 bytes (one signature in ~128 has one) are taken too: the general path
+        # for two inputs of block 277647 cost its own hash, lookup and verify calls
+        if not (_right32(rs, i, 0, raw, g + 4, rl) and _right32(rs, i, 32, raw, g + spos + 2, sl)):
             rs[i, :] = 0
         key_pos[i] = kp
         key_len[i] = l2

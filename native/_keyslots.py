@@ -15,7 +15,9 @@ published under the lock; rows in use by a batch are pinned until its lease is r
 least recently used unpinned slot) never overwrites a row another thread is reading.
 
 Bookkeeping is whole-batch numpy, with no per-item Python (the per-item version cost about half as much as
-the Ed25519 verification it served, and ran serially under the lock): each row's key bytes, fingerprint,
+the Ed25519 verification it served, and ran serially under the lock), and the per-item loops (fingerprints,
+the search) in C, native/src/keyslots.c (a lookup runs on the calling thread before a batch's threads start,
+so its cost caps 2-thread scaling): each row's key bytes, fingerprint,
 publication flag, pin count and last-used tick are arrays over the rows; a batch finds its candidates by
 binary search of the published fingerprints and an exact byte comparison against the stored key decides, so
 a fingerprint collision costs a further probe, never a wrong slot.  A row is reusable exactly when it is
@@ -29,9 +31,17 @@ from typing import Callable
 
 import numpy as np
 
+from . import check_rc, ffi, has, lib
 from .errors import InvalidArgument
 
 _EMPTY_U64 = np.zeros(0, dtype=np.uint64)
+# Fingerprints and the exact-match search in C (native/src/keyslots.c: 1,024 keys, 60 us of numpy calls ->
+# about 5 us); the numpy code below serves a checkout whose module lacks them (and the tests compare both).
+_NATIVE = has("lv_keyslots_find")
+
+
+def _p(a: np.ndarray, ctype: str):
+    return ffi.cast(ctype, ffi.from_buffer(a))
 
 
 class SlotLease:
@@ -103,9 +113,18 @@ class KeySlotCache:
             self._dirty = True
             self._seen_new = self._seen_old = _EMPTY_U64
 
+    def _pin(self, rows: np.ndarray, delta: int) -> None:
+        """pins[r] += delta for each r in rows, once per occurrence (lock held; native only)."""
+        rows = np.ascontiguousarray(rows, dtype=np.int32)
+        check_rc(lib.lv_keyslots_pin(_p(rows, "int32_t *"), rows.size, delta, self._now, self._max,
+                                     _p(self._pins, "int32_t *"), _p(self._tick, "int64_t *")), "lv_keyslots_pin")
+
     def _unpin(self, pinned: np.ndarray) -> None:
         with self._lock:
-            self._pins[pinned] -= 1     # pinned holds distinct rows
+            if _NATIVE:
+                self._pin(pinned, -1)   # a row pinned twice by a batch (the all-hit path) is unpinned twice
+            else:
+                self._pins[pinned] -= 1     # pinned holds distinct rows
 
     @staticmethod
     def _words_of(ident: np.ndarray) -> np.ndarray:
@@ -119,8 +138,14 @@ class KeySlotCache:
 
     @staticmethod
     def _fingerprints(ident: np.ndarray) -> np.ndarray:
-        # column by column: a reduction along the short rows costs three times as much
         words = KeySlotCache._words_of(ident)
+        if _NATIVE:
+            words = np.ascontiguousarray(words)
+            out = np.empty(len(words), dtype=np.uint64)
+            check_rc(lib.lv_keyslots_fingerprints(_p(words, "uint64_t *"), len(words), words.shape[1],
+                                                  _p(out, "uint64_t *")), "lv_keyslots_fingerprints")
+            return out
+        # column by column: a reduction along the short rows costs three times as much
         acc = words[:, 0] * np.uint64(1)
         for j in range(1, words.shape[1]):
             acc ^= words[:, j] * np.uint64((j * 0x9E3779B97F4A7C16 | 1) & (2**64 - 1))
@@ -149,6 +174,13 @@ class KeySlotCache:
         found = np.full(len(fps), -1, dtype=np.int32)
         size = self._sfp.size
         if size == 0 or len(fps) == 0:
+            return found
+        if _NATIVE:
+            words, fps = np.ascontiguousarray(words), np.ascontiguousarray(fps)
+            check_rc(lib.lv_keyslots_find(_p(words, "uint64_t *"), _p(fps, "uint64_t *"), len(fps), words.shape[1],
+                                          _p(self._sfp, "uint64_t *"), _p(self._sslot, "int32_t *"), size,
+                                          _p(self._words, "uint64_t *"), len(self._words), _p(found, "int32_t *")),
+                     "lv_keyslots_find")
             return found
         pos = np.searchsorted(self._sfp, fps)
         todo = np.arange(len(fps))
@@ -200,15 +232,27 @@ class KeySlotCache:
                 rows = np.concatenate((rows, old))
         return rows.astype(np.int32)
 
-    def lookup(self, ident: np.ndarray, rows: np.ndarray, n: int) -> SlotLease:
+    def lookup(self, ident: np.ndarray, rows: np.ndarray, n: int, threads: int | None = None) -> SlotLease:
         """Slots for the n items of a batch; ``ident`` (M, W) holds the identities of items ``rows`` (the
-        others get -1).  Fills the slots of keys seen for the second time."""
+        others get -1).  Fills the slots of keys seen for the second time; ``threads``, when given, is passed
+        on to a ``fill`` that splits its work over threads (``fill(idents, arena, slots, threads=...)``)."""
         slots = np.full(n, -1, dtype=np.int32)
         if self._max == 0 or rows.size == 0:
             return SlotLease(self, self._arena, slots, None)
         ident = np.ascontiguousarray(ident, dtype=np.uint8)
         m, w = ident.shape
         fps = self._fingerprints(ident)
+        if _NATIVE and self._arena is not None and self._width == w:
+            # Every key already has a row (a permissioned chain's steady state): pin each row once per item
+            # and skip the grouping of equal keys that only new keys need (a third of the lookup's cost).
+            words = self._words_of(ident)
+            with self._lock:
+                found = self._find(words, fps)
+                if (found >= 0).all():
+                    self._now += 1
+                    self._pin(found, 1)
+                    slots[rows] = found
+                    return SlotLease(self, self._arena, slots, found)
         # Distinct keys in fingerprint order (binary searches with ascending queries run faster).
         order = np.argsort(fps)
         sfp = fps[order]
@@ -267,7 +311,8 @@ class KeySlotCache:
             slots[rows] = slot_of[inv]
             return SlotLease(self, arena, slots, pinned)
         try:
-            ok = np.asarray(self._fill(fill_ident, arena, new), dtype=bool)
+            extra = {} if threads is None else {"threads": threads}
+            ok = np.asarray(self._fill(fill_ident, arena, new, **extra), dtype=bool)
         except BaseException:
             self._unpin(np.concatenate((pinned, new)))
             raise

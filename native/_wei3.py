@@ -10,6 +10,7 @@ import numpy as np
 
 from . import check_rc, ffi, lib
 from ._keyslots import KeySlotCache, SlotLease
+from ._pool import resolve_threads, run_chunks
 from .errors import InvalidArgument, InvalidType
 
 
@@ -68,6 +69,14 @@ _IDENT_BYTES = 72
 
 def key_idents(keys: np.ndarray, key_lens: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """(M, 72) identities of the keys in ``rows`` of (N, 65) keys with lengths key_lens."""
+    if hasattr(lib, "lv_keyslots_sec1_idents"):   # one C pass instead of five strided numpy copies
+        rows = np.ascontiguousarray(rows, dtype=np.int64)
+        keys, key_lens = np.ascontiguousarray(keys), np.ascontiguousarray(key_lens)
+        ident = np.empty((rows.size, _IDENT_BYTES), dtype=np.uint8)
+        check_rc(lib.lv_keyslots_sec1_idents(ptr(keys), ptr(key_lens), len(keys),
+                                             ffi.cast("int64_t *", ffi.from_buffer(rows)), rows.size, ptr(ident)),
+                 "lv_keyslots_sec1_idents")
+        return ident
     whole = rows.size == len(keys)
     ck, cl = (keys, key_lens) if whole else (keys[rows], key_lens[rows])
     ident = np.empty((rows.size, _IDENT_BYTES), dtype=np.uint8)
@@ -91,37 +100,48 @@ class KeyCache(KeySlotCache):
         self._decompress = decompress      # (keys (M,65), lens (M,)) -> (out (M,65), ok (M,))
         super().__init__(self._fill_rows, 65, maxsize=maxsize)
 
-    def _fill_rows(self, ident: np.ndarray, arena: np.ndarray, slots: np.ndarray) -> np.ndarray:
-        out, ok = self._decompress(np.ascontiguousarray(ident[:, 1:66]), np.ascontiguousarray(ident[:, 0]))
-        arena[slots] = out
+    def _fill_rows(self, ident: np.ndarray, arena: np.ndarray, slots: np.ndarray, threads: int = 1):
+        keys, lens = np.ascontiguousarray(ident[:, 1:66]), np.ascontiguousarray(ident[:, 0])
+        ok = np.zeros(len(slots), dtype=bool)
+
+        def chunk(a: int, b: int) -> None:
+            out, ok[a:b] = self._decompress(keys[a:b], lens[a:b])
+            arena[slots[a:b]] = out
+
+        run_chunks(len(slots), threads, chunk, min_chunk=8)
         return ok
 
-    def uncompressed(self, keys: np.ndarray, key_lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(keys65, lens): compressed rows replaced by their uncompressed form (length 65, or 0 when the
-        key does not decode); other rows as they were.  Results never depend on the cache's state."""
+    def uncompressed(self, keys: np.ndarray, key_lens: np.ndarray,
+                     threads: int | None = 1) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, lens) with the compressed rows this cache holds replaced by their uncompressed form (length
+        65); the other rows as they were, so the verify kernel decompresses them itself, in its thread's
+        chunk.  (Decompressing the misses here, in one call on the caller's thread, was 11% of a 1,024-key
+        batch of fresh keys at the AVX2 tier and held 2-thread scaling at 1.76x.)  Results never depend on
+        the cache's state: the kernels take either encoding."""
         comp = np.flatnonzero(key_lens == 33)
         if comp.size == 0:
             return keys, key_lens
-        keys2, lens2 = keys.copy(), key_lens.copy()
-        with self.lookup(key_idents(keys, key_lens, comp), comp, len(keys)) as lease:
+        with self.lookup(key_idents(keys, key_lens, comp), comp, len(keys), resolve_threads(threads)) as lease:
             hit = comp[lease.slots[comp] >= 0]
-            if hit.size:
-                keys2[hit] = lease.arena[lease.slots[hit]]
-                lens2[hit] = 65
-        miss = comp[lease.slots[comp] < 0]
-        if miss.size:
-            out, ok = self._decompress(np.ascontiguousarray(keys[miss]), np.ascontiguousarray(key_lens[miss]))
-            keys2[miss] = out
-            lens2[miss] = np.where(ok, 65, 0)
+            if hit.size == 0:
+                return keys, key_lens
+            keys2, lens2 = keys.copy(), key_lens.copy()
+            keys2[hit] = lease.arena[lease.slots[hit]]
+            lens2[hit] = 65
         return keys2, lens2
 
 
 class TableLease:
     """Key tables for one batch: ``has[i]`` when item i has a table, at row ``idx[i]`` of ``tabs`` (the
-    cache's arena; the rows in use are pinned until ``release()``, so no eviction can overwrite them)."""
+    cache's arena; the rows in use are pinned until ``release()``, so no eviction can overwrite them) and of
+    ``side`` (the cache's per-row extra bytes, or None)."""
 
-    def __init__(self, lease: SlotLease | None, tabs, idx, has):
-        self._lease, self.tabs, self.idx, self.has = lease, tabs, idx, has
+    def __init__(self, lease: SlotLease | None, tabs, idx, has, side=None):
+        self._lease, self.tabs, self.idx, self.has, self.side = lease, tabs, idx, has, side
+
+    @classmethod
+    def empty(cls, n: int) -> TableLease:
+        return cls(None, None, np.zeros(n, dtype=np.int32), np.zeros(n, dtype=bool))
 
     def release(self) -> None:
         if self._lease is not None:
@@ -140,32 +160,52 @@ class KeyTableCache(KeySlotCache):
     build (155 us at the AVX2 tier) and makes every later verification under that key about 3.5x faster.
     The IFMA lanes' tables (``lane_key_tables``, 10 KiB, built 8 keys at a time in the lanes) cost about
     2.5 of their first-sighting verifications (23 us) and make each later one about 1.7x faster (9.5 ->
-    5.6 us), so they pay back after about 6 verifications under a key.
+    5.6 us), so they pay back after about 6 verifications under a key.  Tables are built over the batch's
+    threads (a batch of new keys on their second sighting is otherwise serial work on the calling thread).
     Keyed by the encoding as given, so a hit also skips decompression.  1024 tables (32 MiB of address
     space, committed as rows fill) by default.  Results never depend on the cache's state (both paths
     verify the same equation; tests check they agree).
+
+    ``side = (fill, nbytes)`` keeps ``nbytes`` more per row, filled with the table by ``fill(keys (M, 65),
+    lens (M,)) -> ((M, nbytes), ok (M,))`` (SM2 keeps each key's Z_A there, so a key with a table needs no
+    second lookup); a lease hands them out as ``side``.
     """
 
-    def __init__(self, build, table_bytes: int, maxsize: int = 1024, seen_max: int = 16384):
+    def __init__(self, build, table_bytes: int, maxsize: int = 1024, seen_max: int = 16384, side=None):
         self._build = build            # (keys (M,65), lens (M,)) -> (tabs (M,table_bytes), ok (M,))
         self._tb = table_bytes
+        self._side_fill, side_bytes = side if side is not None else (None, 0)
+        self._side = np.zeros((max(0, int(maxsize)), side_bytes), dtype=np.uint8) if side is not None else None
         super().__init__(self._fill_rows, table_bytes, maxsize=maxsize, seen_max=seen_max)
 
-    def _fill_rows(self, ident: np.ndarray, arena: np.ndarray, slots: np.ndarray) -> np.ndarray:
-        tabs, ok = self._build(np.ascontiguousarray(ident[:, 1:66]), np.ascontiguousarray(ident[:, 0]))
-        arena[slots] = tabs
+    def _fill_rows(self, ident: np.ndarray, arena: np.ndarray, slots: np.ndarray, threads: int | None = 1):
+        keys, lens = np.ascontiguousarray(ident[:, 1:66]), np.ascontiguousarray(ident[:, 0])
+        ok = np.zeros(len(slots), dtype=bool)
+
+        def chunk(a: int, b: int) -> None:
+            tabs, okc = self._build(keys[a:b], lens[a:b])
+            arena[slots[a:b]] = tabs
+            if self._side is not None:
+                extra, ok2 = self._side_fill(keys[a:b], lens[a:b])
+                self._side[slots[a:b]] = extra
+                okc = okc & ok2
+            ok[a:b] = okc
+
+        run_chunks(len(slots), threads, chunk)   # one table costs about four verifications: any chunk pays
         return ok
 
-    def lookup(self, keys: np.ndarray, key_lens: np.ndarray, enabled: bool = True) -> TableLease:
+    def lookup(self, keys: np.ndarray, key_lens: np.ndarray, enabled: bool = True,
+               threads: int | None = 1) -> TableLease:
         """Tables for the (N, 65) rows holding SEC1 keys of key_lens bytes; release the lease after use.
-        ``enabled=False`` gives a lease without tables and records no sighting."""
+        ``enabled=False`` gives a lease without tables and records no sighting.  New tables are built over
+        ``threads`` (None: every core)."""
         n = len(keys)
         rows = np.flatnonzero((key_lens == 33) | (key_lens == 65))
         if not enabled or rows.size == 0 or self.maxsize == 0:
-            return TableLease(None, None, np.zeros(n, dtype=np.int32), np.zeros(n, dtype=bool))
-        lease = super().lookup(key_idents(keys, key_lens, rows), rows, n)
+            return TableLease.empty(n)
+        lease = super().lookup(key_idents(keys, key_lens, rows), rows, n, threads=resolve_threads(threads))
         has = lease.slots >= 0
-        return TableLease(lease, lease.arena, np.where(has, lease.slots, 0).astype(np.int32), has)
+        return TableLease(lease, lease.arena, np.where(has, lease.slots, 0).astype(np.int32), has, self._side)
 
 
 def key_decoders(curve: str):
@@ -219,39 +259,51 @@ def verify_split(table_cache: "KeyTableCache", keys, key_lens, values, sigs, *, 
     out)`` (after ``plain_keys(keys, lens)`` when given), each over thread chunks [a, b) writing out[a:b].
     The caller passes the table cache and call of the active path (4x64 or lane tables); ``table_cache=None``
     sends every key to the plain path.  Same verdicts either way; returns (N,) bool."""
-    from ._pool import run_chunks
-
     n = keys.shape[0]
-    out = np.zeros(n, dtype=np.uint8)
-    if table_cache is None:
-        lease = TableLease(None, None, np.zeros(n, dtype=np.int32), np.zeros(n, dtype=bool))
-    else:
-        lease = table_cache.lookup(keys, key_lens)
+    lease = TableLease.empty(n) if table_cache is None else table_cache.lookup(keys, key_lens, threads=threads)
     try:
-        tab_items, plain_items = np.flatnonzero(lease.has), np.flatnonzero(~lease.has)
-        if tab_items.size:
-            sub = tab_items.size < n
-            t_idx = lease.idx[tab_items] if sub else lease.idx
-            t_val, t_sig = (values[tab_items], sigs[tab_items]) if sub else (values, sigs)
-            t_out = np.zeros(tab_items.size, dtype=np.uint8)
-            tabs = lease.tabs
-
-            def tchunk(a: int, b: int) -> None:
-                idx_p = ffi.cast("int32_t *", ffi.from_buffer(t_idx)) + a
-                tab_call(tabs, idx_p, t_val, t_sig, a, b, t_out)
-
-            run_chunks(tab_items.size, threads, tchunk, min_chunk=min_chunk)
-            out[tab_items] = t_out
+        return verify_leased(lease, keys, key_lens, values, sigs, threads=threads, min_chunk=min_chunk,
+                             tab_call=tab_call, plain_call=plain_call, plain_keys=plain_keys)
     finally:
         lease.release()
-    if plain_items.size:
-        sub = plain_items.size < n
-        p_keys, p_lens, p_val, p_sig = ((keys[plain_items], key_lens[plain_items], values[plain_items],
-                                         sigs[plain_items]) if sub else (keys, key_lens, values, sigs))
-        if plain_keys is not None:
-            p_keys, p_lens = plain_keys(p_keys, p_lens)
-        p_out = np.zeros(plain_items.size, dtype=np.uint8)
-        run_chunks(plain_items.size, threads, lambda a, b: plain_call(p_keys, p_lens, p_val, p_sig, a, b, p_out),
-                   min_chunk=min_chunk)
-        out[plain_items] = p_out
+
+
+def verify_leased(lease: TableLease, keys, key_lens, values, sigs, *, threads, min_chunk: int, tab_call,
+                  plain_call, plain_keys=None, prepare=None) -> np.ndarray:
+    """``verify_split`` with the tables already looked up (the caller releases ``lease``), in one pass over
+    the threads: each chunk [a, b) of the batch runs ``prepare(a, b)`` first when given (it may fill
+    values[a:b] and the keys of the chunk's plain items), then both kernels on its items."""
+    n = keys.shape[0]
+    out = np.zeros(n, dtype=np.uint8)
+    has, idx, tabs = lease.has, lease.idx, lease.tabs
+    n_tab = int(np.count_nonzero(has))
+    if plain_keys is not None and n_tab < n:
+        plain = np.flatnonzero(~has)
+        if plain.size == n:
+            keys, key_lens = plain_keys(keys, key_lens)
+        else:
+            keys, key_lens = keys.copy(), key_lens.copy()
+            keys[plain], key_lens[plain] = plain_keys(keys[plain], key_lens[plain])
+    p_idx = ffi.cast("int32_t *", ffi.from_buffer(idx))
+
+    def chunk(a: int, b: int) -> None:
+        if prepare is not None:
+            prepare(a, b)
+        if n_tab == n:
+            tab_call(tabs, p_idx + a, values, sigs, a, b, out)
+        elif n_tab == 0:
+            plain_call(keys, key_lens, values, sigs, a, b, out)
+        else:   # both kinds in this batch: each kernel on this chunk's items of its kind
+            h = has[a:b]
+            t, p = a + np.flatnonzero(h), a + np.flatnonzero(~h)
+            if t.size:
+                t_idx, t_out = np.ascontiguousarray(idx[t]), np.zeros(t.size, dtype=np.uint8)
+                tab_call(tabs, ffi.cast("int32_t *", ffi.from_buffer(t_idx)), values[t], sigs[t], 0, t.size, t_out)
+                out[t] = t_out
+            if p.size:
+                p_out = np.zeros(p.size, dtype=np.uint8)
+                plain_call(keys[p], key_lens[p], values[p], sigs[p], 0, p.size, p_out)
+                out[p] = p_out
+
+    run_chunks(n, threads, chunk, min_chunk=min_chunk)
     return out.view(bool)

@@ -23,15 +23,21 @@ BTC = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "bitco
 SEED = 277647
 
 
-def _report(raw, prevouts, scan: bool, threads: int = 1) -> dict:
-    saved = wire.SCAN
-    wire.SCAN = scan
+def report_with(module, flag: str, value, raw, prevouts, threads: int = 1) -> dict:
+    """validate_block's report as a dict (timings left out), with ``module.flag`` set to ``value`` for the
+    call (the switch between a fast path and the code it replaces)."""
+    saved = getattr(module, flag)
+    setattr(module, flag, value)
     try:
         d = validate_block(raw, prevouts, threads=threads, check_pow=False).to_dict()
     finally:
-        wire.SCAN = saved
+        setattr(module, flag, saved)
     d.pop("timings")
     return d
+
+
+def _report(raw, prevouts, scan: bool, threads: int = 1) -> dict:
+    return report_with(wire, "SCAN", scan, raw, prevouts, threads)
 
 
 def _same(raw, prevouts, threads=(1,)) -> dict:

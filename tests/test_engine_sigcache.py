@@ -175,3 +175,66 @@ def test_misuse_raises():
         cache.insert("ed25519", [b"k"], [b"m"], [b"s"], ok=[True, False])
     with pytest.raises(InvalidArgument):
         cache.lookup("ed25519", [b"k", b"k"], [b"m"], [b"s"])
+
+
+def test_probe_insert_stores_exactly_the_rows_asked():
+    scheme = "ecdsa-secp256k1"
+    pubs, msgs, sigs = _batch(scheme, 12, b"p")
+    pubs[5] = pubs[5] + b"\x00" * 40   # 73 bytes: never cacheable, even when asked
+    cache, twin = SignatureCache(1024), SignatureCache(1024)
+    probe = cache.probe(scheme, pubs, msgs, sigs)
+    assert not probe.hit.any() and (probe.hit == cache.lookup(scheme, pubs, msgs, sigs)).all()
+    rows = [0, 3, 5, 11]
+    probe.insert(rows)
+    # the probe's stored fingerprints are the ones insert() computes: a plain lookup finds exactly those rows
+    assert cache.lookup(scheme, pubs, msgs, sigs).tolist() == [i in (0, 3, 11) for i in range(12)]
+    twin._salt = cache._salt
+    twin.insert(scheme, pubs, msgs, sigs, ok=[i in rows for i in range(12)])
+    assert (np.sort(twin._table, axis=0) == np.sort(cache._table, axis=0)).all() and len(twin) == len(cache) == 3
+    probe.insert([])
+    with pytest.raises(InvalidArgument):
+        probe.insert([12])
+    with pytest.raises(InvalidArgument):
+        probe.insert([-1])
+
+
+def test_fixed_width_arrays_fingerprint_as_lists_do():
+    scheme = "ecdsa-secp256k1"
+    pubs, msgs, sigs = _batch(scheme, 6, b"w")
+    cache = SignatureCache(64)
+    arr = [np.frombuffer(b"".join(x), np.uint8).reshape(6, -1) for x in (pubs, msgs, sigs)]
+    fa, ca = cache._fingerprints(scheme, *arr)
+    fl, cl = cache._fingerprints(scheme, pubs, msgs, sigs)
+    assert (fa == fl).all() and ca.all() and cl.all()
+    long_msgs = [m * 3 for m in msgs]   # 96 bytes: hashed into the record, as a list or as an array
+    fa, _ = cache._fingerprints(scheme, arr[0], np.frombuffer(b"".join(long_msgs), np.uint8).reshape(6, 96), arr[2])
+    assert (fa == cache._fingerprints(scheme, pubs, long_msgs, sigs)[0]).all()
+    wide = np.zeros((6, 66), np.uint8)   # keys over 65 bytes: never cacheable
+    assert not cache._fingerprints(scheme, wide, arr[1], arr[2])[1].any()
+
+
+def test_a_cache_without_probe_is_used_through_lookup_and_insert():
+    """The pipeline's cache protocol is lookup + insert; ``probe`` is SignatureCache's shortcut, not a must."""
+    scheme = "ecdsa-secp256k1"
+    pubs, msgs, sigs = _batch(scheme, 10, b"d")
+
+    class Plain:
+        def __init__(self):
+            self.inner, self.inserted = SignatureCache(1024), 0
+
+        def lookup(self, *a):
+            return self.inner.lookup(*a)
+
+        def insert(self, scheme, keys, messages, signatures):
+            self.inserted += len(keys)
+            self.inner.insert(scheme, keys, messages, signatures)
+
+    plain, real = Plain(), SignatureCache(1024)
+    bad = list(sigs)
+    bad[4] = _flip(bad[4], 33)
+    for cache in (plain, real):
+        cache_obj = cache.inner if cache is plain else cache
+        cache_obj.insert(scheme, pubs[:3], msgs[:3], sigs[:3])
+        assert verify_batch(scheme, pubs, msgs, bad, sig_cache=cache).tolist() == [i != 4 for i in range(10)]
+        assert len(cache_obj) == 9 and cache_obj.lookup(scheme, pubs, msgs, bad).tolist() == [i != 4 for i in range(10)]
+    assert plain.inserted == 6

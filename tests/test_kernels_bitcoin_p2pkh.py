@@ -114,11 +114,27 @@ _KEYS = [pubkey(_SECRET), pubkey(_SECRET, compressed=False)]
 
 
 def _strict_shape(sig: bytes) -> bool:
-    """DER with 32-byte r and s (33 with a zero pad byte), as ``sign`` writes them: the kernel's shape."""
-    if len(sig) < 9 or sig[0] != 0x30 or sig[2] != 2 or sig[3] not in (32, 33):
+    """Short-form DER with r and s of at most 32 bytes (33 with a zero pad byte): the kernel's shape."""
+    if len(sig) < 9 or sig[0] != 0x30 or sig[1] >= 0x80 or sig[2] != 2 or sig[3] > 33 or (sig[3] == 33 and sig[4]):
         return False
     p = 4 + sig[3]
-    return p + 2 <= len(sig) - 1 and sig[p] == 2 and sig[p + 1] in (32, 33) and p + 2 + sig[p + 1] == len(sig) - 1
+    if not (p + 2 <= len(sig) - 1 and sig[p] == 2):
+        return False
+    sl = sig[p + 1]
+    return (sl < 33 or (sl == 33 and sig[p + 2] == 0)) and p + 2 + sl == len(sig) - 1
+
+
+def _short_der(sig: bytes, rng_bytes: bytes) -> bytes:
+    """``sig`` with r, or s, or both replaced by short values (0-31 bytes, leading zeros kept): they parse
+    (and never verify), and the kernel must read them as the lax reader does."""
+    ht = sig[-1]
+    rl = sig[3]
+    r, s = sig[4:4 + rl], sig[6 + rl:-1]
+    k = rng_bytes[0] % 3
+    short = rng_bytes[1:1 + rng_bytes[0] % 32]
+    r, s = (short if k != 1 else r), (short if k != 0 else s)
+    inner = b"\x02" + bytes((len(r),)) + r + b"\x02" + bytes((len(s),)) + s
+    return b"\x30" + bytes((len(inner),)) + inner + bytes((ht,))
 
 
 @settings(max_examples=80, deadline=None)
@@ -141,6 +157,8 @@ def test_made_up_inputs_taken_only_as_python_reads_them(data):
         sig = sign(_SECRET, legacy_sighash(unsigned, k, spk, ht), ht, high_s=data.draw(st.booleans()))
         if data.draw(st.integers(0, 6)) == 0:
             sig = data.draw(st.binary(min_size=1, max_size=75))
+        elif data.draw(st.integers(0, 4)) == 0:
+            sig = _short_der(sig, data.draw(st.binary(min_size=33, max_size=33)))
         ss = push_script(sig) + push_script(key)
         if data.draw(st.integers(0, 6)) == 0:
             ss = data.draw(st.sampled_from([ss + b"\x51", push_script(sig), ss[:-1], push_script(spk[:3]) + ss]))

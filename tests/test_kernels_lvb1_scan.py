@@ -7,7 +7,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledgerval.kernels.lvb1_scan import SCAN_OK, SCAN_PAYLOAD_TOO_LONG, SCAN_TRUNCATED, gather_spans, scan_txs
+from ledgerval.kernels.lvb1_scan import (
+    SCAN_OK,
+    SCAN_PAYLOAD_TOO_LONG,
+    SCAN_TRUNCATED,
+    gather_spans,
+    gather_txs,
+    scan_txs,
+)
 
 
 def _walk(buf: bytes, pos: int, count: int, k: int):
@@ -62,3 +69,25 @@ def test_gather_spans():
     assert out.tolist() == [0, 1, 2, 3, 4, 50, 51, 52]
     out, offs = gather_spans(buf, np.zeros(0, np.int64), np.zeros(0, np.int64))
     assert out.size == 0 and offs.tolist() == [0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(lens=st.lists(st.integers(0, 300), max_size=12), k=st.sampled_from([32, 33]), pick=st.data())
+def test_gather_txs_equals_the_three_gathers_it_replaces(lens, k, pick):
+    from ledgerval.kernels.rows import take_rows
+
+    buf = np.frombuffer(_txs(lens, k), dtype=np.uint8).copy()
+    status, _, _, starts, sig_at = scan_txs(buf, 0, len(lens), k)
+    assert status == SCAN_OK
+    rng = np.random.default_rng(sum(lens) + k)
+    for a, b in zip(starts.tolist(), sig_at.tolist()):   # distinct keys and signatures (framing untouched)
+        buf[a:a + k] = rng.integers(0, 256, k, dtype=np.uint8)
+        buf[b:b + 64] = rng.integers(0, 256, 64, dtype=np.uint8)
+    sel = np.array(pick.draw(st.lists(st.integers(0, max(0, len(lens) - 1)), max_size=len(lens) + 2))
+                   if lens else [], dtype=np.int64)   # any subset, in any order, repeats allowed (as precheck)
+    s, e = starts[sel], sig_at[sel]
+    bodies, offsets, keys, sigs = gather_txs(buf, s, e, k)
+    want_b, want_o = gather_spans(buf, s, e)
+    assert bodies.tobytes() == want_b.tobytes() and offsets.tolist() == want_o.tolist()
+    assert keys.shape == (len(sel), k) and sigs.shape == (len(sel), 64)
+    assert (keys == take_rows(buf, s, k)).all() and (sigs == take_rows(buf, e, 64)).all()

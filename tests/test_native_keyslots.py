@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from keyslot_contract import run_in_threads
 
+from ledgerval.native import _keyslots as _ks
 from ledgerval.native._keyslots import KeySlotCache
 
 W = 32
@@ -212,3 +213,92 @@ def test_ed25519_threads_tiny_bound(monkeypatch):
     errors = run_in_threads(work)
     assert not errors, errors[:3]
     assert cache.fills > 0 and (cache._pins == 0).all()
+
+
+@pytest.mark.skipif(not _ks._NATIVE, reason="native module without the key-slot helpers")
+def test_native_and_numpy_bookkeeping_agree(monkeypatch):
+    """Fingerprints, the exact-match search (with forced fingerprint collisions) and SEC1 identities in C
+    (native/src/keyslots.c) equal the numpy code they replace, slot for slot, over a run of batches."""
+    from ledgerval.native import _wei3
+
+    rnd = np.random.default_rng(11)
+    ident = rnd.integers(0, 256, (300, 72), dtype=np.uint8)
+    fp_c = KeySlotCache._fingerprints(ident)
+    monkeypatch.setattr(_ks, "_NATIVE", False)
+    assert (KeySlotCache._fingerprints(ident) == fp_c).all()
+    real, collide = KeySlotCache._fingerprints, [False]
+    monkeypatch.setattr(KeySlotCache, "_fingerprints",
+                        staticmethod(lambda i: np.zeros(len(i), np.uint64) if collide[0] else real(i)))
+    for collide[0] in (False, True):     # True: every fingerprint equal, the bytes alone decide
+        slots = {}
+        for native in (True, False):
+            monkeypatch.setattr(_ks, "_NATIVE", native)
+            c = KeySlotCache(Fill(), W, maxsize=40)
+            r2 = random.Random(5)
+            names = [r2.randrange(1, 2**256) for _ in range(60)]
+            got = []
+            for r in range(30):
+                pick = [names[r2.randrange(60)] for _ in range(r2.randrange(1, 20))]
+                with _look(c, _keys(*pick)) as l:
+                    got.append(_check(l, _keys(*pick)).tolist())
+            slots[native] = got
+            assert c.fills > 0 and sum(s >= 0 for g in got for s in g) > 50
+        assert slots[True] == slots[False], collide[0]
+    # SEC1 identities: lengths 33, 65 and others, bytes past a compressed key ignored
+    keys = rnd.integers(0, 256, (50, 65), dtype=np.uint8)
+    lens = rnd.choice(np.array([0, 33, 65], np.uint8), 50)
+    rows = np.flatnonzero(lens > 0)
+    want = np.zeros((rows.size, 72), np.uint8)
+    for t, i in enumerate(rows):
+        want[t, 0] = lens[i]
+        want[t, 1:1 + lens[i]] = keys[i, :lens[i]]
+    assert (_wei3.key_idents(keys, lens, rows) == want).all()
+
+
+def test_a_batch_whose_keys_all_have_rows_pins_each_item_and_unpins_to_zero():
+    """Where every key has a row, a batch pins its rows once per item (a key twice in it: twice), so two
+    leases of one row hold it until both are released, and eviction never takes it meanwhile."""
+    c = KeySlotCache(Fill(), W, maxsize=3)
+    with _look(c, _keys(1, 1, 2, 2, 3, 3)):
+        pass
+    dup = _keys(3, 1, 1, 3, 3, 2)
+    first = _look(c, dup)
+    s = _check(first, dup)
+    assert (s >= 0).all() and s[1] == s[2] and s[0] == s[3] == s[4]
+    second = _look(c, _keys(1))
+    per_item = _ks._NATIVE     # the numpy path pins each distinct row once per batch
+    assert c._pins[s[1]] == (3 if per_item else 2) and c._pins[s[0]] == (3 if per_item else 1)
+    assert c._pins[s[5]] == 1
+    first.release()
+    with _look(c, _keys(4, 4)) as l:   # row of key 1 still pinned by `second`: key 4 takes another
+        assert l.slots[0] >= 0 and l.slots[0] != s[1]
+    assert c._pins[s[1]] == 1
+    second.release()
+    assert (c._pins == 0).all()
+    with _look(c, _keys(1, 3)) as l:
+        _check(l, _keys(1, 3))
+    assert (c._pins == 0).all()
+
+
+@pytest.mark.skipif(not _ks._NATIVE, reason="native module without the key-slot helpers")
+def test_native_helpers_report_misuse():
+    """A row index outside the batch or the arena is misuse (an exception), never a read past a buffer."""
+    from ledgerval.errors import LedgervalError
+    from ledgerval.native import _wei3, ffi, lib
+
+    keys, lens = np.zeros((4, 65), np.uint8), np.full(4, 33, np.uint8)
+    with pytest.raises(LedgervalError):
+        _wei3.key_idents(keys, lens, np.array([0, 4]))
+    with pytest.raises(LedgervalError):
+        _wei3.key_idents(keys, lens, np.array([-1]))
+    c = KeySlotCache(Fill(), W, maxsize=2)
+    with _look(c, _keys(1, 1)):
+        pass
+    with pytest.raises(LedgervalError):
+        c._pin(np.array([2], np.int32), 1)
+    p = lambda a, t: ffi.cast(t, ffi.from_buffer(a))
+    words, fps = np.zeros((1, 4), np.uint64), np.zeros(1, np.uint64)
+    bad_slot, found = np.array([5], np.int32), np.zeros(1, np.int32)
+    assert lib.lv_keyslots_find(p(words, "uint64_t *"), p(fps, "uint64_t *"), 1, 4, p(fps, "uint64_t *"),
+                                p(bad_slot, "int32_t *"), 1, p(words, "uint64_t *"), 1,
+                                p(found, "int32_t *")) == lib.LV_EBADSLOT

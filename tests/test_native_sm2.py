@@ -206,7 +206,8 @@ def test_threads_and_caches_do_not_change_results():
         assert (run(rows, threads=t) == ref).all()
     sm2.clear_caches()
     assert (run(rows, threads=2) == ref).all()
-    assert 0 < len(sm2.za_cache) <= 6
+    # keys repeated in a batch get a table row at once, which holds their Z_A too (za_cache serves the rest)
+    assert 0 < len(sm2._tables()[0]) <= 6 and len(sm2.za_cache) <= 6
     perm = np.random.default_rng(SEED).permutation(len(rows))
     assert (run([rows[i] for i in perm]) == ref[perm]).all()
 

@@ -12,6 +12,7 @@ import pytest
 from keyslot_contract import run_in_threads
 
 from ledgerval.native import sm2
+from ledgerval.native._wei3 import KeyTableCache
 from ledgerval.reference import ecc
 from conftest import vector_file
 
@@ -45,12 +46,22 @@ def run(rows, threads=1, pad=0):
     return sm2.verify(*batch(rows, pad), threads=threads)
 
 
+def _no_tables(monkeypatch):
+    """Table caches without rows, so every key goes through za_cache (a key with a table takes its Z_A
+    from the table's row instead: test_za_from_table_rows)."""
+    monkeypatch.setattr(sm2, "table_cache", KeyTableCache(sm2.keytabs, sm2.table_cache._tb, maxsize=0))
+    if sm2.lane_table_cache is not None:
+        monkeypatch.setattr(sm2, "lane_table_cache",
+                            KeyTableCache(sm2.keytabs8, sm2.lane_table_cache._tb, maxsize=0))
+
+
 @pytest.fixture
 def fresh(monkeypatch):
-    """A private cache for the test (the module's shared one stays as it was)."""
+    """A private cache for the test (the module's shared one stays as it was), and no key tables."""
     def make(maxsize=16384):
         cache = sm2.ZaCache(maxsize=maxsize)
         monkeypatch.setattr(sm2, "za_cache", cache)
+        _no_tables(monkeypatch)
         return cache
     return make
 
@@ -165,3 +176,34 @@ def test_gmt_example_through_the_cache(fresh):
     arena = cache._arena[used]
     assert (arena[:, sm2._ROW_OK] == 1).all()
     assert all(r[sm2._ROW_ZA:sm2._ROW_OK].tobytes().hex() == v["za"] for r in arena)
+
+
+@pytest.mark.parametrize("side", [True, False], ids=["za-in-table-rows", "table-rows-without-za"])
+def test_za_from_table_rows(side, monkeypatch):
+    """A key with a table takes its Z_A from the table's row (the GM/T example's Z_A is there); a table cache
+    without those bytes sends every key through za_cache.  Verdicts are the same both ways."""
+    path = vector_file("gm", "sm2_sm3_vectors.json")
+    v = json.loads(path.read_text())["sm2_verify"][0]
+    key = b"\x04" + bytes.fromhex(v["public_key_x"] + v["public_key_y"])
+    comp = bytes([2 + (key[64] & 1)]) + key[1:33]
+    msg = v["msg_ascii"].encode()
+    sig = bytes.fromhex(v["r"] + v["s"])
+    bad = sig[:63] + bytes([sig[63] ^ 1])
+    za = sm2.ZaCache()
+    monkeypatch.setattr(sm2, "za_cache", za)
+    for name in ("table_cache", "lane_table_cache"):
+        old = getattr(sm2, name)
+        if old is not None:
+            build = sm2.keytabs if name == "table_cache" else sm2.keytabs8
+            monkeypatch.setattr(sm2, name, KeyTableCache(build, old._tb, side=(sm2._za_side, 32) if side else None))
+    rows = [(key, msg, sig), (comp, msg, sig), (key, msg, bad), (comp, b"other", sig)]
+    for _ in range(3):
+        assert list(run(rows + rows)) == [v["valid"], v["valid"], False, False] * 2
+    tables = sm2._tables()[0]
+    assert len(tables) == 2
+    if side:
+        used = np.flatnonzero(tables._used)
+        assert all(tables._side[r].tobytes().hex() == v["za"] for r in used)
+        assert len(za) == 0          # never consulted: both encodings have tables
+    else:
+        assert len(za) == 2

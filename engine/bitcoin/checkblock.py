@@ -94,14 +94,15 @@ def check_structure(block: Block, rep: R.BitcoinReport, raw: bytes | None = None
         return
     if not txs[0].coinbase:
         rep.add(R.CB_MISSING, "first transaction is not a coinbase", 0)
-    for i, tx in enumerate(txs[1:], 1):
-        if tx.coinbase:
-            rep.add(R.CB_MULTIPLE, f"transaction {i} is a second coinbase", i)
-    seen: dict[bytes, int] = {}
-    for i, tx in enumerate(txs):
-        j = seen.setdefault(tx.txid, i)
-        if j != i:
-            rep.add(R.DUPLICATE_TXID, f"transaction {i} repeats the txid of transaction {j}", i)
+    for i in [i for i, tx in enumerate(txs) if tx.coinbase and i]:
+        rep.add(R.CB_MULTIPLE, f"transaction {i} is a second coinbase", i)
+    ids = [tx.txid for tx in txs]
+    if len(set(ids)) != len(ids):  # (a set first: the common block repeats none)
+        seen: dict[bytes, int] = {}
+        for i, txid in enumerate(ids):
+            j = seen.setdefault(txid, i)
+            if j != i:
+                rep.add(R.DUPLICATE_TXID, f"transaction {i} repeats the txid of transaction {j}", i)
     if columns is not None:
         from ..kernels.bitcoin_txcheck import tx_flags
 

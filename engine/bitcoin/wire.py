@@ -12,6 +12,7 @@ reverses them into the order block explorers and Bitcoin Core's RPC print.
 from __future__ import annotations
 
 import struct
+from bisect import bisect_left
 
 MAX_SIZE = 0x02000000  # Bitcoin Core's serialize.h bound on any CompactSize read as a length or count
 HEADER_SIZE = 80
@@ -166,13 +167,14 @@ class Tx:
     @property
     def vin(self) -> list[TxIn]:
         """The inputs.  A scanned witness-free transaction makes them on first use from the scan's rows
-        (``_ins``: the block's bytes and [outpoint, scriptSig start, end, sequence, prevout index] per
-        input): a block's validation reads the outpoints from the rows (``input_rows``) and makes objects
-        only for inputs that go to the Python classifier (block 277647: ~0.25 ms of objects, most unread)."""
+        (``_ins``: the ``_Scanned`` and the range of its input rows): a block's validation reads the
+        outpoints from the rows (``input_rows``, or the scan's columns) and makes objects only for inputs
+        that go to the Python classifier (block 277647: ~0.25 ms of objects, most unread)."""
         v = self._vin
         if v is None:
-            data, rows = self._ins
-            v = self._vin = [TxIn(data[a:a + 36], data[b:c], sq, n) for a, b, c, sq, n in rows]
+            sc, lo, hi = self._ins
+            data = sc.data
+            v = self._vin = [TxIn(data[a:a + 36], data[b:c], sq, n) for a, b, c, sq, n in sc.in_rows(lo, hi, False)]
             self._ins = None
         return v
 
@@ -183,23 +185,27 @@ class Tx:
     def input_rows(self):
         """(the block's bytes, [outpoint, scriptSig start, end, sequence, prevout index] per input) while
         the input objects are not made, else None."""
-        return self._ins
+        if self._ins is None:
+            return None
+        sc, lo, hi = self._ins
+        return sc.data, sc.in_rows(lo, hi, True)
 
     @property
     def n_in(self) -> int:
         """The number of inputs, without making their objects."""
-        return len(self._ins[1]) if self._vin is None else len(self._vin)
+        return self._ins[2] - self._ins[1] if self._vin is None else len(self._vin)
 
     @property
     def vout(self) -> list[TxOut]:
         """The outputs.  A scanned transaction makes them on first use from the scan's rows (``_outs``:
-        the block's bytes and [start, script start, end, value] per output): a block's validation reads
-        the outputs of the coinbase and of transactions spent inside the block, the column checks the
-        rest (block 277647: ~0.19 ms of objects for 213 transactions, most never read)."""
+        the ``_Scanned`` and the range of its rows, [start, script start, end, value] each): a block's
+        validation reads the outputs of the coinbase and of transactions spent inside the block, the column
+        checks the rest (block 277647: ~0.19 ms of objects for 213 transactions, most never read)."""
         v = self._vout
         if v is None:
-            data, rows = self._outs
-            v = self._vout = [TxOut(value, data[b:c], data[a:c]) for a, b, c, value in rows]
+            sc, lo, hi = self._outs
+            data = sc.data
+            v = self._vout = [TxOut(value, data[b:c], data[a:c]) for a, b, c, value in sc.out_rows(lo, hi)]
             self._outs = None
         return v
 
@@ -369,14 +375,20 @@ class BlockParser:
         scanned = self._scanned
         while len(txs) < self.count:
             i = len(txs)
-            starts.append(r.pos)
             if i < scanned.k:  # found by the scan: the same objects without reading field by field
-                tx = scanned.tx(i)
-                txs.append(tx)
-                r.pos = scanned.end(i)
-                if limit <= r.pos < r.end:
+                # every scanned transaction up to the first that ends at or past limit (not at the end of
+                # the bytes), in one go
+                ends = scanned.ends
+                j = bisect_left(ends, limit, i, scanned.k)
+                cut = j < scanned.k and ends[j] < r.end
+                stop = j + 1 if cut else scanned.k
+                starts += scanned.starts[i:stop]
+                txs += map(scanned.tx, range(i, stop))
+                r.pos = ends[stop - 1]
+                if cut:
                     break
                 continue
+            starts.append(r.pos)
             try:
                 txs.append(parse_tx(r))
             except Malformed as e:
@@ -395,7 +407,8 @@ class _Scanned:
     objects when they are first read (a transaction with witnesses, its inputs at once).  A scanned
     transaction's objects equal what ``parse_tx`` makes of it (tests/test_bitcoin_wire_scan.py)."""
 
-    __slots__ = ("data", "k", "t", "i", "o", "wit0", "w", "columns")
+    __slots__ = ("data", "k", "t", "starts", "ends", "ver", "lock", "cb", "i", "o", "wit0", "w", "columns", "_ins",
+                 "_outs")
 
     def __init__(self, data: bytes, pos: int, count: int):
         import numpy as np
@@ -408,26 +421,52 @@ class _Scanned:
         # kept for the block checks that work on the columns (checkblock.check_structure)
         self.columns = (buf, txs, ins, outs)
         self.t = txs.tolist()
-        self.i = ins[:, [S.I_OP, S.I_SS_LO, S.I_SS_HI, S.I_SEQ, S.I_PREV_N]].tolist()  # each Tx: lazily
-        self.o = outs[:, [S.O_LO, S.O_SPK, S.O_HI, S.O_VALUE]].tolist()  # each Tx makes its TxOuts lazily
+        self.starts = txs[:self.k, S.T_LO].tolist()
+        self.ends = txs[:self.k, S.T_HI].tolist()
+        # versions and locktimes read in bulk (two small gathers instead of two unpacks per transaction)
+        four = np.arange(4)
+        self.ver = np.ascontiguousarray(buf[txs[:self.k, S.T_LO, None] + four]).view("<i4").ravel().tolist()
+        self.lock = np.ascontiguousarray(buf[txs[:self.k, S.T_HI, None] - 4 + four]).view("<u4").ravel().tolist()
+        # coinbase candidates (one input, spending prevout index 0xFFFFFFFF); tx() checks the hash
+        i0 = txs[:self.k, S.T_IN0]
+        self.cb = [False] * self.k
+        if len(ins):
+            one = txs[1:self.k + 1, S.T_IN0] - i0 == 1
+            self.cb = (one & (ins[np.minimum(i0, len(ins) - 1), S.I_PREV_N] == 0xFFFFFFFF)).tolist()
+        # the input and output rows as lists, made when first needed: a block validated from the columns
+        # (engine/bitcoin/colinputs.py) reads a few transactions' inputs and outputs, if any, one at a time
+        self._ins = ins[:, [S.I_OP, S.I_SS_LO, S.I_SS_HI, S.I_SEQ, S.I_PREV_N]]
+        self._outs = outs[:, [S.O_LO, S.O_SPK, S.O_HI, S.O_VALUE]]
+        self.i = self.o = None
         self.wit0 = ins[:, S.I_WIT0].tolist() if len(wit) else None
         self.w = wit.tolist()
 
-    def end(self, j: int) -> int:
-        return self.t[j][1]
+    def in_rows(self, lo: int, hi: int, every: bool) -> list:
+        """Input rows lo..hi-1 as lists; ``every``: the caller will ask for every transaction's (the rows
+        of the whole block are made at once)."""
+        if self.i is None and not every:
+            return self._ins[lo:hi].tolist()
+        if self.i is None:
+            self.i = self._ins.tolist()
+        return self.i[lo:hi]
+
+    def out_rows(self, lo: int, hi: int) -> list:
+        return self.o[lo:hi] if self.o is not None else self._outs[lo:hi].tolist()
 
     def tx(self, j: int) -> Tx:
         data = self.data
         lo, hi, seg, body_lo, body_hi, i0, o0, w0, i1, o1, w1 = self.t[j]
         tx = Tx()
-        tx.version = _I32.unpack_from(data, lo)[0]
-        rows = self.i[i0:i1]
-        tx._ins = (data, rows)
-        tx._outs = (data, self.o[o0:o1])
+        tx.version = self.ver[j]
+        tx._ins = (self, i0, i1)
+        tx._outs = (self, o0, o1)
         # is_coinbase() from the rows: one input, spending the null outpoint
-        tx.coinbase = len(rows) == 1 and rows[0][4] == 0xFFFFFFFF and data[rows[0][0]:rows[0][0] + 32] == \
-            _ZERO32
-        tx.locktime = _U32.unpack_from(data, hi - 4)[0]
+        if self.cb[j]:
+            op = int(self._ins[i0, 0])
+            tx.coinbase = data[op:op + 32] == _ZERO32
+        else:
+            tx.coinbase = False
+        tx.locktime = self.lock[j]
         tx.raw = data[lo:hi]
         tx.has_witness = bool(seg)
         if seg:
