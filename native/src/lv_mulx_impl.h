@@ -29,7 +29,7 @@
 
 /* The 512-bit product of two 4x64 values, a row of MULX per limb of b with the low halves on the CF chain
  * (ADCX) and the high halves on the OF chain (ADOX): 16 MULX.  The same operand names as LV_MULX_SQR512,
- * plus b (by address).  Used by Ed25519's field (ed25519_field_adx_impl.h). */
+ * plus b (by address).  Used by the secp256k1 and Ed25519 4x64 fields. */
 #define LV_MULX_ROW(OFF, T0, T1, T2, T3, T4)                                                                 \
     "movq " OFF "(%[b]), %%rdx\n\t" "xorl %k[" T4 "], %k[" T4 "]\n\t"                                    \
     "mulxq 0(%[a]), %[lo], %[hi]\n\t" "adcxq %[lo], %[" T0 "]\n\t" "adoxq %[hi], %[" T1 "]\n\t"          \
