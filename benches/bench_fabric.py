@@ -241,12 +241,12 @@ def _gate(request, path: Path, reps: int, floor: float, sanity: float) -> None:
     assert best >= (floor if enabled else sanity), r
 
 
-# Issue 13 asks >= 3x (real) and >= 10x (generated).  Measured here (README, "Fabric ledgers"; tier
-# avx512-ifma, 2 cores shared, load 3.8-6.1), 3 runs of --reps 21, best case: by CPU medians 2.64x-2.96x
-# and 4.00x-4.40x, by wall-clock medians 2.05x-3.60x and 3.49x-4.43x; before this round the idle machine
-# gave 2.64x and 5.47x by wall clock.  The gates sit below those, so a regression fails them; the
-# generated ledger's floor stands unmet (see the README for why).
-REAL_FLOOR, BIG_FLOOR = 1.8, 2.5
+# Issue 13 asks >= 3x (real) and >= 10x (generated).  Measured here on 2026-12-04 (README, "Fabric ledgers";
+# tier avx512-ifma, 2 cores shared with four other engineers' builds, load 1.1-5), best case by wall-clock
+# medians of --reps 7-15: 2.34x-3.65x on the real ledger and 6.0x-9.99x on the generated one (the high ends
+# at the lowest load; at load 4 the process got about one core, so the 2-thread case could not show its
+# overlap).  The gates sit below the loaded lows, so a regression fails them and the load does not.
+REAL_FLOOR, BIG_FLOOR = 2.0, 4.5
 
 
 def test_ratio_real(request):

@@ -2,7 +2,9 @@
  * microbenchmark: nothing of Python in the loop, robust to other processes sharing the cores).
  *   cc -O3 -std=gnu11 -Inative/src benches/ed25519_stages.c native/src/cpu.c -lpthread -o /tmp/ed_stages
  *   LEDGERVAL_CPU_FEATURES is not read here: argv[1] = "portable" masks the CPU to no features, "avx2" to
- *   SSE41/AVX2/BMI2/ADX/SHA, anything else keeps all.  Prints min and median ns per item over REPS runs. */
+ *   SSE41/AVX2/BMI2/ADX/SHA, "avx2-noadx" to SSE41/AVX2/SHA (the AVX2 path without the 4x64 field),
+ *   anything else keeps all; argv[2], if given, is the sub-batch size (default 128).  Prints min and median
+ *   ns per item over REPS runs. */
 #include "../native/src/ed25519.c"
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,7 @@ static int cmpd(const void *a, const void *b) {
 
 typedef void (*stage_fn)(void);
 static uint8_t *scratch;
+static size_t BS = 128;
 static size_t scratch_len;
 static uint8_t *arena;
 static int32_t slots[N];
@@ -45,6 +48,16 @@ static void st_sha(void) {
         scalar k;
         ed25519_challenge(&k, sigs + 64 * i, keys + 32 * i, msgs + 32 * i, 32);
         __asm__ volatile("" ::"r"(&k) : "memory");
+    }
+}
+static void st_challenges(void) {
+    size_t idx[128];
+    scalar ks[128];
+    ed_batch_run run = {keys, sigs, msgs, rnd, NULL, offs, NULL, st, NULL, NULL, 0, 0, ed_path()};
+    for (size_t b = 0; b < N; b += 128) {
+        for (size_t j = 0; j < 128; j++) idx[j] = b + j;
+        ed_batch_challenges(&run, idx, 128, ks);
+        __asm__ volatile("" ::"r"(ks) : "memory");
     }
 }
 static void st_decode(void) {
@@ -57,34 +70,46 @@ static void st_decode(void) {
         ge_decode_many_var(out, ok, enc, 64, ed_path());
     }
 }
-static void st_table(void) {
-    gej P;
-    gej_from_bytes_var(&P, sigs);
-    for (size_t i = 0; i < N; i++) {
-        ge_cached tab[ED_TAB_VAR];
-        gej_odd_multiples_cached(tab, &P, ED_TAB_VAR);
-        __asm__ volatile("" ::"r"(tab) : "memory");
+/* A table of odd multiples of one point, N times, on either field. */
+#define ED_TABLE_STAGE(NAME, TAB, BUILD)                  \
+    static void NAME(void) {                              \
+        gej P;                                            \
+        gej_from_bytes_var(&P, sigs);                     \
+        for (size_t i = 0; i < N; i++) {                  \
+            TAB tab[ED_TAB_VAR];                          \
+            BUILD(tab, &P, ED_TAB_VAR);                   \
+            __asm__ volatile("" ::"r"(tab) : "memory");   \
+        }                                                 \
     }
-}
+ED_TABLE_STAGE(st_table, ge_cached, gej_odd_multiples_cached)
 static void st_batch_nocache(void) {
-    lv_ed25519_verify_batch(keys, sigs, msgs, sizeof msgs, offs, rnd, N, 128, scratch, scratch_len, st);
+    lv_ed25519_verify_batch(keys, sigs, msgs, sizeof msgs, offs, rnd, N, BS, scratch, scratch_len, st);
 }
 static void st_batch_cache(void) {
-    lv_ed25519_verify_batch_slots(keys, sigs, msgs, sizeof msgs, offs, rnd, N, 128, scratch, scratch_len, arena, N,
+    lv_ed25519_verify_batch_slots(keys, sigs, msgs, sizeof msgs, offs, rnd, N, BS, scratch, scratch_len, arena, N,
                                   slots, st);
 }
 static void st_batch_repeat64(void) {
-    lv_ed25519_verify_batch_slots(keys64, sigs64, msgs, sizeof msgs, offs, rnd, N, 128, scratch, scratch_len,
+    lv_ed25519_verify_batch_slots(keys64, sigs64, msgs, sizeof msgs, offs, rnd, N, BS, scratch, scratch_len,
                                   arena, N, slots, st);
 }
 static void st_batch_repeat64_nocache(void) {
-    lv_ed25519_verify_batch(keys64, sigs64, msgs, sizeof msgs, offs, rnd, N, 128, scratch, scratch_len, st);
+    lv_ed25519_verify_batch(keys64, sigs64, msgs, sizeof msgs, offs, rnd, N, BS, scratch, scratch_len, st);
 }
 static void st_fill(void) {
     uint8_t ok[N];
     lv_ed25519_keyslots_fill(keys, N, arena, N, slots, ok);
 }
 static void st_single(void) { lv_ed25519_verify(keys, sigs, msgs, sizeof msgs, offs, N, st); }
+static void st_wnaf(void) {
+    for (size_t i = 0; i < N; i++) {
+        scalar s;
+        int8_t naf[ED_WNAF_LEN];
+        sc_from_bytes32_reduce(&s, sigs + 64 * i + 32);
+        wnaf_var(naf, &s, ED_W_VAR);
+        __asm__ volatile("" ::"r"(naf) : "memory");
+    }
+}
 static void st_fesq(void) {
     fe x;
     fe_frombytes(&x, sigs);
@@ -97,6 +122,75 @@ static void st_femul(void) {
     fe_frombytes(&y, keys);
     for (int i = 0; i < N * 100; i++) fe_mul(&x, &x, &y);
     __asm__ volatile("" ::"r"(&x) : "memory");
+}
+
+#ifdef ED_HAVE_ADX
+/* The 4x64 MULX field: dependent chains (latency) and four independent ones (throughput, as in the point
+ * formulas' four products). */
+/* Two field elements from the test data (a signature's R and a key) in 4x64 form. */
+static void fe64_operands(fe64 *y, fe64 *z) {
+    fe x;
+    fe_frombytes(&x, sigs);
+    fe64_from_fe(y, &x);
+    fe_frombytes(&x, keys);
+    fe64_from_fe(z, &x);
+}
+static void st_fe64sq(void) {
+    fe64 y, z;
+    fe64_operands(&y, &z);
+    for (int i = 0; i < N * 100; i++) fe64_sq(&y, &y);
+    __asm__ volatile("" ::"r"(&y) : "memory");
+}
+static void st_fe64mul(void) {
+    fe64 y, z;
+    fe64_operands(&y, &z);
+    for (int i = 0; i < N * 100; i++) fe64_mul(&y, &y, &z);
+    __asm__ volatile("" ::"r"(&y) : "memory");
+}
+static void st_fe64mul4(void) {
+    fe x;
+    fe64 y[4], z;
+    fe_frombytes(&x, keys);
+    fe64_from_fe(&z, &x);
+    for (int j = 0; j < 4; j++) { fe_frombytes(&x, sigs + 32 * j); fe64_from_fe(&y[j], &x); }
+    for (int i = 0; i < N * 25; i++)
+        for (int j = 0; j < 4; j++) fe64_mul(&y[j], &y[j], &z);
+    __asm__ volatile("" ::"r"(y) : "memory");
+}
+static void st_fe64add(void) {
+    fe64 y, z;
+    fe64_operands(&y, &z);
+    for (int i = 0; i < N * 100; i++) { fe64_add(&y, &y, &z); fe64_sub(&y, &y, &z); fe64_add(&y, &y, &y); }
+    __asm__ volatile("" ::"r"(&y) : "memory");
+}
+ED_TABLE_STAGE(st_table64, ge_cached64, gej64_odd_multiples_cached)
+static void st_table64x2(void) {
+    gej P[2];
+    gej_from_bytes_var(&P[0], sigs);
+    gej_from_bytes_var(&P[1], sigs + 64);
+    const gej *pp[2] = {&P[0], &P[1]};
+    for (size_t i = 0; i < N; i += 2) {
+        ge_cached64 tab[2][ED_TAB_VAR];
+        ge_cached64 *tp[2] = {tab[0], tab[1]};
+        gej64_odd_multiples_cached_x2(tp, pp, ED_TAB_VAR);
+        __asm__ volatile("" ::"r"(tab) : "memory");
+    }
+}
+#endif
+static void st_femul4(void) {
+    fe y[4], z;
+    fe_frombytes(&z, keys);
+    for (int j = 0; j < 4; j++) fe_frombytes(&y[j], sigs + 32 * j);
+    for (int i = 0; i < N * 25; i++)
+        for (int j = 0; j < 4; j++) fe_mul(&y[j], &y[j], &z);
+    __asm__ volatile("" ::"r"(y) : "memory");
+}
+static void st_feadd(void) {
+    fe y, z;
+    fe_frombytes(&y, sigs);
+    fe_frombytes(&z, keys);
+    for (int i = 0; i < N * 100; i++) { fe_add(&y, &y, &z); fe_sub(&y, &y, &z); fe_add(&y, &y, &y); }
+    __asm__ volatile("" ::"r"(&y) : "memory");
 }
 
 static void run(const char *name, stage_fn f, double per) {
@@ -115,6 +209,9 @@ int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "portable")) lv_cpu_set_mask(0);
     if (argc > 1 && !strcmp(argv[1], "avx2"))
         lv_cpu_set_mask(LV_CPU_SSE41 | LV_CPU_AVX2 | LV_CPU_BMI2 | LV_CPU_ADX | LV_CPU_SHA);
+    if (argc > 1 && !strcmp(argv[1], "avx2-noadx")) lv_cpu_set_mask(LV_CPU_SSE41 | LV_CPU_AVX2 | LV_CPU_SHA);
+    if (argc > 2) BS = (size_t)atoi(argv[2]);
+    if (BS == 0 || BS > LV_ED25519_BATCH_MAX) return 2;
     uint64_t x = 0x243f6a8885a308d3ULL;   /* splitmix64: distinct seeds, messages and multipliers */
     for (int i = 0; i < N * 32; i++) { seeds[i] = (uint8_t)(splitmix(&x) >> 56); msgs[i] = (uint8_t)(splitmix(&x) >> 56); }
     for (int i = 0; i < N * 16; i++) rnd[i] = (uint8_t)(splitmix(&x) >> 56);
@@ -124,7 +221,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < N * 32; i++) seeds64[i] = seeds[i % (64 * 32)];
     lv_ed25519_pubkeys(seeds64, N, keys64);
     lv_ed25519_sign(seeds64, msgs, sizeof msgs, offs, N, sigs64);
-    scratch_len = lv_ed25519_batch_scratch_bytes(128);
+    scratch_len = lv_ed25519_batch_scratch_bytes(BS);
     scratch = malloc(scratch_len);
     arena = malloc((size_t)N * LV_ED25519_KEYSLOT_BYTES);
     uint8_t ok[N];
@@ -133,8 +230,20 @@ int main(int argc, char **argv) {
     printf("path %d\n", lv_ed25519_best_path());
     run("fe_sq", st_fesq, N * 100.0);
     run("fe_mul", st_femul, N * 100.0);
+    run("fe_mul x4 independent", st_femul4, N * 100.0);
+    run("fe add+sub+add", st_feadd, N * 100.0);
+#ifdef ED_HAVE_ADX
+    run("fe64_sq", st_fe64sq, N * 100.0);
+    run("fe64_mul", st_fe64mul, N * 100.0);
+    run("fe64_mul x4 independent", st_fe64mul4, N * 100.0);
+    run("fe64 add+sub+add", st_fe64add, N * 100.0);
+    run("odd-multiples table 64", st_table64, N);
+    run("odd-multiples table 64 x2", st_table64x2, N);
+#endif
     run("sha512(R||A||M)", st_sha, N);
+    run("challenges (path's)", st_challenges, N);
     run("decode", st_decode, N);
+    run("wnaf w=5, 253 bits", st_wnaf, N);
     run("odd-multiples table", st_table, N);
     run("keyslots fill", st_fill, N);
     run("batch, keys cached", st_batch_cache, N);

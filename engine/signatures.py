@@ -34,7 +34,8 @@ _PATH_NAMES = {"ifma8": "ifma", "scalar": "portable"}
 def paths() -> dict[str, str]:
     """Which code path serves ``backend="auto"`` for each scheme now (after LEDGERVAL_CPU_FEATURES and any
     ``cpu_mask``), as each kernel family's own dispatch table says: ``native-ifma``, ``native-adx`` (P-256,
-    SM2 and secp256k1), ``native-portable``, or ``reference`` when the kernel is not built."""
+    SM2, secp256k1 and Ed25519), ``native-avx2`` (Ed25519 on AVX2 without BMI2/ADX), ``native-portable``, or
+    ``reference`` when the kernel is not built."""
     from ledgerval.native import best_path
 
     out = {}

@@ -149,7 +149,7 @@ FAMILY_PATHS = {
     "secp256k1": ("scalar", "ifma8", "adx"),
     "p256": ("portable", "adx", "ifma8"),
     "sm2": ("portable", "adx", "ifma8"),
-    "ed25519": ("portable", "ifma8", "avx2"),
+    "ed25519": ("portable", "ifma8", "avx2", "adx"),
 }
 
 

@@ -19,9 +19,12 @@ signatures costs about as much as single verification.
 Paths (chosen at run time from a measured order, honouring LEDGERVAL_CPU_FEATURES and ``cpu_mask``):
 portable C (5x51-bit limbs); on CPUs with AVX-512 IFMA the square roots of point decoding, the per-item
 tables and the batch's Straus loop run on eight 52-bit lanes; on AVX2 CPUs without IFMA the square roots of
-point decoding run eight at a time on two sets of four AVX2 lanes (radix 2^25.5), the rest as portable.
-On the portable and AVX2 paths, items of one batch with the same key bytes share one term of the batch
-equation (their coefficients summed mod L), and cached keys carry a wider affine table (window 7) for it.
+point decoding run eight at a time on two sets of four AVX2 lanes (radix 2^25.5), and where the CPU also has
+BMI2 and ADX (the ``adx`` path: every AVX2 server since Broadwell/Zen) the batch equation, its tables, single
+verification and the leftover square roots run on a 4x64 field in MULX/ADCX/ADOX assembly; without BMI2/ADX
+(``avx2``) the rest is the portable code.  On the portable, AVX2 and ADX paths, items of one batch with the
+same key bytes share one term of the batch equation (their coefficients summed mod L), and cached keys carry
+a wider affine table (window 7) for it.
 
 Repeated keys (permissioned chains: the same validators sign again and again) hit ``key_cache``, a bounded,
 thread-safe cache of decoded keys A and their tables of odd multiples for the batch equation
@@ -123,7 +126,7 @@ def verify(keys, msg_buf, msg_offsets, sigs, *, threads: int | None = None, meth
         raise InvalidArgument(f"batch_size must be in 1..{lib.LV_ED25519_BATCH_MAX}")
     status = np.zeros(n, dtype=np.uint8)
     if n == 0:
-        return status.astype(bool)
+        return status.view(bool)
     use_batch = method == "batch" or (method == "auto" and n >= BATCH_MIN)
     if use_batch:
         if rand is None:
@@ -170,7 +173,7 @@ def verify(keys, msg_buf, msg_offsets, sigs, *, threads: int | None = None, meth
     finally:
         if lease is not None:
             lease.release()
-    return status.astype(bool)
+    return status.view(bool)   # the kernels write 0 or 1: a view, not a copy
 
 
 def sign(seeds, msg_buf, msg_offsets) -> np.ndarray:
@@ -229,6 +232,28 @@ def _layer(fn, op: int, a: bytes, b: bytes) -> tuple[int, bytes]:
 
 def _test_fe(op: int, a: bytes, b: bytes = bytes(32)) -> tuple[int, bytes]:
     return _layer(lib.lv_ed25519_test_fe, op, a, b)
+
+
+def _test_fe64(op: int, a: bytes, b: bytes = bytes(32)) -> tuple[int, bytes]:
+    """The ADX path's 4x64 field (all 256 input bits used); NotImplementedError where the CPU lacks BMI2/ADX."""
+    out = ffi.new("uint8_t[32]")
+    rc = lib.lv_ed25519_test_fe64(op, a, b, out)
+    if rc == lib.LV_EBADPATH:
+        raise NotImplementedError("the 4x64 MULX/ADX field needs BMI2 and ADX")
+    if rc < 0:
+        raise InvalidArgument(f"bad test op {op}")
+    return rc, bytes(out)
+
+
+def _test_challenges(keys: np.ndarray, msg_buf: np.ndarray, msg_offsets: np.ndarray, sigs: np.ndarray) -> list[int]:
+    """The batch verifier's challenges SHA-512(R || A || M) mod L, computed as the path in use computes them."""
+    keys, sigs = _u8("keys", keys, 2, 32), _u8("sigs", sigs, 2, 64)
+    n = keys.shape[0]
+    msg_buf, msg_offsets = _messages(msg_buf, msg_offsets, n)
+    out = np.zeros((n, 32), dtype=np.uint8)
+    _check(lib.lv_ed25519_test_challenges(ffi.from_buffer(keys), ffi.from_buffer(sigs), _buf(msg_buf), msg_buf.shape[0],
+                                          _offs(msg_offsets), n, ffi.from_buffer(out)))
+    return [int.from_bytes(bytes(r), "little") for r in out]
 
 
 def _test_sc(op: int, a: bytes, b: bytes = bytes(32)) -> tuple[int, bytes]:

@@ -149,8 +149,8 @@ def test_deeply_nested_block_protobuf():
     assert not rep.ok
 
 
-# both batch paths: decode_ecdsa_sigs picks the loop below der.FEW_SIGS signatures, the columns above
-_DER_BATCH = pytest.mark.parametrize("decode", [der.decode_each, der.decode_columns, der.decode_ecdsa_sigs])
+# both batch paths: decode_ecdsa_sigs picks the loop below der.FEW_SIGS signatures, the kernel above
+_DER_BATCH = pytest.mark.parametrize("decode", [der.decode_each, der.decode_kernel, der.decode_ecdsa_sigs])
 
 
 @_DER_BATCH
@@ -206,7 +206,7 @@ def test_der_batch_paths_agree_on_a_large_batch():
     sigs = [der.encode_ecdsa_sig(rnd.getrandbits(rnd.choice((8, 248, 255, 256))), rnd.getrandbits(256))
             for _ in range(3 * der.FEW_SIGS)]
     sigs = [s if rnd.random() < 0.8 else s[:-1] + b"\x00" for s in sigs]
-    a, b = der.decode_each(sigs), der.decode_columns(sigs)
+    a, b = der.decode_each(sigs), der.decode_kernel(sigs)
     assert all((x == y).all() for x, y in zip(a, b))
     assert a[1].sum() > 2 * der.FEW_SIGS and a[2].any() and not a[2].all()
 

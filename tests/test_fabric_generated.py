@@ -11,6 +11,15 @@ from ledgerval import fabric
 from ledgerval.fabric import blockfile, build
 from ledgerval.fabric import report as R
 
+
+@pytest.fixture(autouse=True, params=["protobuf", "scan"])
+def _envelope_reader(request, monkeypatch):
+    """Every test twice: envelopes read by protobuf (``parse._envelope``) and by the scan kernel, which
+    must give the same reports (``parse.SCAN_MIN``: blocks of that many envelopes take the kernel)."""
+    from ledgerval.fabric import parse
+
+    monkeypatch.setattr(parse, "SCAN_MIN", 10 ** 9 if request.param == "protobuf" else 0)
+
 BLOCKS, TXS = 3, 4  # genesis + 2 blocks of 4 transactions, 2 endorsements each
 
 

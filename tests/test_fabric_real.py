@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 
 import pytest
-
 from conftest import VECTORS_DIR, VECTORS_SKIP
 
 V20 = VECTORS_DIR / "fabric" / "v20_testchannel_blockfile_000000"
@@ -19,6 +18,15 @@ from ledgerval import fabric
 from ledgerval.fabric import blockfile, build, der
 from ledgerval.fabric import report as R
 from ledgerval.fabric.proto import lvfabric_pb2 as pb
+
+
+@pytest.fixture(autouse=True, params=["protobuf", "scan"])
+def _envelope_reader(request, monkeypatch):
+    """Every test twice: envelopes read by protobuf (``parse._envelope``) and by the scan kernel, which
+    must give the same reports (``parse.SCAN_MIN``: blocks of that many envelopes take the kernel)."""
+    from ledgerval.fabric import parse
+
+    monkeypatch.setattr(parse, "SCAN_MIN", 10 ** 9 if request.param == "protobuf" else 0)
 
 
 def _blocks(path=V20) -> list:

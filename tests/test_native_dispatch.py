@@ -21,14 +21,14 @@ TIERS = native.tiers_available()
 def _expected(family: str, tier: str) -> str:
     """The path each tier must give: IFMA lanes only at the top tier; the wei3 curves' and secp256k1's
     MULX/ADX field at every tier that keeps BMI2 and ADX (all but portable, where the CPU has them); Ed25519's
-    AVX2 decoder at every tier that keeps AVX2."""
+    AVX2 decoder at every tier that keeps AVX2, with its MULX/ADX field where the tier keeps BMI2 and ADX."""
     if tier == "avx512-ifma":
         return "ifma8"
     feats = native.cpu_features()
     if family in ("p256", "sm2", "secp256k1") and feats["BMI2"] and feats["ADX"]:
         return "adx"
     if family == "ed25519" and tier != "portable" and feats["AVX2"]:
-        return "avx2"
+        return "adx" if feats["BMI2"] and feats["ADX"] else "avx2"
     return "scalar" if family == "secp256k1" else "portable"
 
 

@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 from keyslot_contract import check_concurrent_use, check_eviction
 
-from test_native_ed25519 import tiers_by_path
+from test_native_ed25519 import path_mask, tiers_by_path
 
 from ledgerval.errors import InvalidArgument
 from ledgerval.native import ed25519 as ed
-from ledgerval.native import tier_mask
 from ledgerval.native._keyslots import KeySlotCache
 
 pytestmark = pytest.mark.skipif(not ed.AVAILABLE, reason="native Ed25519 kernel not built")
@@ -65,7 +64,7 @@ def test_cached_and_uncached_agree(tier, small_cache):
     print("seed", seed)
     rnd = random.Random(seed)
     cache = small_cache(4096)
-    with tier_mask(tier):
+    with path_mask(tier):
         for n, senders in [(300, 12), (40, 3), (3, 1), (9, 2), (130, 60)]:
             b = _batch(rnd, n, senders)
             want = ed.verify(*b, cache=False, method="single")
@@ -78,7 +77,8 @@ def test_cached_and_uncached_agree(tier, small_cache):
 
 
 def test_rows_filled_on_one_path_serve_every_path(small_cache):
-    """A row holds the niels table only when filled on the portable or AVX2 path; every path reads every row."""
+    """A row holds a 5x51 niels table when filled on the portable or AVX2 path, a 4x64 one when filled on the ADX
+    path, none when filled on the IFMA path; every path reads every row."""
     seed = random.randrange(2**32)
     print("seed", seed)
     rnd = random.Random(seed)
@@ -88,10 +88,10 @@ def test_rows_filled_on_one_path_serve_every_path(small_cache):
             small_cache(256)
             b = _batch(rnd, 70, 9)
             want = ed.verify(*b, cache=False, method="single")
-            with tier_mask(fill):
+            with path_mask(fill):
                 for _ in range(2):              # first sighting, then the fill
                     ed.verify(*b, cache=True, method="batch")
-            with tier_mask(use):
+            with path_mask(use):
                 for method in ("batch", "single"):
                     got = ed.verify(*b, method=method)
                     assert (got == want).all(), (fill, use, method, np.flatnonzero(got != want))
@@ -103,7 +103,7 @@ def test_tampered_item_at_every_position_with_cached_duplicate_keys(tier, small_
     n = 24
     small_cache(64)
     keys, buf, offs, sigs = _batch(random.Random(11), n, 5, corrupt=0)
-    with tier_mask(tier):
+    with path_mask(tier):
         for _ in range(2):
             assert ed.verify(keys, buf, offs, sigs, method="batch").all()
         for pos in range(n):
@@ -199,7 +199,7 @@ def test_batch_equation_itself_with_repeated_keys(tier):
     r2 = np.ascontiguousarray(rand[idx])
     arena = np.zeros((len(idx), ed.lib.LV_ED25519_KEYSLOT_BYTES), np.uint8)
     slots = np.arange(len(idx), dtype=np.int32)
-    with tier_mask(tier):
+    with path_mask(tier):
         assert ed._fill_slots(k, arena, slots).all()
         assert _equation(k, b2, o2, s, r2) == 1
         assert _equation(k, b2, o2, s, r2, arena, slots) == 1

@@ -126,3 +126,27 @@ def test_sha512_empty_buffer_and_bad_offsets():
         E.sha512(np.zeros(4, dtype=np.uint8), np.array([3, 1], dtype=np.int64))
     with pytest.raises(ValueError):
         E.sha512(np.zeros(4, dtype=np.uint8), np.array([-1, 1], dtype=np.int64))
+
+
+def test_batch_challenges_match_hashlib_on_every_path():
+    """The batch verifier hashes R || A || M four lanes at once on the AVX2 and ADX paths when four items pad to
+    the same number of blocks: lengths around every block boundary, equal and mixed within a group of four."""
+    from test_native_ed25519 import path_mask, tiers_by_path
+
+    rng = random.Random(SEED + 4)
+    lens = [m for b in range(5) for m in (128 * b - 82, 128 * b - 81, 128 * b - 80, 128 * b - 64) if m >= 0]
+    lens = [m for m in lens for _ in range(4)] + [rng.randrange(0, 520) for _ in range(37)]
+    n = len(lens)
+    keys = np.frombuffer(rng.randbytes(32 * n), np.uint8).reshape(n, 32)
+    sigs = np.frombuffer(rng.randbytes(64 * n), np.uint8).reshape(n, 64)
+    offs = np.zeros(n + 1, np.int64)
+    np.cumsum(lens, out=offs[1:])
+    buf = np.frombuffer(rng.randbytes(int(offs[-1])), np.uint8)
+    want = [int.from_bytes(hashlib.sha512(bytes(sigs[i, :32]) + bytes(keys[i]) + bytes(buf[offs[i]:offs[i + 1]]))
+                           .digest(), "little") % L for i in range(n)]
+    for name in tiers_by_path():
+        with path_mask(name):
+            for lo in range(0, n, 200):
+                hi = min(n, lo + 200)
+                got = E._test_challenges(keys[lo:hi].copy(), buf, offs[lo:hi + 1], sigs[lo:hi].copy())
+                assert got == want[lo:hi], name

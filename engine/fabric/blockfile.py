@@ -79,8 +79,22 @@ def parse_record(buf: bytes, pos: int = 0, end: int | None = None) -> RawBlock:
     n, pos = _count(buf, pos, end, "envelopes")
     envelopes = []
     for _ in range(n):
-        e, pos = _chunk(buf, pos, end, "envelope")
-        envelopes.append(e)
+        # _chunk inline for one- and two-byte lengths (the generated ledger's framing, 3 blocks of 1,000
+        # envelopes: 4.36 to 3.91 ms, thread CPU medians of 21, load 5); anything else, and every error,
+        # through _chunk
+        b0 = buf[pos] if pos < end else 0x80
+        if b0 < 0x80:
+            start = pos + 1
+        elif pos + 1 < end and buf[pos + 1] and buf[pos + 1] < 0x80:
+            b0, start = (b0 & 0x7F) | buf[pos + 1] << 7, pos + 2
+        else:
+            e, pos = _chunk(buf, pos, end, "envelope")
+            envelopes.append(e)
+            continue
+        if b0 > end - start:
+            e, pos = _chunk(buf, pos, end, "envelope")  # raises, naming the overrun
+        pos = start + b0
+        envelopes.append(buf[start:pos])
     n, pos = _count(buf, pos, end, "metadata entries")
     metadata = []
     for _ in range(n):

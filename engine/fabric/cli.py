@@ -6,8 +6,16 @@ from __future__ import annotations
 
 import json
 
-from ..cli_common import Skip, Unusable, add_report_arguments, check_input, exit_code, guarded, print_limited, \
-    print_verdict
+from ..cli_common import (
+    Skip,
+    Unusable,
+    add_report_arguments,
+    check_input,
+    exit_code,
+    guarded,
+    print_limited,
+    print_verdict,
+)
 
 
 def register(sub) -> None:

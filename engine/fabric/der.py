@@ -118,9 +118,9 @@ _P256_HALF_N_INT = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC6
 _P256_HALF_N = _P256_HALF_N_INT.to_bytes(32, "big")
 
 
-# Below this many signatures ``decode_ecdsa_sigs`` reads them one by one: the column code's thirty-odd numpy
-# calls cost about 60 us whatever the batch (thread CPU medians, A/B interleaved: 60 signatures 56 against
-# 119 us, 128 about even, 256 138 against 98 us).
+# Below this many signatures ``decode_ecdsa_sigs`` reads them one by one (and Numba is not imported): the
+# numpy column code the kernel replaced cost about 60 us whatever the batch (thread CPU medians, A/B
+# interleaved: 60 signatures 56 against 119 us, 128 about even, 256 138 against 98 us).
 FEW_SIGS = 128
 
 
@@ -128,7 +128,7 @@ def decode_ecdsa_sigs(sigs: list[bytes]):
     """Vectorised ``decode_ecdsa_sig`` over a batch: (r||s (N, 64) uint8, ok (N,) bool, high (N,) bool).
     ``ok`` holds exactly where ``decode_ecdsa_sig`` would accept (tests compare both paths with it);
     ``high`` marks s > n/2 for P-256.  Rows that fail are zeros."""
-    return decode_each(sigs) if len(sigs) < FEW_SIGS else decode_columns(sigs)
+    return decode_each(sigs) if len(sigs) < FEW_SIGS else decode_kernel(sigs)
 
 
 def decode_each(sigs: list[bytes]):
@@ -171,39 +171,10 @@ def decode_each(sigs: list[bytes]):
     return out, np.array(ok, dtype=bool), np.array(high, dtype=bool)
 
 
-def decode_columns(sigs: list[bytes]):
-    """``decode_ecdsa_sigs`` in columns: integers are copied out per (len r, len s) group, a handful in
-    practice: 9,000 signatures took about 3 ms here, a loop over ``decode_ecdsa_sig`` about 20 ms."""
-    import numpy as np
+def decode_kernel(sigs: list[bytes]):
+    """``decode_ecdsa_sigs`` by the Numba kernel (``kernels.fabric_der``): 2,048 signatures took 436 us in
+    the numpy columns it replaced, about 150 us here with the copy into one buffer (thread CPU medians)."""
+    from .._inputs import flatten
+    from ..kernels.fabric_der import decode_ecdsa_der
 
-    from .._inputs import fixed_width
-
-    W = 72  # 2 + 2 * (2 + 33): the longest DER of two 256-bit integers
-    n = len(sigs)
-    buf, lens = fixed_width(sigs, W)
-    rows = np.arange(n)
-    rl = buf[:, 3].astype(np.intp)
-    si = np.minimum(4 + rl, W - 4)  # where s's tag must be (clipped so the reads stay inside)
-    sl = buf[rows, si + 1].astype(np.intp)
-    ok = ((lens >= 8) & (lens <= W) & (buf[:, 0] == 0x30) & (buf[:, 1] == lens - 2) & (buf[:, 2] == 0x02)
-          & (rl >= 1) & (rl <= 33) & (4 + rl == si) & (buf[rows, si] == 0x02) & (sl >= 1) & (sl <= 33)
-          & (6 + rl + sl == lens))
-    for first, second, ln in ((buf[:, 4], buf[:, 5], rl), (buf[rows, si + 2], buf[rows, si + 3], sl)):
-        # positive, minimal (a leading zero only before a byte >= 0x80), and at most 256 bits
-        ok &= (first < 0x80) & ~((ln > 1) & (first == 0) & (second < 0x80)) & ((ln < 33) | (first == 0))
-    out = np.zeros((n, 64), dtype=np.uint8)
-    shape = np.where(ok, rl * 64 + sl, -1)
-    for key in np.unique(shape).tolist():
-        if key < 0:
-            continue
-        idx = np.flatnonzero(shape == key)
-        r_len, s_len = divmod(key, 64)
-        tr, ts = min(r_len, 32), min(s_len, 32)
-        out[idx, 32 - tr:32] = buf[idx, 4 + r_len - tr:4 + r_len]
-        out[idx, 64 - ts:] = buf[idx, 6 + r_len + s_len - ts:6 + r_len + s_len]
-    s = out[:, 32:]
-    h = np.frombuffer(_P256_HALF_N, dtype=np.uint8)
-    diff = s != h
-    first = diff.argmax(axis=1)
-    high = ok & diff.any(axis=1) & (s[rows, first] > h[first])
-    return out, ok, high
+    return decode_ecdsa_der(*flatten(sigs))

@@ -12,6 +12,7 @@ the threads never ran at once: the gain over block windows is not shown there (R
 """
 from __future__ import annotations
 
+import time
 from collections import deque
 
 from ..native_threads import resolve_threads
@@ -79,6 +80,11 @@ class Stream:
         self.taken = len(work.sigs)
 
     def _cut(self, work) -> None:
+        if self.pool is not None:
+            # The helper needs the GIL back after each native call (hash, verify); while this thread runs
+            # Python it would wait up to the interpreter's switch interval (5 ms) for it.  Offering it
+            # here, every CUT_EVERY envelopes (a few hundred us of parsing), bounds that wait.
+            time.sleep(0)
         if len(self.loose) + len(work.sigs) - self.taken < self.chunk:
             return
         self.chunk = min(2 * self.chunk, CHUNK_SIGS)

@@ -21,8 +21,11 @@ int lv_ed25519_sign(const uint8_t *seeds, const uint8_t *msg_buf, size_t msg_len
 int lv_ed25519_pubkeys(const uint8_t *seeds, size_t n, uint8_t *keys);
 int lv_ed25519_sha512(const uint8_t *msg_buf, size_t msg_len, const int64_t *offsets, size_t n, uint8_t *out);
 int lv_ed25519_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
+int lv_ed25519_test_fe64(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
 int lv_ed25519_test_sc(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
 int lv_ed25519_test_ge(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
+int lv_ed25519_test_challenges(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
+                               const int64_t *offsets, size_t n, uint8_t *out);
 int lv_ed25519_test_decode_many(const uint8_t *encs, size_t n, uint8_t *ok, uint8_t *reenc);
 int lv_ed25519_test_batch_equation(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
                                    const int64_t *offsets, const uint8_t *rand16, size_t n, uint8_t *scratch,
@@ -31,5 +34,6 @@ int lv_ed25519_test_batch_equation(const uint8_t *keys, const uint8_t *sigs, con
 #define LV_ED25519_PATH_PORTABLE ...
 #define LV_ED25519_PATH_IFMA8 ...
 #define LV_ED25519_PATH_AVX2 ...
+#define LV_ED25519_PATH_ADX ...
 int lv_ed25519_best_path(void);
 int lv_ed25519_path_ok(int path);

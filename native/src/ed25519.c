@@ -22,10 +22,14 @@
 #include "ed25519_field_impl.h"
 #include "ed25519_field_ifma_impl.h"
 #include "ed25519_field_avx2_impl.h"
+#include "ed25519_sha512_avx2_impl.h"
+#include "ed25519_field_adx_impl.h"
 #include "ed25519_scalar_impl.h"
 #include "ed25519_group_impl.h"
+#include "ed25519_group_adx_impl.h"
 #include "ed25519_msm_impl.h"
 #include "ed25519_msm_ifma_impl.h"
+#include "ed25519_msm_adx_impl.h"
 #include "ed25519_scheme_impl.h"
 #include "ed25519_batch_impl.h"
 
@@ -40,12 +44,15 @@ static int ed_offsets_ok(const uint8_t *msg_buf, size_t msg_len, const int64_t *
 
 /* Paths, chosen the way hash.c chooses them: the first path in ED_PATH_ORDER that this build has and the
  * CPU reports (under lv_cpu_features' mask, so LEDGERVAL_CPU_FEATURES).  One core of the AMD EPYC target,
- * us a signature, 32-byte messages (benches/bench_native_ed25519.py, 2026-12-03, medians of 2 runs, noisy
- * shared machine):
- *                         batch of 64    single
- *   IFMA x8 (decoding, tables, multi-scalar columns)   5.5     28.2
- *   portable 5x51                                      16.1    32.2 */
-static const int ED_PATH_ORDER[] = {LV_ED25519_PATH_IFMA8, LV_ED25519_PATH_AVX2, LV_ED25519_PATH_PORTABLE};
+ * us a signature, 32-byte messages (benches/ed25519_stages.c, 1,024 signatures in sub-batches of 128, keys
+ * not cached / cached, thread CPU time, medians of 15, 2026-12-04, shared machine at load 3-4):
+ *                                                        batch          single
+ *   IFMA x8 (decoding, tables, multi-scalar columns)     4.6 / 3.9      28
+ *   ADX (AVX2 decoding, 4x64 MULX field for the rest)    9.6 / 6.9      23
+ *   AVX2 (AVX2 decoding, 5x51 for the rest)              13.2 / 9.5     30
+ *   portable 5x51                                        15.5 / 10.7    32 */
+static const int ED_PATH_ORDER[] = {LV_ED25519_PATH_IFMA8, LV_ED25519_PATH_ADX, LV_ED25519_PATH_AVX2,
+                                    LV_ED25519_PATH_PORTABLE};
 
 int lv_ed25519_path_ok(int path) {
     if (path == LV_ED25519_PATH_PORTABLE) return 1;
@@ -57,6 +64,12 @@ int lv_ed25519_path_ok(int path) {
 #endif
 #ifdef ED_HAVE_AVX2
     if (path == LV_ED25519_PATH_AVX2) return (lv_cpu_features() & LV_CPU_AVX2) != 0;
+#endif
+#if defined(ED_HAVE_AVX2) && defined(ED_HAVE_ADX)
+    if (path == LV_ED25519_PATH_ADX) {
+        const uint32_t need = LV_CPU_AVX2 | LV_CPU_BMI2 | LV_CPU_ADX;
+        return (lv_cpu_features() & need) == need;
+    }
 #endif
     return 0;
 }
@@ -101,7 +114,7 @@ static void ed_verify_impl(const uint8_t *keys, const uint8_t *sigs, const uint8
             status[i] = (uint8_t)(sc_bytes_canonical(sig + 32) && okA[j] && ok[ri[j]] &&
                                   ed25519_verify_equation_var(&pts[2 * j], &pts[2 * j + 1], keys + 32 * i, sig,
                                                               ed_msg(msg_buf, offsets, i),
-                                                              (size_t)(offsets[i + 1] - offsets[i])));
+                                                              (size_t)(offsets[i + 1] - offsets[i]), path));
         }
     }
 }
@@ -126,14 +139,24 @@ int lv_ed25519_verify_slots(const uint8_t *keys, const uint8_t *sigs, const uint
     return LV_OK;
 }
 
-/* The niels sections of the rows of keys t0..t1-1 of a fill chunk (at most ED_NIELS_GROUP). */
+/* The niels sections of the rows of keys t0..t1-1 of a fill chunk (at most ED_NIELS_GROUP): 4x64 limbs on
+ * the ADX path (ED_SLOT_NIELS64), 5x51 otherwise (ED_SLOT_NIELS). */
 static void ed_fill_niels(uint8_t *arena, const int32_t *slots, const size_t *idx, const gej *const *pts, size_t t0,
-                          size_t t1) {
+                          size_t t1, int path) {
+    uint8_t *dst[ED_NIELS_GROUP];
+    for (size_t t = t0; t < t1; t++) dst[t - t0] = arena + (size_t)slots[idx[t]] * LV_ED25519_KEYSLOT_BYTES + ED_SLOT_NIELS_TAB;
+#ifdef ED_HAVE_ADX
+    if (path == LV_ED25519_PATH_ADX) {
+        ge_niels64 tabs64[ED_NIELS_GROUP][ED_TAB_KEY];
+        ge_niels64_odd_multiples(tabs64, pts + t0, t1 - t0);
+        for (size_t t = t0; t < t1; t++) memcpy(dst[t - t0], tabs64[t - t0], sizeof tabs64[0]);
+        return;
+    }
+#endif
+    (void)path;
     ge_niels tabs[ED_NIELS_GROUP][ED_TAB_KEY];
     ge_niels_odd_multiples(tabs, pts + t0, t1 - t0);
-    for (size_t t = t0; t < t1; t++)
-        memcpy(arena + (size_t)slots[idx[t]] * LV_ED25519_KEYSLOT_BYTES + ED_SLOT_NIELS_TAB, tabs[t - t0],
-               sizeof tabs[0]);
+    for (size_t t = t0; t < t1; t++) memcpy(dst[t - t0], tabs[t - t0], sizeof tabs[0]);
 }
 
 int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size_t arena_rows, const int32_t *slots,
@@ -164,11 +187,11 @@ int lv_ed25519_keyslots_fill(const uint8_t *keys, size_t n, uint8_t *arena, size
         ed_build_tables(tp, pp, c, use_ifma);
         for (size_t t = 0; t < c; t++) {
             uint8_t *row = arena + (size_t)slots[base + idx[t]] * LV_ED25519_KEYSLOT_BYTES;
-            uint64_t tag = ED_SLOT_KEY | (use_ifma ? 0 : ED_SLOT_NIELS);
+            uint64_t tag = ED_SLOT_KEY | (use_ifma ? 0 : path == LV_ED25519_PATH_ADX ? ED_SLOT_NIELS64 : ED_SLOT_NIELS);
             memcpy(row + ED_SLOT_A, pp[t], sizeof(gej));
             memcpy(row + ED_SLOT_TAB, tabs[t], sizeof tabs[t]);
             if (!use_ifma && (t % ED_NIELS_GROUP == ED_NIELS_GROUP - 1 || t == c - 1))
-                ed_fill_niels(arena, slots + base, idx, pp, t - t % ED_NIELS_GROUP, t + 1);
+                ed_fill_niels(arena, slots + base, idx, pp, t - t % ED_NIELS_GROUP, t + 1, path);
             memcpy(row, &tag, 8);
         }
     }
@@ -185,7 +208,8 @@ static void ed_batch_setup(ed_batch_run *run, ed_batch_ctx *ctx, uint8_t *scratc
     run->items = (ed_batch_item *)(void *)(scratch + ((64 - ((uintptr_t)scratch & 63)) & 63));
     run->naf_t = (int8_t *)(void *)(run->items + batch_size);
     ed_batch_ctx c = {run->keys, run->msg_buf ? run->msg_buf : (const uint8_t *)"", run->sigs, run->offsets,
-                      run->status, run->items, run->naf_t, run->stride, run->use_ifma};
+                      run->status, run->items, run->naf_t, run->stride, run->use_ifma,
+                      run->path == LV_ED25519_PATH_ADX};
     *ctx = c;
 }
 
@@ -283,6 +307,66 @@ int lv_ed25519_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out)
     }
     fe_tobytes(out, &r);
     return ret;
+}
+
+/* The ADX path's 4x64 field on 32-byte little-endian inputs, all 256 bits used (any value below 2^256, as
+ * the field's functions accept); the result is canonical.  Ops: 0 a b, 1 a^2, 2 a + b, 3 a - b, 4 a c for
+ * c = b's low 32 bits, 5 1/a, 6 a^((p-5)/8), 7 a through the 5x51 form and back, 8 (a + b)(a - b) from
+ * unreduced sums, 9 Montgomery's trick over a, b and a b (the sum of the inverses), 10 a + b and 11 a - b by
+ * the lazy forms (b must be tight, else LV_EMISUSE), 12 a b and 13 a^2 as computed (not canonical: the
+ * caller checks the tight bound).  LV_EBADPATH without BMI2 and ADX (the instructions would fault). */
+int lv_ed25519_test_fe64(int op, const uint8_t *a, const uint8_t *b, uint8_t *out) {
+    if (!a || !b || !out || op < 0 || op > 13) return LV_EMISUSE;
+#ifdef ED_HAVE_ADX
+    if (!lv_ed25519_path_ok(LV_ED25519_PATH_ADX)) return LV_EBADPATH;
+    fe64 x, y, r;
+    fe t;
+    memcpy(x.n, a, 32);   /* x86-64 is little-endian, as the inputs */
+    memcpy(y.n, b, 32);
+    if ((op == 10 || op == 11) && !fe64_tight(&y)) return LV_EMISUSE;
+    switch (op) {
+    case 0: fe64_mul(&r, &x, &y); break;
+    case 1: fe64_sq(&r, &x); break;
+    case 2: fe64_add(&r, &x, &y); break;
+    case 3: fe64_sub(&r, &x, &y); break;
+    case 4: fe64_mul_small(&r, &x, (uint32_t)y.n[0]); break;
+    case 5: fe64_invert(&r, &x); break;
+    case 6: fe_from_fe64(&t, &x); fe_pow22523_adx(&t, &t); fe64_from_fe(&r, &t); break;
+    case 7: fe_from_fe64(&t, &x); fe64_from_fe(&r, &t); break;
+    case 8: { fe64 s, d; fe64_add(&s, &x, &y); fe64_sub(&d, &x, &y); fe64_mul(&r, &s, &d); } break;
+    case 9: { fe64 s[3], inv[3], scratch[3]; s[0] = x; s[1] = y; fe64_mul(&s[2], &x, &y);
+              fe64_batch_invert(inv, s, scratch, 3); fe64_add(&r, &inv[0], &inv[1]); fe64_add(&r, &r, &inv[2]); } break;
+    case 10: fe64_add_lazy(&r, &x, &y); break;
+    case 11: fe64_sub_lazy(&r, &x, &y); break;
+    case 12: case 13:
+        if (op == 12) fe64_mul(&r, &x, &y);
+        else fe64_sq(&r, &x);
+        memcpy(out, r.n, 32);
+        return 1;
+    }
+    fe_from_fe64(&t, &r);
+    fe_tobytes(out, &t);
+    return 1;
+#else
+    return LV_EBADPATH;
+#endif
+}
+
+/* The batch verifier's challenges SHA-512(R || A || M) mod L of items 0..n-1 (n <= LV_ED25519_BATCH_MAX),
+ * computed as the path in use computes them (four lanes at once on the AVX2 and ADX paths): 32 bytes each,
+ * little-endian. */
+int lv_ed25519_test_challenges(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
+                               const int64_t *offsets, size_t n, uint8_t *out) {
+    scalar ks[LV_ED25519_BATCH_MAX];
+    size_t idx[LV_ED25519_BATCH_MAX];
+    if (n == 0) return LV_OK;
+    if (n > LV_ED25519_BATCH_MAX || !keys || !sigs || !out) return LV_EMISUSE;
+    if (!ed_offsets_ok(msg_buf, msg_len, offsets, n)) return LV_EBADOFFSETS;
+    ed_batch_run run = {keys, sigs, msg_buf, NULL, NULL, offsets, NULL, NULL, NULL, NULL, 0, 0, ed_path()};
+    for (size_t i = 0; i < n; i++) idx[i] = i;
+    ed_batch_challenges(&run, idx, n, ks);
+    for (size_t i = 0; i < n; i++) sc_to_bytes(out + 32 * i, &ks[i]);
+    return LV_OK;
 }
 
 /* Decodes n <= 64 encodings with the batched decoder (the lanes of the path in use): ok[i] and the

@@ -39,8 +39,11 @@ int lv_ed25519_sha512(const uint8_t *msg_buf, size_t msg_len, const int64_t *off
 
 /* Test-only entry points that reach the field, scalar and group layers. */
 int lv_ed25519_test_fe(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
+int lv_ed25519_test_fe64(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
 int lv_ed25519_test_sc(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
 int lv_ed25519_test_ge(int op, const uint8_t *a, const uint8_t *b, uint8_t *out);
+int lv_ed25519_test_challenges(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
+                               const int64_t *offsets, size_t n, uint8_t *out);
 int lv_ed25519_test_decode_many(const uint8_t *encs, size_t n, uint8_t *ok, uint8_t *reenc);
 int lv_ed25519_test_batch_equation(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msg_buf, size_t msg_len,
                                    const int64_t *offsets, const uint8_t *rand16, size_t n, uint8_t *scratch,
@@ -49,12 +52,15 @@ int lv_ed25519_test_batch_equation(const uint8_t *keys, const uint8_t *sigs, con
 
 /* Paths (ed25519.c's measured ED_PATH_ORDER): IFMA8 decodes points, builds tables and runs the batch
  * equation's columns eight lanes per AVX-512 IFMA vector; AVX2 is the portable code with point decoding's
- * square roots eight at a time (two sets of four AVX2 lanes); PORTABLE is the 5x51 C code.  best_path: the
+ * square roots eight at a time (two sets of four AVX2 lanes); ADX is the AVX2 path with the batch equation,
+ * its tables and the decoder's leftover square roots on a 4x64 MULX/ADCX/ADOX field (BMI2 and ADX);
+ * PORTABLE is the 5x51 C code.  best_path: the
  * one the entry points use now (honouring lv_cpu_features' mask); path_ok: whether this CPU and build have
  * it. */
 #define LV_ED25519_PATH_PORTABLE 0
 #define LV_ED25519_PATH_IFMA8 1
 #define LV_ED25519_PATH_AVX2 2
+#define LV_ED25519_PATH_ADX 3
 int lv_ed25519_best_path(void);
 int lv_ed25519_path_ok(int path);
 

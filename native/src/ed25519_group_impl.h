@@ -203,37 +203,56 @@ static int gej_from_bytes_var(gej *r, const uint8_t s[32]) {
     return ge_decode_end_var(r, &st, &pw, s);
 }
 
-/* Decodes n encodings: ok[i] = 1 and *out[i] set when enc[i] decodes (same policy and results as
- * gej_from_bytes_var); the exponentiations run eight at a time on the IFMA8 path, eight (two sets of four) on the
- * AVX2 path (path: an LV_ED25519_PATH_* the CPU has), the rest one by one. */
-static void ge_decode_many_var(gej *const *out, uint8_t *ok, const uint8_t *const *enc, size_t n, int path) {
-    size_t i = 0;
-    size_t lanes = 1;
+/* How many exponentiations the decoder runs together with m left: eight on IFMA or AVX2 lanes, else one
+ * (on the ADX path on the 4x64 field).  Tried on the ADX path: ten at a time, eight AVX2 lanes beside one to
+ * four 4x64 MULX chains in the same loop (the integer units idle while the vector ones work): 1.23-1.43 us a
+ * point against 1.26-1.33 for the lanes alone (benches/ed25519_stages.c, AVX2 tier, min of 15, two
+ * interleaved runs, 2026-12-04): the two kinds of work share more of the core than they leave free. */
+static size_t ge_decode_lanes(int path, size_t m) {
 #ifdef ED_HAVE_IFMA
-    if (path == LV_ED25519_PATH_IFMA8) lanes = 8;
+    if (path == LV_ED25519_PATH_IFMA8 && m >= 8) return 8;
 #endif
 #ifdef ED_HAVE_AVX2
-    if (path == LV_ED25519_PATH_AVX2) lanes = 8;
+    if ((path == LV_ED25519_PATH_AVX2 || path == LV_ED25519_PATH_ADX) && m >= 8) return 8;
 #endif
     (void)path;
-    for (; lanes > 1 && i + lanes <= n; i += lanes) {
-        ge_decode_state st[8];
-        fe base[8], pw[8];
+    (void)m;
+    return 1;
+}
+
+/* base^((p-5)/8) for the lanes ge_decode_lanes chose. */
+static void ge_decode_pow_var(fe *pw, const fe *base, size_t lanes, int path) {
+#ifdef ED_HAVE_IFMA
+    if (lanes == 8 && path == LV_ED25519_PATH_IFMA8) { fe_pow22523_x8(pw, base); return; }
+#endif
+#ifdef ED_HAVE_ADX
+    if (lanes == 1 && path == LV_ED25519_PATH_ADX) { fe_pow22523_adx(pw, base); return; }
+#endif
+#ifdef ED_HAVE_AVX2
+    if (lanes == 8) { fe_pow22523_x4x2(pw, base); return; }
+#endif
+    (void)path;
+    fe_pow22523(pw, base);
+}
+
+/* Decodes n encodings: ok[i] = 1 and *out[i] set when enc[i] decodes (same policy and results as
+ * gej_from_bytes_var), the exponentiations running as many together as the path's lanes allow
+ * (ge_decode_lanes; path: an LV_ED25519_PATH_* the CPU has). */
+static void ge_decode_many_var(gej *const *out, uint8_t *ok, const uint8_t *const *enc, size_t n, int path) {
+    enum { MAXL = 16 };
+    for (size_t i = 0; i < n;) {
+        size_t lanes = ge_decode_lanes(path, n - i);
+        ge_decode_state st[MAXL];
+        fe base[MAXL], pw[MAXL];
         for (size_t j = 0; j < lanes; j++) {
             ge_decode_begin(&st[j], enc[i + j]);
             base[j] = st[j].base;
         }
-#ifdef ED_HAVE_IFMA
-        if (path == LV_ED25519_PATH_IFMA8) fe_pow22523_x8(pw, base);
-#endif
-#ifdef ED_HAVE_AVX2
-        if (path == LV_ED25519_PATH_AVX2) fe_pow22523_x4x2(pw, base);
-#endif
+        ge_decode_pow_var(pw, base, lanes, path);
         for (size_t j = 0; j < lanes; j++)
             ok[i + j] = (uint8_t)ge_decode_end_var(out[i + j], &st[j], &pw[j], enc[i + j]);
+        i += lanes;
     }
-    for (; i < n; i++) ok[i] = (uint8_t)gej_from_bytes_var(out[i], enc[i]);
 }
-
 
 #endif

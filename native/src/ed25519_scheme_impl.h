@@ -15,9 +15,10 @@ static void ed25519_challenge(scalar *k, const uint8_t R[32], const uint8_t A[32
     sc_from_bytes64(k, h);
 }
 
-/* Cofactored: [8]([S]B - [k]A - R) = O, for decoded A and R and S < L (the callers check it first). */
+/* Cofactored: [8]([S]B - [k]A - R) = O, for decoded A and R and S < L (the callers check it first); the
+ * double multiplication on the 4x64 field when path is LV_ED25519_PATH_ADX. */
 static int ed25519_verify_equation_var(const gej *A, const gej *R, const uint8_t pk[32], const uint8_t sig[64],
-                                       const uint8_t *m, size_t mlen) {
+                                       const uint8_t *m, size_t mlen, int path) {
     gej negA, P;
     scalar S, k;
     ge_p1p1 t;
@@ -25,7 +26,12 @@ static int ed25519_verify_equation_var(const gej *A, const gej *R, const uint8_t
     sc_from_bytes_raw(&S, sig + 32);
     ed25519_challenge(&k, sig, pk, m, mlen);
     gej_neg(&negA, A);
-    ge_double_scalarmult_var(&P, &negA, &k, &S);
+#ifdef ED_HAVE_ADX
+    if (path == LV_ED25519_PATH_ADX) ge64_double_scalarmult_var(&P, &negA, &k, &S);
+    else
+#endif
+        ge_double_scalarmult_var(&P, &negA, &k, &S);
+    (void)path;
     gej_to_cached(&Rc, R);
     gej_sub_cached(&t, &P, &Rc);
     ge_p1p1_to_gej(&P, &t);
@@ -37,7 +43,7 @@ static int ed25519_verify_one_var(const uint8_t pk[32], const uint8_t sig[64], c
     gej A, R;
     if (!sc_bytes_canonical(sig + 32)) return 0;
     if (!gej_from_bytes_var(&A, pk) || !gej_from_bytes_var(&R, sig)) return 0;
-    return ed25519_verify_equation_var(&A, &R, pk, sig, m, mlen);
+    return ed25519_verify_equation_var(&A, &R, pk, sig, m, mlen, LV_ED25519_PATH_PORTABLE);
 }
 
 typedef struct {
@@ -48,6 +54,7 @@ typedef struct {
     const int8_t *naf_t;           /* transposed digits for the IFMA check, see ed25519_batch_check_ifma_var */
     size_t naf_stride;
     int use_ifma;
+    int use_adx;                   /* the 4x64 MULX/ADX check (ed25519_batch_check_adx_var) */
 } ed_batch_ctx;
 
 /* The eight-lane check pays about 2.2 scalar doublings per bit whatever the size, the scalar one about 8
@@ -58,6 +65,9 @@ static int ed25519_batch_check_any_var(const ed_batch_ctx *c, size_t lo, size_t 
 #ifdef ED_HAVE_IFMA
     if (c->use_ifma && hi - lo >= ED_IFMA_CHECK_MIN)
         return ed25519_batch_check_ifma_var(c->items, c->naf_t, c->naf_stride, lo, hi);
+#endif
+#ifdef ED_HAVE_ADX
+    if (c->use_adx) return ed25519_batch_check_adx_var(c->items, lo, hi);
 #endif
     return ed25519_batch_check_var(c->items, lo, hi);
 }
@@ -75,7 +85,8 @@ static void ed25519_batch_bisect_var(const ed_batch_ctx *c, size_t lo, size_t hi
         size_t i = it->index;
         c->status[i] = (uint8_t)ed25519_verify_equation_var(&it->A, &it->R, c->keys + 32 * i, c->sigs + 64 * i,
                                                             c->msgs + c->offsets[i],
-                                                            (size_t)(c->offsets[i + 1] - c->offsets[i]));
+                                                            (size_t)(c->offsets[i + 1] - c->offsets[i]),
+                                                            c->use_adx ? LV_ED25519_PATH_ADX : LV_ED25519_PATH_PORTABLE);
         return;
     }
     size_t mid = lo + (hi - lo) / 2;

@@ -27,4 +27,25 @@
     "movq 16(%[a]), %%rdx\n\t" "mulxq %%rdx, %[lo], %[hi]\n\t" "adcq %[lo], %[t4]\n\t" "adcq %[hi], %[t5]\n\t" \
     "movq 24(%[a]), %%rdx\n\t" "mulxq %%rdx, %[lo], %[hi]\n\t" "adcq %[lo], %[t6]\n\t" "adcq %[hi], %[t7]\n\t"
 
+/* The 512-bit product of two 4x64 values, a row of MULX per limb of b with the low halves on the CF chain
+ * (ADCX) and the high halves on the OF chain (ADOX): 16 MULX.  The same operand names as LV_MULX_SQR512,
+ * plus b (by address).  Used by the secp256k1 and Ed25519 4x64 fields. */
+#define LV_MULX_ROW(OFF, T0, T1, T2, T3, T4)                                                                 \
+    "movq " OFF "(%[b]), %%rdx\n\t" "xorl %k[" T4 "], %k[" T4 "]\n\t"                                    \
+    "mulxq 0(%[a]), %[lo], %[hi]\n\t" "adcxq %[lo], %[" T0 "]\n\t" "adoxq %[hi], %[" T1 "]\n\t"          \
+    "mulxq 8(%[a]), %[lo], %[hi]\n\t" "adcxq %[lo], %[" T1 "]\n\t" "adoxq %[hi], %[" T2 "]\n\t"          \
+    "mulxq 16(%[a]), %[lo], %[hi]\n\t" "adcxq %[lo], %[" T2 "]\n\t" "adoxq %[hi], %[" T3 "]\n\t"         \
+    "mulxq 24(%[a]), %[lo], %[hi]\n\t" "adcxq %[lo], %[" T3 "]\n\t" "adoxq %[hi], %[" T4 "]\n\t"         \
+    "movl $0, %k[lo]\n\t" "adcxq %[lo], %[" T4 "]\n\t"
+
+#define LV_MULX_MUL512 \
+    "movq 0(%[b]), %%rdx\n\t" \
+    "mulxq 0(%[a]), %[t0], %[t1]\n\t" \
+    "mulxq 8(%[a]), %[lo], %[t2]\n\t" "addq %[lo], %[t1]\n\t" \
+    "mulxq 16(%[a]), %[lo], %[t3]\n\t" "adcq %[lo], %[t2]\n\t" \
+    "mulxq 24(%[a]), %[lo], %[t4]\n\t" "adcq %[lo], %[t3]\n\t" "adcq $0, %[t4]\n\t" \
+    LV_MULX_ROW("8", "t1", "t2", "t3", "t4", "t5") \
+    LV_MULX_ROW("16", "t2", "t3", "t4", "t5", "t6") \
+    LV_MULX_ROW("24", "t3", "t4", "t5", "t6", "t7")
+
 #endif

@@ -24,16 +24,6 @@ typedef struct { uint64_t n[4]; } fe4;
 static const fe4 FE4_BETA = {{0xC1396C28719501EEULL, 0x9CF0497512F58995ULL, 0x6E64479EAC3434E9ULL,
                               0x7AE96A2B657C0710ULL}};
 
-/* One row of the 4x4 product: t[T0..T4] += a * b[OFF/8], low halves on CF (ADCX), high halves on OF
- * (ADOX); T4 starts at zero (the xor also clears both flags). */
-#define FE4_ROW(OFF, T0, T1, T2, T3, T4)                                                                   \
-    "movq " OFF "(%[b]), %%rdx\n\t" "xorl %k[" T4 "], %k[" T4 "]\n\t"                                    \
-    "mulxq 0(%[a]), %[lo], %[hi]\n\t" "adcxq %[lo], %[" T0 "]\n\t" "adoxq %[hi], %[" T1 "]\n\t"          \
-    "mulxq 8(%[a]), %[lo], %[hi]\n\t" "adcxq %[lo], %[" T1 "]\n\t" "adoxq %[hi], %[" T2 "]\n\t"          \
-    "mulxq 16(%[a]), %[lo], %[hi]\n\t" "adcxq %[lo], %[" T2 "]\n\t" "adoxq %[hi], %[" T3 "]\n\t"         \
-    "mulxq 24(%[a]), %[lo], %[hi]\n\t" "adcxq %[lo], %[" T3 "]\n\t" "adoxq %[hi], %[" T4 "]\n\t"         \
-    "movl $0, %k[lo]\n\t" "adcxq %[lo], %[" T4 "]\n\t"
-
 /* t0..t7 (512 bits) -> t0..t3 mod p, weakly reduced.  The high half h (4 limbs) folds in as h*C (C =
  * 2^256 mod p, 33 bits): the low half plus h*C is below 2^256 + 2^290, its top limb t (< 2^34) folds in
  * again as t*C (< 2^67), and a last carry out of 2^256 (then the value is below 2^67) adds C once more
@@ -53,14 +43,7 @@ static const fe4 FE4_BETA = {{0xC1396C28719501EEULL, 0x9CF0497512F58995ULL, 0x6E
 static inline __attribute__((always_inline)) void fe4_mul(fe4 *r, const fe4 *a, const fe4 *b) {
     uint64_t t0, t1, t2, t3, t4, t5, t6, t7, lo, hi;
     __asm__(
-        "movq 0(%[b]), %%rdx\n\t"
-        "mulxq 0(%[a]), %[t0], %[t1]\n\t"
-        "mulxq 8(%[a]), %[lo], %[t2]\n\t" "addq %[lo], %[t1]\n\t"
-        "mulxq 16(%[a]), %[lo], %[t3]\n\t" "adcq %[lo], %[t2]\n\t"
-        "mulxq 24(%[a]), %[lo], %[t4]\n\t" "adcq %[lo], %[t3]\n\t" "adcq $0, %[t4]\n\t"
-        FE4_ROW("8", "t1", "t2", "t3", "t4", "t5")
-        FE4_ROW("16", "t2", "t3", "t4", "t5", "t6")
-        FE4_ROW("24", "t3", "t4", "t5", "t6", "t7")
+        LV_MULX_MUL512
         FE4_REDUCE
         : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5),
           [t6] "=&r"(t6), [t7] "=&r"(t7), [lo] "=&r"(lo), [hi] "=&r"(hi)
