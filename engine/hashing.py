@@ -26,11 +26,17 @@ BACKENDS = ("auto", "numba", "native", "reference")
 
 def _native():
     """The native hash wrapper module, or None when the compiled module lacks it."""
+    if _NATIVE:  # asked several times a block: the import statement alone costs ~1 us a call
+        return _NATIVE[0]
     try:
         from ledgerval.native import hashes
     except ImportError:  # pragma: no cover - unbuilt checkout
         return None
-    return hashes if hashes.available() else None
+    _NATIVE.append(hashes if hashes.available() else None)
+    return _NATIVE[0]
+
+
+_NATIVE: list = []  # [module or None] once asked
 
 
 def _backend(backend: str) -> str:

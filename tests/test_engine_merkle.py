@@ -164,3 +164,16 @@ def test_misuse_and_edges():
     assert merkle_root("sha256", [], "rfc6962") == ref.root("sha256", [], "rfc6962")
     assert merkle_root("sha256", [], "rfc6962", backend="reference") == ref.root("sha256", [], "rfc6962")
     assert ledgerval.merkle_proof is merkle_proof and ledgerval.verify_merkle_proof is verify_merkle_proof
+
+
+@pytest.mark.parametrize("n,twin", [(4, 2), (20, 6), (5000, 4096)])
+def test_mutated_flag_on_every_level_path(n, twin):
+    # a tree's levels go through hashlib (<= 4 pairs), one direct native call, or the thread pool (large
+    # levels at threads > 1): each must report a pair of equal nodes
+    rng = random.Random(2459)
+    leaves = [rng.randbytes(32) for _ in range(n)]
+    leaves[twin + 1] = leaves[twin]
+    want = ref.bitcoin_root("sha256d", leaves)
+    for threads in (1, 2):
+        assert merkle_root_mutated("sha256d", leaves, threads=threads) == want
+        assert merkle_root("sha256d", leaves, "bitcoin", threads=threads) == want[0]
