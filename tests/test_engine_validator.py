@@ -302,3 +302,16 @@ def test_threads_do_not_change_the_verdict():
     r1 = Validator("ed25519-sha256", validators=chain.validators, threads=1).validate_block(chain.blocks[0])
     r2 = Validator("ed25519-sha256", validators=chain.validators, threads=2).validate_block(chain.blocks[0])
     assert _codes(r1) == _codes(r2) and r1.errors
+
+
+@pytest.mark.parametrize("suite", ["secp256k1-sha256", "ed25519-sha256"])
+def test_validator_keys_checked_every_time(suite):
+    # key checks are remembered per (scheme, key bytes): a bad key is refused by every Validator built
+    # over it, a good one accepted, and one key's verdict never stands for another's
+    chain = generate_chain(suite, blocks=1, txs=1, validators=2, seed=7)
+    good = list(chain.validators)
+    bad = bytes([good[0][0] ^ 0xFF]) + good[0][1:] if suite.startswith("secp") else b"\xff" * 31 + b"\x7f"
+    for _ in range(2):
+        assert Validator(suite, validators=good).validators == good
+        with pytest.raises(InvalidArgument, match="not a valid"):
+            Validator(suite, validators=[good[0], bad])
