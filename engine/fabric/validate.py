@@ -77,7 +77,8 @@ class Chunk:
         cols = list(zip(*items)) if items else [()] * 6
         self.msgs = cols[4]
         uniq: dict[bytes, int] = {}
-        self.cidx = np.fromiter((uniq.setdefault(c, len(uniq)) for c in cols[3]), dtype=np.intp, count=n)
+        put = uniq.setdefault
+        self.cidx = np.array([put(c, len(uniq)) for c in cols[3]], dtype=np.intp)
         self.creators = list(uniq)
         self.idents = [state.identities.get(c) for c in self.creators]
         ukind = np.array([_NONE if i.error else (_P256 if i.cert.scheme == "ecdsa-p256" else _SM2)
