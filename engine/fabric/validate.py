@@ -17,6 +17,7 @@ the benchmark's generated ledger that took the Python part around verification f
 from __future__ import annotations
 
 import hashlib
+from itertools import accumulate
 
 import numpy as np
 
@@ -152,6 +153,11 @@ def by_length(plan: Plan, messages: list[bytes]):
     longest: in order, the real ledger's 80 took 507 us, shortest first 187 us; a chunk of 2,048 of the
     generated ledger 1,014 against 723 us (thread CPU medians of 30, one thread)."""
     n = len(messages)
+    if n < 256:  # sorted() on Python ints beats three numpy calls for a few (80 on the real ledger: 6 us)
+        order = sorted(range(n), key=[len(m) for m in messages].__getitem__)
+        rows = np.empty(n, dtype=np.int64)
+        rows[order] = range(n)
+        return plan.hashes("sha256", [messages[i] for i in order]), rows
     order = np.argsort(np.fromiter(map(len, messages), dtype=np.int64, count=n), kind="stable")
     rows = np.empty(n, dtype=np.int64)
     rows[order] = np.arange(n, dtype=np.int64)
@@ -170,7 +176,7 @@ class Window:
         if chunks is None:
             chunks = [Chunk(state, [it for w in works for it in w.sigs])]
         self.last = chunks[-1]
-        self.bounds = np.cumsum([0] + [len(w.sigs) for w in works]).tolist()
+        self.bounds = list(accumulate([len(w.sigs) for w in works], initial=0))
         if len(chunks) == 1:
             ch = chunks[0]
             self.items, self.cidx, self.creators, self.idents = ch.items, ch.cidx, ch.creators, ch.idents
