@@ -214,19 +214,24 @@ class Window:
         window's own verdicts, whatever the bounded caches drop meanwhile."""
         state, pending, pairs = self.state, {}, {}
         known: dict = {}
-        for b, work in enumerate(self.works):
-            if work.trust is None:
-                continue
-            for c in self._signers(b):
+        works, nb, b = self.works, len(self.works), 0
+        while b < nb:
+            # consecutive blocks under one config (most of a ledger) share one pass over their signers
+            trust, e = works[b].trust, b + 1
+            while e < nb and works[e].trust is trust:
+                e += 1
+            signers = sorted(set(self.cidx_list[self.bounds[b]:self.bounds[e]])) if trust is not None else ()
+            b = e
+            for c in signers:
                 ident = self.idents[c]
-                pair = (id(work.trust), c)  # the window's works hold every trust: ids stay unique
+                pair = (id(trust), c)  # the window's works hold every trust: ids stay unique
                 if ident.error is None and pair not in pairs:
-                    pairs[pair] = work.trust
-                    chained = work.trust.chains.get(self.creators[c])
+                    pairs[pair] = trust
+                    chained = trust.chains.get(self.creators[c])
                     if chained is not None:  # judged in an earlier window or run
                         known[pair] = chained
                         continue
-                    for path in work.trust.paths_of(self.creators[c], ident):
+                    for path in trust.paths_of(self.creators[c], ident):
                         for child, issuer in path:
                             key = (child.der, issuer.der)
                             v = state.edges.known(child, issuer)
