@@ -128,15 +128,13 @@ def verify(keys, msg_buf, msg_offsets, sigs, *, threads: int | None = None, meth
     if n == 0:
         return status.view(bool)
     use_batch = method == "batch" or (method == "auto" and n >= BATCH_MIN)
-    if use_batch:
-        if rand is None:
-            rand = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16)
+    if use_batch and rand is not None:
         rand = _u8("rand", rand, 2, 16)
         if rand.shape[0] != n:
             raise InvalidArgument("rand must have one row per item")
     kp, sp, mp, stp = ffi.from_buffer(keys), ffi.from_buffer(sigs), _buf(msg_buf), ffi.from_buffer(status)
     mlen = msg_buf.shape[0]
-    rp = ffi.from_buffer(rand) if use_batch else None
+    rp = ffi.from_buffer(rand) if use_batch and rand is not None else None
     lease = None
     if cache and _SLOTS and key_cache.maxsize:
         lease = key_cache.lookup(keys, np.arange(n), n)
@@ -153,13 +151,17 @@ def verify(keys, msg_buf, msg_offsets, sigs, *, threads: int | None = None, meth
             bs = min(batch_size, b - a)
             scratch_bytes = lib.lv_ed25519_batch_scratch_bytes(bs)
             scratch = np.empty(scratch_bytes, dtype=np.uint8)
+            # each chunk draws its own multipliers: os.urandom on the calling thread alone was ~1% of a
+            # 1,024-item batch that 2 threads could not share
+            rnd = np.frombuffer(os.urandom(16 * (b - a)), np.uint8) if rp is None else None
+            r = rp + 16 * a if rp is not None else ffi.from_buffer(rnd)
             if lease is None:
                 rc = lib.lv_ed25519_verify_batch(kp + 32 * a, sp + 64 * a, mp, mlen, _offs(msg_offsets, a),
-                                                 rp + 16 * a, b - a, bs, ffi.from_buffer(scratch),
+                                                 r, b - a, bs, ffi.from_buffer(scratch),
                                                  scratch_bytes, stp + a)
             else:
                 rc = lib.lv_ed25519_verify_batch_slots(kp + 32 * a, sp + 64 * a, mp, mlen, _offs(msg_offsets, a),
-                                                       rp + 16 * a, b - a, bs, ffi.from_buffer(scratch),
+                                                       r, b - a, bs, ffi.from_buffer(scratch),
                                                        scratch_bytes, pa, rows, psl + a, stp + a)
         elif lease is None:
             rc = lib.lv_ed25519_verify(kp + 32 * a, sp + 64 * a, mp, mlen, _offs(msg_offsets, a), b - a, stp + a)
