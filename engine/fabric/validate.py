@@ -74,7 +74,7 @@ class Chunk:
 
     def __init__(self, state: LedgerState, items: list[tuple]):
         self.state, self.items = state, items
-        self.n = n = len(items)
+        self.n = len(items)
         cols = list(zip(*items)) if items else [()] * 6
         self.msgs = cols[4]
         uniq: dict[bytes, int] = {}
