@@ -167,6 +167,24 @@ def test_edge_cache_cleared_while_settling(net, tmp_path, monkeypatch):
     SHARED.clear()
 
 
+def test_config_cache_compares_the_whole_config(net):
+    # The config cache is keyed by (number, length, first bytes) and compares the whole envelope: a config
+    # that differs past its first bytes is another entry, never the cached Trust.
+    from ledgerval.fabric.identity import Identities
+    from ledgerval.fabric.parse import read_payload, split_envelope
+    from ledgerval.fabric.proto import lvfabric_pb2 as pb
+
+    data = read_payload(split_envelope(build.build_ledger(net, 1, 1)[0].envelopes[0])[0]).data
+    other = data[:-1] + bytes([data[-1] ^ 1])
+    ids = Identities()
+    assert ids.trust(data, 0) is None
+    t = ids.trust(data, 0, pb.ConfigEnvelope.FromString(data).config)
+    assert ids.trust(bytes(data), 0) is t
+    assert ids.trust(other, 0) is None and ids.trust(data, 1) is None
+    u = ids.trust(other, 0, pb.ConfigEnvelope.FromString(data).config)
+    assert u is not t and ids.trust(other, 0) is u and ids.trust(data, 0) is None
+
+
 def test_unknown_msp(net, tmp_path):
     stranger = ("Org9MSP", net.clients[0][1])
     blocks = build.build_ledger(net, BLOCKS, TXS, creator_of=lambda b, t: stranger if (b, t) == (1, 1) else None)

@@ -350,17 +350,17 @@ def _orderer_sigs(work: BlockWork, genesis: bool) -> None:
     if not md.signatures and not genesis:
         rep.add(R.MISSING_SIGNATURE, f"block {raw.number}: no orderer signature in the SIGNATURES metadata")
         return
-    hdr = None
+    prefix = None  # metadata.value || ... || header DER: the value and the header read once a block
     for k, ms in enumerate(md.signatures):
-        if not ms.signature_header:
+        shdr, sig = ms.signature_header, ms.signature
+        if not shdr:
             # BFT orderers (Fabric 2.5+) name themselves by consenter id, which needs the consenter set
             rep.skip("orderer signature by identifier header (BFT), not checked")
             continue
-        if not ms.signature:
+        if not sig:
             rep.add(R.MISSING_SIGNATURE, f"block {raw.number}: orderer signature {k} is empty")
             continue
-        shdr = pb.SignatureHeader.FromString(ms.signature_header)
-        if hdr is None:
-            hdr = raw.header_der()
-        work.sigs.append((None, R.BAD_ORDERER_SIGNATURE, k, shdr.creator, md.value + ms.signature_header + hdr,
-                          ms.signature))
+        creator = pb.SignatureHeader.FromString(shdr).creator
+        if prefix is None:
+            prefix = (md.value, raw.header_der())
+        work.sigs.append((None, R.BAD_ORDERER_SIGNATURE, k, creator, prefix[0] + shdr + prefix[1], sig))

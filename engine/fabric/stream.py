@@ -121,7 +121,8 @@ class Stream:
         if self.nsigs >= V.WINDOW_SIGS or len(self.works) >= V.WINDOW_BLOCKS:
             self._close()
         # without a helper thread nothing runs in the background: a closed window is verified here and now
-        yield from self._drain(len(self.inflight) > MAX_INFLIGHT or self.pool is None)
+        if self.inflight:  # (most blocks close no window: no generator for them)
+            yield from self._drain(len(self.inflight) > MAX_INFLIGHT or self.pool is None)
 
     def finish(self):
         self._close()

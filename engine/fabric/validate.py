@@ -17,6 +17,7 @@ the benchmark's generated ledger that took the Python part around verification f
 from __future__ import annotations
 
 import hashlib
+from itertools import accumulate
 
 import numpy as np
 
@@ -73,11 +74,12 @@ class Chunk:
 
     def __init__(self, state: LedgerState, items: list[tuple]):
         self.state, self.items = state, items
-        self.n = n = len(items)
+        self.n = len(items)
         cols = list(zip(*items)) if items else [()] * 6
         self.msgs = cols[4]
         uniq: dict[bytes, int] = {}
-        self.cidx = np.fromiter((uniq.setdefault(c, len(uniq)) for c in cols[3]), dtype=np.intp, count=n)
+        put = uniq.setdefault
+        self.cidx = np.array([put(c, len(uniq)) for c in cols[3]], dtype=np.intp)
         self.creators = list(uniq)
         self.idents = [state.identities.get(c) for c in self.creators]
         ukind = np.array([_NONE if i.error else (_P256 if i.cert.scheme == "ecdsa-p256" else _SM2)
@@ -169,7 +171,7 @@ class Window:
         if chunks is None:
             chunks = [Chunk(state, [it for w in works for it in w.sigs])]
         self.last = chunks[-1]
-        self.bounds = np.cumsum([0] + [len(w.sigs) for w in works]).tolist()
+        self.bounds = list(accumulate([len(w.sigs) for w in works], initial=0))
         if len(chunks) == 1:
             ch = chunks[0]
             self.items, self.cidx, self.creators, self.idents = ch.items, ch.cidx, ch.creators, ch.idents
@@ -207,19 +209,24 @@ class Window:
         window's own verdicts, whatever the bounded caches drop meanwhile."""
         state, pending, pairs = self.state, {}, {}
         known: dict = {}
-        for b, work in enumerate(self.works):
-            if work.trust is None:
-                continue
-            for c in self._signers(b):
+        works, nb, b = self.works, len(self.works), 0
+        while b < nb:
+            # consecutive blocks under one config (most of a ledger) share one pass over their signers
+            trust, e = works[b].trust, b + 1
+            while e < nb and works[e].trust is trust:
+                e += 1
+            signers = sorted(set(self.cidx_list[self.bounds[b]:self.bounds[e]])) if trust is not None else ()
+            b = e
+            for c in signers:
                 ident = self.idents[c]
-                pair = (id(work.trust), c)  # the window's works hold every trust: ids stay unique
+                pair = (id(trust), c)  # the window's works hold every trust: ids stay unique
                 if ident.error is None and pair not in pairs:
-                    pairs[pair] = work.trust
-                    chained = work.trust.chains.get(self.creators[c])
+                    pairs[pair] = trust
+                    chained = trust.chains.get(self.creators[c])
                     if chained is not None:  # judged in an earlier window or run
                         known[pair] = chained
                         continue
-                    for path in work.trust.paths_of(self.creators[c], ident):
+                    for path in trust.paths_of(self.creators[c], ident):
                         for child, issuer in path:
                             key = (child.der, issuer.der)
                             v = state.edges.known(child, issuer)
