@@ -57,7 +57,11 @@ TGT_AVX2 static void sm3_x8x2_rounds(__m256i V0[8], __m256i V1[8], const __m256i
     __m256i E[2] = {V0[4], V1[4]}, F[2] = {V0[5], V1[5]}, G[2] = {V0[6], V1[6]}, H[2] = {V0[7], V1[7]};
 #pragma GCC unroll 4
     for (int j = 0; j < 16; j += 4) { SM3X8X2_ROUNDS4(j, SM3X8_FF_XOR, SM3X8_FF_XOR); }
-#pragma GCC unroll 12
+/* 16 rounds a pass, not all 48 unrolled: the unrolled body (~5,000 instructions on both groups) left the
+ * kernel front-end bound and at the mercy of code layout (the same source measured 62 or 77 ns a 64-byte
+ * message between builds); 16 a pass: 58.7-59.6 ns, 65-byte spans 80-82 against 87-89 (2026-12-04, Zen 4 at
+ * the AVX2 tier, thread CPU time, best of 120 over 16,384 messages; all 48 rolled: 60 / 82). */
+#pragma GCC unroll 4
     for (int j = 16; j < 64; j += 4) { SM3X8X2_ROUNDS4(j, SM3X8_FF_MAJ, SM3X8_GG_CH); }
     __m256i *Vs[2] = {V0, V1};
     for (int g = 0; g < 2; g++) {
