@@ -80,9 +80,9 @@ def _spans(algo: str, buf: np.ndarray, offsets: np.ndarray, threads: int, backen
         return out
     if backend == "native":
         nh = _native()
-        if threads == 1 or int(offsets[n] - offsets[0]) + nh.SPAN_OVERHEAD * n < 2 * nh.SPAN_CHUNK_BYTES:
-            # no helper would be woken (hash_spans_threaded asks for one per SPAN_CHUNK_BYTES beyond the
-            # first): one direct call, without the pool's job round trip (~3 us of a warm block's ~3 calls)
+        if nh.span_helpers(offsets, threads) == 0:
+            # no helper would be woken: one direct call, without the pool's job round trip (~3 us of a warm
+            # block's ~3 calls)
             nh.hash_spans(algo, buf, offsets, out)
             return out
         return nh.hash_spans_threaded(algo, buf, offsets, threads)

@@ -84,17 +84,15 @@ def _pair_fn(algo: str, rule: str, threads: int, backend: str):
         return pairs
 
     nh = _native()
-    # Below this many pairs a level never wakes a helper (native/hashes.py asks for one per PAIRS_CHUNK
-    # pairs beyond the first), so the pool's job round trip (~6 us a call) buys nothing: one direct call on
-    # this thread costs ~3 us.  A 2,000-leaf tree has 11 levels.
-    direct_below = 2 * nh.PAIRS_CHUNK if threads > 1 else 1 << 62
+    # A level that wakes no helper (nh.pair_helpers) gains nothing from the pool's job round trip (~6 us a
+    # call): one direct call on this thread costs ~3 us.  A 2,000-leaf tree has 11 levels.
     tiny = _tiny_pairs(algo, prefix)
 
     def pairs(level, npairs, out, check):
         if npairs <= _TINY_PAIRS and tiny is not None:
             return tiny(level, npairs, out, check)
         data = np.ascontiguousarray(level[: 2 * npairs]).reshape(npairs, 64)
-        if npairs < direct_below:
+        if nh.pair_helpers(npairs, threads) == 0:
             equal = np.zeros(1, dtype=np.uint8) if check else None
             nh.hash_pairs_shared(algo, data, out, npairs, nh.shared_state(), prefix, equal)
             return bool(check and equal[0])

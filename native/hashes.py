@@ -147,6 +147,19 @@ PAIRS_PIECE = 256
 PAIRS_CHUNK = 1024
 
 
+def span_helpers(offsets: np.ndarray, threads: int) -> int:
+    """How many helper threads ``hash_spans_threaded`` wakes for these spans (0: the caller hashes alone, and a
+    direct ``hash_spans`` call saves the job's round trip)."""
+    n = offsets.shape[0] - 1
+    cost = int(offsets[n] - offsets[0]) + SPAN_OVERHEAD * n
+    return max(0, min(threads - 1, cost // SPAN_CHUNK_BYTES - 1))
+
+
+def pair_helpers(n: int, threads: int) -> int:
+    """How many helper threads ``hash_pairs_threaded`` wakes for n pairs (0: as for ``span_helpers``)."""
+    return max(0, min(threads - 1, n // PAIRS_CHUNK - 1))
+
+
 def hash_spans_threaded(algo: str, buf: np.ndarray, offsets: np.ndarray, threads: int,
                         piece: int | None = None) -> np.ndarray:
     """``hash_spans`` into a new (N, 32) array, spread over ``threads`` by shared claims of ``piece``
@@ -165,7 +178,7 @@ def hash_spans_threaded(algo: str, buf: np.ndarray, offsets: np.ndarray, threads
     _check(lib.lv_pool_job_hash_spans(job_ptr(job), _algo_id(algo), lib.LV_PATH_AUTO, ffi.from_buffer(buf),
                                       buf.shape[0], ffi.cast("int64_t *", ffi.from_buffer(offsets)), n,
                                       _piece(piece), ffi.from_buffer(out, require_writable=True)))
-    run_job(threads, job, cost // SPAN_CHUNK_BYTES - 1)
+    run_job(threads, job, span_helpers(offsets, threads))
     return out
 
 
@@ -183,7 +196,7 @@ def hash_pairs_threaded(algo: str, data: np.ndarray, out: np.ndarray, threads: i
     _check(lib.lv_pool_job_hash_pairs(job_ptr(job), _algo_id(algo), lib.LV_PATH_AUTO, ffi.from_buffer(data), n,
                                       prefix, _piece(piece), ffi.from_buffer(out, require_writable=True),
                                       ffi.NULL if equal is None else ffi.from_buffer(equal, require_writable=True)))
-    run_job(threads, job, n // PAIRS_CHUNK - 1)
+    run_job(threads, job, pair_helpers(n, threads))
     return bool(equal is not None and equal[0])
 
 
