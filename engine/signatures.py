@@ -56,8 +56,8 @@ def verify_batch(scheme: str, pubkeys, messages, signatures, *, threads: int | N
     ECDSA schemes take 32-byte digests as messages (signed as they are); SM2 and Ed25519 take messages.
     ECDSA/SM2 keys are 33- or 65-byte SEC1, Ed25519 keys 32 bytes; signatures are 64 bytes (r||s or R||S).
     ``low_s=True`` rejects ECDSA signatures with s > n/2.  ``backend`` is ``auto``, ``native`` or
-    ``reference`` (the slow oracle the fast paths are tested against).  ``key_cache=False`` skips the
-    per-key cache of the secp256k1 and Ed25519 kernels (same verdicts; see ``start_verify_batch``).
+    ``reference`` (the slow oracle the fast paths are tested against).  ``key_cache=False`` skips every
+    per-key cache (decoded keys, key tables, SM2's Z_A: same verdicts; see ``start_verify_batch``).
     ``sig_cache`` (a ``ledgerval.SignatureCache``) skips the items it holds and stores the new successes.
     """
     return start_verify_batch(scheme, pubkeys, messages, signatures, threads=threads, low_s=low_s,
@@ -76,8 +76,8 @@ def start_verify_batch(scheme: str, pubkeys, messages, signatures, *, threads: i
 
     ECDSA secp256k1 on the native backend runs in the background; the other schemes and backends are
     verified here, before returning, and ``result()`` hands back the finished array.  ``key_cache=False``
-    skips the per-key cache of the secp256k1 and Ed25519 kernels (same verdicts): its lookup runs on the
-    calling thread before the helpers start, which only pays where keys come back (the Bitcoin adapter,
+    skips every per-key cache (same verdicts): their lookup runs on the calling thread before the helpers
+    start, which only pays where keys come back (the Bitcoin adapter,
     whose keys mostly sign once, starts faster without it).  With ``sig_cache`` the cached items are
     looked up here, only the misses are verified, and ``result()`` stores the new successes; the handle's
     ``cached`` says how many items the cache vouched for.
@@ -137,7 +137,7 @@ def _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, star
         key_lens8 = np.where(ok, key_lens, 0).astype(np.uint8)
         if scheme == "sm2":
             buf, offs = flatten(msgs)
-            res = mod.verify(key_arr, key_lens8, buf, offs, sig_arr, threads=t)
+            res = mod.verify(key_arr, key_lens8, buf, offs, sig_arr, threads=t, cache=key_cache)
         else:
             dig, dig_lens = fixed_width(msgs, 32)
             ok &= dig_lens == 32
@@ -145,8 +145,7 @@ def _verify(scheme, pubkeys, messages, signatures, threads, low_s, backend, star
                 pending = mod.verify_start(key_arr, key_lens8, dig, sig_arr, low_s=low_s, threads=t,
                                            cache=key_cache)
                 return PendingVerdicts(lambda: np.asarray(pending.result(), dtype=bool) & ok)
-            cache = {"cache": key_cache} if scheme == "ecdsa-secp256k1" else {}  # P-256 has no such switch
-            res = mod.verify(key_arr, key_lens8, dig, sig_arr, low_s=low_s, threads=t, **cache)
+            res = mod.verify(key_arr, key_lens8, dig, sig_arr, low_s=low_s, threads=t, cache=key_cache)
     return _done(np.asarray(res, dtype=bool) & ok)
 
 

@@ -55,10 +55,12 @@ def clear_caches() -> None:
         lane_table_cache.clear()
 
 
-def verify(keys, key_lens, digests, sigs, *, low_s: bool = False, threads: int | None = None) -> np.ndarray:
+def verify(keys, key_lens, digests, sigs, *, low_s: bool = False, threads: int | None = None,
+           cache: bool = True) -> np.ndarray:
     """(N,) bool: sigs[i] = r||s is a valid ECDSA signature of the 32-byte value digests[i] (reduced mod
     n, not hashed) under the SEC1 key in the first key_lens[i] bytes of keys[i] (33 or 65; 0 = malformed).
-    r, s in [1, n-1]; high S accepted unless ``low_s``."""
+    r, s in [1, n-1]; high S accepted unless ``low_s``.  ``cache=False`` skips the key caches (no lookup, no
+    sighting recorded, every key decoded by the kernel; same verdicts)."""
     keys, key_lens = u8("keys", keys, 65), u8("key_lens", key_lens, None)
     digests, sigs = u8("digests", digests, 32), u8("sigs", sigs, 64)
     n = same_n(keys=keys, key_lens=key_lens, digests=digests, sigs=sigs)
@@ -81,15 +83,15 @@ def verify(keys, key_lens, digests, sigs, *, low_s: bool = False, threads: int |
     # The IFMA lanes decompress 8 keys at a time for less than the cache lookup costs (1,024 cached keys, one
     # core: 14.1 ms without the lookup, 14.7 ms with it; 2 threads scale 1.96x instead of 1.79x).
     lanes = lanes_outrun_tables()
-    plain_keys = None if lanes else (lambda k, kl: key_cache.uncompressed(k, kl, threads))
+    plain_keys = None if lanes or not cache else (lambda k, kl: key_cache.uncompressed(k, kl, threads))
     # measured order at the IFMA tier (README, P-256 row): lane tables ahead of the first-sighting lanes,
     # which are ahead of the 4x64 tables
     if lanes and lane_table_cache is not None:
-        cache, call = lane_table_cache, tab8_call
+        tabs, call = lane_table_cache, tab8_call
     else:
-        cache, call = (None if lanes else table_cache), tab_call
-    return verify_split(cache, keys, key_lens, digests, sigs, threads=threads, min_chunk=_MIN_CHUNK,
-                        tab_call=call, plain_call=plain_call, plain_keys=plain_keys)
+        tabs, call = (None if lanes else table_cache), tab_call
+    return verify_split(tabs if cache else None, keys, key_lens, digests, sigs, threads=threads,
+                        min_chunk=_MIN_CHUNK, tab_call=call, plain_call=plain_call, plain_keys=plain_keys)
 
 
 def sign(privs, digests, nonces) -> np.ndarray:

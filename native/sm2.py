@@ -244,11 +244,13 @@ def _tables():
     return table_cache, _tab_call
 
 
-def verify(keys, key_lens, msg_buf, msg_offsets, sigs, *, threads: int | None = None) -> np.ndarray:
+def verify(keys, key_lens, msg_buf, msg_offsets, sigs, *, threads: int | None = None,
+           cache: bool = True) -> np.ndarray:
     """(N,) bool: sigs[i] = r||s is a valid SM2 signature of message msg_buf[offsets[i]:offsets[i+1]]
     under the SEC1 key in the first key_lens[i] bytes of keys[i] (33 or 65; 0 = malformed), with the
     default user ID: e = SM3(Z_A || M), r, s in [1, n-1], t = r + s mod n != 0,
-    (x1, y1) = s*G + t*P_A, valid iff (e + x1) mod n = r."""
+    (x1, y1) = s*G + t*P_A, valid iff (e + x1) mod n = r.  ``cache=False`` skips the key tables and
+    za_cache (no lookup, no sighting recorded: each chunk decodes its keys; same verdicts)."""
     keys, key_lens = u8("keys", keys, 65), u8("key_lens", key_lens, None)
     msg_buf, sigs = u8("msg_buf", msg_buf, None), u8("sigs", sigs, 64)
     n = same_n(keys=keys, key_lens=key_lens, sigs=sigs)
@@ -259,8 +261,8 @@ def verify(keys, key_lens, msg_buf, msg_offsets, sigs, *, threads: int | None = 
     # come from za_cache or are decoded.  Then one pass over the threads: each chunk decodes its keys that
     # no cache held, hashes its e = SM3(Z_A || M) and verifies (one fork and join per batch: each costs
     # about 80 us of a 2-thread batch's wall time, 4% of a 1,024-item batch of keys seen again).
-    cache, call = _tables()
-    lease = TableLease.empty(n) if cache is None else cache.lookup(keys, key_lens, threads=threads)
+    tabs, call = _tables()
+    lease = TableLease.empty(n) if tabs is None or not cache else tabs.lookup(keys, key_lens, threads=threads)
     try:
         d = _Decoded(n)
         if lease.side is not None and lease.has.any():
@@ -270,7 +272,7 @@ def verify(keys, key_lens, msg_buf, msg_offsets, sigs, *, threads: int | None = 
         else:
             need = np.arange(n)
         cold = np.zeros(n, dtype=bool)
-        cold[d.lookup(keys, key_lens, need, threads)] = True
+        cold[d.lookup(keys, key_lens, need, threads) if cache else need] = True
         any_cold = bool(cold.any())
         e = np.empty((n, 32), dtype=np.uint8)
 

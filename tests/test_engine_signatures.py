@@ -179,3 +179,30 @@ def test_start_verify_batch_matches_verify_batch(scheme, backend):
     with pytest.raises(InvalidArgument):
         start_verify_batch(scheme, pubs, msgs[:-1], sigs)
     assert start_verify_batch(scheme, [], [], []).result().shape == (0,)
+
+
+@pytest.mark.parametrize("scheme", ledgerval.SCHEMES)
+def test_key_cache_false_leaves_every_key_cache_untouched(scheme):
+    """key_cache=False reaches every scheme's caches (decoded keys, key tables, SM2's Z_A): no row filled and
+    no sighting recorded, so a key seen twice that way still counts as new; verdicts are those with caches."""
+    from ledgerval.bench.cases import forget_keys
+    from ledgerval.signatures import native_backend
+
+    mod = native_backend(scheme)
+    if mod is None:
+        pytest.skip(f"the native {scheme} kernel is not built")
+    pubs, msgs, sigs = _batch(scheme, 24)
+    sigs[5] = bytes(64)
+    caches = [c for n in ("key_cache", "table_cache", "lane_table_cache", "za_cache")
+              if (c := getattr(mod, n, None)) is not None]
+    forget_keys(scheme)
+    try:
+        fills = [c.fills for c in caches]
+        off = [verify_batch(scheme, pubs, msgs, sigs, threads=t, key_cache=False).tolist() for t in (1, 2, 2)]
+        assert [len(c) for c in caches] == [0] * len(caches) and [c.fills for c in caches] == fills
+        assert all(c._seen_new.size == 0 and c._seen_old.size == 0 for c in caches)
+        on = [verify_batch(scheme, pubs, msgs, sigs, threads=t).tolist() for t in (1, 2, 2)]
+        assert off == on and on[0] == [i != 5 for i in range(24)]
+        assert sum(c.fills for c in caches) > sum(fills)   # the second sighting with caches fills rows
+    finally:
+        forget_keys(scheme)

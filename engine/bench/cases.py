@@ -19,6 +19,7 @@ from . import e2e as E
 from . import peers as P
 from . import workloads as W
 from .harness import Case, Contender, Prepared
+from .probe import share
 
 VERIFY_SCHEMES = ("ecdsa-secp256k1", "ecdsa-p256", "ed25519", "sm2")
 HASH_ALGOS = ("sha256", "sha256d", "sm3", "keccak256")
@@ -90,7 +91,11 @@ def _prepare_verify(scheme: str, sizes: dict, once: bool = False) -> Prepared:
     rw = w.head(sizes["ref_verify"])
     peers["ref"] = Contender(partial(ledgerval.verify_batch, scheme, rw.keys, rw.messages, rw.signatures,
                                      threads=1, backend="reference"), items=rw.n, check=all_true)
-    return Prepared(w.n, ours, check, peers, extra={"batch": w.n}, path=_sig_path(scheme))
+    def solo(i, t):  # keys seen once: no key cache at all, so the slices never see each other's keys
+        part = share(w.n, i, t)
+        return ledgerval.verify_batch(scheme, keys[part], msgs[part], sigs[part], threads=1, key_cache=not once)
+
+    return Prepared(w.n, ours, check, peers, extra={"batch": w.n}, path=_sig_path(scheme), solo=solo)
 
 
 # --- hash_batch -----------------------------------------------------------------------------------------------
@@ -132,7 +137,11 @@ def _prepare_hash(algo: str, sizes: dict) -> Prepared:
         items = [bytes(m) for m in rmsgs]
         ref = lambda: [digest(algo, m) for m in items]  # noqa: E731
     peers["ref"] = Contender(ref, items=len(rmsgs), check=check_peer)
-    return Prepared(len(msgs), ours, check, peers, extra={"msg_bytes": sizes["hash_size"]}, path=_hash_path(algo))
+    def solo(i, t):
+        return ledgerval.hash_batch(algo, msgs[share(len(msgs), i, t)], threads=1)
+
+    return Prepared(len(msgs), ours, check, peers, extra={"msg_bytes": sizes["hash_size"]}, path=_hash_path(algo),
+                    solo=solo)
 
 
 # --- merkle_root ----------------------------------------------------------------------------------------------
@@ -169,7 +178,11 @@ def _prepare_merkle(algo: str, rule: str, sizes: dict) -> Prepared:
              for name in P.MERKLE_APPLIES[algo]}
     peers["ref"] = Contender(partial(ref_root, algo, rleaves, rule), items=len(rleaves),
                              check=lambda r: r == want_small)
-    return Prepared(len(leaves), ours, check, peers, threaded=threaded, path=_hash_path(algo))
+    def solo(i, t):
+        return ledgerval.merkle_root(algo, leaves[share(len(leaves), i, t)], rule, threads=1)
+
+    return Prepared(len(leaves), ours, check, peers, threaded=threaded, path=_hash_path(algo),
+                    solo=solo if threaded else None)
 
 
 # --- end to end -----------------------------------------------------------------------------------------------

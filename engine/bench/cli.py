@@ -25,6 +25,7 @@ import time
 from . import config, gate, plot, report
 from .cases import default_cases
 from .harness import measure
+from .probe import SoloProbe
 from .workloads import sizes as default_sizes
 
 # A row that falls short of its floor is measured again, up to this many attempts in all.
@@ -148,12 +149,14 @@ def run(args) -> int:
     sys.stdout.flush()
 
     prog = Progress(not args.quiet, len(cases))
+    probe = SoloProbe() if len(threads) > 1 else None
 
     def measure_row(i, case):
         prog.start_row(i)
         factor = max([f for rx, f in slow if rx.search(case.name)], default=1.0)
         t0 = time.perf_counter()
-        row = measure(case, sz, threads, repeat, slowdown=factor, progress=prog, min_run_s=sz["min_run_s"])
+        row = measure(case, sz, threads, repeat, slowdown=factor, progress=prog, min_run_s=sz["min_run_s"],
+                      probe=probe)
         prog.row_done(case.name, time.perf_counter() - t0, row.error)
         return row
 

@@ -37,6 +37,9 @@ class Prepared:
     threaded: bool = True
     extra: dict = field(default_factory=dict)  # e.g. txs per block for blocks/s
     path: str = ""  # the code path ledgerval's side takes (native-avx512, native-ifma, ...): the gate keys on it
+    # solo(i, t): slice i of t of ours' batch as its own single-thread call, safe beside the other slices
+    # (probe.py: the machine's scaling on this work, in the same run)
+    solo: Callable[[int, int], object] | None = None
 
 
 @dataclass
@@ -61,6 +64,8 @@ class Row:
     extra: dict = field(default_factory=dict)
     error: str | None = None
     path: str = ""
+    # threads -> items/s of the row's work as independent single-thread slices in each run (probe.py)
+    machine: dict[int, list[float]] = field(default_factory=dict)
 
     def median_rate(self, threads: int | None = None) -> float:
         runs = self.rates.get(self.threads if threads is None else threads) or []
@@ -77,6 +82,15 @@ class Row:
         if len(ts) < 2 or not self.median_rate(ts[0]):
             return None
         return self.median_rate(ts[-1]) / self.median_rate(ts[0])
+
+    def machine_scaling(self) -> float | None:
+        """The probe's scaling over the same thread counts in the same runs: what the machine gave any
+        parallel work while this row was measured (None without a probe)."""
+        ts = sorted(self.rates)
+        if len(ts) < 2 or not all(self.machine.get(t) for t in (ts[0], ts[-1])):
+            return None
+        lo = statistics.median(self.machine[ts[0]])
+        return statistics.median(self.machine[ts[-1]]) / lo if lo else None
 
     def ratio(self, peer: str) -> float | None:
         p = self.peers.get(peer)
@@ -99,7 +113,9 @@ class Row:
              "threads": self.threads, "items_per_s": self.median_rate(), "spread": self.spread(),
              "runs": {str(t): v for t, v in self.rates.items()},
              "sweep": {str(t): self.median_rate(t) for t in sorted(self.rates)},
-             "scaling": self.scaling(), "peers": self.peers, "stages": self.stages, "extra": self.extra,
+             "scaling": self.scaling(), "machine_scaling": self.machine_scaling(),
+             "machine_runs": {str(t): v for t, v in self.machine.items()},
+             "peers": self.peers, "stages": self.stages, "extra": self.extra,
              "error": self.error, "path": self.path}
         return d
 
@@ -107,6 +123,7 @@ class Row:
     def from_dict(cls, d: dict) -> "Row":
         r = cls(d["name"], d.get("kind", ""), d.get("unit", ""), d.get("items", 0), d.get("threads", 1))
         r.rates = {int(t): list(v) for t, v in d.get("runs", {}).items()}
+        r.machine = {int(t): list(v) for t, v in d.get("machine_runs", {}).items()}
         r.peers, r.stages, r.extra = d.get("peers", {}), d.get("stages", {}), d.get("extra", {})
         r.error, r.path = d.get("error"), d.get("path", "")
         return r
@@ -135,9 +152,11 @@ def _timed_loops(fn: Callable[[], object], loops: int) -> tuple[float, object]:
 
 
 def measure(case: Case, sizes: dict, threads: list[int], repeat: int, *, slowdown: float = 1.0,
-            progress: Callable[[str], None] | None = None, min_run_s: float = 0.02) -> Row:
+            progress: Callable[[str], None] | None = None, min_run_s: float = 0.02, probe=None) -> Row:
     """Time ``case``; ``slowdown`` > 1 makes ledgerval's side that many times slower (an injected delay after
-    each call: the regression-gate tests use it to show a slower kernel fails the gate)."""
+    each call: the regression-gate tests use it to show a slower kernel fails the gate).  ``probe`` (a
+    ``probe.SoloProbe``) times the case's ``solo`` slices at every thread count right after ours in each run
+    of a thread sweep, so the row carries the machine's own scaling on its work (``Row.machine_scaling``)."""
     row = Row(case.name, case.kind, case.unit)
     say = progress or (lambda _msg: None)
     say(f"{case.name}: preparing workload")
@@ -192,6 +211,9 @@ def measure(case: Case, sizes: dict, threads: list[int], repeat: int, *, slowdow
             row.rates.setdefault(t, []).append(prep.items / dt if dt > 0 else float("inf"))
             if prep.stages is not None and t == ts[0]:
                 stage_runs.append(prep.stages(out))
+        if probe is not None and prep.solo is not None and len(ts) > 1:
+            for t in ts:
+                row.machine.setdefault(t, []).append(probe.rate(prep.solo, prep.items, t, loops[t]))
         for name, c in live.items():
             dt, _ = _timed_loops(c.run, loops[name])
             peer_rates[name].append(c.items / dt if dt > 0 else float("inf"))

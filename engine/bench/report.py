@@ -125,14 +125,22 @@ def sweep_table(rows: list[Row]) -> str:
     if not rows:
         return ""
     ts = sorted({t for r in rows for t in r.rates})
+    probed = any(r.machine_scaling() for r in rows)
     body = []
     for r in rows:
         mine = sorted(r.rates)
         sc = r.scaling()
         ideal = mine[-1] / mine[0]
-        body.append([r.name] + [f"{si(r.median_rate(t))}/s" if t in r.rates else "" for t in ts]
-                    + [f"{sc:.2f}x" if sc else "-", f"{100 * sc / ideal:.0f}%" if sc else "-"])
-    return table(["thread sweep"] + [f"{t} thr" for t in ts] + [f"scaling {ts[-1]}/{ts[0]}", "of ideal"], body)
+        cells = [r.name] + [f"{si(r.median_rate(t))}/s" if t in r.rates else "" for t in ts] \
+            + [f"{sc:.2f}x" if sc else "-", f"{100 * sc / ideal:.0f}%" if sc else "-"]
+        if probed:
+            ms = r.machine_scaling()
+            cells += [f"{ms:.2f}x" if ms else "-", f"{100 * sc / ms:.0f}%" if sc and ms else "-"]
+        body.append(cells)
+    head = ["thread sweep"] + [f"{t} thr" for t in ts] + [f"scaling {ts[-1]}/{ts[0]}", "of ideal"]
+    if probed:
+        head += ["machine", "of machine"]
+    return table(head, body)
 
 
 def absent_notes(rows: list[Row]) -> str:
@@ -153,6 +161,13 @@ def _notes(rows: list[Row], wide: bool) -> str:
     ]
     if not wide:
         lines.append("  --wide shows every peer, ref (ledgerval's own reference path) and the end-to-end stages.")
+    if any(r.machine_scaling() for r in rows if not r.error):
+        lines.append("machine: the row's own work as independent single-thread slices run at once (no fork, join or "
+                     "serial part),")
+        lines.append("  timed after each of the row's runs: the scaling the machine gave this work meanwhile; far "
+                     "below ideal on a")
+        lines.append("  shared VM means the host was taking capacity (rerun when it is quieter); of machine = "
+                     "scaling / machine.")
     if any(noisy(r) for r in rows if not r.error):
         lines.append(f"{MARK} spread above {100 * NOISY:.0f}% (ours or the headline peer's): the machine was busy; "
                      "rerun with --repeat 9.")
