@@ -8,6 +8,8 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from keyslot_contract import run_in_threads
 
 from ledgerval.native import _keyslots as _ks
@@ -302,3 +304,33 @@ def test_native_helpers_report_misuse():
     assert lib.lv_keyslots_find(p(words, "uint64_t *"), p(fps, "uint64_t *"), 1, 4, p(fps, "uint64_t *"),
                                 p(bad_slot, "int32_t *"), 1, p(words, "uint64_t *"), 1,
                                 p(found, "int32_t *")) == lib.LV_EBADSLOT
+
+
+@pytest.mark.skipif(not _ks._NATIVE, reason="native module without the key-slot helpers")
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), nrows=st.integers(1, 40), m=st.integers(0, 30))
+def test_native_find_matches_a_plain_scan(data, nrows, m):
+    """lv_keyslots_find (a branch-free search over the sorted fingerprints, then exact compares) against a
+    scan of every published row: fingerprints from a tiny alphabet, so runs of equal ones, a query above or
+    below all of them and a lone published row all occur."""
+    from ledgerval.native import ffi, lib
+
+    nw = 2
+    rwords = np.array(data.draw(st.lists(st.lists(st.integers(0, 3), min_size=nw, max_size=nw),
+                                         min_size=nrows, max_size=nrows)), dtype=np.uint64)
+    published = sorted(set(data.draw(st.lists(st.integers(0, nrows - 1), max_size=nrows))))
+    fp_of = {r: data.draw(st.integers(0, 4)) for r in published}
+    order = sorted(published, key=lambda r: fp_of[r])
+    sfp = np.array([fp_of[r] for r in order], dtype=np.uint64)
+    sslot = np.array(order, dtype=np.int32)
+    qrows = data.draw(st.lists(st.lists(st.integers(0, 3), min_size=nw, max_size=nw), min_size=m, max_size=m))
+    qwords = np.array(qrows, dtype=np.uint64).reshape(m, nw)
+    qfp = np.array(data.draw(st.lists(st.integers(0, 5), min_size=m, max_size=m)), dtype=np.uint64)
+    found = np.full(m, 7, dtype=np.int32)
+    p = lambda a, t: ffi.cast(t, ffi.from_buffer(a))  # noqa: E731
+    assert lib.lv_keyslots_find(p(qwords, "uint64_t *"), p(qfp, "uint64_t *"), m, nw, p(sfp, "uint64_t *"),
+                                p(sslot, "int32_t *"), len(order), p(rwords, "uint64_t *"), nrows,
+                                p(found, "int32_t *")) == lib.LV_OK
+    for t in range(m):
+        same = [r for r in order if fp_of[r] == qfp[t] and (rwords[r] == qwords[t]).all()]
+        assert found[t] == (same[0] if same else -1)
