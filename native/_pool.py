@@ -89,7 +89,7 @@ class Pending:
     busy pool, and with one thread all of the work happens there), then waits for the helpers and re-raises
     the first exception any of them raised."""
 
-    def __init__(self, drain: Callable[[], None], helpers: int, pool):
+    def __init__(self, drain: Callable[[], None], helpers: int, pool, wait_start: bool = True):
         global _active_helpers
         self._drain = drain
         self._started = threading.Event()
@@ -105,7 +105,7 @@ class Pending:
         finally:  # (submit fails only at interpreter shutdown) the ones never submitted never finish
             with _lock:
                 _active_helpers -= helpers - len(self._futures)
-        if idle and helpers:
+        if idle and helpers and wait_start:
             # A woken helper needs the GIL for the few bytecodes before its native call; a caller going on
             # with pure Python would hold it until the switch interval (5 ms) or its next native call (block
             # 277647: the helper started 1.3 ms late).  Waiting here hands the GIL over at once.
@@ -132,15 +132,17 @@ class Pending:
                 f.result()
 
 
-def start_shared(threads: int | None, drain: Callable[[], None], helpers_wanted: int) -> Pending:
+def start_shared(threads: int | None, drain: Callable[[], None], helpers_wanted: int,
+                 wait_start: bool = True) -> Pending:
     """Start ``drain()`` on up to ``threads - 1`` helper threads (and at most ``helpers_wanted``) and return
     at once; the caller's thread joins in at ``join()``.  ``drain`` must be safe to run on several threads
     at once, each call taking work until none is left: the native ``*_shared`` entry points claim items by
     an atomic counter inside one GIL-free call, so helpers keep going while the caller runs Python (a
-    Python-side queue would stall them: a helper waits for the GIL between items)."""
+    Python-side queue would stall them: a helper waits for the GIL between items).  ``wait_start=False``
+    when the caller joins at once (its native call hands the GIL over anyway)."""
     t = resolve_threads(threads)
     helpers = max(0, min(t - 1, helpers_wanted))
-    return Pending(drain, helpers, _pool(t - 1, background=True) if helpers else None)
+    return Pending(drain, helpers, _pool(t - 1, background=True) if helpers else None, wait_start)
 
 
 # Parked helpers (native/src/pool.h).  A helper of run_job, once its job is done, stays in a GIL-free C wait

@@ -624,6 +624,24 @@ def test_verify_start_matches_verify(threads, cache):
     assert int(k1.key_cache._pins.sum()) == 0  # every lease released
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_verify_claims_and_fixed_halves_agree(threads, monkeypatch):
+    """``verify`` claims groups from a shared counter; a build without lv_secp256k1_verify_shared splits the
+    batch into fixed chunks instead.  Same verdicts either way, every lease released."""
+    seed = random.randrange(2**32)
+    print("seed", seed)
+    for count in (1, 33, 100 if QUICK else 300):
+        k1.key_cache.clear()
+        ka, lens, dg, sg = _mixed_batch(seed + count, count)
+        claims = [k1.verify(ka, lens, dg, sg, threads=threads) for _ in range(2)]   # the 2nd reads the slots
+        with monkeypatch.context() as m:
+            real = k1.has
+            m.setattr(k1, "has", lambda name: name != "lv_secp256k1_verify_shared" and real(name))
+            halves = [k1.verify(ka, lens, dg, sg, threads=threads, cache=c) for c in (True, False)]
+        assert all((v == claims[0]).all() for v in claims + halves)
+    assert int(k1.key_cache._pins.sum()) == 0
+
+
 def test_verify_start_misuse_raises_at_start_and_empty_batch():
     from ledgerval.errors import InvalidArgument
 
