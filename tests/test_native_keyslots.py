@@ -327,7 +327,7 @@ def test_native_find_matches_a_plain_scan(data, nrows, m):
     qwords = np.array(qrows, dtype=np.uint64).reshape(m, nw)
     qfp = np.array(data.draw(st.lists(st.integers(0, 5), min_size=m, max_size=m)), dtype=np.uint64)
     found = np.full(m, 7, dtype=np.int32)
-    p = lambda a, t: ffi.cast(t, ffi.from_buffer(a))  # noqa: E731
+    p = lambda a, t: ffi.cast(t, ffi.from_buffer(a))
     assert lib.lv_keyslots_find(p(qwords, "uint64_t *"), p(qfp, "uint64_t *"), m, nw, p(sfp, "uint64_t *"),
                                 p(sslot, "int32_t *"), len(order), p(rwords, "uint64_t *"), nrows,
                                 p(found, "int32_t *")) == lib.LV_OK
