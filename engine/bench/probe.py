@@ -19,8 +19,8 @@ ledgerval's own threading kept.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 
 class SoloProbe:
