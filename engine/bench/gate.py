@@ -21,9 +21,9 @@ checked: ledgerval's throughput divided by that reference's must be at least the
 reference path) is always measured, so listing it last means a row always has a ratio, whichever peers the
 machine has.  ``scaling`` (throughput at the most threads / at one thread) is checked on its own when the
 row had a thread sweep; its note gives the machine's own scaling on the row's work in the same runs
-(``Row.machine_scaling``, probe.py), so a failure the host caused says so.  Rows not in the file are not gated; a row in the file that was filtered out of the
-run is skipped; a row that failed (wrong result, missing API) fails the gate.  Keys starting with ``_`` are
-comments, at every level.
+(``Row.machine_scaling``, probe.py), so a failure the host caused says so.  Rows not in the file are not
+gated; a row in the file that was filtered out of the run is skipped; a row that failed (wrong result,
+missing API) fails the gate.  Keys starting with ``_`` are comments, at every level.
 """
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def check_floors(rows: list[Row], floors: Floors) -> list[Check]:
             else:
                 ms = row.machine_scaling()
                 note = "" if ms is None else f"the machine itself: {ms:.2f}x" + (
-                    " (below the floor: the host took a core; rerun when it is quieter)" if ms < floor else "")
+                    " (below the floor: the host was taking capacity; rerun when it is quieter)" if ms < floor else "")
                 checks.append(Check(name, row.path, "scaling", sc, floor, "pass" if sc >= floor else "FAIL", note))
     return checks
 

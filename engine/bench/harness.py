@@ -84,8 +84,9 @@ class Row:
         return self.median_rate(ts[-1]) / self.median_rate(ts[0])
 
     def machine_scaling(self) -> float | None:
-        """The probe's scaling over the same thread counts in the same runs: what the machine gave any
-        parallel work while this row was measured (None without a probe)."""
+        """The probe's scaling over the same thread counts in the same runs: what the machine gave this
+        row's work, run as independent single-thread slices, while the row was measured (None without a
+        probe)."""
         ts = sorted(self.rates)
         if len(ts) < 2 or not all(self.machine.get(t) for t in (ts[0], ts[-1])):
             return None
