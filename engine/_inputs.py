@@ -73,9 +73,6 @@ def fixed_width(items: list[bytes] | np.ndarray, width: int) -> tuple[np.ndarray
     for length in np.unique(lens).tolist():
         if not 0 < length <= width:
             continue
-        if length == lens[0] and (lens == length).all():
-            out[:, :length] = np.frombuffer(b"".join(items), dtype=np.uint8).reshape(n, length)
-            break
         idx = np.flatnonzero(lens == length)
         group = [items[i] for i in idx.tolist()]
         out[idx, :length] = np.frombuffer(b"".join(group), dtype=np.uint8).reshape(len(idx), length)
