@@ -114,9 +114,9 @@ def verify(keys: np.ndarray, key_lens: np.ndarray, digests: np.ndarray, sigs: np
     if has("lv_secp256k1_verify_shared"):
         # Every thread claims groups of items from one counter (verify_start) rather than taking a fixed
         # half: the same median when both cores run alike, and a core the host slows for a while hands its
-        # share to the other (measured 2026-12-04, 1,024 items, interleaved, 30 rounds: 2-thread scaling at
-        # the AVX2 tier p10 1.59x against 1.35x for the halves, worst 1.50x against 1.33x; IFMA worst 1.82x
-        # against 1.65x; medians 1.86x-1.96x either way).
+        # share to the other (measured 2026-12-04, 1,024 items, this path against the halves interleaved,
+        # 30 rounds: 2-thread scaling at the AVX2 tier p10 1.88x against 1.82x, worst 1.82x against 1.71x;
+        # IFMA worst 1.86x against 1.65x; medians 1.90x-1.96x either way).
         n, status, ptrs, lease, keep = _plan(keys, key_lens, digests, sigs, cache)
         return PendingVerify(n, status, ptrs, lease, keep, low_s, threads, wait_start=False).result()
     n, status, (pk, pl, pd, ps, po), lease, _ = _plan(keys, key_lens, digests, sigs, cache)
